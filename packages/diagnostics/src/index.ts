@@ -1,0 +1,6 @@
+/**
+ * `@gflow/diagnostics`.
+ *
+ * @packageDocumentation
+ */
+export {};

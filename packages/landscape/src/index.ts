@@ -1,0 +1,6 @@
+/**
+ * `@gflow/landscape`.
+ *
+ * @packageDocumentation
+ */
+export {};

@@ -1,0 +1,53 @@
+import type * as tf from '@tensorflow/tfjs';
+
+/** What a parameter is for; reports, clipping and landscape directions key on it. */
+export type ParameterRole = 'kernel' | 'bias' | 'norm' | 'gate' | 'recurrent' | 'other';
+
+/**
+ * A trainable tensor of a {@link Module}, under a stable dotted name such as
+ * `blocks.3.conv1.kernel`.
+ */
+export interface Parameter {
+  /** Stable dotted path; reports, plots and tests key on it. */
+  readonly name: string;
+  /** The tfjs variable holding the value. */
+  readonly variable: tf.Variable;
+  /** What the parameter is for. */
+  readonly role: ParameterRole;
+}
+
+/**
+ * What a {@link Module} sees while it runs: whether it is training, and a tap through which every
+ * point worth observing passes.
+ */
+export interface Context {
+  /** Training mode (batch statistics, dropout on) or inference mode. */
+  readonly training: boolean;
+  /**
+   * Observe a tensor. A model calls `h = ctx.tap('blocks.3', h)` and continues with what it
+   * returns; without a listener this is the identity.
+   */
+  tap(name: string, t: tf.Tensor): tf.Tensor;
+}
+
+/**
+ * The protocol every gflow model implements.
+ *
+ * @example
+ * ```ts
+ * const y = model.apply(x, { training: true, tap: (_name, t) => t });
+ * ```
+ */
+export interface Module {
+  /** The module's name, used as the prefix of its parameters' names. */
+  readonly name: string;
+  /** The trainable parameters, in a stable order. */
+  parameters(): readonly Parameter[];
+  /** Runs the module on `x`. The result is the caller's to dispose. */
+  apply(x: tf.Tensor, ctx?: Context): tf.Tensor;
+}
+
+/** A context whose tap is the identity. */
+export function identityContext(training = false): Context {
+  return { training, tap: (_name, t) => t };
+}
