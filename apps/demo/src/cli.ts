@@ -1,7 +1,46 @@
 #!/usr/bin/env node
-// The `gflow` command. Until the demo lands (issue 7), `gflow demo` prints the engine report.
-import { initBackend } from '@gflow/backend';
+/**
+ * The `gflow` command: `gflow demo`, `gflow analyze`, `gflow sweep`, `gflow backend`.
+ * Errors are printed as one paragraph (set GFLOW_DEBUG=1 for the stack); Ctrl-C removes any
+ * half-written report folder before exiting.
+ */
+import { rmSync } from 'node:fs';
+import { GflowError } from '@gflow/core';
+import { CommanderError } from 'commander';
+import { analyzeCommand } from './analyze.js';
+import { backendCommand } from './backend-command.js';
+import { runDemo } from './demo.js';
+import { createProgram } from './program.js';
+import { activeTempFolder } from './report.js';
+import { sweepCommand } from './sweep-command.js';
 
-const info = await initBackend();
-console.log(`gflow engine: ${info.name} (simd ${info.simd}, threads ${info.threads})`);
-for (const t of info.tried) console.log(`  ${t.ok ? 'ok  ' : 'skip'} ${t.name}: ${t.reason}`);
+process.once('SIGINT', () => {
+  const tmp = activeTempFolder();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  process.stderr.write('\ngflow: interrupted; no partial report was left behind.\n');
+  process.exit(130);
+});
+
+const program = createProgram({
+  demo: async (o) => {
+    await runDemo(o);
+  },
+  analyze: analyzeCommand,
+  sweep: sweepCommand,
+  backend: backendCommand,
+}).exitOverride();
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // commander has already printed the usage error (or the help text, exit code 0).
+    process.exitCode = e.exitCode;
+  } else {
+    const msg = e instanceof Error ? e.message : String(e);
+    const kind = e instanceof GflowError ? '' : 'unexpected error: ';
+    process.stderr.write(`gflow: ${kind}${msg.replace(/\s*\n\s*/g, ' ')}\n`);
+    if (process.env.GFLOW_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,327 @@
+/**
+ * The `gflow` command line, parsed by commander. Parsing and validation live here; the work is
+ * done by the handlers passed in, so the parser is testable on its own.
+ */
+import { availableParallelism } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+/** Architectures that `analyze --arch` and `sweep --archs` build. */
+export const ARCHITECTURES = [
+  'plain-mlp',
+  'residual-mlp',
+  'highway-mlp',
+  'dense-mlp',
+  'plain-conv',
+  'residual-conv',
+] as const;
+/** An architecture name. */
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+/** Activations accepted on the command line (the @gflow/core registry's names). */
+export const ACTIVATIONS = [
+  'sigmoid',
+  'tanh',
+  'relu',
+  'leakyRelu',
+  'elu',
+  'selu',
+  'gelu',
+  'silu',
+  'swish',
+  'mish',
+  'softplus',
+  'linear',
+] as const;
+/** An activation name. */
+export type ActivationFlag = (typeof ACTIVATIONS)[number];
+
+/** Initializations accepted on the command line. */
+export const INITS = ['he', 'xavier', 'lecun', 'orthogonal'] as const;
+/** An initialization name. */
+export type InitFlag = (typeof INITS)[number];
+
+/** Normalizations accepted on the command line. */
+export const NORMS = ['none', 'batch', 'layer'] as const;
+/** A normalization name. */
+export type NormFlag = (typeof NORMS)[number];
+
+/** Engines accepted by `--engine`. */
+export const ENGINES = ['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+/** An engine name. */
+export type EngineFlag = (typeof ENGINES)[number];
+
+/** Options of `gflow demo`. */
+export interface DemoOptions {
+  /** Reduced sizes for CI (< 60 s). */
+  readonly quick: boolean;
+  /** Report folder. */
+  readonly out: string;
+  /** Section letters to run (default all). */
+  readonly sections: readonly string[] | undefined;
+  /** Engine. */
+  readonly engine: EngineFlag;
+}
+
+/** A model given by flags. */
+export interface ModelFlags {
+  /** Architecture. */
+  readonly arch: Architecture;
+  /** Number of blocks. */
+  readonly depth: number;
+  /** Activation. */
+  readonly activation: ActivationFlag;
+  /** Initialization. */
+  readonly init: InitFlag;
+  /** Normalization. */
+  readonly norm: NormFlag;
+  /** Width (MLP units) or channels (conv). */
+  readonly width: number;
+  /** Seed. */
+  readonly seed: number;
+}
+
+/** Options of `gflow analyze`. */
+export type AnalyzeOptions = {
+  /** Print machine-readable JSON instead of text. */
+  readonly json: boolean;
+  /** Batch size of the random data. */
+  readonly batch: number;
+  /** Engine. */
+  readonly engine: EngineFlag;
+} & (
+  | { readonly kind: 'flags'; readonly model: ModelFlags }
+  | { readonly kind: 'file'; readonly path: string }
+);
+
+/** Options of `gflow sweep`. */
+export interface SweepOptions {
+  /** Depths. */
+  readonly depths: readonly number[];
+  /** Activations. */
+  readonly activations: readonly ActivationFlag[];
+  /** Initializations. */
+  readonly inits: readonly InitFlag[];
+  /** Architectures. */
+  readonly archs: readonly Architecture[];
+  /** Seeds. */
+  readonly seeds: readonly number[];
+  /** Width. */
+  readonly width: number;
+  /** Normalization. */
+  readonly norm: NormFlag;
+  /** Worker threads. */
+  readonly workers: number;
+  /** JSON-lines results file (appended to; finished cells are skipped on restart). */
+  readonly out: string;
+  /** Engine each worker starts. */
+  readonly engine: EngineFlag;
+}
+
+/** What the command does once parsed. */
+export interface Handlers {
+  /** `gflow demo`. */
+  demo(o: DemoOptions): Promise<void>;
+  /** `gflow analyze`. */
+  analyze(o: AnalyzeOptions): Promise<void>;
+  /** `gflow sweep`. */
+  sweep(o: SweepOptions): Promise<void>;
+  /** `gflow backend`. */
+  backend(o: { readonly engine: EngineFlag; readonly json: boolean }): Promise<void>;
+}
+
+function positiveInt(name: string, max: number) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v.trim()))
+      throw new InvalidArgumentError(`${name} must be a positive integer, got "${v}".`);
+    const n = Number(v);
+    if (n < 1 || n > max) throw new InvalidArgumentError(`${name} must be between 1 and ${max}, got ${n}.`);
+    return n;
+  };
+}
+
+function nonNegativeInt(name: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v.trim()))
+      throw new InvalidArgumentError(`${name} must be a non-negative integer, got "${v}".`);
+    return Number(v);
+  };
+}
+
+function listOf<T>(name: string, item: (s: string) => T) {
+  return (v: string): T[] => {
+    const parts = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    if (parts.length === 0)
+      throw new InvalidArgumentError(`${name} must be a comma-separated list, got "${v}".`);
+    return parts.map(item);
+  };
+}
+
+function oneOf<T extends string>(name: string, allowed: readonly T[]) {
+  return (v: string): T => {
+    if (!(allowed as readonly string[]).includes(v)) {
+      throw new InvalidArgumentError(`${name} must be one of ${allowed.join(', ')}; got "${v}".`);
+    }
+    return v as T;
+  };
+}
+
+/** Seeds: a list `0,1,2` or an inclusive range `0..4`. */
+function seedList(v: string): number[] {
+  const range = /^(\d+)\.\.(\d+)$/.exec(v.trim());
+  if (range) {
+    const a = Number(range[1]);
+    const b = Number(range[2]);
+    if (b < a) throw new InvalidArgumentError(`--seeds range must be ascending, got "${v}".`);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  }
+  return listOf('--seeds', nonNegativeInt('--seeds entry'))(v);
+}
+
+const engineOption = () =>
+  new Option('--engine <name>', 'TensorFlow.js engine to use').choices(ENGINES).default('auto');
+
+/**
+ * Builds the `gflow` command.
+ *
+ * @param handlers - What each subcommand does.
+ * @returns The commander program; call `parseAsync(argv)`.
+ */
+export function createProgram(handlers: Handlers): Command {
+  const program = new Command('gflow')
+    .description('Measure, explain and repair gradient flow in TensorFlow.js networks.')
+    .showHelpAfterError('(run with --help for usage)')
+    .allowExcessArguments(false);
+
+  program
+    .command('demo')
+    .description('run the classic gradient-flow experiments and write an HTML report with results.json')
+    .option('--quick', 'reduced sizes (finishes in under a minute; what CI runs)', false)
+    .option('--out <dir>', 'report folder', 'gflow-report')
+    .option(
+      '--sections <letters>',
+      'only these sections, e.g. a,c,g',
+      listOf('--sections', oneOf('--sections entry', [...'abcdefg'])),
+    )
+    .addOption(engineOption())
+    .action(async (o: { quick: boolean; out: string; sections?: string[]; engine: EngineFlag }) => {
+      await handlers.demo({ quick: o.quick, out: o.out, sections: o.sections, engine: o.engine });
+    });
+
+  program
+    .command('analyze')
+    .description(
+      'measure the gradient flow of one model (built from flags or read from a model.json) and print the diagnosis',
+    )
+    .addOption(new Option('--arch <name>', 'architecture').choices(ARCHITECTURES).conflicts('model'))
+    .option('--depth <n>', 'number of blocks', positiveInt('--depth', 1000))
+    .addOption(new Option('--activation <name>', 'activation').choices(ACTIVATIONS).default('relu'))
+    .addOption(new Option('--init <name>', 'initialization').choices(INITS).default('he'))
+    .addOption(new Option('--norm <name>', 'normalization').choices(NORMS).default('none'))
+    .option('--width <n>', 'units per layer (MLP) or channels (conv)', positiveInt('--width', 4096))
+    .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 0)
+    .addOption(new Option('--model <path>', 'a tfjs LayersModel model.json on disk').conflicts('arch'))
+    .option('--batch <n>', 'batch size of the random inputs', positiveInt('--batch', 4096), 16)
+    .option('--json', 'print the flow report as JSON', false)
+    .addOption(engineOption())
+    .action(
+      async (
+        o: {
+          arch?: Architecture;
+          depth?: number;
+          activation: ActivationFlag;
+          init: InitFlag;
+          norm: NormFlag;
+          width?: number;
+          seed: number;
+          model?: string;
+          batch: number;
+          json: boolean;
+          engine: EngineFlag;
+        },
+        cmd: Command,
+      ) => {
+        const common = { json: o.json, batch: o.batch, engine: o.engine };
+        if (o.model !== undefined) {
+          if (o.depth !== undefined || o.width !== undefined) {
+            cmd.error(
+              'error: --depth and --width describe a model built from flags; they cannot be used with --model.',
+            );
+          }
+          await handlers.analyze({ ...common, kind: 'file', path: o.model });
+          return;
+        }
+        if (o.arch === undefined) {
+          cmd.error(
+            'error: give either --arch (with --depth, --activation, --init, --norm) or --model path/to/model.json.',
+          );
+        }
+        if (o.depth === undefined) cmd.error('error: --arch needs --depth <n>.');
+        const width = o.width ?? (o.arch.endsWith('conv') ? 8 : 64);
+        await handlers.analyze({
+          ...common,
+          kind: 'flags',
+          model: {
+            arch: o.arch,
+            depth: o.depth,
+            activation: o.activation,
+            init: o.init,
+            norm: o.norm,
+            width,
+            seed: o.seed,
+          },
+        });
+      },
+    );
+
+  program
+    .command('sweep')
+    .description('measure a grid of models in a worker pool (resumable: finished cells are kept in --out)')
+    .option(
+      '--depths <list>',
+      'depths',
+      listOf('--depths', positiveInt('--depths entry', 1000)),
+      [10, 20, 50],
+    )
+    .option(
+      '--activations <list>',
+      'activations',
+      listOf('--activations', oneOf('--activations entry', ACTIVATIONS)),
+      ['relu', 'tanh'],
+    )
+    .option('--inits <list>', 'initializations', listOf('--inits', oneOf('--inits entry', INITS)), [
+      'he',
+      'xavier',
+    ])
+    .option('--archs <list>', 'architectures', listOf('--archs', oneOf('--archs entry', ARCHITECTURES)), [
+      'plain-mlp',
+      'residual-mlp',
+    ])
+    .option('--seeds <list>', 'seeds: a list 0,1,2 or a range 0..4', seedList, [0])
+    .option('--width <n>', 'units per layer (MLP) or channels (conv)', positiveInt('--width', 4096), 32)
+    .addOption(new Option('--norm <name>', 'normalization').choices(NORMS).default('none'))
+    .option(
+      '--workers <n>',
+      'worker threads (default: every core)',
+      positiveInt('--workers', 256),
+      availableParallelism(),
+    )
+    .option('--out <file>', 'results, one JSON line per finished cell', 'gflow-sweep.jsonl')
+    .addOption(engineOption())
+    .action(async (o: SweepOptions) => {
+      await handlers.sweep({ ...o });
+    });
+
+  program
+    .command('backend')
+    .description('report which TensorFlow.js engine gflow uses and why')
+    .option('--json', 'print the report as JSON', false)
+    .addOption(engineOption())
+    .action(async (o: { engine: EngineFlag; json: boolean }) => {
+      await handlers.backend(o);
+    });
+
+  return program;
+}

@@ -1,0 +1,216 @@
+/**
+ * The report: a self-contained `index.html` (inline SVG, no scripts, no network) and a
+ * `results.json` holding every number behind every plot. Both are written into a temporary
+ * sibling folder that is renamed into place only when complete, so an interrupted run never
+ * leaves a half-written report.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { type Plot, type Row, renderSvg } from './plot.js';
+
+/** Version of the results.json layout. */
+export const RESULTS_SCHEMA_VERSION = 1;
+
+/** A finding: a named measured number (or string) shown in the text and kept in results.json. */
+export type Findings = Record<string, number | string | boolean | null | readonly (number | string)[]>;
+
+/** A section that ran. */
+export interface CompletedSection {
+  /** Section letter and slug, e.g. `a-depth`. */
+  readonly id: string;
+  /** Heading. */
+  readonly title: string;
+  /** Status. */
+  readonly status: 'ok';
+  /** What the plots show and the measured finding, one or two sentences each (numbers from this run). */
+  readonly summary: readonly string[];
+  /** The numbers quoted in the summary. */
+  readonly findings: Findings;
+  /** The plots. */
+  readonly plots: readonly Plot[];
+  /** Seconds spent. */
+  readonly seconds: number;
+  /** Settings used (depths, sizes, seeds). */
+  readonly settings: Record<string, unknown>;
+}
+
+/** A section that could not run, and why. Never filled with made-up numbers. */
+export interface UnavailableSection {
+  /** Section id. */
+  readonly id: string;
+  /** Heading. */
+  readonly title: string;
+  /** Status. */
+  readonly status: 'unavailable';
+  /** Why, e.g. `not available yet: @gflow/models does not export lstm`. */
+  readonly reason: string;
+}
+
+/** One section of the report. */
+export type Section = CompletedSection | UnavailableSection;
+
+/** Everything the report holds. */
+export interface Report {
+  /** Title. */
+  readonly title: string;
+  /** The engine and how it was chosen. */
+  readonly engine: {
+    readonly name: string;
+    readonly simd: boolean;
+    readonly threads: number;
+    readonly fills: readonly string[];
+  };
+  /** Whether the quick (CI) sizes were used. */
+  readonly quick: boolean;
+  /** ISO time the run started. */
+  readonly startedAt: string;
+  /** Total seconds. */
+  readonly seconds: number;
+  /** The sections in order. */
+  readonly sections: readonly Section[];
+}
+
+/** The JSON form of a report: plots carry their rows and spec, not the SVG. */
+export function reportToJson(report: Report): unknown {
+  return {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    title: report.title,
+    engine: report.engine,
+    quick: report.quick,
+    startedAt: report.startedAt,
+    seconds: report.seconds,
+    sections: Object.fromEntries(
+      report.sections.map((s) => [
+        s.id,
+        s.status === 'ok'
+          ? {
+              title: s.title,
+              status: s.status,
+              summary: s.summary,
+              findings: s.findings,
+              settings: s.settings,
+              seconds: s.seconds,
+              plots: s.plots.map((p) => ({ id: p.id, caption: p.caption, data: p.data })),
+            }
+          : { title: s.title, status: s.status, reason: s.reason },
+      ]),
+    ),
+  };
+}
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(s: string): string {
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+const CSS = `
+body{font-family:Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.7em;margin-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+.meta{color:#555;font-size:.9em}figure{margin:1.2em 0;display:inline-block;vertical-align:top}
+figcaption{font-size:.9em;color:#444;max-width:640px;margin-top:.3em}
+.unavailable{background:#fff4e5;border-left:4px solid #f0a020;padding:.6em 1em}
+table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ddd;padding:.2em .6em;text-align:left}
+nav a{margin-right:1em}
+`;
+
+/** Renders the whole report to a self-contained HTML document (inline SVG, no script, no network). */
+export async function reportToHtml(report: Report): Promise<string> {
+  const parts: string[] = [];
+  parts.push(
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    // An empty data: icon keeps the browser from asking for /favicon.ico.
+    '<link rel="icon" href="data:,">',
+    `<title>${escapeHtml(report.title)}</title><style>${CSS}</style></head><body>`,
+    `<h1>${escapeHtml(report.title)}</h1>`,
+    `<p class="meta">Engine: ${escapeHtml(report.engine.name)} (SIMD ${report.engine.simd ? 'on' : 'off'}, ${report.engine.threads} thread${report.engine.threads === 1 ? '' : 's'}${report.engine.fills.length ? `; fills: ${escapeHtml(report.engine.fills.join(', '))}` : ''}). ` +
+      `Mode: ${report.quick ? 'quick (reduced sizes)' : 'full'}. Started ${escapeHtml(report.startedAt)}, ${report.seconds.toFixed(1)} s. ` +
+      'Every number behind every plot is in <code>results.json</code> beside this file.</p>',
+    `<nav>${report.sections.map((s) => `<a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a>`).join('')}</nav>`,
+  );
+  for (const s of report.sections) {
+    parts.push(`<section id="${escapeHtml(s.id)}"><h2>${escapeHtml(s.title)}</h2>`);
+    if (s.status === 'unavailable') {
+      parts.push(`<p class="unavailable">Not in this report: ${escapeHtml(s.reason)}</p></section>`);
+      continue;
+    }
+    for (const p of s.summary) parts.push(`<p>${escapeHtml(p)}</p>`);
+    for (const plot of s.plots) {
+      const svg = await renderSvg(plot);
+      parts.push(
+        `<figure id="${escapeHtml(`${s.id}-${plot.id}`)}">${svg}<figcaption>${escapeHtml(plot.caption)}</figcaption></figure>`,
+      );
+    }
+    parts.push('</section>');
+  }
+  parts.push('</body></html>');
+  return parts.join('\n');
+}
+
+let activeTemp: string | undefined;
+
+/** The temporary folder being written, if any (the SIGINT handler removes it). */
+export function activeTempFolder(): string | undefined {
+  return activeTemp;
+}
+
+/**
+ * Writes files into `outDir` atomically: everything goes into a temporary sibling folder first,
+ * which replaces `outDir` by a rename only once every file is complete.
+ *
+ * @param outDir - The destination folder (replaced if it exists).
+ * @param files - File name → contents.
+ */
+export async function writeFolderAtomically(outDir: string, files: Record<string, string>): Promise<void> {
+  const dest = resolve(outDir);
+  const parent = dirname(dest);
+  await mkdir(parent, { recursive: true });
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = join(parent, `.${basename(dest)}.tmp-${tag}`);
+  activeTemp = tmp;
+  try {
+    await mkdir(tmp);
+    for (const [name, text] of Object.entries(files)) await writeFile(join(tmp, name), text);
+    const old = join(parent, `.${basename(dest)}.old-${tag}`);
+    const exists = await stat(dest).then(
+      () => true,
+      () => false,
+    );
+    if (exists) await rename(dest, old);
+    await rename(tmp, dest);
+    if (exists) await rm(old, { recursive: true, force: true });
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  } finally {
+    activeTemp = undefined;
+  }
+}
+
+/**
+ * Writes `index.html` and `results.json` for a report into `outDir`, atomically.
+ *
+ * @param outDir - Destination folder.
+ * @param report - The report.
+ */
+export async function writeReport(outDir: string, report: Report): Promise<void> {
+  const html = await reportToHtml(report);
+  const json = `${JSON.stringify(reportToJson(report), jsonReplacer, 1)}\n`;
+  await writeFolderAtomically(outDir, { 'index.html': html, 'results.json': json });
+}
+
+/** JSON has no Infinity or NaN: write them as strings so that no number is silently lost. */
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  return value;
+}
+
+/** Rows helper re-exported for sections. */
+export type { Row };

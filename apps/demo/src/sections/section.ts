@@ -1,0 +1,60 @@
+/** What every report section shares: its definition, and the context it runs in. */
+import type { Plot } from '../plot.js';
+import type { Progress } from '../progress.js';
+import type { Findings } from '../report.js';
+
+/** What a section's run gets. */
+export interface SectionContext {
+  /** Reduced sizes (CI). */
+  readonly quick: boolean;
+  /** Progress bar: each section ticks exactly its `steps(quick)` steps. */
+  readonly progress: Progress;
+}
+
+/** What a section's run returns. */
+export interface SectionResult {
+  /** What the plots show and the finding measured, with numbers from this run. */
+  readonly summary: readonly string[];
+  /** The numbers quoted. */
+  readonly findings: Findings;
+  /** Plots. */
+  readonly plots: readonly Plot[];
+  /** Sizes and seeds used. */
+  readonly settings: Record<string, unknown>;
+}
+
+/** An export a section needs from a @gflow package. */
+export interface Need {
+  /** Package name. */
+  readonly pkg: string;
+  /** The package's exports (a namespace import). */
+  readonly exports: object;
+  /** The export's name. */
+  readonly name: string;
+}
+
+/** A report section. */
+export interface SectionDef {
+  /** Id, e.g. `a-depth`. */
+  readonly id: string;
+  /** Heading. */
+  readonly title: string;
+  /** The package exports it needs; if one is missing the section is reported as not available yet. */
+  readonly needs: readonly Need[];
+  /** Progress steps. */
+  steps(quick: boolean): number;
+  /** Runs the measurement; absent while the section is waiting on a package. */
+  readonly run?: (ctx: SectionContext) => Promise<SectionResult>;
+  /** Why there is no run yet (when `run` is absent). */
+  readonly pending?: string;
+}
+
+/** Lists `needs` entries for one package. */
+export function needs(pkg: string, exports: object, ...names: string[]): Need[] {
+  return names.map((name) => ({ pkg, exports, name }));
+}
+
+/** The needed exports that are missing, as `pkg.name` strings. */
+export function missingNeeds(def: SectionDef): string[] {
+  return def.needs.filter((n) => !(n.name in n.exports)).map((n) => `${n.pkg} ${n.name}`);
+}

@@ -1,0 +1,205 @@
+/**
+ * `gflow sweep`: a grid over depth × activation × init × architecture × seed, measured in a pool
+ * of worker threads (tinypool), one TensorFlow.js engine per worker. Each finished cell is
+ * appended to a JSON-lines file at once; a restarted sweep reads that file and skips the cells
+ * already finished, so a killed sweep continues where it stopped.
+ */
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Tinypool } from 'tinypool';
+import type {
+  ActivationFlag,
+  Architecture,
+  EngineFlag,
+  InitFlag,
+  NormFlag,
+  SweepOptions,
+} from './program.js';
+import { startProgress } from './progress.js';
+
+/** One grid point. */
+export interface SweepCell {
+  /** Architecture. */
+  readonly arch: Architecture;
+  /** Blocks. */
+  readonly depth: number;
+  /** Activation. */
+  readonly activation: ActivationFlag;
+  /** Initialization. */
+  readonly init: InitFlag;
+  /** Seed. */
+  readonly seed: number;
+  /** Width or channels. */
+  readonly width: number;
+  /** Normalization. */
+  readonly norm: NormFlag;
+}
+
+/** What a worker receives: the cell and the engine to start. */
+export interface SweepTask {
+  /** The cell. */
+  readonly cell: SweepCell;
+  /** Engine. */
+  readonly engine: EngineFlag;
+}
+
+/** One line of the results file. */
+export type SweepLine =
+  | {
+      readonly key: string;
+      readonly cell: SweepCell;
+      readonly ok: true;
+      readonly result: unknown;
+      readonly seconds: number;
+    }
+  | {
+      readonly key: string;
+      readonly cell: SweepCell;
+      readonly ok: false;
+      readonly error: string;
+      readonly seconds: number;
+    };
+
+/** The stable key of a cell; the results file is keyed on it. */
+export function cellKey(c: SweepCell): string {
+  return `arch=${c.arch}|depth=${c.depth}|activation=${c.activation}|init=${c.init}|norm=${c.norm}|width=${c.width}|seed=${c.seed}`;
+}
+
+/** Every cell of the grid, in a stable order (architecture, depth, activation, init, seed). */
+export function gridCells(
+  o: Pick<SweepOptions, 'archs' | 'depths' | 'activations' | 'inits' | 'seeds' | 'width' | 'norm'>,
+): SweepCell[] {
+  const cells: SweepCell[] = [];
+  for (const arch of o.archs)
+    for (const depth of o.depths)
+      for (const activation of o.activations)
+        for (const init of o.inits)
+          for (const seed of o.seeds)
+            cells.push({ arch, depth, activation, init, seed, width: o.width, norm: o.norm });
+  return cells;
+}
+
+/**
+ * Reads the finished cells of a results file. Lines that do not parse (a line cut short by a
+ * kill) and failed cells are ignored, so those cells run again.
+ *
+ * @param file - The JSON-lines file (missing means nothing finished).
+ * @returns Finished lines by key.
+ */
+export function readFinished(file: string): Map<string, SweepLine> {
+  const done = new Map<string, SweepLine>();
+  if (!existsSync(file)) return done;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const parsed = JSON.parse(line) as SweepLine;
+      if (parsed && typeof parsed.key === 'string' && parsed.ok === true) done.set(parsed.key, parsed);
+    } catch {
+      // A partial last line from an interrupted run: that cell runs again.
+    }
+  }
+  return done;
+}
+
+/** Options of {@link runSweep}. */
+export interface RunSweepOptions {
+  /** The grid. */
+  readonly cells: readonly SweepCell[];
+  /** Results file (JSON lines, appended). */
+  readonly out: string;
+  /** Worker threads. */
+  readonly workers: number;
+  /** Engine each worker starts. */
+  readonly engine: EngineFlag;
+  /** The worker module (default: the compiled `sweep-worker.js` beside this file). */
+  readonly workerFile?: string | URL;
+  /** Draw no progress bar. */
+  readonly quiet?: boolean;
+  /** Called after each cell's line is written. */
+  readonly onLine?: (line: SweepLine) => void;
+  /** Aborts the sweep: running cells are dropped (they run again next time). */
+  readonly signal?: AbortSignal;
+}
+
+/** What {@link runSweep} did. */
+export interface SweepSummary {
+  /** Cells measured in this run. */
+  readonly ran: number;
+  /** Cells skipped because the results file already had them. */
+  readonly skipped: number;
+  /** Cells that failed in this run. */
+  readonly failed: number;
+  /** Whether the run was aborted before the end. */
+  readonly aborted: boolean;
+}
+
+/**
+ * Runs the cells not yet in `out` in a worker pool, appending one line per finished cell.
+ *
+ * @param o - Grid, file, pool size.
+ * @returns Counts of what ran, was skipped, failed.
+ */
+export async function runSweep(o: RunSweepOptions): Promise<SweepSummary> {
+  const out = resolve(o.out);
+  await mkdir(dirname(out), { recursive: true });
+  const finished = readFinished(out);
+  // A killed run may have left its last line cut short: start the next line on a fresh one.
+  if (existsSync(out)) {
+    const text = readFileSync(out);
+    if (text.length > 0 && text[text.length - 1] !== 0x0a) appendFileSync(out, '\n');
+  }
+  const todo = o.cells.filter((c) => !finished.has(cellKey(c)));
+  const skipped = o.cells.length - todo.length;
+  if (todo.length === 0) return { ran: 0, skipped, failed: 0, aborted: false };
+  const filename = (o.workerFile ?? new URL('./sweep-worker.js', import.meta.url)).toString();
+  const threads = Math.max(1, Math.min(o.workers, todo.length));
+  const pool = new Tinypool({ filename, minThreads: threads, maxThreads: threads, isolateWorkers: false });
+  const progress = startProgress(todo.length, { quiet: o.quiet ?? false, label: 'sweep' });
+  if (skipped > 0 && !o.quiet) progress.task(`resuming: ${skipped} cells already in ${o.out}`);
+  let ran = 0;
+  let failed = 0;
+  let aborted = false;
+  const controller = new AbortController();
+  const onAbort = (): void => {
+    aborted = true;
+    controller.abort();
+  };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  if (o.signal?.aborted) onAbort();
+  try {
+    await Promise.all(
+      todo.map(async (cell) => {
+        const key = cellKey(cell);
+        const t0 = performance.now();
+        let line: SweepLine;
+        try {
+          const task: SweepTask = { cell, engine: o.engine };
+          const result: unknown = await pool.run(task, { signal: controller.signal });
+          line = { key, cell, ok: true, result, seconds: (performance.now() - t0) / 1000 };
+        } catch (e) {
+          if (aborted) return;
+          line = {
+            key,
+            cell,
+            ok: false,
+            error: (e as Error)?.message ?? String(e),
+            seconds: (performance.now() - t0) / 1000,
+          };
+          failed += 1;
+        }
+        if (aborted) return;
+        // One synchronous append per finished cell: a kill can at worst cut the last line short.
+        appendFileSync(out, `${JSON.stringify(line)}\n`);
+        ran += 1;
+        o.onLine?.(line);
+        progress.tick(1, key);
+      }),
+    );
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+    progress.stop();
+    await pool.destroy();
+  }
+  return { ran, skipped, failed, aborted };
+}
