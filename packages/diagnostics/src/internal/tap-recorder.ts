@@ -1,0 +1,157 @@
+import type { Context, Parameter } from '@gflow/models';
+import { describeValue, InvalidArgumentError } from '@gflow/core';
+import * as tf from '@tensorflow/tfjs';
+import { alias } from './tensors.js';
+
+/** What a tap records: nothing, the gradient's norm, or the gradient itself too. */
+export type TapMode = 'none' | 'norms' | 'tensors';
+
+/** Tensors (kept, caller-owned) recorded at one tap point. */
+export interface RecordedTap {
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** ‖∂L/∂h‖² as a kept scalar; absent when no gradient reached the tap. */
+  gradSquared?: tf.Scalar;
+  /** ∂L/∂h, only in 'tensors' mode. */
+  grad?: tf.Tensor;
+  /** [mean, std, min, max, zeroFraction, deadUnitFraction] of the activation, when asked. */
+  activation?: tf.Tensor1D;
+}
+
+/** The raw result of {@link runTape}: every tensor here is the caller's to dispose. */
+export interface RawTape {
+  readonly loss: tf.Scalar;
+  readonly grads: Record<string, tf.Tensor>;
+  readonly disconnected: string[];
+  readonly taps: RecordedTap[];
+}
+
+/** Statistics of one activation: [mean, std, min, max, zeroFraction, deadUnitFraction]. */
+export function activationStatsTensor(h: tf.Tensor): tf.Tensor1D {
+  return tf.tidy(() => {
+    const x = tf.cast(h, 'float32');
+    const { mean, variance } = tf.moments(x);
+    const zero = tf.mean(tf.cast(tf.equal(x, 0), 'float32'));
+    // A unit is the last axis (feature or channel); it is dead when it is exactly zero for every
+    // example (and position) in the batch.
+    let dead: tf.Tensor;
+    if (x.rank >= 2) {
+      const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
+      dead = tf.mean(tf.cast(tf.equal(tf.max(tf.abs(x), axes), 0), 'float32'));
+    } else {
+      dead = tf.cast(tf.equal(tf.max(tf.abs(x)), 0), 'float32');
+    }
+    return tf.stack([mean, tf.sqrt(variance), tf.min(x), tf.max(x), zero, dead]) as tf.Tensor1D;
+  });
+}
+
+/**
+ * Runs `fn(ctx)` under a gradient tape and returns the loss, the gradient of every parameter, and
+ * what the taps recorded. Every tensor returned is the caller's to dispose.
+ */
+export function runTape(
+  fnName: string,
+  fn: (ctx: Context) => tf.Scalar,
+  params: readonly Parameter[],
+  mode: TapMode,
+  activations: boolean,
+  training: boolean,
+): RawTape {
+  if (typeof fn !== 'function') {
+    throw new InvalidArgumentError(`${fnName}: fn must be a function (ctx) => tf.Scalar, got ${describeValue(fn)}`);
+  }
+  if (!Array.isArray(params)) {
+    throw new InvalidArgumentError(`${fnName}: params must be an array of Parameter, got ${describeValue(params)}`);
+  }
+  const seen = new Set<string>();
+  for (const p of params) {
+    if (p == null || typeof p.name !== 'string' || !(p.variable instanceof tf.Variable)) {
+      throw new InvalidArgumentError(
+        `${fnName}: params must hold {name, variable: tf.Variable, role}, got ${describeValue(p)}`,
+      );
+    }
+    if (seen.has(p.name)) {
+      throw new InvalidArgumentError(`${fnName}: params must have unique names, got ${JSON.stringify(p.name)} twice`);
+    }
+    seen.add(p.name);
+  }
+  const taps: RecordedTap[] = [];
+  const counts = new Map<string, number>();
+  const tapOp =
+    mode === 'none'
+      ? undefined
+      : (rec: RecordedTap) =>
+          tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+            value: alias(args[0] as tf.Tensor),
+            gradFunc: (dy: tf.Tensor) => {
+              // Called once, with the gradient accumulated over every use of the tap's output.
+              rec.gradSquared?.dispose();
+              rec.gradSquared = tf.keep(tf.sum(tf.square(tf.cast(dy, 'float32'))));
+              if (mode === 'tensors') {
+                rec.grad?.dispose();
+                rec.grad = tf.keep(alias(dy));
+              }
+              return alias(dy);
+            },
+          }));
+  const ctx: Context = {
+    training,
+    tap(name: string, t: tf.Tensor): tf.Tensor {
+      if (mode === 'none' && !activations) return t;
+      const k = (counts.get(name) ?? 0) + 1;
+      counts.set(name, k);
+      const rec: RecordedTap = { name: k === 1 ? name : `${name}#${k}`, shape: t.shape.slice() };
+      taps.push(rec);
+      if (activations) rec.activation = tf.keep(activationStatsTensor(t));
+      return tapOp ? (tapOp(rec)(t) as tf.Tensor) : t;
+    },
+  };
+  const vars = params.map((p) => p.variable);
+  // An exception thrown inside tf.engine().gradients leaves tfjs's scope stack unbalanced (tensors
+  // leak from then on), so errors raised by `fn` or by our checks are caught inside, replaced by a
+  // constant loss, and rethrown once the engine is back in order.
+  let failure: { error: unknown } | undefined;
+  const result = tf.engine().gradients(
+    () => {
+      let loss: unknown;
+      try {
+        loss = fn(ctx);
+      } catch (error) {
+        failure = { error };
+        return tf.scalar(0);
+      }
+      if (!(loss instanceof tf.Tensor) || loss.rank !== 0) {
+        failure = {
+          error: new InvalidArgumentError(
+            `${fnName}: fn must return a scalar tensor (the loss), got ${
+              loss instanceof tf.Tensor ? `a tensor of shape ${describeValue(loss.shape)}` : describeValue(loss)
+            }`,
+          ),
+        };
+        return tf.scalar(0);
+      }
+      return loss;
+    },
+    vars,
+    undefined,
+    true,
+  ) as { value: tf.Tensor; grads: (tf.Tensor | null)[] };
+  if (failure) {
+    result.value.dispose();
+    for (const g of result.grads) g?.dispose();
+    for (const r of taps) {
+      r.gradSquared?.dispose();
+      r.grad?.dispose();
+      r.activation?.dispose();
+    }
+    throw failure.error;
+  }
+  const grads: Record<string, tf.Tensor> = {};
+  const disconnected: string[] = [];
+  params.forEach((p, i) => {
+    const g = result.grads[i];
+    if (g == null) disconnected.push(p.name);
+    else grads[p.name] = g;
+  });
+  return { loss: result.value as tf.Scalar, grads, disconnected, taps };
+}

@@ -1,0 +1,69 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** Tensors keyed by parameter (or variable) name. */
+export type NamedTensors = Readonly<Record<string, tf.Tensor>>;
+
+/**
+ * A second handle on the same data as `t`, without copying it. tfjs tensors are immutable and
+ * `Variable.assign` swaps the variable's data rather than writing into it, so an alias of a
+ * variable keeps the value it had when the alias was made. The alias is the caller's to dispose.
+ */
+export function alias(t: tf.Tensor): tf.Tensor {
+  const engine = tf.engine();
+  const out = engine.makeTensorFromDataId(t.dataId, t.shape.slice(), t.dtype);
+  // The engine counts tensor handles; the backend counts references to the data buffer. A new
+  // handle on the same buffer needs both, as the backends' own Reshape and Identity kernels do.
+  engine.backend.incRef(t.dataId);
+  return out;
+}
+
+/** Disposes every tensor of a record. */
+export function disposeAll(record: Readonly<Record<string, tf.Tensor | null | undefined>>): void {
+  for (const t of Object.values(record)) if (t != null && !t.isDisposed) t.dispose();
+}
+
+/**
+ * Collects scalar tensors and reads them back in one transfer: `add` returns the index of each
+ * scalar, `read` stacks them, makes one `dataSync` and disposes every scalar it was given.
+ */
+export class BatchedRead {
+  private readonly parts: tf.Tensor[] = [];
+  private offset = 0;
+
+  /** Number of values collected so far. */
+  get size(): number {
+    return this.offset;
+  }
+
+  /**
+   * Adds a tensor (a scalar or any shape; it is flattened); returns the index of its first value
+   * in what {@link BatchedRead.read} returns. The tensor is disposed by `read` or `dispose`.
+   */
+  add(t: tf.Tensor): number {
+    const at = this.offset;
+    this.parts.push(t);
+    this.offset += t.size;
+    return at;
+  }
+
+  /** Reads everything back in one `dataSync`, as float64 numbers; disposes the inputs. */
+  read(): Float64Array {
+    if (this.parts.length === 0) return new Float64Array(0);
+    const flat = tf.tidy(() =>
+      this.parts.length === 1
+        ? tf.cast(tf.reshape(this.parts[0] as tf.Tensor, [-1]), 'float32')
+        : tf.concat(this.parts.map((s) => tf.cast(tf.reshape(s, [-1]), 'float32'))),
+    );
+    const values = Float64Array.from(flat.dataSync());
+    flat.dispose();
+    this.dispose();
+    return values;
+  }
+
+  /** Disposes the collected tensors without reading them. */
+  dispose(): void {
+    for (const s of this.parts) if (!s.isDisposed) s.dispose();
+    this.parts.length = 0;
+    this.offset = 0;
+  }
+}

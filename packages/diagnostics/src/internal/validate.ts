@@ -1,0 +1,101 @@
+import { describeValue, InvalidArgumentError, ShapeError } from '@gflow/core';
+import type * as tf from '@tensorflow/tfjs';
+
+/** Throws unless `value` is a finite number ≥ 0 (or > 0 when `strict`). */
+export function checkNonNegative(fn: string, arg: string, value: unknown, strict = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (strict && value === 0)) {
+    throw new InvalidArgumentError(
+      `${fn}: ${arg} must be a finite number ${strict ? '> 0' : '≥ 0'}, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Throws unless `value` is an integer in [min, max]. */
+export function checkInteger(fn: string, arg: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in [${min}, ${max}]`;
+    throw new InvalidArgumentError(`${fn}: ${arg} must be an integer ${range}, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** Throws unless `value` is a finite number in the interval described by the bounds. */
+export function checkInRange(
+  fn: string,
+  arg: string,
+  value: unknown,
+  lo: number,
+  hi: number,
+  { loOpen = false, hiOpen = false }: { loOpen?: boolean; hiOpen?: boolean } = {},
+): number {
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (loOpen ? value > lo : value >= lo) &&
+    (hiOpen ? value < hi : value <= hi);
+  if (!ok) {
+    throw new InvalidArgumentError(
+      `${fn}: ${arg} must be in ${loOpen ? '(' : '['}${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${describeValue(value)}`,
+    );
+  }
+  return value as number;
+}
+
+/** The names and shapes a transform was initialised with. */
+export type TensorSpec = Readonly<Record<string, readonly number[]>>;
+
+/** Records the names and shapes of `tensors`. */
+export function specOf(fn: string, tensors: Readonly<Record<string, tf.Tensor>>): TensorSpec {
+  if (tensors === null || typeof tensors !== 'object') {
+    throw new InvalidArgumentError(`${fn}: params must be a record of tensors keyed by name, got ${describeValue(tensors)}`);
+  }
+  const spec: Record<string, readonly number[]> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    if (t == null || typeof t !== 'object' || !Array.isArray((t as tf.Tensor).shape)) {
+      throw new InvalidArgumentError(`${fn}: params[${JSON.stringify(name)}] must be a tensor, got ${describeValue(t)}`);
+    }
+    spec[name] = t.shape.slice();
+  }
+  return spec;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * Throws a ShapeError unless `tensors` has exactly the names of `spec`, each with the same shape.
+ */
+export function checkAgainstSpec(
+  fn: string,
+  arg: string,
+  tensors: Readonly<Record<string, tf.Tensor>>,
+  spec: TensorSpec,
+): void {
+  if (tensors === null || typeof tensors !== 'object') {
+    throw new InvalidArgumentError(`${fn}: ${arg} must be a record of tensors keyed by name, got ${describeValue(tensors)}`);
+  }
+  const names = Object.keys(tensors);
+  const expected = Object.keys(spec);
+  const missing = expected.filter((n) => !(n in tensors));
+  const extra = names.filter((n) => !(n in spec));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new ShapeError(
+      `${fn}: ${arg} must have the names given to init ${describeValue(expected)}, got ${describeValue(names)}` +
+        `${missing.length ? ` (missing ${describeValue(missing)})` : ''}${extra.length ? ` (unknown ${describeValue(extra)})` : ''}`,
+    );
+  }
+  for (const n of expected) {
+    const t = tensors[n] as tf.Tensor;
+    const want = spec[n] as readonly number[];
+    if (t == null || !Array.isArray(t.shape)) {
+      throw new InvalidArgumentError(`${fn}: ${arg}[${JSON.stringify(n)}] must be a tensor, got ${describeValue(t)}`);
+    }
+    if (!sameShape(t.shape, want)) {
+      throw new ShapeError(
+        `${fn}: ${arg}[${JSON.stringify(n)}] must have shape ${describeValue(want)}, got ${describeValue(t.shape)}`,
+      );
+    }
+  }
+}
