@@ -6,7 +6,6 @@
  */
 import { rmSync } from 'node:fs';
 import { GflowError } from '@gflow/core';
-import { CommanderError } from 'commander';
 import { analyzeCommand } from './analyze.js';
 import { backendCommand } from './backend-command.js';
 import { runDemo } from './demo.js';
@@ -28,15 +27,12 @@ const program = createProgram({
   analyze: analyzeCommand,
   sweep: sweepCommand,
   backend: backendCommand,
-}).exitOverride();
+});
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof CommanderError) {
-    // commander has already printed the usage error (or the help text, exit code 0).
-    process.exitCode = e.exitCode;
-  } else {
+  {
     const msg = e instanceof Error ? e.message : String(e);
     const kind = e instanceof GflowError ? '' : 'unexpected error: ';
     process.stderr.write(`gflow: ${kind}${msg.replace(/\s*\n\s*/g, ' ')}\n`);

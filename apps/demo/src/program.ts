@@ -3,7 +3,7 @@
  * done by the handlers passed in, so the parser is testable on its own.
  */
 import { availableParallelism } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option, type OutputConfiguration } from 'commander';
 
 /** Architectures that `analyze --arch` and `sweep --archs` build. */
 export const ARCHITECTURES = [
@@ -187,13 +187,21 @@ const engineOption = () =>
  * Builds the `gflow` command.
  *
  * @param handlers - What each subcommand does.
+ * @param settings - `exitOverride` throws a CommanderError instead of exiting (tests);
+ *   `output` redirects commander's messages.
  * @returns The commander program; call `parseAsync(argv)`.
  */
-export function createProgram(handlers: Handlers): Command {
+export function createProgram(
+  handlers: Handlers,
+  settings: { readonly exitOverride?: boolean; readonly output?: OutputConfiguration } = {},
+): Command {
   const program = new Command('gflow')
     .description('Measure, explain and repair gradient flow in TensorFlow.js networks.')
     .showHelpAfterError('(run with --help for usage)')
     .allowExcessArguments(false);
+  // Set before the subcommands are made: they copy these settings when created.
+  if (settings.exitOverride) program.exitOverride();
+  if (settings.output) program.configureOutput(settings.output);
 
   program
     .command('demo')

@@ -1,0 +1,152 @@
+import { CommanderError } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { type AnalyzeOptions, createProgram, type DemoOptions, type SweepOptions } from './program.js';
+
+type Call = { cmd: string; o: unknown };
+
+/** Parses argv with recording handlers; returns the call made or the error message printed. */
+async function parse(...args: string[]): Promise<{ call?: Call; error?: string; code?: number }> {
+  const calls: Call[] = [];
+  let err = '';
+  const program = createProgram(
+    {
+      demo: async (o: DemoOptions) => void calls.push({ cmd: 'demo', o }),
+      analyze: async (o: AnalyzeOptions) => void calls.push({ cmd: 'analyze', o }),
+      sweep: async (o: SweepOptions) => void calls.push({ cmd: 'sweep', o }),
+      backend: async (o) => void calls.push({ cmd: 'backend', o }),
+    },
+    { exitOverride: true, output: { writeErr: (s) => void (err += s), writeOut: () => {} } },
+  );
+  try {
+    await program.parseAsync(['node', 'gflow', ...args]);
+  } catch (e) {
+    if (e instanceof CommanderError) return { error: err, code: e.exitCode };
+    throw e;
+  }
+  return calls[0] ? { call: calls[0] } : {};
+}
+
+describe('gflow command line', () => {
+  it('demo: defaults and --quick --out', async () => {
+    expect((await parse('demo')).call).toEqual({
+      cmd: 'demo',
+      o: { quick: false, out: 'gflow-report', sections: undefined, engine: 'auto' },
+    });
+    expect((await parse('demo', '--quick', '--out', '/tmp/r', '--sections', 'a,g')).call?.o).toMatchObject({
+      quick: true,
+      out: '/tmp/r',
+      sections: ['a', 'g'],
+    });
+  });
+
+  it('demo: rejects an unknown section letter', async () => {
+    const r = await parse('demo', '--sections', 'a,z');
+    expect(r.code).toBe(1);
+    expect(r.error).toMatch(/--sections entry must be one of a, b, c, d, e, f, g; got "z"/);
+  });
+
+  it('analyze by flags, the issue example', async () => {
+    const r = await parse(
+      'analyze',
+      '--arch',
+      'residual-conv',
+      '--depth',
+      '50',
+      '--activation',
+      'relu',
+      '--init',
+      'he',
+      '--norm',
+      'batch',
+    );
+    expect(r.call).toEqual({
+      cmd: 'analyze',
+      o: {
+        json: false,
+        batch: 16,
+        engine: 'auto',
+        kind: 'flags',
+        model: {
+          arch: 'residual-conv',
+          depth: 50,
+          activation: 'relu',
+          init: 'he',
+          norm: 'batch',
+          width: 8,
+          seed: 0,
+        },
+      },
+    });
+  });
+
+  it('analyze --model with --json', async () => {
+    expect((await parse('analyze', '--model', 'm/model.json', '--json')).call?.o).toMatchObject({
+      kind: 'file',
+      path: 'm/model.json',
+      json: true,
+    });
+  });
+
+  it('analyze: explains what is missing or conflicting', async () => {
+    expect((await parse('analyze')).error).toMatch(/give either --arch .* or --model path\/to\/model\.json/);
+    expect((await parse('analyze', '--arch', 'plain-mlp')).error).toMatch(/--arch needs --depth <n>/);
+    expect((await parse('analyze', '--arch', 'plain-mlp', '--model', 'x.json')).error).toMatch(
+      /option '--arch <name>' cannot be used with option '--model <path>'/,
+    );
+    expect((await parse('analyze', '--arch', 'resnet', '--depth', '3')).error).toMatch(
+      /argument 'resnet' is invalid\. Allowed choices are plain-mlp, residual-mlp/,
+    );
+    expect((await parse('analyze', '--arch', 'plain-mlp', '--depth', '-3')).error).toMatch(
+      /--depth must be a positive integer, got "-3"/,
+    );
+    expect((await parse('analyze', '--arch', 'plain-mlp', '--depth', '0')).error).toMatch(
+      /--depth must be between 1 and 1000, got 0/,
+    );
+    expect((await parse('analyze', '--model', 'a.json', '--depth', '3')).error).toMatch(
+      /cannot be used with --model/,
+    );
+  });
+
+  it('sweep: lists, ranges and defaults', async () => {
+    const r = await parse(
+      'sweep',
+      '--depths',
+      '5, 10',
+      '--activations',
+      'tanh',
+      '--seeds',
+      '0..3',
+      '--workers',
+      '3',
+      '--out',
+      's.jsonl',
+    );
+    expect(r.call?.o).toMatchObject({
+      depths: [5, 10],
+      activations: ['tanh'],
+      inits: ['he', 'xavier'],
+      archs: ['plain-mlp', 'residual-mlp'],
+      seeds: [0, 1, 2, 3],
+      workers: 3,
+      out: 's.jsonl',
+    });
+    expect((await parse('sweep', '--activations', 'relu,swoosh')).error).toMatch(
+      /--activations entry must be one of sigmoid, tanh, .*; got "swoosh"/,
+    );
+    expect((await parse('sweep', '--seeds', '4..2')).error).toMatch(
+      /--seeds range must be ascending, got "4\.\.2"/,
+    );
+    expect((await parse('sweep', '--depths', ',')).error).toMatch(/--depths must be a comma-separated list/);
+  });
+
+  it('backend, and unknown commands', async () => {
+    expect((await parse('backend', '--engine', 'cpu')).call).toEqual({
+      cmd: 'backend',
+      o: { engine: 'cpu', json: false },
+    });
+    expect((await parse('backend', '--engine', 'tpu')).error).toMatch(
+      /Allowed choices are auto, tensorflow-gpu/,
+    );
+    expect((await parse('frobnicate')).error).toMatch(/unknown command 'frobnicate'/);
+  });
+});
