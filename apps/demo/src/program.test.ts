@@ -15,7 +15,15 @@ async function parse(...args: string[]): Promise<{ call?: Call; error?: string; 
       sweep: async (o: SweepOptions) => void calls.push({ cmd: 'sweep', o }),
       backend: async (o) => void calls.push({ cmd: 'backend', o }),
     },
-    { exitOverride: true, output: { writeErr: (s) => void (err += s), writeOut: () => {} } },
+    {
+      exitOverride: true,
+      output: {
+        writeErr: (s) => {
+          err += s;
+        },
+        writeOut: () => {},
+      },
+    },
   );
   try {
     await program.parseAsync(['node', 'gflow', ...args]);
