@@ -1,10 +1,13 @@
 /**
- * `@gflow/backend`: chooses and prepares the TensorFlow.js engine.
- *
- * This is a first, minimal version (wasm and cpu only); the full adapter arrives with issue 2.
+ * `@gflow/backend`: chooses and prepares the TensorFlow.js engine, registers gradients with
+ * correct second derivatives, fills the kernels wasm lacks, and exports losses whose Hessians are
+ * right.
  *
  * @packageDocumentation
  */
 
 export type { BackendInfo, BackendName, InitBackendOptions, TriedBackend } from './init-backend.js';
 export { backendInfo, initBackend } from './init-backend.js';
+export { meanSquaredError } from './mean-squared-error.js';
+export { sigmoidCrossEntropy } from './sigmoid-cross-entropy.js';
+export { softmaxCrossEntropy } from './softmax-cross-entropy.js';

@@ -1,5 +1,6 @@
 import { BackendUnavailableError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
+import { gradientFills } from './register-gradients.js';
 
 /** The engines gflow knows, fastest first. */
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -57,12 +58,14 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     const ok = name === 'wasm' || name === 'cpu' ? await tf.setBackend(name) : false;
     tried.push({ name, ok, reason: ok ? 'started' : 'not available in this minimal version' });
     if (ok) {
+      const fills = [...gradientFills];
+      if (name === 'wasm') fills.push(...(await import('./register-wasm-kernels.js')).wasmKernelFills);
       current = {
         name,
         accelerated: false,
         simd: name === 'wasm' && tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
         threads: 1,
-        fills: [],
+        fills,
         tried,
       };
       return current;

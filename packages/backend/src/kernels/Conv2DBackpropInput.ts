@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs';
+import { KernelScratch } from '../internal/wasm-scratch.js';
+
+/**
+ * A fast `Conv2DBackpropInput` for the wasm backend, replacing tfjs 4.22's direct loop (about 15
+ * times slower than the forward conv2d at 64 channels, 32×32).
+ *
+ * dx is the forward convolution (stride 1, on XNNPACK) of the output gradient, zero-stuffed by the
+ * stride s and padded by (k − 1 − pad) on each side, with the filter flipped in space and its
+ * channel axes swapped: dx = conv2d(stuff(dy), flip(W)ᵀ).
+ */
+export const conv2DBackpropInputWasmConfig: tf.KernelConfig = {
+  kernelName: 'Conv2DBackpropInput',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend: anyBackend, attrs }) => {
+    const backend = anyBackend as tf.KernelBackend;
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
+      strides: number | [number, number];
+      pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+      dataFormat: 'NHWC' | 'NCHW';
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      inputShape: [number, number, number, number];
+    };
+    if (dataFormat === 'NCHW') {
+      throw new Error("gflow wasm Conv2DBackpropInput: dataFormat 'NCHW' is not supported; use 'NHWC'");
+    }
+    const info = tf.backend_util.computeConv2DInfo(
+      inputShape,
+      filter.shape as [number, number, number, number],
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+    );
+    const { batchSize: n, inHeight, inWidth, filterHeight: kh, filterWidth: kw } = info;
+    const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, outChannels: co } = info;
+    const s = new KernelScratch(backend, 'wasm');
+    // flip(W)ᵀ: [kh, kw, ci, co] → [kh, kw, co, ci], reversed along both spatial axes.
+    const wT = s.run('Transpose', { x: filter }, { perm: [0, 1, 3, 2] });
+    const wF = s.run('Reverse', { x: wT }, { dims: [0, 1] });
+    // Zero-stuff dy by the stride: [n, oh, ow, co] → [n, oh·sh, ow·sw, co] (trailing zeros included).
+    let d: tf.TensorInfo = dy;
+    if (sw > 1) {
+      const r = s.reshape(d, [n * oh, ow, 1, co]);
+      const p = s.padOrCrop(r, [
+        [0, 0],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ]);
+      d = s.reshape(p, [n, oh, ow * sw, co]);
+    }
+    if (sh > 1) {
+      const r = s.reshape(d, [n * oh, 1, ow * sw * co]);
+      const p = s.padOrCrop(r, [
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+      ]);
+      d = s.reshape(p, [n, oh * sh, ow * sw, co]);
+    }
+    // Pad so that a 'valid' stride-1 convolution yields [n, H, W, ci].
+    const top = kh - 1 - info.padInfo.top;
+    const left = kw - 1 - info.padInfo.left;
+    const bottom = inHeight + kh - 1 - oh * sh - top;
+    const right = inWidth + kw - 1 - ow * sw - left;
+    const dP = s.padOrCrop(d, [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ]);
+    const dx = s.run(
+      'Conv2D',
+      { x: dP, filter: wF },
+      { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] },
+    );
+    return s.finish(dx);
+  },
+};

@@ -1,0 +1,8 @@
+import type * as tf from '@tensorflow/tfjs';
+import { cpuFallbackConfig } from '../internal/cpu-fallback.js';
+
+/**
+ * `Einsum` for the wasm backend, which has none in tfjs 4.22: the cpu backend's kernel run on a copy
+ * of the inputs (see `internal/cpu-fallback.ts`; correct, not fast).
+ */
+export const einsumWasmConfig: tf.KernelConfig = cpuFallbackConfig('Einsum', 'wasm');
