@@ -1,3 +1,187 @@
-// The benchmark runner arrives with issue 8.
-console.error('gflow bench: not yet implemented (issue 8)');
-process.exit(1);
+/**
+ * gflow's benchmark: runs the workloads of shared/peers/WORKLOADS.md through the public API and
+ * writes JSON in the shape shared/peers/compare.mjs reads.
+ *
+ *   pnpm bench [-- --backend wasm|cpu|...] [--only a,b] [--repeats N] [--wasm-threads N] [--out FILE]
+ *
+ * Each workload builds its model and data once, runs once to warm up, then `repeats` times
+ * (the peer's count unless --repeats); the median is reported. Every run reads its results back
+ * to the host as plain numbers.
+ */
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import { parseArgs } from 'node:util';
+import { type BackendInfo, type BackendName, initBackend } from '@gflow/backend';
+import * as tf from '@tensorflow/tfjs';
+import { MissingApiError, missingExports } from './api.js';
+import { withWasmThreads } from './wasm-threads.js';
+import type { Summary, Workload } from './workload.js';
+import { workloads } from './workloads/index.js';
+
+const require = createRequire(import.meta.url);
+
+interface Result {
+  seconds: number;
+  samples: number[];
+  what: string;
+  summary?: Summary;
+  leakedTensors?: number;
+}
+
+function usage(): string {
+  return [
+    'usage: node bench/dist/run.js [--backend NAME] [--only a,b] [--repeats N] [--wasm-threads N] [--out FILE]',
+    `workloads: ${workloads.map((w) => w.name).join(', ')}`,
+    'backends: wasm (default), cpu, tensorflow, tensorflow-gpu, webgpu',
+  ].join('\n');
+}
+
+function parse(argv: string[]) {
+  // `pnpm bench -- --x` forwards a literal "--" with some pnpm versions: drop it.
+  const args = argv.filter((a, i) => !(a === '--' && i === 0));
+  const { values } = parseArgs({
+    args,
+    options: {
+      backend: { type: 'string' },
+      only: { type: 'string' },
+      repeats: { type: 'string' },
+      out: { type: 'string' },
+      'wasm-threads': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  return values;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function runOne(w: Workload, repeats: number): Promise<Result> {
+  const before = tf.memory().numTensors;
+  const prepared = await w.prepare();
+  let summary: Summary | undefined;
+  const samples: number[] = [];
+  try {
+    summary = await prepared.run(); // warm-up
+    for (let i = 0; i < repeats; i++) {
+      const t0 = performance.now();
+      summary = await prepared.run();
+      samples.push((performance.now() - t0) / 1000);
+    }
+  } finally {
+    prepared.dispose();
+  }
+  const leaked = tf.memory().numTensors - before;
+  return {
+    seconds: median(samples),
+    samples,
+    what: w.what,
+    ...(summary ? { summary } : {}),
+    ...(leaked !== 0 ? { leakedTensors: leaked } : {}),
+  };
+}
+
+async function main(): Promise<void> {
+  const opts = parse(process.argv.slice(2));
+  if (opts.help) {
+    console.log(usage());
+    return;
+  }
+  const only = (opts.only ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = only.filter((n) => !workloads.some((w) => w.name === n));
+  if (unknown.length > 0) throw new Error(`--only: unknown workload(s) ${unknown.join(', ')}\n${usage()}`);
+  const repeats = opts.repeats === undefined ? undefined : Number(opts.repeats);
+  if (repeats !== undefined && !(Number.isInteger(repeats) && repeats >= 1)) {
+    throw new Error(`--repeats must be an integer >= 1, got ${opts.repeats}`);
+  }
+  const wasmThreads = opts['wasm-threads'] === undefined ? undefined : Number(opts['wasm-threads']);
+  const prefer = (opts.backend ?? 'auto') as BackendName | 'auto';
+
+  let info: BackendInfo;
+  let threads: number | undefined;
+  if (wasmThreads !== undefined) {
+    if (prefer !== 'auto' && prefer !== 'wasm') throw new Error('--wasm-threads needs the wasm backend');
+    const r = await withWasmThreads(wasmThreads, () => initBackend({ prefer: 'wasm' }));
+    info = r.result;
+    threads = r.threads;
+  } else {
+    info = await initBackend({ prefer });
+  }
+  const engine = {
+    name: info.name,
+    tfBackend: tf.getBackend(),
+    threads: threads ?? info.threads,
+    simd: info.simd,
+    accelerated: info.accelerated,
+    fills: info.fills,
+    ...(info.device !== undefined ? { device: info.device } : {}),
+  };
+  console.error(`gflow bench: engine ${engine.name} (${engine.threads} thread(s), simd ${engine.simd})`);
+
+  const out = {
+    engine,
+    versions: {
+      node: process.version,
+      tfjs: tf.version.tfjs,
+      'tfjs-backend-wasm': packageVersion('@tensorflow/tfjs-backend-wasm'),
+      gflow: packageVersion('@gflow/backend'),
+    },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+      loadAverage: os.loadavg().map((x) => +x.toFixed(2)),
+      date: new Date().toISOString(),
+    },
+    workloads: {} as Record<string, Result>,
+    missing: {} as Record<string, string>,
+  };
+
+  for (const w of workloads) {
+    if (only.length > 0 && !only.includes(w.name)) continue;
+    const absent = missingExports(w.needs);
+    if (absent.length > 0) {
+      out.missing[w.name] = `not exported yet: ${absent.join(', ')}`;
+      console.error(`${w.name}: missing (${out.missing[w.name]})`);
+      continue;
+    }
+    try {
+      const r = await runOne(w, repeats ?? w.repeats);
+      out.workloads[w.name] = r;
+      console.error(`${w.name}: ${r.seconds.toFixed(4)} s`);
+    } catch (e) {
+      if (e instanceof MissingApiError) {
+        out.missing[w.name] = e.message;
+        console.error(`${w.name}: missing (${e.message})`);
+        continue;
+      }
+      out.missing[w.name] = `failed: ${e instanceof Error ? e.message : String(e)}`;
+      console.error(`${w.name}: FAILED`, e);
+      process.exitCode = 1;
+    }
+  }
+  const json = `${JSON.stringify(out, null, 1)}\n`;
+  if (opts.out) writeFileSync(opts.out, json);
+  else process.stdout.write(json);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(2);
+});
