@@ -1,0 +1,262 @@
+import { describeValue, InvalidArgumentError, NonFiniteError, UnsupportedError } from '@gflow/core';
+import * as tf from '@tensorflow/tfjs';
+import { checkSecondOrderGradients } from '../second-order-check.js';
+import type { HvpMode, HvpOptions, Objective, ParamsLike } from '../types.js';
+import { evaluate, type Prepared, prepare, scalarLoss } from './objective.js';
+import { type Layout, layoutOf, readFlat, SavedParameters } from './params.js';
+
+/** The largest relative difference between the first exact product and finite differences that `'auto'` accepts. */
+const AUTO_TOLERANCE = 0.05;
+
+/** How products were actually computed. */
+export type UsedMode = 'exact' | 'finite-difference';
+
+/**
+ * The Hessian of an objective as a linear operator on flat float64 vectors (the parameters'
+ * order), for the solvers of `@gflow/core`. Each `matvec` uploads `v` once and reads `Hv` back
+ * once. Call `dispose()` when done: it restores the parameters bit for bit.
+ */
+export class HessianOperator {
+  readonly layout: Layout;
+  readonly prepared: Prepared;
+  private usedMode: UsedMode;
+  private why: string;
+  private readonly requested: HvpMode;
+  private readonly eps: number;
+  private saved: SavedParameters | undefined;
+  private thetaNorm: number | undefined;
+  private products = 0;
+  private verified = false;
+
+  constructor(
+    private readonly fn: string,
+    objective: Objective<unknown>,
+    params: ParamsLike,
+    options: HvpOptions = {},
+  ) {
+    const mode = options.mode ?? 'auto';
+    if (mode !== 'auto' && mode !== 'exact' && mode !== 'finite-difference') {
+      throw new InvalidArgumentError(
+        `${fn}: options.mode must be 'exact', 'finite-difference' or 'auto', got ${describeValue(mode)}`,
+      );
+    }
+    const eps = options.eps ?? 1e-3;
+    if (typeof eps !== 'number' || !Number.isFinite(eps) || eps <= 0) {
+      throw new InvalidArgumentError(
+        `${fn}: options.eps must be a positive finite number, got ${describeValue(eps)}`,
+      );
+    }
+    this.eps = eps;
+    this.requested = mode;
+    this.layout = layoutOf(fn, params);
+    this.prepared = prepare(fn, objective);
+    if (mode === 'exact') {
+      this.usedMode = 'exact';
+      this.why = 'requested';
+    } else if (mode === 'finite-difference') {
+      this.usedMode = 'finite-difference';
+      this.why = 'requested';
+    } else {
+      const report = checkSecondOrderGradients();
+      if (report.exactTrusted) {
+        this.usedMode = 'exact';
+        this.why = `auto: the engine (${report.backend}) passed the second-derivative self-check`;
+      } else {
+        const bad = report.probes.filter((p) => !p.ok).map((p) => p.name);
+        this.usedMode = 'finite-difference';
+        this.why = `auto: the engine (${report.backend}) differentiates ${bad.join(', ')} twice wrongly; call initBackend() from @gflow/backend to register corrected gradients`;
+      }
+    }
+  }
+
+  /** The number of scalar parameters. */
+  get dim(): number {
+    return this.layout.total;
+  }
+
+  /** The mode in use (it can change from exact to finite differences at the first product in `'auto'`). */
+  get mode(): UsedMode {
+    return this.usedMode;
+  }
+
+  /** Why that mode is in use. */
+  get reason(): string {
+    return this.why;
+  }
+
+  /** Hessian-vector products computed so far. */
+  get count(): number {
+    return this.products;
+  }
+
+  /** `H v` for a flat float64 vector; throws NonFiniteError when the product is not finite. */
+  matvec = (v: Float64Array): Float64Array => {
+    const out = this.product(v);
+    for (let i = 0; i < out.length; i++) {
+      if (!Number.isFinite(out[i])) {
+        throw new NonFiniteError(
+          `${this.fn}: the Hessian-vector product must be finite, got ${out[i]} at flat index ${i} (${this.usedMode}); the loss or its gradient overflowed`,
+        );
+      }
+    }
+    return out;
+  };
+
+  /** The loss at the current parameters; throws NonFiniteError when it is not finite. */
+  centerLoss(): number {
+    const value = evaluate(this.fn, this.prepared);
+    if (!Number.isFinite(value)) {
+      throw new NonFiniteError(`${this.fn}: the loss at the current parameters must be finite, got ${value}`);
+    }
+    return value;
+  }
+
+  private product(v: Float64Array): Float64Array {
+    this.products++;
+    if (this.usedMode === 'exact') {
+      let hv: Float64Array;
+      try {
+        hv = this.exact(v);
+      } catch (err) {
+        if (this.requested !== 'auto') {
+          throw new UnsupportedError(
+            `${this.fn}: exact Hessian-vector products failed on this model (${err instanceof Error ? err.message : String(err)}); call initBackend() from @gflow/backend or use mode 'finite-difference'`,
+            { cause: err },
+          );
+        }
+        this.usedMode = 'finite-difference';
+        this.why = `auto: double backpropagation failed (${err instanceof Error ? err.message : String(err)})`;
+        return this.finiteDifference(v);
+      }
+      if (this.requested === 'auto' && !this.verified) {
+        // Never trust a double-backprop result that no finite difference checked: compare the
+        // first product with finite differences on this very model.
+        this.verified = true;
+        const fd = this.finiteDifference(v);
+        let num = 0;
+        let den = 0;
+        for (let i = 0; i < hv.length; i++) {
+          num += ((hv[i] as number) - (fd[i] as number)) ** 2;
+          den += Math.max((hv[i] as number) ** 2, (fd[i] as number) ** 2);
+        }
+        const rel = Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
+        if (den > 0 && rel > AUTO_TOLERANCE) {
+          this.usedMode = 'finite-difference';
+          this.why = `auto: exact and finite-difference products disagree on this model (relative difference ${rel.toPrecision(3)} > ${AUTO_TOLERANCE}); some operation differentiates twice wrongly (tf.logSoftmax and tf.losses.* are built with customGrad: use @gflow/backend's losses)`;
+          return fd;
+        }
+        this.why += `; the first product matched finite differences (relative difference ${rel.toPrecision(3)})`;
+      }
+      return hv;
+    }
+    return this.finiteDifference(v);
+  }
+
+  private exact(v: Float64Array): Float64Array {
+    const { layout, prepared, fn } = this;
+    const vars = layout.variables as tf.Variable[];
+    const n = prepared.parts.length;
+    const out = tf.tidy(() => {
+      const f32 = Float32Array.from(v);
+      const vt = layout.shapes.map((shape, i) => {
+        const off = layout.offsets[i] ?? 0;
+        return tf.tensor(f32.subarray(off, off + (layout.sizes[i] ?? 0)), shape, 'float32');
+      });
+      let acc: tf.Tensor | undefined;
+      for (const part of prepared.parts) {
+        const { grads } = tf.variableGrads(() => {
+          const inner = tf.variableGrads(() => scalarLoss(fn, part), vars).grads;
+          const terms: tf.Tensor[] = [];
+          vars.forEach((x, i) => {
+            const g = inner[x.name];
+            if (g != null) terms.push(tf.sum(tf.mul(g, vt[i] as tf.Tensor)));
+          });
+          return (terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Scalar;
+        }, vars);
+        const flat = tf.concat(
+          vars.map((x, i) => {
+            const g = grads[x.name];
+            return g == null ? tf.zeros([layout.sizes[i] ?? 0]) : tf.reshape(g, [-1]);
+          }),
+        );
+        acc = acc === undefined ? flat : tf.add(acc, flat);
+      }
+      return n > 1 ? tf.div(acc as tf.Tensor, n) : (acc as tf.Tensor);
+    });
+    const data = out.dataSync();
+    out.dispose();
+    return Float64Array.from(data);
+  }
+
+  /** The mean gradient over the batches at the current parameter values, flat, as a tensor. */
+  private gradient(): tf.Tensor {
+    const { layout, prepared, fn } = this;
+    const vars = layout.variables as tf.Variable[];
+    return tf.tidy(() => {
+      let acc: tf.Tensor | undefined;
+      for (const part of prepared.parts) {
+        const { grads } = tf.variableGrads(() => scalarLoss(fn, part), vars);
+        const flat = tf.concat(
+          vars.map((x, i) => {
+            const g = grads[x.name];
+            return g == null ? tf.zeros([layout.sizes[i] ?? 0]) : tf.reshape(g, [-1]);
+          }),
+        );
+        acc = acc === undefined ? flat : tf.add(acc, flat);
+      }
+      const n = prepared.parts.length;
+      return n > 1 ? tf.div(acc as tf.Tensor, n) : (acc as tf.Tensor);
+    });
+  }
+
+  private finiteDifference(v: Float64Array): Float64Array {
+    let norm = 0;
+    for (let i = 0; i < v.length; i++) norm += (v[i] as number) ** 2;
+    norm = Math.sqrt(norm);
+    if (norm === 0) return new Float64Array(v.length);
+    if (this.saved === undefined) this.saved = new SavedParameters(this.layout);
+    if (this.thetaNorm === undefined) {
+      const theta = readFlat(this.layout);
+      let s = 0;
+      for (let i = 0; i < theta.length; i++) s += (theta[i] as number) ** 2;
+      this.thetaNorm = Math.sqrt(s);
+    }
+    const h = this.eps * Math.max(1, this.thetaNorm);
+    const saved = this.saved;
+    const dir = tf.tidy(() => {
+      const f32 = Float32Array.from(v, (x) => x / norm);
+      return this.layout.shapes.map((shape, i) => {
+        const off = this.layout.offsets[i] ?? 0;
+        return tf.tensor(f32.subarray(off, off + (this.layout.sizes[i] ?? 0)), shape, 'float32');
+      });
+    });
+    let plus: tf.Tensor | undefined;
+    let minus: tf.Tensor | undefined;
+    try {
+      saved.moveTo([dir], [h]);
+      plus = this.gradient();
+      saved.moveTo([dir], [-h]);
+      minus = this.gradient();
+    } catch (err) {
+      plus?.dispose();
+      throw err;
+    } finally {
+      saved.restore();
+      for (const d of dir) d.dispose();
+    }
+    const p = plus;
+    const m = minus;
+    const out = tf.tidy(() => tf.mul(tf.sub(p, m), norm / (2 * h)));
+    p.dispose();
+    m.dispose();
+    const data = out.dataSync();
+    out.dispose();
+    return Float64Array.from(data);
+  }
+
+  /** Restores the parameters (bit for bit) and frees what the operator kept. */
+  dispose(): void {
+    this.saved?.dispose();
+    this.saved = undefined;
+  }
+}

@@ -1,0 +1,67 @@
+import { describeValue, InvalidArgumentError } from '@gflow/core';
+import * as tf from '@tensorflow/tfjs';
+import type { Objective } from '../types.js';
+
+/** An objective with its batches read once: `losses()` lists one scalar-producing closure per batch. */
+export interface Prepared {
+  /** One closure per batch, each returning the batch's scalar loss tensor. */
+  readonly parts: readonly (() => tf.Scalar)[];
+}
+
+/** Checks an objective and reads its batches once. */
+export function prepare<B>(fn: string, objective: Objective<B>, arg = 'lossFn'): Prepared {
+  if (typeof objective === 'function') return { parts: [objective] };
+  if (objective == null || typeof objective !== 'object' || typeof objective.loss !== 'function') {
+    throw new InvalidArgumentError(
+      `${fn}: ${arg} must be a function returning a scalar tensor or { loss(batch), batches }, got ${describeValue(objective)}`,
+    );
+  }
+  const it = objective.batches as Iterable<B> | undefined;
+  if (it == null || typeof (it as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function') {
+    throw new InvalidArgumentError(
+      `${fn}: ${arg}.batches must be an iterable of batches, got ${describeValue(it)}`,
+    );
+  }
+  const batches = Array.from(it);
+  if (batches.length === 0) {
+    throw new InvalidArgumentError(`${fn}: ${arg}.batches must hold at least one batch, got none`);
+  }
+  const loss = objective.loss;
+  return { parts: batches.map((b) => () => loss(b)) };
+}
+
+function checkScalar(fn: string, t: unknown): tf.Scalar {
+  if (!(t instanceof tf.Tensor)) {
+    throw new InvalidArgumentError(`${fn}: lossFn must return a scalar tensor, got ${describeValue(t)}`);
+  }
+  if (t.rank !== 0) {
+    const shape = t.shape;
+    t.dispose();
+    throw new InvalidArgumentError(
+      `${fn}: lossFn must return a scalar tensor, got a tensor of shape [${shape.join(', ')}]`,
+    );
+  }
+  return t as tf.Scalar;
+}
+
+/** Calls one loss closure inside `tf.tidy` and checks it returns a scalar. */
+export function scalarLoss(fn: string, part: () => tf.Scalar): tf.Scalar {
+  return tf.tidy(() => checkScalar(fn, part()));
+}
+
+/** Evaluates the objective at the current parameter values: the mean of the batch losses, float64. */
+export function evaluate(fn: string, prepared: Prepared): number {
+  let sum = 0;
+  for (const part of prepared.parts) {
+    const t = scalarLoss(fn, part);
+    const value = t.dataSync()[0] as number;
+    t.dispose();
+    sum += value;
+  }
+  return sum / prepared.parts.length;
+}
+
+/** Describes a non-finite number for a report. */
+export function nonFiniteName(x: number): 'NaN' | 'Infinity' | '-Infinity' {
+  return Number.isNaN(x) ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity';
+}
