@@ -1,0 +1,262 @@
+import { initBackend } from '@gflow/backend';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  activationLayer,
+  dense,
+  denseMLP,
+  gru,
+  highwayMLP,
+  highwayRNN,
+  kroneckerRNN,
+  lstm,
+  type Model,
+  orthogonalRNN,
+  plainConvNet,
+  plainMLP,
+  residualConvNet,
+  residualMLP,
+  residualRNN,
+  sequential,
+  transformerStack,
+  unitaryRNN,
+  vanillaRNN,
+} from './index.js';
+import { gradCheck, seededNormal } from './test-utils/gradcheck.js';
+
+interface Family {
+  readonly name: string;
+  readonly build: (seed: number) => Model;
+  readonly input: () => tf.Tensor;
+  readonly taps: readonly string[];
+  readonly conv?: boolean;
+}
+
+const ff = { depth: 2, width: 4, inputSize: 3, outputSize: 2, activation: 'tanh' as const };
+const rec = { inputSize: 2, hiddenSize: 4, outputSize: 2 };
+const vec = (): tf.Tensor => seededNormal([3, 3], 11);
+const seq = (): tf.Tensor => seededNormal([2, 3, 2], 12);
+const img = (): tf.Tensor => seededNormal([2, 4, 4, 2], 13);
+const ffTaps = ['blocks.0', 'blocks.1'];
+const rTaps = ['h.init', 'h.0', 'h.1', 'h.2'];
+
+export const families: readonly Family[] = [
+  { name: 'plainMLP', build: (seed) => plainMLP({ ...ff, seed }), input: vec, taps: ffTaps },
+  {
+    name: 'plainMLP+batch',
+    build: (seed) => plainMLP({ ...ff, norm: 'batch', seed }),
+    input: vec,
+    taps: ffTaps,
+  },
+  {
+    name: 'plainMLP+layer',
+    build: (seed) => plainMLP({ ...ff, norm: 'layer', seed }),
+    input: vec,
+    taps: ffTaps,
+  },
+  {
+    name: 'plainConvNet',
+    build: (seed) =>
+      plainConvNet({ depth: 2, channels: 2, inputChannels: 2, outputSize: 2, activation: 'tanh', seed }),
+    input: img,
+    taps: ffTaps,
+    conv: true,
+  },
+  {
+    name: 'residualMLP pre',
+    build: (seed) => residualMLP({ ...ff, norm: 'layer', seed }),
+    input: vec,
+    taps: ffTaps,
+  },
+  {
+    name: 'residualMLP post',
+    build: (seed) =>
+      residualMLP({ ...ff, variant: 'post-activation', norm: 'batch', branchScale: 0.5, seed }),
+    input: vec,
+    taps: ffTaps,
+  },
+  {
+    name: 'residualConvNet',
+    build: (seed) =>
+      residualConvNet({
+        depth: 2,
+        channels: 2,
+        inputChannels: 2,
+        outputSize: 2,
+        activation: 'tanh',
+        norm: 'batch',
+        seed,
+      }),
+    input: img,
+    taps: ffTaps,
+    conv: true,
+  },
+  {
+    name: 'highwayMLP',
+    build: (seed) => highwayMLP({ ...ff, gateBias: -1, seed }),
+    input: vec,
+    taps: ffTaps,
+  },
+  { name: 'denseMLP', build: (seed) => denseMLP({ ...ff, norm: 'layer', seed }), input: vec, taps: ffTaps },
+  {
+    name: 'transformerStack pre',
+    build: (seed) => transformerStack({ depth: 2, width: 4, heads: 2, inputSize: 2, outputSize: 2, seed }),
+    input: seq,
+    taps: ['layers.0.attn', 'layers.0.mlp', 'layers.1.attn', 'layers.1.mlp'],
+  },
+  {
+    name: 'transformerStack post causal',
+    build: (seed) => transformerStack({ depth: 1, width: 4, norm: 'post', causal: true, inputSize: 2, seed }),
+    input: seq,
+    taps: ['layers.0.attn', 'layers.0.mlp'],
+  },
+  { name: 'vanillaRNN', build: (seed) => vanillaRNN({ ...rec, seed }), input: seq, taps: rTaps },
+  {
+    name: 'vanillaRNN stacked',
+    build: (seed) => vanillaRNN({ ...rec, layers: 2, returnSequences: true, seed }),
+    input: seq,
+    taps: [
+      'layers.0.h.init',
+      'layers.0.h.0',
+      'layers.0.h.1',
+      'layers.0.h.2',
+      'layers.1.h.init',
+      'layers.1.h.0',
+      'layers.1.h.1',
+      'layers.1.h.2',
+    ],
+  },
+  {
+    name: 'residualRNN',
+    build: (seed) => residualRNN({ ...rec, branchScale: 0.5, seed }),
+    input: seq,
+    taps: rTaps,
+  },
+  { name: 'highwayRNN', build: (seed) => highwayRNN({ ...rec, seed }), input: seq, taps: rTaps },
+  { name: 'lstm', build: (seed) => lstm({ ...rec, seed }), input: seq, taps: rTaps },
+  { name: 'lstm chrono', build: (seed) => lstm({ ...rec, chrono: 10, seed }), input: seq, taps: rTaps },
+  { name: 'gru', build: (seed) => gru({ ...rec, chrono: 10, seed }), input: seq, taps: rTaps },
+  {
+    name: 'orthogonalRNN householder',
+    build: (seed) => orthogonalRNN({ ...rec, parametrization: 'householder', activation: 'tanh', seed }),
+    input: seq,
+    taps: rTaps,
+  },
+  {
+    name: 'orthogonalRNN cayley',
+    build: (seed) => orthogonalRNN({ ...rec, parametrization: 'cayley', activation: 'tanh', seed }),
+    input: seq,
+    taps: rTaps,
+  },
+  { name: 'orthogonalRNN exp', build: (seed) => orthogonalRNN({ ...rec, seed }), input: seq, taps: rTaps },
+  { name: 'unitaryRNN', build: (seed) => unitaryRNN({ ...rec, seed }), input: seq, taps: rTaps },
+  { name: 'kroneckerRNN', build: (seed) => kroneckerRNN({ ...rec, seed }), input: seq, taps: rTaps },
+  {
+    name: 'sequential',
+    build: (seed) =>
+      sequential(
+        dense({ inputSize: 3, outputSize: 4, seed, name: 'fc1' }),
+        activationLayer('mish'),
+        dense({ inputSize: 4, outputSize: 2, seed, name: 'fc2' }),
+      ),
+    input: vec,
+    taps: ['blocks.0', 'blocks.1', 'blocks.2'],
+  },
+];
+
+/** Loss Σ y·r for a fixed random r (so every output matters). */
+function lossOf(model: Model, x: tf.Tensor, training: boolean): () => tf.Scalar {
+  return () => {
+    const y = model.apply(x, { training, tap: (_n, t) => t });
+    const r = seededNormal(y.shape, 99);
+    return tf.sum(tf.mul(y, r));
+  };
+}
+
+const convKernel = (): boolean => tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) !== undefined;
+
+describe('every family', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  for (const fam of families) {
+    describe(fam.name, () => {
+      it('taps every point in order, names parameters uniquely and stably, and is seeded', () => {
+        const before = tf.memory().numTensors;
+        const a = fam.build(1);
+        const b = fam.build(1);
+        const c = fam.build(2);
+        const x = fam.input();
+        const seen: string[] = [];
+        const y = a.apply(x, {
+          training: false,
+          tap: (n, t) => {
+            seen.push(n);
+            return t;
+          },
+        });
+        expect(seen).toEqual(fam.taps);
+        const names = a.parameters().map((p) => p.name);
+        expect(new Set(names).size).toBe(names.length);
+        expect(b.parameters().map((p) => p.name)).toEqual(names);
+        // same seed ⇒ identical weights; another seed ⇒ different ones
+        let differs = false;
+        a.parameters().forEach((p, i) => {
+          const q = b.parameters()[i];
+          const r = c.parameters()[i];
+          expect(Array.from(p.variable.dataSync())).toEqual(Array.from(q?.variable.dataSync() ?? []));
+          if (p.variable.dataSync().some((v, j) => v !== r?.variable.dataSync()[j])) differs = true;
+        });
+        expect(differs).toBe(true);
+        expect(y.dtype).toBe('float32');
+        expect(Array.from(y.dataSync()).every(Number.isFinite)).toBe(true);
+        y.dispose();
+        x.dispose();
+        a.dispose();
+        b.dispose();
+        c.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+      });
+
+      it('has gradients that match central finite differences', () => {
+        const before = tf.memory().numTensors;
+        const m = fam.build(3);
+        const x = fam.input();
+        let params = m.parameters();
+        if (fam.conv && !convKernel())
+          params = params.filter((p) => !p.name.includes('conv') && !p.name.startsWith('stem'));
+        // training mode for batch statistics (the running stats move but do not enter the loss)
+        const { mismatches, checked } = gradCheck(lossOf(m, x, true), params, { coords: 2 });
+        expect(checked).toBeGreaterThan(0);
+        expect(mismatches).toEqual([]);
+        x.dispose();
+        m.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+      });
+
+      it('leaks no tensor across 100 forward and backward passes', () => {
+        const m = fam.build(4);
+        const x = fam.input();
+        const vars = fam.conv && !convKernel() ? [] : m.parameters().map((p) => p.variable);
+        const pass = (): void =>
+          tf.tidy(() => {
+            const f = lossOf(m, x, true);
+            if (vars.length > 0) {
+              const { value, grads } = tf.variableGrads(f, vars);
+              value.dispose();
+              for (const g of Object.values(grads)) g.dispose();
+            } else {
+              tf.grad((xx: tf.Tensor) => tf.sum(m.apply(xx, { training: true, tap: (_n, t) => t })))(x);
+            }
+          });
+        pass();
+        const before = tf.memory().numTensors;
+        for (let i = 0; i < 100; i++) pass();
+        expect(tf.memory().numTensors).toBe(before);
+        x.dispose();
+        m.dispose();
+      });
+    });
+  }
+});

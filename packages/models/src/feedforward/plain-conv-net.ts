@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ResolvedActivation } from '../activations.js';
+import { BaseModule } from '../internal/base-module.js';
+import { resolveCommon } from '../internal/feedforward-options.js';
+import { makeNorm } from '../internal/norm.js';
+import { checkInt, checkShape } from '../internal/validate.js';
+import { Conv2dLayer } from '../layers/conv2d.js';
+import { DenseLayer } from '../layers/dense.js';
+import type { Model } from '../model.js';
+import type { Context } from '../module.js';
+import type { ConvNetOptions } from './options.js';
+
+class PlainConvNet extends BaseModule {
+  private readonly blocks: { conv: Conv2dLayer; norm: BaseModule | undefined }[] = [];
+  private readonly readout: DenseLayer | undefined;
+  private readonly act: ResolvedActivation;
+  private readonly inputChannels: number;
+
+  constructor(o: ConvNetOptions) {
+    const fn = 'plainConvNet';
+    const c = resolveCommon(fn, o, { activation: 'relu', init: 'he' });
+    const channels = checkInt(fn, 'options.channels', o.channels);
+    const inputChannels = checkInt(fn, 'options.inputChannels', o.inputChannels);
+    const kernelSize = checkInt(fn, 'options.kernelSize', o.kernelSize ?? 3);
+    super(fn);
+    this.act = c.activation;
+    this.inputChannels = inputChannels;
+    for (let i = 0; i < c.depth; i++) {
+      const conv = this.addChild(
+        new Conv2dLayer({
+          inputChannels: i === 0 ? inputChannels : channels,
+          outputChannels: channels,
+          kernelSize,
+          init: c.init,
+          seed: c.seed,
+          name: `blocks.${i}.conv`,
+        }),
+      );
+      const norm = makeNorm(c.norm, channels, `blocks.${i}.norm`);
+      if (norm) this.addChild(norm);
+      this.blocks.push({ conv, norm });
+    }
+    this.readout =
+      c.outputSize === undefined
+        ? undefined
+        : this.addChild(
+            new DenseLayer({
+              inputSize: channels,
+              outputSize: c.outputSize,
+              init: 'xavier',
+              seed: c.seed,
+              name: 'readout',
+            }),
+          );
+  }
+
+  checkInput(x: tf.Tensor): void {
+    checkShape('plainConvNet.apply', 'x', x, [null, null, null, this.inputChannels]);
+  }
+
+  forward(x: tf.Tensor, ctx: Context): tf.Tensor {
+    let h = x;
+    this.blocks.forEach((b, i) => {
+      let z = b.conv.forward(h);
+      if (b.norm) z = b.norm.forward(z, ctx);
+      h = ctx.tap(`blocks.${i}`, this.act.fn(z));
+    });
+    return this.readout ? this.readout.forward(tf.mean(h, [1, 2])) : h;
+  }
+}
+
+/**
+ * A plain convolutional stack, h_{l+1} = φ(norm(K_l ⋆ h_l + b_l)) ('same' padding, stride 1), with
+ * an optional global-average-pool + linear readout.
+ *
+ * Taps `blocks.<i>`; parameters `blocks.<i>.conv.kernel|bias`, `blocks.<i>.norm.*`, `readout.*`.
+ *
+ * @param options - See {@link ConvNetOptions}.
+ * @returns The model; input NHWC [batch, h, w, inputChannels].
+ * @throws InvalidArgumentError (from `@gflow/core`) for a depth or channel count of 0 or unknown
+ *   names, before any tensor is allocated; ShapeError from `apply` on a mismatched input.
+ * @example
+ * ```ts
+ * const net = plainConvNet({ depth: 10, channels: 8, inputChannels: 3, outputSize: 10 });
+ * const logits = net.apply(tf.randomNormal([4, 16, 16, 3]));
+ * ```
+ * @see He et al. 2016a, "Deep Residual Learning for Image Recognition" (the plain baselines).
+ */
+export function plainConvNet(options: ConvNetOptions): Model {
+  return new PlainConvNet(options);
+}

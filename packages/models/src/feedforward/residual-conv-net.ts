@@ -1,0 +1,59 @@
+import { resolveCommon } from '../internal/feedforward-options.js';
+import { ResidualStack, type ResidualVariant } from '../internal/residual-core.js';
+import { checkInt, checkNumber, checkOneOf, checkShape } from '../internal/validate.js';
+import { Conv2dLayer } from '../layers/conv2d.js';
+import { DenseLayer } from '../layers/dense.js';
+import type { Model } from '../model.js';
+import type { ConvNetOptions } from './options.js';
+
+/** Options of {@link residualConvNet}. */
+export interface ResidualConvNetOptions extends ConvNetOptions {
+  /** Block form (default `'pre-activation'`). */
+  readonly variant?: 'post-activation' | 'pre-activation';
+  /** Scale s of the residual branch, x + s·F(x) (default 1). */
+  readonly branchScale?: number;
+}
+
+/**
+ * A residual convolutional stack (constant channels, stride 1): a 3×3 stem to `channels`, then
+ * blocks `pre-activation` h + s·K₂⋆φ(N(K₁⋆φ(N(h)))) (He et al. 2016b) or `post-activation`
+ * φ(h + s·N(K₂⋆φ(N(K₁⋆h)))) (He et al. 2016a), and an optional global-average-pool readout.
+ *
+ * Taps `blocks.<i>`; parameters `stem.*`, `blocks.<i>.conv1|conv2.*`, `blocks.<i>.norm1|norm2.*`,
+ * `final.norm.*`, `readout.*`.
+ *
+ * @param options - See {@link ResidualConvNetOptions}.
+ * @returns The model; input NHWC [batch, h, w, inputChannels].
+ * @throws InvalidArgumentError (from `@gflow/core`) for a depth or channel count of 0 or unknown
+ *   names, before any tensor is allocated; ShapeError from `apply` on a mismatched input.
+ * @example
+ * ```ts
+ * const net = residualConvNet({ depth: 100, channels: 4, inputChannels: 1, variant: 'pre-activation', norm: 'batch' });
+ * ```
+ * @see He et al. 2016b, "Identity Mappings in Deep Residual Networks".
+ */
+export function residualConvNet(options: ResidualConvNetOptions): Model {
+  const fn = 'residualConvNet';
+  const c = resolveCommon(fn, options, { activation: 'relu', init: 'he' });
+  const channels = checkInt(fn, 'options.channels', options.channels);
+  const inputChannels = checkInt(fn, 'options.inputChannels', options.inputChannels);
+  const kernelSize = checkInt(fn, 'options.kernelSize', options.kernelSize ?? 3);
+  const variant: ResidualVariant = checkOneOf(fn, 'options.variant', options.variant ?? 'pre-activation', [
+    'post-activation',
+    'pre-activation',
+  ] as const);
+  const branchScale = checkNumber(fn, 'options.branchScale', options.branchScale ?? 1);
+  return new ResidualStack(
+    fn,
+    c,
+    channels,
+    inputChannels,
+    variant,
+    branchScale,
+    (i, o, name) =>
+      new Conv2dLayer({ inputChannels: i, outputChannels: o, kernelSize, init: c.init, seed: c.seed, name }),
+    (i, o) => new DenseLayer({ inputSize: i, outputSize: o, init: 'xavier', seed: c.seed, name: 'readout' }),
+    true,
+    (x) => checkShape(`${fn}.apply`, 'x', x, [null, null, null, inputChannels]),
+  );
+}

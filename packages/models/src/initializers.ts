@@ -1,0 +1,282 @@
+import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { Matrix, QrDecomposition } from 'ml-matrix';
+import { type ActivationName, resolveActivation } from './activations.js';
+import { Rng } from './internal/rng.js';
+import { checkNumber, checkOneOf } from './internal/validate.js';
+
+/** The initializer names. */
+export type InitializerName =
+  | 'zeros'
+  | 'ones'
+  | 'constant'
+  | 'normal'
+  | 'uniform'
+  | 'xavier'
+  | 'he'
+  | 'lecun'
+  | 'orthogonal'
+  | 'scaledOrthogonal'
+  | 'identity'
+  | 'lsuv'
+  | 'chrono';
+
+/** Every {@link InitializerName}. */
+export const initializerNames: readonly InitializerName[] = [
+  'zeros',
+  'ones',
+  'constant',
+  'normal',
+  'uniform',
+  'xavier',
+  'he',
+  'lecun',
+  'orthogonal',
+  'scaledOrthogonal',
+  'identity',
+  'lsuv',
+  'chrono',
+];
+
+/**
+ * An initializer: a name, or an object with the name and its settings.
+ *
+ * - `constant`: `value` (required).
+ * - `normal`: N(mean, variance) — `variance` required, `mean` default 0.
+ * - `uniform`: U(−a, a) with a = √(3·variance) — `variance` required.
+ * - `xavier` (Glorot and Bengio 2010): variance gain²·2/(fanIn+fanOut); `he` (He et al. 2015):
+ *   gain²·2/fanIn; `lecun` (LeCun et al. 1998): gain²/fanIn; each with `distribution`
+ *   `'normal'` (default) or `'uniform'`.
+ * - `orthogonal`: a Haar-random orthogonal matrix times `gain` (default 1; Saxe et al. 2014,
+ *   Mezzadri 2007); kernels of rank > 2 are flattened to [∏shape[:-1], shape[-1]].
+ * - `scaledOrthogonal`: orthogonal times the gain of `activation` (PyTorch's `calculate_gain`:
+ *   relu √2, tanh 5/3, selu 3/4, leakyRelu √(2/(1+α²)), others 1).
+ * - `identity`: `gain`·I (a Dirac kernel for convolutions; Le et al. 2015's IRNN).
+ * - `lsuv`: orthogonal pre-initialization; call `lsuvInit` with data to finish (Mishkin and Matas 2016).
+ * - `chrono`: gate biases log(U(1, maxTimescale − 1)) (Tallec and Ollivier 2018), `maxTimescale` required.
+ */
+export type InitSpec =
+  | InitializerName
+  | {
+      readonly name: InitializerName;
+      readonly value?: number;
+      readonly variance?: number;
+      readonly mean?: number;
+      readonly gain?: number;
+      readonly distribution?: 'normal' | 'uniform';
+      readonly activation?: ActivationName;
+      readonly maxTimescale?: number;
+    };
+
+/** Where and how an initializer draws. */
+export interface InitializeOptions {
+  /** Seed of the draw; same seed ⇒ identical values. Default 0. */
+  readonly seed?: number;
+  /** Fan-in override (default from the shape). */
+  readonly fanIn?: number;
+  /** Fan-out override (default from the shape). */
+  readonly fanOut?: number;
+}
+
+interface Resolved {
+  readonly name: InitializerName;
+  readonly value: number;
+  readonly variance: number;
+  readonly mean: number;
+  readonly gain: number;
+  readonly distribution: 'normal' | 'uniform';
+  readonly maxTimescale: number;
+}
+
+/** The gain of an activation for scaled orthogonal initialization (PyTorch's table). */
+export function activationGain(name: ActivationName, alpha = 0.01): number {
+  switch (name) {
+    case 'relu':
+      return Math.SQRT2;
+    case 'tanh':
+      return 5 / 3;
+    case 'selu':
+      return 0.75;
+    case 'leakyRelu':
+      return Math.sqrt(2 / (1 + alpha * alpha));
+    default:
+      return 1;
+  }
+}
+
+/**
+ * Validates an initializer spec without drawing (and without allocating tensors).
+ *
+ * @param spec - The initializer.
+ * @param fnName - The calling function, for messages.
+ * @param arg - The argument's name, for messages.
+ * @returns Nothing; throws when invalid.
+ * @throws InvalidArgumentError (from `@gflow/core`) for an unknown name or a missing/invalid setting.
+ * @example
+ * ```ts
+ * validateInit({ name: 'normal', variance: 0.1 }, 'myFn', 'options.init');
+ * ```
+ */
+export function validateInit(spec: InitSpec, fnName: string, arg: string): void {
+  resolveInit(spec, fnName, arg);
+}
+
+function resolveInit(spec: InitSpec, fn: string, arg: string): Resolved {
+  const isObj = typeof spec === 'object' && spec !== null;
+  const name = checkOneOf(fn, isObj ? `${arg}.name` : arg, isObj ? spec.name : spec, initializerNames);
+  const o = isObj ? spec : { name };
+  const need = (key: 'value' | 'variance' | 'maxTimescale'): number => {
+    const v = (o as Record<string, unknown>)[key];
+    if (v === undefined) {
+      throw new InvalidArgumentError(`${fn}: ${arg}.${key} must be given for '${name}', got undefined`);
+    }
+    return checkNumber(fn, `${arg}.${key}`, v);
+  };
+  const value = name === 'constant' ? need('value') : name === 'ones' ? 1 : 0;
+  let variance = 0;
+  if (name === 'normal' || name === 'uniform')
+    variance = checkNumber(fn, `${arg}.variance`, need('variance'), 0);
+  const mean = o.mean === undefined ? 0 : checkNumber(fn, `${arg}.mean`, o.mean);
+  let gain = o.gain === undefined ? 1 : checkNumber(fn, `${arg}.gain`, o.gain);
+  if (name === 'scaledOrthogonal') {
+    const act = resolveActivation(o.activation ?? 'linear', fn);
+    gain = activationGain(act.name, act.alpha);
+  }
+  const distribution =
+    o.distribution === undefined
+      ? 'normal'
+      : checkOneOf(fn, `${arg}.distribution`, o.distribution, ['normal', 'uniform']);
+  let maxTimescale = 0;
+  if (name === 'chrono') {
+    maxTimescale = need('maxTimescale');
+    if (maxTimescale <= 2) {
+      throw new InvalidArgumentError(
+        `${fn}: ${arg}.maxTimescale must be > 2, got ${describeValue(maxTimescale)}`,
+      );
+    }
+  }
+  return { name, value, variance, mean, gain, distribution, maxTimescale };
+}
+
+function fans(shape: readonly number[]): [number, number] {
+  if (shape.length === 0) return [1, 1];
+  if (shape.length === 1) return [shape[0] as number, shape[0] as number];
+  const rf = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+  return [rf * (shape[shape.length - 2] as number), rf * (shape[shape.length - 1] as number)];
+}
+
+/**
+ * Haar-random orthogonal matrix rows × cols (orthonormal columns when rows ≥ cols, rows otherwise),
+ * in float64: QR of a Gaussian matrix with the signs of R's diagonal folded in (Mezzadri 2007).
+ */
+export function haarOrthogonal(rows: number, cols: number, rng: Rng): Float64Array {
+  const tall = rows >= cols;
+  const m = tall ? rows : cols;
+  const n = tall ? cols : rows;
+  const g = new Matrix(m, n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) g.set(i, j, rng.normal());
+  const qr = new QrDecomposition(g);
+  const q = qr.orthogonalMatrix; // m × m
+  const r = qr.upperTriangularMatrix;
+  const out = new Float64Array(rows * cols);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      const s = r.get(j, j) < 0 ? -1 : 1;
+      const v = q.get(i, j) * s;
+      if (tall) out[i * cols + j] = v;
+      else out[j * cols + i] = v;
+    }
+  }
+  return out;
+}
+
+/**
+ * Draws initial values for a tensor of `shape` (row-major, float32).
+ *
+ * @param spec - The initializer (see {@link InitSpec}).
+ * @param shape - The tensor's shape.
+ * @param options - Seed and fan overrides.
+ * @returns The values, `∏shape` long.
+ * @throws InvalidArgumentError (from `@gflow/core`) for an invalid spec, or an initializer that does
+ *   not fit the shape (orthogonal on 1-D, chrono on a matrix).
+ * @example
+ * ```ts
+ * const w = initialize({ name: 'orthogonal', gain: 0.9 }, [16, 16], { seed: 1 });
+ * ```
+ * @see Saxe et al. 2014, Glorot and Bengio 2010, He et al. 2015, Tallec and Ollivier 2018.
+ */
+export function initialize(
+  spec: InitSpec,
+  shape: readonly number[],
+  options: InitializeOptions = {},
+): Float32Array {
+  const r = resolveInit(spec, 'initialize', 'spec');
+  const size = shape.reduce((a, b) => a * b, 1);
+  const rng = new Rng(options.seed ?? 0);
+  const [fi, fo] = fans(shape);
+  const fanIn = options.fanIn ?? fi;
+  const fanOut = options.fanOut ?? fo;
+  const out = new Float32Array(size);
+  const draw = (variance: number, dist: 'normal' | 'uniform', mean = 0): Float32Array => {
+    const sd = Math.sqrt(variance);
+    const a = Math.sqrt(3 * variance);
+    for (let i = 0; i < size; i++)
+      out[i] = mean + (dist === 'normal' ? sd * rng.normal() : a * (2 * rng.uniform() - 1));
+    return out;
+  };
+  switch (r.name) {
+    case 'zeros':
+    case 'ones':
+    case 'constant':
+      return out.fill(r.value);
+    case 'normal':
+      return draw(r.variance, 'normal', r.mean);
+    case 'uniform':
+      return draw(r.variance, 'uniform', r.mean);
+    case 'xavier':
+      return draw((r.gain * r.gain * 2) / (fanIn + fanOut), r.distribution);
+    case 'he':
+      return draw((r.gain * r.gain * 2) / fanIn, r.distribution);
+    case 'lecun':
+      return draw((r.gain * r.gain) / fanIn, r.distribution);
+    case 'chrono': {
+      if (shape.length !== 1) {
+        throw new InvalidArgumentError(
+          `initialize: 'chrono' needs a 1-D bias shape, got [${shape.join(', ')}]`,
+        );
+      }
+      for (let i = 0; i < size; i++) out[i] = Math.log(1 + rng.uniform() * (r.maxTimescale - 2));
+      return out;
+    }
+    case 'identity': {
+      if (shape.length === 2) {
+        const [m, n] = shape as [number, number];
+        for (let i = 0; i < Math.min(m, n); i++) out[i * n + i] = r.gain;
+        return out;
+      }
+      if (shape.length === 4) {
+        const [kh, kw, cin, cout] = shape as [number, number, number, number];
+        const ch = Math.floor(kh / 2);
+        const cw = Math.floor(kw / 2);
+        for (let c = 0; c < Math.min(cin, cout); c++) out[((ch * kw + cw) * cin + c) * cout + c] = r.gain;
+        return out;
+      }
+      throw new InvalidArgumentError(
+        `initialize: 'identity' needs a 2-D or 4-D shape, got [${shape.join(', ')}]`,
+      );
+    }
+    case 'orthogonal':
+    case 'scaledOrthogonal':
+    case 'lsuv': {
+      if (shape.length < 2) {
+        throw new InvalidArgumentError(
+          `initialize: '${r.name}' needs a shape of rank ≥ 2, got [${shape.join(', ')}]`,
+        );
+      }
+      const cols = shape[shape.length - 1] as number;
+      const rows = size / cols;
+      const q = haarOrthogonal(rows, cols, rng);
+      for (let i = 0; i < size; i++) out[i] = r.gain * (q[i] as number);
+      return out;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import { type ActivationSpec, type ResolvedActivation, resolveActivation } from '../activations.js';
+import { type InitSpec, validateInit } from '../initializers.js';
+import type { NormKind } from './norm.js';
+import { checkInt, checkNumber, checkOneOf } from './validate.js';
+
+/** Validated common options of the feedforward families. */
+export interface CommonResolved {
+  readonly depth: number;
+  readonly activation: ResolvedActivation;
+  readonly init: InitSpec;
+  readonly norm: NormKind;
+  readonly seed: number;
+  readonly outputSize: number | undefined;
+}
+
+/** Validates the options every feedforward builder shares, before any tensor exists. */
+export function resolveCommon(
+  fn: string,
+  o: {
+    readonly depth: number;
+    readonly activation?: ActivationSpec;
+    readonly init?: InitSpec;
+    readonly norm?: NormKind;
+    readonly seed?: number;
+    readonly outputSize?: number;
+  },
+  defaults: { readonly activation: ActivationSpec; readonly init: InitSpec },
+): CommonResolved {
+  const depth = checkInt(fn, 'options.depth', o.depth);
+  const activation = resolveActivation(o.activation ?? defaults.activation, fn);
+  const init = o.init ?? defaults.init;
+  validateInit(init, fn, 'options.init');
+  const norm = checkOneOf(fn, 'options.norm', o.norm ?? 'none', ['none', 'batch', 'layer'] as const);
+  const seed = checkNumber(fn, 'options.seed', o.seed ?? 0);
+  const outputSize =
+    o.outputSize === undefined ? undefined : checkInt(fn, 'options.outputSize', o.outputSize);
+  return { depth, activation, init, norm, seed, outputSize };
+}

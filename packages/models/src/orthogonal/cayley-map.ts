@@ -1,0 +1,47 @@
+import { ShapeError } from '@gflow/core';
+import * as tf from '@tensorflow/tfjs';
+import { inverse, Matrix } from 'ml-matrix';
+import { toFloat32, toMatrix } from '../internal/dense64.js';
+import { checkFloat } from '../internal/validate.js';
+
+/**
+ * The Cayley map W = (I + A)⁻¹(I − A), differentiable; for skew-symmetric A it is orthogonal with
+ * no eigenvalue −1. The forward pass solves in float64 (LU through ml-matrix); the gradient is
+ * ∂L/∂A = −X ᵀ G (W + I)ᵀ with X = (I + A)⁻¹ and G = ∂L/∂W (from dX = −X dA X).
+ *
+ * @param a - A square float32 matrix [n, n] with I + A invertible.
+ * @returns W, float32 [n, n], the caller's to dispose.
+ * @throws ShapeError (from `@gflow/core`) when `a` is not square 2-D.
+ * @example
+ * ```ts
+ * const w = cayleyMap(tf.tensor2d([[0, 1], [-1, 0]])); // [[0, −1], [1, 0]]
+ * ```
+ * @see Helfrich, Willmott and Ye 2018, "Orthogonal Recurrent Neural Networks with Scaled Cayley Transform"; Lezcano-Casado and Martínez-Rubio 2019.
+ */
+export function cayleyMap(a: tf.Tensor2D): tf.Tensor2D {
+  if (a.rank !== 2 || a.shape[0] !== a.shape[1]) {
+    throw new ShapeError(`cayleyMap: a must be a square matrix [n, n], got shape [${a.shape.join(', ')}]`);
+  }
+  checkFloat('cayleyMap', 'a', a);
+  const n = a.shape[0];
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
+    const A = toMatrix(x.dataSync(), n, n);
+    const I = Matrix.eye(n, n);
+    const X = inverse(I.clone().add(A));
+    const W = X.mmul(I.clone().sub(A));
+    const xT = tf.tensor2d(toFloat32(X), [n, n]);
+    const wT = tf.tensor2d(toFloat32(W), [n, n]);
+    save([xT, wT]);
+    return {
+      value: wT,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const wPlusI = tf.add(ws, tf.eye(n));
+        return [tf.neg(tf.matMul(tf.matMul(xs, dy as tf.Tensor2D, true, false), wPlusI, false, true))];
+      },
+    };
+  });
+  return op(a) as tf.Tensor2D;
+}

@@ -1,0 +1,139 @@
+import * as tf from '@tensorflow/tfjs';
+import { type InitSpec, validateInit } from '../initializers.js';
+import { deriveSeed, Rng } from '../internal/rng.js';
+import { checkNumber } from '../internal/validate.js';
+import type { RecurrentModel, RecurrentOptions } from './options.js';
+import { blockValues, Cell, RecurrentStack, resolveRecurrent } from './rnn-core.js';
+
+/** Options of {@link lstm}. */
+export interface LSTMOptions extends RecurrentOptions {
+  /** Recurrent-kernel initializer, per gate block (default `'orthogonal'`). */
+  readonly recurrentInit?: InitSpec;
+  /** Initial forget-gate bias (default 1; Jozefowicz et al. 2015). Ignored when `chrono` is set. */
+  readonly forgetBias?: number;
+  /**
+   * Chrono initialization (Tallec and Ollivier 2018) for dependencies up to `chrono` steps:
+   * b_f ~ log(U(1, T_max − 1)), b_i = −b_f.
+   */
+  readonly chrono?: number;
+}
+
+/** Chrono gate biases log(U(1, tMax − 1)). @internal */
+export function chronoValues(n: number, tMax: number, seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.log(1 + rng.uniform() * (tMax - 2));
+  return out;
+}
+
+class LSTMCell extends Cell {
+  readonly projectedSize: number;
+  override readonly stateCount = 2;
+  private readonly inputKernel: tf.Variable;
+  private readonly bias: tf.Variable;
+  private readonly recurrent: tf.Variable;
+
+  constructor(
+    prefix: string,
+    inputSize: number,
+    hiddenSize: number,
+    init: InitSpec,
+    recurrentInit: InitSpec,
+    forgetBias: number,
+    chrono: number | undefined,
+    seed: number,
+  ) {
+    super(prefix, inputSize, hiddenSize);
+    const H = hiddenSize;
+    this.projectedSize = 4 * H;
+    const n = (s: string): string => `${prefix}.${s}`;
+    this.inputKernel = this.addParam(
+      n('input.kernel'),
+      blockValues(init, inputSize, H, 4, deriveSeed(seed, n('input.kernel'))),
+      [inputSize, 4 * H],
+      'kernel',
+    ).variable;
+    // gate order [i, f, g, o]
+    const b = new Float32Array(4 * H);
+    if (chrono !== undefined) {
+      const bf = chronoValues(H, chrono, deriveSeed(seed, n('bias')));
+      for (let j = 0; j < H; j++) {
+        b[H + j] = bf[j] as number;
+        b[j] = -(bf[j] as number);
+      }
+    } else {
+      b.fill(forgetBias, H, 2 * H);
+    }
+    this.bias = this.addParam(n('bias'), b, [4 * H], 'bias').variable;
+    this.recurrent = this.addParam(
+      n('recurrent.kernel'),
+      blockValues(recurrentInit, H, H, 4, deriveSeed(seed, n('recurrent.kernel'))),
+      [H, 4 * H],
+      'recurrent',
+    ).variable;
+  }
+
+  project(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.add(tf.matMul(x, this.inputKernel as tf.Tensor2D), this.bias);
+  }
+
+  step(u: tf.Tensor2D, [h, c]: tf.Tensor2D[]): tf.Tensor2D[] {
+    const z = tf.add(u, tf.matMul(h as tf.Tensor2D, this.recurrent as tf.Tensor2D));
+    const [zi, zf, zg, zo] = tf.split(z, 4, 1) as tf.Tensor2D[];
+    const c2 = tf.add(
+      tf.mul(tf.sigmoid(zf as tf.Tensor2D), c as tf.Tensor2D),
+      tf.mul(tf.sigmoid(zi as tf.Tensor2D), tf.tanh(zg as tf.Tensor2D)),
+    );
+    const h2 = tf.mul(tf.sigmoid(zo as tf.Tensor2D), tf.tanh(c2));
+    return [h2 as tf.Tensor2D, c2 as tf.Tensor2D];
+  }
+
+  recurrentMatrix(): tf.Tensor2D {
+    return tf.clone(this.recurrent) as tf.Tensor2D;
+  }
+}
+
+/**
+ * Long short-term memory (Hochreiter and Schmidhuber 1997, with forget gate of Gers et al. 2000):
+ * i, f, o = σ(·), g = tanh(·), c_t = f⊙c_{t−1} + i⊙g, h_t = o⊙tanh(c_t). The cell path's Jacobian is
+ * diag(f), so a forget gate near 1 carries the gradient across time; the forget bias (default 1) or
+ * chrono initialization sets that horizon.
+ *
+ * Taps `h.init`, `h.<t>` (`layers.<l>.h.<t>` when stacked); parameters `layers.<l>.input.kernel`
+ * ([in, 4H], gate order i, f, g, o), `layers.<l>.bias`, `layers.<l>.recurrent.kernel` ([H, 4H]),
+ * `readout.*`.
+ *
+ * @param options - See {@link LSTMOptions}.
+ * @returns The model; input [batch, time, inputSize].
+ * @throws InvalidArgumentError (from `@gflow/core`) for sizes of 0, unknown initializers, or a chrono
+ *   horizon ≤ 2, before any tensor is allocated.
+ * @example
+ * ```ts
+ * const net = lstm({ inputSize: 10, hiddenSize: 64, chrono: 200, outputSize: 10, returnSequences: true });
+ * ```
+ * @see Hochreiter and Schmidhuber 1997; Tallec and Ollivier 2018, "Can recurrent neural networks warp time?".
+ */
+export function lstm(options: LSTMOptions): RecurrentModel {
+  const fn = 'lstm';
+  const r = resolveRecurrent(fn, options);
+  const recurrentInit = options.recurrentInit ?? 'orthogonal';
+  validateInit(recurrentInit, fn, 'options.recurrentInit');
+  const forgetBias = checkNumber(fn, 'options.forgetBias', options.forgetBias ?? 1);
+  const chrono =
+    options.chrono === undefined ? undefined : checkNumber(fn, 'options.chrono', options.chrono, 2.000001);
+  return new RecurrentStack(
+    fn,
+    r,
+    (_l, inSize, prefix) =>
+      new LSTMCell(
+        prefix,
+        inSize,
+        r.hiddenSize,
+        options.init ?? 'xavier',
+        recurrentInit,
+        forgetBias,
+        chrono,
+        r.seed,
+      ),
+  );
+}

@@ -1,0 +1,176 @@
+import { InvalidArgumentError, ShapeError } from '@gflow/core';
+import * as tf from '@tensorflow/tfjs';
+import { type InitSpec, initialize, validateInit } from '../initializers.js';
+import { BaseModule } from '../internal/base-module.js';
+import { deriveSeed } from '../internal/rng.js';
+import { checkInt, checkNumber, checkShape } from '../internal/validate.js';
+import { DenseLayer } from '../layers/dense.js';
+import type { Context } from '../module.js';
+import type { RecurrentModel, RecurrentOptions } from './options.js';
+
+/** One recurrent layer's cell. @internal */
+export abstract class Cell extends BaseModule {
+  /** Size of the projected input per step. */
+  abstract readonly projectedSize: number;
+  /** Number of state tensors (1, or 2 for LSTM); state[0] is h. */
+  readonly stateCount: number = 1;
+
+  constructor(
+    name: string,
+    readonly inputSize: number,
+    readonly hiddenSize: number,
+  ) {
+    super(name);
+  }
+
+  checkInput(_x: tf.Tensor): void {}
+
+  forward(_x: tf.Tensor, _ctx: Context): tf.Tensor {
+    throw new Error('Cell.forward is not used');
+  }
+
+  /** Per-apply precomputation (the recurrent matrix). */
+  prepare(): tf.Tensor | undefined {
+    return undefined;
+  }
+
+  /** [n, inputSize] → [n, projectedSize]. */
+  abstract project(x: tf.Tensor2D): tf.Tensor2D;
+
+  /** One step: u [batch, projectedSize], state → new state. */
+  abstract step(u: tf.Tensor2D, state: tf.Tensor2D[], prepared: tf.Tensor | undefined): tf.Tensor2D[];
+
+  /** The recurrent matrix for inspection (caller disposes). */
+  abstract recurrentMatrix(): tf.Tensor2D;
+}
+
+/** Validated shared recurrent options. @internal */
+export interface RecurrentResolved {
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly layers: number;
+  readonly outputSize: number | undefined;
+  readonly returnSequences: boolean;
+  readonly seed: number;
+}
+
+/** Validates the shared recurrent options (no tensors). @internal */
+export function resolveRecurrent(fn: string, o: RecurrentOptions): RecurrentResolved {
+  const inputSize = checkInt(fn, 'options.inputSize', o.inputSize);
+  const hiddenSize = checkInt(fn, 'options.hiddenSize', o.hiddenSize);
+  const layers = checkInt(fn, 'options.layers', o.layers ?? 1);
+  const outputSize =
+    o.outputSize === undefined ? undefined : checkInt(fn, 'options.outputSize', o.outputSize);
+  const seed = checkNumber(fn, 'options.seed', o.seed ?? 0);
+  if (o.init !== undefined) validateInit(o.init, fn, 'options.init');
+  return { inputSize, hiddenSize, layers, outputSize, returnSequences: o.returnSequences ?? false, seed };
+}
+
+/** The stacked recurrent runner shared by every family. @internal */
+export class RecurrentStack extends BaseModule implements RecurrentModel {
+  readonly hiddenSize: number;
+  readonly layers: number;
+  private readonly cells: Cell[];
+  private readonly readout: DenseLayer | undefined;
+  private readonly inputSize: number;
+  private readonly returnSequences: boolean;
+
+  constructor(
+    fn: string,
+    r: RecurrentResolved,
+    makeCell: (layer: number, inputSize: number, prefix: string) => Cell,
+  ) {
+    super(fn);
+    this.hiddenSize = r.hiddenSize;
+    this.layers = r.layers;
+    this.inputSize = r.inputSize;
+    this.returnSequences = r.returnSequences;
+    this.cells = [];
+    for (let l = 0; l < r.layers; l++) {
+      this.cells.push(this.addChild(makeCell(l, l === 0 ? r.inputSize : r.hiddenSize, `layers.${l}`)));
+    }
+    this.readout =
+      r.outputSize === undefined
+        ? undefined
+        : this.addChild(
+            new DenseLayer({
+              inputSize: r.hiddenSize,
+              outputSize: r.outputSize,
+              seed: r.seed,
+              name: 'readout',
+            }),
+          );
+  }
+
+  checkInput(x: tf.Tensor): void {
+    checkShape(`${this.name}.apply`, 'x', x, [null, null, this.inputSize]);
+    if ((x.shape[1] as number) < 1) {
+      throw new ShapeError(
+        `${this.name}.apply: x must have at least one time step, got shape [${x.shape.join(', ')}]`,
+      );
+    }
+  }
+
+  forward(x: tf.Tensor, ctx: Context): tf.Tensor {
+    const [b, T] = x.shape as [number, number, number];
+    let seq = x as tf.Tensor3D;
+    let outs: tf.Tensor2D[] = [];
+    this.cells.forEach((cell, l) => {
+      const pfx = this.layers > 1 ? `layers.${l}.` : '';
+      const flat = tf.reshape(seq, [b * T, cell.inputSize]) as tf.Tensor2D;
+      const proj = tf.reshape(cell.project(flat), [b, T, cell.projectedSize]);
+      const us = tf.unstack(proj, 1) as tf.Tensor2D[];
+      const prepared = cell.prepare();
+      const state: tf.Tensor2D[] = [];
+      for (let s = 0; s < cell.stateCount; s++) state.push(tf.zeros([b, cell.hiddenSize]));
+      state[0] = ctx.tap(`${pfx}h.init`, state[0] as tf.Tensor2D) as tf.Tensor2D;
+      outs = [];
+      let st = state;
+      for (let t = 0; t < T; t++) {
+        st = cell.step(us[t] as tf.Tensor2D, st, prepared);
+        st[0] = ctx.tap(`${pfx}h.${t}`, st[0] as tf.Tensor2D) as tf.Tensor2D;
+        outs.push(st[0] as tf.Tensor2D);
+      }
+      if (l < this.cells.length - 1) seq = tf.stack(outs, 1) as tf.Tensor3D;
+    });
+    if (this.returnSequences) {
+      const all = tf.stack(outs, 1);
+      return this.readout ? this.readout.forward(all) : all;
+    }
+    const last = outs[outs.length - 1] as tf.Tensor2D;
+    return this.readout ? this.readout.forward(last) : tf.clone(last);
+  }
+
+  recurrentMatrix(layer = 0): tf.Tensor2D {
+    const l = checkInt(`${this.name}.recurrentMatrix`, 'layer', layer, 0);
+    const cell = this.cells[l];
+    if (!cell) {
+      throw new InvalidArgumentError(
+        `${this.name}.recurrentMatrix: layer must be an integer in [0, ${this.layers - 1}], got ${layer}`,
+      );
+    }
+    return tf.tidy(() => (cell as Cell).recurrentMatrix());
+  }
+}
+
+/** Real modReLU: sign(z)·relu(|z| + b) (Arjovsky et al. 2016). @internal */
+export function modRelu(z: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.sign(z), tf.relu(tf.add(tf.abs(z), b)));
+}
+
+/** Draws `blocks` independent [rows, cols] blocks side by side: [rows, blocks·cols]. @internal */
+export function blockValues(
+  spec: InitSpec,
+  rows: number,
+  cols: number,
+  blocks: number,
+  seed: number,
+): Float32Array {
+  const out = new Float32Array(rows * cols * blocks);
+  for (let g = 0; g < blocks; g++) {
+    const v = initialize(spec, [rows, cols], { seed: deriveSeed(seed, `block${g}`) });
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < cols; j++) out[i * cols * blocks + g * cols + j] = v[i * cols + j] as number;
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+import * as tf from '@tensorflow/tfjs';
+import { type ResolvedActivation, resolveActivation } from '../activations.js';
+import { type InitSpec, initialize, validateInit } from '../initializers.js';
+import { deriveSeed } from '../internal/rng.js';
+import { checkNumber } from '../internal/validate.js';
+import type { RecurrentModel, SimpleRecurrentOptions } from './options.js';
+import { Cell, RecurrentStack, resolveRecurrent } from './rnn-core.js';
+
+/** Which update a {@link SimpleCell} computes. @internal */
+export type SimpleKind = 'vanilla' | 'residual';
+
+/** h' = φ(u + hW) (vanilla) or h + s·φ(u + hW) (residual). @internal */
+export class SimpleCell extends Cell {
+  readonly projectedSize: number;
+  private readonly inputKernel: tf.Variable;
+  private readonly bias: tf.Variable;
+  private readonly recurrent: tf.Variable;
+
+  constructor(
+    prefix: string,
+    inputSize: number,
+    hiddenSize: number,
+    init: InitSpec,
+    recurrentInit: InitSpec,
+    seed: number,
+    private readonly act: ResolvedActivation,
+    private readonly kind: SimpleKind,
+    private readonly branchScale: number,
+  ) {
+    super(prefix, inputSize, hiddenSize);
+    this.projectedSize = hiddenSize;
+    const n = (s: string): string => `${prefix}.${s}`;
+    this.inputKernel = this.addParam(
+      n('input.kernel'),
+      initialize(init, [inputSize, hiddenSize], { seed: deriveSeed(seed, n('input.kernel')) }),
+      [inputSize, hiddenSize],
+      'kernel',
+    ).variable;
+    this.bias = this.addParam(n('bias'), new Float32Array(hiddenSize), [hiddenSize], 'bias').variable;
+    this.recurrent = this.addParam(
+      n('recurrent.kernel'),
+      initialize(recurrentInit, [hiddenSize, hiddenSize], { seed: deriveSeed(seed, n('recurrent.kernel')) }),
+      [hiddenSize, hiddenSize],
+      'recurrent',
+    ).variable;
+  }
+
+  project(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.add(tf.matMul(x, this.inputKernel as tf.Tensor2D), this.bias);
+  }
+
+  step(u: tf.Tensor2D, [h]: tf.Tensor2D[]): tf.Tensor2D[] {
+    const z = this.act.fn(tf.add(u, tf.matMul(h as tf.Tensor2D, this.recurrent as tf.Tensor2D)));
+    if (this.kind === 'vanilla') return [z as tf.Tensor2D];
+    return [tf.add(h as tf.Tensor2D, this.branchScale === 1 ? z : tf.mul(z, this.branchScale))];
+  }
+
+  recurrentMatrix(): tf.Tensor2D {
+    return tf.clone(this.recurrent) as tf.Tensor2D;
+  }
+}
+
+/** Builds a vanilla or residual stack. @internal */
+export function simpleStack(
+  fn: string,
+  o: SimpleRecurrentOptions,
+  kind: SimpleKind,
+  branchScale = 1,
+): RecurrentModel {
+  const r = resolveRecurrent(fn, o);
+  const act = resolveActivation(o.activation ?? 'tanh', fn);
+  const recurrentInit = o.recurrentInit ?? 'orthogonal';
+  validateInit(recurrentInit, fn, 'options.recurrentInit');
+  const s = checkNumber(fn, 'options.branchScale', branchScale);
+  return new RecurrentStack(
+    fn,
+    r,
+    (_l, inSize, prefix) =>
+      new SimpleCell(prefix, inSize, r.hiddenSize, o.init ?? 'xavier', recurrentInit, r.seed, act, kind, s),
+  );
+}
+
+/**
+ * The vanilla (Elman) recurrent network, h_t = φ(x_t U + h_{t−1} W + b), tapped at every step.
+ * Backpropagated through time the gradient is multiplied by Wᵀ·diag(φ′) once per step, so
+ * ‖∂h_T/∂h_0‖ ≤ (‖W‖·max|φ′|)^T: it vanishes geometrically when that factor is below 1
+ * (Bengio et al. 1994; Pascanu et al. 2013). `{ activation: 'relu', recurrentInit: 'identity' }` is
+ * the IRNN of Le et al. 2015.
+ *
+ * Taps `h.init`, `h.<t>` (`layers.<l>.h.<t>` when stacked); parameters `layers.<l>.input.kernel`,
+ * `layers.<l>.bias`, `layers.<l>.recurrent.kernel` (role `'recurrent'`), `readout.*`.
+ *
+ * @param options - See {@link SimpleRecurrentOptions}.
+ * @returns The model; input [batch, time, inputSize].
+ * @throws InvalidArgumentError (from `@gflow/core`) for sizes of 0 or unknown names, before any tensor
+ *   is allocated; ShapeError from `apply` on a mismatched input.
+ * @example
+ * ```ts
+ * const rnn = vanillaRNN({ inputSize: 2, hiddenSize: 32, recurrentInit: { name: 'orthogonal', gain: 0.9 } });
+ * const hT = rnn.apply(tf.randomNormal([4, 50, 2])); // [4, 32]
+ * ```
+ * @see Pascanu, Mikolov and Bengio 2013, "On the difficulty of training recurrent neural networks"; Le, Jaitly and Hinton 2015 (IRNN).
+ */
+export function vanillaRNN(options: SimpleRecurrentOptions): RecurrentModel {
+  return simpleStack('vanillaRNN', options, 'vanilla');
+}
