@@ -32,11 +32,18 @@ describe('gradientTape', () => {
     const tail = (h0: tf.Tensor) =>
       lossOf(
         tf.add(
-          tf.matMul(tf.tanh(tf.add(tf.matMul(h0 as tf.Tensor2D, l1!.variable as tf.Tensor2D), b1!.variable)), l2!.variable as tf.Tensor2D),
+          tf.matMul(
+            tf.tanh(tf.add(tf.matMul(h0 as tf.Tensor2D, l1!.variable as tf.Tensor2D), b1!.variable)),
+            l2!.variable as tf.Tensor2D,
+          ),
           b2!.variable,
         ),
       );
-    const h0 = tf.tidy(() => tf.tanh(tf.add(tf.matMul(x, model.parameters()[0]!.variable as tf.Tensor2D), model.parameters()[1]!.variable)));
+    const h0 = tf.tidy(() =>
+      tf.tanh(
+        tf.add(tf.matMul(x, model.parameters()[0]!.variable as tf.Tensor2D), model.parameters()[1]!.variable),
+      ),
+    );
     const expected = tf.grad(tail)(h0);
     expect(close(tape.tapGrads['blocks.0']!.dataSync(), expected.dataSync(), 1e-6, 1e-5)).toBe(true);
     // Norm in tapStats is the norm of the recorded tensor.
@@ -52,7 +59,10 @@ describe('gradientTape', () => {
 
   it('matches central finite differences of the loss in the activation', () => {
     const before = tf.memory().numTensors;
-    const tape = gradientTape((ctx) => lossOf(model.apply(x, ctx)), { params: model.parameters(), taps: 'tensors' });
+    const tape = gradientTape((ctx) => lossOf(model.apply(x, ctx)), {
+      params: model.parameters(),
+      taps: 'tensors',
+    });
     const g = tape.tapGrads['blocks.1']!.dataSync();
     // Perturb the blocks.1 activation through a context that adds e·δ at that tap.
     const eps = 1e-2;
@@ -85,7 +95,9 @@ describe('gradientTape', () => {
     const { value, grads } = tf.variableGrads(() => lossOf(model.apply(x)), vars);
     value.dispose();
     for (const p of model.parameters()) {
-      expect(close(tape.paramGrads[p.name]!.dataSync(), grads[p.variable.name]!.dataSync(), 1e-7, 1e-5)).toBe(true);
+      expect(close(tape.paramGrads[p.name]!.dataSync(), grads[p.variable.name]!.dataSync(), 1e-7, 1e-5)).toBe(
+        true,
+      );
     }
     expect(tape.lossValue).toBeCloseTo(tape.loss.dataSync()[0] as number, 6);
     tf.dispose(grads);
@@ -102,7 +114,9 @@ describe('gradientTape', () => {
     expect(tape.paramGrads.unused).toBeUndefined();
     tape.dispose();
     // All parameters disconnected: still no crash.
-    const tape2 = gradientTape(() => tf.scalar(3), { params: [{ name: 'unused', variable: unused, role: 'other' }] });
+    const tape2 = gradientTape(() => tf.scalar(3), {
+      params: [{ name: 'unused', variable: unused, role: 'other' }],
+    });
     expect(tape2.disconnected).toEqual(['unused']);
     expect(tape2.lossValue).toBe(3);
     tape2.dispose();
@@ -112,13 +126,25 @@ describe('gradientTape', () => {
 
   it('records activation statistics, dead units included', () => {
     const before = tf.memory().numTensors;
-    const w = tf.tidy(() => tf.variable(tf.tensor2d([[1, -1, 0], [1, -1, 0]]), true, `w.${Math.random()}`));
-    // x rows (1,2) and (3,-1): z = x·w = [[3,-3,0],[2,-2,0]]; relu → [[3,0,0],[2,0,0]].
-    const xs = tf.tensor2d([[1, 2], [3, -1]]);
-    const tape = gradientTape(
-      (ctx) => tf.sum(ctx.tap('act', tf.relu(tf.matMul(xs, w)))) as tf.Scalar,
-      { params: [{ name: 'w', variable: w, role: 'kernel' }], activations: true },
+    const w = tf.tidy(() =>
+      tf.variable(
+        tf.tensor2d([
+          [1, -1, 0],
+          [1, -1, 0],
+        ]),
+        true,
+        `w.${Math.random()}`,
+      ),
     );
+    // x rows (1,2) and (3,-1): z = x·w = [[3,-3,0],[2,-2,0]]; relu → [[3,0,0],[2,0,0]].
+    const xs = tf.tensor2d([
+      [1, 2],
+      [3, -1],
+    ]);
+    const tape = gradientTape((ctx) => tf.sum(ctx.tap('act', tf.relu(tf.matMul(xs, w)))) as tf.Scalar, {
+      params: [{ name: 'w', variable: w, role: 'kernel' }],
+      activations: true,
+    });
     const a = tape.tapStats[0]!.activation!;
     // Entries 3,0,0,2,0,0: mean 5/6; E[x²] = 13/6 → var = 13/6 − 25/36 = 53/36.
     expect(a.mean).toBeCloseTo(5 / 6, 6);

@@ -1,5 +1,5 @@
-import type { Context, Parameter } from '@gflow/models';
 import { describeValue, InvalidArgumentError } from '@gflow/core';
+import type { Context, Parameter } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { alias } from './tensors.js';
 
@@ -58,10 +58,14 @@ export function runTape(
   training: boolean,
 ): RawTape {
   if (typeof fn !== 'function') {
-    throw new InvalidArgumentError(`${fnName}: fn must be a function (ctx) => tf.Scalar, got ${describeValue(fn)}`);
+    throw new InvalidArgumentError(
+      `${fnName}: fn must be a function (ctx) => tf.Scalar, got ${describeValue(fn)}`,
+    );
   }
   if (!Array.isArray(params)) {
-    throw new InvalidArgumentError(`${fnName}: params must be an array of Parameter, got ${describeValue(params)}`);
+    throw new InvalidArgumentError(
+      `${fnName}: params must be an array of Parameter, got ${describeValue(params)}`,
+    );
   }
   const seen = new Set<string>();
   for (const p of params) {
@@ -71,7 +75,9 @@ export function runTape(
       );
     }
     if (seen.has(p.name)) {
-      throw new InvalidArgumentError(`${fnName}: params must have unique names, got ${JSON.stringify(p.name)} twice`);
+      throw new InvalidArgumentError(
+        `${fnName}: params must have unique names, got ${JSON.stringify(p.name)} twice`,
+      );
     }
     seen.add(p.name);
   }
@@ -124,7 +130,9 @@ export function runTape(
         failure = {
           error: new InvalidArgumentError(
             `${fnName}: fn must return a scalar tensor (the loss), got ${
-              loss instanceof tf.Tensor ? `a tensor of shape ${describeValue(loss.shape)}` : describeValue(loss)
+              loss instanceof tf.Tensor
+                ? `a tensor of shape ${describeValue(loss.shape)}`
+                : describeValue(loss)
             }`,
           ),
         };

@@ -12,7 +12,13 @@ export function checkNonNegative(fn: string, arg: string, value: unknown, strict
 }
 
 /** Throws unless `value` is an integer in [min, max]. */
-export function checkInteger(fn: string, arg: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function checkInteger(
+  fn: string,
+  arg: string,
+  value: unknown,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in [${min}, ${max}]`;
     throw new InvalidArgumentError(`${fn}: ${arg} must be an integer ${range}, got ${describeValue(value)}`);
@@ -48,12 +54,16 @@ export type TensorSpec = Readonly<Record<string, readonly number[]>>;
 /** Records the names and shapes of `tensors`. */
 export function specOf(fn: string, tensors: Readonly<Record<string, tf.Tensor>>): TensorSpec {
   if (tensors === null || typeof tensors !== 'object') {
-    throw new InvalidArgumentError(`${fn}: params must be a record of tensors keyed by name, got ${describeValue(tensors)}`);
+    throw new InvalidArgumentError(
+      `${fn}: params must be a record of tensors keyed by name, got ${describeValue(tensors)}`,
+    );
   }
   const spec: Record<string, readonly number[]> = {};
   for (const [name, t] of Object.entries(tensors)) {
     if (t == null || typeof t !== 'object' || !Array.isArray((t as tf.Tensor).shape)) {
-      throw new InvalidArgumentError(`${fn}: params[${JSON.stringify(name)}] must be a tensor, got ${describeValue(t)}`);
+      throw new InvalidArgumentError(
+        `${fn}: params[${JSON.stringify(name)}] must be a tensor, got ${describeValue(t)}`,
+      );
     }
     spec[name] = t.shape.slice();
   }
@@ -74,7 +84,9 @@ export function checkAgainstSpec(
   spec: TensorSpec,
 ): void {
   if (tensors === null || typeof tensors !== 'object') {
-    throw new InvalidArgumentError(`${fn}: ${arg} must be a record of tensors keyed by name, got ${describeValue(tensors)}`);
+    throw new InvalidArgumentError(
+      `${fn}: ${arg} must be a record of tensors keyed by name, got ${describeValue(tensors)}`,
+    );
   }
   const names = Object.keys(tensors);
   const expected = Object.keys(spec);
@@ -90,7 +102,9 @@ export function checkAgainstSpec(
     const t = tensors[n] as tf.Tensor;
     const want = spec[n] as readonly number[];
     if (t == null || !Array.isArray(t.shape)) {
-      throw new InvalidArgumentError(`${fn}: ${arg}[${JSON.stringify(n)}] must be a tensor, got ${describeValue(t)}`);
+      throw new InvalidArgumentError(
+        `${fn}: ${arg}[${JSON.stringify(n)}] must be a tensor, got ${describeValue(t)}`,
+      );
     }
     if (!sameShape(t.shape, want)) {
       throw new ShapeError(

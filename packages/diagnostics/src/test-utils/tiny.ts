@@ -17,11 +17,21 @@ export function tinyMLP(opts: {
     const fanIn = opts.sizes[i] as number;
     const fanOut = opts.sizes[i + 1] as number;
     const w = tf.variable(
-      tf.randomNormal([fanIn, fanOut], 0, (opts.scale ?? 1) / Math.sqrt(fanIn), 'float32', (opts.seed ?? 1) + i),
+      tf.randomNormal(
+        [fanIn, fanOut],
+        0,
+        (opts.scale ?? 1) / Math.sqrt(fanIn),
+        'float32',
+        (opts.seed ?? 1) + i,
+      ),
       true,
       `${name}.blocks.${i}.kernel.${Math.random().toString(36).slice(2)}`,
     );
-    const b = tf.variable(tf.zeros([fanOut]), true, `${name}.blocks.${i}.bias.${Math.random().toString(36).slice(2)}`);
+    const b = tf.variable(
+      tf.zeros([fanOut]),
+      true,
+      `${name}.blocks.${i}.bias.${Math.random().toString(36).slice(2)}`,
+    );
     layers.push({ w, b });
     params.push({ name: `blocks.${i}.kernel`, variable: w, role: 'kernel' });
     params.push({ name: `blocks.${i}.bias`, variable: b, role: 'bias' });

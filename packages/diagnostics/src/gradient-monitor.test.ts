@@ -1,0 +1,221 @@
+import { initBackend } from '@gflow/backend';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GradientMonitor } from './gradient-monitor.js';
+import { randomMatrix, tinyMLP } from './test-utils/tiny.js';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+/** Two-pass population moments, computed directly (independent of the monitor's merge). */
+function moments(xs: number[]) {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const c = (p: number) => xs.reduce((a, x) => a + (x - mean) ** p, 0) / n;
+  return { mean, variance: c(2), skewness: c(3) / c(2) ** 1.5, kurtosis: c(4) / c(2) ** 2 - 3 };
+}
+
+describe('GradientMonitor', () => {
+  it('computes norms, ratios, moments, dead units, cosine and update ratio by hand', () => {
+    const before = tf.memory().numTensors;
+    const m = new GradientMonitor({ histogram: false });
+    tf.tidy(() => {
+      const r1 = m.record({
+        loss: 0.5,
+        grads: {
+          a: tf.tensor1d([3, 4]),
+          k: tf.tensor2d([
+            [1, 0],
+            [0, 0],
+          ]),
+        },
+        params: {
+          a: tf.tensor1d([0, 2]),
+          k: tf.tensor2d([
+            [2, 0],
+            [0, 0],
+          ]),
+        },
+      });
+      expect(r1.step).toBe(0);
+      expect(r1.loss).toBe(0.5);
+      expect(r1.globalNorm).toBeCloseTo(Math.sqrt(26), 6);
+      expect(r1.cosine).toBeNull();
+      const [a, k] = r1.parameters;
+      expect(a!.gradNorm).toBeCloseTo(5, 6);
+      expect(a!.weightNorm).toBeCloseTo(2, 6);
+      expect(a!.ratio).toBeCloseTo(2.5, 6);
+      expect(a!.updateRatio).toBeNull();
+      // (3, 4): mean 3.5, variance 0.25, skewness 0, excess kurtosis 1 − 3 = −2.
+      expect(a!.mean).toBeCloseTo(3.5, 6);
+      expect(a!.variance).toBeCloseTo(0.25, 6);
+      expect(a!.skewness).toBeCloseTo(0, 6);
+      expect(a!.kurtosis).toBeCloseTo(-2, 5);
+      expect(a!.deadUnitFraction).toBeUndefined();
+      // k = (1, 0, 0, 0): m2 = 0.1875, m3 = 0.09375, m4 = 0.08203125.
+      expect(k!.skewness).toBeCloseTo(0.09375 / 0.1875 ** 1.5, 5);
+      expect(k!.kurtosis).toBeCloseTo(0.08203125 / 0.1875 ** 2 - 3, 5);
+      // Column 1 of k has an all-zero gradient: half the units are dead.
+      expect(k!.deadUnitFraction).toBe(0.5);
+      const all = moments([3, 4, 1, 0, 0, 0]);
+      expect(r1.distribution!.mean).toBeCloseTo(all.mean, 6);
+      expect(r1.distribution!.variance).toBeCloseTo(all.variance, 5);
+      expect(r1.distribution!.skewness).toBeCloseTo(all.skewness, 5);
+      expect(r1.distribution!.kurtosis).toBeCloseTo(all.kurtosis, 4);
+      expect(r1.finite).toBe(true);
+
+      const r2 = m.record({
+        loss: tf.scalar(0.25),
+        grads: {
+          a: tf.tensor1d([3, 4]),
+          k: tf.tensor2d([
+            [0, 0],
+            [0, 1],
+          ]),
+        },
+        params: {
+          a: tf.tensor1d([0, 2.2]),
+          k: tf.tensor2d([
+            [2, 0],
+            [0, 0],
+          ]),
+        },
+      });
+      expect(r2.step).toBe(1);
+      expect(r2.loss).toBe(0.25);
+      // g₁·g₂ = 25 + 0; ‖g₁‖ = ‖g₂‖ = √26.
+      expect(r2.cosine).toBeCloseTo(25 / 26, 6);
+      // ‖Δa‖ = 0.2 against ‖a‖ = 2.2; k did not move.
+      expect(r2.parameters[0]!.updateRatio).toBeCloseTo(0.2 / 2.2, 5);
+      expect(r2.parameters[1]!.updateRatio).toBe(0);
+    });
+    expect(m.size).toBe(2);
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('uses paramsBefore/params for the exact update of this step', () => {
+    const before = tf.memory().numTensors;
+    const m = new GradientMonitor({ histogram: false, moments: false });
+    tf.tidy(() => {
+      const r = m.record({
+        grads: { w: tf.tensor1d([1, 0]) },
+        paramsBefore: { w: tf.tensor1d([3, 4]) },
+        params: { w: tf.tensor1d([3, 4.5]) },
+      });
+      expect(r.parameters[0]!.weightNorm).toBeCloseTo(5, 6);
+      expect(r.parameters[0]!.updateRatio).toBeCloseTo(0.1, 6);
+      expect(r.distribution).toBeUndefined();
+    });
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('builds a log10|g| histogram with underflow and overflow, and drops NaN', () => {
+    const before = tf.memory().numTensors;
+    const m = new GradientMonitor({ histogram: { bins: 2, min: -1, max: 1, every: 1 } });
+    const r = tf.tidy(() => m.record({ grads: { w: tf.tensor1d([0, 0.05, 0.5, 5, 50, Number.NaN]) } }));
+    // log10: −∞, −1.3, −0.3, 0.7, 1.7, NaN → underflow 2, bins [−1,0) and [0,1) one each, overflow 1.
+    expect(r.histogram).toEqual({ edges: [-1, 0, 1], counts: [1, 1], underflow: 2, overflow: 1 });
+    expect(r.finite).toBe(false);
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('computes the signal-to-noise ratio from micro-batches', () => {
+    const before = tf.memory().numTensors;
+    const m = new GradientMonitor({ histogram: false });
+    const r = tf.tidy(() =>
+      m.record({
+        grads: { a: tf.tensor1d([2, 1]) },
+        microBatchGrads: [{ a: tf.tensor1d([1, 1]) }, { a: tf.tensor1d([3, 1]) }],
+      }),
+    );
+    // ḡ = (2, 1): ‖ḡ‖² = 5; Σ‖gᵢ − ḡ‖² = 2, /(k − 1) = 2 → SNR 2.5.
+    expect(r.snr).toBeCloseTo(2.5, 6);
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('keeps a bounded ring buffer and exports JSON lines', () => {
+    const m = new GradientMonitor({ capacity: 5, histogram: false });
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 12; i++)
+      tf.tidy(() => m.record({ loss: i === 3 ? Number.NaN : i, grads: { w: tf.tensor1d([i, 1]) } }));
+    expect(m.size).toBe(5);
+    expect(m.history().map((r) => r.step)).toEqual([7, 8, 9, 10, 11]);
+    const lines = m.toJSONLines().trimEnd().split('\n');
+    expect(lines).toHaveLength(5);
+    const parsed = lines.map((l) => JSON.parse(l));
+    expect(parsed[0].step).toBe(7);
+    expect(parsed[0].globalNorm).toBeCloseTo(Math.hypot(7, 1), 5);
+    m.clear();
+    expect(m.size).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects weights that do not match the gradients', () => {
+    const m = new GradientMonitor();
+    tf.tidy(() => {
+      expect(() => m.record({ grads: { w: tf.zeros([2]) }, params: { v: tf.zeros([2]) } })).toThrow(
+        /GradientMonitor.record: input.params must have every name of grads, got none for "w"/,
+      );
+      expect(() => m.record({ grads: { w: tf.zeros([2]) }, params: { w: tf.zeros([3]) } })).toThrow(
+        /input.params\["w"\] must have the gradient's shape \[2\], got \[3\]/,
+      );
+      expect(() => new GradientMonitor({ capacity: 0 })).toThrow(
+        /GradientMonitor: options.capacity must be an integer ≥ 1, got 0/,
+      );
+    });
+    m.dispose();
+  });
+
+  const trainMonitored = (steps: number) => {
+    const model = tinyMLP({ sizes: [4, 8, 2], seed: 5 });
+    const x = randomMatrix(16, 4, 1);
+    const y = randomMatrix(16, 2, 2);
+    const params = model.parameters();
+    const named = Object.fromEntries(params.map((p) => [p.name, p.variable]));
+    const monitor = new GradientMonitor({ capacity: 50, histogram: { every: 7 } });
+    const opt = tf.train.sgd(0.05);
+    const step = () =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(
+          () => tf.losses.meanSquaredError(y, model.apply(x)) as tf.Scalar,
+          params.map((p) => p.variable),
+        );
+        const byName = Object.fromEntries(params.map((p) => [p.name, grads[p.variable.name] as tf.Tensor]));
+        monitor.record({ loss: value, grads: byName, params: named });
+        opt.applyGradients(grads);
+      });
+    step(); // the monitor now holds the previous step's gradient and weights
+    const start = tf.memory().numTensors;
+    const heapStart = process.memoryUsage().heapUsed;
+    for (let i = 1; i < steps; i++) step();
+    const end = tf.memory().numTensors;
+    expect(end).toBe(start);
+    expect(monitor.size).toBe(50);
+    expect(monitor.latest()!.step).toBe(steps - 1);
+    // The loss went down: the monitor did not disturb training.
+    const losses = monitor.history().map((r) => r.loss as number);
+    expect(losses[losses.length - 1]!).toBeLessThan(monitor.history()[0]!.loss as number);
+    const heapGrowth = process.memoryUsage().heapUsed - heapStart;
+    monitor.dispose();
+    opt.dispose();
+    model.dispose();
+    tf.dispose([x, y]);
+    return heapGrowth;
+  };
+
+  it('1,000 monitored steps leave numTensors unchanged and the buffer bounded', () => {
+    const growth = trainMonitored(1000);
+    // Bounded: 50 records of a 4-parameter model are a few tens of kB; allow GC slack.
+    expect(growth).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('[slow] 10,000 monitored steps leave numTensors unchanged and the buffer bounded', () => {
+    const growth = trainMonitored(10_000);
+    expect(growth).toBeLessThan(64 * 1024 * 1024);
+  });
+});

@@ -1,0 +1,481 @@
+import { describeValue, InvalidArgumentError } from '@gflow/core';
+import * as tf from '@tensorflow/tfjs';
+import { type CentralSums, describeSums, mergeSums } from './internal/moments.js';
+import { RingBuffer } from './internal/ring-buffer.js';
+import { alias, BatchedRead, type NamedTensors } from './internal/tensors.js';
+import { checkInteger } from './internal/validate.js';
+import type { StepLogger } from './loggers/step-logger.js';
+import type { GradientHistogram, ParameterRecord, StepRecord } from './step-record.js';
+
+/** Options of {@link GradientMonitor}. */
+export interface GradientMonitorOptions {
+  /** Records kept in the ring buffer (default 1000); older ones are dropped. */
+  readonly capacity?: number;
+  /** Per-parameter and global mean, variance, skewness, kurtosis (default true). */
+  readonly moments?: boolean;
+  /** Cosine similarity with the previous step's gradient (default true). */
+  readonly cosine?: boolean;
+  /** Update ratio ‖Δθ‖/‖θ‖ (default true). */
+  readonly updateRatio?: boolean;
+  /** Fraction of units with an all-zero gradient, per kernel (default true). */
+  readonly deadUnits?: boolean;
+  /**
+   * A log₁₀|g| histogram: `false` for none, or bins (default 24) over [min, max] (default −12..0)
+   * every `every` steps (default 10).
+   */
+  readonly histogram?:
+    | false
+    | { readonly bins?: number; readonly min?: number; readonly max?: number; readonly every?: number };
+  /** Loggers given every record as it is made. */
+  readonly loggers?: readonly StepLogger[];
+}
+
+/** What {@link GradientMonitor.record} measures. Nothing here is disposed or kept by the monitor. */
+export interface MonitorInput {
+  /** The step's gradients by parameter name. */
+  readonly grads: NamedTensors;
+  /**
+   * The weights by the same names. Without `paramsBefore` these are the weights the gradient was
+   * taken at, and the update ratio compares them with the previous record's weights.
+   */
+  readonly params?: NamedTensors;
+  /** The weights before this step's update; then `params` are the weights after it. */
+  readonly paramsBefore?: NamedTensors;
+  /** The loss (a scalar tensor or a number). */
+  readonly loss?: tf.Scalar | number;
+  /** The step number (default: one more than the last). */
+  readonly step?: number;
+  /** Gradients of k ≥ 2 micro-batches (same names), for the signal-to-noise ratio. */
+  readonly microBatchGrads?: readonly NamedTensors[];
+  /** Parameters that got no gradient (reported with gradNorm null). */
+  readonly disconnected?: readonly string[];
+}
+
+/** @internal The tensors a step contributes to a batched read, and how to decode them. */
+export interface MonitorPlan {
+  /** Turns the values read back into a record (and pushes it). */
+  finish(values: Float64Array, extra?: Partial<Pick<StepRecord, 'info' | 'taps' | 'guard'>>): StepRecord;
+  /** Drops the plan without recording (the step was undone). */
+  abandon(): void;
+}
+
+interface ParamSlots {
+  name: string;
+  n: number;
+  grad: number;
+  weight: number;
+  sum?: number;
+  update?: number;
+  dot?: number;
+  dead?: number;
+  shape: readonly number[];
+}
+
+/**
+ * Watches training one step at a time: loss, global gradient norm, every parameter's gradient
+ * norm, weight norm and their ratio, the update ratio, cosine similarity with the previous
+ * step's gradient, distribution statistics (mean, variance, skewness, kurtosis, a log₁₀|g|
+ * histogram), dead units and, from micro-batches, the gradient signal-to-noise ratio.
+ *
+ * Each step is one fused computation on the device and one read-back of all its numbers. The
+ * records are plain numbers in a ring buffer of fixed capacity, so memory stays bounded; the
+ * monitor holds tensors only for the previous step's gradient and weights (zero-copy handles,
+ * released by {@link GradientMonitor.dispose}).
+ *
+ * @example
+ * ```ts
+ * const monitor = new GradientMonitor({ capacity: 500 });
+ * model.compile({ optimizer: instrument(tf.train.adam(1e-3), { monitor }), loss: 'meanSquaredError' });
+ * await model.fit(xs, ys, { epochs: 5 });
+ * console.log(checkHealth(monitor.history()));
+ * ```
+ * @see Karpathy, CS231n notes "Neural Networks Part 3" (update ratios); Liu et al. 2020,
+ *   "Understanding Why Neural Networks Generalize Well Through GSNR of Parameters".
+ */
+export class GradientMonitor {
+  private readonly buffer: RingBuffer<StepRecord>;
+  private readonly opts: {
+    moments: boolean;
+    cosine: boolean;
+    updateRatio: boolean;
+    deadUnits: boolean;
+    histogram: false | { bins: number; min: number; max: number; every: number };
+  };
+  private readonly loggers: StepLogger[];
+  private prevGrads: Record<string, tf.Tensor> | undefined;
+  private prevGradNormSq = 0;
+  private prevParams: Record<string, tf.Tensor> | undefined;
+  private nextStep = 0;
+
+  /**
+   * @param options - Capacity, which statistics, histogram, loggers.
+   * @throws InvalidArgumentError (from `@gflow/core`) for a capacity < 1 or a bad histogram.
+   */
+  constructor(options: GradientMonitorOptions = {}) {
+    const capacity = checkInteger('GradientMonitor', 'options.capacity', options.capacity ?? 1000, 1);
+    this.buffer = new RingBuffer<StepRecord>(capacity);
+    let histogram: false | { bins: number; min: number; max: number; every: number } = false;
+    if (options.histogram !== false) {
+      const h = options.histogram ?? {};
+      const bins = checkInteger('GradientMonitor', 'options.histogram.bins', h.bins ?? 24, 1, 4096);
+      const min = h.min ?? -12;
+      const max = h.max ?? 0;
+      if (!Number.isFinite(min) || !Number.isFinite(max) || max <= min) {
+        throw new InvalidArgumentError(
+          `GradientMonitor: options.histogram must have finite min < max, got min ${describeValue(min)}, max ${describeValue(max)}`,
+        );
+      }
+      const every = checkInteger('GradientMonitor', 'options.histogram.every', h.every ?? 10, 1);
+      histogram = { bins, min, max, every };
+    }
+    this.opts = {
+      moments: options.moments ?? true,
+      cosine: options.cosine ?? true,
+      updateRatio: options.updateRatio ?? true,
+      deadUnits: options.deadUnits ?? true,
+      histogram,
+    };
+    this.loggers = [...(options.loggers ?? [])];
+  }
+
+  /** The ring buffer's capacity. */
+  get capacity(): number {
+    return this.buffer.capacity;
+  }
+
+  /** Number of records held (at most the capacity). */
+  get size(): number {
+    return this.buffer.size;
+  }
+
+  /** The records held, oldest first (a new array of the same record objects). */
+  history(): StepRecord[] {
+    return this.buffer.toArray();
+  }
+
+  /** The newest record, if any. */
+  latest(): StepRecord | undefined {
+    return this.buffer.last();
+  }
+
+  /** Adds a logger that will receive every later record. */
+  addLogger(logger: StepLogger): void {
+    this.loggers.push(logger);
+  }
+
+  /**
+   * Measures one step and appends its record: one fused computation, one read-back.
+   *
+   * @param input - Gradients, weights, loss, step, micro-batch gradients.
+   * @returns The record (also kept in the ring buffer and passed to the loggers).
+   * @throws InvalidArgumentError (from `@gflow/core`) when `grads` is not a record of tensors, or
+   *   `params` lack a name that `grads` has; ShapeError when their shapes differ.
+   */
+  record(input: MonitorInput): StepRecord {
+    const reader = new BatchedRead();
+    let plan: MonitorPlan;
+    try {
+      plan = this.plan(reader, input);
+    } catch (e) {
+      reader.dispose();
+      throw e;
+    }
+    return plan.finish(reader.read());
+  }
+
+  /**
+   * @internal Adds this step's scalars to `reader` and returns how to turn the values into a
+   * record, so that a training step can read the monitor's numbers and its own in one transfer.
+   */
+  plan(reader: BatchedRead, input: MonitorInput): MonitorPlan {
+    const grads = input?.grads;
+    if (grads == null || typeof grads !== 'object') {
+      throw new InvalidArgumentError(
+        `GradientMonitor.record: input.grads must be a record of tensors, got ${describeValue(grads)}`,
+      );
+    }
+    const before = input.paramsBefore;
+    const weightsAt = before ?? input.params;
+    const after = before ? input.params : undefined;
+    const names = Object.keys(grads);
+    for (const [label, rec] of [
+      ['params', input.params],
+      ['paramsBefore', before],
+    ] as const) {
+      if (rec === undefined) continue;
+      for (const n of names) {
+        const w = rec[n];
+        const g = grads[n] as tf.Tensor;
+        if (w == null) {
+          throw new InvalidArgumentError(
+            `GradientMonitor.record: input.${label} must have every name of grads, got none for ${JSON.stringify(n)}`,
+          );
+        }
+        if (w.size !== g.size) {
+          throw new InvalidArgumentError(
+            `GradientMonitor.record: input.${label}[${JSON.stringify(n)}] must have the gradient's shape ${describeValue(g.shape)}, got ${describeValue(w.shape)}`,
+          );
+        }
+      }
+    }
+    const step = input.step ?? this.nextStep;
+    const o = this.opts;
+    const prevGrads = o.cosine ? this.prevGrads : undefined;
+    const cosineOk =
+      prevGrads !== undefined &&
+      names.length === Object.keys(prevGrads).length &&
+      names.every((n) => prevGrads[n] !== undefined && prevGrads[n].size === (grads[n] as tf.Tensor).size);
+    const updFrom = after ? before : this.prevParams;
+    const updTo = after ?? input.params;
+    const doHistogram = o.histogram !== false && step % o.histogram.every === 0;
+
+    const slots: ParamSlots[] = [];
+    let lossAt = -1;
+    let histAt = -1;
+    let snrAt = -1;
+    const disconnectedSlots: { name: string; at: number }[] = [];
+    tf.tidy(() => {
+      if (input.loss instanceof tf.Tensor) lossAt = reader.add(tf.keep(tf.reshape(input.loss, [1])));
+      for (const name of names) {
+        const g = tf.cast(grads[name] as tf.Tensor, 'float32');
+        const n = g.size;
+        const g2 = tf.square(g);
+        const slot: ParamSlots = { name, n, grad: -1, weight: -1, shape: g.shape };
+        const parts: tf.Tensor[] = [tf.sum(g2)];
+        let k = 1;
+        const w = weightsAt?.[name];
+        if (w) {
+          parts.push(tf.sum(tf.square(tf.cast(w, 'float32'))));
+          slot.weight = k++;
+        }
+        if (o.moments) {
+          const mean = tf.mean(g);
+          const d = tf.sub(g, mean);
+          const d2 = tf.square(d);
+          parts.push(mean, tf.sum(d2), tf.sum(tf.mul(d2, d)), tf.sum(tf.square(d2)));
+          slot.sum = k;
+          k += 4;
+        }
+        if (o.updateRatio && updFrom?.[name] && updTo?.[name] && updFrom[name].size === n) {
+          parts.push(
+            tf.sum(tf.square(tf.sub(tf.cast(updTo[name], 'float32'), tf.cast(updFrom[name], 'float32')))),
+          );
+          slot.update = k++;
+        }
+        if (cosineOk && prevGrads) {
+          parts.push(tf.sum(tf.mul(g, tf.reshape(prevGrads[name] as tf.Tensor, g.shape))));
+          slot.dot = k++;
+        }
+        if (o.deadUnits && g.rank >= 2) {
+          const axes = Array.from({ length: g.rank - 1 }, (_, i) => i);
+          parts.push(tf.mean(tf.cast(tf.equal(tf.sum(g2, axes), 0), 'float32')));
+          slot.dead = k++;
+        }
+        const at = reader.add(tf.keep(tf.stack(parts)));
+        slot.grad = at;
+        if (slot.weight >= 0) slot.weight += at;
+        if (slot.sum !== undefined) slot.sum += at;
+        if (slot.update !== undefined) slot.update += at;
+        if (slot.dot !== undefined) slot.dot += at;
+        if (slot.dead !== undefined) slot.dead += at;
+        slots.push(slot);
+      }
+      if (doHistogram && o.histogram !== false && names.length > 0) {
+        const { bins, min, max } = o.histogram;
+        const width = (max - min) / bins;
+        const counts = names.map((name) => {
+          const g = tf.reshape(tf.cast(grads[name] as tf.Tensor, 'float32'), [-1]);
+          const lg = tf.div(tf.log(tf.abs(g)), Math.LN10);
+          // Bin 0 is the underflow (zeros: log = −∞), bins + 1 the overflow; NaN is dropped.
+          const raw = tf.add(tf.floor(tf.div(tf.sub(lg, min), width)), 1);
+          const nan = tf.isNaN(raw);
+          const valid = tf.cast(tf.logicalNot(nan), 'float32');
+          const idx = tf.cast(tf.clipByValue(tf.where(nan, tf.zerosLike(raw), raw), 0, bins + 1), 'int32');
+          return tf.bincount(idx as tf.Tensor1D, valid as tf.Tensor1D, bins + 2);
+        });
+        histAt = reader.add(tf.keep(counts.length === 1 ? (counts[0] as tf.Tensor) : tf.addN(counts)));
+      }
+      for (const name of input.disconnected ?? []) {
+        if (name in grads) continue;
+        const w = weightsAt?.[name];
+        disconnectedSlots.push({
+          name,
+          at: w ? reader.add(tf.keep(tf.sum(tf.square(tf.cast(w, 'float32'))))) : -1,
+        });
+      }
+      const mb = input.microBatchGrads;
+      if (mb && mb.length >= 2) {
+        // SNR = ‖ḡ‖² / tr Σ̂, Σ̂ the unbiased covariance of the micro-batch gradients.
+        const k = mb.length;
+        let signal: tf.Tensor = tf.scalar(0);
+        let noise: tf.Tensor = tf.scalar(0);
+        for (const name of names) {
+          const gs = mb.map((m, i) => {
+            const t = m[name];
+            if (!t) {
+              throw new InvalidArgumentError(
+                `GradientMonitor.record: input.microBatchGrads[${i}] must have every name of grads, got none for ${JSON.stringify(name)}`,
+              );
+            }
+            return tf.reshape(tf.cast(t, 'float32'), [-1]);
+          });
+          const stacked = tf.stack(gs);
+          const mean = tf.mean(stacked, 0);
+          signal = tf.add(signal, tf.sum(tf.square(mean)));
+          noise = tf.add(noise, tf.div(tf.sum(tf.square(tf.sub(stacked, mean))), k - 1));
+        }
+        snrAt = reader.add(tf.keep(tf.stack([signal, noise])));
+      }
+    });
+
+    const lossNumber = typeof input.loss === 'number' ? input.loss : null;
+    let done = false;
+    const finish = (
+      v: Float64Array,
+      extra: Partial<Pick<StepRecord, 'info' | 'taps' | 'guard'>> = {},
+    ): StepRecord => {
+      if (done)
+        throw new InvalidArgumentError('GradientMonitor: a plan can be finished once, got a second call');
+      done = true;
+      let normSq = 0;
+      let dot = 0;
+      let finite = true;
+      let sums: CentralSums = { n: 0, mean: 0, m2: 0, m3: 0, m4: 0 };
+      const parameters: ParameterRecord[] = slots.map((s) => {
+        const gSq = v[s.grad] as number;
+        normSq += gSq;
+        const gradNorm = Math.sqrt(gSq);
+        const weightNorm = s.weight >= 0 ? Math.sqrt(v[s.weight] as number) : null;
+        if (!Number.isFinite(gSq) || (weightNorm !== null && !Number.isFinite(weightNorm))) finite = false;
+        if (s.dot !== undefined) dot += v[s.dot] as number;
+        const rec: {
+          -readonly [K in keyof ParameterRecord]: ParameterRecord[K];
+        } = {
+          name: s.name,
+          gradNorm,
+          weightNorm,
+          ratio: weightNorm !== null && weightNorm > 0 ? gradNorm / weightNorm : null,
+          updateRatio:
+            s.update !== undefined && weightNorm !== null && weightNorm > 0
+              ? Math.sqrt(v[s.update] as number) / weightNorm
+              : null,
+        };
+        if (s.sum !== undefined) {
+          const ps: CentralSums = {
+            n: s.n,
+            mean: v[s.sum] as number,
+            m2: v[s.sum + 1] as number,
+            m3: v[s.sum + 2] as number,
+            m4: v[s.sum + 3] as number,
+          };
+          sums = mergeSums(sums, ps);
+          Object.assign(rec, describeSums(ps));
+        }
+        if (s.dead !== undefined) rec.deadUnitFraction = v[s.dead] as number;
+        return rec;
+      });
+      for (const { name, at } of disconnectedSlots) {
+        parameters.push({
+          name,
+          gradNorm: null,
+          weightNorm: at >= 0 ? Math.sqrt(v[at] as number) : null,
+          ratio: null,
+          updateRatio: null,
+        });
+      }
+      const globalNorm = Math.sqrt(normSq);
+      const loss = lossAt >= 0 ? (v[lossAt] as number) : lossNumber;
+      if (loss !== null && !Number.isFinite(loss)) finite = false;
+      let histogram: GradientHistogram | undefined;
+      if (histAt >= 0 && o.histogram !== false) {
+        const { bins, min, max } = o.histogram;
+        const all = Array.from(v.subarray(histAt, histAt + bins + 2));
+        histogram = {
+          edges: Array.from({ length: bins + 1 }, (_, i) => min + ((max - min) * i) / bins),
+          counts: all.slice(1, bins + 1),
+          underflow: all[0] as number,
+          overflow: all[bins + 1] as number,
+        };
+      }
+      const record: StepRecord = {
+        step,
+        time: Date.now(),
+        loss,
+        globalNorm,
+        cosine: cosineOk ? dot / Math.sqrt(normSq * this.prevGradNormSq) : null,
+        ...(o.moments && slots.length > 0 ? { distribution: describeSums(sums) } : {}),
+        ...(histogram ? { histogram } : {}),
+        ...(snrAt >= 0 ? { snr: (v[snrAt] as number) / (v[snrAt + 1] as number) } : {}),
+        parameters,
+        ...(extra.taps ? { taps: extra.taps } : {}),
+        ...(extra.info ? { info: extra.info } : {}),
+        finite,
+        ...(extra.guard ? { guard: extra.guard } : {}),
+      };
+      // Keep zero-copy handles on this step's gradient and weights for the next step.
+      if (o.cosine) {
+        this.releaseGrads();
+        const kept: Record<string, tf.Tensor> = {};
+        for (const name of names) kept[name] = tf.keep(alias(grads[name] as tf.Tensor));
+        this.prevGrads = kept;
+        this.prevGradNormSq = normSq;
+      }
+      if (o.updateRatio && !after && input.params) {
+        this.releaseParams();
+        const kept: Record<string, tf.Tensor> = {};
+        for (const name of names) {
+          const w = input.params[name];
+          if (w) kept[name] = tf.keep(alias(w));
+        }
+        this.prevParams = kept;
+      }
+      this.nextStep = step + 1;
+      this.push(record);
+      return record;
+    };
+    return {
+      finish,
+      abandon() {
+        done = true;
+      },
+    };
+  }
+
+  /** Appends a record made elsewhere (a skipped step) and passes it to the loggers. */
+  push(record: StepRecord): void {
+    this.buffer.push(record);
+    for (const l of this.loggers) l.log(record);
+  }
+
+  /** The records as JSON lines (one JSON object per line, oldest first; NaN and ±∞ become null). */
+  toJSONLines(): string {
+    return this.buffer
+      .toArray()
+      .map((r) => `${JSON.stringify(r)}\n`)
+      .join('');
+  }
+
+  /** Drops every record and the previous step's tensors (the next cosine is `null`). */
+  clear(): void {
+    this.buffer.clear();
+    this.releaseGrads();
+    this.releaseParams();
+  }
+
+  /** Frees the tensors the monitor holds; records stay readable. */
+  dispose(): void {
+    this.releaseGrads();
+    this.releaseParams();
+  }
+
+  private releaseGrads(): void {
+    if (this.prevGrads) tf.dispose(Object.values(this.prevGrads));
+    this.prevGrads = undefined;
+    this.prevGradNormSq = 0;
+  }
+
+  private releaseParams(): void {
+    if (this.prevParams) tf.dispose(Object.values(this.prevParams));
+    this.prevParams = undefined;
+  }
+}

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { checkHealth, defaultThresholds } from './health.js';
+import type { ParameterRecord, StepRecord } from './step-record.js';
+
+function param(name: string, p: Partial<ParameterRecord> = {}): ParameterRecord {
+  return { name, gradNorm: 0.01, weightNorm: 1, ratio: 0.01, updateRatio: 1e-3, ...p };
+}
+
+function record(step: number, globalNorm: number, extra: Partial<StepRecord> = {}): StepRecord {
+  return {
+    step,
+    time: 0,
+    loss: 1,
+    globalNorm,
+    cosine: null,
+    parameters: [param('w')],
+    finite: true,
+    ...extra,
+  };
+}
+
+const kinds = (fs: { kind: string }[]) => fs.map((f) => f.kind).sort();
+
+describe('checkHealth', () => {
+  it('finds nothing in a healthy history', () => {
+    const h = Array.from({ length: 50 }, (_, i) => record(i, 1 + 0.1 * Math.sin(i)));
+    expect(checkHealth(h)).toEqual([]);
+    expect(checkHealth([])).toEqual([]);
+  });
+
+  it('finds vanishing and exploding norms, absolute and relative', () => {
+    const vanish = checkHealth([record(0, 1e-9), record(1, 2e-9)]);
+    expect(kinds(vanish)).toEqual(['vanishing']);
+    expect(vanish[0]!.severity).toBe('error');
+    expect(vanish[0]!.evidence.smallest).toBe(1e-9);
+    const explode = checkHealth([record(0, 1), record(1, 1.2), record(2, 50), record(3, 5e3)]);
+    // 1.2 → 50 is 41.7× (> 10×); 50 → 5000 is 100×; 5000 > 1e3.
+    const abs = explode.find((f) => f.kind === 'exploding' && f.subject === undefined)!;
+    expect(abs.evidence).toMatchObject({ steps: 1, firstStep: 3, largest: 5e3 });
+    const spike = explode.find((f) => f.subject === 'spike')!;
+    expect(spike.evidence.spikes).toBe(2);
+    expect(spike.evidence.firstStep).toBe(2);
+    expect(spike.evidence.worstFactor).toBeCloseTo(100, 9);
+  });
+
+  it('finds instability: variance over a window above the squared mean', () => {
+    // Window (0.1, 0.1, 0.1, 10): mean 2.575, variance 25.0075 − 6.6306 = 18.38 > 6.63.
+    const norms = Array.from({ length: 12 }, (_, i) => (i % 4 === 3 ? 10 : 0.1));
+    const f = checkHealth(
+      norms.map((n, i) => record(i, n)),
+      { unstableWindow: 4, explodingFactor: 1000 },
+    );
+    expect(kinds(f)).toEqual(['unstable']);
+    expect(f[0]!.evidence.windows).toBe(9); // every window of 4 contains one spike
+    expect(f[0]!.evidence.worstRatio).toBeCloseTo(18.3769 / 6.630625, 3);
+    // A steady series of the same mean is not unstable.
+    expect(
+      checkHealth(
+        norms.map((_, i) => record(i, 2.575)),
+        { unstableWindow: 4 },
+      ),
+    ).toEqual([]);
+  });
+
+  it('finds non-finite loss, gradients and weights', () => {
+    const h = [
+      record(0, 1),
+      record(1, 1, { loss: Number.NaN, finite: false }),
+      record(2, Number.POSITIVE_INFINITY, {
+        parameters: [param('w', { gradNorm: Number.POSITIVE_INFINITY })],
+        finite: false,
+      }),
+      record(3, 1, { parameters: [param('w', { weightNorm: Number.NaN })], finite: false }),
+    ];
+    const f = checkHealth(h).filter((x) => x.kind === 'non-finite');
+    expect(f.map((x) => [x.subject, x.step])).toEqual([
+      ['loss', 1],
+      ['grads', 2],
+      ['weights', 3],
+    ]);
+    expect(f.every((x) => x.severity === 'error')).toBe(true);
+  });
+
+  it('finds dead units, disconnected parameters and update ratios outside the band', () => {
+    const h = Array.from({ length: 5 }, (_, i) =>
+      record(i, 1, {
+        parameters: [
+          param('dead', { deadUnitFraction: 0.75 }),
+          param('none', { gradNorm: null, ratio: null, updateRatio: null }),
+          param('zero', { gradNorm: 0, ratio: 0, updateRatio: 0 }),
+          param('slow', { updateRatio: 1e-6 }),
+          param('fast', { updateRatio: 0.1 }),
+          param('proxy', { updateRatio: null, ratio: 100 }), // 1e-3 × 100 = 0.1 > 1e-2
+        ],
+      }),
+    );
+    const f = checkHealth(h);
+    const by = (s: string) => f.filter((x) => x.subject === s).map((x) => x.kind);
+    expect(by('dead')).toEqual(['dead-units']);
+    expect(by('none')).toEqual(['disconnected']);
+    expect(by('zero')).toEqual(['disconnected']);
+    expect(by('slow')).toEqual(['update-ratio']);
+    expect(by('fast')).toEqual(['update-ratio']);
+    expect(by('proxy')).toEqual(['update-ratio']);
+    expect(f.find((x) => x.subject === 'proxy')!.evidence.medianUpdateRatio).toBeCloseTo(0.1, 12);
+    expect(f.find((x) => x.subject === 'slow')!.remedy).toMatch(/raise the learning rate/);
+  });
+
+  it('rejects bad thresholds and histories', () => {
+    expect(() => checkHealth([], { vanishing: -1 })).toThrow(
+      /checkHealth: thresholds.vanishing must be a finite number ≥ 0, got -1/,
+    );
+    expect(() => checkHealth([], { explodingFactor: 0 })).toThrow(/thresholds.explodingFactor/);
+    expect(() => checkHealth([], { updateRatioBand: [1, 0.1] })).toThrow(/low ≤ high/);
+    expect(() => checkHealth([], { unstableWindow: 1 })).toThrow(/unstableWindow must be an integer ≥ 2/);
+    expect(() => checkHealth([{ step: 0 } as never])).toThrow(
+      /checkHealth: history must be an array of StepRecord/,
+    );
+    expect(defaultThresholds.updateRatioBand).toEqual([1e-4, 1e-2]);
+  });
+});

@@ -1,0 +1,39 @@
+import * as tf from '@tensorflow/tfjs';
+import type { NamedTensors } from './tensors.js';
+
+/** Σ‖g‖² over every tensor, as a float32 scalar (zero for an empty record). */
+export function globalNormSquared(grads: NamedTensors): tf.Scalar {
+  return tf.tidy(() => {
+    const parts = Object.values(grads).map((g) => tf.sum(tf.square(tf.cast(g, 'float32'))));
+    return (parts.length === 0 ? tf.scalar(0) : parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
+  });
+}
+
+/** ‖g‖ over every tensor together. */
+export function globalNorm(grads: NamedTensors): tf.Scalar {
+  return tf.tidy(() => tf.sqrt(globalNormSquared(grads)));
+}
+
+/** Multiplies every tensor by a scalar; returns new tensors. */
+export function scaleAll(grads: NamedTensors, scale: tf.Scalar): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const [k, g] of Object.entries(grads)) out[k] = tf.tidy(() => tf.mul(g, scale));
+  return out;
+}
+
+/**
+ * The factor that brings a norm down to `max`: max / max(norm, max), which is 1 when norm ≤ max.
+ * A non-finite norm gives a non-finite factor (NaN stays visible).
+ */
+export function clipFactor(norm: tf.Scalar, max: tf.Scalar | number): tf.Scalar {
+  return tf.tidy(() => tf.div(max, tf.maximum(norm, max)) as tf.Scalar);
+}
+
+/**
+ * Axes reduced to get one norm per unit: a rank ≥ 2 tensor has one unit per entry of its last
+ * axis (dense kernel [in, out]: an output column; conv kernel HWIO: an output channel); a vector
+ * or scalar is one unit.
+ */
+export function unitAxes(rank: number): number[] | undefined {
+  return rank >= 2 ? Array.from({ length: rank - 1 }, (_, i) => i) : undefined;
+}

@@ -1,0 +1,70 @@
+/** One parameter's numbers at one training step. */
+export interface ParameterRecord {
+  /** The parameter's name. */
+  readonly name: string;
+  /** ‖∂L/∂θ‖ (Frobenius), or `null` when the parameter got no gradient (disconnected). */
+  readonly gradNorm: number | null;
+  /** ‖θ‖ at the point the gradient was taken, or `null` when the weights were not given. */
+  readonly weightNorm: number | null;
+  /** ‖∂L/∂θ‖ / ‖θ‖, or `null` when either is missing or the weight norm is 0. */
+  readonly ratio: number | null;
+  /** ‖Δθ‖ / ‖θ‖ of the update this step made (CS231n's update ratio), or `null` when unknown. */
+  readonly updateRatio: number | null;
+  /** Mean of the gradient's entries (with the moments option). */
+  readonly mean?: number;
+  /** Population variance of the gradient's entries. */
+  readonly variance?: number;
+  /** Skewness m₃/m₂^{3/2} of the gradient's entries. */
+  readonly skewness?: number;
+  /** Excess kurtosis m₄/m₂² − 3 of the gradient's entries (0 for a Gaussian). */
+  readonly kurtosis?: number;
+  /** Fraction of units (last axis) whose gradient is exactly zero: dead units (rank ≥ 2 only). */
+  readonly deadUnitFraction?: number;
+}
+
+/** A histogram of log₁₀|g| over every gradient entry. */
+export interface GradientHistogram {
+  /** Bin edges in log₁₀|g|, `bins + 1` of them. */
+  readonly edges: readonly number[];
+  /** Entries per bin. */
+  readonly counts: readonly number[];
+  /** Entries below the first edge (zeros included). */
+  readonly underflow: number;
+  /** Entries at or above the last edge. */
+  readonly overflow: number;
+}
+
+/** Everything a {@link GradientMonitor} keeps about one step: plain numbers, JSON-ready. */
+export interface StepRecord {
+  /** Step number (0-based, counted by the monitor unless given). */
+  readonly step: number;
+  /** Wall-clock time of the record, milliseconds since the epoch. */
+  readonly time: number;
+  /** The loss, or `null` when not given. */
+  readonly loss: number | null;
+  /** ‖g‖ over every parameter together. */
+  readonly globalNorm: number;
+  /** cos(g_t, g_{t−1}) over every parameter together, `null` on the first step. */
+  readonly cosine: number | null;
+  /** Mean, variance, skewness and excess kurtosis of every gradient entry together. */
+  readonly distribution?: {
+    readonly mean: number;
+    readonly variance: number;
+    readonly skewness: number;
+    readonly kurtosis: number;
+  };
+  /** A log₁₀|g| histogram (every `histogram.every` steps). */
+  readonly histogram?: GradientHistogram;
+  /** Gradient signal-to-noise ratio ‖ḡ‖² / tr Σ̂ from micro-batches, when they were given. */
+  readonly snr?: number;
+  /** Per parameter, in the order of the gradients. */
+  readonly parameters: readonly ParameterRecord[];
+  /** Gradient norms at the model's tap points, when the step recorded them. */
+  readonly taps?: readonly { readonly name: string; readonly gradNorm: number | null }[];
+  /** Numbers reported by the gradient transforms (`clipByGlobalNorm.norm`, …). */
+  readonly info?: Readonly<Record<string, number>>;
+  /** Whether the loss, every gradient and every weight were finite. */
+  readonly finite: boolean;
+  /** What a TrainingGuard did at this step, if anything. */
+  readonly guard?: { readonly action: string; readonly reason: string };
+}
