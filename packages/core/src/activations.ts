@@ -1,0 +1,247 @@
+/**
+ * The activation registry: each activation with its first and second derivatives, in float64.
+ *
+ * @module
+ */
+import { describeValue, InvalidArgumentError } from './errors.js';
+import { normalCdf, normalPdf } from './internal/special.js';
+import { readOptions, requireFinite } from './internal/validate.js';
+
+/** The names accepted by {@link activation}. */
+export const activationNames = [
+  'sigmoid',
+  'tanh',
+  'relu',
+  'leakyRelu',
+  'elu',
+  'selu',
+  'gelu',
+  'silu',
+  'swish',
+  'mish',
+  'softplus',
+  'linear',
+] as const;
+
+/** One of {@link activationNames}. */
+export type ActivationName = (typeof activationNames)[number];
+
+/** A scalar activation function with its derivatives. */
+export interface Activation {
+  /** The registry name. */
+  readonly name: ActivationName;
+  /** φ(x). */
+  f(x: number): number;
+  /** φ′(x) (at a kink, the right-continuous convention tfjs uses: relu′(0) = 0). */
+  df(x: number): number;
+  /** φ″(x) (0 away from kinks for piecewise-linear activations). */
+  d2f(x: number): number;
+  /**
+   * Points where φ, φ′ or φ″ is not smooth (empty for smooth activations); quadrature splits
+   * the line there.
+   */
+  readonly kinks: readonly number[];
+}
+
+/** Parameters of the parameterized activations. */
+export interface ActivationOptions {
+  /** Negative slope of leakyRelu (default 0.01) or the scale of elu (default 1). */
+  alpha?: number;
+  /** The β of swish, φ(x) = x·sigmoid(βx) (default 1; silu is swish with β = 1). */
+  beta?: number;
+}
+
+/** Either an activation name or an {@link Activation} object. */
+export type ActivationInput = ActivationName | Activation;
+
+// SELU constants (Klambauer et al. 2017).
+const SELU_LAMBDA = 1.0507009873554805;
+const SELU_ALPHA = 1.6732632423543772;
+
+function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+function softplus(x: number): number {
+  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+}
+
+function make(
+  name: ActivationName,
+  f: (x: number) => number,
+  df: (x: number) => number,
+  d2f: (x: number) => number,
+  kinks: readonly number[] = [],
+): Activation {
+  return Object.freeze({ name, f, df, d2f, kinks: Object.freeze([...kinks]) });
+}
+
+/**
+ * Looks up an activation by name and returns φ, φ′ and φ″.
+ *
+ * Definitions: sigmoid 1/(1+e^{−x}); tanh; relu max(0, x); leakyRelu max(αx, x) (α = 0.01);
+ * elu x or α(eˣ − 1) (α = 1); selu λ·elu_α with λ ≈ 1.0507, α ≈ 1.6733; gelu x·Φ(x) (erf form);
+ * silu x·sigmoid(x); swish x·sigmoid(βx) (β = 1); mish x·tanh(softplus x); softplus ln(1 + eˣ); linear x.
+ *
+ * @param name - One of {@link activationNames}.
+ * @param opts - `alpha` for leakyRelu/elu, `beta` for swish.
+ * @returns A frozen {@link Activation}.
+ * @throws InvalidArgumentError for an unknown name or a non-finite parameter.
+ * @example
+ * ```ts
+ * import { activation } from '@gflow/core';
+ * const t = activation('tanh');
+ * t.df(0); // 1
+ * activation('leakyRelu', { alpha: 0.2 }).f(-1); // -0.2
+ * ```
+ * @see Hendrycks & Gimpel (2016) for GELU; Klambauer et al. (2017) for SELU; Misra (2019) for Mish;
+ * Ramachandran et al. (2017) for Swish.
+ */
+export function activation(name: ActivationName, opts?: ActivationOptions): Activation {
+  const fn = 'activation';
+  const o = readOptions(fn, opts);
+  switch (name) {
+    case 'sigmoid':
+      return make(
+        name,
+        sigmoid,
+        (x) => {
+          const s = sigmoid(x);
+          return s * (1 - s);
+        },
+        (x) => {
+          const s = sigmoid(x);
+          return s * (1 - s) * (1 - 2 * s);
+        },
+      );
+    case 'tanh':
+      return make(
+        name,
+        Math.tanh,
+        (x) => {
+          const t = Math.tanh(x);
+          return 1 - t * t;
+        },
+        (x) => {
+          const t = Math.tanh(x);
+          return -2 * t * (1 - t * t);
+        },
+      );
+    case 'relu':
+      return make(
+        name,
+        (x) => (x > 0 ? x : 0),
+        (x) => (x > 0 ? 1 : 0),
+        () => 0,
+        [0],
+      );
+    case 'leakyRelu': {
+      const a = requireFinite(fn, 'opts.alpha', o.alpha ?? 0.01);
+      return make(
+        name,
+        (x) => (x > 0 ? x : a * x),
+        (x) => (x > 0 ? 1 : a),
+        () => 0,
+        [0],
+      );
+    }
+    case 'elu': {
+      const a = requireFinite(fn, 'opts.alpha', o.alpha ?? 1);
+      return make(
+        name,
+        (x) => (x > 0 ? x : a * Math.expm1(x)),
+        (x) => (x > 0 ? 1 : a * Math.exp(x)),
+        (x) => (x > 0 ? 0 : a * Math.exp(x)),
+        [0],
+      );
+    }
+    case 'selu':
+      return make(
+        name,
+        (x) => SELU_LAMBDA * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
+        (x) => SELU_LAMBDA * (x > 0 ? 1 : SELU_ALPHA * Math.exp(x)),
+        (x) => (x > 0 ? 0 : SELU_LAMBDA * SELU_ALPHA * Math.exp(x)),
+        [0],
+      );
+    case 'gelu':
+      return make(
+        name,
+        (x) => x * normalCdf(x),
+        (x) => normalCdf(x) + x * normalPdf(x),
+        (x) => normalPdf(x) * (2 - x * x),
+      );
+    case 'silu':
+    case 'swish': {
+      const b = name === 'silu' ? 1 : requireFinite(fn, 'opts.beta', o.beta ?? 1);
+      return make(
+        name,
+        (x) => x * sigmoid(b * x),
+        (x) => {
+          const s = sigmoid(b * x);
+          return s + b * x * s * (1 - s);
+        },
+        (x) => {
+          const s = sigmoid(b * x);
+          return b * s * (1 - s) * (2 + b * x * (1 - 2 * s));
+        },
+      );
+    }
+    case 'mish':
+      return make(
+        name,
+        (x) => x * Math.tanh(softplus(x)),
+        (x) => {
+          const t = Math.tanh(softplus(x));
+          const s = sigmoid(x);
+          return t + x * s * (1 - t * t);
+        },
+        (x) => {
+          const t = Math.tanh(softplus(x));
+          const s = sigmoid(x);
+          return s * (1 - t * t) * (2 + x * (1 - s) - 2 * x * t * s);
+        },
+      );
+    case 'softplus':
+      return make(name, softplus, sigmoid, (x) => {
+        const s = sigmoid(x);
+        return s * (1 - s);
+      });
+    case 'linear':
+      return make(
+        name,
+        (x) => x,
+        () => 1,
+        () => 0,
+      );
+    default:
+      throw new InvalidArgumentError(
+        `${fn}: name must be one of ${activationNames.join(', ')}, got ${describeValue(name)}`,
+      );
+  }
+}
+
+/** Resolves a name or an {@link Activation} object (used by functions that take either). */
+export function resolveActivation(fn: string, a: ActivationInput): Activation {
+  if (typeof a === 'string') {
+    if (!(activationNames as readonly string[]).includes(a)) {
+      throw new InvalidArgumentError(
+        `${fn}: activation must be one of ${activationNames.join(', ')}, got ${describeValue(a)}`,
+      );
+    }
+    return activation(a);
+  }
+  if (
+    typeof a !== 'object' ||
+    a === null ||
+    typeof a.f !== 'function' ||
+    typeof a.df !== 'function' ||
+    !Array.isArray(a.kinks)
+  ) {
+    throw new InvalidArgumentError(
+      `${fn}: activation must be an activation name or an object from activation(name), got ${describeValue(a)}`,
+    );
+  }
+  return a;
+}

@@ -1,0 +1,173 @@
+/**
+ * The spectral norm and the quantities built on it: stable rank, Frobenius norm, spectral normalization.
+ *
+ * @module
+ */
+import { ConvergenceError, describeValue, InvalidArgumentError } from './errors.js';
+import { topSingularValueLanczos } from './internal/gram-lanczos.js';
+import { matvec, matvecT, norm2, toDense } from './internal/matrix.js';
+import { readOptions, requireInteger, requirePositive } from './internal/validate.js';
+import type { DenseMatrix, MatrixLike } from './matrix-like.js';
+import { powerIteration } from './power-iteration.js';
+import { denseSingularValues } from './singular-values.js';
+
+/** Options of {@link spectralNorm}. */
+export interface SpectralNormOptions {
+  /**
+   * `'lanczos'` (Lanczos on AᵀA with full reorthogonalization), `'power'` (power iteration on AᵀA),
+   * `'exact'` (full SVD) or `'auto'` (default: exact when min(m, n) ≤ 64, else lanczos).
+   */
+  method?: 'auto' | 'lanczos' | 'power' | 'exact';
+  /** Relative accuracy asked of σ_max for the iterative methods (default 1e-10). */
+  tol?: number;
+  /** Maximum iterations (Lanczos steps, default 300; power iterations, default 10,000). */
+  maxIter?: number;
+  /** Seed of the random start vector (default 0). */
+  seed?: number;
+}
+
+/** σ_max of a dense matrix (shared by spectralNorm, stableRank and spectralNormalize). */
+export function denseSpectralNorm(fn: string, m: DenseMatrix, opts: SpectralNormOptions = {}): number {
+  const method = opts.method ?? 'auto';
+  if (!['auto', 'lanczos', 'power', 'exact'].includes(method)) {
+    throw new InvalidArgumentError(
+      `${fn}: opts.method must be 'auto', 'lanczos', 'power' or 'exact', got ${describeValue(method)}`,
+    );
+  }
+  const tol = requirePositive(fn, 'opts.tol', opts.tol ?? 1e-10);
+  const seed = opts.seed ?? 0;
+  const small = Math.min(m.rows, m.cols);
+  if (method === 'exact' || (method === 'auto' && small <= 64)) return denseSingularValues(m)[0]!;
+  if (method === 'power') {
+    const maxIter = requireInteger(fn, 'opts.maxIter', opts.maxIter ?? 10_000, 1);
+    const tall = m.rows >= m.cols;
+    const inner = new Float64Array(tall ? m.rows : m.cols);
+    const gram = (v: Float64Array): Float64Array =>
+      tall ? matvecT(m, matvec(m, v, inner)) : matvec(m, matvecT(m, v, inner));
+    // Residual ‖Gv − θv‖ ≤ 2·tol·θ bounds the relative error of σ = √θ by about tol (Rayleigh quotient).
+    const r = powerIteration(gram, small, { tol: 2 * tol, maxIter, seed });
+    if (!r.converged) {
+      throw new ConvergenceError(
+        `${fn}: power iteration must reach relative residual ${2 * tol} within opts.maxIter = ${maxIter} iterations, got ${r.residual / Math.abs(r.value)}; use method 'lanczos'`,
+      );
+    }
+    return Math.sqrt(Math.max(r.value, 0));
+  }
+  const maxIter = requireInteger(fn, 'opts.maxIter', opts.maxIter ?? 300, 1);
+  const r = topSingularValueLanczos(m, tol, maxIter, seed);
+  if (!r.converged) {
+    throw new ConvergenceError(
+      `${fn}: Lanczos must reach relative error ${tol} within opts.maxIter = ${maxIter} steps, got ${r.relError.toExponential(2)}; raise maxIter or use method 'exact'`,
+    );
+  }
+  return r.sigma;
+}
+
+/**
+ * The spectral norm σ_max(A) = max_{v≠0} ‖Av‖/‖v‖, the largest factor by which a layer can
+ * stretch a gradient.
+ *
+ * The default (`'auto'`) uses the exact SVD for small matrices and otherwise Lanczos on AᵀA
+ * (Float64Array matvecs, full reorthogonalization), stopping when the a-posteriori error
+ * estimate of σ is below `tol` relative.
+ *
+ * @param A - A matrix (`number[][]` or `{ rows, cols, data }`).
+ * @param opts - `method` ('auto'), `tol` (1e-10), `maxIter`, `seed` (0).
+ * @returns σ_max(A) ≥ 0.
+ * @throws ShapeError / NonFiniteError for malformed input; ConvergenceError when an iterative
+ * method does not reach `tol` in `maxIter`.
+ * @example
+ * ```ts
+ * import { spectralNorm } from '@gflow/core';
+ * spectralNorm([[1, 2], [3, 4]]); // √(15 + √221) ≈ 5.4650
+ * ```
+ * @see Miyato et al. (2018), "Spectral Normalization for Generative Adversarial Networks";
+ * Golub & Van Loan, Matrix Computations §10.1 (Lanczos).
+ */
+export function spectralNorm(A: MatrixLike, opts?: SpectralNormOptions): number {
+  const o = readOptions('spectralNorm', opts);
+  return denseSpectralNorm('spectralNorm', toDense('spectralNorm', 'A', A), o);
+}
+
+/**
+ * The Frobenius norm ‖A‖_F = √(Σ_ij a_ij²) = √(Σ σ_i²), computed with scaling (no overflow).
+ *
+ * @param A - A matrix.
+ * @returns ‖A‖_F.
+ * @throws ShapeError / NonFiniteError for malformed input.
+ * @example
+ * ```ts
+ * import { frobeniusNorm } from '@gflow/core';
+ * frobeniusNorm([[1, 2], [3, 4]]); // √30
+ * ```
+ * @see Golub & Van Loan, Matrix Computations §2.3.
+ */
+export function frobeniusNorm(A: MatrixLike): number {
+  return norm2(toDense('frobeniusNorm', 'A', A).data);
+}
+
+/**
+ * The stable rank srank(A) = ‖A‖_F²/‖A‖₂², a robust count of the significant directions
+ * (1 ≤ srank(A) ≤ rank(A)).
+ *
+ * @param A - A nonzero matrix.
+ * @param opts - Passed to {@link spectralNorm}.
+ * @returns The stable rank.
+ * @throws InvalidArgumentError for the zero matrix (0/0); ShapeError / NonFiniteError for malformed input.
+ * @example
+ * ```ts
+ * import { stableRank } from '@gflow/core';
+ * stableRank([[1, 0], [0, 1]]); // 2
+ * stableRank([[3, 0], [0, 0]]); // 1
+ * ```
+ * @see Rudelson & Vershynin (2007), "Sampling from large matrices"; Sanyal et al. (2020), "Stable rank normalization".
+ */
+export function stableRank(A: MatrixLike, opts?: SpectralNormOptions): number {
+  const m = toDense('stableRank', 'A', A);
+  const o = readOptions('stableRank', opts);
+  const fro = norm2(m.data);
+  if (fro === 0) throw new InvalidArgumentError('stableRank: A must be nonzero, got the zero matrix (0/0)');
+  const s = denseSpectralNorm('stableRank', m, o);
+  return Math.max(1, (fro / s) ** 2);
+}
+
+/** Options of {@link spectralNormalize}. */
+export interface SpectralNormalizeOptions extends SpectralNormOptions {
+  /** The spectral norm of the result (default 1). */
+  target?: number;
+}
+
+/**
+ * Scales A so that its spectral norm equals `target`: A·target/σ_max(A). The zero matrix is
+ * returned unchanged (there is no direction to scale). The input is not mutated.
+ *
+ * @param A - A matrix.
+ * @param opts - `target` (1) and the {@link spectralNorm} options.
+ * @returns A new matrix of the same kind as the input: `number[][]` in, `number[][]` out;
+ * a typed matrix in, a `{ rows, cols, data: Float64Array }` out.
+ * @throws ShapeError / NonFiniteError for malformed input; InvalidArgumentError when target ≤ 0.
+ * @example
+ * ```ts
+ * import { spectralNormalize } from '@gflow/core';
+ * spectralNormalize([[2, 0], [0, 1]]); // [[1, 0], [0, 0.5]]
+ * ```
+ * @see Miyato et al. (2018), "Spectral Normalization for Generative Adversarial Networks".
+ */
+export function spectralNormalize<T extends MatrixLike>(
+  A: T,
+  opts?: SpectralNormalizeOptions,
+): T extends readonly (readonly number[])[] ? number[][] : DenseMatrix {
+  const fn = 'spectralNormalize';
+  const o = readOptions(fn, opts);
+  const target = requirePositive(fn, 'opts.target', o.target ?? 1);
+  const m = toDense(fn, 'A', A);
+  const s = denseSpectralNorm(fn, m, o);
+  const f = s === 0 ? 1 : target / s;
+  const data = Float64Array.from(m.data, (x) => x * f);
+  if (Array.isArray(A)) {
+    const out: number[][] = [];
+    for (let i = 0; i < m.rows; i++) out.push(Array.from(data.subarray(i * m.cols, (i + 1) * m.cols)));
+    return out as never;
+  }
+  return { rows: m.rows, cols: m.cols, data } as never;
+}
