@@ -1,0 +1,290 @@
+import { describeValue, InvalidArgumentError } from '@gflow/core';
+import type { Module, ParameterRole } from '@gflow/models';
+import * as tf from '@tensorflow/tfjs';
+import { type Finding, fmt } from './finding.js';
+import type { ActivationStats } from './gradient-tape.js';
+import { type HealthThresholds, type ResolvedThresholds, resolveThresholds } from './health.js';
+import { type LossSpec, resolveLoss } from './internal/loss.js';
+import { runTape } from './internal/tap-recorder.js';
+import { BatchedRead } from './internal/tensors.js';
+import { checkNonNegative } from './internal/validate.js';
+
+/** The version of the {@link FlowReport} layout; bumped on any incompatible change. */
+export const flowReportSchemaVersion = 1;
+
+/** One tap point of a {@link FlowReport}. */
+export interface FlowTap {
+  /** The tap's name (`blocks.3`, `h.17`, `layers.dense_1`). */
+  readonly name: string;
+  /** Shape of the tapped activation. */
+  readonly shape: readonly number[];
+  /** ‖∂L/∂h‖, or `null` when no gradient reached it (a tap before every parameter). */
+  readonly gradNorm: number | null;
+  /** gradNorm divided by the last tap's gradNorm (the last tap with a gradient is 1). */
+  readonly ratioToLast: number | null;
+  /** Statistics of the activation itself. */
+  readonly activation: ActivationStats;
+}
+
+/** One parameter of a {@link FlowReport}. */
+export interface FlowParameter {
+  /** The parameter's dotted name. */
+  readonly name: string;
+  /** What it is for. */
+  readonly role: ParameterRole;
+  /** Its shape. */
+  readonly shape: readonly number[];
+  /** ‖∂L/∂θ‖, or `null` when the loss does not depend on it (disconnected). */
+  readonly gradNorm: number | null;
+  /** ‖θ‖. */
+  readonly weightNorm: number;
+  /** ‖∂L/∂θ‖/‖θ‖, or `null`. */
+  readonly ratio: number | null;
+  /** η·‖∂L/∂θ‖/‖θ‖: the update ratio a plain SGD step with the report's learning rate would make. */
+  readonly updateRatio: number | null;
+}
+
+/** The one record of a gradient-flow measurement: plain data, JSON-ready. */
+export interface FlowReport {
+  /** {@link flowReportSchemaVersion} at the time of writing. */
+  readonly schemaVersion: number;
+  /** The module's name. */
+  readonly model: string;
+  /** The loss on the batch. */
+  readonly loss: number;
+  /** The learning rate used for update ratios. */
+  readonly learningRate: number;
+  /** Every tap point, in forward order. */
+  readonly taps: readonly FlowTap[];
+  /** Every parameter, in the module's order. */
+  readonly parameters: readonly FlowParameter[];
+  /** ‖g‖ over every parameter. */
+  readonly globalNorm: number;
+  /** What is wrong, with evidence and remedies (empty when healthy). */
+  readonly diagnosis: readonly Finding[];
+}
+
+/** Options of {@link measureGradientFlow}. */
+export interface MeasureGradientFlowOptions {
+  /** A batch of inputs. */
+  readonly inputs: tf.Tensor;
+  /** The matching targets. */
+  readonly targets: tf.Tensor;
+  /** The loss, by name or as a function (targets, outputs) → scalar (default 'meanSquaredError'). */
+  readonly loss?: LossSpec;
+  /** Learning rate for the update ratios (default 1e-3). */
+  readonly learningRate?: number;
+  /** Run the module in training mode (default true: batch statistics as in training). */
+  readonly training?: boolean;
+  /** Thresholds of the diagnosis (see `checkHealth`'s defaults). */
+  readonly thresholds?: HealthThresholds;
+}
+
+/**
+ * Measures how the gradient flows through a module on one batch: per tap, the gradient norm and
+ * its ratio to the last tap, and activation statistics; per parameter, gradient and weight norms,
+ * their ratio and the update ratio; the global norm; and a diagnosis whose findings carry
+ * severity, evidence and a remedy.
+ *
+ * One forward and backward pass; every number comes back in one batched read.
+ *
+ * @param module - Any `Module` from `@gflow/models` (or `fromLayersModel(model)`).
+ * @param options - Batch, loss, learning rate, training flag, thresholds.
+ * @returns The report (plain data).
+ * @throws InvalidArgumentError (from `@gflow/core`) for a missing batch, an unknown loss or a bad
+ *   learning rate or threshold.
+ * @example
+ * ```ts
+ * const report = measureGradientFlow(plainMLP({ depth: 20, width: 64, inputSize: 16, activation: 'tanh' }),
+ *   { inputs: x, targets: y, loss: 'meanSquaredError' });
+ * for (const f of report.diagnosis) console.log(f.message, '→', f.remedy);
+ * ```
+ * @see Glorot & Bengio 2010, "Understanding the difficulty of training deep feedforward neural
+ *   networks"; He et al. 2016, "Deep Residual Learning for Image Recognition".
+ */
+export function measureGradientFlow(module: Module, options: MeasureGradientFlowOptions): FlowReport {
+  const fn = 'measureGradientFlow';
+  if (module == null || typeof module.apply !== 'function' || typeof module.parameters !== 'function') {
+    throw new InvalidArgumentError(`${fn}: module must be a Module (apply, parameters), got ${describeValue(module)}`);
+  }
+  if (!(options?.inputs instanceof tf.Tensor) || !(options.targets instanceof tf.Tensor)) {
+    throw new InvalidArgumentError(
+      `${fn}: options.inputs and options.targets must be tensors, got ${describeValue(options?.inputs)} and ${describeValue(options?.targets)}`,
+    );
+  }
+  const lossFn = resolveLoss(fn, options.loss ?? 'meanSquaredError');
+  const lr = checkNonNegative(fn, 'options.learningRate', options.learningRate ?? 1e-3, true);
+  const t = resolveThresholds(fn, options.thresholds);
+  const params = module.parameters();
+  const raw = runTape(
+    fn,
+    (ctx) => lossFn(options.targets, module.apply(options.inputs, ctx)),
+    params,
+    'norms',
+    true,
+    options.training ?? true,
+  );
+  const reader = new BatchedRead();
+  const lossAt = reader.add(raw.loss);
+  const tapAt = raw.taps.map((r) => (r.gradSquared ? reader.add(r.gradSquared) : -1));
+  const actAt = raw.taps.map((r) => (r.activation ? reader.add(r.activation) : -1));
+  const normsAt = tf.tidy(() => {
+    const parts = params.map((p) => {
+      const g = raw.grads[p.name];
+      return tf.stack([
+        g ? tf.sum(tf.square(tf.cast(g, 'float32'))) : tf.scalar(Number.NaN),
+        tf.sum(tf.square(tf.cast(p.variable, 'float32'))),
+      ]);
+    });
+    return parts.length === 0 ? -1 : reader.add(tf.keep(tf.concat(parts)));
+  });
+  tf.dispose(Object.values(raw.grads));
+  const v = reader.read();
+
+  let normSq = 0;
+  const parameters: FlowParameter[] = params.map((p, i) => {
+    const connected = raw.grads[p.name] !== undefined;
+    const gSq = v[normsAt + 2 * i] as number;
+    const weightNorm = Math.sqrt(v[normsAt + 2 * i + 1] as number);
+    const gradNorm = connected ? Math.sqrt(gSq) : null;
+    if (gradNorm !== null) normSq += gSq;
+    const ratio = gradNorm !== null && weightNorm > 0 ? gradNorm / weightNorm : null;
+    return {
+      name: p.name,
+      role: p.role,
+      shape: p.variable.shape.slice(),
+      gradNorm,
+      weightNorm,
+      ratio,
+      updateRatio: ratio === null ? null : lr * ratio,
+    };
+  });
+  const tapNorms = raw.taps.map((_, i) => ((tapAt[i] as number) >= 0 ? Math.sqrt(v[tapAt[i] as number] as number) : null));
+  let lastNorm: number | null = null;
+  for (let i = tapNorms.length - 1; i >= 0 && lastNorm === null; i--) lastNorm = tapNorms[i] ?? null;
+  const taps: FlowTap[] = raw.taps.map((r, i) => {
+    const a = actAt[i] as number;
+    const g = tapNorms[i] ?? null;
+    return {
+      name: r.name,
+      shape: r.shape,
+      gradNorm: g,
+      ratioToLast: g === null || lastNorm === null || lastNorm === 0 ? null : g / lastNorm,
+      activation: {
+        mean: v[a] as number,
+        std: v[a + 1] as number,
+        min: v[a + 2] as number,
+        max: v[a + 3] as number,
+        zeroFraction: v[a + 4] as number,
+        deadUnitFraction: v[a + 5] as number,
+      },
+    };
+  });
+  const report = {
+    schemaVersion: flowReportSchemaVersion,
+    model: module.name,
+    loss: v[lossAt] as number,
+    learningRate: lr,
+    taps,
+    parameters,
+    globalNorm: Math.sqrt(normSq),
+  };
+  return { ...report, diagnosis: diagnoseFlow(report, t) };
+}
+
+/** The diagnosis of a flow report: findings with evidence and remedies, errors first. */
+function diagnoseFlow(r: Omit<FlowReport, 'diagnosis'>, t: ResolvedThresholds): Finding[] {
+  const out: Finding[] = [];
+  const badGrads = r.parameters.filter((p) => p.gradNorm !== null && !Number.isFinite(p.gradNorm));
+  const badWeights = r.parameters.filter((p) => !Number.isFinite(p.weightNorm));
+  if (!Number.isFinite(r.loss) || badGrads.length > 0 || badWeights.length > 0) {
+    out.push({
+      kind: 'non-finite',
+      severity: 'error',
+      message: `non-finite: loss ${fmt(r.loss)}, ${badGrads.length} parameters with non-finite gradients, ${badWeights.length} with non-finite weights`,
+      evidence: { loss: r.loss, gradients: badGrads.length, weights: badWeights.length },
+      remedy: 'check the inputs for NaN, lower the learning rate, and clip gradients',
+    });
+  }
+  const withGrad = r.taps.filter((x) => x.gradNorm !== null && Number.isFinite(x.gradNorm));
+  if (withGrad.length >= 2) {
+    const first = withGrad[0] as FlowTap;
+    const last = withGrad[withGrad.length - 1] as FlowTap;
+    const ratio = (first.gradNorm as number) / (last.gradNorm as number);
+    const evidence = { firstNorm: first.gradNorm as number, lastNorm: last.gradNorm as number, ratio, threshold: t.flowRatio };
+    if (ratio < t.flowRatio) {
+      out.push({
+        kind: 'vanishing',
+        severity: 'error',
+        subject: first.name,
+        message: `vanishing: the first block's gradient (${first.name}) is ${fmt(ratio)} of the last block's (${last.name}) (threshold ${fmt(t.flowRatio)})`,
+        evidence,
+        remedy: 'use residual connections or He initialization (orthogonal for tanh), or add normalization layers',
+      });
+    } else if (ratio > 1 / t.flowRatio) {
+      out.push({
+        kind: 'exploding',
+        severity: 'error',
+        subject: first.name,
+        message: `exploding: the first block's gradient (${first.name}) is ${fmt(ratio)} times the last block's (${last.name}) (threshold ${fmt(1 / t.flowRatio)})`,
+        evidence,
+        remedy: 'lower the initialization gain, add normalization layers, or clip gradients (clipByGlobalNorm)',
+      });
+    }
+  }
+  if (Number.isFinite(r.globalNorm) && r.globalNorm < t.vanishing) {
+    out.push({
+      kind: 'vanishing',
+      severity: 'error',
+      message: `vanishing: the global gradient norm is ${fmt(r.globalNorm)} (threshold ${fmt(t.vanishing)})`,
+      evidence: { globalNorm: r.globalNorm, threshold: t.vanishing },
+      remedy: 'check for saturated activations and use He/orthogonal initialization or residual connections',
+    });
+  } else if (r.globalNorm > t.exploding) {
+    out.push({
+      kind: 'exploding',
+      severity: 'error',
+      message: `exploding: the global gradient norm is ${fmt(r.globalNorm)} (threshold ${fmt(t.exploding)})`,
+      evidence: { globalNorm: r.globalNorm, threshold: t.exploding },
+      remedy: 'clip gradients (clipByGlobalNorm), lower the learning rate or the initialization gain',
+    });
+  }
+  for (const tap of r.taps) {
+    if (tap.activation.deadUnitFraction > t.deadUnitFraction) {
+      out.push({
+        kind: 'dead-units',
+        severity: 'warning',
+        subject: tap.name,
+        message: `dead units: ${fmt(100 * tap.activation.deadUnitFraction)}% of the units at ${tap.name} are zero for the whole batch (threshold ${fmt(100 * t.deadUnitFraction)}%)`,
+        evidence: { deadUnitFraction: tap.activation.deadUnitFraction, zeroFraction: tap.activation.zeroFraction, threshold: t.deadUnitFraction },
+        remedy: 'use leaky ReLU, ELU or GELU, He initialization with a small positive bias, or a lower learning rate',
+      });
+    }
+  }
+  for (const p of r.parameters) {
+    if (p.gradNorm === null || p.gradNorm === 0) {
+      out.push({
+        kind: 'disconnected',
+        severity: 'warning',
+        subject: p.name,
+        message: `disconnected: ${p.name} gets ${p.gradNorm === null ? 'no gradient' : 'an exactly zero gradient'} from this loss`,
+        evidence: { gradNorm: p.gradNorm ?? 0, connected: p.gradNorm === null ? 0 : 1 },
+        remedy: 'check that the parameter is used in the forward pass and that nothing cuts its path to the loss',
+      });
+      continue;
+    }
+    const [lo, hi] = t.updateRatioBand;
+    if (p.updateRatio !== null && Number.isFinite(p.updateRatio) && (p.updateRatio < lo || p.updateRatio > hi)) {
+      out.push({
+        kind: 'update-ratio',
+        severity: 'info',
+        subject: p.name,
+        message: `update ratio: an SGD step of ${fmt(r.learningRate)} would change ${p.name} by ${fmt(p.updateRatio)} of its norm, outside [${fmt(lo)}, ${fmt(hi)}]`,
+        evidence: { updateRatio: p.updateRatio, learningRate: r.learningRate, low: lo, high: hi },
+        remedy: p.updateRatio < lo ? 'this parameter learns slowly: raise its learning rate or fix vanishing gradients' : 'this parameter would jump: lower the learning rate or clip',
+      });
+    }
+  }
+  const order = { error: 0, warning: 1, info: 2 } as const;
+  return out.sort((a, b) => order[a.severity] - order[b.severity]);
+}
