@@ -1,0 +1,104 @@
+/**
+ * Shared measurement helpers of the report sections: seeded data, one backward pass through
+ * `gradientTape` (from @gflow/diagnostics) with the input tapped too, number formatting.
+ */
+import { gradientTape } from '@gflow/diagnostics';
+import type { Module } from '@gflow/models';
+import * as tf from '@tensorflow/tfjs';
+
+/** Seeded N(0, 1) tensor; the caller disposes it. */
+export function normal(shape: number[], seed: number): tf.Tensor {
+  return tf.randomNormal(shape, 0, 1, 'float32', seed);
+}
+
+/** Mean squared error, ½·mean((ŷ − y)²)·2 = mean((ŷ − y)²). */
+export function mse(y: tf.Tensor, yHat: tf.Tensor): tf.Scalar {
+  return tf.mean(tf.square(tf.sub(yHat, y)));
+}
+
+const INPUT = '__input__';
+let inputCounter = 0;
+
+/** What one backward pass measured. */
+export interface TapMeasurement {
+  /** Loss value. */
+  readonly loss: number;
+  /** ‖∂L/∂h‖ at each tap the model made, in forward order (name → norm). */
+  readonly taps: readonly { readonly name: string; readonly gradNorm: number | null }[];
+  /** ‖∂L/∂x‖ for the input. */
+  readonly inputGradNorm: number | null;
+  /** Parameter gradient norms by parameter name. */
+  readonly paramGradNorms: Readonly<Record<string, number>>;
+}
+
+/**
+ * One forward and backward pass of `loss(y, model(x))` through `gradientTape`. The input enters
+ * as one more differentiated parameter (`input`), which gives ∂L/∂x: a tap on a tensor that no
+ * variable feeds receives no gradient, since tfjs prunes the tape to paths from variables.
+ * Leaves no tensors behind.
+ *
+ * @param model - The model.
+ * @param x - Input batch.
+ * @param y - Targets.
+ * @param opts - `loss` (default {@link mse}); `training` as the model sees it (default true).
+ * @returns Plain numbers.
+ */
+export function measureTaps(
+  model: Module,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  opts: { loss?: (y: tf.Tensor, yHat: tf.Tensor) => tf.Scalar; training?: boolean } = {},
+): TapMeasurement {
+  const loss = opts.loss ?? mse;
+  const input = tf.variable(x, false, `gflowDemoInput${inputCounter++}`);
+  let tape: ReturnType<typeof gradientTape>;
+  try {
+    tape = gradientTape((ctx) => loss(y, model.apply(input, ctx)), {
+      params: [...model.parameters(), { name: INPUT, variable: input, role: 'other' }],
+      taps: 'norms',
+      training: opts.training ?? true,
+    });
+  } catch (e) {
+    input.dispose();
+    throw e;
+  }
+  try {
+    const paramGradNorms: Record<string, number> = {};
+    {
+      const names = Object.keys(tape.paramGrads);
+      const norms = tf.tidy(() => tf.stack(names.map((n) => tf.norm(tape.paramGrads[n] as tf.Tensor))));
+      const v = norms.dataSync();
+      norms.dispose();
+      names.forEach((n, i) => {
+        paramGradNorms[n] = v[i] as number;
+      });
+    }
+    const inputGradNorm = paramGradNorms[INPUT] ?? null;
+    delete paramGradNorms[INPUT];
+    return {
+      loss: tape.lossValue,
+      taps: tape.tapStats.map((t) => ({ name: t.name, gradNorm: t.gradNorm })),
+      inputGradNorm,
+      paramGradNorms,
+    };
+  } finally {
+    tape.dispose();
+    input.dispose();
+  }
+}
+
+/** Formats a number with 2 significant digits (scientific when small or large). */
+export function fmt(v: number | null | undefined): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return 'n/a';
+  if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e-2 && a < 1e4) return Number(v.toPrecision(2)).toString();
+  return v.toExponential(1).replace('e', 'e');
+}
+
+/** The index of block `blocks.<i>` in a tap name (or -1). */
+export function blockIndex(name: string): number {
+  const m = /^blocks\.(\d+)$/.exec(name);
+  return m ? Number(m[1]) : -1;
+}

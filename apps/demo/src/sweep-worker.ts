@@ -1,0 +1,64 @@
+/**
+ * The sweep's worker (run by tinypool in a worker thread): starts its own engine once, then
+ * measures one grid cell per call and returns plain numbers.
+ */
+
+import { startEngine } from './backend-command.js';
+import { buildModel, randomBatch } from './build-model.js';
+import type { EngineFlag } from './program.js';
+import { blockIndex, measureTaps } from './sections/measure.js';
+import type { SweepTask } from './sweep.js';
+
+let engine: Promise<unknown> | undefined;
+let engineName: EngineFlag | undefined;
+
+/** What a cell's measurement returns. */
+export interface CellResult {
+  /** Engine used by this worker. */
+  readonly engine: string;
+  /** Loss on the random batch. */
+  readonly loss: number;
+  /** ‖∂L/∂h_i‖ per block, block 0 first. */
+  readonly blockGradNorms: readonly (number | null)[];
+  /** ‖∂L/∂h_0‖ / ‖∂L/∂h_{L−1}‖. */
+  readonly firstOverLast: number | null;
+  /** ‖∂L/∂x‖. */
+  readonly inputGradNorm: number | null;
+}
+
+/**
+ * Measures one cell.
+ *
+ * @param task - The cell and engine.
+ * @returns Plain numbers.
+ */
+export default async function measureCell(task: SweepTask): Promise<CellResult> {
+  if (!engine || engineName !== task.engine) {
+    engineName = task.engine;
+    engine = startEngine(task.engine);
+  }
+  const info = (await engine) as { name: string };
+  const { model, inputShape } = buildModel(task.cell);
+  const { x, y } = randomBatch(inputShape, 16, task.cell.seed);
+  try {
+    const m = measureTaps(model, x, y);
+    const blocks: (number | null)[] = [];
+    for (const t of m.taps) {
+      const i = blockIndex(t.name);
+      if (i >= 0) blocks[i] = t.gradNorm;
+    }
+    const first = blocks[0] ?? null;
+    const last = blocks[blocks.length - 1] ?? null;
+    return {
+      engine: info.name,
+      loss: m.loss,
+      blockGradNorms: blocks,
+      firstOverLast: first !== null && last !== null && last > 0 ? first / last : null,
+      inputGradNorm: m.inputGradNorm,
+    };
+  } finally {
+    x.dispose();
+    y.dispose();
+    model.dispose();
+  }
+}
