@@ -107,9 +107,18 @@ class UnitaryCell extends Cell {
     return tf.matMul(x, this.inputKernel as tf.Tensor2D);
   }
 
-  step(u: tf.Tensor2D, [h]: tf.Tensor2D[]): tf.Tensor2D[] {
+  /**
+   * The real 2N×2N matrix of W (row convention), composed from its factors once per sequence: the
+   * DFT is a dense product anyway, so per-step application would cost the same O(N²) and many
+   * more kernel launches.
+   */
+  override prepare(): tf.Tensor2D {
+    return this.unitary(tf.eye(2 * this.units));
+  }
+
+  step(u: tf.Tensor2D, [h]: tf.Tensor2D[], w: tf.Tensor | undefined): tf.Tensor2D[] {
     const N = this.units;
-    const z = tf.add(this.unitary(h as tf.Tensor2D), u);
+    const z = tf.add(tf.matMul(h as tf.Tensor2D, w as tf.Tensor2D), u);
     const zr = tf.slice(z, [0, 0], [-1, N]);
     const zi = tf.slice(z, [0, N], [-1, N]);
     // complex modReLU: relu(|z| + b)·z/|z|
