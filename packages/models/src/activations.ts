@@ -61,6 +61,8 @@ const SQRT1_2 = Math.SQRT1_2;
  *
  * @param spec - A name, or `{ name, alpha }`.
  * @param fnName - The calling function, for error messages.
+ * @param arg - The argument's name, for error messages (default `'activation'`).
+ * @param arg - The argument's name, for error messages (default `'activation'`).
  * @returns The resolved activation.
  * @throws InvalidArgumentError (from `@gflow/core`) for an unknown name or a non-finite α.
  * @example
@@ -70,17 +72,16 @@ const SQRT1_2 = Math.SQRT1_2;
  * ```
  * @see Hendrycks and Gimpel 2016, "Gaussian Error Linear Units (GELUs)".
  */
-export function resolveActivation(spec: ActivationSpec, fnName = 'resolveActivation'): ResolvedActivation {
+export function resolveActivation(
+  spec: ActivationSpec,
+  fnName = 'resolveActivation',
+  arg = 'activation',
+): ResolvedActivation {
   const isObj = typeof spec === 'object' && spec !== null;
-  const name = checkOneOf(
-    fnName,
-    isObj ? 'activation.name' : 'activation',
-    isObj ? spec.name : spec,
-    activationNames,
-  );
+  const name = checkOneOf(fnName, isObj ? `${arg}.name` : arg, isObj ? spec.name : spec, activationNames);
   const defaultAlpha = name === 'leakyRelu' ? 0.01 : 1;
   const alpha =
-    isObj && spec.alpha !== undefined ? checkNumber(fnName, 'activation.alpha', spec.alpha) : defaultAlpha;
+    isObj && spec.alpha !== undefined ? checkNumber(fnName, `${arg}.alpha`, spec.alpha) : defaultAlpha;
   return { name, alpha, fn: activationFn(name, alpha) };
 }
 

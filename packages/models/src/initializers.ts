@@ -138,7 +138,7 @@ function resolveInit(spec: InitSpec, fn: string, arg: string): Resolved {
   const mean = o.mean === undefined ? 0 : checkNumber(fn, `${arg}.mean`, o.mean);
   let gain = o.gain === undefined ? 1 : checkNumber(fn, `${arg}.gain`, o.gain);
   if (name === 'scaledOrthogonal') {
-    const act = resolveActivation(o.activation ?? 'linear', fn);
+    const act = resolveActivation(o.activation ?? 'linear', fn, `${arg}.activation`);
     gain = activationGain(act.name, act.alpha);
   }
   const distribution =

@@ -73,7 +73,7 @@ class TransformerStack extends BaseModule {
     const outputSize =
       o.outputSize === undefined ? undefined : checkInt(fn, 'options.outputSize', o.outputSize);
     const norm = checkOneOf(fn, 'options.norm', o.norm ?? 'pre', ['pre', 'post'] as const);
-    const act = resolveActivation(o.activation ?? 'gelu', fn);
+    const act = resolveActivation(o.activation ?? 'gelu', fn, 'options.activation');
     const init = o.init ?? 'xavier';
     validateInit(init, fn, 'options.init');
     const seed = checkNumber(fn, 'options.seed', o.seed ?? 0);

@@ -27,7 +27,7 @@ export function resolveCommon(
   defaults: { readonly activation: ActivationSpec; readonly init: InitSpec },
 ): CommonResolved {
   const depth = checkInt(fn, 'options.depth', o.depth);
-  const activation = resolveActivation(o.activation ?? defaults.activation, fn);
+  const activation = resolveActivation(o.activation ?? defaults.activation, fn, 'options.activation');
   const init = o.init ?? defaults.init;
   validateInit(init, fn, 'options.init');
   const norm = checkOneOf(fn, 'options.norm', o.norm ?? 'none', ['none', 'batch', 'layer'] as const);

@@ -89,7 +89,7 @@ class HighwayCell extends Cell {
 export function highwayRNN(options: HighwayRNNOptions): RecurrentModel {
   const fn = 'highwayRNN';
   const r = resolveRecurrent(fn, options);
-  const act = resolveActivation(options.activation ?? 'tanh', fn);
+  const act = resolveActivation(options.activation ?? 'tanh', fn, 'options.activation');
   const recurrentInit = options.recurrentInit ?? 'orthogonal';
   validateInit(recurrentInit, fn, 'options.recurrentInit');
   const gateBias = checkNumber(fn, 'options.gateBias', options.gateBias ?? -2);

@@ -176,7 +176,7 @@ export function kroneckerRNN(options: KroneckerRNNOptions): KroneckerRNNModel {
   }
   const gain = checkNumber(fn, 'options.factorGain', options.factorGain ?? 1);
   const a = options.activation ?? 'tanh';
-  const act = a === 'modRelu' ? undefined : resolveActivation(a, fn);
+  const act = a === 'modRelu' ? undefined : resolveActivation(a, fn, 'options.activation');
   return new KroneckerStack(
     fn,
     r,

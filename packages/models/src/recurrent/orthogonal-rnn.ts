@@ -141,7 +141,7 @@ export function orthogonalRNN(options: OrthogonalRNNOptions): RecurrentModel {
   ] as const);
   const k = checkInt(fn, 'options.reflections', options.reflections ?? r.hiddenSize);
   const a = options.activation ?? 'modRelu';
-  const act = a === 'modRelu' ? undefined : resolveActivation(a, fn);
+  const act = a === 'modRelu' ? undefined : resolveActivation(a, fn, 'options.activation');
   return new RecurrentStack(
     fn,
     r,

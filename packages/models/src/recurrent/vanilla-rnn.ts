@@ -68,7 +68,7 @@ export function simpleStack(
   branchScale = 1,
 ): RecurrentModel {
   const r = resolveRecurrent(fn, o);
-  const act = resolveActivation(o.activation ?? 'tanh', fn);
+  const act = resolveActivation(o.activation ?? 'tanh', fn, 'options.activation');
   const recurrentInit = o.recurrentInit ?? 'orthogonal';
   validateInit(recurrentInit, fn, 'options.recurrentInit');
   const s = checkNumber(fn, 'options.branchScale', branchScale);
