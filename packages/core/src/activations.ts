@@ -132,7 +132,7 @@ export function activation(name: ActivationName, opts?: ActivationOptions): Acti
     case 'relu':
       return make(
         name,
-        (x) => (x > 0 ? x : 0),
+        (x) => Math.max(x, 0),
         (x) => (x > 0 ? 1 : 0),
         () => 0,
         [0],

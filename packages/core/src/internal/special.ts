@@ -26,9 +26,9 @@ function erfSeries(x: number): number {
 }
 
 function erfcFraction(x: number): number {
-  // erfc x = e^{−x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), x ≥ 3.
+  // erfc x = e^{−x²}/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), x ≥ 2.
   let f = x;
-  for (let k = 80; k >= 1; k--) f = x + k / 2 / f;
+  for (let k = 120; k >= 1; k--) f = x + k / 2 / f;
   return (INV_SQRT_PI * Math.exp(-x * x)) / f;
 }
 
@@ -36,7 +36,7 @@ function erfcFraction(x: number): number {
 export function erf(x: number): number {
   if (Number.isNaN(x)) return x;
   const a = Math.abs(x);
-  if (a < 3) return x < 0 ? -erfSeries(a) : erfSeries(a);
+  if (a < 2) return x < 0 ? -erfSeries(a) : erfSeries(a);
   const v = 1 - erfcFraction(a);
   return x < 0 ? -v : v;
 }
@@ -44,8 +44,8 @@ export function erf(x: number): number {
 /** The complementary error function 1 − erf x, accurate in the upper tail. */
 export function erfc(x: number): number {
   if (Number.isNaN(x)) return x;
-  if (x >= 3) return erfcFraction(x);
-  if (x > -3) return 1 - erf(x);
+  if (x >= 2) return erfcFraction(x);
+  if (x > -2) return 1 - erf(x);
   return 2 - erfcFraction(-x);
 }
 
