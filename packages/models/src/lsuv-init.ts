@@ -30,7 +30,10 @@ export interface LsuvStep {
  * on a data batch until the output variance is 1 within `tolerance`. A "layer" is a tap matching
  * `options.taps` and its kernels the parameters whose names start with `<tap>.` and have role
  * `'kernel'` (a block with m kernels has each scaled by Var^{−1/(2m)}). Runs in inference mode.
- * Mutates the module's variables.
+ * Mutates the module's variables. Unlike the paper, which normalizes each layer's pre-activation,
+ * this normalizes the tapped block output (after the nonlinearity), the point gflow observes; with a
+ * bounded activation such as tanh (|φ| < 1) unit variance is unreachable and the loop stops after
+ * `maxIterations`, with the variance reached in the record.
  *
  * @param module - The model (typically built with `init: 'lsuv'`, i.e. orthogonal).
  * @param inputs - A representative batch.
