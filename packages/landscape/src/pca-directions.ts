@@ -168,7 +168,7 @@ export function pcaDirections(snapshots: readonly SnapshotLike[]): PcaDirections
   const toVector = (d: Float64Array): ParameterVector => {
     let off = 0;
     return ref.parts.map((p) => {
-      const values = Array.from(d.subarray(off, off + p.size));
+      const values = Array.from(d.subarray(off, off + p.size), (x) => x + 0); // no −0 in plain data
       off += p.size;
       return { name: p.name, shape: p.shape, values };
     });
@@ -182,7 +182,7 @@ export function pcaDirections(snapshots: readonly SnapshotLike[]): PcaDirections
       x += (r[j] as number) * (dirs[0][j] as number);
       y += (r[j] as number) * (dirs[1][j] as number);
     }
-    return [x, y] as const;
+    return [x + 0, y + 0] as const;
   });
   return {
     d1: toVector(dirs[0]),

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { releaseFailedTape } from './internal/engine-cleanup.js';
 
 /** One probe of {@link checkSecondOrderGradients}. */
 export interface SecondOrderProbe {
@@ -67,6 +68,7 @@ function probe(
     const e = relErr(got, want);
     return { name, ok: Number.isFinite(e) && e <= TOLERANCE, relativeError: Number.isFinite(e) ? e : null };
   } catch (err) {
+    releaseFailedTape();
     return { name, ok: false, relativeError: null, error: err instanceof Error ? err.message : String(err) };
   }
 }

@@ -2,6 +2,7 @@ import { describeValue, InvalidArgumentError, NonFiniteError, UnsupportedError }
 import * as tf from '@tensorflow/tfjs';
 import { checkSecondOrderGradients } from '../second-order-check.js';
 import type { HvpMode, HvpOptions, Objective, ParamsLike } from '../types.js';
+import { releaseFailedTape } from './engine-cleanup.js';
 import { evaluate, type Prepared, prepare, scalarLoss } from './objective.js';
 import { type Layout, layoutOf, readFlat, SavedParameters } from './params.js';
 
@@ -118,6 +119,7 @@ export class HessianOperator {
       try {
         hv = this.exact(v);
       } catch (err) {
+        releaseFailedTape();
         if (this.requested !== 'auto') {
           throw new UnsupportedError(
             `${this.fn}: exact Hessian-vector products failed on this model (${err instanceof Error ? err.message : String(err)}); call initBackend() from @gflow/backend or use mode 'finite-difference'`,

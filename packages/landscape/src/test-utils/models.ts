@@ -14,11 +14,7 @@ export function act(name: Act, x: tf.Tensor): tf.Tensor {
 let counter = 0;
 function param(name: string, role: ParameterRole, values: number[], shape: number[]): Parameter {
   counter++;
-  return {
-    name,
-    role,
-    variable: tf.variable(tf.tensor(values, shape, 'float32'), true, `${name}#${counter}`),
-  };
+  return { name, role, variable: variableOf(values, shape, `${name}#${counter}`) };
 }
 
 function draw(rng: Random, n: number, scale: number): number[] {
@@ -164,6 +160,14 @@ export function classification(seed: number, n: number, shape: readonly number[]
     xs: tf.tensor(x, [n, ...shape], 'float32'),
     ys: tf.tensor(y, [n, classes], 'float32'),
   };
+}
+
+/** A trainable variable from plain values, without leaving the initial tensor behind. */
+export function variableOf(values: number[], shape: number[], name: string): tf.Variable {
+  const init = tf.tensor(values, shape, 'float32');
+  const v = tf.variable(init, true, name);
+  init.dispose();
+  return v;
 }
 
 /** The raw bytes of every parameter, to check that a call left them bit-identical. */

@@ -1,0 +1,101 @@
+import { initBackend } from '@gflow/backend';
+import { NonFiniteError } from '@gflow/core';
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { hessianEigenvalues } from './hessian-eigenvalues.js';
+import { bits } from './test-utils/models.js';
+import { type Quadratic, quadratic } from './test-utils/quadratic.js';
+
+// H = diag(5, −3, 2, 1, 0.5, 0.25, 4, −1, 0.1): by magnitude 5, 4, −3; λ_max = 5, λ_min = −3.
+const DIAG = [5, -3, 2, 1, 0.5, 0.25, 4, -1, 0.1];
+const A = DIAG.map((d, i) => DIAG.map((_, j) => (i === j ? d : 0)));
+const THETA = [0.5, -1, 0.25, 2, 0.75, -0.5, 1, 0.1, -0.2];
+
+let q: Quadratic;
+let before: number;
+beforeAll(async () => {
+  await initBackend();
+});
+beforeEach(() => {
+  q = quadratic(A, new Array(9).fill(0.1), THETA);
+  before = tf.memory().numTensors;
+});
+afterEach(() => {
+  expect(tf.memory().numTensors).toBe(before);
+  q.dispose();
+});
+const model = () => ({ name: 'q', parameters: () => q.params, apply: (x: tf.Tensor) => x });
+
+describe('hessianEigenvalues', () => {
+  for (const method of ['power', 'lanczos'] as const) {
+    it(`${method}: the top 3 by magnitude, both ends of the spectrum and the condition estimate`, () => {
+      const snapshot = bits(model());
+      const r = hessianEigenvalues(q.lossFn, q.params, {
+        k: 3,
+        method,
+        tol: 1e-7,
+        maxIter: method === 'power' ? 400 : 9,
+        returnVectors: true,
+      });
+      expect(r.eigenvalues.map((x) => Number(x.toFixed(4)))).toEqual([5, 4, -3]);
+      expect(r.lambdaMax).toBeCloseTo(5, 4);
+      expect(r.lambdaMin).toBeCloseTo(-3, 4);
+      expect(r.conditionNumber).toBeCloseTo(5 / 3, 4);
+      expect(r.negativeRatio).toBeCloseTo(0.6, 4);
+      expect(r.converged).toEqual([true, true, true]);
+      expect(r.method).toBe(method);
+      expect(r.dim).toBe(9);
+      expect(r.loss).toBeCloseTo(q.at(THETA), 5);
+      // The eigenvector of 5 is ±e_0 (the kernel's first entry).
+      const v = r.eigenvectors![0]!.flatMap((p) => p.values);
+      expect(Math.abs(v[0]!)).toBeCloseTo(1, 4);
+      expect(bits(model())).toEqual(snapshot);
+      expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+    });
+  }
+
+  it("stops by PyHessian's rule with its defaults (maxIter 100, tol 1e-3) and reports iterations", () => {
+    const r = hessianEigenvalues(q.lossFn, q.params, { extremes: false });
+    expect(r.eigenvalues).toHaveLength(1);
+    expect(Math.abs(r.eigenvalues[0]! - 5) / 5).toBeLessThan(1e-2);
+    expect(r.iterations[0]).toBeLessThanOrEqual(100);
+    expect(r.converged[0]).toBe(true);
+    expect(r.lambdaMin).toBeNull();
+    expect(r.conditionNumber).toBeNull();
+    expect(r.hessianVectorProducts).toBe(r.iterations[0]);
+  });
+
+  it('averages the Hessian over batches', () => {
+    // Batch s scales the loss by s: the mean over s = 1, 3 doubles every eigenvalue.
+    const r = hessianEigenvalues(
+      { loss: (s: number) => tf.tidy(() => tf.mul(s, q.lossFn())), batches: [1, 3] },
+      q.params,
+      {
+        k: 1,
+        tol: 1e-8,
+        maxIter: 300,
+        extremes: false,
+      },
+    );
+    expect(r.eigenvalues[0]).toBeCloseTo(10, 3);
+  });
+
+  it('rejects k larger than the parameter count, a bad method and a non-finite loss', () => {
+    expect(() => hessianEigenvalues(q.lossFn, q.params, { k: 10 })).toThrow(
+      /hessianEigenvalues: options.k must be an integer in \[1, 9\] \(the parameter count\), got 10/,
+    );
+    expect(() => hessianEigenvalues(q.lossFn, q.params, { k: 0 })).toThrow(/options.k must be an integer/);
+    expect(() => hessianEigenvalues(q.lossFn, q.params, { method: 'arnoldi' as never })).toThrow(
+      /options.method must be 'power' or 'lanczos'/,
+    );
+    expect(() => hessianEigenvalues(q.lossFn, q.params, { tol: 0 })).toThrow(
+      /options.tol must be a positive finite number/,
+    );
+    expect(() => hessianEigenvalues(() => tf.tidy(() => tf.div(q.lossFn(), 0)), q.params)).toThrow(
+      NonFiniteError,
+    );
+    expect(() => hessianEigenvalues(() => tf.tidy(() => tf.div(q.lossFn(), 0)), q.params)).toThrow(
+      /hessianEigenvalues: the loss at the current parameters must be finite, got Infinity/,
+    );
+  });
+});
