@@ -50,7 +50,16 @@ function axisEncoding(a: AxisSpec): Record<string, unknown> {
     type: a.type ?? 'quantitative',
     title: a.title,
     ...(Object.keys(scale).length > 0 ? { scale } : {}),
-    ...(a.log ? { axis: { format: '.0e', grid: true } } : {}),
+    // On a log axis, label only the powers of ten (vega would also label 2×, 3×, 5×).
+    ...(a.log
+      ? {
+          axis: {
+            grid: true,
+            labelExpr:
+              "abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) < 1e-6 ? format(datum.value, '.0e') : ''",
+          },
+        }
+      : {}),
   };
 }
 

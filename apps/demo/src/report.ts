@@ -130,7 +130,7 @@ export async function reportToHtml(report: Report): Promise<string> {
     '<link rel="icon" href="data:,">',
     `<title>${escapeHtml(report.title)}</title><style>${CSS}</style></head><body>`,
     `<h1>${escapeHtml(report.title)}</h1>`,
-    `<p class="meta">Engine: ${escapeHtml(report.engine.name)} (SIMD ${report.engine.simd ? 'on' : 'off'}, ${report.engine.threads} thread${report.engine.threads === 1 ? '' : 's'}${report.engine.fills.length ? `; fills: ${escapeHtml(report.engine.fills.join(', '))}` : ''}). ` +
+    `<p class="meta">Engine: ${escapeHtml(report.engine.name)} (SIMD ${report.engine.simd ? 'on' : 'off'}, ${report.engine.threads} thread${report.engine.threads === 1 ? '' : 's'}${report.engine.fills.length ? `; ${report.engine.fills.length} kernel and gradient fills from @gflow/backend` : ''}). ` +
       `Mode: ${report.quick ? 'quick (reduced sizes)' : 'full'}. Started ${escapeHtml(report.startedAt)}, ${report.seconds.toFixed(1)} s. ` +
       'Every number behind every plot is in <code>results.json</code> beside this file.</p>',
     `<nav>${report.sections.map((s) => `<a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a>`).join('')}</nav>`,

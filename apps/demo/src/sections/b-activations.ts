@@ -10,7 +10,7 @@ import * as models from '@gflow/models';
 import { plainMLP } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { linePlot, type Row } from '../plot.js';
-import { blockIndex, fmt, measureTaps, normal } from './measure.js';
+import { blockIndex, fittedRate, fmt, measureTaps, normal } from './measure.js';
 import { needs, type SectionDef } from './section.js';
 
 const ACTS = ['sigmoid', 'tanh', 'relu', 'gelu'] as const;
@@ -19,7 +19,7 @@ const INITS = ['xavier', 'he'] as const;
 /** Section b. */
 export const section: SectionDef = {
   id: 'b-activations',
-  title: 'b. Activations and initialization at depth 50',
+  title: 'b. Activations and initialization',
   needs: [
     ...needs('@gflow/models', models, 'plainMLP'),
     ...needs('@gflow/diagnostics', diagnostics, 'gradientTape'),
@@ -115,7 +115,7 @@ export const section: SectionDef = {
       findings,
       summary: [
         `The plot shows ‖∂L/∂h_l‖ at every layer of ${depth}-layer MLPs (width ${width}) for four activations under Xavier and He initialization; the dashed lines are the mean-field prediction, which multiplies the gradient norm by √χ₁ per layer going backward, anchored at the last layer.`,
-        `Measured per-layer gradient factor (geometric mean over the depth) vs mean-field √χ₁: ${ACTS.flatMap((a) => INITS.map((i) => pair(a, i))).join('; ')}.`,
+        `Measured per-layer gradient factor going backward (least-squares fit of ln‖∂L/∂h_l‖ over the layers) vs mean-field √χ₁: ${ACTS.flatMap((a) => INITS.map((i) => pair(a, i))).join('; ')}.`,
       ],
       plots: [
         linePlot({

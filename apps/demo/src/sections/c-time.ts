@@ -10,37 +10,15 @@ import * as models from '@gflow/models';
 import { lstm, orthogonalRNN, type RecurrentModel, unitaryRNN, vanillaRNN } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { linePlot, type Row } from '../plot.js';
-import { fmt, measureTaps, normal } from './measure.js';
+import { fittedRate, fmt, measureTaps, normal } from './measure.js';
 import { needs, type SectionDef } from './section.js';
 
 const RHOS = [0.9, 1.0, 1.1] as const;
 
-/** ln g(lag) ≈ a + lag·ln r by least squares over the lags where g > 0: returns r. */
-function fittedRate(g: readonly (number | null)[], maxLag: number): number | null {
-  let n = 0;
-  let sx = 0;
-  let sy = 0;
-  let sxx = 0;
-  let sxy = 0;
-  for (let lag = 0; lag <= Math.min(maxLag, g.length - 1); lag++) {
-    const v = g[lag];
-    if (v === null || v === undefined || !(v > 0) || !Number.isFinite(v)) continue;
-    const y = Math.log(v);
-    n += 1;
-    sx += lag;
-    sy += y;
-    sxx += lag * lag;
-    sxy += lag * y;
-  }
-  if (n < 2) return null;
-  const slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-  return Math.exp(slope);
-}
-
 /** Section c. */
 export const section: SectionDef = {
   id: 'c-time',
-  title: 'c. Through time: T = 1,000',
+  title: 'c. Through time',
   needs: [
     ...needs('@gflow/models', models, 'vanillaRNN', 'lstm', 'orthogonalRNN', 'unitaryRNN'),
     ...needs('@gflow/diagnostics', diagnostics, 'gradientTape'),

@@ -87,18 +87,47 @@ export function measureTaps(
   }
 }
 
-/** Formats a number with 2 significant digits (scientific when small or large). */
+/** Formats a number with 3 significant digits (scientific below 0.01 and from 10⁴). */
 export function fmt(v: number | null | undefined): string {
   if (v === null || v === undefined || Number.isNaN(v)) return 'n/a';
   if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
   if (v === 0) return '0';
   const a = Math.abs(v);
-  if (a >= 1e-2 && a < 1e4) return Number(v.toPrecision(2)).toString();
-  return v.toExponential(1).replace('e', 'e');
+  if (a >= 1e-2 && a < 1e4) return Number(v.toPrecision(3)).toString();
+  return v.toExponential(2);
 }
 
 /** The index of block `blocks.<i>` in a tap name (or -1). */
 export function blockIndex(name: string): number {
   const m = /^blocks\.(\d+)$/.exec(name);
   return m ? Number(m[1]) : -1;
+}
+
+/**
+ * The per-step factor r of a geometric sequence, fitted by least squares on logs:
+ * ln g(k) ≈ a + k·ln r over the k ≤ maxK where g(k) is finite and positive (zeros from float32
+ * underflow are skipped).
+ *
+ * @param g - Values by step k (null where unmeasured).
+ * @param maxK - Last step used.
+ * @returns r, or null with fewer than two usable points.
+ */
+export function fittedRate(g: readonly (number | null | undefined)[], maxK: number): number | null {
+  let n = 0;
+  let sx = 0;
+  let sy = 0;
+  let sxx = 0;
+  let sxy = 0;
+  for (let k = 0; k <= Math.min(maxK, g.length - 1); k++) {
+    const v = g[k];
+    if (v === null || v === undefined || !(v > 0) || !Number.isFinite(v)) continue;
+    const y = Math.log(v);
+    n += 1;
+    sx += k;
+    sy += y;
+    sxx += k * k;
+    sxy += k * y;
+  }
+  if (n < 2) return null;
+  return Math.exp((n * sxy - sx * sy) / (n * sxx - sx * sx));
 }
