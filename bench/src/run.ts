@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { type BackendInfo, type BackendName, initBackend } from '@gflow/backend';
 import * as tf from '@tensorflow/tfjs';
 import { MissingApiError, missingExports } from './api.js';
+import { registerTransposeFirstMatMul } from './experimental/matmul-fill.js';
 import { withWasmThreads } from './wasm-threads.js';
 import type { Summary, Workload } from './workload.js';
 import { workloads } from './workloads/index.js';
@@ -31,7 +32,7 @@ interface Result {
 
 function usage(): string {
   return [
-    'usage: node bench/dist/run.js [--backend NAME] [--only a,b] [--repeats N] [--wasm-threads N] [--out FILE]',
+    'usage: node bench/dist/run.js [--backend NAME] [--only a,b] [--repeats N] [--wasm-threads N] [--experiment matmul-fill] [--out FILE]',
     `workloads: ${workloads.map((w) => w.name).join(', ')}`,
     'backends: wasm (default), cpu, tensorflow, tensorflow-gpu, webgpu',
   ].join('\n');
@@ -48,6 +49,7 @@ function parse(argv: string[]) {
       repeats: { type: 'string' },
       out: { type: 'string' },
       'wasm-threads': { type: 'string' },
+      experiment: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -123,6 +125,14 @@ async function main(): Promise<void> {
   } else {
     info = await initBackend({ prefer });
   }
+  const experiments = opts.experiment ?? [];
+  for (const e of experiments) {
+    if (e === 'matmul-fill' && info.name === 'wasm') registerTransposeFirstMatMul();
+    else
+      throw new Error(
+        `--experiment: unknown or not applicable to ${info.name}: ${e} (known: matmul-fill, wasm only)`,
+      );
+  }
   const engine = {
     name: info.name,
     tfBackend: tf.getBackend(),
@@ -131,6 +141,8 @@ async function main(): Promise<void> {
     accelerated: info.accelerated,
     fills: info.fills,
     ...(info.device !== undefined ? { device: info.device } : {}),
+    // Bench-only kernel replacements (not part of gflow): measure what a backend change would buy.
+    ...(experiments.length > 0 ? { experiments } : {}),
   };
   console.error(`gflow bench: engine ${engine.name} (${engine.threads} thread(s), simd ${engine.simd})`);
 
