@@ -413,7 +413,7 @@ export class GradientMonitor {
         ...(extra.guard ? { guard: extra.guard } : {}),
       };
       // Keep zero-copy handles on this step's gradient and weights for the next step.
-      if (o.cosine) {
+      if (o.cosine && finite) {
         this.releaseGrads();
         const kept: Record<string, tf.Tensor> = {};
         for (const name of names) kept[name] = tf.keep(alias(grads[name] as tf.Tensor));

@@ -1,8 +1,60 @@
 /**
  * `@gflow/diagnostics`: see the gradients flow, and keep training alive.
  *
+ * Taps (gradient hooks), one-shot flow measurement with a diagnosis, a training monitor, health
+ * checks, composable gradient transforms, an optimizer wrapper for `model.fit`, a guard that
+ * recovers from NaN, and loggers.
+ *
  * @packageDocumentation
  */
 
+export type { Finding, FindingKind, Severity } from './finding.js';
+export type { GradientMonitorOptions, MonitorInput, MonitorPlan } from './gradient-monitor.js';
+export { GradientMonitor } from './gradient-monitor.js';
 export type { ActivationStats, GradientTapeOptions, TapeResult, TapMode, TapStat } from './gradient-tape.js';
 export { gradientTape } from './gradient-tape.js';
+export type { HealthThresholds, ResolvedThresholds } from './health.js';
+export { checkHealth, defaultThresholds } from './health.js';
+export type { InstrumentOptions, NamedTensor } from './instrument.js';
+export { InstrumentedOptimizer, instrument } from './instrument.js';
+export type { StepLogger } from './loggers/step-logger.js';
+export type {
+  FlowParameter,
+  FlowReport,
+  FlowTap,
+  MeasureGradientFlowOptions,
+} from './measure-gradient-flow.js';
+export { flowReportSchemaVersion, measureGradientFlow } from './measure-gradient-flow.js';
+export type { GradientHistogram, ParameterRecord, StepRecord } from './step-record.js';
+export type { Batch, LossSpec, StepOutcome, TrainStepOptions } from './train-step.js';
+export { releaseTrainState, trainStep } from './train-step.js';
+export type {
+  GuardAction,
+  GuardEvent,
+  GuardReason,
+  GuardVerdict,
+  TrainingGuardOptions,
+} from './training-guard.js';
+export { TrainingGuard } from './training-guard.js';
+export type { AdaptiveGradientClipState } from './transforms/adaptive-gradient-clip.js';
+export { adaptiveGradientClip } from './transforms/adaptive-gradient-clip.js';
+export type { AutoClipState } from './transforms/auto-clip.js';
+export { autoClip } from './transforms/auto-clip.js';
+export type { ClipByGlobalNormState } from './transforms/clip-by-global-norm.js';
+export { clipByGlobalNorm } from './transforms/clip-by-global-norm.js';
+export type { ClipByNormState } from './transforms/clip-by-norm.js';
+export { clipByNorm } from './transforms/clip-by-norm.js';
+export type { ClipByValueState } from './transforms/clip-by-value.js';
+export { clipByValue } from './transforms/clip-by-value.js';
+export type { EmaClipState } from './transforms/ema-clip.js';
+export { emaClip } from './transforms/ema-clip.js';
+export type { GradientAwareLearningRateState } from './transforms/gradient-aware-learning-rate.js';
+export { gradientAwareLearningRate } from './transforms/gradient-aware-learning-rate.js';
+export type {
+  ParameterTransform,
+  SpectralNormalizationOptions,
+  SpectralNormalizationState,
+} from './transforms/spectral-normalization.js';
+export { spectralNormalization } from './transforms/spectral-normalization.js';
+export type { ChainState, GradientTransform, NamedTensors, TransformResult } from './transforms/transform.js';
+export { chain, readInfo } from './transforms/transform.js';

@@ -22,7 +22,8 @@ describe('measureGradientFlow', () => {
         { name: 'w', variable: w, role: 'kernel' },
         { name: 'unused', variable: unused, role: 'other' },
       ],
-      apply: (x, ctx) => (ctx ? ctx.tap('blocks.0', tf.matMul(x as tf.Tensor2D, w)) : tf.matMul(x as tf.Tensor2D, w)),
+      apply: (x, ctx) =>
+        ctx ? ctx.tap('blocks.0', tf.matMul(x as tf.Tensor2D, w)) : tf.matMul(x as tf.Tensor2D, w),
     };
     const inputs = tf.tensor2d([[1, 1]]);
     const targets = tf.tensor2d([[0]]);
@@ -33,7 +34,13 @@ describe('measureGradientFlow', () => {
     expect(r.taps).toHaveLength(1);
     expect(r.taps[0]!.gradNorm).toBeCloseTo(6, 5);
     expect(r.taps[0]!.ratioToLast).toBe(1);
-    expect(r.taps[0]!.activation).toMatchObject({ mean: 3, min: 3, max: 3, zeroFraction: 0, deadUnitFraction: 0 });
+    expect(r.taps[0]!.activation).toMatchObject({
+      mean: 3,
+      min: 3,
+      max: 3,
+      zeroFraction: 0,
+      deadUnitFraction: 0,
+    });
     const pw = r.parameters[0]!;
     expect(pw.gradNorm).toBeCloseTo(6 * Math.SQRT2, 5);
     expect(pw.weightNorm).toBeCloseTo(Math.sqrt(5), 6);
@@ -53,24 +60,42 @@ describe('measureGradientFlow', () => {
     const before = tf.memory().numTensors;
     const x = randomMatrix(16, 8, 3);
     const y = randomMatrix(16, 4, 4);
-    const plain = plainMLP({ depth: 24, width: 16, inputSize: 8, outputSize: 4, activation: 'sigmoid', seed: 1 });
+    const plain = plainMLP({
+      depth: 24,
+      width: 16,
+      inputSize: 8,
+      outputSize: 4,
+      activation: 'sigmoid',
+      seed: 1,
+    });
     const rp = measureGradientFlow(plain, { inputs: x, targets: y });
     const v = rp.diagnosis.find((f) => f.kind === 'vanishing')!;
     expect(v).toBeDefined();
-    expect(v.message).toMatch(/^vanishing: the first block's gradient \(blocks\.0\) is .* of the last block's .*\(threshold 1e-4\)/);
+    expect(v.message).toMatch(
+      /^vanishing: the first block's gradient \(blocks\.0\) is .* of the last block's .*\(threshold 1e-4\)/,
+    );
     expect(v.remedy).toMatch(/residual connections or He initialization/);
     expect(v.evidence.ratio).toBeLessThan(1e-4);
     // The ratio in the evidence is the taps' own ratio.
     const first = rp.taps.find((t) => t.gradNorm !== null)!;
     expect(first.ratioToLast).toBeCloseTo(v.evidence.ratio!, 10);
     // Same numbers as gradientTape on the same function.
-    const tape = gradientTape((ctx) => tf.losses.meanSquaredError(y, plain.apply(x, ctx)) as tf.Scalar, { params: plain.parameters() });
+    const tape = gradientTape((ctx) => tf.losses.meanSquaredError(y, plain.apply(x, ctx)) as tf.Scalar, {
+      params: plain.parameters(),
+    });
     tape.tapStats.forEach((s, i) => {
       expect(rp.taps[i]!.name).toBe(s.name);
       expect(rp.taps[i]!.gradNorm!).toBeCloseTo(s.gradNorm!, 6);
     });
     tape.dispose();
-    const res = residualMLP({ depth: 24, width: 16, inputSize: 8, outputSize: 4, activation: 'relu', seed: 1 });
+    const res = residualMLP({
+      depth: 24,
+      width: 16,
+      inputSize: 8,
+      outputSize: 4,
+      activation: 'relu',
+      seed: 1,
+    });
     const rr = measureGradientFlow(res, { inputs: x, targets: y });
     expect(rr.diagnosis.filter((f) => f.kind === 'vanishing')).toEqual([]);
     plain.dispose();
@@ -97,7 +122,12 @@ describe('measureGradientFlow', () => {
   it('works on fromLayersModel', () => {
     const model = tf.sequential({
       layers: [
-        tf.layers.dense({ units: 6, inputShape: [5], activation: 'relu', kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }) }),
+        tf.layers.dense({
+          units: 6,
+          inputShape: [5],
+          activation: 'relu',
+          kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }),
+        }),
         tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotNormal({ seed: 2 }) }),
       ],
     });
@@ -105,7 +135,11 @@ describe('measureGradientFlow', () => {
     const before = tf.memory().numTensors;
     const x = randomMatrix(8, 5, 5);
     const t = randomMatrix(8, 2, 6);
-    const r = measureGradientFlow(m, { inputs: x, targets: t, loss: (a, b) => tf.losses.meanSquaredError(a, b) as tf.Scalar });
+    const r = measureGradientFlow(m, {
+      inputs: x,
+      targets: t,
+      loss: (a, b) => tf.losses.meanSquaredError(a, b) as tf.Scalar,
+    });
     expect(r.taps.map((tp) => tp.name)).toEqual(model.layers.map((l) => `layers.${l.name}`));
     // Parameter gradients agree with tfjs's own on the LayersModel.
     const { value, grads } = tf.variableGrads(
@@ -113,7 +147,10 @@ describe('measureGradientFlow', () => {
       model.trainableWeights.map((w) => w.read() as tf.Variable),
     );
     const expected = Math.sqrt(
-      Object.values(grads).reduce((s, g) => s + (tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]) as number), 0),
+      Object.values(grads).reduce(
+        (s, g) => s + (tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]) as number),
+        0,
+      ),
     );
     expect(r.globalNorm).toBeCloseTo(expected, 5);
     tf.dispose([value, ...Object.values(grads), x, t]);
@@ -127,9 +164,15 @@ describe('measureGradientFlow', () => {
     expect(() => measureGradientFlow(m, { inputs: x, targets: x, loss: 'hinge' as never })).toThrow(
       /measureGradientFlow: loss must be one of 'meanSquaredError', 'softmaxCrossEntropy', 'sigmoidCrossEntropy' or a function/,
     );
-    expect(() => measureGradientFlow(m, { inputs: x, targets: x, learningRate: -1 })).toThrow(/options.learningRate/);
-    expect(() => measureGradientFlow(m, { inputs: x } as never)).toThrow(/options.inputs and options.targets must be tensors/);
-    expect(() => measureGradientFlow(m, { inputs: x, targets: x, thresholds: { flowRatio: -1 } })).toThrow(/thresholds.flowRatio/);
+    expect(() => measureGradientFlow(m, { inputs: x, targets: x, learningRate: -1 })).toThrow(
+      /options.learningRate/,
+    );
+    expect(() => measureGradientFlow(m, { inputs: x } as never)).toThrow(
+      /options.inputs and options.targets must be tensors/,
+    );
+    expect(() => measureGradientFlow(m, { inputs: x, targets: x, thresholds: { flowRatio: -1 } })).toThrow(
+      /thresholds.flowRatio/,
+    );
     x.dispose();
     m.dispose();
   });

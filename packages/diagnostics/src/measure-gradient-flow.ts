@@ -105,7 +105,9 @@ export interface MeasureGradientFlowOptions {
 export function measureGradientFlow(module: Module, options: MeasureGradientFlowOptions): FlowReport {
   const fn = 'measureGradientFlow';
   if (module == null || typeof module.apply !== 'function' || typeof module.parameters !== 'function') {
-    throw new InvalidArgumentError(`${fn}: module must be a Module (apply, parameters), got ${describeValue(module)}`);
+    throw new InvalidArgumentError(
+      `${fn}: module must be a Module (apply, parameters), got ${describeValue(module)}`,
+    );
   }
   if (!(options?.inputs instanceof tf.Tensor) || !(options.targets instanceof tf.Tensor)) {
     throw new InvalidArgumentError(
@@ -159,7 +161,9 @@ export function measureGradientFlow(module: Module, options: MeasureGradientFlow
       updateRatio: ratio === null ? null : lr * ratio,
     };
   });
-  const tapNorms = raw.taps.map((_, i) => ((tapAt[i] as number) >= 0 ? Math.sqrt(v[tapAt[i] as number] as number) : null));
+  const tapNorms = raw.taps.map((_, i) =>
+    (tapAt[i] as number) >= 0 ? Math.sqrt(v[tapAt[i] as number] as number) : null,
+  );
   let lastNorm: number | null = null;
   for (let i = tapNorms.length - 1; i >= 0 && lastNorm === null; i--) lastNorm = tapNorms[i] ?? null;
   const taps: FlowTap[] = raw.taps.map((r, i) => {
@@ -211,7 +215,12 @@ function diagnoseFlow(r: Omit<FlowReport, 'diagnosis'>, t: ResolvedThresholds): 
     const first = withGrad[0] as FlowTap;
     const last = withGrad[withGrad.length - 1] as FlowTap;
     const ratio = (first.gradNorm as number) / (last.gradNorm as number);
-    const evidence = { firstNorm: first.gradNorm as number, lastNorm: last.gradNorm as number, ratio, threshold: t.flowRatio };
+    const evidence = {
+      firstNorm: first.gradNorm as number,
+      lastNorm: last.gradNorm as number,
+      ratio,
+      threshold: t.flowRatio,
+    };
     if (ratio < t.flowRatio) {
       out.push({
         kind: 'vanishing',
@@ -219,7 +228,8 @@ function diagnoseFlow(r: Omit<FlowReport, 'diagnosis'>, t: ResolvedThresholds): 
         subject: first.name,
         message: `vanishing: the first block's gradient (${first.name}) is ${fmt(ratio)} of the last block's (${last.name}) (threshold ${fmt(t.flowRatio)})`,
         evidence,
-        remedy: 'use residual connections or He initialization (orthogonal for tanh), or add normalization layers',
+        remedy:
+          'use residual connections or He initialization (orthogonal for tanh), or add normalization layers',
       });
     } else if (ratio > 1 / t.flowRatio) {
       out.push({
@@ -228,7 +238,8 @@ function diagnoseFlow(r: Omit<FlowReport, 'diagnosis'>, t: ResolvedThresholds): 
         subject: first.name,
         message: `exploding: the first block's gradient (${first.name}) is ${fmt(ratio)} times the last block's (${last.name}) (threshold ${fmt(1 / t.flowRatio)})`,
         evidence,
-        remedy: 'lower the initialization gain, add normalization layers, or clip gradients (clipByGlobalNorm)',
+        remedy:
+          'lower the initialization gain, add normalization layers, or clip gradients (clipByGlobalNorm)',
       });
     }
   }
@@ -256,8 +267,13 @@ function diagnoseFlow(r: Omit<FlowReport, 'diagnosis'>, t: ResolvedThresholds): 
         severity: 'warning',
         subject: tap.name,
         message: `dead units: ${fmt(100 * tap.activation.deadUnitFraction)}% of the units at ${tap.name} are zero for the whole batch (threshold ${fmt(100 * t.deadUnitFraction)}%)`,
-        evidence: { deadUnitFraction: tap.activation.deadUnitFraction, zeroFraction: tap.activation.zeroFraction, threshold: t.deadUnitFraction },
-        remedy: 'use leaky ReLU, ELU or GELU, He initialization with a small positive bias, or a lower learning rate',
+        evidence: {
+          deadUnitFraction: tap.activation.deadUnitFraction,
+          zeroFraction: tap.activation.zeroFraction,
+          threshold: t.deadUnitFraction,
+        },
+        remedy:
+          'use leaky ReLU, ELU or GELU, He initialization with a small positive bias, or a lower learning rate',
       });
     }
   }
@@ -269,19 +285,27 @@ function diagnoseFlow(r: Omit<FlowReport, 'diagnosis'>, t: ResolvedThresholds): 
         subject: p.name,
         message: `disconnected: ${p.name} gets ${p.gradNorm === null ? 'no gradient' : 'an exactly zero gradient'} from this loss`,
         evidence: { gradNorm: p.gradNorm ?? 0, connected: p.gradNorm === null ? 0 : 1 },
-        remedy: 'check that the parameter is used in the forward pass and that nothing cuts its path to the loss',
+        remedy:
+          'check that the parameter is used in the forward pass and that nothing cuts its path to the loss',
       });
       continue;
     }
     const [lo, hi] = t.updateRatioBand;
-    if (p.updateRatio !== null && Number.isFinite(p.updateRatio) && (p.updateRatio < lo || p.updateRatio > hi)) {
+    if (
+      p.updateRatio !== null &&
+      Number.isFinite(p.updateRatio) &&
+      (p.updateRatio < lo || p.updateRatio > hi)
+    ) {
       out.push({
         kind: 'update-ratio',
         severity: 'info',
         subject: p.name,
         message: `update ratio: an SGD step of ${fmt(r.learningRate)} would change ${p.name} by ${fmt(p.updateRatio)} of its norm, outside [${fmt(lo)}, ${fmt(hi)}]`,
         evidence: { updateRatio: p.updateRatio, learningRate: r.learningRate, low: lo, high: hi },
-        remedy: p.updateRatio < lo ? 'this parameter learns slowly: raise its learning rate or fix vanishing gradients' : 'this parameter would jump: lower the learning rate or clip',
+        remedy:
+          p.updateRatio < lo
+            ? 'this parameter learns slowly: raise its learning rate or fix vanishing gradients'
+            : 'this parameter would jump: lower the learning rate or clip',
       });
     }
   }

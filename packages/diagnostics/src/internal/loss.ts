@@ -12,7 +12,10 @@ export type LossSpec =
 export const lossNames = ['meanSquaredError', 'softmaxCrossEntropy', 'sigmoidCrossEntropy'] as const;
 
 /** Resolves a loss spec to a function (tfjs's first-order losses, means over the batch). */
-export function resolveLoss(fn: string, loss: unknown): (targets: tf.Tensor, outputs: tf.Tensor) => tf.Scalar {
+export function resolveLoss(
+  fn: string,
+  loss: unknown,
+): (targets: tf.Tensor, outputs: tf.Tensor) => tf.Scalar {
   if (typeof loss === 'function') return loss as (targets: tf.Tensor, outputs: tf.Tensor) => tf.Scalar;
   switch (loss) {
     case 'meanSquaredError':

@@ -16,21 +16,26 @@ export function tinyMLP(opts: {
   for (let i = 0; i + 1 < opts.sizes.length; i++) {
     const fanIn = opts.sizes[i] as number;
     const fanOut = opts.sizes[i + 1] as number;
-    const w = tf.variable(
-      tf.randomNormal(
-        [fanIn, fanOut],
-        0,
-        (opts.scale ?? 1) / Math.sqrt(fanIn),
-        'float32',
-        (opts.seed ?? 1) + i,
+    // Variables are not tidied, their initial values are: nothing leaks.
+    const w = tf.tidy(() =>
+      tf.variable(
+        tf.randomNormal(
+          [fanIn, fanOut],
+          0,
+          (opts.scale ?? 1) / Math.sqrt(fanIn),
+          'float32',
+          (opts.seed ?? 1) + i,
+        ),
+        true,
+        `${name}.blocks.${i}.kernel.${Math.random().toString(36).slice(2)}`,
       ),
-      true,
-      `${name}.blocks.${i}.kernel.${Math.random().toString(36).slice(2)}`,
     );
-    const b = tf.variable(
-      tf.zeros([fanOut]),
-      true,
-      `${name}.blocks.${i}.bias.${Math.random().toString(36).slice(2)}`,
+    const b = tf.tidy(() =>
+      tf.variable(
+        tf.zeros([fanOut]),
+        true,
+        `${name}.blocks.${i}.bias.${Math.random().toString(36).slice(2)}`,
+      ),
     );
     layers.push({ w, b });
     params.push({ name: `blocks.${i}.kernel`, variable: w, role: 'kernel' });

@@ -1,0 +1,232 @@
+import { describeValue, InvalidArgumentError } from '@gflow/core';
+import * as tf from '@tensorflow/tfjs';
+import { GradientMonitor } from './gradient-monitor.js';
+import { getLearningRate, setLearningRate } from './internal/optimizer-state.js';
+import { type ConstraintSlot, runStep, type StepOutcome, type TransformSlot } from './internal/run-step.js';
+import { TrainingGuard } from './training-guard.js';
+import type { ParameterTransform } from './transforms/spectral-normalization.js';
+import type { GradientTransform } from './transforms/transform.js';
+
+/** A tensor with a name, as tfjs optimizers' `getWeights` returns them. */
+export interface NamedTensor {
+  /** The weight's name. */
+  readonly name: string;
+  /** Its value. */
+  readonly tensor: tf.Tensor;
+}
+
+/** Options of {@link instrument}. */
+export interface InstrumentOptions {
+  /** A gradient transform (or a `chain`) applied to every step's gradients. */
+  readonly transform?: GradientTransform<never>;
+  /** A parameter transform applied to the weights after every step (e.g. `spectralNormalization`). */
+  readonly constraint?: ParameterTransform<never>;
+  /** A monitor that records every step. */
+  readonly monitor?: GradientMonitor;
+  /** A guard that undoes bad steps and keeps training alive. */
+  readonly guard?: TrainingGuard;
+}
+
+/**
+ * A `tf.Optimizer` that wraps another: every step's gradients pass through a transform, the
+ * update is applied by the wrapped optimizer, the weights pass through a constraint, and a
+ * monitor and a guard see the step, all with one read-back. Made by {@link instrument}.
+ */
+export class InstrumentedOptimizer extends tf.Optimizer {
+  /** The class name tfjs serialisation uses. */
+  static get className(): string {
+    return 'GflowInstrumentedOptimizer';
+  }
+
+  /** The wrapped optimizer that makes the updates. */
+  readonly inner: tf.Optimizer;
+  /** The monitor, if any. */
+  readonly monitor: GradientMonitor | undefined;
+  /** The guard, if any. */
+  readonly guard: TrainingGuard | undefined;
+  /** What the last step did. */
+  lastOutcome: StepOutcome | undefined;
+  private readonly transformSlot: TransformSlot | undefined;
+  private readonly constraintSlot: ConstraintSlot | undefined;
+  private step = 0;
+
+  /**
+   * @param inner - The optimizer that makes the updates (SGD, Adam, …).
+   * @param options - Transform, constraint, monitor, guard.
+   */
+  constructor(inner: tf.Optimizer, options: InstrumentOptions = {}) {
+    super();
+    this.inner = inner;
+    this.monitor = options.monitor;
+    this.guard = options.guard;
+    this.transformSlot = options.transform
+      ? { transform: options.transform as GradientTransform<unknown> }
+      : undefined;
+    this.constraintSlot = options.constraint
+      ? { transform: options.constraint as ParameterTransform<unknown> }
+      : undefined;
+  }
+
+  /** The wrapped optimizer's learning rate (undefined when it has none). */
+  get learningRate(): number | undefined {
+    return getLearningRate(this.inner);
+  }
+
+  set learningRate(lr: number | undefined) {
+    if (lr !== undefined) setLearningRate(this.inner, lr);
+  }
+
+  /** The wrapped optimizer's iteration count. */
+  override get iterations(): number {
+    return this.inner.iterations;
+  }
+
+  /**
+   * Computes the gradients of `f` and runs the instrumented step (what `model.fit` calls).
+   *
+   * @param f - The loss function.
+   * @param returnCost - Whether to return the loss.
+   * @param varList - The variables to train (default: every trainable variable).
+   * @returns The loss when `returnCost`, else null.
+   */
+  override minimize(f: () => tf.Scalar, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
+    const { value, grads } = this.computeGradients(f, varList);
+    try {
+      this.runNamed(grads, value);
+    } finally {
+      tf.dispose(Object.values(grads));
+    }
+    if (returnCost) return value;
+    value.dispose();
+    return null;
+  }
+
+  /**
+   * Runs the instrumented step on given gradients (keyed by variable name).
+   *
+   * @param variableGradients - Gradients by variable name, as tfjs optimizers take them.
+   */
+  override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+    const map: Record<string, tf.Tensor> = Array.isArray(variableGradients)
+      ? Object.fromEntries(variableGradients.map((t) => [t.name, t.tensor]))
+      : variableGradients;
+    this.runNamed(map, undefined);
+  }
+
+  /**
+   * The wrapped optimizer's weights (asynchronous, as in tfjs).
+   *
+   * @returns Its named weight tensors.
+   */
+  override async getWeights(): Promise<NamedTensor[]> {
+    return this.inner.getWeights();
+  }
+
+  /**
+   * Sets the wrapped optimizer's weights.
+   *
+   * @param weightValues - Named weight tensors, as from `getWeights`.
+   */
+  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+    await this.inner.setWeights(weightValues);
+  }
+
+  /**
+   * The wrapped optimizer's configuration.
+   *
+   * @returns Its config dictionary.
+   */
+  override getConfig(): tf.serialization.ConfigDict {
+    return this.inner.getConfig();
+  }
+
+  /** Disposes the wrapped optimizer and the transforms' state (the monitor and guard stay yours). */
+  override dispose(): void {
+    this.inner.dispose();
+    if (this.transformSlot?.state !== undefined)
+      this.transformSlot.transform.dispose(this.transformSlot.state);
+    if (this.constraintSlot?.state !== undefined)
+      this.constraintSlot.transform.dispose(this.constraintSlot.state);
+  }
+
+  private runNamed(grads: Record<string, tf.Tensor | null>, loss: tf.Scalar | undefined): void {
+    const names: string[] = [];
+    const vars: tf.Variable[] = [];
+    const connected: Record<string, tf.Tensor> = {};
+    for (const [name, g] of Object.entries(grads)) {
+      const v = tf.engine().registeredVariables[name];
+      if (!v) {
+        throw new InvalidArgumentError(
+          `InstrumentedOptimizer.applyGradients: gradients must be keyed by variable name, got ${JSON.stringify(name)} which names no variable`,
+        );
+      }
+      names.push(name);
+      vars.push(v);
+      if (g != null) connected[name] = g;
+    }
+    this.lastOutcome = runStep({
+      step: this.step++,
+      names,
+      vars,
+      grads: connected,
+      disconnected: names.filter((n) => connected[n] === undefined),
+      optimizer: this.inner,
+      ...(loss ? { loss } : {}),
+      ...(this.transformSlot ? { transform: this.transformSlot } : {}),
+      ...(this.constraintSlot ? { constraint: this.constraintSlot } : {}),
+      ...(this.monitor ? { monitor: this.monitor } : {}),
+      ...(this.guard ? { guard: this.guard } : {}),
+    });
+  }
+}
+
+/**
+ * Wraps a tfjs optimizer so that training is transformed, monitored and guarded without changing
+ * the training loop: `model.compile({ optimizer: instrument(tf.train.adam(1e-3), {...}) })` and a
+ * plain `model.fit` work as before.
+ *
+ * Per step: gradients → `transform` (e.g. `chain(clipByGlobalNorm(1))`) → the guard's clipping,
+ * if on → the wrapped optimizer's update → `constraint` → one read-back of the loss, the norms
+ * and the monitor's statistics → the guard's verdict (a bad step is undone).
+ *
+ * @param optimizer - The optimizer that makes the updates.
+ * @param options - Transform, constraint, monitor, guard (all optional).
+ * @returns A `tf.Optimizer` (an {@link InstrumentedOptimizer}).
+ * @throws InvalidArgumentError (from `@gflow/core`) when `optimizer` is not a tf.Optimizer or an
+ *   option has the wrong type.
+ * @example
+ * ```ts
+ * const monitor = new GradientMonitor();
+ * model.compile({
+ *   optimizer: instrument(tf.train.adam(1e-3), { transform: clipByGlobalNorm(1), monitor, guard: new TrainingGuard() }),
+ *   loss: 'meanSquaredError',
+ * });
+ * await model.fit(xs, ys, { epochs: 5 });
+ * ```
+ */
+export function instrument(optimizer: tf.Optimizer, options: InstrumentOptions = {}): InstrumentedOptimizer {
+  if (!(optimizer instanceof tf.Optimizer)) {
+    throw new InvalidArgumentError(
+      `instrument: optimizer must be a tf.Optimizer, got ${describeValue(optimizer)}`,
+    );
+  }
+  if (options.monitor !== undefined && !(options.monitor instanceof GradientMonitor)) {
+    throw new InvalidArgumentError(
+      `instrument: options.monitor must be a GradientMonitor, got ${describeValue(options.monitor)}`,
+    );
+  }
+  if (options.guard !== undefined && !(options.guard instanceof TrainingGuard)) {
+    throw new InvalidArgumentError(
+      `instrument: options.guard must be a TrainingGuard, got ${describeValue(options.guard)}`,
+    );
+  }
+  for (const key of ['transform', 'constraint'] as const) {
+    const t = options[key];
+    if (t !== undefined && (typeof t.init !== 'function' || typeof t.update !== 'function')) {
+      throw new InvalidArgumentError(
+        `instrument: options.${key} must be a transform (init, update), got ${describeValue(t)}`,
+      );
+    }
+  }
+  return new InstrumentedOptimizer(optimizer, options);
+}
