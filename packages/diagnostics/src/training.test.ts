@@ -55,7 +55,7 @@ describe('instrument + model.fit', () => {
     const a = weightsOf(plain);
     const b = weightsOf(watched);
     a.forEach((w, i) => {
-      w.forEach((x, j) => expect(b[i]![j]).toBeCloseTo(x, 6));
+      for (const [j, x] of w.entries()) expect(b[i]![j]).toBeCloseTo(x, 6);
     });
     const r = monitor.latest()!;
     expect(r.parameters.map((p) => p.name)).toEqual(watched.trainableWeights.map((w) => w.read().name));
@@ -262,8 +262,10 @@ describe('TrainingGuard', () => {
       tf.dispose([b.inputs, b.targets]);
       expect(out.applied).toBe(false);
       expect(out.event!.restoredStep).toBe(10);
-      model.parameters().forEach((p, i) => expect(Array.from(p.variable.dataSync())).toEqual(saved[i]));
-      optimizerSlots(opt).forEach((s, i) => expect(Array.from(s.variable.dataSync())).toEqual(savedSlots[i]));
+      for (const [i, p] of model.parameters().entries())
+        expect(Array.from(p.variable.dataSync())).toEqual(saved[i]);
+      for (const [i, s] of optimizerSlots(opt).entries())
+        expect(Array.from(s.variable.dataSync())).toEqual(savedSlots[i]);
       expect(opt.iterations).toBe(savedIter);
       releaseTrainState(model);
       guard.dispose();
