@@ -50,8 +50,11 @@ export function xavierVariance(fanIn: number, fanOut: number): number {
  * @see He et al. (2015), "Delving deep into rectifiers"; PyTorch `torch.nn.init.calculate_gain`.
  */
 export function activationGain(act: ActivationInput = 'relu', opts?: { alpha?: number }): number {
-  const fn = 'activationGain';
-  const o = readOptions(fn, opts);
+  return Math.sqrt(gainSquared('activationGain', act, readOptions('activationGain', opts).alpha));
+}
+
+/** g² of {@link activationGain}, exact for the tabulated activations (2 for relu, not √2²). */
+function gainSquared(fn: string, act: ActivationInput, alpha: number | undefined): number {
   if (typeof act === 'string') {
     const name: ActivationName = resolveActivation(fn, act).name;
     switch (name) {
@@ -59,23 +62,23 @@ export function activationGain(act: ActivationInput = 'relu', opts?: { alpha?: n
       case 'sigmoid':
         return 1;
       case 'tanh':
-        return 5 / 3;
+        return 25 / 9;
       case 'relu':
-        return Math.SQRT2;
+        return 2;
       case 'leakyRelu': {
-        const a = requireFinite(fn, 'opts.alpha', o.alpha ?? 0.01);
-        return Math.sqrt(2 / (1 + a * a));
+        const a = requireFinite(fn, 'opts.alpha', alpha ?? 0.01);
+        return 2 / (1 + a * a);
       }
       case 'selu':
-        return 3 / 4;
+        return 9 / 16;
       default: {
-        const f = activation(name).f;
-        return 1 / Math.sqrt(normalExpectation((x) => f(x) ** 2, 0, 1, activation(name).kinks));
+        const f = activation(name);
+        return 1 / normalExpectation((x) => f.f(x) ** 2, 0, 1, f.kinks);
       }
     }
   }
   const a = resolveActivation(fn, act);
-  return 1 / Math.sqrt(normalExpectation((x) => a.f(x) ** 2, 0, 1, a.kinks));
+  return 1 / normalExpectation((x) => a.f(x) ** 2, 0, 1, a.kinks);
 }
 
 /**
@@ -95,7 +98,7 @@ export function activationGain(act: ActivationInput = 'relu', opts?: { alpha?: n
  */
 export function heVariance(fanIn: number, act: ActivationInput = 'relu'): number {
   requireInteger('heVariance', 'fanIn', fanIn, 1);
-  return activationGain(act) ** 2 / fanIn;
+  return gainSquared('heVariance', act, undefined) / fanIn;
 }
 
 /**

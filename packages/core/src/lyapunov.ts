@@ -17,8 +17,13 @@ export type LyapunovRegime = 'ordered' | 'edge-of-chaos' | 'chaotic';
 export interface LyapunovOptions {
   /** Number of exponents k (default min(n, 8)). */
   k?: number;
-  /** Number of steps (default: the number of Jacobians; required for a function). */
+  /** Number of steps accumulated (default: the number of Jacobians minus `warmup`; required for a function). */
   steps?: number;
+  /**
+   * Steps run before accumulating (default 0): lets the random start align with the dominant
+   * directions, removing the O(1/T) transient bias of the estimate.
+   */
+  warmup?: number;
   /** Seed of the random orthonormal start (default 0). */
   seed?: number;
   /**
@@ -34,7 +39,7 @@ export interface LyapunovOptions {
 export interface LyapunovSpectrum {
   /** The k largest exponents λ_1 ≥ … ≥ λ_k, in nats per step: λ_i = (1/T) Σ_t ln |R_t[i,i]|. */
   readonly exponents: number[];
-  /** Number of steps T. */
+  /** Number of accumulated steps T (after the warmup). */
   readonly steps: number;
   /** ordered (λ_1 < −tol), edge-of-chaos (|λ_1| ≤ tol) or chaotic (λ_1 > tol). */
   readonly regime: LyapunovRegime;
@@ -87,7 +92,7 @@ function householderQr(Z: Float64Array, n: number, k: number, rdiag: Float64Arra
  * λ_1 > 0 means perturbations (and gradients) grow exponentially with depth or time, λ_1 < 0 that they vanish.
  *
  * @param jacobians - A list of square n×n Jacobians, or a function t ↦ J_t (then `opts.steps` is required).
- * @param opts - `k` (min(n, 8)), `steps`, `seed` (0), `qr` ('gram-schmidt'), `edgeTolerance` (0.01).
+ * @param opts - `k` (min(n, 8)), `steps`, `warmup` (0), `seed` (0), `qr` ('gram-schmidt'), `edgeTolerance` (0.01).
  * @returns The exponents (descending, nats per step), the step count and the regime.
  * @throws InvalidArgumentError for an empty list, a bad k or steps; ShapeError for non-square or
  * differently sized Jacobians; NonFiniteError for non-finite entries.
@@ -95,7 +100,7 @@ function householderQr(Z: Float64Array, n: number, k: number, rdiag: Float64Arra
  * ```ts
  * import { lyapunovSpectrum } from '@gflow/core';
  * const J = [[2, 0], [0, 0.5]];
- * lyapunovSpectrum([J, J, J, J], { k: 2 }).exponents; // [ln 2, −ln 2]
+ * lyapunovSpectrum((t) => J, { k: 2, steps: 50, warmup: 60 }).exponents; // [ln 2, −ln 2]
  * ```
  * @see Benettin, Galgani, Giorgilli & Strelcyn (1980), Meccanica 15; Pennington, Schoenholz & Ganguli (2018),
  * "The emergence of spectral universality in deep networks"; Engelken, Wolf & Abbott (2023), "Lyapunov spectra of chaotic recurrent neural networks".
@@ -105,6 +110,7 @@ export function lyapunovSpectrum(jacobians: JacobianSequence, opts?: LyapunovOpt
   const o = readOptions(fn, opts);
   let steps: number;
   let get: (t: number) => MatrixLike;
+  const warmup = requireInteger(fn, 'opts.warmup', o.warmup ?? 0, 0);
   if (typeof jacobians === 'function') {
     if (o.steps === undefined) {
       throw new InvalidArgumentError(
@@ -113,12 +119,18 @@ export function lyapunovSpectrum(jacobians: JacobianSequence, opts?: LyapunovOpt
     }
     steps = requireInteger(fn, 'opts.steps', o.steps, 1);
     get = jacobians;
-  } else if (Array.isArray(jacobians) && jacobians.length > 0) {
-    steps = requireInteger(fn, 'opts.steps', o.steps ?? jacobians.length, 1, jacobians.length);
+  } else if (Array.isArray(jacobians) && jacobians.length > warmup) {
+    steps = requireInteger(
+      fn,
+      'opts.steps',
+      o.steps ?? jacobians.length - warmup,
+      1,
+      jacobians.length - warmup,
+    );
     get = (t) => jacobians[t]!;
   } else {
     throw new InvalidArgumentError(
-      `${fn}: jacobians must be a non-empty array of matrices or a function t => J_t, got ${describeValue(jacobians)}`,
+      `${fn}: jacobians must be an array of more than opts.warmup = ${warmup} matrices, or a function t => J_t, got ${describeValue(jacobians)}`,
     );
   }
   const qrKind = o.qr ?? 'gram-schmidt';
@@ -142,7 +154,7 @@ export function lyapunovSpectrum(jacobians: JacobianSequence, opts?: LyapunovOpt
   let Z = new Float64Array(n * k);
   const sums = new Float64Array(k);
   const qr = qrKind === 'householder' ? householderQr : mgsQr;
-  for (let t = 0; t < steps; t++) {
+  for (let t = 0; t < warmup + steps; t++) {
     const J = t === 0 ? first : toDense(fn, `jacobians[${t}]`, get(t));
     if (J.rows !== n || J.cols !== n) {
       throw new ShapeError(
@@ -184,7 +196,7 @@ export function lyapunovSpectrum(jacobians: JacobianSequence, opts?: LyapunovOpt
       }
     }
     qr(Z, n, k, rdiag);
-    for (let c = 0; c < k; c++) sums[c]! += Math.log(rdiag[c]!);
+    if (t >= warmup) for (let c = 0; c < k; c++) sums[c]! += Math.log(rdiag[c]!);
     const tmp = Q;
     Q = Z;
     Z = tmp;
@@ -206,7 +218,8 @@ export function lyapunovSpectrum(jacobians: JacobianSequence, opts?: LyapunovOpt
  * @example
  * ```ts
  * import { maxLyapunovExponent } from '@gflow/core';
- * maxLyapunovExponent([[[0.5, 0], [0, 0.25]]]); // ln 0.5
+ * const J = [[0.5, 0], [0, 0.25]];
+ * maxLyapunovExponent((t) => J, { steps: 20, warmup: 100 }); // ln 0.5
  * ```
  * @see Benettin et al. (1980); Poole et al. (2016), "Exponential expressivity in deep neural networks through transient chaos".
  */

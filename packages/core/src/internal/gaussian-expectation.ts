@@ -23,8 +23,9 @@ function panelPoints(lo: number, hi: number, extra: readonly number[]): number[]
   for (const p of extra) if (p > lo && p < hi) pts.push(p);
   pts.sort((a, b) => a - b);
   const out: number[] = [];
-  for (const p of pts)
-    if (out.length === 0 || p - out[out.length - 1]! > 1e-12 * (1 + Math.abs(p))) out.push(p);
+  const minWidth = 1e-12 * (hi - lo);
+  for (const p of pts) if (out.length === 0 || p - out[out.length - 1]! > minWidth) out.push(p);
+  out[out.length - 1] = hi;
   return out;
 }
 
