@@ -17,7 +17,13 @@ export type { HealthThresholds, ResolvedThresholds } from './health.js';
 export { checkHealth, defaultThresholds } from './health.js';
 export type { InstrumentOptions, NamedTensor } from './instrument.js';
 export { InstrumentedOptimizer, instrument } from './instrument.js';
+export type { JsonLinesLoggerOptions } from './loggers/json-lines-logger.js';
+export { jsonLinesLogger } from './loggers/json-lines-logger.js';
 export type { StepLogger } from './loggers/step-logger.js';
+export type { TensorBoardLoggerOptions } from './loggers/tensorboard-logger.js';
+export { tensorBoardLogger } from './loggers/tensorboard-logger.js';
+export type { TfvisLike, TfvisLoggerOptions } from './loggers/tfvis-logger.js';
+export { tfvisLogger } from './loggers/tfvis-logger.js';
 export type {
   FlowParameter,
   FlowReport,
