@@ -59,7 +59,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     tried.push({ name, ok, reason: ok ? 'started' : 'not available in this minimal version' });
     if (ok) {
       const fills = [...gradientFills];
-      if (name === 'wasm') fills.push(...(await import('./register-wasm-kernels.js')).wasmKernelFills);
+      if (name === 'wasm' || name === 'cpu') {
+        fills.push(...(await import('./register-kernel-fills.js')).kernelFillsFor(name));
+      }
       current = {
         name,
         accelerated: false,

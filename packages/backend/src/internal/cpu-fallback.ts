@@ -22,17 +22,22 @@ export function cpuFallbackConfig(kernelName: string, backendName: string): tf.K
       const cpu = cpuBackend();
       const kernel = tf.getKernel(kernelName, 'cpu');
       if (kernel === undefined) throw new Error(`gflow cpu fallback: cpu has no kernel ${kernelName}`);
-      const cpuInputs: Record<string, tf.TensorInfo> = {};
+      // Most kernels take named inputs; a few (Einsum, AddN, Concat) take an array.
+      const cpuInputs: Record<string, tf.TensorInfo> | tf.TensorInfo[] = Array.isArray(inputs) ? [] : {};
       const written: tf.DataId[] = [];
       for (const [name, info] of Object.entries(inputs)) {
         if (info === undefined) continue;
         const values = backend.readSync(info.dataId) as tf.backend_util.BackendValues;
         const dataId = cpu.write(values, info.shape, info.dtype);
         written.push(dataId);
-        cpuInputs[name] = { dataId, shape: info.shape, dtype: info.dtype };
+        (cpuInputs as Record<string, tf.TensorInfo>)[name] = { dataId, shape: info.shape, dtype: info.dtype };
       }
       try {
-        const out = kernel.kernelFunc({ inputs: cpuInputs, backend: cpu, attrs: attrs ?? {} });
+        const out = kernel.kernelFunc({
+          inputs: cpuInputs as tf.NamedTensorInfoMap,
+          backend: cpu,
+          attrs: attrs ?? {},
+        });
         const outs = Array.isArray(out) ? out : [out];
         const moved = outs.map((o) => {
           const values = cpu.readSync(o.dataId) as tf.backend_util.BackendValues;

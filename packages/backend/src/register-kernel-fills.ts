@@ -1,0 +1,43 @@
+/**
+ * Side-effect module: registers gflow's kernel fills. Imported (dynamically) by `initBackend` once
+ * wasm or cpu has been chosen. One kernel per file under `kernels/`, as in tfjs's backends. An
+ * existing registration (tfjs's own wasm `Conv2DBackpropInput`, cpu `Conv2DBackpropFilter`) is
+ * replaced; the replaced configs stay reachable through `replacedKernel` for tests.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
+import { conv2DBackpropInputWasmConfig } from './kernels/Conv2DBackpropInput.js';
+import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
+import { depthwiseConv2dNativeBackpropInputWasmConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
+import { einsumWasmConfig } from './kernels/Einsum.js';
+import { unsortedSegmentSumWasmConfig } from './kernels/UnsortedSegmentSum.js';
+
+const configs: readonly tf.KernelConfig[] = [
+  conv2DBackpropFilterConfig('wasm'),
+  conv2DBackpropInputWasmConfig,
+  depthwiseConv2dNativeBackpropFilterWasmConfig,
+  depthwiseConv2dNativeBackpropInputWasmConfig,
+  unsortedSegmentSumWasmConfig,
+  einsumWasmConfig,
+  conv2DBackpropFilterConfig('cpu'),
+];
+
+const replaced = new Map<string, tf.KernelConfig>();
+for (const config of configs) {
+  const existing = tf.getKernel(config.kernelName, config.backendName);
+  if (existing !== undefined) {
+    replaced.set(`${config.kernelName}@${config.backendName}`, existing);
+    tf.unregisterKernel(config.kernelName, config.backendName);
+  }
+  tf.registerKernel(config);
+}
+
+/** The kernels gflow registered for `backendName`, as `kernel:<Kernel>` (for `BackendInfo.fills`). */
+export function kernelFillsFor(backendName: string): string[] {
+  return configs.filter((c) => c.backendName === backendName).map((c) => `kernel:${c.kernelName}`);
+}
+
+/** tfjs's own config that a fill replaced, if any (the tests compare the fills with it). */
+export function replacedKernel(kernelName: string, backendName: string): tf.KernelConfig | undefined {
+  return replaced.get(`${kernelName}@${backendName}`);
+}
