@@ -4,7 +4,7 @@ import { eigenvalues, spectralRadius } from './eigenvalues.js';
 import { orthogonalMatrix } from './initialization.js';
 import { conditionNumber, nuclearNorm, singularValues } from './singular-values.js';
 import { frobeniusNorm, spectralNorm, spectralNormalize, stableRank } from './spectral-norm.js';
-import { expectAllClose, expectClose, fixtures, randomMatrix } from './test-utils/helpers.js';
+import { expectAllClose, expectClose, linalgFixtures, randomMatrix } from './test-utils/helpers.js';
 
 const typed = (a: number[][], Ctor: Float32ArrayConstructor | Float64ArrayConstructor = Float64Array) => ({
   rows: a.length,
@@ -77,19 +77,20 @@ describe('singular values and norms', () => {
   });
 
   it('agree with numpy on the fixture matrices', () => {
-    for (const [name, f] of Object.entries(fixtures.linalg) as [string, any][]) {
+    for (const [name, f] of Object.entries(linalgFixtures)) {
       const s = singularValues(f.matrix);
       // Backward-stable SVDs agree to ≈ ε·σ_max·(size) in absolute terms.
-      expectAllClose(s, f.singularValues, 1e-13 * f.singularValues[0], 1e-12);
+      const top = f.singularValues[0]!;
+      expectAllClose(s, f.singularValues, 1e-13 * top, 1e-12);
       expectClose(frobeniusNorm(f.matrix), f.frobenius, 0, 1e-14);
       expectClose(nuclearNorm(f.matrix), f.nuclear, 0, 1e-12);
       for (const method of ['exact', 'lanczos', 'power'] as const) {
-        expectClose(spectralNorm(f.matrix, { method, maxIter: 100_000 }), f.singularValues[0], 0, 1e-9);
+        expectClose(spectralNorm(f.matrix, { method, maxIter: 100_000 }), top, 0, 1e-9);
       }
       if (f.cond !== undefined && name !== 'illcond') expectClose(conditionNumber(f.matrix), f.cond, 0, 1e-9);
     }
     // κ = 1e9 still finite (σ_min = 1e-9 ≫ 4·ε); relative accuracy of σ_min ≈ ε·σ_max/σ_min = 1e-7.
-    expectClose(conditionNumber(fixtures.linalg.illcond.matrix), fixtures.linalg.illcond.cond, 0, 1e-6);
+    expectClose(conditionNumber(linalgFixtures.illcond!.matrix), linalgFixtures.illcond!.cond!, 0, 1e-6);
   });
 
   it('accept Float32Array and Float64Array matrices, and never mutate inputs', () => {
@@ -168,24 +169,25 @@ describe('eigenvalues and spectral radius', () => {
   });
 
   it('agree with numpy eigvals on the fixtures', () => {
-    for (const f of Object.values(fixtures.linalg) as any[]) {
-      if (f.eigRe === undefined) continue;
+    for (const f of Object.values(linalgFixtures)) {
+      const re = f.eigRe;
+      const im = f.eigIm;
+      if (re === undefined || im === undefined) continue;
       const got = eigenvalues(f.matrix);
-      const idx = f.eigRe.map((_: number, i: number) => i);
-      idx.sort((a: number, b: number) => f.eigRe[b] - f.eigRe[a] || f.eigIm[b] - f.eigIm[a]);
+      const idx = re.map((_, i) => i).sort((a, b) => re[b]! - re[a]! || im[b]! - im[a]!);
       expectAllClose(
         got.re,
-        idx.map((i: number) => f.eigRe[i]),
+        idx.map((i) => re[i]!),
         1e-12,
         1e-12,
       );
       expectAllClose(
         got.im,
-        idx.map((i: number) => f.eigIm[i]),
+        idx.map((i) => im[i]!),
         1e-12,
         1e-12,
       );
-      expectClose(spectralRadius(f.matrix), f.spectralRadius, 1e-12, 1e-12);
+      expectClose(spectralRadius(f.matrix), f.spectralRadius!, 1e-12, 1e-12);
     }
   });
 });

@@ -7,6 +7,21 @@ export const fixtures: any = JSON.parse(
   readFileSync(new URL('../../fixtures/core-fixtures.json', import.meta.url), 'utf8'),
 );
 
+/** One matrix of the linear-algebra fixtures. */
+export interface LinalgFixture {
+  matrix: number[][];
+  singularValues: number[];
+  frobenius: number;
+  nuclear: number;
+  eigRe?: number[];
+  eigIm?: number[];
+  spectralRadius?: number;
+  cond?: number;
+}
+
+/** The linear-algebra fixtures by name. */
+export const linalgFixtures = fixtures.linalg as Record<string, LinalgFixture>;
+
 /** Asserts |a − b| ≤ atol + rtol·|b| with a readable message. */
 export function expectClose(actual: number, expected: number, atol: number, rtol = 0): void {
   const err = Math.abs(actual - expected);
