@@ -7,7 +7,16 @@ import { describeValue, InvalidArgumentError } from './errors.js';
 import { normalCdf, normalPdf } from './internal/special.js';
 import { readOptions, requireFinite } from './internal/validate.js';
 
-/** The names accepted by {@link activation}. */
+/**
+ * The names accepted by {@link activation}.
+ *
+ * @example
+ * ```ts
+ * import { activation, activationNames } from '@gflow/core';
+ * for (const name of activationNames) console.log(name, activation(name).df(0));
+ * ```
+ * @see Dubey, Singh & Chaudhuri (2022), "Activation functions in deep learning: a comprehensive survey".
+ */
 export const activationNames = [
   'sigmoid',
   'tanh',

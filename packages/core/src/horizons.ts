@@ -5,7 +5,17 @@
  */
 import { requireFinite, requireOpenUnit, requirePositive } from './internal/validate.js';
 
-/** The largest finite float32 value, the default overflow limit of {@link instabilityHorizon}. */
+/**
+ * The largest finite float32 value, (2 − 2⁻²³)·2¹²⁷ ≈ 3.4028e38: the default overflow limit of
+ * {@link instabilityHorizon} (tfjs computes in float32).
+ *
+ * @example
+ * ```ts
+ * import { FLOAT32_MAX } from '@gflow/core';
+ * Math.fround(FLOAT32_MAX) === FLOAT32_MAX; // true
+ * ```
+ * @see IEEE 754-2019, binary32.
+ */
 export const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**

@@ -58,7 +58,12 @@ export type {
   MeanFieldResult,
 } from './mean-field.js';
 export { criticalLine, criticalWeightVariance, initializationAdvice, meanField } from './mean-field.js';
-export type { EffectivePathContribution, EffectivePathOptions, PathLengthDistribution } from './paths.js';
+export type {
+  EffectivePathContribution,
+  EffectivePathOptions,
+  PathLengthDistribution,
+  PathRange,
+} from './paths.js';
 export { effectivePathContribution, pathCounts, pathFraction, pathLengthDistribution } from './paths.js';
 export type { PowerIterationOptions, PowerIterationResult } from './power-iteration.js';
 export { powerIteration } from './power-iteration.js';

@@ -85,9 +85,9 @@ describe('criticalWeightVariance, criticalLine, initializationAdvice', () => {
     }
     const line = criticalLine('tanh', [0.01, 0.05, 0.1]);
     expect(line.map((p) => p.biasVariance)).toEqual([0.01, 0.05, 0.1]);
-    line.forEach((p, i) =>
-      expectClose(p.weightVariance, fixtures.meanField.critical[i].weightVariance, 1e-9, 1e-9),
-    );
+    for (const [i, p] of line.entries()) {
+      expectClose(p.weightVariance, fixtures.meanField.critical[i].weightVariance, 1e-9, 1e-9);
+    }
   });
 
   it('initializationAdvice keeps χ₁ within 1 ± 1/depth (relu: σ_w² = 2(1 ± 1/L))', () => {

@@ -309,7 +309,7 @@ export interface InitializationAdviceOptions {
 export interface InitializationAdvice {
   /** The critical σ_w² (χ₁ = 1). */
   readonly weightVariance: number;
-  /** [σ_w² at χ₁ = 1 − 1/depth, σ_w² at χ₁ = 1 + 1/depth]: within it χ₁^depth stays in about [e^{−1}, e^{1}]. */
+  /** The σ_w² at χ₁ = 1 − 1/depth and at χ₁ = 1 + 1/depth; between them χ₁^depth stays within about e^{±1}. */
   readonly weightVarianceRange: readonly [number, number];
   /** σ_b² used. */
   readonly biasVariance: number;

@@ -153,6 +153,16 @@ export interface EffectivePathOptions {
   share?: number;
 }
 
+/** A contiguous range of path lengths and the share of the gradient it carries. */
+export interface PathRange {
+  /** Shortest length in the range. */
+  readonly kMin: number;
+  /** Longest length in the range. */
+  readonly kMax: number;
+  /** Share of the total carried by lengths kMin..kMax. */
+  readonly share: number;
+}
+
 /** Result of {@link effectivePathContribution}. */
 export interface EffectivePathContribution {
   /** `logContribution[k]` = ln(C(L, k)·g^k), the log of the gradient carried by all paths of length k. */
@@ -166,7 +176,7 @@ export interface EffectivePathContribution {
   /** The most contributing length. */
   readonly mode: number;
   /** The shortest contiguous length range [kMin, kMax] carrying at least `opts.share` of the total, and its share. */
-  readonly range: { readonly kMin: number; readonly kMax: number; readonly share: number };
+  readonly range: PathRange;
 }
 
 /**
