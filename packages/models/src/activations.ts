@@ -1,42 +1,29 @@
+import {
+  type ActivationName as CoreActivationName,
+  activationNames as coreActivationNames,
+} from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { checkNumber, checkOneOf } from './internal/validate.js';
 
 /**
- * The activation names of `@gflow/core`'s registry, each implemented here with tfjs ops.
- * `swish` is an alias of `silu`.
+ * The activation names of `@gflow/core`'s registry (its `ActivationName`), each implemented here
+ * with tfjs ops. `swish` is an alias of `silu` (β = 1).
  */
-export type ActivationName =
-  | 'sigmoid'
-  | 'tanh'
-  | 'relu'
-  | 'leakyRelu'
-  | 'elu'
-  | 'selu'
-  | 'gelu'
-  | 'silu'
-  | 'swish'
-  | 'mish'
-  | 'softplus'
-  | 'linear';
+export type ActivationName = CoreActivationName;
 
-/** Every {@link ActivationName}, in the registry's order. */
-export const activationNames: readonly ActivationName[] = [
-  'sigmoid',
-  'tanh',
-  'relu',
-  'leakyRelu',
-  'elu',
-  'selu',
-  'gelu',
-  'silu',
-  'swish',
-  'mish',
-  'softplus',
-  'linear',
-];
+/** Every {@link ActivationName}, in the registry's order (`@gflow/core`'s `activationNames`). */
+export const activationNames: readonly ActivationName[] = coreActivationNames;
 
-/** An activation by name, with the slope parameter of `leakyRelu` (default 0.01) and `elu` (default 1). */
-export type ActivationSpec = ActivationName | { readonly name: ActivationName; readonly alpha?: number };
+/** An activation with its parameter. */
+export interface ActivationConfig {
+  /** The registry name. */
+  readonly name: ActivationName;
+  /** α of `leakyRelu` (default 0.01) and `elu` (default 1); ignored by the others. */
+  readonly alpha?: number;
+}
+
+/** An activation by name, or {@link ActivationConfig} to set the slope α of `leakyRelu` / `elu`. */
+export type ActivationSpec = ActivationName | ActivationConfig;
 
 /** A resolved activation: its name, its α and the elementwise tfjs function. */
 export interface ResolvedActivation {

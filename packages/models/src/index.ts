@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 
-export type { ActivationName, ActivationSpec, ResolvedActivation } from './activations.js';
+export type { ActivationConfig, ActivationName, ActivationSpec, ResolvedActivation } from './activations.js';
 export { activationNames, applyActivation, resolveActivation } from './activations.js';
 export { denseMLP } from './feedforward/dense-mlp.js';
 export type { HighwayMLPOptions } from './feedforward/highway-mlp.js';
@@ -19,10 +19,8 @@ export { residualMLP } from './feedforward/residual-mlp.js';
 export type { TransformerOptions } from './feedforward/transformer-stack.js';
 export { transformerStack } from './feedforward/transformer-stack.js';
 export { fromLayersModel } from './from-layers-model.js';
-export type { InitializeOptions, InitializerName, InitSpec } from './initializers.js';
+export type { InitConfig, InitializeOptions, InitializerName, InitSpec } from './initializers.js';
 export {
-  activationGain,
-  haarOrthogonal,
   initialize,
   initializerNames,
   validateInit,
@@ -62,11 +60,11 @@ export { residualRNN } from './recurrent/residual-rnn.js';
 export { unitaryRNN } from './recurrent/unitary-rnn.js';
 export { vanillaRNN } from './recurrent/vanilla-rnn.js';
 export { sequential } from './sequential.js';
-export type { AddingProblemOptions } from './tasks/adding-problem.js';
+export type { AddingProblemOptions, AddingProblemTask } from './tasks/adding-problem.js';
 export { addingProblem } from './tasks/adding-problem.js';
 export type { CopyMemoryOptions, CopyMemoryTask } from './tasks/copy-memory-task.js';
 export { copyMemoryTask } from './tasks/copy-memory-task.js';
-export type { SyntheticImagesOptions, SyntheticImagesTask } from './tasks/synthetic-images.js';
+export type { LabeledBatch, SyntheticImagesOptions, SyntheticImagesTask } from './tasks/synthetic-images.js';
 export { syntheticImages } from './tasks/synthetic-images.js';
 export type { SyntheticTask, TaskBatch } from './tasks/task.js';
 export type { TeacherStudentOptions, TeacherStudentTask } from './tasks/teacher-student.js';

@@ -1,4 +1,4 @@
-import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { activationGain, describeValue, InvalidArgumentError } from '@gflow/core';
 import { Matrix, QrDecomposition } from 'ml-matrix';
 import { type ActivationName, resolveActivation } from './activations.js';
 import { Rng } from './internal/rng.js';
@@ -48,24 +48,33 @@ export const initializerNames: readonly InitializerName[] = [
  *   `'normal'` (default) or `'uniform'`.
  * - `orthogonal`: a Haar-random orthogonal matrix times `gain` (default 1; Saxe et al. 2014,
  *   Mezzadri 2007); kernels of rank > 2 are flattened to [∏shape[:-1], shape[-1]].
- * - `scaledOrthogonal`: orthogonal times the gain of `activation` (PyTorch's `calculate_gain`:
- *   relu √2, tanh 5/3, selu 3/4, leakyRelu √(2/(1+α²)), others 1).
+ * - `scaledOrthogonal`: orthogonal times the gain of `activation` (`@gflow/core`'s `activationGain`:
+ *   relu √2, tanh 5/3, selu 3/4, leakyRelu √(2/(1+α²)), others 1/√E[φ(z)²], z ~ N(0, 1)).
  * - `identity`: `gain`·I (a Dirac kernel for convolutions; Le et al. 2015's IRNN).
  * - `lsuv`: orthogonal pre-initialization; call `lsuvInit` with data to finish (Mishkin and Matas 2016).
  * - `chrono`: gate biases log(U(1, maxTimescale − 1)) (Tallec and Ollivier 2018), `maxTimescale` required.
  */
-export type InitSpec =
-  | InitializerName
-  | {
-      readonly name: InitializerName;
-      readonly value?: number;
-      readonly variance?: number;
-      readonly mean?: number;
-      readonly gain?: number;
-      readonly distribution?: 'normal' | 'uniform';
-      readonly activation?: ActivationName;
-      readonly maxTimescale?: number;
-    };
+export type InitSpec = InitializerName | InitConfig;
+
+/** An initializer with its settings (see {@link InitSpec} for which apply to which name). */
+export interface InitConfig {
+  /** The initializer. */
+  readonly name: InitializerName;
+  /** The value of `constant`. */
+  readonly value?: number;
+  /** The variance of `normal` and `uniform`. */
+  readonly variance?: number;
+  /** The mean of `normal` and `uniform` (default 0). */
+  readonly mean?: number;
+  /** Multiplier of the standard deviation (xavier, he, lecun) or of the matrix (orthogonal, identity); default 1. */
+  readonly gain?: number;
+  /** Distribution of xavier, he and lecun (default `'normal'`). */
+  readonly distribution?: 'normal' | 'uniform';
+  /** The activation whose gain `scaledOrthogonal` uses (default `'linear'`). */
+  readonly activation?: ActivationName;
+  /** T_max of `chrono`. */
+  readonly maxTimescale?: number;
+}
 
 /** Where and how an initializer draws. */
 export interface InitializeOptions {
@@ -85,22 +94,6 @@ interface Resolved {
   readonly gain: number;
   readonly distribution: 'normal' | 'uniform';
   readonly maxTimescale: number;
-}
-
-/** The gain of an activation for scaled orthogonal initialization (PyTorch's table). */
-export function activationGain(name: ActivationName, alpha = 0.01): number {
-  switch (name) {
-    case 'relu':
-      return Math.SQRT2;
-    case 'tanh':
-      return 5 / 3;
-    case 'selu':
-      return 0.75;
-    case 'leakyRelu':
-      return Math.sqrt(2 / (1 + alpha * alpha));
-    default:
-      return 1;
-  }
 }
 
 /**
@@ -125,7 +118,7 @@ function resolveInit(spec: InitSpec, fn: string, arg: string): Resolved {
   const name = checkOneOf(fn, isObj ? `${arg}.name` : arg, isObj ? spec.name : spec, initializerNames);
   const o = isObj ? spec : { name };
   const need = (key: 'value' | 'variance' | 'maxTimescale'): number => {
-    const v = (o as Record<string, unknown>)[key];
+    const v = (o as unknown as Record<string, unknown>)[key];
     if (v === undefined) {
       throw new InvalidArgumentError(`${fn}: ${arg}.${key} must be given for '${name}', got undefined`);
     }
@@ -139,7 +132,7 @@ function resolveInit(spec: InitSpec, fn: string, arg: string): Resolved {
   let gain = o.gain === undefined ? 1 : checkNumber(fn, `${arg}.gain`, o.gain);
   if (name === 'scaledOrthogonal') {
     const act = resolveActivation(o.activation ?? 'linear', fn, `${arg}.activation`);
-    gain = activationGain(act.name, act.alpha);
+    gain = activationGain(act.name, { alpha: act.alpha });
   }
   const distribution =
     o.distribution === undefined
@@ -168,7 +161,7 @@ function fans(shape: readonly number[]): [number, number] {
  * Haar-random orthogonal matrix rows × cols (orthonormal columns when rows ≥ cols, rows otherwise),
  * in float64: QR of a Gaussian matrix with the signs of R's diagonal folded in (Mezzadri 2007).
  */
-export function haarOrthogonal(rows: number, cols: number, rng: Rng): Float64Array {
+function haarOrthogonal(rows: number, cols: number, rng: Rng): Float64Array {
   const tall = rows >= cols;
   const m = tall ? rows : cols;
   const n = tall ? cols : rows;

@@ -11,6 +11,12 @@ export interface AddingProblemOptions {
   readonly seed?: number;
 }
 
+/** The adding problem, with its sequence length. */
+export interface AddingProblemTask extends SyntheticTask {
+  /** T. */
+  readonly sequenceLength: number;
+}
+
 /**
  * The adding problem (Hochreiter and Schmidhuber 1997; Le et al. 2015): each step carries a value
  * U(0, 1) and a marker; exactly two markers are set, one in each half of the sequence, and the
@@ -29,9 +35,7 @@ export interface AddingProblemOptions {
  * ```
  * @see Le, Jaitly and Hinton 2015, "A Simple Way to Initialize Recurrent Networks of Rectified Linear Units".
  */
-export function addingProblem(
-  options: AddingProblemOptions,
-): SyntheticTask & { readonly sequenceLength: number } {
+export function addingProblem(options: AddingProblemOptions): AddingProblemTask {
   const fn = 'addingProblem';
   const T = checkInt(fn, 'options.length', options.length, 2);
   const rng = new Rng(checkNumber(fn, 'options.seed', options.seed ?? 0));

@@ -17,10 +17,16 @@ export interface SyntheticImagesOptions {
   readonly seed?: number;
 }
 
+/** A batch with integer class labels as well. */
+export interface LabeledBatch extends TaskBatch {
+  /** Class indices, int32 [n]. */
+  readonly labels: tf.Tensor1D;
+}
+
 /** The synthetic image task, with labels as well. */
 export interface SyntheticImagesTask extends SyntheticTask {
   /** Draws a batch with integer labels too: `labels` int32 [n] (the caller disposes all three). */
-  batchWithLabels(size: number): TaskBatch & { readonly labels: tf.Tensor1D };
+  batchWithLabels(size: number): LabeledBatch;
 }
 
 /**
