@@ -7,7 +7,7 @@
  */
 
 export type { BackendInfo, BackendName, InitBackendOptions, TriedBackend } from './init-backend.js';
-export { backendInfo, initBackend } from './init-backend.js';
+export { availableBackends, backendInfo, initBackend } from './init-backend.js';
 export { meanSquaredError } from './mean-squared-error.js';
 export { sigmoidCrossEntropy } from './sigmoid-cross-entropy.js';
 export { softmaxCrossEntropy } from './softmax-cross-entropy.js';

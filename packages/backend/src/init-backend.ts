@@ -1,8 +1,13 @@
-import { BackendUnavailableError } from '@gflow/core';
-import * as tf from '@tensorflow/tfjs';
-import { gradientFills } from './register-gradients.js';
+import { makeLoaders } from './internal/engine-loaders.js';
+import { probeAvailable, selectBackend } from './internal/select-backend.js';
+import './register-gradients.js';
 
-/** The engines gflow knows, fastest first. */
+/**
+ * The engines gflow knows, fastest first: `'tensorflow-gpu'` (`@tensorflow/tfjs-node-gpu`, CUDA),
+ * `'tensorflow'` (`@tensorflow/tfjs-node`, libtensorflow on the CPU), `'webgpu'`
+ * (`@tensorflow/tfjs-backend-webgpu` over Dawn), `'wasm'` (XNNPACK, the default here) and `'cpu'`
+ * (plain JavaScript).
+ */
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 /** One engine that {@link initBackend} tried, and why it did or did not start. */
@@ -11,7 +16,7 @@ export interface TriedBackend {
   readonly name: BackendName;
   /** Whether it started. */
   readonly ok: boolean;
-  /** Why it did not start, or a note on how it started. */
+  /** How it started, or why it did not and what to do about it. */
   readonly reason: string;
 }
 
@@ -21,13 +26,16 @@ export interface BackendInfo {
   readonly name: BackendName;
   /** Whether it runs on a GPU or a native library rather than JavaScript or wasm. */
   readonly accelerated: boolean;
-  /** Whether wasm SIMD is in use (wasm only). */
+  /** Whether wasm SIMD is in use (wasm only; `false` elsewhere). */
   readonly simd: boolean;
-  /** The number of threads the engine computes with. */
+  /** Host threads the engine computes with (wasm under Node: 1; libtensorflow: the core count). */
   readonly threads: number;
-  /** The device, where the engine names one. */
+  /** The device, where the engine names one (a GPU adapter, CUDA). */
   readonly device?: string;
-  /** The kernel and gradient fills gflow registered for this engine. */
+  /**
+   * What gflow registered: `grad:<Kernel>` for each corrected or added gradient (every engine) and
+   * `kernel:<Kernel>` for each kernel fill of the chosen engine.
+   */
   readonly fills: readonly string[];
   /** Every engine tried, in order. */
   readonly tried: readonly TriedBackend[];
@@ -35,50 +43,68 @@ export interface BackendInfo {
 
 /** Options of {@link initBackend}. */
 export interface InitBackendOptions {
-  /** An engine, an ordered list of engines, or `'auto'` (the default). */
+  /**
+   * An engine, an ordered list of engines (the first that starts wins), or `'auto'` (the default:
+   * tensorflow-gpu, tensorflow, webgpu, wasm, cpu).
+   */
   readonly prefer?: BackendName | 'auto' | readonly BackendName[];
 }
 
 let current: BackendInfo | undefined;
 
 /**
- * Chooses and starts a TensorFlow.js engine.
+ * Chooses and starts a TensorFlow.js engine, the only place in gflow that calls `tf.setBackend`.
  *
- * @param options - Which engines to try.
- * @returns What was chosen and why.
- * @throws BackendUnavailableError (from `@gflow/core`) when an engine asked for by name cannot start.
+ * Optional engines are imported only when tried. Gradients with correct second derivatives are
+ * registered on every engine (they already are once `@gflow/backend` is imported); kernel fills
+ * are registered for wasm (and the cpu backend's fast `Conv2DBackpropFilter`). Calling it again
+ * switches engines; tensors made before move to the new engine when next used.
+ *
+ * @param options - Which engines to try, see {@link InitBackendOptions}.
+ * @returns What was chosen, what was registered, and every engine tried with its reason.
+ * @throws BackendUnavailableError (from `@gflow/core`) when no engine named in `prefer` can start
+ * (never for `'auto'` while the cpu backend exists); the message says why for each, the exact
+ * install or repair command, and what is available.
+ * @throws InvalidArgumentError (from `@gflow/core`) when `prefer` names no known engine.
+ * @example
+ * ```ts
+ * import { initBackend } from '@gflow/backend';
+ * const info = await initBackend(); // here: wasm, SIMD, with fills
+ * console.log(info.name, info.fills.length, info.tried.map((t) => `${t.name}: ${t.reason}`));
+ * await initBackend({ prefer: ['webgpu', 'wasm'] }); // the first that starts
+ * ```
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
-  const prefer = options.prefer ?? 'auto';
-  const order: readonly BackendName[] =
-    prefer === 'auto' ? ['wasm', 'cpu'] : typeof prefer === 'string' ? [prefer] : prefer;
-  const tried: TriedBackend[] = [];
-  for (const name of order) {
-    if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-    const ok = name === 'wasm' || name === 'cpu' ? await tf.setBackend(name) : false;
-    tried.push({ name, ok, reason: ok ? 'started' : 'not available in this minimal version' });
-    if (ok) {
-      const fills = [...gradientFills];
-      if (name === 'wasm' || name === 'cpu') {
-        fills.push(...(await import('./register-kernel-fills.js')).kernelFillsFor(name));
-      }
-      current = {
-        name,
-        accelerated: false,
-        simd: name === 'wasm' && tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
-        threads: 1,
-        fills,
-        tried,
-      };
-      return current;
-    }
-  }
-  throw new BackendUnavailableError(
-    `initBackend: options.prefer: none of ${JSON.stringify(order)} could start`,
-  );
+  current = await selectBackend(options.prefer, makeLoaders());
+  return current;
 }
 
-/** The engine chosen by the last {@link initBackend}, or `undefined` before the first call. */
+/**
+ * The engine chosen by the last {@link initBackend}, or `undefined` before the first call.
+ *
+ * @returns The last `BackendInfo`, or `undefined`.
+ * @example
+ * ```ts
+ * import { backendInfo, initBackend } from '@gflow/backend';
+ * await initBackend();
+ * backendInfo()?.name; // 'wasm'
+ * ```
+ */
 export function backendInfo(): BackendInfo | undefined {
   return current;
+}
+
+/**
+ * The engines that could start here, fastest first, found by running each engine's loader
+ * (imports the optional packages that are installed and asks for a GPU adapter; switches nothing).
+ *
+ * @returns Engine names, e.g. `['wasm', 'cpu']` on a machine with no optional engine.
+ * @example
+ * ```ts
+ * import { availableBackends } from '@gflow/backend';
+ * console.log(await availableBackends()); // [ 'wasm', 'cpu' ]
+ * ```
+ */
+export async function availableBackends(): Promise<BackendName[]> {
+  return probeAvailable(makeLoaders());
 }

@@ -1,0 +1,137 @@
+import { BackendUnavailableError, describeValue, InvalidArgumentError } from '@gflow/core';
+import * as tf from '@tensorflow/tfjs';
+import { gradientFills } from '../register-gradients.js';
+import {
+  type EngineLoaders,
+  type EngineName,
+  type Importer,
+  nodeImporter,
+  threadsOf,
+} from './engine-loaders.js';
+
+/** The order `'auto'` tries, fastest first. */
+export const AUTO_ORDER: readonly EngineName[] = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+/** One engine tried. */
+export interface Tried {
+  readonly name: EngineName;
+  readonly ok: boolean;
+  readonly reason: string;
+}
+
+/** What was chosen. */
+export interface Chosen {
+  readonly name: EngineName;
+  readonly accelerated: boolean;
+  readonly simd: boolean;
+  readonly threads: number;
+  readonly device?: string;
+  readonly fills: readonly string[];
+  readonly tried: readonly Tried[];
+}
+
+/** Resolves and validates `prefer`. */
+export function resolveOrder(prefer: unknown): { order: readonly EngineName[]; auto: boolean } {
+  if (prefer === undefined || prefer === 'auto') return { order: AUTO_ORDER, auto: true };
+  const names = typeof prefer === 'string' ? [prefer] : Array.isArray(prefer) ? prefer : undefined;
+  if (
+    names === undefined ||
+    names.length === 0 ||
+    !names.every((n) => AUTO_ORDER.includes(n as EngineName))
+  ) {
+    throw new InvalidArgumentError(
+      `initBackend: options.prefer must be 'auto', one of ${AUTO_ORDER.map((n) => `'${n}'`).join(', ')} or a non-empty list of them, got ${describeValue(prefer)}`,
+    );
+  }
+  return { order: names as EngineName[], auto: false };
+}
+
+/** Engines whose loader succeeds (none is switched to). */
+export async function probeAvailable(loaders: EngineLoaders): Promise<EngineName[]> {
+  const out: EngineName[] = [];
+  for (const name of AUTO_ORDER) {
+    try {
+      if ((await loaders[name]()).ok) out.push(name);
+    } catch {
+      // a loader that throws is unavailable
+    }
+  }
+  return out;
+}
+
+/** The cpu backend prints "Hi, looks like you are running TensorFlow.js in Node.js…" on first use. */
+function silenceNodeHint(): void {
+  if (tf.findBackendFactory('cpu') === null) return;
+  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+  if (cpu !== null && typeof cpu.firstUse === 'boolean') cpu.firstUse = false;
+}
+
+/**
+ * Tries the engines of `prefer` in order with the given loaders and switches tfjs to the first
+ * that starts. The engine of `initBackend`, with loaders injectable for tests.
+ */
+export async function selectBackend(
+  prefer: unknown,
+  loaders: EngineLoaders,
+  importer: Importer = nodeImporter,
+): Promise<Chosen> {
+  const { order, auto } = resolveOrder(prefer);
+  // 'auto' never fails while cpu exists.
+  const attempt: readonly EngineName[] = auto && !order.includes('cpu') ? [...order, 'cpu'] : order;
+  const tried: Tried[] = [];
+  const fixes: string[] = [];
+  silenceNodeHint();
+  for (const name of attempt) {
+    let outcome: Awaited<ReturnType<EngineLoaders[EngineName]>>;
+    try {
+      outcome = await loaders[name]();
+    } catch (err) {
+      outcome = {
+        ok: false,
+        reason: `its loader threw: ${String((err as Error)?.message ?? err)}`,
+        fix: 'report this to gflow',
+      };
+    }
+    if (!outcome.ok) {
+      tried.push({ name, ok: false, reason: `${outcome.reason}; to enable: ${outcome.fix}` });
+      fixes.push(`${name}: ${outcome.reason}. To enable it, ${outcome.fix}.`);
+      continue;
+    }
+    let started = false;
+    let failure = '';
+    try {
+      started = await tf.setBackend(outcome.tfName);
+    } catch (err) {
+      failure = String((err as Error)?.message ?? err);
+    }
+    if (!started) {
+      const reason = `its tfjs backend '${outcome.tfName}' failed to initialize${failure ? `: ${failure}` : ''}`;
+      tried.push({ name, ok: false, reason });
+      fixes.push(`${name}: ${reason}.`);
+      continue;
+    }
+    tried.push({ name, ok: true, reason: `started: ${outcome.note}` });
+    const fills = [...gradientFills];
+    if (outcome.tfName === 'wasm' || outcome.tfName === 'cpu') {
+      fills.push(...(await import('../register-kernel-fills.js')).kernelFillsFor(outcome.tfName));
+    }
+    const simd =
+      outcome.tfName === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : false;
+    silenceNodeHint();
+    return {
+      name,
+      accelerated: outcome.accelerated,
+      simd,
+      threads: await threadsOf(outcome.tfName, importer),
+      ...(outcome.device !== undefined ? { device: outcome.device } : {}),
+      fills,
+      tried,
+    };
+  }
+  const available = await probeAvailable(loaders);
+  throw new BackendUnavailableError(
+    `initBackend: options.prefer ${JSON.stringify(prefer)} could not start. ${fixes.join(' ')} Available here: ${
+      available.length > 0 ? available.join(', ') : 'none'
+    } (pass one of them, or 'auto').`,
+  );
+}
