@@ -230,27 +230,3 @@ export function activation(name: ActivationName, opts?: ActivationOptions): Acti
       );
   }
 }
-
-/** Resolves a name or an {@link Activation} object (used by functions that take either). */
-export function resolveActivation(fn: string, a: ActivationInput): Activation {
-  if (typeof a === 'string') {
-    if (!(activationNames as readonly string[]).includes(a)) {
-      throw new InvalidArgumentError(
-        `${fn}: activation must be one of ${activationNames.join(', ')}, got ${describeValue(a)}`,
-      );
-    }
-    return activation(a);
-  }
-  if (
-    typeof a !== 'object' ||
-    a === null ||
-    typeof a.f !== 'function' ||
-    typeof a.df !== 'function' ||
-    !Array.isArray(a.kinks)
-  ) {
-    throw new InvalidArgumentError(
-      `${fn}: activation must be an activation name or an object from activation(name), got ${describeValue(a)}`,
-    );
-  }
-  return a;
-}

@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { EigenvalueDecomposition } from 'ml-matrix';
-import { requireSquare, toDense, toMl } from './internal/matrix.js';
-import type { DenseMatrix, MatrixLike } from './matrix-like.js';
+import { denseEigenvalues } from './internal/dense.js';
+import { requireSquare, toDense } from './internal/matrix.js';
+import type { MatrixLike } from './matrix-like.js';
 
 /** The eigenvalues of a square matrix as real and imaginary parts. */
 export interface Eigenvalues {
@@ -13,22 +13,6 @@ export interface Eigenvalues {
   readonly re: number[];
   /** Imaginary parts (0 for real eigenvalues; conjugate pairs are adjacent, +im first). */
   readonly im: number[];
-}
-
-function isSymmetric(m: DenseMatrix): boolean {
-  const n = m.rows;
-  const d = m.data;
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (d[i * n + j] !== d[j * n + i]) return false;
-  return true;
-}
-
-/** Eigenvalues of a dense square float64 matrix (sorted by real part, then imaginary part, descending). */
-export function denseEigenvalues(m: DenseMatrix): Eigenvalues {
-  const evd = new EigenvalueDecomposition(toMl(m), { assumeSymmetric: isSymmetric(m) });
-  const re = evd.realEigenvalues;
-  const im = evd.imaginaryEigenvalues;
-  const idx = re.map((_, i) => i).sort((a, b) => re[b]! - re[a]! || im[b]! - im[a]!);
-  return { re: idx.map((i) => re[i]!), im: idx.map((i) => im[i]!) };
 }
 
 /**

@@ -132,7 +132,18 @@ export class GflowIOError extends GflowError {
   }
 }
 
-/** Formats a value for an error message: shapes as `[2, 3]`, strings quoted, long arrays cut. */
+/**
+ * Formats a value for an error message: shapes as `[2, 3]`, strings quoted, long arrays cut.
+ *
+ * @param value - Anything.
+ * @returns A short, single-line description.
+ * @example
+ * ```ts
+ * import { describeValue } from '@gflow/core';
+ * describeValue([2, 3]); // '[2, 3]'
+ * describeValue('relu'); // '"relu"'
+ * ```
+ */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;

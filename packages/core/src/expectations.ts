@@ -3,9 +3,10 @@
  *
  * @module
  */
-import { type ActivationInput, resolveActivation } from './activations.js';
+import type { ActivationInput } from './activations.js';
 import { describeValue, InvalidArgumentError } from './errors.js';
 import { normalExpectation, uniformExpectation } from './internal/gaussian-expectation.js';
+import { resolveActivation } from './internal/resolve-activation.js';
 import { requireFinite, requireFiniteVector, requireNonNegative } from './internal/validate.js';
 
 /** A normal law N(mean, std²). */

@@ -4,8 +4,9 @@
  * @module
  */
 import { Matrix, QrDecomposition } from 'ml-matrix';
-import { type ActivationInput, type ActivationName, activation, resolveActivation } from './activations.js';
+import { type ActivationInput, type ActivationName, activation } from './activations.js';
 import { normalExpectation } from './internal/gaussian-expectation.js';
+import { resolveActivation } from './internal/resolve-activation.js';
 import { createRng } from './internal/rng.js';
 import { readOptions, requireFinite, requireInteger, requirePositive } from './internal/validate.js';
 import type { DenseMatrix } from './matrix-like.js';

@@ -4,10 +4,10 @@
  * @module
  */
 import { describeValue, InvalidArgumentError, ShapeError } from './errors.js';
+import { denseSpectralNorm } from './internal/dense.js';
 import { matmul, norm2, toDense } from './internal/matrix.js';
 import { readOptions } from './internal/validate.js';
 import type { MatrixLike } from './matrix-like.js';
-import { denseSpectralNorm } from './spectral-norm.js';
 
 /** Options of {@link jacobianProductNorms}. */
 export interface JacobianProductNormsOptions {

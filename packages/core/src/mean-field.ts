@@ -4,9 +4,10 @@
  *
  * @module
  */
-import { type Activation, type ActivationInput, resolveActivation } from './activations.js';
+import type { Activation, ActivationInput } from './activations.js';
 import { ConvergenceError, describeValue, InvalidArgumentError } from './errors.js';
 import { normalExpectation } from './internal/gaussian-expectation.js';
+import { resolveActivation } from './internal/resolve-activation.js';
 import { brent } from './internal/root.js';
 import { readOptions, requireInteger, requireNonNegative, requirePositive } from './internal/validate.js';
 

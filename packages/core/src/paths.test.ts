@@ -23,10 +23,8 @@ describe('pathCounts', () => {
   });
 
   it('rejects negative or fractional L', () => {
-    expect(() => pathCounts(-1)).toThrow(/pathCounts: blocks must be an integer in \[0, 1000000\], got -1/);
-    expect(() => pathCounts(2.5)).toThrow(
-      /pathCounts: blocks must be an integer in \[0, 1000000\], got 2\.5/,
-    );
+    expect(() => pathCounts(-1)).toThrow(/pathCounts: blocks must be an integer in \[0, 100000\], got -1/);
+    expect(() => pathCounts(2.5)).toThrow(/pathCounts: blocks must be an integer in \[0, 100000\], got 2\.5/);
   });
 });
 

@@ -3,20 +3,9 @@
  *
  * @module
  */
-import { SingularValueDecomposition } from 'ml-matrix';
-import { toDense, toMl } from './internal/matrix.js';
-import type { DenseMatrix, MatrixLike } from './matrix-like.js';
-
-/** All singular values of a dense float64 matrix, descending (ml-matrix Golub–Kahan SVD, no vectors). */
-export function denseSingularValues(m: DenseMatrix): number[] {
-  const svd = new SingularValueDecomposition(toMl(m), {
-    computeLeftSingularVectors: false,
-    computeRightSingularVectors: false,
-    autoTranspose: true,
-  });
-  const s = Array.from(svd.diagonal, (x) => Math.abs(x));
-  return s.sort((a, b) => b - a);
-}
+import { denseSingularValues } from './internal/dense.js';
+import { toDense } from './internal/matrix.js';
+import type { MatrixLike } from './matrix-like.js';
 
 /**
  * All min(m, n) singular values of A, in descending order: σ_i(A) = √λ_i(AᵀA).

@@ -3,13 +3,11 @@
  *
  * @module
  */
-import { ConvergenceError, describeValue, InvalidArgumentError } from './errors.js';
-import { topSingularValueLanczos } from './internal/gram-lanczos.js';
-import { matvec, matvecT, norm2, toDense } from './internal/matrix.js';
-import { readOptions, requireInteger, requirePositive } from './internal/validate.js';
+import { InvalidArgumentError } from './errors.js';
+import { denseSpectralNorm } from './internal/dense.js';
+import { norm2, toDense } from './internal/matrix.js';
+import { readOptions, requirePositive } from './internal/validate.js';
 import type { DenseMatrix, MatrixLike } from './matrix-like.js';
-import { powerIteration } from './power-iteration.js';
-import { denseSingularValues } from './singular-values.js';
 
 /** Options of {@link spectralNorm}. */
 export interface SpectralNormOptions {
@@ -24,43 +22,6 @@ export interface SpectralNormOptions {
   maxIter?: number;
   /** Seed of the random start vector (default 0). */
   seed?: number;
-}
-
-/** σ_max of a dense matrix (shared by spectralNorm, stableRank and spectralNormalize). */
-export function denseSpectralNorm(fn: string, m: DenseMatrix, opts: SpectralNormOptions = {}): number {
-  const method = opts.method ?? 'auto';
-  if (!['auto', 'lanczos', 'power', 'exact'].includes(method)) {
-    throw new InvalidArgumentError(
-      `${fn}: opts.method must be 'auto', 'lanczos', 'power' or 'exact', got ${describeValue(method)}`,
-    );
-  }
-  const tol = requirePositive(fn, 'opts.tol', opts.tol ?? 1e-10);
-  const seed = opts.seed ?? 0;
-  const small = Math.min(m.rows, m.cols);
-  if (method === 'exact' || (method === 'auto' && small <= 64)) return denseSingularValues(m)[0]!;
-  if (method === 'power') {
-    const maxIter = requireInteger(fn, 'opts.maxIter', opts.maxIter ?? 10_000, 1);
-    const tall = m.rows >= m.cols;
-    const inner = new Float64Array(tall ? m.rows : m.cols);
-    const gram = (v: Float64Array): Float64Array =>
-      tall ? matvecT(m, matvec(m, v, inner)) : matvec(m, matvecT(m, v, inner));
-    // Residual ‖Gv − θv‖ ≤ 2·tol·θ bounds the relative error of σ = √θ by about tol (Rayleigh quotient).
-    const r = powerIteration(gram, small, { tol: 2 * tol, maxIter, seed });
-    if (!r.converged) {
-      throw new ConvergenceError(
-        `${fn}: power iteration must reach relative residual ${2 * tol} within opts.maxIter = ${maxIter} iterations, got ${r.residual / Math.abs(r.value)}; use method 'lanczos'`,
-      );
-    }
-    return Math.sqrt(Math.max(r.value, 0));
-  }
-  const maxIter = requireInteger(fn, 'opts.maxIter', opts.maxIter ?? 300, 1);
-  const r = topSingularValueLanczos(m, tol, maxIter, seed);
-  if (!r.converged) {
-    throw new ConvergenceError(
-      `${fn}: Lanczos must reach relative error ${tol} within opts.maxIter = ${maxIter} steps, got ${r.relError.toExponential(2)}; raise maxIter or use method 'exact'`,
-    );
-  }
-  return r.sigma;
 }
 
 /**

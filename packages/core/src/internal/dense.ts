@@ -1,0 +1,78 @@
+/**
+ * Decompositions of dense float64 matrices through ml-matrix, shared by the public spectra functions.
+ *
+ * @internal
+ * @module
+ */
+import { EigenvalueDecomposition, SingularValueDecomposition } from 'ml-matrix';
+import { ConvergenceError, describeValue, InvalidArgumentError } from '../errors.js';
+import type { DenseMatrix } from '../matrix-like.js';
+import { powerIteration } from '../power-iteration.js';
+import type { SpectralNormOptions } from '../spectral-norm.js';
+import { topSingularValueLanczos } from './gram-lanczos.js';
+import { matvec, matvecT, toMl } from './matrix.js';
+import { requireInteger, requirePositive } from './validate.js';
+
+/** All singular values of a dense float64 matrix, descending (ml-matrix Golub–Kahan SVD, no vectors). */
+export function denseSingularValues(m: DenseMatrix): number[] {
+  const svd = new SingularValueDecomposition(toMl(m), {
+    computeLeftSingularVectors: false,
+    computeRightSingularVectors: false,
+    autoTranspose: true,
+  });
+  const s = Array.from(svd.diagonal, (x) => Math.abs(x));
+  return s.sort((a, b) => b - a);
+}
+
+function isSymmetric(m: DenseMatrix): boolean {
+  const n = m.rows;
+  const d = m.data;
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) if (d[i * n + j] !== d[j * n + i]) return false;
+  return true;
+}
+
+/** Eigenvalues of a dense square float64 matrix (sorted by real part, then imaginary part, descending). */
+export function denseEigenvalues(m: DenseMatrix): { re: number[]; im: number[] } {
+  const evd = new EigenvalueDecomposition(toMl(m), { assumeSymmetric: isSymmetric(m) });
+  const re = evd.realEigenvalues;
+  const im = evd.imaginaryEigenvalues;
+  const idx = re.map((_, i) => i).sort((a, b) => re[b]! - re[a]! || im[b]! - im[a]!);
+  return { re: idx.map((i) => re[i]!), im: idx.map((i) => im[i]!) };
+}
+
+/** σ_max of a dense matrix (shared by spectralNorm, stableRank and spectralNormalize). */
+export function denseSpectralNorm(fn: string, m: DenseMatrix, opts: SpectralNormOptions = {}): number {
+  const method = opts.method ?? 'auto';
+  if (!['auto', 'lanczos', 'power', 'exact'].includes(method)) {
+    throw new InvalidArgumentError(
+      `${fn}: opts.method must be 'auto', 'lanczos', 'power' or 'exact', got ${describeValue(method)}`,
+    );
+  }
+  const tol = requirePositive(fn, 'opts.tol', opts.tol ?? 1e-10);
+  const seed = opts.seed ?? 0;
+  const small = Math.min(m.rows, m.cols);
+  if (method === 'exact' || (method === 'auto' && small <= 64)) return denseSingularValues(m)[0]!;
+  if (method === 'power') {
+    const maxIter = requireInteger(fn, 'opts.maxIter', opts.maxIter ?? 10_000, 1);
+    const tall = m.rows >= m.cols;
+    const inner = new Float64Array(tall ? m.rows : m.cols);
+    const gram = (v: Float64Array): Float64Array =>
+      tall ? matvecT(m, matvec(m, v, inner)) : matvec(m, matvecT(m, v, inner));
+    // Residual ‖Gv − θv‖ ≤ 2·tol·θ bounds the relative error of σ = √θ by about tol (Rayleigh quotient).
+    const r = powerIteration(gram, small, { tol: 2 * tol, maxIter, seed });
+    if (!r.converged) {
+      throw new ConvergenceError(
+        `${fn}: power iteration must reach relative residual ${2 * tol} within opts.maxIter = ${maxIter} iterations, got ${r.residual / Math.abs(r.value)}; use method 'lanczos'`,
+      );
+    }
+    return Math.sqrt(Math.max(r.value, 0));
+  }
+  const maxIter = requireInteger(fn, 'opts.maxIter', opts.maxIter ?? 300, 1);
+  const r = topSingularValueLanczos(m, tol, maxIter, seed);
+  if (!r.converged) {
+    throw new ConvergenceError(
+      `${fn}: Lanczos must reach relative error ${tol} within opts.maxIter = ${maxIter} steps, got ${r.relError.toExponential(2)}; raise maxIter or use method 'exact'`,
+    );
+  }
+  return r.sigma;
+}
