@@ -6,8 +6,6 @@ export interface Workload {
   readonly what: string;
   /** Timed runs after the warm-up (the peer's count). */
   readonly repeats: number;
-  /** The public exports it calls, as `package:name`; when one is missing the workload is reported missing. */
-  readonly needs: readonly string[];
   /** Builds the model and its data once (not timed). */
   prepare(): Promise<Prepared> | Prepared;
 }

@@ -1,23 +1,9 @@
-import type { Module } from '@gflow/models';
+import { softmaxCrossEntropy } from '@gflow/backend';
+import { hessianEigenvalues } from '@gflow/landscape';
+import { plainMLP } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
-import { api } from '../api.js';
 import { randomLabels } from '../rng.js';
 import type { Workload } from '../workload.js';
-
-type PlainMLP = (o: {
-  depth: number;
-  width: number;
-  inputSize: number;
-  outputSize?: number;
-  activation?: string;
-  seed?: number;
-}) => Module & { dispose(): void };
-type SoftmaxCrossEntropy = (labels: tf.Tensor, logits: tf.Tensor) => tf.Scalar;
-type HessianEigenvalues = (
-  lossFn: () => tf.Scalar,
-  params: Module,
-  o: { k?: number; maxIter?: number; tol?: number; extremes?: boolean; mode?: 'exact'; seed?: number },
-) => { eigenvalues: readonly number[]; iterations: readonly number[]; hessianVectorProducts: number };
 
 const ITERATIONS = 20;
 
@@ -31,16 +17,8 @@ export const mlpHessian: Workload = {
   name: 'mlp-hessian-top',
   what: '20 power iterations of exact Hessian-vector products',
   repeats: 3,
-  needs: [
-    '@gflow/models:plainMLP',
-    '@gflow/landscape:hessianEigenvalues',
-    '@gflow/backend:softmaxCrossEntropy',
-  ],
   prepare() {
-    const plainMLP = api<PlainMLP>('@gflow/models', 'plainMLP');
-    const hessianEigenvalues = api<HessianEigenvalues>('@gflow/landscape', 'hessianEigenvalues');
-    const softmaxCrossEntropy = api<SoftmaxCrossEntropy>('@gflow/backend', 'softmaxCrossEntropy');
-    // depth 2 blocks of width 256 + a linear readout to 10: 784-256-256-10.
+    // 2 blocks of width 256 + a linear readout to 10: 784-256-256-10.
     const mlp = plainMLP({
       depth: 2,
       width: 256,
@@ -62,6 +40,9 @@ export const mlpHessian: Workload = {
           mode: 'exact',
           seed: 0,
         });
+        if (r.iterations[0] !== ITERATIONS) {
+          throw new Error(`mlp-hessian-top: expected ${ITERATIONS} products, got ${r.iterations[0]}`);
+        }
         return { lambdaMax: r.eigenvalues[0] as number, iterations: r.iterations[0] as number };
       },
       dispose() {

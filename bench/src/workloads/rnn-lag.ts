@@ -1,22 +1,7 @@
-import type { Context, Module } from '@gflow/models';
+import { gradientTape } from '@gflow/diagnostics';
+import { vanillaRNN } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
-import { api } from '../api.js';
 import type { Workload } from '../workload.js';
-
-type VanillaRNN = (o: {
-  inputSize: number;
-  hiddenSize: number;
-  seed?: number;
-  activation?: string;
-}) => Module & { dispose(): void };
-interface TapStat {
-  readonly name: string;
-  readonly gradNorm: number | null;
-}
-type GradientTape = (
-  fn: (ctx: Context) => tf.Scalar,
-  o: { params: ReturnType<Module['parameters']>; taps?: 'norms' },
-) => { tapStats: readonly TapStat[]; dispose(): void };
 
 const STEPS = 256;
 
@@ -30,10 +15,7 @@ export const rnnLag: Workload = {
   name: 'rnn-lag-256',
   what: 'one BPTT pass, gradient norm at each of 256 steps',
   repeats: 5,
-  needs: ['@gflow/models:vanillaRNN', '@gflow/diagnostics:gradientTape'],
   prepare() {
-    const vanillaRNN = api<VanillaRNN>('@gflow/models', 'vanillaRNN');
-    const gradientTape = api<GradientTape>('@gflow/diagnostics', 'gradientTape');
     const rnn = vanillaRNN({ inputSize: 16, hiddenSize: 128, activation: 'tanh', seed: 0 });
     const x = tf.randomNormal([32, STEPS, 16], 0, 1, 'float32', 7);
     const params = rnn.parameters();

@@ -1,10 +1,6 @@
-import { api } from '../api.js';
+import { singularValues, spectralNorm } from '@gflow/core';
 import { gaussianArray } from '../rng.js';
 import type { Workload } from '../workload.js';
-
-type TypedMatrix = { rows: number; cols: number; data: Float64Array };
-type SpectralNorm = (A: TypedMatrix, opts?: { tol?: number }) => number;
-type SingularValues = (A: TypedMatrix) => number[];
 
 /**
  * `spectral`: σ_max of a 1024×1024 N(0,1) matrix to relative tolerance 1e-6, and all singular
@@ -15,12 +11,9 @@ export const spectral: Workload = {
   name: 'spectral',
   what: 'spectral norm of 1024x1024 (rel. tol 1e-6) and all singular values of 256x256',
   repeats: 5,
-  needs: ['@gflow/core:spectralNorm', '@gflow/core:singularValues'],
   prepare() {
-    const spectralNorm = api<SpectralNorm>('@gflow/core', 'spectralNorm');
-    const singularValues = api<SingularValues>('@gflow/core', 'singularValues');
-    const a: TypedMatrix = { rows: 1024, cols: 1024, data: gaussianArray(1024 * 1024, 1) };
-    const b: TypedMatrix = { rows: 256, cols: 256, data: gaussianArray(256 * 256, 2) };
+    const a = { rows: 1024, cols: 1024, data: gaussianArray(1024 * 1024, 1) };
+    const b = { rows: 256, cols: 256, data: gaussianArray(256 * 256, 2) };
     return {
       run() {
         const norm = spectralNorm(a, { tol: 1e-6 });
