@@ -189,3 +189,13 @@ describe('kernel fills', () => {
     });
   });
 });
+
+describe('registration order', () => {
+  it('the Conv2DBackpropInput registered for wasm is the fill, not tfjs own kernel', async () => {
+    const { conv2DBackpropInputWasmConfig } = await import('./kernels/Conv2DBackpropInput.js');
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).toBe(
+      conv2DBackpropInputWasmConfig.kernelFunc,
+    );
+    expect(replacedKernel('Conv2DBackpropInput', 'wasm')).toBeDefined();
+  });
+});

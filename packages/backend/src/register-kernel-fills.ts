@@ -5,6 +5,9 @@
  * replaced; the replaced configs stay reachable through `replacedKernel` for tests.
  */
 import * as tf from '@tensorflow/tfjs';
+// The wasm backend registers its own kernels when imported; import it first so that ours replace
+// them, and not the other way round.
+import '@tensorflow/tfjs-backend-wasm';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 import { conv2DBackpropInputWasmConfig } from './kernels/Conv2DBackpropInput.js';
 import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
