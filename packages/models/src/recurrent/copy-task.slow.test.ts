@@ -11,11 +11,14 @@ describe('orthogonalRNN on the copy task', () => {
     await initBackend();
   });
 
+  // Measured once (wasm, 2 shared cores under load, Householder, H = 64, batch 16, RMSprop 1e-3):
+  // eval loss 0.0163 after 650 steps (baseline 0.1733, ratio 0.094), 360 s. Knobs: GFLOW_COPY_PARAM,
+  // GFLOW_COPY_HIDDEN, GFLOW_COPY_BATCH, GFLOW_COPY_STEPS, GFLOW_COPY_LR.
   it('[slow] solves the copy task with delay 100 below 10% of the memoryless baseline', () => {
     const delay = 100;
     const hidden = env('GFLOW_COPY_HIDDEN', 64);
     const maxSteps = env('GFLOW_COPY_STEPS', 4000);
-    const batch = env('GFLOW_COPY_BATCH', 32);
+    const batch = env('GFLOW_COPY_BATCH', 16);
     const task = copyMemoryTask({ delay, seed: 1 });
     const model = orthogonalRNN({
       inputSize: task.inputSize,
@@ -23,7 +26,7 @@ describe('orthogonalRNN on the copy task', () => {
       outputSize: task.outputSize,
       returnSequences: true,
       parametrization:
-        (process.env.GFLOW_COPY_PARAM as 'exp' | 'cayley' | 'householder' | undefined) ?? 'cayley',
+        (process.env.GFLOW_COPY_PARAM as 'exp' | 'cayley' | 'householder' | undefined) ?? 'householder',
       seed: 2,
     });
     const recurrent = model
