@@ -1,29 +1,160 @@
-/** `gflow analyze`: the flow report and diagnosis of one model. */
-import { UnsupportedError } from '@gflow/core';
-import * as diagnostics from '@gflow/diagnostics';
-import * as models from '@gflow/models';
+/**
+ * `gflow analyze`: the flow report (@gflow/diagnostics' `measureGradientFlow`) and its diagnosis
+ * for one model, built from flags or read from a saved tfjs LayersModel, on seeded random data.
+ */
+import { GflowError, UnsupportedError } from '@gflow/core';
+import { type FlowReport, measureGradientFlow } from '@gflow/diagnostics';
+import { fromLayersModel, type Model } from '@gflow/models';
+import * as tf from '@tensorflow/tfjs';
 import { startEngine } from './backend-command.js';
+import { buildModel, randomBatch } from './build-model.js';
 import { loadModelFromFile } from './model-io.js';
 import type { AnalyzeOptions } from './program.js';
+import { fmt } from './sections/measure.js';
+
+/** What `analyze --json` prints. */
+export interface AnalyzeResult {
+  /** Where the model came from. */
+  readonly source:
+    | { readonly kind: 'flags'; readonly flags: Record<string, unknown> }
+    | { readonly kind: 'file'; readonly path: string };
+  /** Engine name. */
+  readonly engine: string;
+  /** Shape of the random input batch. */
+  readonly inputShape: readonly number[];
+  /** Shape of the random targets. */
+  readonly targetShape: readonly number[];
+  /** The flow report. */
+  readonly report: FlowReport;
+}
+
+function concreteShape(
+  shape: readonly (number | null)[],
+  batch: number,
+  what: string,
+  path: string,
+): number[] {
+  return shape.map((d, i) => {
+    if (i === 0) return batch;
+    if (d === null || d === undefined) {
+      throw new UnsupportedError(
+        `analyze: the ${what} shape of ${path} is [${shape.map((s) => s ?? 'null').join(', ')}]; only the batch dimension may be unknown, so random data cannot be made for it`,
+      );
+    }
+    return d;
+  });
+}
+
+/**
+ * Measures one model. Tensors made here are disposed before returning; a model read from a file
+ * is disposed too.
+ *
+ * @param o - Parsed command-line options.
+ * @returns Plain data.
+ */
+export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
+  const info = await startEngine(o.engine);
+  if (o.kind === 'flags') {
+    const { model, inputShape } = buildModel(o.model);
+    const { x, y } = randomBatch(inputShape, o.batch, o.model.seed);
+    try {
+      const report = measureGradientFlow(model, { inputs: x, targets: y, loss: 'meanSquaredError' });
+      return {
+        source: { kind: 'flags', flags: { ...o.model } },
+        engine: info.name,
+        inputShape: x.shape,
+        targetShape: y.shape,
+        report,
+      };
+    } finally {
+      tf.dispose([x, y]);
+      model.dispose();
+    }
+  }
+  const layers = await loadModelFromFile(o.path);
+  let module: Model | undefined;
+  const made: tf.Tensor[] = [];
+  try {
+    if (layers.inputs.length !== 1 || layers.outputs.length !== 1) {
+      throw new UnsupportedError(
+        `analyze: ${o.path} has ${layers.inputs.length} inputs and ${layers.outputs.length} outputs; models with one input and one output can be analyzed`,
+      );
+    }
+    const inShape = concreteShape(layers.inputs[0]?.shape ?? [], o.batch, 'input', o.path);
+    const outShape = concreteShape(layers.outputs[0]?.shape ?? [], o.batch, 'output', o.path);
+    module = fromLayersModel(layers);
+    const x = tf.randomNormal(inShape, 0, 1, 'float32', 1);
+    made.push(x);
+    const y = tf.randomNormal(outShape, 0, 1, 'float32', 2);
+    made.push(y);
+    let report: FlowReport;
+    try {
+      report = measureGradientFlow(module, { inputs: x, targets: y, loss: 'meanSquaredError' });
+    } catch (e) {
+      if (e instanceof GflowError) throw e;
+      throw new UnsupportedError(
+        `analyze: ${o.path} loaded, but one backward pass on random N(0,1) data of shape [${inShape.join(', ')}] failed: ${((e as Error)?.message ?? String(e)).replace(/\s+/g, ' ')}`,
+        { cause: e },
+      );
+    }
+    return {
+      source: { kind: 'file', path: o.path },
+      engine: info.name,
+      inputShape: inShape,
+      targetShape: outShape,
+      report,
+    };
+  } finally {
+    tf.dispose(made);
+    module?.dispose();
+    layers.dispose();
+  }
+}
+
+/** Formats an analysis as text: taps, the parameters with the extreme ratios, the diagnosis. */
+export function formatAnalysis(r: AnalyzeResult): string {
+  const rep = r.report;
+  const src =
+    r.source.kind === 'file'
+      ? r.source.path
+      : Object.entries(r.source.flags)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ');
+  const lines = [
+    `model: ${rep.model} (${src})`,
+    `engine: ${r.engine}; random N(0,1) inputs [${r.inputShape.join(', ')}], targets [${r.targetShape.join(', ')}], mean squared error`,
+    `loss ${fmt(rep.loss)}, global gradient norm ${fmt(rep.globalNorm)}, ${rep.parameters.length} parameters, ${rep.taps.length} taps`,
+    '',
+    'gradient norm per tap (‖∂L/∂h‖, and relative to the last tap):',
+  ];
+  const taps = rep.taps;
+  const show =
+    taps.length <= 24
+      ? taps.map((_, i) => i)
+      : [...new Set(Array.from({ length: 20 }, (_, k) => Math.round((k * (taps.length - 1)) / 19)))];
+  const w = Math.max(...show.map((i) => taps[i]?.name.length ?? 0), 4);
+  for (const i of show) {
+    const t = taps[i];
+    if (t) lines.push(`  ${t.name.padEnd(w)}  ${fmt(t.gradNorm).padStart(8)}  ×${fmt(t.ratioToLast)}`);
+  }
+  if (show.length < taps.length) lines.push(`  (${taps.length - show.length} more taps in --json)`);
+  const withRatio = rep.parameters.filter((p) => p.ratio !== null);
+  if (withRatio.length > 0) {
+    const sorted = [...withRatio].sort((a, b) => (a.ratio as number) - (b.ratio as number));
+    const lo = sorted[0];
+    const hi = sorted[sorted.length - 1];
+    lines.push('', 'parameters, gradient-to-weight ratio ‖∂L/∂θ‖/‖θ‖:');
+    if (lo) lines.push(`  smallest: ${lo.name} ${fmt(lo.ratio)}`);
+    if (hi) lines.push(`  largest:  ${hi.name} ${fmt(hi.ratio)}`);
+  }
+  lines.push('', 'diagnosis:');
+  if (rep.diagnosis.length === 0) lines.push('  healthy: no finding crossed its threshold');
+  for (const f of rep.diagnosis) lines.push(`  [${f.severity}] ${f.message}`, `      remedy: ${f.remedy}`);
+  return lines.join('\n');
+}
 
 /** Runs `gflow analyze`. */
 export async function analyzeCommand(o: AnalyzeOptions): Promise<void> {
-  await startEngine(o.engine);
-  const missing = [
-    ...(['fromLayersModel', 'plainMLP'] as const)
-      .filter((n) => !(n in models))
-      .map((n) => `@gflow/models ${n}`),
-    ...(['measureGradientFlow'] as const)
-      .filter((n) => !(n in diagnostics))
-      .map((n) => `@gflow/diagnostics ${n}`),
-  ];
-  if (o.kind === 'file') {
-    const model = await loadModelFromFile(o.path);
-    model.dispose();
-  }
-  if (missing.length > 0) {
-    throw new UnsupportedError(
-      `analyze: not available yet: this build of gflow does not export ${missing.join(', ')}`,
-    );
-  }
+  const r = await analyze(o);
+  console.log(o.json ? JSON.stringify(r, null, 2) : formatAnalysis(r));
 }

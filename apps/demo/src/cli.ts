@@ -16,7 +16,12 @@ import { sweepCommand } from './sweep-command.js';
 process.once('SIGINT', () => {
   const tmp = activeTempFolder();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
-  process.stderr.write('\ngflow: interrupted; no partial report was left behind.\n');
+  const sweeping = process.argv[2] === 'sweep';
+  process.stderr.write(
+    sweeping
+      ? '\ngflow: interrupted; every finished cell is in the results file: run the same command again to continue.\n'
+      : '\ngflow: interrupted; no partial report was left behind.\n',
+  );
   process.exit(130);
 });
 

@@ -48,6 +48,7 @@ export async function runSection(def: SectionDef, quick: boolean, progress: Prog
     findings: r.findings,
     plots: r.plots,
     settings: r.settings,
+    ...(r.tables ? { tables: r.tables } : {}),
     seconds: (performance.now() - t0) / 1000,
   };
 }

@@ -33,6 +33,8 @@ export interface CompletedSection {
   readonly seconds: number;
   /** Settings used (depths, sizes, seeds). */
   readonly settings: Record<string, unknown>;
+  /** Tables by caption (rows of plain values). */
+  readonly tables?: Readonly<Record<string, readonly Row[]>>;
 }
 
 /** A section that could not run, and why. Never filled with made-up numbers. */
@@ -92,6 +94,7 @@ export function reportToJson(report: Report): unknown {
               settings: s.settings,
               seconds: s.seconds,
               plots: s.plots.map((p) => ({ id: p.id, caption: p.caption, data: p.data })),
+              ...(s.tables ? { tables: s.tables } : {}),
             }
           : { title: s.title, status: s.status, reason: s.reason },
       ]),
@@ -148,10 +151,31 @@ export async function reportToHtml(report: Report): Promise<string> {
         `<figure id="${escapeHtml(`${s.id}-${plot.id}`)}">${svg}<figcaption>${escapeHtml(plot.caption)}</figcaption></figure>`,
       );
     }
+    for (const [caption, rows] of Object.entries(s.tables ?? {})) parts.push(tableHtml(caption, rows));
     parts.push('</section>');
   }
   parts.push('</body></html>');
   return parts.join('\n');
+}
+
+const TABLE_ROWS = 25;
+
+/** A small HTML table of rows (the first 25; all of them are in results.json). */
+function tableHtml(caption: string, rows: readonly Row[]): string {
+  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const cell = (v: unknown): string =>
+    escapeHtml(
+      typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(3)) : String(v ?? ''),
+    );
+  const more =
+    rows.length > TABLE_ROWS ? ` (first ${TABLE_ROWS} of ${rows.length}; all in results.json)` : '';
+  if (rows.length === 0) return `<p>${escapeHtml(caption)}: none.</p>`;
+  return [
+    `<table><caption>${escapeHtml(caption)}${escapeHtml(more)}</caption>`,
+    `<tr>${cols.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`,
+    ...rows.slice(0, TABLE_ROWS).map((r) => `<tr>${cols.map((c) => `<td>${cell(r[c])}</td>`).join('')}</tr>`),
+    '</table>',
+  ].join('');
 }
 
 let activeTemp: string | undefined;

@@ -112,3 +112,30 @@ describe('sweep grid', () => {
     expect(third).toMatchObject({ ran: 2, skipped: 14, failed: 2 });
   });
 });
+
+describe('sweep worker', () => {
+  it('measures one cell in-process: a gradient norm per block, no leaked tensors', async () => {
+    const { default: measureCell } = await import('./sweep-worker.js');
+    const tf = await import('@tensorflow/tfjs');
+    const cell = {
+      arch: 'residual-mlp',
+      depth: 4,
+      activation: 'tanh',
+      init: 'xavier',
+      seed: 3,
+      width: 8,
+      norm: 'none',
+    } as const;
+    await measureCell({ cell, engine: 'cpu' }); // starts the engine
+    const before = tf.memory().numTensors;
+    const r = await measureCell({ cell, engine: 'cpu' });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.engine).toBe('cpu');
+    expect(r.blockGradNorms).toHaveLength(4);
+    expect(r.firstOverLast).toBeCloseTo(
+      (r.blockGradNorms[0] as number) / (r.blockGradNorms[3] as number),
+      12,
+    );
+    expect(r.inputGradNorm).toBeGreaterThan(0);
+  });
+});

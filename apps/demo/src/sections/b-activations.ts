@@ -90,10 +90,8 @@ export const section: SectionDef = {
             findings[`${key}_sigmaW2`] = sw;
             findings[`${key}_chi1`] = mf.chi1;
             findings[`${key}_phase`] = mf.phase;
-            findings[`${key}_measuredPerLayer`] =
-              first !== null && last !== null && first > 0 && last > 0
-                ? (first / last) ** (1 / (depth - 1))
-                : null;
+            // Going backward from the last layer: distance k = L−1−l.
+            findings[`${key}_measuredPerLayer`] = fittedRate([...norms].reverse(), depth - 1);
             findings[`${key}_predictedPerLayer`] = Math.sqrt(mf.chi1);
             findings[`${key}_firstOverLast`] =
               first !== null && last !== null && last > 0 ? first / last : null;

@@ -32,7 +32,15 @@ describe('measurement helpers', () => {
 
   it('measureTaps: ∂L/∂x and parameter gradients match tf.grads computed directly; no leaks', () => {
     const before = tf.memory().numTensors;
-    const model = plainMLP({ depth: 3, width: 5, inputSize: 4, outputSize: 2, activation: 'tanh', init: 'xavier', seed: 1 });
+    const model = plainMLP({
+      depth: 3,
+      width: 5,
+      inputSize: 4,
+      outputSize: 2,
+      activation: 'tanh',
+      init: 'xavier',
+      seed: 1,
+    });
     const x = normal([6, 4], 1);
     const y = normal([6, 2], 2);
     const m = measureTaps(model, x, y);
@@ -49,7 +57,10 @@ describe('measurement helpers', () => {
       expect(m.paramGradNorms[p.name]).toBeCloseTo(n, 5);
     });
     expect(m.taps.map((t) => t.name)).toEqual(['blocks.0', 'blocks.1', 'blocks.2']);
-    expect(m.loss).toBeCloseTo(tf.tidy(() => mse(y, model.apply(x)).dataSync()[0] as number), 6);
+    expect(m.loss).toBeCloseTo(
+      tf.tidy(() => mse(y, model.apply(x)).dataSync()[0] as number),
+      6,
+    );
     tf.dispose([x, y, gx as tf.Tensor, ...(gp as tf.Tensor[])]);
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);

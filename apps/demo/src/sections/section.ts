@@ -1,5 +1,5 @@
 /** What every report section shares: its definition, and the context it runs in. */
-import type { Plot } from '../plot.js';
+import type { Plot, Row } from '../plot.js';
 import type { Progress } from '../progress.js';
 import type { Findings } from '../report.js';
 
@@ -21,6 +21,8 @@ export interface SectionResult {
   readonly plots: readonly Plot[];
   /** Sizes and seeds used. */
   readonly settings: Record<string, unknown>;
+  /** Tables shown under the plots and kept in results.json (e.g. guard events), by caption. */
+  readonly tables?: Readonly<Record<string, readonly Row[]>>;
 }
 
 /** An export a section needs from a @gflow package. */
