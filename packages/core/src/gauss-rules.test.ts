@@ -35,6 +35,30 @@ describe('Gauss rules', () => {
     }
   });
 
+  it('stay exact for large n, where Hermite falls back to Golub–Welsch', () => {
+    // E[Z^{2m}] = (2m − 1)!!, relative accuracy; ∫₋₁¹ x^{2m} dx = 2/(2m + 1).
+    for (const n of [150, 200]) {
+      const gh = gaussHermiteRule(n);
+      const gl = gaussLegendreRule(n);
+      for (let i = 1; i < n; i++) {
+        expect(gh.nodes[i]!).toBeGreaterThan(gh.nodes[i - 1]!);
+        expect(gl.nodes[i]!).toBeGreaterThan(gl.nodes[i - 1]!);
+      }
+      let dfact = 1;
+      for (let m = 0; m <= 20; m++) {
+        if (m > 0) dfact *= 2 * m - 1;
+        let sh = 0;
+        let sl = 0;
+        for (let i = 0; i < n; i++) {
+          sh += gh.weights[i]! * gh.nodes[i]! ** (2 * m);
+          sl += gl.weights[i]! * gl.nodes[i]! ** (2 * m);
+        }
+        expectClose(sh, dfact, 0, 1e-11);
+        expectClose(sl, 2 / (2 * m + 1), 1e-13);
+      }
+    }
+  });
+
   it('rejects bad sizes', () => {
     expect(() => gaussHermiteRule(0)).toThrow(/gaussHermiteRule: n must be an integer in \[1, 400\], got 0/);
     expect(() => gaussLegendreRule(2.5)).toThrow(
