@@ -5,6 +5,7 @@ import {
   activationLayer,
   dense,
   denseMLP,
+  fromLayersModel,
   gru,
   highwayMLP,
   highwayRNN,
@@ -151,6 +152,37 @@ export const families: readonly Family[] = [
   { name: 'orthogonalRNN exp', build: (seed) => orthogonalRNN({ ...rec, seed }), input: seq, taps: rTaps },
   { name: 'unitaryRNN', build: (seed) => unitaryRNN({ ...rec, seed }), input: seq, taps: rTaps },
   { name: 'kroneckerRNN', build: (seed) => kroneckerRNN({ ...rec, seed }), input: seq, taps: rTaps },
+  {
+    name: 'fromLayersModel',
+    build: (seed) => {
+      const input = tf.input({ shape: [3] });
+      const a = tf.layers
+        .dense({
+          units: 4,
+          activation: 'tanh',
+          name: 'a',
+          kernelInitializer: tf.initializers.glorotNormal({ seed }),
+        })
+        .apply(input) as tf.SymbolicTensor;
+      const b = tf.layers
+        .dense({ units: 4, name: 'b', kernelInitializer: tf.initializers.glorotNormal({ seed: seed + 1 }) })
+        .apply(input) as tf.SymbolicTensor;
+      const sum = tf.layers.add({ name: 'sum' }).apply([a, b]) as tf.SymbolicTensor;
+      const out = tf.layers
+        .dense({ units: 2, name: 'out', kernelInitializer: tf.initializers.glorotNormal({ seed: seed + 2 }) })
+        .apply(sum) as tf.SymbolicTensor;
+      const lm = tf.model({ inputs: input, outputs: out });
+      const m = fromLayersModel(lm);
+      return {
+        name: m.name,
+        parameters: () => m.parameters(),
+        apply: (x, c) => m.apply(x, c),
+        dispose: () => lm.dispose(),
+      };
+    },
+    input: vec,
+    taps: ['layers.a', 'layers.b', 'layers.sum', 'layers.out'],
+  },
   {
     name: 'sequential',
     build: (seed) =>
