@@ -53,7 +53,7 @@ function lengthMap(a: Activation, sw: number, sb: number, q: number): number {
 /**
  * q*: the fixed point of the length map reached from q0. The map is monotone, so the iteration
  * from q0 moves towards the nearest root of G(q) = map(q) − q in the direction of sign G(q0);
- * we bracket that root by factors of 4 and refine it with Brent's method. When G(q0) is zero to
+ * we bracket that root by factors of 4 (1e8 beyond [1e-6, 1e6]) and refine it with Brent's method. When G(q0) is zero to
  * rounding (every q is a fixed point, as for relu at σ_w² = 2 without bias) q0 is returned.
  */
 function fixedPointQ(a: Activation, sw: number, sb: number, q0: number): number {
@@ -69,7 +69,8 @@ function fixedPointQ(a: Activation, sw: number, sb: number, q0: number): number 
       if (hi > 1e150) return Number.POSITIVE_INFINITY;
       lo = hi;
       glo = ghi;
-      hi *= 4;
+      // Factors of 4 near the start, then 1e8: a bracket found far out is narrowed by Brent anyway.
+      hi *= hi < 1e6 ? 4 : 1e8;
       ghi = G(hi);
     }
     return brent(G, lo, hi, glo, ghi, 1e-15 * hi);
@@ -86,7 +87,7 @@ function fixedPointQ(a: Activation, sw: number, sb: number, q0: number): number 
     }
     hi = lo;
     ghi = glo;
-    lo /= 4;
+    lo /= lo > 1e-6 ? 4 : 1e8;
     glo = G(lo);
   }
   return brent(G, lo, hi, glo, ghi, 1e-15 * hi);
