@@ -102,6 +102,15 @@ for (const engine of engines.length > 0 ? engines : ['wasm', 'cpu']) {
     firstBlockGradNorm: last.blockNorms[0],
     lastBlockGradNorm: last.blockNorms.at(-1),
   };
+  if (process.env.PROFILE) {
+    const profile = await tf.profile(() => pass(model));
+    const byKernel = {};
+    for (const k of profile.kernels) byKernel[k.name] = (byKernel[k.name] ?? 0) + k.kernelTimeMs;
+    const top = Object.entries(byKernel)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 10);
+    console.log(JSON.stringify({ [`${engine}Profile`]: top.map(([n, ms]) => [n, Math.round(ms)]) }));
+  }
   tf.dispose([model.x, ...model.params.map((p) => p.v)]);
   console.log(JSON.stringify({ [engine]: results[engine] }));
 
@@ -113,6 +122,8 @@ for (const engine of engines.length > 0 ? engines : ['wasm', 'cpu']) {
     const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC' };
     const backend = tf.backend();
     const own = replacedKernel('Conv2DBackpropInput', 'wasm');
+    // tfjs's kernel binds its wasm function in setupFunc, which ran only for registered kernels.
+    own?.setupFunc?.(backend);
     const k = (fn) => median(time(() => tf.tidy(() => fn().dataSync()), 5));
     const micro = {
       conv2dMs: k(() => tf.conv2d(x, w, 1, 'same')),

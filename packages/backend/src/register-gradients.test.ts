@@ -469,6 +469,25 @@ describe('gradient registrations', () => {
     }
     expect(tf.getGradient('Conv2DBackpropFilter')).toBeDefined();
   });
+
+  it("the check catches tfjs 4.22's saved-output Tanh gradient (so these tests can fail)", async () => {
+    await initBackend({ prefer: 'cpu' });
+    const ours = tf.getGradient('Tanh')!;
+    // tfjs 4.22's config, verbatim in substance: (1 − y²)·dy with y the saved output.
+    tf.registerGradient({
+      kernelName: 'Tanh',
+      outputsToSave: [true],
+      gradFunc: (dy, saved) => ({ x: () => tf.mul(tf.sub(1, tf.square(saved[0]!)), dy as tf.Tensor) }),
+    });
+    try {
+      const c = elementwiseCases[0]!;
+      const check = checkDerivatives(c.f, c.ref, randn(c.n, 1, 0.8), randn(c.n, 2));
+      expect(check.gradErr).toBeLessThan(GRAD_TOL);
+      expect(check.hvpErr).toBeGreaterThan(0.1);
+    } finally {
+      tf.registerGradient(ours);
+    }
+  });
 });
 
 for (const backend of ['cpu', 'wasm'] as const) {

@@ -129,10 +129,9 @@ describe('kernel fills', () => {
         const f = f32(randn(size(ws), 6));
         const dy = f32(randn(size(ys), 7));
         const [gx, gf] = tf.tidy(() => {
-          const g = tf.grads((a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2d(a, b, 1, pad, 'NHWC', 2))(
-            [tf.tensor4d(x, [...xs]), tf.tensor4d(f, [...ws])],
-            tf.tensor4d(dy, [...ys]),
-          );
+          const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+            tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad, 'NHWC', 2),
+          )([tf.tensor4d(x, [...xs]), tf.tensor4d(f, [...ws])], tf.tensor4d(dy, [...ys]));
           return g.map((t) => t.dataSync().slice());
         });
         expect(relErr(gx!, ref.conv2dBackpropInput(xs, dy, f, ws, geo))).toBeLessThan(1e-5);

@@ -59,7 +59,7 @@ export function run(a: Arrays, depth = DEPTH): Result {
         const [k, gamma, beta] = args.slice(3 * b, 3 * b + 3) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
         const y = tf.conv2d(h, k, 1, 'same');
         const { mean, variance } = tf.moments(y, [0, 1, 2]);
-        h = tf.relu(tf.batchNorm(y, mean, variance, beta, gamma, EPS));
+        h = tf.relu(tf.batchNorm(y, mean, variance, beta, gamma, EPS)) as tf.Tensor4D;
       }
       return h;
     };

@@ -29,9 +29,9 @@ export function checkDerivatives(
   const [grad, hvp] = tf.tidy(() => {
     const w = tf.tensor1d(Float32Array.from(w0));
     const v = tf.tensor1d(Float32Array.from(v0));
-    const gradFn = tf.grad(f);
+    const gradFn = tf.grad(f as (x: tf.Tensor) => tf.Tensor);
     const g = gradFn(w);
-    const hv = tf.grad((x: tf.Tensor1D) => tf.sum(tf.mul(gradFn(x), v)) as tf.Scalar)(w);
+    const hv = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(gradFn(x), v)))(w);
     return [g.dataSync().slice(), hv.dataSync().slice()];
   });
   const refGrad = new Float64Array(n);
