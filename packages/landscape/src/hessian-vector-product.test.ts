@@ -148,8 +148,23 @@ describe("mode 'auto'", () => {
     const auto = hessianVectorProduct(lossFn, m, v);
     expect(auto.mode).toBe('finite-difference');
     expect(auto.modeReason).toMatch(/disagree/);
-    const fd = hessianVectorProduct(lossFn, m, v, { mode: 'finite-difference' });
+    // The cross-check's finer step: h/2, i.e. eps = 5e-4.
+    const fd = hessianVectorProduct(lossFn, m, v, { mode: 'finite-difference', eps: 5e-4 });
     expect(flat(auto.product)).toEqual(flat(fd.product));
+    m.dispose();
+    data.xs.dispose();
+    data.ys.dispose();
+  });
+
+  it('keeps exact products when finite differences are not self-consistent (ReLU kinks)', () => {
+    // With many ReLU units near their kink, finite differences at steps h and h/2 disagree with
+    // each other, so they cannot judge the exact product.
+    const m = mlp({ inputs: 8, hidden: 64, outputs: 3, activation: 'relu', seed: 6 });
+    const data = classification(6, 256, [8], 3);
+    const lossFn = () => softmaxCrossEntropy(data.ys, m.apply(data.xs));
+    const auto = hessianVectorProduct(lossFn, m, randomVector(m, 2), { eps: 1e-2 });
+    expect(auto.mode).toBe('exact');
+    expect(auto.modeReason).toMatch(/inconclusive/);
     m.dispose();
     data.xs.dispose();
     data.ys.dispose();

@@ -9,6 +9,19 @@ import { type Layout, layoutOf, readFlat, SavedParameters } from './params.js';
 /** The largest relative difference between the first exact product and finite differences that `'auto'` accepts. */
 const AUTO_TOLERANCE = 0.05;
 
+/** The largest relative difference between finite differences at steps h and h/2 for the cross-check to count. */
+const FD_CONSISTENCY = 0.02;
+
+function relativeDifference(a: Float64Array, b: Float64Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += ((a[i] as number) - (b[i] as number)) ** 2;
+    den += Math.max((a[i] as number) ** 2, (b[i] as number) ** 2);
+  }
+  return den > 0 ? Math.sqrt(num / den) : 0;
+}
+
 /** How products were actually computed. */
 export type UsedMode = 'exact' | 'finite-difference';
 
@@ -131,27 +144,39 @@ export class HessianOperator {
         return this.finiteDifference(v);
       }
       if (this.requested === 'auto' && !this.verified) {
-        // Never trust a double-backprop result that no finite difference checked: compare the
-        // first product with finite differences on this very model.
         this.verified = true;
-        const fd = this.finiteDifference(v);
-        let num = 0;
-        let den = 0;
-        for (let i = 0; i < hv.length; i++) {
-          num += ((hv[i] as number) - (fd[i] as number)) ** 2;
-          den += Math.max((hv[i] as number) ** 2, (fd[i] as number) ** 2);
-        }
-        const rel = Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
-        if (den > 0 && rel > AUTO_TOLERANCE) {
-          this.usedMode = 'finite-difference';
-          this.why = `auto: exact and finite-difference products disagree on this model (relative difference ${rel.toPrecision(3)} > ${AUTO_TOLERANCE}); some operation differentiates twice wrongly (tf.logSoftmax and tf.losses.* are built with customGrad: use @gflow/backend's losses)`;
-          return fd;
-        }
-        this.why += `; the first product matched finite differences (relative difference ${rel.toPrecision(3)})`;
+        const verdict = this.crossCheck(v, hv);
+        if (verdict !== undefined) return verdict;
       }
       return hv;
     }
     return this.finiteDifference(v);
+  }
+
+  /**
+   * Never trust a double-backprop result that no finite difference checked: compares the first
+   * exact product with central differences at steps h and h/2 on this very model. When the two
+   * finite differences agree with each other (the model is smooth at this scale) but not with the
+   * exact product, some operation differentiates twice wrongly: switch to finite differences and
+   * return their product. When they do not agree with each other (ReLU kinks, max-pooling), the
+   * check is inconclusive and the exact product, vouched for by the kernel self-check, is kept.
+   */
+  private crossCheck(v: Float64Array, hv: Float64Array): Float64Array | undefined {
+    const coarse = this.finiteDifference(v);
+    const fine = this.finiteDifference(v, 0.5);
+    const selfConsistency = relativeDifference(coarse, fine);
+    if (selfConsistency > FD_CONSISTENCY) {
+      this.why += `; the finite-difference cross-check was inconclusive (steps h and h/2 differ by ${selfConsistency.toPrecision(3)}: the model is not smooth at this scale), exact products kept`;
+      return undefined;
+    }
+    const rel = relativeDifference(hv, fine);
+    if (rel > AUTO_TOLERANCE) {
+      this.usedMode = 'finite-difference';
+      this.why = `auto: exact and finite-difference products disagree on this model (relative difference ${rel.toPrecision(3)} > ${AUTO_TOLERANCE}); some operation differentiates twice wrongly (tf.logSoftmax and tf.losses.* are built with customGrad: use @gflow/backend's losses)`;
+      return fine;
+    }
+    this.why += `; the first product matched finite differences (relative difference ${rel.toPrecision(3)})`;
+    return undefined;
   }
 
   private exact(v: Float64Array): Float64Array {
@@ -211,7 +236,7 @@ export class HessianOperator {
     });
   }
 
-  private finiteDifference(v: Float64Array): Float64Array {
+  private finiteDifference(v: Float64Array, stepScale = 1): Float64Array {
     let norm = 0;
     for (let i = 0; i < v.length; i++) norm += (v[i] as number) ** 2;
     norm = Math.sqrt(norm);
@@ -223,7 +248,7 @@ export class HessianOperator {
       for (let i = 0; i < theta.length; i++) s += (theta[i] as number) ** 2;
       this.thetaNorm = Math.sqrt(s);
     }
-    const h = this.eps * Math.max(1, this.thetaNorm);
+    const h = stepScale * this.eps * Math.max(1, this.thetaNorm);
     const saved = this.saved;
     const dir = tf.tidy(() => {
       const f32 = Float32Array.from(v, (x) => x / norm);
