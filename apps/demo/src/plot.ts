@@ -110,13 +110,18 @@ export function linePlot(o: LinePlotOptions): Plot {
   };
   const measured = o.data.filter(keep);
   const predicted = (o.predicted ?? []).filter(keep);
-  const color = { field: o.series.field, type: 'nominal', title: o.series.title };
+  const color = {
+    field: o.series.field,
+    type: 'nominal',
+    title: o.series.title,
+    legend: { labelLimit: 480 },
+  };
   const x = axisEncoding(o.x);
   const y = axisEncoding(o.y);
   const layers: Record<string, unknown>[] = [
     {
       data: { values: measured.map((r) => ({ ...r, __kind: 'measured' })) },
-      mark: { type: 'line', point: o.points ?? measured.length < 200, strokeWidth: 1.6 },
+      mark: { type: 'line', point: o.points ?? measured.length < 200, strokeWidth: 1.6, clip: true },
       encoding: {
         x,
         y,
@@ -131,7 +136,7 @@ export function linePlot(o: LinePlotOptions): Plot {
   if (predicted.length > 0) {
     layers.push({
       data: { values: predicted.map((r) => ({ ...r, __kind: 'predicted' })) },
-      mark: { type: 'line', strokeDash: [5, 4], strokeWidth: 1.4, opacity: 0.9 },
+      mark: { type: 'line', strokeDash: [5, 4], strokeWidth: 1.4, opacity: 0.9, clip: true },
       encoding: { x, y, color, detail: { field: o.series.field } },
     });
   }
@@ -279,7 +284,7 @@ export function barPlot(o: BarPlotOptions): Plot {
         x: { ...axisEncoding({ ...o.x, type: o.x.type ?? 'ordinal' }) },
         xOffset: { field: o.series.field },
         y: axisEncoding(o.y),
-        color: { field: o.series.field, type: 'nominal', title: o.series.title },
+        color: { field: o.series.field, type: 'nominal', title: o.series.title, legend: { labelLimit: 480 } },
       },
     }),
   };
@@ -293,7 +298,7 @@ function withConfig(body: Record<string, unknown>): TopLevelSpec {
     config: {
       font: 'Helvetica, Arial, sans-serif',
       axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' },
-      legend: { labelFontSize: 11, titleFontSize: 12, orient: 'right', labelLimit: 220 },
+      legend: { labelFontSize: 11, titleFontSize: 12, orient: 'right', labelLimit: 400, titleLimit: 400 },
       line: { strokeCap: 'round' },
     },
     ...body,

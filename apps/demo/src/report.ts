@@ -115,7 +115,7 @@ export function escapeHtml(s: string): string {
 const CSS = `
 body{font-family:Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.7em;margin-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom:.2em}
-.meta{color:#555;font-size:.9em}figure{margin:1.2em 0;display:inline-block;vertical-align:top}
+.meta{color:#555;font-size:.9em}figure{margin:1.2em 0}figure svg{display:block;max-width:100%;height:auto}
 figcaption{font-size:.9em;color:#444;max-width:640px;margin-top:.3em}
 .unavailable{background:#fff4e5;border-left:4px solid #f0a020;padding:.6em 1em}
 table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ddd;padding:.2em .6em;text-align:left}

@@ -123,7 +123,7 @@ export const section: SectionDef = {
   ],
   steps: () => METHODS.length,
   run: async ({ quick, progress }) => {
-    const o = { T: quick ? 30 : 40, steps: quick ? 40 : 150, batch: 32, lr: 0.5, gain: 1.2 };
+    const o = { T: quick ? 30 : 40, steps: quick ? 30 : 150, batch: 32, lr: 0.5, gain: 1.2 };
     const settings = {
       task: `adding problem, T = ${o.T}, batch ${o.batch}`,
       model: `vanilla RNN, ReLU, 32 hidden units, recurrent kernel ${o.gain} × orthogonal (spectral radius ${o.gain})`,

@@ -40,7 +40,9 @@ export const section: SectionDef = {
       batch: 64,
       activation: 'relu',
       init: 'he',
-      residualBranchScale: 1,
+      // Branches scaled by 1/√depth keep the residual stream's variance bounded at He init
+      // (without it the residual net's loss and curvature grow exponentially with depth).
+      residualBranchScale: 1 / Math.sqrt(depth),
       loss: 'meanSquaredError (@gflow/backend) against a fixed random target',
       direction: 'randomDirection, filter-normalized (Li et al. 2018), biases and norms ignored, seed 7',
       linePoints: quick ? 21 : 41,
@@ -65,7 +67,10 @@ export const section: SectionDef = {
           init: 'he',
           seed: 3,
         } as const;
-        const model: Model = arch === 'plain' ? plainMLP(opts) : residualMLP(opts);
+        const model: Model =
+          arch === 'plain'
+            ? plainMLP(opts)
+            : residualMLP({ ...opts, branchScale: settings.residualBranchScale });
         try {
           const lossFn = (): tf.Scalar => meanSquaredError(y, model.apply(x));
           progress.task(`f: ${arch} net, loss line`);
@@ -124,7 +129,7 @@ export const section: SectionDef = {
       settings,
       findings,
       summary: [
-        `The first plot shows the loss along one random filter-normalized direction through the initial parameters of a plain and a residual ReLU MLP (${depth} blocks, width ${width}); the second the ${k} Hessian eigenvalues of largest magnitude; the third the Hessian's spectral density estimated by stochastic Lanczos quadrature.`,
+        `The first plot shows the loss along one random filter-normalized direction through the initial parameters of a plain and a residual ReLU MLP (${depth} blocks, width ${width}, He initialization, residual branches scaled by 1/√${depth}); the second the ${k} Hessian eigenvalues of largest magnitude; the third the Hessian's spectral density estimated by stochastic Lanczos quadrature.`,
         `Measured: at α = ±1 the loss is ${fmt(findings.plain_edgeOverCenter)}× its center value for the plain net and ${fmt(findings.residual_edgeOverCenter)}× for the residual net; λ_max = ${fmt(findings.plain_lambdaMax)} (plain) vs ${fmt(findings.residual_lambdaMax)} (residual), λ_min = ${fmt(findings.plain_lambdaMin)} vs ${fmt(findings.residual_lambdaMin)}.`,
       ],
       plots: [

@@ -21,7 +21,7 @@ const BLOCKS = 54;
  * h_{i+1} = h_i + f_i(h_i): with u_i = ∂L/∂h_i, u_i = u_{i+1} + J_iᵀu_{i+1}, so the branch's
  * share is g_i = ‖u_i − u_{i+1}‖ / ‖u_{i+1}‖.
  */
-function measureBranchGains(blocks: number, width: number, batch: number): number[] {
+function measureBranchGains(blocks: number, width: number, batch: number, branchScale: number): number[] {
   const model = residualMLP({
     depth: blocks,
     width,
@@ -30,6 +30,7 @@ function measureBranchGains(blocks: number, width: number, batch: number): numbe
     activation: 'relu',
     init: 'he',
     variant: 'pre-activation',
+    branchScale,
     seed: 4,
   });
   const x = normal([batch, 8], 41);
@@ -76,35 +77,54 @@ export const section: SectionDef = {
     ...needs('@gflow/models', models, 'residualMLP'),
     ...needs('@gflow/diagnostics', diagnostics, 'gradientTape'),
   ],
-  steps: () => 2,
+  steps: () => 3,
   run: async ({ quick, progress }) => {
     const width = quick ? 16 : 32;
     const batch = 32;
     progress.task('g: measuring residual branch gains');
-    const gains = measureBranchGains(BLOCKS, width, batch);
-    const finite = gains.filter((g) => Number.isFinite(g));
-    const g = finite.reduce((a, b) => a + b, 0) / Math.max(1, finite.length);
+    const scales = [
+      { label: 'branch scale 1', scale: 1 },
+      { label: `branch scale 1/√${BLOCKS}`, scale: 1 / Math.sqrt(BLOCKS) },
+    ];
     const dist = pathLengthDistribution(BLOCKS);
-    const contrib = effectivePathContribution(BLOCKS, g, { share: 0.9 });
     const pathRows: Row[] = [];
     for (let kk = 0; kk <= BLOCKS; kk++) {
       pathRows.push({
         length: kk,
         fraction: dist.probabilities[kk] ?? null,
-        quantity: 'share of the 2^54 paths',
-      });
-      pathRows.push({
-        length: kk,
-        fraction: contrib.share[kk] ?? null,
-        quantity: `share of the gradient (g = ${fmt(g)})`,
+        quantity: `share of the 2^${BLOCKS} paths`,
       });
     }
-    progress.tick(1, 'g: phase diagram');
+    const gainFindings: Record<string, number | readonly number[]> = {};
+    const gainText: string[] = [];
+    for (const { label, scale } of scales) {
+      const gains = measureBranchGains(BLOCKS, width, batch, scale).filter((v) => Number.isFinite(v));
+      const g = gains.reduce((a, b) => a + b, 0) / Math.max(1, gains.length);
+      const contrib = effectivePathContribution(BLOCKS, g, { share: 0.9 });
+      for (let kk = 0; kk <= BLOCKS; kk++) {
+        pathRows.push({
+          length: kk,
+          fraction: contrib.share[kk] ?? null,
+          quantity: `share of the gradient, ${label} (g = ${fmt(g)})`,
+        });
+      }
+      const key = scale === 1 ? 'scale1' : 'scaleInvSqrtL';
+      gainFindings[`${key}_branchGainMean`] = g;
+      gainFindings[`${key}_branchGainMin`] = Math.min(...gains);
+      gainFindings[`${key}_branchGainMax`] = Math.max(...gains);
+      gainFindings[`${key}_gradientWeightedMeanLength`] = contrib.meanLength;
+      gainFindings[`${key}_range90`] = [contrib.range.kMin, contrib.range.kMax];
+      gainText.push(
+        `${label}: g = ${fmt(g)} (per block ${fmt(Math.min(...gains))} to ${fmt(Math.max(...gains))}), gradient-weighted mean length ${fmt(contrib.meanLength)}, 90% of the gradient from paths of ${contrib.range.kMin}–${contrib.range.kMax} blocks`,
+      );
+      progress.tick(1, `g: ${label} done`);
+    }
+    await tf.nextFrame();
     await tf.nextFrame();
 
     // meanField costs ~0.1 s per call (its correlation map integrates in 2-D): a coarse grid.
-    const nw = quick ? 10 : 18;
-    const nb = quick ? 6 : 10;
+    const nw = quick ? 8 : 18;
+    const nb = quick ? 5 : 10;
     const [w0, w1] = [0.5, 4];
     const [b0, b1] = [0, 0.3];
     const dw = (w1 - w0) / nw;
@@ -131,42 +151,37 @@ export const section: SectionDef = {
         });
       }
     }
-    const nLine = quick ? 6 : 15;
+    const nLine = quick ? 4 : 15;
     const biasGrid = Array.from({ length: nLine + 1 }, (_, j) => b0 + (j * (b1 - b0)) / nLine);
     const line = criticalLine('tanh', biasGrid).map((p) => ({ sw: p.weightVariance, sb: p.biasVariance }));
     const lineInRange = line.filter((p) => p.sw >= w0 && p.sw <= w1);
     const at0 = line[0]?.sw ?? null;
     const atTop = line[line.length - 1]?.sw ?? null;
-    progress.tick(1, 'g: done');
+    progress.tick(1, 'g: phase diagram done');
     return {
       settings: {
         blocks: BLOCKS,
-        gainModel: `pre-activation residual MLP, ${BLOCKS} blocks, width ${width}, ReLU, He, batch ${batch}, seed 4`,
+        gainModel: `pre-activation residual MLP, ${BLOCKS} blocks, width ${width}, ReLU, He, batch ${batch}, seed 4, branch scale 1 and 1/√${BLOCKS}`,
         phaseGrid: { weightVariance: [w0, w1, nw], biasVariance: [b0, b1, nb] },
         activation: 'tanh',
       },
       findings: {
-        measuredBranchGainMean: g,
-        measuredBranchGainMin: Math.min(...finite),
-        measuredBranchGainMax: Math.max(...finite),
+        ...gainFindings,
         pathLengthMean: dist.mean,
         pathLengthStd: dist.std,
-        gradientWeightedMeanLength: contrib.meanLength,
-        gradientMode: contrib.mode,
-        range90: [contrib.range.kMin, contrib.range.kMax],
         criticalWeightVarianceAtBias0: at0,
         criticalWeightVarianceAtBiasMax: atTop,
         chaoticCells: chaotic,
         cells: cells.length,
       },
       summary: [
-        `The first plot shows, for ${BLOCKS} residual blocks, the share of the 2^${BLOCKS} paths of each length (Binomial(${BLOCKS}, ½), from @gflow/core) and the share of the gradient that paths of each length carry when each branch scales the gradient by g, the branch gain measured on a real ${BLOCKS}-block residual MLP at initialization. The second shows the tanh network's gradient depth scale |ξ_∇| = 1/|ln χ₁| over (σ_w², σ_b²), with the critical line χ₁ = 1 drawn in white.`,
-        `Measured g = ${fmt(g)} (per block from ${fmt(Math.min(...finite))} to ${fmt(Math.max(...finite))}). Paths average ${fmt(dist.mean)} blocks, but the gradient-weighted mean length is ${fmt(contrib.meanLength)} and 90% of the gradient comes from paths of ${contrib.range.kMin}–${contrib.range.kMax} blocks. Tanh's critical line runs from σ_w² = ${fmt(at0)} at σ_b² = 0 to ${fmt(atTop)} at σ_b² = ${b1}; ${chaotic} of ${cells.length} grid cells are chaotic.`,
+        `The first plot shows, for ${BLOCKS} residual blocks, the share of the 2^${BLOCKS} paths of each length (Binomial(${BLOCKS}, ½), from @gflow/core) and the share of the gradient that paths of each length carry when each branch scales the gradient by g, the branch gain ‖u_i − u_{i+1}‖/‖u_{i+1}‖ measured on real ${BLOCKS}-block pre-activation residual MLPs at initialization, with branches unscaled and scaled by 1/√${BLOCKS}. The second shows the tanh network's gradient depth scale |ξ_∇| = 1/|ln χ₁| over (σ_w², σ_b²), with the critical line χ₁ = 1 drawn in white.`,
+        `Measured: paths average ${fmt(dist.mean)} blocks; ${gainText.join('; ')}. Tanh's critical line runs from σ_w² = ${fmt(at0)} at σ_b² = 0 to ${fmt(atTop)} at σ_b² = ${b1}; ${chaotic} of ${cells.length} grid cells are chaotic.`,
       ],
       plots: [
         linePlot({
           id: 'paths',
-          caption: `Residual network with ${BLOCKS} blocks: fraction of paths of each length, and fraction of the gradient carried by paths of each length for the measured branch gain g = ${fmt(g)}; log scale.`,
+          caption: `Residual network with ${BLOCKS} blocks: fraction of paths of each length, and fraction of the gradient carried by paths of each length for the two measured branch gains; log scale.`,
           data: pathRows,
           x: { field: 'length', title: 'path length k (residual branches taken)' },
           y: { field: 'fraction', title: 'fraction (log scale)', log: true, domain: [1e-12, 1] },
