@@ -44,11 +44,10 @@ describe('activations', () => {
       const before = tf.memory().numTensors;
       tf.tidy(() => {
         const y = applyActivation(name, tf.tensor1d(xs)).dataSync();
-        xs.forEach((x, i) =>
-          expect(Math.abs((y[i] as number) - (expected[name] as (x: number) => number)(x))).toBeLessThan(
-            2e-6,
-          ),
-        );
+        for (const [i, x] of xs.entries()) {
+          const want = (expected[name] as (x: number) => number)(x);
+          expect(Math.abs((y[i] as number) - want)).toBeLessThan(2e-6);
+        }
       });
       const v = tf.tidy(() => tf.variable(tf.tensor1d([-1.3, -0.4, 0.3, 1.7])));
       const act = resolveActivation(name);
