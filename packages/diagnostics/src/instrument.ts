@@ -18,9 +18,9 @@ export interface NamedTensor {
 /** Options of {@link instrument}. */
 export interface InstrumentOptions {
   /** A gradient transform (or a `chain`) applied to every step's gradients. */
-  readonly transform?: GradientTransform<never>;
+  readonly transform?: GradientTransform<unknown>;
   /** A parameter transform applied to the weights after every step (e.g. `spectralNormalization`). */
-  readonly constraint?: ParameterTransform<never>;
+  readonly constraint?: ParameterTransform<unknown>;
   /** A monitor that records every step. */
   readonly monitor?: GradientMonitor;
   /** A guard that undoes bad steps and keeps training alive. */

@@ -28,9 +28,9 @@ export interface TrainStepOptions {
   /** The loss by name or as (targets, outputs) → scalar (default 'meanSquaredError'). */
   readonly loss?: LossSpec;
   /** A gradient transform; its state is kept per (module, transform) across calls. */
-  readonly transform?: GradientTransform<never>;
+  readonly transform?: GradientTransform<unknown>;
   /** A parameter transform applied after the update (e.g. `spectralNormalization`). */
-  readonly constraint?: ParameterTransform<never>;
+  readonly constraint?: ParameterTransform<unknown>;
   /** A monitor that records the step. */
   readonly monitor?: GradientMonitor;
   /** A guard that undoes bad steps. */

@@ -62,7 +62,7 @@ export type ChainState = readonly unknown[];
  * ```
  * @see Babuschkin et al. 2020 (optax `chain`).
  */
-export function chain(...transforms: readonly GradientTransform<never>[]): GradientTransform<ChainState> {
+export function chain(...transforms: readonly GradientTransform<unknown>[]): GradientTransform<ChainState> {
   transforms.forEach((t, i) => {
     if (t == null || typeof t.init !== 'function' || typeof t.update !== 'function') {
       throw new InvalidArgumentError(
