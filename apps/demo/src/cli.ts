@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `gflow` command: `gflow demo`, `gflow analyze`, `gflow sweep`, `gflow backend`.
+ * The `gflow` command: `gflow demo [--quick] [--out DIR]`, `gflow analyze`, `gflow sweep`,
+ * `gflow backend`. CI runs `gflow demo --quick --out .ci/out/report` (under a minute).
  * Errors are printed as one paragraph (set GFLOW_DEBUG=1 for the stack); Ctrl-C removes any
  * half-written report folder before exiting.
  */
