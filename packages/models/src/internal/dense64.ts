@@ -14,33 +14,52 @@ export function toFloat32(m: Matrix): Float32Array {
   return out;
 }
 
-/** The 1-norm (maximum absolute column sum). */
-export function norm1(m: Matrix): number {
+/** C = A·B for square n×n row-major float64 matrices (i-k-j loop order, cache friendly). */
+export function matmul64(a: Float64Array, b: Float64Array, n: number): Float64Array {
+  const c = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const ci = i * n;
+    for (let k = 0; k < n; k++) {
+      const aik = a[ci + k] as number;
+      if (aik === 0) continue;
+      const bk = k * n;
+      for (let j = 0; j < n; j++) c[ci + j] = (c[ci + j] as number) + aik * (b[bk + j] as number);
+    }
+  }
+  return c;
+}
+
+/** The 1-norm (maximum absolute column sum) of an n×n row-major matrix. */
+export function norm1(a: Float64Array, n: number): number {
   let best = 0;
-  for (let j = 0; j < m.columns; j++) {
+  for (let j = 0; j < n; j++) {
     let s = 0;
-    for (let i = 0; i < m.rows; i++) s += Math.abs(m.get(i, j));
+    for (let i = 0; i < n; i++) s += Math.abs(a[i * n + j] as number);
     best = Math.max(best, s);
   }
   return best;
 }
 
 /**
- * exp(A) in float64 by scaling and squaring with a Taylor series: exp(A) = (T_m(A/2^s))^{2^s} with
- * ‖A/2^s‖₁ ≤ 1/2 and terms added until they fall below 1e-18 relative (at most 30).
+ * exp(A) in float64 for an n×n row-major matrix, by scaling and squaring with a Taylor series:
+ * exp(A) = (T_m(A/2^s))^{2^s} with ‖A/2^s‖₁ ≤ 1/2 and terms added until they fall below 1e-18
+ * relative (at most 30; the remainder is then below 0.5^31/31! ≈ 6e-44).
  */
-export function expm64(a: Matrix): Matrix {
-  const n = a.rows;
-  const nrm = norm1(a);
+export function expm64(a: Float64Array, n: number): Float64Array {
+  const nrm = norm1(a, n);
   const s = nrm > 0.5 ? Math.ceil(Math.log2(nrm / 0.5)) : 0;
-  const b = a.clone().div(2 ** s);
-  let result = Matrix.eye(n, n);
-  let term = Matrix.eye(n, n);
+  const scale = 2 ** -s;
+  const b = a.map((v) => v * scale);
+  const result = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) result[i * n + i] = 1;
+  let term: Float64Array = result.slice();
   for (let k = 1; k <= 30; k++) {
-    term = term.mmul(b).div(k);
-    result = result.add(term);
-    if (norm1(term) < 1e-18 * Math.max(1, norm1(result))) break;
+    term = matmul64(term, b, n);
+    for (let i = 0; i < term.length; i++) term[i] = (term[i] as number) / k;
+    for (let i = 0; i < term.length; i++) result[i] = (result[i] as number) + (term[i] as number);
+    if (norm1(term, n) < 1e-18 * Math.max(1, norm1(result, n))) break;
   }
-  for (let i = 0; i < s; i++) result = result.mmul(result);
-  return result;
+  let r: Float64Array = result;
+  for (let i = 0; i < s; i++) r = matmul64(r, r, n);
+  return r;
 }

@@ -1,7 +1,6 @@
 import { ShapeError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
-import { Matrix } from 'ml-matrix';
-import { expm64, toFloat32, toMatrix } from '../internal/dense64.js';
+import { expm64 } from '../internal/dense64.js';
 import { checkFloat } from '../internal/validate.js';
 
 /**
@@ -31,19 +30,36 @@ export function matrixExp(a: tf.Tensor2D): tf.Tensor2D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor;
     const save = args[1] as tf.GradSaveFunc;
-    const A = toMatrix(x.dataSync(), n, n);
     save([x]);
     return {
-      value: tf.tensor2d(toFloat32(expm64(A)), [n, n]),
+      value: tf.tensor2d(Float32Array.from(expm64(Float64Array.from(x.dataSync()), n)), [n, n]),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const At = toMatrix((saved[0] as tf.Tensor).dataSync(), n, n).transpose();
-        const G = toMatrix(dy.dataSync(), n, n);
-        const big = new Matrix(2 * n, 2 * n);
-        big.setSubMatrix(At, 0, 0);
-        big.setSubMatrix(G, 0, n);
-        big.setSubMatrix(At, n, n);
-        const e = expm64(big);
-        return [tf.tensor2d(toFloat32(e.subMatrix(0, n - 1, n, 2 * n - 1)), [n, n])];
+        // ∂L/∂A = upper-right block of exp([[Aᵀ, G], [0, Aᵀ]])
+        const a0 = (saved[0] as tf.Tensor).dataSync();
+        const g = dy.dataSync();
+        // L(Aᵀ, G) is linear in G: use G/‖G‖₁ so that the squarings needed are those of A, not of G
+        let gn = 0;
+        for (let j = 0; j < n; j++) {
+          let col = 0;
+          for (let i = 0; i < n; i++) col += Math.abs(g[i * n + j] as number);
+          gn = Math.max(gn, col);
+        }
+        const gs = gn > 0 ? 1 / gn : 1;
+        const m = 2 * n;
+        const big = new Float64Array(m * m);
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            const at = a0[j * n + i] as number;
+            big[i * m + j] = at;
+            big[(n + i) * m + n + j] = at;
+            big[i * m + n + j] = (g[i * n + j] as number) * gs;
+          }
+        }
+        const e = expm64(big, m);
+        const out = new Float32Array(n * n);
+        for (let i = 0; i < n; i++)
+          for (let j = 0; j < n; j++) out[i * n + j] = (e[i * m + n + j] as number) / gs;
+        return [tf.tensor2d(out, [n, n])];
       },
     };
   });
