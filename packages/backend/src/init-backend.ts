@@ -7,10 +7,26 @@ import './register-gradients.js';
  * `'tensorflow'` (`@tensorflow/tfjs-node`, libtensorflow on the CPU), `'webgpu'`
  * (`@tensorflow/tfjs-backend-webgpu` over Dawn), `'wasm'` (XNNPACK, the default here) and `'cpu'`
  * (plain JavaScript).
+ *
+ * @example
+ * ```ts
+ * import { type BackendName, initBackend } from '@gflow/backend';
+ * const order: BackendName[] = ['webgpu', 'wasm'];
+ * await initBackend({ prefer: order });
+ * ```
  */
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
-/** One engine that {@link initBackend} tried, and why it did or did not start. */
+/**
+ * One engine that {@link initBackend} tried, and why it did or did not start.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from '@gflow/backend';
+ * const { tried } = await initBackend();
+ * for (const t of tried) if (!t.ok) console.log(`${t.name} skipped: ${t.reason}`);
+ * ```
+ */
 export interface TriedBackend {
   /** The engine. */
   readonly name: BackendName;
@@ -20,7 +36,18 @@ export interface TriedBackend {
   readonly reason: string;
 }
 
-/** What {@link initBackend} chose and why. */
+/**
+ * What {@link initBackend} chose and why.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from '@gflow/backend';
+ * const info = await initBackend();
+ * // { name: 'wasm', accelerated: false, simd: true, threads: 1,
+ * //   fills: ['grad:Conv2DBackpropFilter', …, 'kernel:Conv2DBackpropFilter', …], tried: [...] }
+ * console.log(JSON.stringify(info, null, 2));
+ * ```
+ */
 export interface BackendInfo {
   /** The engine in use. */
   readonly name: BackendName;
@@ -41,7 +68,16 @@ export interface BackendInfo {
   readonly tried: readonly TriedBackend[];
 }
 
-/** Options of {@link initBackend}. */
+/**
+ * Options of {@link initBackend}.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from '@gflow/backend';
+ * await initBackend({ prefer: 'cpu' }); // exactly cpu, or throw
+ * await initBackend({ prefer: 'auto' }); // the fastest that starts
+ * ```
+ */
 export interface InitBackendOptions {
   /**
    * An engine, an ordered list of engines (the first that starts wins), or `'auto'` (the default:

@@ -451,7 +451,27 @@ const layerCases: Case[] = [
   },
 ];
 
-const allCases: Case[] = [...elementwiseCases, ...otherCases, ...convCases(), ...layerCases];
+// batchNorm with mean, variance, scale and offset as free parameters (the FusedBatchNorm gradient).
+const bnCase: Case = {
+  name: 'batchNorm with free mean, variance (v² + 0.5), scale and offset',
+  n: 12 + 3 * 4,
+  f: (w) => {
+    const [x, m, v, g, b] = split(w, [[4, 3], [3], [3], [3], [3]]) as tf.Tensor1D[];
+    const y = tf.batchNorm(x!, m!, tf.add(tf.square(v!), 0.5), b!, g!, 1e-3);
+    return weightedTf(tf.tanh(y), 77);
+  },
+  ref: (w) => {
+    const [x, m, v, g, b] = splitRef(w, [[4, 3], [3], [3], [3], [3]]);
+    const y = new Float64Array(12);
+    for (let i = 0; i < 12; i++) {
+      const k = i % 3;
+      y[i] = Math.tanh(((x![i]! - m![k]!) / Math.sqrt(v![k]! ** 2 + 0.5 + 1e-3)) * g![k]! + b![k]!);
+    }
+    return weighted(y, 77);
+  },
+};
+
+const allCases: Case[] = [...elementwiseCases, ...otherCases, ...convCases(), ...layerCases, bnCase];
 
 describe('gradient registrations', () => {
   it('lists every registered kernel as a grad: fill', () => {

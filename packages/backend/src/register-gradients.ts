@@ -15,6 +15,7 @@ import { eluGradConfig } from './gradients/Elu_grad.js';
 import { eluGradGradConfig } from './gradients/EluGrad_grad.js';
 import { equalGradConfig } from './gradients/Equal_grad.js';
 import { expGradConfig } from './gradients/Exp_grad.js';
+import { fusedBatchNormGradConfig } from './gradients/FusedBatchNorm_grad.js';
 import { greaterGradConfig } from './gradients/Greater_grad.js';
 import { leakyReluGradConfig } from './gradients/LeakyRelu_grad.js';
 import { lessGradConfig } from './gradients/Less_grad.js';
@@ -42,6 +43,7 @@ const configs: readonly tf.GradConfig[] = [
   eluGradConfig,
   equalGradConfig,
   expGradConfig,
+  fusedBatchNormGradConfig,
   greaterGradConfig,
   leakyReluGradConfig,
   lessEqualGradConfig,
