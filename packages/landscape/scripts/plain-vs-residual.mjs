@@ -39,7 +39,9 @@ function measure(model) {
   const curv = directions.map((d) => {
     const hv = hessianVectorProduct(lossFn, model, d).product;
     let s = 0;
-    hv.forEach((p, i) => p.values.forEach((x, j) => (s += x * d[i].values[j])));
+    for (const [i, p] of hv.entries()) {
+      for (const [j, x] of p.values.entries()) s += x * d[i].values[j];
+    }
     return s;
   });
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -19,6 +19,14 @@ export interface HessianTraceOptions extends HvpOptions {
   readonly seed?: number;
 }
 
+/** The exactly computed part of a Hutch++ estimate. */
+export interface TraceSketch {
+  /** `tr(QᵀHQ)` over the sketched range `Q`. */
+  readonly trace: number;
+  /** The number of columns of `Q`. */
+  readonly rank: number;
+}
+
 /** The result of {@link hessianTrace}: plain data. */
 export interface HessianTraceResult {
   /** The trace estimate `tr(H) ≈ (1/N) Σ zᵢᵀ H zᵢ` (plus the exact sketched part for Hutch++). */
@@ -31,7 +39,7 @@ export interface HessianTraceResult {
   /** The Hutchinson terms `zᵢᵀ H zᵢ` (for Hutch++, of the deflated operator). */
   readonly estimates: readonly number[];
   /** For Hutch++, the exact trace of the sketched part `tr(QᵀHQ)` and its rank; else `null`. */
-  readonly sketch: { readonly trace: number; readonly rank: number } | null;
+  readonly sketch: TraceSketch | null;
   /** The loss at the parameters. */
   readonly loss: number;
   /** The number of scalar parameters. */

@@ -14,7 +14,7 @@ export type {
   QuadratureRun,
 } from './hessian-spectral-density.js';
 export { hessianSpectralDensity } from './hessian-spectral-density.js';
-export type { HessianTraceOptions, HessianTraceResult } from './hessian-trace.js';
+export type { HessianTraceOptions, HessianTraceResult, TraceSketch } from './hessian-trace.js';
 export { hessianTrace } from './hessian-trace.js';
 export type { HessianVectorProductResult } from './hessian-vector-product.js';
 export { hessianVectorProduct } from './hessian-vector-product.js';
@@ -43,4 +43,5 @@ export type {
   ParamsLike,
   Progress,
   VectorLike,
+  VectorPart,
 } from './types.js';

@@ -1,15 +1,9 @@
 import { describeValue, InvalidArgumentError, NonFiniteError, ShapeError } from '@gflow/core';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
-import type { ParameterVector } from './types.js';
+import type { ParameterVector, VectorPart } from './types.js';
 
 /** A snapshot accepted by {@link pcaDirections}: parts with values (shapes and names optional), or one flat array. */
-export type SnapshotLike =
-  | readonly {
-      readonly name?: string;
-      readonly shape?: readonly number[];
-      readonly values: ArrayLike<number>;
-    }[]
-  | ArrayLike<number>;
+export type SnapshotLike = readonly VectorPart[] | ArrayLike<number>;
 
 /** The result of {@link pcaDirections}. */
 export interface PcaDirectionsResult {

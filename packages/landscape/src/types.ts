@@ -50,14 +50,17 @@ export type ParameterVector = readonly ParameterValue[];
  * parameters, or one flat array of all values in the parameters' order. Matching is by position;
  * shapes are checked.
  */
-export type VectorLike =
-  | readonly {
-      readonly name?: string;
-      readonly shape?: readonly number[];
-      readonly values: ArrayLike<number>;
-    }[]
-  | readonly tf.Tensor[]
-  | ArrayLike<number>;
+export type VectorLike = readonly VectorPart[] | readonly tf.Tensor[] | ArrayLike<number>;
+
+/** One parameter's slice of a vector given as input; only `values` is required. */
+export interface VectorPart {
+  /** The parameter's name (informative; matching is by position). */
+  readonly name?: string;
+  /** The parameter's shape; checked when given. */
+  readonly shape?: readonly number[];
+  /** The values, row-major. */
+  readonly values: ArrayLike<number>;
+}
 
 /** Progress of a long evaluation, reported after each point. */
 export interface Progress {
@@ -87,9 +90,12 @@ export interface HvpOptions {
   /**
    * `'exact'`: double backpropagation, the gradient of `∇L · v` (needs correct second-order
    * gradients: `initBackend()` from `@gflow/backend` registers them). `'finite-difference'`:
-   * `Hv ≈ (∇L(θ + hv̂) − ∇L(θ − hv̂)) ‖v‖ / 2h`. `'auto'` (default): exact when
-   * {@link checkSecondOrderGradients} passes and the model differentiates twice, else finite
-   * differences, and the result says why.
+   * `Hv ≈ (∇L(θ + hv̂) − ∇L(θ − hv̂)) ‖v‖ / 2h`, first derivatives only. `'auto'` (default): exact
+   * products when the engine passes {@link checkSecondOrderGradients}; the first one is then
+   * cross-checked against finite differences on the model itself (at steps h and h/2; when those
+   * two agree with each other but not with the exact product, finite differences are used from
+   * then on). A missing second-order gradient also falls back. The result's `mode` and
+   * `modeReason` say what happened.
    */
   readonly mode?: HvpMode;
   /**

@@ -49,16 +49,23 @@ export function scalarLoss(fn: string, part: () => tf.Scalar): tf.Scalar {
   return tf.tidy(() => checkScalar(fn, part()));
 }
 
-/** Evaluates the objective at the current parameter values: the mean of the batch losses, float64. */
+/**
+ * Evaluates the objective at the current parameter values: the mean of the batch losses, read
+ * back once (the sum runs on the engine).
+ */
 export function evaluate(fn: string, prepared: Prepared): number {
-  let sum = 0;
-  for (const part of prepared.parts) {
-    const t = scalarLoss(fn, part);
-    const value = t.dataSync()[0] as number;
-    t.dispose();
-    sum += value;
-  }
-  return sum / prepared.parts.length;
+  const n = prepared.parts.length;
+  const total = tf.tidy(() => {
+    let acc: tf.Scalar | undefined;
+    for (const part of prepared.parts) {
+      const t = checkScalar(fn, part());
+      acc = acc === undefined ? t : (tf.add(acc, t) as tf.Scalar);
+    }
+    return acc as tf.Scalar;
+  });
+  const value = total.dataSync()[0] as number;
+  total.dispose();
+  return n > 1 ? value / n : value;
 }
 
 /** Describes a non-finite number for a report. */
