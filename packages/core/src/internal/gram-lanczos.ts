@@ -111,7 +111,7 @@ export function topSingularValueLanczos(
         relError: invariant ? 0 : relError,
       };
       if (best.converged || exhausted) return best;
-      nextCheck = Math.min(limit, steps + Math.max(4, Math.ceil(steps * 0.25)));
+      nextCheck = Math.min(limit, steps + Math.max(2, Math.ceil(steps * 0.1)));
     }
     beta.push(b);
     const qn = Q.subarray((j + 1) * n, (j + 2) * n);
