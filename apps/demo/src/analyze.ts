@@ -149,7 +149,22 @@ export function formatAnalysis(r: AnalyzeResult): string {
   }
   lines.push('', 'diagnosis:');
   if (rep.diagnosis.length === 0) lines.push('  healthy: no finding crossed its threshold');
-  for (const f of rep.diagnosis) lines.push(`  [${f.severity}] ${f.message}`, `      remedy: ${f.remedy}`);
+  // Errors in full; per-parameter findings can number in the hundreds, so a few warnings and
+  // infos of each kind are shown and the rest counted (all of them are in --json).
+  const rank = { error: 0, warning: 1, info: 2 } as const;
+  const sorted = [...rep.diagnosis].sort((a, b) => rank[a.severity] - rank[b.severity]);
+  const shownPerKind = new Map<string, number>();
+  let hidden = 0;
+  for (const f of sorted) {
+    const n = shownPerKind.get(f.kind) ?? 0;
+    if ((f.severity === 'info' && n >= 3) || (f.severity === 'warning' && n >= 5)) {
+      hidden += 1;
+      continue;
+    }
+    shownPerKind.set(f.kind, n + 1);
+    lines.push(`  [${f.severity}] ${f.message}`, `      remedy: ${f.remedy}`);
+  }
+  if (hidden > 0) lines.push(`  (${hidden} more findings of the kinds above; all are in --json)`);
   return lines.join('\n');
 }
 
