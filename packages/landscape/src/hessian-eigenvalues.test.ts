@@ -80,6 +80,27 @@ describe('hessianEigenvalues', () => {
     expect(r.eigenvalues[0]).toBeCloseTo(10, 3);
   });
 
+  it('finite differences move the parameters and put them back bit for bit, even when the loss throws', () => {
+    const snapshot = bits(model());
+    const r = hessianEigenvalues(q.lossFn, q.params, {
+      k: 2,
+      mode: 'finite-difference',
+      tol: 1e-6,
+      maxIter: 300,
+    });
+    expect(r.mode).toBe('finite-difference');
+    expect(r.eigenvalues[0]).toBeCloseTo(5, 2);
+    expect(bits(model())).toEqual(snapshot);
+    let calls = 0;
+    const failing = () => {
+      calls++;
+      if (calls === 5) throw new Error('boom');
+      return q.lossFn();
+    };
+    expect(() => hessianEigenvalues(failing, q.params, { mode: 'finite-difference' })).toThrow('boom');
+    expect(bits(model())).toEqual(snapshot);
+  });
+
   it('rejects k larger than the parameter count, a bad method and a non-finite loss', () => {
     expect(() => hessianEigenvalues(q.lossFn, q.params, { k: 10 })).toThrow(
       /hessianEigenvalues: options.k must be an integer in \[1, 9\] \(the parameter count\), got 10/,

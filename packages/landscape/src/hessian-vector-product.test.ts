@@ -225,6 +225,33 @@ describe("mode 'auto'", () => {
   });
 });
 
+describe('a loss that throws inside a gradient', () => {
+  it('leaves no tensors behind and the parameters bit-identical', () => {
+    const m = mlp({ inputs: 3, hidden: 4, outputs: 2, activation: 'tanh', seed: 3 });
+    const data = classification(2, 4, [3], 2);
+    const before = tf.memory().numTensors;
+    const snapshot = bits(m);
+    for (const mode of ['exact', 'finite-difference'] as const) {
+      let calls = 0;
+      const lossFn = () => {
+        calls++;
+        const l = softmaxCrossEntropy(data.ys, m.apply(data.xs));
+        if (calls === (mode === 'exact' ? 1 : 2)) {
+          tf.tanh(tf.mul(l, 2)); // ops taped before the failure
+          throw new Error('boom');
+        }
+        return l;
+      };
+      expect(() => hessianVectorProduct(lossFn, m, randomVector(m, 1), { mode })).toThrow('boom');
+      expect(tf.memory().numTensors).toBe(before);
+      expect(bits(m)).toEqual(snapshot);
+    }
+    m.dispose();
+    data.xs.dispose();
+    data.ys.dispose();
+  });
+});
+
 describe('bad input', () => {
   it('rejects a vector whose shape does not match, a non-finite vector and a bad mode', () => {
     const m = mlp({ inputs: 2, hidden: 3, outputs: 2, activation: 'tanh', seed: 1 });

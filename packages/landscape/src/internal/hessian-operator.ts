@@ -105,7 +105,13 @@ export class HessianOperator {
 
   /** `H v` for a flat float64 vector; throws NonFiniteError when the product is not finite. */
   matvec = (v: Float64Array): Float64Array => {
-    const out = this.product(v);
+    let out: Float64Array;
+    try {
+      out = this.product(v);
+    } catch (err) {
+      releaseFailedTape(); // a loss that threw inside a gradient leaves the engine's tape behind
+      throw err;
+    }
     for (let i = 0; i < out.length; i++) {
       if (!Number.isFinite(out[i])) {
         throw new NonFiniteError(
