@@ -29,11 +29,21 @@ const inputs = tf.randomNormal([128, 784], 0, 1, 'float32', 21);
 const targets = tf.tidy(() => tf.oneHot(tf.randomUniform([128], 0, 10, 'int32', 22), 10).toFloat());
 const loss = (t: tf.Tensor, y: tf.Tensor) => tf.losses.softmaxCrossEntropy(t, y) as tf.Scalar;
 
-type Variant = { name: string; monitor?: GradientMonitorOptions; clip?: boolean; guard?: boolean; raw?: boolean };
+type Variant = {
+  name: string;
+  monitor?: GradientMonitorOptions;
+  clip?: boolean;
+  guard?: boolean;
+  raw?: boolean;
+};
 const variants: Variant[] = [
   { name: 'raw optimizer.minimize', raw: true },
   { name: 'trainStep, unmonitored' },
-  { name: 'norms only + clip (bench config)', clip: true, monitor: { moments: false, cosine: false, updateRatio: false, deadUnits: false, histogram: false } },
+  {
+    name: 'norms only + clip (bench config)',
+    clip: true,
+    monitor: { moments: false, cosine: false, updateRatio: false, deadUnits: false, histogram: false },
+  },
   { name: 'default monitor + clip', clip: true, monitor: {} },
   { name: 'default monitor + clip + guard', clip: true, monitor: {}, guard: true },
 ];
@@ -52,13 +62,17 @@ function runOnce(v: Variant): number {
       last = c.dataSync()[0] as number;
       c.dispose();
     } else {
-      const out = trainStep(model, { inputs, targets }, {
-        optimizer,
-        loss,
-        ...(transform ? { transform } : {}),
-        ...(monitor ? { monitor } : {}),
-        ...(guard ? { guard } : {}),
-      });
+      const out = trainStep(
+        model,
+        { inputs, targets },
+        {
+          optimizer,
+          loss,
+          ...(transform ? { transform } : {}),
+          ...(monitor ? { monitor } : {}),
+          ...(guard ? { guard } : {}),
+        },
+      );
       last = out.loss ?? Number.NaN;
     }
   }
@@ -90,7 +104,10 @@ console.log(
       variants: Object.fromEntries(
         variants.map((v) => {
           const m = median(samples[v.name] as number[]);
-          return [v.name, { seconds: Number(m.toFixed(3)), overVsTrainStep: `${(((m - base) / base) * 100).toFixed(1)}%` }];
+          return [
+            v.name,
+            { seconds: Number(m.toFixed(3)), overVsTrainStep: `${(((m - base) / base) * 100).toFixed(1)}%` },
+          ];
         }),
       ),
     },

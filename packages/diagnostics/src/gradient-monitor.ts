@@ -7,6 +7,18 @@ import { checkInteger } from './internal/validate.js';
 import type { StepLogger } from './loggers/step-logger.js';
 import type { GradientHistogram, ParameterRecord, StepRecord } from './step-record.js';
 
+/** Options of the monitor's log₁₀|g| histogram. */
+export interface HistogramOptions {
+  /** Number of bins between `min` and `max` (default 24). */
+  readonly bins?: number;
+  /** Lower edge, in log₁₀|g| (default −12). */
+  readonly min?: number;
+  /** Upper edge, in log₁₀|g| (default 0). */
+  readonly max?: number;
+  /** Make a histogram every this many steps (default 10). */
+  readonly every?: number;
+}
+
 /** Options of {@link GradientMonitor}. */
 export interface GradientMonitorOptions {
   /** Records kept in the ring buffer (default 1000); older ones are dropped. */
@@ -23,9 +35,7 @@ export interface GradientMonitorOptions {
    * A log₁₀|g| histogram: `false` for none, or bins (default 24) over [min, max] (default −12..0)
    * every `every` steps (default 10).
    */
-  readonly histogram?:
-    | false
-    | { readonly bins?: number; readonly min?: number; readonly max?: number; readonly every?: number };
+  readonly histogram?: false | HistogramOptions;
   /** Loggers given every record as it is made. */
   readonly loggers?: readonly StepLogger[];
 }

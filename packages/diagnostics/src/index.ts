@@ -9,7 +9,12 @@
  */
 
 export type { Finding, FindingKind, Severity } from './finding.js';
-export type { GradientMonitorOptions, MonitorInput, MonitorPlan } from './gradient-monitor.js';
+export type {
+  GradientMonitorOptions,
+  HistogramOptions,
+  MonitorInput,
+  MonitorPlan,
+} from './gradient-monitor.js';
 export { GradientMonitor } from './gradient-monitor.js';
 export type { ActivationStats, GradientTapeOptions, TapeResult, TapMode, TapStat } from './gradient-tape.js';
 export { gradientTape } from './gradient-tape.js';
@@ -17,12 +22,13 @@ export type { HealthThresholds, ResolvedThresholds } from './health.js';
 export { checkHealth, defaultThresholds } from './health.js';
 export type { InstrumentOptions, NamedTensor } from './instrument.js';
 export { InstrumentedOptimizer, instrument } from './instrument.js';
+export type { TensorSpec } from './internal/validate.js';
 export type { JsonLinesLoggerOptions } from './loggers/json-lines-logger.js';
 export { jsonLinesLogger } from './loggers/json-lines-logger.js';
 export type { StepLogger } from './loggers/step-logger.js';
-export type { TensorBoardLoggerOptions } from './loggers/tensorboard-logger.js';
+export type { TensorBoardLogger, TensorBoardLoggerOptions } from './loggers/tensorboard-logger.js';
 export { tensorBoardLogger } from './loggers/tensorboard-logger.js';
-export type { TfvisLike, TfvisLoggerOptions } from './loggers/tfvis-logger.js';
+export type { TfvisLike, TfvisLoggerOptions, TfvisVisor } from './loggers/tfvis-logger.js';
 export { tfvisLogger } from './loggers/tfvis-logger.js';
 export type {
   FlowParameter,
@@ -31,7 +37,14 @@ export type {
   MeasureGradientFlowOptions,
 } from './measure-gradient-flow.js';
 export { flowReportSchemaVersion, measureGradientFlow } from './measure-gradient-flow.js';
-export type { GradientHistogram, ParameterRecord, StepRecord } from './step-record.js';
+export type {
+  DistributionStats,
+  GradientHistogram,
+  GuardNote,
+  ParameterRecord,
+  StepRecord,
+  TapNorm,
+} from './step-record.js';
 export type { Batch, LossSpec, StepOutcome, TrainStepOptions } from './train-step.js';
 export { releaseTrainState, trainStep } from './train-step.js';
 export type {
@@ -58,6 +71,7 @@ export type { GradientAwareLearningRateState } from './transforms/gradient-aware
 export { gradientAwareLearningRate } from './transforms/gradient-aware-learning-rate.js';
 export type {
   ParameterTransform,
+  ParameterTransformResult,
   SpectralNormalizationOptions,
   SpectralNormalizationState,
 } from './transforms/spectral-normalization.js';

@@ -72,6 +72,7 @@ export class InstrumentedOptimizer extends tf.Optimizer {
     return getLearningRate(this.inner);
   }
 
+  /** Sets the wrapped optimizer's learning rate (ignored when it has none). */
   set learningRate(lr: number | undefined) {
     if (lr !== undefined) setLearningRate(this.inner, lr);
   }

@@ -34,7 +34,35 @@ export interface GradientHistogram {
   readonly overflow: number;
 }
 
-/** Everything a {@link GradientMonitor} keeps about one step: plain numbers, JSON-ready. */
+/** Mean, variance, skewness and excess kurtosis of a set of gradient entries. */
+export interface DistributionStats {
+  /** Mean. */
+  readonly mean: number;
+  /** Population variance. */
+  readonly variance: number;
+  /** Skewness m₃/m₂^{3/2}. */
+  readonly skewness: number;
+  /** Excess kurtosis m₄/m₂² − 3. */
+  readonly kurtosis: number;
+}
+
+/** The gradient norm at one tap point during a training step. */
+export interface TapNorm {
+  /** The tap's name. */
+  readonly name: string;
+  /** ‖∂L/∂h‖, or `null` when no gradient reached it. */
+  readonly gradNorm: number | null;
+}
+
+/** What a training guard did at a step, as recorded by the monitor. */
+export interface GuardNote {
+  /** The actions taken, comma-separated (`skip,restore,lower-lr,clip`). */
+  readonly action: string;
+  /** Why: `non-finite` or `exploding`. */
+  readonly reason: string;
+}
+
+/** Everything a `GradientMonitor` keeps about one step: plain numbers, JSON-ready. */
 export interface StepRecord {
   /** Step number (0-based, counted by the monitor unless given). */
   readonly step: number;
@@ -47,12 +75,7 @@ export interface StepRecord {
   /** cos(g_t, g_{t−1}) over every parameter together, `null` on the first step. */
   readonly cosine: number | null;
   /** Mean, variance, skewness and excess kurtosis of every gradient entry together. */
-  readonly distribution?: {
-    readonly mean: number;
-    readonly variance: number;
-    readonly skewness: number;
-    readonly kurtosis: number;
-  };
+  readonly distribution?: DistributionStats;
   /** A log₁₀|g| histogram (every `histogram.every` steps). */
   readonly histogram?: GradientHistogram;
   /** Gradient signal-to-noise ratio ‖ḡ‖² / tr Σ̂ from micro-batches, when they were given. */
@@ -60,11 +83,11 @@ export interface StepRecord {
   /** Per parameter, in the order of the gradients. */
   readonly parameters: readonly ParameterRecord[];
   /** Gradient norms at the model's tap points, when the step recorded them. */
-  readonly taps?: readonly { readonly name: string; readonly gradNorm: number | null }[];
+  readonly taps?: readonly TapNorm[];
   /** Numbers reported by the gradient transforms (`clipByGlobalNorm.norm`, …). */
   readonly info?: Readonly<Record<string, number>>;
   /** Whether the loss, every gradient and every weight were finite. */
   readonly finite: boolean;
   /** What a TrainingGuard did at this step, if anything. */
-  readonly guard?: { readonly action: string; readonly reason: string };
+  readonly guard?: GuardNote;
 }

@@ -48,7 +48,7 @@ export function checkInRange(
   return value as number;
 }
 
-/** The names and shapes a transform was initialised with. */
+/** The names and shapes a transform was initialised with (parameter name → shape). */
 export type TensorSpec = Readonly<Record<string, readonly number[]>>;
 
 /** Records the names and shapes of `tensors`. */

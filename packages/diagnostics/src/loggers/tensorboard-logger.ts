@@ -5,6 +5,12 @@ import { checkInteger } from '../internal/validate.js';
 import type { StepRecord } from '../step-record.js';
 import type { StepLogger } from './step-logger.js';
 
+/** A logger writing a TensorBoard event file. */
+export interface TensorBoardLogger extends StepLogger {
+  /** The event file's path. */
+  readonly path: string;
+}
+
 /** Options of {@link tensorBoardLogger}. */
 export interface TensorBoardLoggerOptions {
   /** Records buffered before a write (default 20). */
@@ -62,10 +68,7 @@ function event(step: number, wallTime: number, values: Uint8Array[]): Uint8Array
  * ```
  * @see https://github.com/tensorflow/tensorboard (event file format: tensorflow/core/util/event.proto)
  */
-export function tensorBoardLogger(
-  logdir: string,
-  options: TensorBoardLoggerOptions = {},
-): StepLogger & { readonly path: string } {
+export function tensorBoardLogger(logdir: string, options: TensorBoardLoggerOptions = {}): TensorBoardLogger {
   if (typeof logdir !== 'string' || logdir === '') {
     throw new InvalidArgumentError(
       `tensorBoardLogger: logdir must be a non-empty path, got ${describeValue(logdir)}`,

@@ -3,6 +3,17 @@ import { checkInteger } from '../internal/validate.js';
 import type { StepRecord } from '../step-record.js';
 import type { StepLogger } from './step-logger.js';
 
+/** The part of tfjs-vis's visor the logger uses. */
+export interface TfvisVisor {
+  /**
+   * Makes (or finds) a drawing surface.
+   *
+   * @param options - The surface's name and tab.
+   * @returns The surface.
+   */
+  surface(options: { name: string; tab?: string }): unknown;
+}
+
 /** The part of the `@tensorflow/tfjs-vis` module the logger uses (pass the module itself). */
 export interface TfvisLike {
   /** tfjs-vis's renderers. */
@@ -15,7 +26,7 @@ export interface TfvisLike {
     ): Promise<void> | void;
   };
   /** tfjs-vis's visor (optional: used to make a surface when none is given). */
-  readonly visor?: () => { surface(options: { name: string; tab?: string }): unknown };
+  readonly visor?: () => TfvisVisor;
 }
 
 /** Options of {@link tfvisLogger}. */

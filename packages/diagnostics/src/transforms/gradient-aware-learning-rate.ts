@@ -11,8 +11,8 @@ export interface GradientAwareLearningRateState {
 }
 
 /**
- * Rescales the step so that the global gradient norm seen by the optimizer stays within
- * [ε_min, ε_max]: g ← g · clamp(‖g‖, ε_min, ε_max) / ‖g‖, an effective learning rate
+ * Rescales the step so that the global gradient norm seen by the optimizer stays within the band
+ * from ε_min to ε_max, g ← g · clamp(‖g‖, ε_min, ε_max) / ‖g‖, an effective learning rate
  * η_eff = η · clamp(‖g‖, ε_min, ε_max) / ‖g‖.
  *
  * Small gradients (a plateau, the first steps of a deep plain net) are scaled up to ε_min and

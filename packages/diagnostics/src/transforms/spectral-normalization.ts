@@ -10,6 +10,20 @@ import {
 } from '../internal/validate.js';
 
 /**
+ * What {@link ParameterTransform.update} returns; every tensor is new and the caller's.
+ *
+ * @typeParam S - The state's type.
+ */
+export interface ParameterTransformResult<S> {
+  /** New values of the parameters (assign them to the variables). */
+  readonly params: Record<string, tf.Tensor>;
+  /** The next state. */
+  readonly state: S;
+  /** Scalars on the device describing the step. */
+  readonly info: Record<string, tf.Scalar>;
+}
+
+/**
  * A parameter transformation with explicit state: maps weights to new weights (a projection or a
  * reparametrisation), in the same pure init/update shape as a gradient transform.
  *
@@ -24,14 +38,7 @@ export interface ParameterTransform<S = unknown> {
   /** The first state for these parameters. */
   init(params: NamedTensors): S;
   /** New values for the parameters, the next state and information scalars. */
-  update(
-    params: NamedTensors,
-    state: S,
-  ): {
-    readonly params: Record<string, tf.Tensor>;
-    readonly state: S;
-    readonly info: Record<string, tf.Scalar>;
-  };
+  update(params: NamedTensors, state: S): ParameterTransformResult<S>;
   /** Frees the tensors held by `state`. */
   dispose(state: S): void;
 }
