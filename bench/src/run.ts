@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { type BackendInfo, type BackendName, initBackend } from '@gflow/backend';
 import * as tf from '@tensorflow/tfjs';
 import { registerTransposeFirstMatMul } from './experimental/matmul-fill.js';
+import { registerHeapViewSlice } from './experimental/slice-fill.js';
 import { withWasmThreads } from './wasm-threads.js';
 import type { Summary, Workload } from './workload.js';
 import { workloads } from './workloads/index.js';
@@ -31,7 +32,7 @@ interface Result {
 
 function usage(): string {
   return [
-    'usage: node bench/dist/run.js [--backend NAME] [--only a,b] [--repeats N] [--wasm-threads N] [--experiment matmul-fill] [--out FILE]',
+    'usage: node bench/dist/run.js [--backend NAME] [--only a,b] [--repeats N] [--wasm-threads N] [--experiment matmul-fill|slice-fill ...] [--out FILE]',
     `workloads: ${workloads.map((w) => w.name).join(', ')}`,
     'backends: wasm (default), cpu, tensorflow, tensorflow-gpu, webgpu',
   ].join('\n');
@@ -127,10 +128,12 @@ async function main(): Promise<void> {
   const experiments = opts.experiment ?? [];
   for (const e of experiments) {
     if (e === 'matmul-fill' && info.name === 'wasm') registerTransposeFirstMatMul();
-    else
+    else if (e === 'slice-fill' && info.name === 'wasm') registerHeapViewSlice();
+    else {
       throw new Error(
-        `--experiment: unknown or not applicable to ${info.name}: ${e} (known: matmul-fill, wasm only)`,
+        `--experiment: unknown or not applicable to ${info.name}: ${e} (known, wasm only: matmul-fill, slice-fill)`,
       );
+    }
   }
   const engine = {
     name: info.name,
