@@ -2,6 +2,7 @@ import { initBackend } from '@gflow/backend';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gradCheck, seededNormal } from '../test-utils/gradcheck.js';
+import { gru } from './gru.js';
 import { kroneckerRNN } from './kronecker-rnn.js';
 import { lstm } from './lstm.js';
 import { unitaryRNN } from './unitary-rnn.js';
@@ -49,6 +50,50 @@ describe('recurrent cells against independent implementations', () => {
     x.dispose();
     ref.dispose();
     ours.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('gru equals a plain-JS loop of the PyTorch-form equations', () => {
+    const before = tf.memory().numTensors;
+    const F = 2;
+    const H = 3;
+    const model = gru({ inputSize: F, hiddenSize: H, returnSequences: true, chrono: 8, seed: 7 });
+    const [k, b, r, rb] = model.parameters().map((p) => p.variable.arraySync()) as [
+      number[][],
+      number[],
+      number[][],
+      number[],
+    ];
+    const x = seededNormal([1, 4, F], 8);
+    const xs = (x.arraySync() as number[][][])[0] as number[][];
+    const sig = (v: number): number => 1 / (1 + Math.exp(-v));
+    let h = [0, 0, 0];
+    const want: number[] = [];
+    for (const xt of xs) {
+      // gate g ∈ {r: 0, z: 1, n: 2}, unit j: column g·H + j
+      const pre = (g: number, j: number): [number, number] => {
+        let u = b[g * H + j] as number;
+        for (let i = 0; i < F; i++) u += (xt[i] as number) * (k[i]?.[g * H + j] as number);
+        let w = rb[g * H + j] as number;
+        for (let i = 0; i < H; i++) w += (h[i] as number) * (r[i]?.[g * H + j] as number);
+        return [u, w];
+      };
+      h = h.map((hj, j) => {
+        const [ur, wr] = pre(0, j);
+        const [uz, wz] = pre(1, j);
+        const [un, wn] = pre(2, j);
+        const rr = sig(ur + wr);
+        const z = sig(uz + wz);
+        const n = Math.tanh(un + rr * wn);
+        return (1 - z) * n + z * hj;
+      });
+      want.push(...h);
+    }
+    tf.tidy(() => {
+      expect(maxAbsDiff(model.apply(x).dataSync(), want)).toBeLessThan(1e-5);
+    });
+    x.dispose();
+    model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
