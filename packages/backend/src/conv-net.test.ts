@@ -40,7 +40,7 @@ describe('30-block conv net (conv3x3 → batch norm → ReLU, 64 channels)', () 
       expect(relErr(wasm.hvp[3 * b]!, cpu.hvp[3 * b]!)).toBeLessThan(1e-3);
       expect(cpu.hvp[3 * b]!.some((h) => h !== 0)).toBe(true);
     }
-  });
+  }, 240_000);
 
   it('[slow] differs from cpu by no more than three times cpu’s own one-ulp sensitivity', async () => {
     const arrays = makeArrays(SEED);
@@ -53,5 +53,5 @@ describe('30-block conv net (conv3x3 → batch norm → ReLU, 64 channels)', () 
     const floor = relErr(concat(cpuPerturbed.hvp), concat(cpu.hvp));
     expect(floor).toBeGreaterThan(0);
     expect(relErr(concat(wasm.hvp), concat(cpu.hvp))).toBeLessThan(3 * floor);
-  });
+  }, 360_000);
 });
