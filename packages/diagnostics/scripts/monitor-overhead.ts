@@ -3,7 +3,8 @@
  * shared/peers/WORKLOADS.md (MLP 784-512-512-512-10, ReLU, batch 128, softmax cross-entropy,
  * 50 SGD steps at lr 0.01), with one warm-up run and the median of `REPEATS` runs.
  *
- *   npx vite-node --config vitest.config.ts packages/diagnostics/scripts/monitor-overhead.ts
+ *   cd packages/diagnostics && node ../../node_modules/.pnpm/vite-node@VERSION/node_modules/vite-node/vite-node.mjs \
+ *     --config ../../vitest.config.ts scripts/monitor-overhead.ts   (env: STEPS, REPEATS)
  *
  * Prints one JSON object: seconds per 50 steps for each variant and the overhead relative to the
  * unmonitored `trainStep`.
@@ -20,7 +21,7 @@ import {
   trainStep,
 } from '../src/index.js';
 
-const STEPS = 50;
+const STEPS = Number(process.env.STEPS ?? 50);
 const REPEATS = Number(process.env.REPEATS ?? 5);
 
 await initBackend();

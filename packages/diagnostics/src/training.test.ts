@@ -6,6 +6,7 @@ import { NonFiniteError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GradientMonitor } from './gradient-monitor.js';
+import { checkHealth } from './health.js';
 import { instrument } from './instrument.js';
 import { optimizerSlots } from './internal/optimizer-state.js';
 import { randomMatrix, tinyMLP } from './test-utils/tiny.js';
@@ -164,6 +165,56 @@ describe('trainStep', () => {
     expect(Math.sqrt(lmax)).toBeCloseTo(1, 3);
     releaseTrainState(model);
     model.dispose();
+  });
+});
+
+describe('disconnected parameters and direct applyGradients', () => {
+  it('trainStep reports a parameter the loss does not use, and checkHealth flags it', () => {
+    const model = tinyMLP({ sizes: [4, 3, 2], seed: 8 });
+    const unused = tf.tidy(() => tf.variable(tf.ones([3]), true, `unused.${Math.random()}`));
+    const withUnused = {
+      name: 'm',
+      parameters: () => [...model.parameters(), { name: 'unused', variable: unused, role: 'other' as const }],
+      apply: (x: tf.Tensor, ctx?: Parameters<typeof model.apply>[1]) => model.apply(x, ctx),
+    };
+    const opt = tf.train.sgd(0.1);
+    const monitor = new GradientMonitor({ histogram: false });
+    const x = randomMatrix(8, 4, 1);
+    const y = randomMatrix(8, 2, 2);
+    for (let i = 0; i < 3; i++)
+      trainStep(
+        withUnused,
+        { inputs: x, targets: y },
+        { optimizer: opt, monitor, transform: clipByGlobalNorm(1) },
+      );
+    const p = monitor.latest()!.parameters.find((q) => q.name === 'unused')!;
+    expect(p.gradNorm).toBeNull();
+    expect(p.weightNorm).toBeCloseTo(Math.sqrt(3), 6);
+    expect(checkHealth(monitor).find((f) => f.kind === 'disconnected')!.subject).toBe('unused');
+    releaseTrainState(withUnused);
+    monitor.dispose();
+    opt.dispose();
+    model.dispose();
+    tf.dispose([unused, x, y]);
+  });
+
+  it('instrument(...).applyGradients works on gradients keyed by variable name', () => {
+    const v = tf.tidy(() => tf.variable(tf.tensor1d([1, 2]), true, `v.${Math.random()}`));
+    const monitor = new GradientMonitor({ histogram: false });
+    const opt = instrument(tf.train.sgd(0.5), { monitor });
+    const g = tf.tensor1d([2, -2]);
+    opt.applyGradients({ [v.name]: g });
+    // v ← v − 0.5·g = (0, 3).
+    expect(Array.from(v.dataSync())).toEqual([0, 3]);
+    expect(monitor.latest()!.loss).toBeNull();
+    expect(monitor.latest()!.globalNorm).toBeCloseTo(Math.sqrt(8), 6);
+    expect(() => opt.applyGradients({ nope: g })).toThrow(
+      /gradients must be keyed by variable name, got "nope"/,
+    );
+    expect(() => instrument({} as never)).toThrow(/instrument: optimizer must be a tf.Optimizer/);
+    monitor.dispose();
+    opt.dispose();
+    tf.dispose([v, g]);
   });
 });
 

@@ -97,7 +97,14 @@ export function runStep(p: StepParts): StepOutcome {
     // 2. Mark the state before the update (zero-copy), for the guard and the update ratio.
     p.guard?.begin(p.step, p.vars, p.optimizer);
     const before: Record<string, tf.Tensor> = {};
-    if (p.monitor) for (const n of connected) before[n] = tf.keep(alias(params[n] as tf.Tensor));
+    if (p.monitor) {
+      for (const n of connected) before[n] = tf.keep(alias(params[n] as tf.Tensor));
+      // Disconnected parameters get no gradient, but the monitor still reports their weight norm.
+      for (const n of p.disconnected) {
+        const v = varOf.get(n);
+        if (v) before[n] = tf.keep(alias(v));
+      }
+    }
     owned.push(...Object.values(before));
     // 3. Apply.
     const byVarName: Record<string, tf.Tensor> = {};
