@@ -118,7 +118,7 @@ export const section: SectionDef = {
       plots: [
         linePlot({
           id: 'attenuation',
-          caption: `Gradient norm per layer in ${depth}-layer MLPs; solid: measured, dashed: mean-field prediction χ₁^((L−1−l)/2) from @gflow/core. Log scale. One panel per initialization would hide the comparison, so each activation/init pair is its own color.`,
+          caption: `Gradient norm per layer in ${depth}-layer MLPs; solid: measured, dashed: mean-field prediction χ₁^((L−1−l)/2) from @gflow/core. Log scale; each activation/initialization pair has its own color.`,
           data: rows,
           predicted,
           points: false,

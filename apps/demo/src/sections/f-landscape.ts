@@ -91,6 +91,7 @@ export const section: SectionDef = {
           });
           findings[`${arch}_lambdaMax`] = eig.lambdaMax;
           findings[`${arch}_lambdaMin`] = eig.lambdaMin;
+          findings[`${arch}_lambdaMinConverged`] = eig.extremeConverged === true ? 1 : 0;
           findings[`${arch}_parameters`] = eig.dim;
           progress.tick(1, `f: ${arch} spectral density`);
           await tf.nextFrame();
@@ -123,6 +124,8 @@ export const section: SectionDef = {
         ? (e1 + e0) / 2 / c
         : null;
     };
+    const lamMin = (a: 'plain' | 'residual'): string =>
+      `${fmt(findings[`${a}_lambdaMin`])}${findings[`${a}_lambdaMinConverged`] === 1 ? '' : ' (not converged)'}`;
     findings.plain_edgeOverCenter = sharp('plain');
     findings.residual_edgeOverCenter = sharp('residual');
     return {
@@ -130,7 +133,7 @@ export const section: SectionDef = {
       findings,
       summary: [
         `The first plot shows the loss along one random filter-normalized direction through the initial parameters of a plain and a residual ReLU MLP (${depth} blocks, width ${width}, He initialization, residual branches scaled by 1/√${depth}); the second the ${k} Hessian eigenvalues of largest magnitude; the third the Hessian's spectral density estimated by stochastic Lanczos quadrature.`,
-        `Measured: at α = ±1 the loss is ${fmt(findings.plain_edgeOverCenter)}× its center value for the plain net and ${fmt(findings.residual_edgeOverCenter)}× for the residual net; λ_max = ${fmt(findings.plain_lambdaMax)} (plain) vs ${fmt(findings.residual_lambdaMax)} (residual), λ_min = ${fmt(findings.plain_lambdaMin)} vs ${fmt(findings.residual_lambdaMin)}.`,
+        `Measured: at α = ±1 the loss is ${fmt(findings.plain_edgeOverCenter)}× its center value for the plain net and ${fmt(findings.residual_edgeOverCenter)}× for the residual net; λ_max = ${fmt(findings.plain_lambdaMax)} (plain) vs ${fmt(findings.residual_lambdaMax)} (residual), λ_min = ${lamMin('plain')} vs ${lamMin('residual')} (the other end of the spectrum, by power iteration on H − λ_max·I).`,
       ],
       plots: [
         linePlot({
