@@ -2,7 +2,7 @@ import { describeValue, InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { type CentralSums, describeSums, mergeSums } from './internal/moments.js';
 import { RingBuffer } from './internal/ring-buffer.js';
-import { alias, BatchedRead, type NamedTensors } from './internal/tensors.js';
+import { alias, BatchedRead, f32, type NamedTensors } from './internal/tensors.js';
 import { checkInteger } from './internal/validate.js';
 import type { StepLogger } from './loggers/step-logger.js';
 import type { GradientHistogram, ParameterRecord, StepRecord } from './step-record.js';
@@ -247,7 +247,7 @@ export class GradientMonitor {
     tf.tidy(() => {
       if (input.loss instanceof tf.Tensor) lossAt = reader.add(tf.keep(tf.reshape(input.loss, [1])));
       for (const name of names) {
-        const g = tf.cast(grads[name] as tf.Tensor, 'float32');
+        const g = f32(grads[name] as tf.Tensor);
         const n = g.size;
         const g2 = tf.square(g);
         const slot: ParamSlots = { name, n, grad: -1, weight: -1, shape: g.shape };
@@ -255,7 +255,7 @@ export class GradientMonitor {
         let k = 1;
         const w = weightsAt?.[name];
         if (w) {
-          parts.push(tf.sum(tf.square(tf.cast(w, 'float32'))));
+          parts.push(tf.sum(tf.square(f32(w))));
           slot.weight = k++;
         }
         if (o.moments) {
@@ -267,9 +267,7 @@ export class GradientMonitor {
           k += 4;
         }
         if (o.updateRatio && updFrom?.[name] && updTo?.[name] && updFrom[name].size === n) {
-          parts.push(
-            tf.sum(tf.square(tf.sub(tf.cast(updTo[name], 'float32'), tf.cast(updFrom[name], 'float32')))),
-          );
+          parts.push(tf.sum(tf.square(tf.sub(f32(updTo[name]), f32(updFrom[name])))));
           slot.update = k++;
         }
         if (cosineOk && prevGrads) {
@@ -294,7 +292,7 @@ export class GradientMonitor {
         const { bins, min, max } = o.histogram;
         const width = (max - min) / bins;
         const counts = names.map((name) => {
-          const g = tf.reshape(tf.cast(grads[name] as tf.Tensor, 'float32'), [-1]);
+          const g = tf.reshape(f32(grads[name] as tf.Tensor), [-1]);
           const lg = tf.div(tf.log(tf.abs(g)), Math.LN10);
           // Bin 0 is the underflow (zeros: log = −∞), bins + 1 the overflow; NaN is dropped.
           const raw = tf.add(tf.floor(tf.div(tf.sub(lg, min), width)), 1);
@@ -310,7 +308,7 @@ export class GradientMonitor {
         const w = weightsAt?.[name];
         disconnectedSlots.push({
           name,
-          at: w ? reader.add(tf.keep(tf.sum(tf.square(tf.cast(w, 'float32'))))) : -1,
+          at: w ? reader.add(tf.keep(tf.sum(tf.square(f32(w))))) : -1,
         });
       }
       const mb = input.microBatchGrads;
@@ -327,7 +325,7 @@ export class GradientMonitor {
                 `GradientMonitor.record: input.microBatchGrads[${i}] must have every name of grads, got none for ${JSON.stringify(name)}`,
               );
             }
-            return tf.reshape(tf.cast(t, 'float32'), [-1]);
+            return tf.reshape(f32(t), [-1]);
           });
           const stacked = tf.stack(gs);
           const mean = tf.mean(stacked, 0);

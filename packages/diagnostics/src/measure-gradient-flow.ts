@@ -6,7 +6,7 @@ import type { ActivationStats } from './gradient-tape.js';
 import { type HealthThresholds, type ResolvedThresholds, resolveThresholds } from './health.js';
 import { type LossSpec, resolveLoss } from './internal/loss.js';
 import { runTape } from './internal/tap-recorder.js';
-import { BatchedRead } from './internal/tensors.js';
+import { BatchedRead, f32 } from './internal/tensors.js';
 import { checkNonNegative } from './internal/validate.js';
 
 /** The version of the {@link FlowReport} layout; bumped on any incompatible change. */
@@ -134,8 +134,8 @@ export function measureGradientFlow(module: Module, options: MeasureGradientFlow
     const parts = params.map((p) => {
       const g = raw.grads[p.name];
       return tf.stack([
-        g ? tf.sum(tf.square(tf.cast(g, 'float32'))) : tf.scalar(Number.NaN),
-        tf.sum(tf.square(tf.cast(p.variable, 'float32'))),
+        g ? tf.sum(tf.square(f32(g))) : tf.scalar(Number.NaN),
+        tf.sum(tf.square(f32(p.variable))),
       ]);
     });
     return parts.length === 0 ? -1 : reader.add(tf.keep(tf.concat(parts)));

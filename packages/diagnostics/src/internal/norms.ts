@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedTensors } from './tensors.js';
+import { f32 } from './tensors.js';
 
 /** Σ‖g‖² over every tensor, as a float32 scalar (zero for an empty record). */
 export function globalNormSquared(grads: NamedTensors): tf.Scalar {
   return tf.tidy(() => {
-    const parts = Object.values(grads).map((g) => tf.sum(tf.square(tf.cast(g, 'float32'))));
+    const parts = Object.values(grads).map((g) => tf.sum(tf.square(f32(g))));
     return (parts.length === 0 ? tf.scalar(0) : parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
   });
 }

@@ -1,7 +1,7 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
 import type { Context, Parameter } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
-import { alias } from './tensors.js';
+import { alias, f32 } from './tensors.js';
 
 /** What a tap records: nothing, the gradient's norm, or the gradient itself too. */
 export type TapMode = 'none' | 'norms' | 'tensors';
@@ -29,7 +29,7 @@ export interface RawTape {
 /** Statistics of one activation: [mean, std, min, max, zeroFraction, deadUnitFraction]. */
 export function activationStatsTensor(h: tf.Tensor): tf.Tensor1D {
   return tf.tidy(() => {
-    const x = tf.cast(h, 'float32');
+    const x = f32(h);
     const { mean, variance } = tf.moments(x);
     const zero = tf.mean(tf.cast(tf.equal(x, 0), 'float32'));
     // A unit is the last axis (feature or channel); it is dead when it is exactly zero for every
@@ -92,7 +92,7 @@ export function runTape(
             gradFunc: (dy: tf.Tensor) => {
               // Called once, with the gradient accumulated over every use of the tap's output.
               rec.gradSquared?.dispose();
-              rec.gradSquared = tf.keep(tf.sum(tf.square(tf.cast(dy, 'float32'))));
+              rec.gradSquared = tf.keep(tf.sum(tf.square(f32(dy))));
               if (mode === 'tensors') {
                 rec.grad?.dispose();
                 rec.grad = tf.keep(alias(dy));

@@ -67,3 +67,8 @@ export class BatchedRead {
     this.offset = 0;
   }
 }
+
+/** `t` itself when it is float32 (no copy), else `t` cast to float32. */
+export function f32(t: tf.Tensor): tf.Tensor {
+  return t.dtype === 'float32' ? t : tf.cast(t, 'float32');
+}

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { unitAxes } from '../internal/norms.js';
+import { f32 } from '../internal/tensors.js';
 import { checkAgainstSpec, checkNonNegative, specOf, type TensorSpec } from '../internal/validate.js';
 import type { GradientTransform } from './transform.js';
 
@@ -61,14 +62,14 @@ export function adaptiveGradientClip(
         units += g.rank >= 2 ? (g.shape[g.rank - 1] as number) : 1;
         tf.tidy(() => {
           const keep = g.rank >= 2;
-          const gNorm = tf.sqrt(tf.sum(tf.square(tf.cast(g, 'float32')), axes, keep));
-          const wNorm = tf.maximum(tf.sqrt(tf.sum(tf.square(tf.cast(w, 'float32')), axes, keep)), eps);
+          const gNorm = tf.sqrt(tf.sum(tf.square(f32(g)), axes, keep));
+          const wNorm = tf.maximum(tf.sqrt(tf.sum(tf.square(f32(w)), axes, keep)), eps);
           const maxNorm = tf.mul(wNorm, clipping);
           const trigger = tf.greater(gNorm, maxNorm);
           // As in the reference implementation: divide by max(‖G‖, 1e-6) to stay finite.
           const clipped = tf.mul(g, tf.div(maxNorm, tf.maximum(gNorm, 1e-6)));
           out[k] = tf.keep(tf.where(tf.broadcastTo(trigger, g.shape), clipped, g));
-          counts.push(tf.keep(tf.sum(tf.cast(trigger, 'float32'))));
+          counts.push(tf.keep(tf.sum(f32(trigger))));
         });
       }
       const fraction = tf.tidy(() =>

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { clipFactor } from '../internal/norms.js';
+import { f32 } from '../internal/tensors.js';
 import { checkAgainstSpec, checkNonNegative, specOf, type TensorSpec } from '../internal/validate.js';
 import type { GradientTransform } from './transform.js';
 
@@ -37,7 +38,7 @@ export function clipByNorm(maxNorm: number): GradientTransform<ClipByNormState> 
       const flags: tf.Scalar[] = [];
       for (const [k, g] of Object.entries(grads)) {
         tf.tidy(() => {
-          const n = tf.norm(tf.cast(g, 'float32')) as tf.Scalar;
+          const n = tf.norm(f32(g)) as tf.Scalar;
           out[k] = tf.keep(tf.mul(g, clipFactor(n, maxNorm)));
           flags.push(tf.keep(tf.cast(tf.greater(n, maxNorm), 'float32') as tf.Scalar));
         });

@@ -1,6 +1,7 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import type { NamedTensors } from '../internal/tensors.js';
+import { f32 } from '../internal/tensors.js';
 import {
   checkAgainstSpec,
   checkInteger,
@@ -137,7 +138,7 @@ export function spectralNormalization(
         }
         tf.tidy(() => {
           const out = w.shape[w.rank - 1] as number;
-          const m = tf.reshape(tf.cast(w, 'float32'), [-1, out]) as tf.Tensor2D;
+          const m = tf.reshape(f32(w), [-1, out]) as tf.Tensor2D;
           let uu: tf.Tensor2D = tf.reshape(u0, [out, 1]);
           let v: tf.Tensor2D = uu;
           for (let i = 0; i < iterations; i++) {
