@@ -6,9 +6,9 @@
  * half-written report folder before exiting.
  */
 import { rmSync } from 'node:fs';
-import { GflowError } from '@gflow/core';
 import { analyzeCommand } from './analyze.js';
 import { backendCommand } from './backend-command.js';
+import { formatCliError } from './cli-error.js';
 import { runDemo } from './demo.js';
 import { createProgram } from './program.js';
 import { activeTempFolder } from './report.js';
@@ -38,11 +38,6 @@ const program = createProgram({
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  {
-    const msg = e instanceof Error ? e.message : String(e);
-    const kind = e instanceof GflowError ? '' : 'unexpected error: ';
-    process.stderr.write(`gflow: ${kind}${msg.replace(/\s*\n\s*/g, ' ')}\n`);
-    if (process.env.GFLOW_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = 1;
-  }
+  process.stderr.write(formatCliError(e, Boolean(process.env.GFLOW_DEBUG)));
+  process.exitCode = 1;
 }
