@@ -242,7 +242,7 @@ describe('a loss that throws inside a gradient', () => {
         }
         return l;
       };
-      expect(() => hessianVectorProduct(lossFn, m, randomVector(m, 1), { mode })).toThrow('boom');
+      expect(() => hessianVectorProduct(lossFn, m, randomVector(m, 1), { mode })).toThrow(/^boom$/);
       expect(tf.memory().numTensors).toBe(before);
       expect(bits(m)).toEqual(snapshot);
     }

@@ -22,6 +22,12 @@ function relativeDifference(a: Float64Array, b: Float64Array): number {
   return den > 0 ? Math.sqrt(num / den) : 0;
 }
 
+/** Whether tfjs failed for want of a (second-order) gradient rather than the loss failing. */
+function isMissingGradient(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  return /gradient function not found|Cannot compute gradient|Cannot find a connection/i.test(message);
+}
+
 /** How products were actually computed. */
 export type UsedMode = 'exact' | 'finite-difference';
 
@@ -139,6 +145,7 @@ export class HessianOperator {
         hv = this.exact(v);
       } catch (err) {
         releaseFailedTape();
+        if (!isMissingGradient(err)) throw err; // the loss's own error, not the engine's
         if (this.requested !== 'auto') {
           throw new UnsupportedError(
             `${this.fn}: exact Hessian-vector products failed on this model (${err instanceof Error ? err.message : String(err)}); call initBackend() from @gflow/backend or use mode 'finite-difference'`,
