@@ -22,6 +22,11 @@ describe('expectedDerivative / expectedSquaredDerivative', () => {
     // samples: relu′ at [−1, 2, 3, −4] is [0, 1, 1, 0].
     expect(expectedDerivative('relu', samples([-1, 2, 3, -4]))).toBe(0.5);
     expect(expectedSquaredDerivative('tanh', samples(Float64Array.of(0)))).toBe(1);
+    expect(expectedDerivative('relu', samples(Float32Array.of(1, -1)))).toBe(0.5);
+    // relu′ over U(−1, 3): P(X > 0) = 3/4 (the kink at 0 is split exactly).
+    expectClose(expectedDerivative('relu', uniform(-1, 3)), 0.75, 1e-15);
+    // elu′ = eˣ on x < 0: E over U(−2, 0) = (1 − e^{−2})/2.
+    expectClose(expectedDerivative('elu', uniform(-2, 0)), (1 - Math.exp(-2)) / 2, 1e-14);
   });
 
   it('agree with scipy.integrate.quad to 1e-10', () => {
