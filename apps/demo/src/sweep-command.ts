@@ -1,23 +1,56 @@
-/** `gflow sweep` on the command line: builds the grid, runs it, prints where the results are. */
-import type { SweepOptions } from './program.js';
-import { gridCells, runSweep } from './sweep.js';
+/** `gflow sweep` on the command line: builds the grid, runs it, prints a summary table. */
 
-/** Runs `gflow sweep`; Ctrl-C stops it cleanly (finished cells stay in the results file). */
+import type { SweepOptions } from './program.js';
+import { fmt } from './sections/measure.js';
+import { cellKey, gridCells, readFinished, runSweep, type SweepCell } from './sweep.js';
+
+function median(xs: readonly number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/**
+ * The summary table: one row per architecture × activation × init, one column per depth, each
+ * cell the median over seeds of ‖∂L/∂h_0‖/‖∂L/∂h_{L−1}‖ (first block's gradient over the last's).
+ *
+ * @param cells - The grid.
+ * @param out - The results file.
+ * @returns Text lines.
+ */
+export function sweepTable(cells: readonly SweepCell[], out: string): string[] {
+  const done = readFinished(out);
+  const depths = [...new Set(cells.map((c) => c.depth))].sort((a, b) => a - b);
+  const rows = new Map<string, Map<number, number[]>>();
+  for (const c of cells) {
+    const row = `${c.arch} ${c.activation} ${c.init}`;
+    if (!rows.has(row)) rows.set(row, new Map());
+    const line = done.get(cellKey(c));
+    const v = line?.ok ? (line.result as { firstOverLast?: number | null }).firstOverLast : null;
+    if (typeof v === 'number' && Number.isFinite(v)) {
+      const byDepth = rows.get(row) as Map<number, number[]>;
+      byDepth.set(c.depth, [...(byDepth.get(c.depth) ?? []), v]);
+    }
+  }
+  const w = Math.max(...[...rows.keys()].map((r) => r.length), 'architecture activation init'.length);
+  const lines = [
+    'first block gradient / last block gradient (median over seeds):',
+    `${'architecture activation init'.padEnd(w)}  ${depths.map((d) => `depth ${d}`.padStart(10)).join(' ')}`,
+  ];
+  for (const [row, byDepth] of rows) {
+    lines.push(
+      `${row.padEnd(w)}  ${depths.map((d) => fmt(median(byDepth.get(d) ?? [])).padStart(10)).join(' ')}`,
+    );
+  }
+  return lines;
+}
+
+/** Runs `gflow sweep`; Ctrl-C stops it (finished cells stay in the results file). */
 export async function sweepCommand(o: SweepOptions): Promise<void> {
   const cells = gridCells(o);
-  const controller = new AbortController();
-  const onSigint = (): void => controller.abort();
-  process.prependOnceListener('SIGINT', onSigint);
   console.log(`sweep: ${cells.length} cells on ${Math.min(o.workers, cells.length)} workers → ${o.out}`);
-  const s = await runSweep({
-    cells,
-    out: o.out,
-    workers: o.workers,
-    engine: o.engine,
-    signal: controller.signal,
-  });
-  process.removeListener('SIGINT', onSigint);
-  console.log(
-    `sweep: ${s.ran} measured, ${s.skipped} already done, ${s.failed} failed${s.aborted ? ' (interrupted; run again to continue)' : ''}`,
-  );
+  const s = await runSweep({ cells, out: o.out, workers: o.workers, engine: o.engine });
+  console.log(`sweep: ${s.ran} measured, ${s.skipped} already done, ${s.failed} failed`);
+  for (const line of sweepTable(cells, o.out)) console.log(line);
 }

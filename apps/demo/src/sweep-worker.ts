@@ -1,18 +1,19 @@
 /**
  * The sweep's worker (run by tinypool in a worker thread): starts its own engine once, then
- * measures one grid cell per call and returns plain numbers.
+ * measures one grid cell per call with `measureGradientFlow` and returns plain numbers.
  */
 
+import { measureGradientFlow } from '@gflow/diagnostics';
 import { startEngine } from './backend-command.js';
 import { buildModel, randomBatch } from './build-model.js';
 import type { EngineFlag } from './program.js';
-import { blockIndex, measureTaps } from './sections/measure.js';
+import { blockIndex } from './sections/measure.js';
 import type { SweepTask } from './sweep.js';
 
 let engine: Promise<unknown> | undefined;
 let engineName: EngineFlag | undefined;
 
-/** What a cell's measurement returns. */
+/** What a cell's measurement returns (plain numbers from @gflow/diagnostics' FlowReport). */
 export interface CellResult {
   /** Engine used by this worker. */
   readonly engine: string;
@@ -22,12 +23,14 @@ export interface CellResult {
   readonly blockGradNorms: readonly (number | null)[];
   /** ‖∂L/∂h_0‖ / ‖∂L/∂h_{L−1}‖. */
   readonly firstOverLast: number | null;
-  /** ‖∂L/∂x‖. */
-  readonly inputGradNorm: number | null;
+  /** ‖g‖ over every parameter. */
+  readonly globalNorm: number;
+  /** The diagnosis, one `severity:kind` entry per distinct finding kind, with its count. */
+  readonly diagnosis: Readonly<Record<string, number>>;
 }
 
 /**
- * Measures one cell.
+ * Measures one cell with `measureGradientFlow` on a seeded random batch of 16.
  *
  * @param task - The cell and engine.
  * @returns Plain numbers.
@@ -41,20 +44,24 @@ export default async function measureCell(task: SweepTask): Promise<CellResult> 
   const { model, inputShape } = buildModel(task.cell);
   const { x, y } = randomBatch(inputShape, 16, task.cell.seed);
   try {
-    const m = measureTaps(model, x, y);
+    const r = measureGradientFlow(model, { inputs: x, targets: y, loss: 'meanSquaredError' });
     const blocks: (number | null)[] = [];
-    for (const t of m.taps) {
+    for (const t of r.taps) {
       const i = blockIndex(t.name);
       if (i >= 0) blocks[i] = t.gradNorm;
     }
     const first = blocks[0] ?? null;
     const last = blocks[blocks.length - 1] ?? null;
+    const diagnosis: Record<string, number> = {};
+    for (const f of r.diagnosis)
+      diagnosis[`${f.severity}:${f.kind}`] = (diagnosis[`${f.severity}:${f.kind}`] ?? 0) + 1;
     return {
       engine: info.name,
-      loss: m.loss,
+      loss: r.loss,
       blockGradNorms: blocks,
       firstOverLast: first !== null && last !== null && last > 0 ? first / last : null,
-      inputGradNorm: m.inputGradNorm,
+      globalNorm: r.globalNorm,
+      diagnosis,
     };
   } finally {
     x.dispose();

@@ -136,6 +136,40 @@ describe('sweep worker', () => {
       (r.blockGradNorms[0] as number) / (r.blockGradNorms[3] as number),
       12,
     );
-    expect(r.inputGradNorm).toBeGreaterThan(0);
+    expect(r.globalNorm).toBeGreaterThan(0);
+    expect(Object.keys(r.diagnosis).every((k) => /^(info|warning|error):/.test(k))).toBe(true);
+  });
+});
+
+describe('sweep summary table', () => {
+  it('shows the median over seeds of first/last per architecture × activation × init and depth', async () => {
+    const { sweepTable } = await import('./sweep-command.js');
+    const cells = gridCells({
+      archs: ['plain-mlp'],
+      depths: [2, 4],
+      activations: ['relu'],
+      inits: ['he'],
+      seeds: [0, 1, 2],
+      width: 8,
+      norm: 'none',
+    });
+    const out = join(dir, 'table.jsonl');
+    // depth 2: seeds give 1, 3, 2 → median 2; depth 4: only two seeds finished, 10 and 20 → 15.
+    const values: Record<string, number> = { '2|0': 1, '2|1': 3, '2|2': 2, '4|0': 10, '4|1': 20 };
+    const lines = cells
+      .filter((c) => values[`${c.depth}|${c.seed}`] !== undefined)
+      .map((c) =>
+        JSON.stringify({
+          key: cellKey(c),
+          cell: c,
+          ok: true,
+          result: { firstOverLast: values[`${c.depth}|${c.seed}`] },
+          seconds: 0,
+        }),
+      );
+    writeFileSync(out, `${lines.join('\n')}\n`);
+    const table = sweepTable(cells, out);
+    expect(table[1]).toMatch(/depth 2\s+depth 4/);
+    expect(table[2]).toMatch(/^plain-mlp relu he\s+2\s+15$/);
   });
 });
