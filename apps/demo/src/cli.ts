@@ -5,18 +5,16 @@
  * Errors are printed as one paragraph (set GFLOW_DEBUG=1 for the stack); Ctrl-C removes any
  * half-written report folder before exiting.
  */
-import { rmSync } from 'node:fs';
 import { analyzeCommand } from './analyze.js';
 import { backendCommand } from './backend-command.js';
 import { formatCliError } from './cli-error.js';
 import { runDemo } from './demo.js';
 import { createProgram } from './program.js';
-import { activeTempFolder } from './report.js';
+import { removeActiveTempFolder } from './report.js';
 import { sweepCommand } from './sweep-command.js';
 
 process.once('SIGINT', () => {
-  const tmp = activeTempFolder();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  removeActiveTempFolder();
   const sweeping = process.argv[2] === 'sweep';
   process.stderr.write(
     sweeping

@@ -11,7 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { heatmapPlot, linePlot, renderSvg } from './plot.js';
-import { type Report, reportToHtml, writeFolderAtomically, writeReport } from './report.js';
+import {
+  type Report,
+  removeActiveTempFolder,
+  reportToHtml,
+  writeFolderAtomically,
+  writeReport,
+} from './report.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gflow-report-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -123,6 +129,27 @@ describe('plots and report', () => {
     // One figure (inline SVG and caption) per plot; the unavailable section has none.
     expect(html.match(/<figure /g)).toHaveLength(1);
     expect((await reportToHtml(report)).match(/<svg /g)).toHaveLength(1);
+  });
+
+  it('an interruption between writing and renaming (what Ctrl-C does) leaves no report and no temporary folder', async () => {
+    const out = join(dir, 'interrupted');
+    let removed: string | undefined;
+    await expect(
+      writeFolderAtomically(
+        out,
+        { 'index.html': '<p>x</p>', 'results.json': '{}' },
+        {
+          afterWrite: () => {
+            removed = removeActiveTempFolder();
+            throw new Error('interrupted');
+          },
+        },
+      ),
+    ).rejects.toThrow('interrupted');
+    expect(removed).toMatch(/\.interrupted\.tmp-/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    expect(removeActiveTempFolder()).toBeUndefined();
   });
 
   it('leaves neither a temporary folder nor a partial report when writing fails', async () => {

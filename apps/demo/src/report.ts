@@ -5,6 +5,7 @@
  * leaves a half-written report.
  */
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { type Plot, type Row, renderSvg } from './plot.js';
@@ -186,13 +187,31 @@ export function activeTempFolder(): string | undefined {
 }
 
 /**
+ * Removes the temporary folder being written, synchronously (what Ctrl-C calls before exiting,
+ * so that an interrupted run leaves neither a half-written report nor its temporary folder).
+ *
+ * @returns The folder removed, if there was one.
+ */
+export function removeActiveTempFolder(): string | undefined {
+  const tmp = activeTemp;
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  return tmp;
+}
+
+/**
  * Writes files into `outDir` atomically: everything goes into a temporary sibling folder first,
  * which replaces `outDir` by a rename only once every file is complete.
  *
  * @param outDir - The destination folder (replaced if it exists).
  * @param files - File name → contents.
+ * @param hooks - `afterWrite` runs once every file is in the temporary folder, before the rename
+ *   (tests use it to interrupt there).
  */
-export async function writeFolderAtomically(outDir: string, files: Record<string, string>): Promise<void> {
+export async function writeFolderAtomically(
+  outDir: string,
+  files: Record<string, string>,
+  hooks: { readonly afterWrite?: () => void } = {},
+): Promise<void> {
   const dest = resolve(outDir);
   const parent = dirname(dest);
   await mkdir(parent, { recursive: true });
@@ -202,6 +221,7 @@ export async function writeFolderAtomically(outDir: string, files: Record<string
   try {
     await mkdir(tmp);
     for (const [name, text] of Object.entries(files)) await writeFile(join(tmp, name), text);
+    hooks.afterWrite?.();
     const old = join(parent, `.${basename(dest)}.old-${tag}`);
     const exists = await stat(dest).then(
       () => true,
