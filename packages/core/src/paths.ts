@@ -132,7 +132,7 @@ export function pathLengthDistribution(blocks: number, p = 0.5): PathLengthDistr
  * ```ts
  * import { pathFraction } from '@gflow/core';
  * pathFraction(10, 5, 5); // 252/1024
- * pathFraction(54, 0, 34); // ≈ 0.97 (Veit et al.: most paths of a 54-block ResNet are 19–35 long)
+ * pathFraction(54, 19, 35); // ≈ 0.98: most paths through 54 residual blocks have length 19–35
  * ```
  * @see Veit, Wilber & Belongie (2016), "Residual Networks Behave Like Ensembles of Relatively Shallow Networks".
  */
