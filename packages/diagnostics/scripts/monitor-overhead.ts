@@ -56,6 +56,7 @@ function runOnce(v: Variant): number {
   const transform = v.clip ? clipByGlobalNorm(1) : undefined;
   const vars = model.parameters().map((p) => p.variable);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   let last = 0;
   for (let i = 0; i < STEPS; i++) {
     if (v.raw) {
@@ -78,6 +79,8 @@ function runOnce(v: Variant): number {
     }
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  cpuSamples[v.name]?.push((cpu.user + cpu.system) / 1e6);
   if (!Number.isFinite(last)) throw new Error(`${v.name}: loss ${last}`);
   releaseTrainState(model);
   monitor?.dispose();
@@ -86,15 +89,20 @@ function runOnce(v: Variant): number {
   return seconds;
 }
 
+// Process CPU time (user + system) is reported beside wall time: on a shared machine it is far
+// less disturbed by other processes than the wall clock.
+const cpuSamples: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.name, []]));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
 const results: Record<string, number> = {};
 const before = tf.memory().numTensors;
 for (const v of variants) runOnce(v); // warm-up
 for (const v of variants) results[v.name] = 0;
 const samples: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.name, []]));
+for (const v of variants) (cpuSamples[v.name] as number[]).length = 0; // drop the warm-up
 // Interleave the variants so that machine noise hits all of them alike.
 for (let r = 0; r < REPEATS; r++) for (const v of variants) samples[v.name]?.push(runOnce(v));
 const base = median(samples['trainStep, unmonitored'] as number[]);
+const cpuBase: number = median(cpuSamples['trainStep, unmonitored'] as number[]);
 console.log(
   JSON.stringify(
     {
@@ -105,9 +113,15 @@ console.log(
       variants: Object.fromEntries(
         variants.map((v) => {
           const m = median(samples[v.name] as number[]);
+          const c = median(cpuSamples[v.name] as number[]);
           return [
             v.name,
-            { seconds: Number(m.toFixed(3)), overVsTrainStep: `${(((m - base) / base) * 100).toFixed(1)}%` },
+            {
+              seconds: Number(m.toFixed(3)),
+              overVsTrainStep: `${(((m - base) / base) * 100).toFixed(1)}%`,
+              cpuSeconds: Number(c.toFixed(3)),
+              cpuOverVsTrainStep: `${(((c - cpuBase) / cpuBase) * 100).toFixed(1)}%`,
+            },
           ];
         }),
       ),

@@ -249,37 +249,40 @@ export class GradientMonitor {
       for (const name of names) {
         const g = f32(grads[name] as tf.Tensor);
         const n = g.size;
-        const g2 = tf.square(g);
+        const dot = (a: tf.Tensor, b: tf.Tensor) =>
+          tf.reshape(tf.sum(a === b ? tf.square(a) : tf.mul(a, b)), [1]);
         const slot: ParamSlots = { name, n, grad: -1, weight: -1, shape: g.shape };
-        const parts: tf.Tensor[] = [tf.sum(g2)];
+        const g2 = o.moments || (o.deadUnits && g.rank >= 2) ? tf.square(g) : undefined;
+        const parts: tf.Tensor[] = [tf.reshape(tf.sum(g2 ?? tf.square(g)), [1])];
         let k = 1;
         const w = weightsAt?.[name];
         if (w) {
-          parts.push(tf.sum(tf.square(f32(w))));
+          const wf = f32(w);
+          parts.push(dot(wf, wf));
           slot.weight = k++;
         }
-        if (o.moments) {
-          const mean = tf.mean(g);
-          const d = tf.sub(g, mean);
-          const d2 = tf.square(d);
-          parts.push(mean, tf.sum(d2), tf.sum(tf.mul(d2, d)), tf.sum(tf.square(d2)));
+        if (o.moments && g2) {
+          // Raw power sums Σg, Σg³, Σg⁴ (Σg² is the norm); central moments follow on the host in
+          // float64.
+          parts.push(tf.reshape(tf.sum(g), [1]), dot(g2, g), dot(g2, g2));
           slot.sum = k;
-          k += 4;
+          k += 3;
         }
         if (o.updateRatio && updFrom?.[name] && updTo?.[name] && updFrom[name].size === n) {
-          parts.push(tf.sum(tf.square(tf.sub(f32(updTo[name]), f32(updFrom[name])))));
+          const d = tf.sub(f32(updTo[name]), f32(updFrom[name]));
+          parts.push(dot(d, d));
           slot.update = k++;
         }
         if (cosineOk && prevGrads) {
-          parts.push(tf.sum(tf.mul(g, tf.reshape(prevGrads[name] as tf.Tensor, g.shape))));
+          parts.push(dot(g, f32(prevGrads[name] as tf.Tensor)));
           slot.dot = k++;
         }
-        if (o.deadUnits && g.rank >= 2) {
+        if (o.deadUnits && g.rank >= 2 && g2) {
           const axes = Array.from({ length: g.rank - 1 }, (_, i) => i);
-          parts.push(tf.mean(tf.cast(tf.equal(tf.sum(g2, axes), 0), 'float32')));
+          parts.push(tf.reshape(tf.mean(tf.cast(tf.equal(tf.sum(g2, axes), 0), 'float32')), [1]));
           slot.dead = k++;
         }
-        const at = reader.add(tf.keep(tf.stack(parts)));
+        const at = reader.add(tf.keep(parts.length === 1 ? (parts[0] as tf.Tensor) : tf.concat(parts)));
         slot.grad = at;
         if (slot.weight >= 0) slot.weight += at;
         if (slot.sum !== undefined) slot.sum += at;
@@ -369,12 +372,18 @@ export class GradientMonitor {
               : null,
         };
         if (s.sum !== undefined) {
+          // Central sums from the raw power sums sₚ = Σgᵖ (float64 on the host).
+          const n = s.n;
+          const mu = (v[s.sum] as number) / n;
+          const s2 = gSq;
+          const s3 = v[s.sum + 1] as number;
+          const s4 = v[s.sum + 2] as number;
           const ps: CentralSums = {
-            n: s.n,
-            mean: v[s.sum] as number,
-            m2: v[s.sum + 1] as number,
-            m3: v[s.sum + 2] as number,
-            m4: v[s.sum + 3] as number,
+            n,
+            mean: mu,
+            m2: Math.max(0, s2 - n * mu * mu),
+            m3: s3 - 3 * mu * s2 + 2 * n * mu ** 3,
+            m4: Math.max(0, s4 - 4 * mu * s3 + 6 * mu * mu * s2 - 3 * n * mu ** 4),
           };
           sums = mergeSums(sums, ps);
           Object.assign(rec, describeSums(ps));
