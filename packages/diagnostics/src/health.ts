@@ -51,7 +51,14 @@ export type ResolvedThresholds = {
   readonly [K in keyof HealthThresholds]-?: NonNullable<HealthThresholds[K]>;
 };
 
-/** The documented defaults of {@link HealthThresholds}. */
+/**
+ * The documented defaults of {@link HealthThresholds} (their sources are listed there).
+ *
+ * @example
+ * ```ts
+ * checkHealth(monitor, { ...defaultThresholds, explodingFactor: 5 });
+ * ```
+ */
 export const defaultThresholds: ResolvedThresholds = Object.freeze({
   vanishing: 1e-7,
   exploding: 1e3,

@@ -31,6 +31,14 @@ export interface InstrumentOptions {
  * A `tf.Optimizer` that wraps another: every step's gradients pass through a transform, the
  * update is applied by the wrapped optimizer, the weights pass through a constraint, and a
  * monitor and a guard see the step, all with one read-back. Made by {@link instrument}.
+ *
+ * @example
+ * ```ts
+ * const opt = instrument(tf.train.sgd(0.1), { transform: clipByGlobalNorm(1) });
+ * model.compile({ optimizer: opt, loss: 'meanSquaredError' });
+ * await model.fit(xs, ys);
+ * console.log(opt.lastOutcome?.info['clipByGlobalNorm.norm']);
+ * ```
  */
 export class InstrumentedOptimizer extends tf.Optimizer {
   /** The class name tfjs serialisation uses. */

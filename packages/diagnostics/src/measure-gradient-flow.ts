@@ -9,7 +9,14 @@ import { runTape } from './internal/tap-recorder.js';
 import { BatchedRead, f32 } from './internal/tensors.js';
 import { checkNonNegative } from './internal/validate.js';
 
-/** The version of the {@link FlowReport} layout; bumped on any incompatible change. */
+/**
+ * The version of the {@link FlowReport} layout; bumped on any incompatible change.
+ *
+ * @example
+ * ```ts
+ * if (report.schemaVersion !== flowReportSchemaVersion) throw new Error('report from another gflow');
+ * ```
+ */
 export const flowReportSchemaVersion = 1;
 
 /** One tap point of a {@link FlowReport}. */
