@@ -232,6 +232,35 @@ describe('clipping by hand', () => {
   });
 });
 
+describe('adaptiveGradientClip property', () => {
+  it('every output column ends with ‖Gᵢ‖ ≤ λ·max(‖Wᵢ‖, ε), unclipped columns unchanged', () => {
+    const lambda = 0.3;
+    const agc = adaptiveGradientClip(lambda);
+    const entries = fc.array(fc.float({ min: -5, max: 5, noNaN: true }), { minLength: 12, maxLength: 12 });
+    fc.assert(
+      fc.property(entries, entries, (wv, gv) =>
+        tf.tidy(() => {
+          const w = tf.tensor2d(wv, [3, 4]);
+          const g = tf.tensor2d(gv, [3, 4]);
+          const r = agc.update({ w: g }, agc.init({ w }), { w });
+          const out = r.grads.w!.arraySync() as number[][];
+          tf.dispose([...Object.values(r.grads), ...Object.values(r.info)]);
+          const W = w.arraySync();
+          const G = g.arraySync();
+          for (let j = 0; j < 4; j++) {
+            const col = (m: number[][]) => Math.hypot(m[0]![j]!, m[1]![j]!, m[2]![j]!);
+            const limit = lambda * Math.max(col(W), 1e-3);
+            if (col(out) > limit * (1 + 1e-5) + 1e-7) return false;
+            if (col(G) <= limit && ![0, 1, 2].every((i) => out[i]![j] === G[i]![j])) return false;
+          }
+          return true;
+        }),
+      ),
+      { seed: 11, numRuns: 60 },
+    );
+  });
+});
+
 describe('spectralNormalization', () => {
   it('estimates σ with vectors carried across steps and normalises to the target', () => {
     const before = tf.memory().numTensors;
