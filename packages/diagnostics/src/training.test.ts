@@ -94,6 +94,39 @@ describe('instrument + model.fit', () => {
   });
 });
 
+describe('instrument + model.fit + guard', () => {
+  it('a batch with NaN inputs is skipped and the weights stay finite', async () => {
+    const xs = tf.tidy(() => {
+      const x = randomMatrix(32, 4, 5);
+      // Rows 16..23 (the third batch of 8) hold NaN.
+      const mask = tf.concat([tf.ones([16, 4]), tf.fill([8, 4], Number.NaN), tf.ones([8, 4])]);
+      return tf.mul(x, mask);
+    });
+    const ys = tf.tidy(() => tf.ones([32, 1]));
+    const fit = async (guard?: TrainingGuard) => {
+      const model = denseModel(7);
+      const opt = instrument(tf.train.adam(0.01), guard ? { guard } : {});
+      model.compile({ optimizer: opt, loss: 'meanSquaredError' });
+      await model.fit(xs, ys, { epochs: 2, batchSize: 8, shuffle: false, verbose: 0 });
+      const w = weightsOf(model).flat();
+      model.dispose();
+      opt.dispose();
+      return w;
+    };
+    const guard = new TrainingGuard({ snapshotEvery: 2 });
+    const guarded = await fit(guard);
+    expect(guarded.every(Number.isFinite)).toBe(true);
+    expect(guard.events.map((e) => [e.step, e.reason])).toEqual([
+      [2, 'non-finite'],
+      [6, 'non-finite'],
+    ]);
+    guard.dispose();
+    // Control: the same fit without a guard ends with NaN weights.
+    expect((await fit()).some(Number.isNaN)).toBe(true);
+    tf.dispose([xs, ys]);
+  });
+});
+
 describe('trainStep', () => {
   const x = randomMatrix(16, 4, 7);
   const y = randomMatrix(16, 2, 8);
