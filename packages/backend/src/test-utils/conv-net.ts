@@ -46,7 +46,10 @@ export interface Result {
 }
 
 export function run(a: Arrays, depth = DEPTH): Result {
-  return tf.tidy(() => {
+  // The result leaves the tidy through a closure: a returned typed array would be walked by
+  // tf.tidy element by element, looking for tensors.
+  let result: Result | undefined;
+  tf.tidy(() => {
     const x = tf.tensor4d(a.x, [...a.xs]);
     const c = tf.tensor4d(a.c, [...a.xs]);
     const ps: tf.Tensor[] = a.params
@@ -74,8 +77,9 @@ export function run(a: Arrays, depth = DEPTH): Result {
         (...args: tf.Tensor[]) => tf.addN(gradFn(args).map((g, i) => tf.sum(tf.mul(g, vs[i]!)))) as tf.Scalar,
       )(ps)
       .map((g) => g.dataSync() as Float32Array);
-    return { loss: value, output, grads, hvp };
+    result = { loss: value, output, grads, hvp };
   });
+  return result!;
 }
 
 export const concat = (xs: Float32Array[]): Float32Array => {
