@@ -2,7 +2,7 @@ import { initBackend } from '@gflow/backend';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GradientMonitor } from './gradient-monitor.js';
-import { randomMatrix, tinyMLP } from './test-utils/tiny.js';
+import { randomMatrix, tidyValue, tinyMLP } from './test-utils/tiny.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -115,7 +115,7 @@ describe('GradientMonitor', () => {
   it('builds a log10|g| histogram with underflow and overflow, and drops NaN', () => {
     const before = tf.memory().numTensors;
     const m = new GradientMonitor({ histogram: { bins: 2, min: -1, max: 1, every: 1 } });
-    const r = tf.tidy(() => m.record({ grads: { w: tf.tensor1d([0, 0.05, 0.5, 5, 50, Number.NaN]) } }));
+    const r = tidyValue(() => m.record({ grads: { w: tf.tensor1d([0, 0.05, 0.5, 5, 50, Number.NaN]) } }));
     // log10: −∞, −1.3, −0.3, 0.7, 1.7, NaN → underflow 2, bins [−1,0) and [0,1) one each, overflow 1.
     expect(r.histogram).toEqual({ edges: [-1, 0, 1], counts: [1, 1], underflow: 2, overflow: 1 });
     expect(r.finite).toBe(false);
@@ -126,7 +126,7 @@ describe('GradientMonitor', () => {
   it('computes the signal-to-noise ratio from micro-batches', () => {
     const before = tf.memory().numTensors;
     const m = new GradientMonitor({ histogram: false });
-    const r = tf.tidy(() =>
+    const r = tidyValue(() =>
       m.record({
         grads: { a: tf.tensor1d([2, 1]) },
         microBatchGrads: [{ a: tf.tensor1d([1, 1]) }, { a: tf.tensor1d([3, 1]) }],
@@ -142,7 +142,7 @@ describe('GradientMonitor', () => {
     const m = new GradientMonitor({ capacity: 5, histogram: false });
     const before = tf.memory().numTensors;
     for (let i = 0; i < 12; i++)
-      tf.tidy(() => m.record({ loss: i === 3 ? Number.NaN : i, grads: { w: tf.tensor1d([i, 1]) } }));
+      tidyValue(() => m.record({ loss: i === 3 ? Number.NaN : i, grads: { w: tf.tensor1d([i, 1]) } }));
     expect(m.size).toBe(5);
     expect(m.history().map((r) => r.step)).toEqual([7, 8, 9, 10, 11]);
     const lines = m.toJSONLines().trimEnd().split('\n');

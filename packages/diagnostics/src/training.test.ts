@@ -59,7 +59,9 @@ describe('instrument + model.fit', () => {
       for (const [j, x] of w.entries()) expect(b[i]![j]).toBeCloseTo(x, 6);
     });
     const r = monitor.latest()!;
-    expect(r.parameters.map((p) => p.name)).toEqual(watched.trainableWeights.map((w) => w.read().name));
+    expect(r.parameters.map((p) => p.name)).toEqual(
+      watched.trainableWeights.map((w) => (w.read() as tf.Variable).name),
+    );
     expect(r.loss).toBeGreaterThan(0);
     expect(r.parameters.every((p) => (p.updateRatio ?? 0) > 0)).toBe(true);
     monitor.dispose();

@@ -84,3 +84,12 @@ export function close(a: ArrayLike<number>, b: ArrayLike<number>, atol: number, 
   }
   return true;
 }
+
+/** Runs `f` inside `tf.tidy` and returns its (non-tensor) result; kept tensors survive. */
+export function tidyValue<T>(f: () => T): T {
+  let out!: T;
+  tf.tidy(() => {
+    out = f();
+  });
+  return out;
+}

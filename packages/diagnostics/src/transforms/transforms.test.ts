@@ -3,7 +3,7 @@ import { GflowError, InvalidArgumentError, ShapeError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { close } from '../test-utils/tiny.js';
+import { close, tidyValue } from '../test-utils/tiny.js';
 import { adaptiveGradientClip } from './adaptive-gradient-clip.js';
 import { autoClip } from './auto-clip.js';
 import { clipByGlobalNorm } from './clip-by-global-norm.js';
@@ -117,7 +117,7 @@ describe('clipping by hand', () => {
     const before = tf.memory().numTensors;
     const t = autoClip(50, 3);
     const g = (n: number) => ({ w: tf.tensor1d([n, 0]) });
-    let state = tf.tidy(() => t.init(g(1)));
+    let state = tidyValue(() => t.init(g(1)));
     const norms: number[] = [];
     const thresholds: number[] = [];
     for (const n of [1, 3, 2, 10]) {
@@ -134,7 +134,7 @@ describe('clipping by hand', () => {
     t.dispose(state);
     // Percentile 25 of {1, 2, 3, 10}: rank 0.75 → 1 + 0.75·(2 − 1) = 1.75.
     const t2 = autoClip(25, 10);
-    let s2 = tf.tidy(() => t2.init(g(1)));
+    let s2 = tidyValue(() => t2.init(g(1)));
     let last = 0;
     for (const n of [3, 10, 1, 2]) {
       const grads = g(n);
@@ -152,7 +152,7 @@ describe('clipping by hand', () => {
     const before = tf.memory().numTensors;
     const t = emaClip(0.5, 2);
     const g = (n: number) => ({ w: tf.tensor1d([0, n]) });
-    let state = tf.tidy(() => t.init(g(1)));
+    let state = tidyValue(() => t.init(g(1)));
     const seen: number[][] = [];
     for (const n of [4, 10, 1, Number.NaN, 100]) {
       const grads = g(n);
