@@ -54,6 +54,29 @@ describe('hessianEigenvalues', () => {
     });
   }
 
+  it('finds the most negative end even when the bulk of the spectrum sits near zero', () => {
+    // H = diag(244, −52.7, 0.01·1 … 0.01·40): λ_max = 244, λ_min = −52.7 (closed form). The shifted
+    // problem H − 244·I has its bulk at ≈ −244 next to −296.7, so the shifted value changes by a
+    // tiny relative amount per step: judged on the shifted value, the search stopped at ≈ 0.
+    const diag = [244, -52.7, ...Array.from({ length: 40 }, (_, i) => 0.01 * (i + 1))];
+    const d = tf.tensor1d(diag);
+    const start = tf.tensor1d(diag.map((_, i) => Math.sin(i + 1)));
+    const theta = tf.variable(start, true, 'bulk.kernel');
+    start.dispose();
+    const params = [{ name: 'kernel', role: 'kernel' as const, variable: theta }];
+    // L(θ) = ½ Σ d_i θ_i², so H = diag(d).
+    const lossFn = () => tf.tidy(() => tf.mul(0.5, tf.sum(tf.mul(d, tf.square(theta)))) as tf.Scalar);
+    try {
+      const r = hessianEigenvalues(lossFn, params, { k: 2, method: 'power' });
+      expect(r.lambdaMax).toBeCloseTo(244, 1);
+      expect(Math.abs((r.lambdaMin as number) + 52.7) / 52.7).toBeLessThan(1e-3);
+      expect(r.conditionNumber).toBeGreaterThan(4);
+    } finally {
+      d.dispose();
+      theta.dispose();
+    }
+  });
+
   it("stops by PyHessian's rule with its defaults (maxIter 100, tol 1e-3) and reports iterations", () => {
     const r = hessianEigenvalues(q.lossFn, q.params, { extremes: false });
     expect(r.eigenvalues).toHaveLength(1);
