@@ -7,6 +7,7 @@ import { workloads } from '../dist/workloads/index.js';
 const name = process.argv[2];
 await initBackend({ prefer: 'wasm' });
 if (process.argv.includes('matmul-fill')) registerTransposeFirstMatMul();
+if (process.argv.includes('slice-fill')) (await import('../dist/experimental/slice-fill.js')).registerHeapViewSlice();
 const w = workloads.find((x) => x.name === name);
 const p = await w.prepare();
 await p.run();
