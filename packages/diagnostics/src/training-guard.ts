@@ -188,7 +188,9 @@ export class TrainingGuard {
 
   /**
    * Judges a step from its numbers: non-finite loss, gradient or new weights; a raw global norm
-   * above `explodingNorm` or `explodingFactor` times the running average of good norms.
+   * above `explodingNorm` or `explodingFactor` times the running average of good norms (this
+   * second test only until the guard has switched clipping on: from then on the applied update
+   * is clipped, so a large raw norm is no longer a reason to reject it).
    *
    * @param values - The step's loss (NaN when unknown is fine only if `lossKnown` is false), raw
    *   global gradient norm and whether every new weight is finite.
@@ -207,6 +209,11 @@ export class TrainingGuard {
     ) {
       return { ok: false, reason: 'non-finite' };
     }
+    // Once the guard has switched clipping on, a large raw norm is what clipping is for: the update
+    // that is applied is bounded, so only a non-finite step is rejected from then on. (Judging the
+    // raw norm would reject every step of a run whose gradients stay large, halving the learning
+    // rate each time.)
+    if (this.clip !== undefined) return { ok: true };
     if (values.globalNorm > this.o.explodingNorm) return { ok: false, reason: 'exploding' };
     if (
       this.goodSteps >= this.o.warmup &&

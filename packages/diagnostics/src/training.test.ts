@@ -378,6 +378,25 @@ describe('TrainingGuard', () => {
     r.model.dispose();
   });
 
+  it('once clipping is on, large but finite gradients are clipped, not rejected again', () => {
+    const guard = new TrainingGuard({
+      explodingFactor: 20,
+      warmup: 5,
+      onExploding: ['skip', 'lower-lr', 'clip'],
+    });
+    // Targets scaled by 1e5 on steps 30–34: the first spike is rejected and switches clipping on;
+    // the next four have as large a raw norm, but the update applied is clipped, so they stand.
+    const spike = (i: number, b: { inputs: tf.Tensor; targets: tf.Tensor }) =>
+      i >= 30 && i < 35 ? { inputs: tf.clone(b.inputs), targets: tf.tidy(() => tf.mul(b.targets, 1e5)) } : b;
+    const r = run(guard, 40, spike);
+    expect(guard.events.map((e) => [e.step, e.reason])).toEqual([[30, 'exploding']]);
+    expect(guard.clipNorm).toBeGreaterThan(0);
+    expect(r.weights.flat().every(Number.isFinite)).toBe(true);
+    guard.dispose();
+    r.opt.dispose();
+    r.model.dispose();
+  });
+
   it('gives up with a NonFiniteError after maxConsecutive bad steps', () => {
     const guard = new TrainingGuard({ maxConsecutive: 3 });
     const allNaN = (_i: number, b: { inputs: tf.Tensor; targets: tf.Tensor }) => ({
