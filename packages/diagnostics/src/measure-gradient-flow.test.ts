@@ -56,6 +56,32 @@ describe('measureGradientFlow', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('calls an exactly zero gradient of a used parameter vanishing, not disconnected', () => {
+    const before = tf.memory().numTensors;
+    const w = tf.tidy(() => tf.variable(tf.tensor2d([[1], [2]]), true, `w.${Math.random()}`));
+    const gate = tf.tidy(() => tf.variable(tf.tensor1d([-1]), true, `g.${Math.random()}`));
+    // y = x·w + relu(gate)·1: relu(−1) = 0 and relu'(−1) = 0, so ∂L/∂gate = 0 exactly, while the
+    // loss does depend on gate (tf.grad returns a tensor, not null).
+    const module: Module = {
+      name: 'gated',
+      parameters: () => [
+        { name: 'w', variable: w, role: 'kernel' },
+        { name: 'gate', variable: gate, role: 'gate' },
+      ],
+      apply: (x) => tf.add(tf.matMul(x as tf.Tensor2D, w), tf.relu(gate)),
+    };
+    const inputs = tf.tensor2d([[1, 1]]);
+    const targets = tf.tensor2d([[0]]);
+    const r = measureGradientFlow(module, { inputs, targets, loss: 'meanSquaredError' });
+    expect(r.parameters[1]!.gradNorm).toBe(0);
+    expect(r.diagnosis.some((f) => f.kind === 'disconnected')).toBe(false);
+    const v = r.diagnosis.find((f) => f.kind === 'vanishing' && f.subject === 'gate')!;
+    expect(v.message).toMatch(/^vanishing: 1 of 2 parameters \(gate\) get an exactly zero gradient/);
+    expect(v.evidence).toEqual({ zeroGradientParameters: 1, parameters: 2 });
+    tf.dispose([w, gate, inputs, targets]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('diagnoses vanishing flow in a deep sigmoid MLP and not in its residual counterpart', () => {
     const before = tf.memory().numTensors;
     const x = randomMatrix(16, 8, 3);

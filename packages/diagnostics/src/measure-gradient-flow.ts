@@ -284,14 +284,32 @@ function diagnoseFlow(r: Omit<FlowReport, 'diagnosis'>, t: ResolvedThresholds): 
       });
     }
   }
+  // A parameter the loss reaches but whose gradient is exactly 0 is not disconnected: its gradient
+  // vanished (float32 underflow through a deep stack, or saturated/dead units upstream). One finding
+  // names them all; a deep sigmoid net would otherwise print one line per parameter.
+  const zero = r.parameters.filter((p) => p.gradNorm === 0);
+  if (zero.length > 0) {
+    const names = zero.map((p) => p.name);
+    const span = names.length === 1 ? names[0] : `${names[0]} … ${names[names.length - 1]}`;
+    out.push({
+      kind: 'vanishing',
+      severity: 'error',
+      subject: names[0] as string,
+      message: `vanishing: ${zero.length} of ${r.parameters.length} parameters (${span}) get an exactly zero gradient although the loss depends on them (float32 underflow below ~1e-38, or saturated or dead units upstream)`,
+      evidence: { zeroGradientParameters: zero.length, parameters: r.parameters.length },
+      remedy:
+        'use residual connections, He/orthogonal initialization or normalization layers; check for saturated sigmoids/tanh and dead ReLUs',
+    });
+  }
   for (const p of r.parameters) {
-    if (p.gradNorm === null || p.gradNorm === 0) {
+    if (p.gradNorm === 0) continue;
+    if (p.gradNorm === null) {
       out.push({
         kind: 'disconnected',
         severity: 'warning',
         subject: p.name,
-        message: `disconnected: ${p.name} gets ${p.gradNorm === null ? 'no gradient' : 'an exactly zero gradient'} from this loss`,
-        evidence: { gradNorm: p.gradNorm ?? 0, connected: p.gradNorm === null ? 0 : 1 },
+        message: `disconnected: ${p.name} gets no gradient from this loss`,
+        evidence: { gradNorm: 0, connected: 0 },
         remedy:
           'check that the parameter is used in the forward pass and that nothing cuts its path to the loss',
       });
