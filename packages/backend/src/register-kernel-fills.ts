@@ -8,12 +8,22 @@ import * as tf from '@tensorflow/tfjs';
 // The wasm backend registers its own kernels when imported; import it first so that ours replace
 // them, and not the other way round.
 import '@tensorflow/tfjs-backend-wasm';
+import { batchMatMulWasmConfig } from './kernels/BatchMatMul.js';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 import { conv2DBackpropInputWasmConfig } from './kernels/Conv2DBackpropInput.js';
 import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputWasmConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
 import { einsumWasmConfig } from './kernels/Einsum.js';
+import { sliceWasmConfig } from './kernels/Slice.js';
+import { unpackWasmConfig } from './kernels/Unpack.js';
 import { unsortedSegmentSumWasmConfig } from './kernels/UnsortedSegmentSum.js';
+
+/** tfjs's own wasm kernel `name` (registered by the import above), which a fill wraps. */
+function stockWasm(name: string): tf.KernelConfig {
+  const k = tf.getKernel(name, 'wasm');
+  if (k === undefined) throw new Error(`gflow kernel fills: tfjs-backend-wasm registered no ${name}`);
+  return k;
+}
 
 const configs: readonly tf.KernelConfig[] = [
   conv2DBackpropFilterConfig('wasm'),
@@ -22,6 +32,9 @@ const configs: readonly tf.KernelConfig[] = [
   depthwiseConv2dNativeBackpropInputWasmConfig,
   unsortedSegmentSumWasmConfig,
   einsumWasmConfig,
+  batchMatMulWasmConfig(stockWasm('BatchMatMul')),
+  sliceWasmConfig(stockWasm('Slice')),
+  unpackWasmConfig(stockWasm('Unpack')),
   conv2DBackpropFilterConfig('cpu'),
 ];
 

@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../init-backend.js';
+import { replacedKernel } from '../register-kernel-fills.js';
+import { checkDerivatives, noLeak } from '../test-utils/derivatives.js';
+import { activeKernelAll, cpuKernelAll } from '../test-utils/kernel-runners.js';
+import { f32, randn, relErr } from '../test-utils/random.js';
+
+const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+describe('wasm BatchMatMul fill (transpose first)', () => {
+  beforeAll(async () => {
+    const info = await initBackend({ prefer: 'wasm' });
+    expect(info.fills).toContain('kernel:BatchMatMul');
+  });
+
+  it('replaces tfjs own wasm kernel', () => {
+    expect(replacedKernel('BatchMatMul', 'wasm')).toBeDefined();
+    expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).not.toBe(
+      replacedKernel('BatchMatMul', 'wasm')?.kernelFunc,
+    );
+  });
+
+  it('matches the cpu kernel for batch 1 and 3, every transposeA/transposeB, odd sizes and a broadcast batch', () => {
+    noLeak(() => {
+      fc.assert(
+        fc.property(
+          fc.record({
+            batch: fc.constantFrom(1, 3),
+            bcast: fc.constantFrom('none', 'a', 'b'),
+            rank4: fc.boolean(),
+            m: fc.integer({ min: 1, max: 9 }),
+            k: fc.integer({ min: 1, max: 9 }),
+            n: fc.integer({ min: 1, max: 9 }),
+            tA: fc.boolean(),
+            tB: fc.boolean(),
+            seed: fc.integer({ min: 1, max: 1_000_000 }),
+          }),
+          (g) => {
+            const lead = (one: boolean): number[] => {
+              const b = one ? 1 : g.batch;
+              return g.rank4 ? [2, b] : [b];
+            };
+            const aShape = [...lead(g.bcast === 'a'), ...(g.tA ? [g.k, g.m] : [g.m, g.k])];
+            const bShape = [...lead(g.bcast === 'b'), ...(g.tB ? [g.n, g.k] : [g.k, g.n])];
+            fc.pre(!(g.rank4 && g.bcast !== 'none')); // stock wasm flattens the batch axes
+            const inputs = {
+              a: { values: f32(randn(size(aShape), g.seed)), shape: aShape },
+              b: { values: f32(randn(size(bShape), g.seed + 1)), shape: bShape },
+            };
+            const attrs = { transposeA: g.tA, transposeB: g.tB };
+            const [got] = activeKernelAll('BatchMatMul', inputs, attrs);
+            const [want] = cpuKernelAll('BatchMatMul', inputs, attrs);
+            expect(got!.shape).toEqual(want!.shape);
+            expect(relErr(got!.values, want!.values)).toBeLessThan(1e-5);
+          },
+        ),
+        { seed: 20261123, numRuns: 80 },
+      );
+    });
+  });
+
+  it('first and second derivatives through transposed matmuls match float64 finite differences', () => {
+    // f(w) = Σ C ⊙ (op(A)·op(B))², A [2, 3, 4] and B [2, 4, 5] (as op'd shapes) taken from w.
+    const B = 2;
+    const M = 3;
+    const K = 4;
+    const N = 5;
+    const C = randn(B * M * N, 77);
+    for (const [tA, tB] of [
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      const aShape = tA ? [B, K, M] : [B, M, K];
+      const bShape = tB ? [B, N, K] : [B, K, N];
+      const na = B * M * K;
+      const f = (w: tf.Tensor1D): tf.Scalar => {
+        const a = tf.reshape(tf.slice(w, 0, na), aShape as [number, number, number]) as tf.Tensor3D;
+        const b = tf.reshape(tf.slice(w, na, B * K * N), bShape as [number, number, number]) as tf.Tensor3D;
+        const y = tf.matMul(a, b, tA, tB);
+        return tf.sum(tf.mul(tf.tensor(f32(C), [B, M, N]), tf.square(y))) as tf.Scalar;
+      };
+      const ref = (w: Float64Array): number => {
+        const at = (bi: number, i: number, k: number): number =>
+          tA ? w[bi * K * M + k * M + i]! : w[bi * M * K + i * K + k]!;
+        const bt = (bi: number, k: number, j: number): number =>
+          tB ? w[na + bi * N * K + j * K + k]! : w[na + bi * K * N + k * N + j]!;
+        let s = 0;
+        for (let bi = 0; bi < B; bi++)
+          for (let i = 0; i < M; i++)
+            for (let j = 0; j < N; j++) {
+              let y = 0;
+              for (let k = 0; k < K; k++) y += at(bi, i, k) * bt(bi, k, j);
+              s += C[bi * M * N + i * N + j]! * y * y;
+            }
+        return s;
+      };
+      const n = na + B * K * N;
+      noLeak(() => {
+        const r = checkDerivatives(f, ref, randn(n, 5, 0.7), randn(n, 6));
+        expect(r.hvpNorm).toBeGreaterThan(1e-3);
+        expect(r.gradErr).toBeLessThan(2e-3);
+        expect(r.hvpErr).toBeLessThan(2e-3);
+      });
+    }
+  });
+});

@@ -1,0 +1,43 @@
+import type * as tf from '@tensorflow/tfjs';
+import { KernelScratch } from '../internal/wasm-scratch.js';
+
+/**
+ * A wasm `BatchMatMul` that never hands tfjs's kernel a transposed operand.
+ *
+ * tfjs-backend-wasm 4.22 runs `BatchMatMul` on XNNPACK only when neither `transposeA` nor
+ * `transposeB` is set; with either it falls back to a scalar loop, 10–25 times slower. Every
+ * backward pass of a dense layer asks for both (dX = dY·Wᵀ, dW = Xᵀ·dY). This fill swaps the last
+ * two axes of the transposed operand explicitly (the `Transpose` kernel, one copy) and calls the
+ * stock kernel untransposed: A·B with A' = transpose(A) when `transposeA`, likewise B. Batch
+ * broadcasting is left to the stock kernel. Measured in BENCHMARKS.md ("What each lever bought",
+ * by the benchmark helper): [256,784]ᵀ×[256,256] 109.9 ms → 13.9 ms.
+ *
+ * @param stock - tfjs's own wasm `BatchMatMul` config (its `setupFunc` is kept).
+ */
+export function batchMatMulWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
+  const stockFunc = stock.kernelFunc;
+  return {
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    ...(stock.setupFunc !== undefined ? { setupFunc: stock.setupFunc } : {}),
+    kernelFunc: (args) => {
+      const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { transposeA, transposeB } = args.attrs as { transposeA?: boolean; transposeB?: boolean };
+      if (!transposeA && !transposeB) return stockFunc(args);
+      const s = new KernelScratch(args.backend as tf.KernelBackend, 'wasm');
+      const swapLast = (x: tf.TensorInfo): tf.TensorInfo => {
+        const r = x.shape.length;
+        const perm = [...Array(r).keys()];
+        perm[r - 1] = r - 2;
+        perm[r - 2] = r - 1;
+        return s.run('Transpose', { x }, { perm });
+      };
+      const out = stockFunc({
+        inputs: { a: transposeA ? swapLast(a) : a, b: transposeB ? swapLast(b) : b },
+        backend: args.backend,
+        attrs: { ...args.attrs, transposeA: false, transposeB: false },
+      }) as tf.TensorInfo;
+      return s.finish(out);
+    },
+  };
+}
