@@ -55,7 +55,10 @@ export interface BackendInfo {
   readonly accelerated: boolean;
   /** Whether wasm SIMD is in use (wasm only; `false` elsewhere). */
   readonly simd: boolean;
-  /** Host threads the engine computes with (wasm under Node: 1; libtensorflow: the core count). */
+  /**
+   * Host threads the engine computes with, as the engine reports them (wasm: its XNNPACK pool,
+   * 1 unless `threads` asked for more; libtensorflow: the core count).
+   */
   readonly threads: number;
   /** The device, where the engine names one (a GPU adapter, CUDA). */
   readonly device?: string;
@@ -76,6 +79,8 @@ export interface BackendInfo {
  * import { initBackend } from '@gflow/backend';
  * await initBackend({ prefer: 'cpu' }); // exactly cpu, or throw
  * await initBackend({ prefer: 'auto' }); // the fastest that starts
+ * // wasm with 4 XNNPACK threads (on an idle machine with big convolutions):
+ * const { threads } = await initBackend({ prefer: 'wasm', threads: 4 }); // threads === 4
  * ```
  */
 export interface InitBackendOptions {
@@ -84,6 +89,22 @@ export interface InitBackendOptions {
    * tensorflow-gpu, tensorflow, webgpu, wasm, cpu).
    */
   readonly prefer?: BackendName | 'auto' | readonly BackendName[];
+  /**
+   * Threads for the wasm engine's XNNPACK pool under Node: an integer in [1, 8], or `'auto'` =
+   * min(`os.availableParallelism()`, 8). Default 1 (single-threaded).
+   *
+   * Threads use tfjs-backend-wasm's threaded SIMD build, which tfjs never uses under Node (tfjs
+   * issue 3830); gflow starts it (see the package README). They help big convolutions and
+   * matmuls on an otherwise idle machine: measured by gflow's benchmark at load 1.3 on 2 cores,
+   * conv2d x[4,32,32,64]·w[3,3,64,64] 12.7 ms → 6.5 ms and a 512×512 matmul 11.2 → 5.9 ms with 2
+   * threads. They hurt on an oversubscribed machine (one descheduled thread stalls the others at
+   * every barrier: conv-plain-30 17.8 s → 21.1 s at load 15) and on workloads of many small ops
+   * (each op wakes the pool: every whole workload measured at load 4 was slower), which is why
+   * the default is 1. The pool size is fixed when the wasm engine first starts in a process: a
+   * later call cannot change it (`BackendInfo.threads` reports what the engine really uses). No
+   * effect on other engines, or outside Node.
+   */
+  readonly threads?: number | 'auto';
 }
 
 let current: BackendInfo | undefined;
@@ -101,7 +122,8 @@ let current: BackendInfo | undefined;
  * @throws BackendUnavailableError (from `@gflow/core`) when no engine named in `prefer` can start
  * (never for `'auto'` while the cpu backend exists); the message says why for each, the exact
  * install or repair command, and what is available.
- * @throws InvalidArgumentError (from `@gflow/core`) when `prefer` names no known engine.
+ * @throws InvalidArgumentError (from `@gflow/core`) when `prefer` names no known engine, or
+ * `threads` is neither `'auto'` nor an integer in [1, 8].
  * @example
  * ```ts
  * import { initBackend } from '@gflow/backend';
@@ -111,7 +133,7 @@ let current: BackendInfo | undefined;
  * ```
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
-  current = await selectBackend(options.prefer, makeLoaders());
+  current = await selectBackend(options.prefer, makeLoaders(), undefined, options.threads);
   return current;
 }
 

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { BackendUnavailableError, describeValue, InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { gradientFills } from '../register-gradients.js';
@@ -8,6 +9,7 @@ import {
   nodeImporter,
   threadsOf,
 } from './engine-loaders.js';
+import { enableWasmThreads, maxWasmThreads, type WasmThreadsSetup } from './wasm-threads.js';
 
 /** The order `'auto'` tries, fastest first. */
 export const AUTO_ORDER: readonly EngineName[] = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
@@ -46,6 +48,74 @@ export function resolveOrder(prefer: unknown): { order: readonly EngineName[]; a
   return { order: names as EngineName[], auto: false };
 }
 
+/** Resolves and validates `threads` (wasm pool size): 1 by default, `'auto'` = min(cores, 8). */
+export function resolveThreads(threads: unknown): number {
+  if (threads === undefined) return 1;
+  if (threads === 'auto') {
+    const cores =
+      typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    return Math.max(1, Math.min(cores, maxWasmThreads));
+  }
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > maxWasmThreads) {
+    throw new InvalidArgumentError(
+      `initBackend: options.threads must be 'auto' or an integer in [1, ${maxWasmThreads}], got ${describeValue(threads)}`,
+    );
+  }
+  return threads;
+}
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/** Whether tfjs has already started (initialized) the wasm backend in this process. */
+function wasmStarted(): boolean {
+  return (tf.engine().registry as Record<string, unknown>).wasm !== undefined;
+}
+
+/**
+ * Starts `tfName` with tf.setBackend; for wasm under Node with `threads` > 1 (and wasm not yet
+ * started), the threaded SIMD build first, falling back to the single-threaded build if that fails.
+ * Returns whether it started, why not, and a note on threads for `tried`.
+ */
+async function start(
+  tfName: string,
+  threads: number,
+): Promise<{ ok: boolean; failure: string; note: string }> {
+  let failure = '';
+  if (tfName === 'wasm' && threads > 1) {
+    if (wasmStarted()) {
+      return {
+        ok: await tf.setBackend('wasm'),
+        failure: '',
+        note: `; threads: ${threads} asked, but the wasm engine had already been started in this process (its pool size is fixed at its first start)`,
+      };
+    }
+    if (isNode) {
+      let setup: WasmThreadsSetup | undefined;
+      try {
+        setup = await enableWasmThreads(threads);
+        if (await tf.setBackend('wasm')) return { ok: true, failure: '', note: `; ${threads} threads asked` };
+        failure = 'the threaded build did not start';
+      } catch (err) {
+        failure = String((err as Error)?.message ?? err);
+      } finally {
+        setup?.restore();
+      }
+      // Fall back to the single-threaded build.
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as { setThreadsCount(n: number): void };
+      wasm.setThreadsCount(1);
+      failure = `threaded start failed (${failure}), single-threaded build used`;
+    }
+  }
+  let ok = false;
+  try {
+    ok = await tf.setBackend(tfName);
+  } catch (err) {
+    failure = `${failure ? `${failure}; ` : ''}${String((err as Error)?.message ?? err)}`;
+  }
+  return { ok, failure, note: ok && failure ? `; ${failure}` : '' };
+}
+
 /** Engines whose loader succeeds (none is switched to). */
 export async function probeAvailable(loaders: EngineLoaders): Promise<EngineName[]> {
   const out: EngineName[] = [];
@@ -74,8 +144,10 @@ export async function selectBackend(
   prefer: unknown,
   loaders: EngineLoaders,
   importer: Importer = nodeImporter,
+  threadsOption: unknown = undefined,
 ): Promise<Chosen> {
   const { order, auto } = resolveOrder(prefer);
+  const threads = resolveThreads(threadsOption);
   // 'auto' never fails while cpu exists.
   const attempt: readonly EngineName[] = auto && !order.includes('cpu') ? [...order, 'cpu'] : order;
   const tried: Tried[] = [];
@@ -97,20 +169,14 @@ export async function selectBackend(
       fixes.push(`${name}: ${outcome.reason}. To enable it, ${outcome.fix}.`);
       continue;
     }
-    let started = false;
-    let failure = '';
-    try {
-      started = await tf.setBackend(outcome.tfName);
-    } catch (err) {
-      failure = String((err as Error)?.message ?? err);
-    }
+    const { ok: started, failure, note } = await start(outcome.tfName, threads);
     if (!started) {
       const reason = `its tfjs backend '${outcome.tfName}' failed to initialize${failure ? `: ${failure}` : ''}`;
       tried.push({ name, ok: false, reason });
       fixes.push(`${name}: ${reason}.`);
       continue;
     }
-    tried.push({ name, ok: true, reason: `started: ${outcome.note}` });
+    tried.push({ name, ok: true, reason: `started: ${outcome.note}${note}` });
     const fills = [...gradientFills];
     if (outcome.tfName === 'wasm' || outcome.tfName === 'cpu') {
       fills.push(...(await import('../register-kernel-fills.js')).kernelFillsFor(outcome.tfName));

@@ -1,0 +1,101 @@
+// The wasm engine can be started once per process, so its threaded start has this file (vitest
+// runs each file in its own fork).
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InvalidArgumentError } from '@gflow/core';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type BackendInfo, initBackend } from './init-backend.js';
+import { noLeak } from './test-utils/derivatives.js';
+import { activeKernelAll, cpuKernelAll } from './test-utils/kernel-runners.js';
+import { f32, randn, relErr } from './test-utils/random.js';
+
+const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+describe('initBackend({ threads: 2 })', () => {
+  let info: BackendInfo;
+  beforeAll(async () => {
+    info = await initBackend({ prefer: 'wasm', threads: 2 });
+  });
+
+  it('starts the threaded wasm build and reports the pool size the engine uses', () => {
+    expect(info.name).toBe('wasm');
+    expect(info.threads).toBe(2);
+    expect(info.tried.at(-1)?.reason).toMatch(/2 threads asked/);
+  });
+
+  it('conv2d, its gradients and matmuls (plain and transposed) agree with the cpu kernels to 1e-5', () => {
+    noLeak(() => {
+      const xs = [2, 16, 16, 32];
+      const ws = [3, 3, 32, 32];
+      const x = { values: f32(randn(size(xs), 1)), shape: xs };
+      const filter = { values: f32(randn(size(ws), 2)), shape: ws };
+      const conv = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
+      const dy = { values: f32(randn(size(xs), 3)), shape: xs };
+      for (const [name, inputs, attrs] of [
+        ['Conv2D', { x, filter }, conv],
+        ['Conv2DBackpropInput', { dy, filter }, { ...conv, inputShape: xs }],
+        ['Conv2DBackpropFilter', { x, dy }, { ...conv, filterShape: ws }],
+        [
+          'BatchMatMul',
+          {
+            a: { values: f32(randn(3 * 96 * 130, 4)), shape: [3, 96, 130] },
+            b: { values: f32(randn(3 * 130 * 70, 5)), shape: [3, 130, 70] },
+          },
+          { transposeA: false, transposeB: false },
+        ],
+        [
+          'BatchMatMul',
+          {
+            a: { values: f32(randn(3 * 130 * 96, 6)), shape: [3, 130, 96] },
+            b: { values: f32(randn(3 * 70 * 130, 7)), shape: [3, 70, 130] },
+          },
+          { transposeA: true, transposeB: true },
+        ],
+      ] as const) {
+        const [got] = activeKernelAll(name, inputs as never, attrs);
+        const [want] = cpuKernelAll(name, inputs as never, attrs);
+        expect(got!.shape).toEqual(want!.shape);
+        expect(relErr(got!.values, want!.values)).toBeLessThan(1e-5);
+      }
+      expect(tf.getBackend()).toBe('wasm');
+    });
+  });
+
+  it('a later call cannot change the pool: it says so and reports the real count', async () => {
+    const again = await initBackend({ prefer: 'wasm', threads: 3 });
+    expect(again.threads).toBe(2);
+    expect(again.tried.at(-1)?.reason).toMatch(/already been started/);
+  });
+
+  it('rejects a bad thread count', async () => {
+    for (const bad of [0, 9, 1.5, '2', Number.NaN]) {
+      await expect(initBackend({ prefer: 'wasm', threads: bad as never })).rejects.toThrow(
+        InvalidArgumentError,
+      );
+    }
+    await expect(initBackend({ threads: 0 })).rejects.toThrow(
+      /^initBackend: options\.threads must be 'auto' or an integer in \[1, 8\], got 0/,
+    );
+  });
+
+  it('lets the process exit by itself once the threaded engine has run', () => {
+    // vite-node (a dependency of vitest) runs the TypeScript child script; a pool worker left
+    // ref'd would keep the child alive until the timeout kills it.
+    const req = createRequire(createRequire(import.meta.url).resolve('vitest/package.json'));
+    const viteNode = path.join(path.dirname(req.resolve('vite-node/package.json')), 'vite-node.mjs');
+    const script = fileURLToPath(new URL('./test-utils/threaded-start.ts', import.meta.url));
+    const r = spawnSync(process.execPath, [viteNode, script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      encoding: 'utf8',
+      timeout: 50_000,
+    });
+    expect(r.signal).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    const line = r.stdout.trim().split('\n').at(-1) ?? '';
+    // Σ of a 128×128 matrix of 128s.
+    expect(JSON.parse(line)).toEqual({ threads: 2, sum: 128 * 128 * 128 });
+  }, 60_000);
+});
