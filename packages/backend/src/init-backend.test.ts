@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { BackendUnavailableError, InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import {
   makeLoaders,
   nodeImporter,
 } from './internal/engine-loaders.js';
-import { selectBackend } from './internal/select-backend.js';
+import { resolveThreads, selectBackend } from './internal/select-backend.js';
 
 /** An importer that answers some specifiers itself and passes the rest to Node. */
 function fakeImporter(answers: Record<string, () => unknown>): Importer {
@@ -212,5 +213,21 @@ describe('engine selection with injected loaders', () => {
       isMissingNativeLibrary('The Node.js native addon module (tfjs_binding.node) can not be found'),
     ).toBe(true);
     expect(isMissingNativeLibrary('Unexpected token export')).toBe(false);
+  });
+});
+
+describe('options.threads', () => {
+  it("defaults to 1, takes 1–8, and 'auto' is min(os.availableParallelism(), 8)", () => {
+    expect(resolveThreads(undefined)).toBe(1);
+    expect(resolveThreads(3)).toBe(3);
+    expect(resolveThreads('auto')).toBe(Math.min(os.availableParallelism(), 8));
+    expect(() => resolveThreads(12)).toThrow(
+      /options\.threads must be 'auto' or an integer in \[1, 8\], got 12/,
+    );
+  });
+
+  it('threads: 1 on wasm starts the single-threaded engine, as the default does', async () => {
+    const info = await initBackend({ prefer: 'wasm', threads: 1 });
+    expect(info.threads).toBe(1);
   });
 });

@@ -83,10 +83,15 @@ async function start(
   let failure = '';
   if (tfName === 'wasm' && threads > 1) {
     if (wasmStarted()) {
+      const ok = await tf.setBackend('wasm');
+      const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as { getThreadsCount(): number };
+      const same = ok && wasm.getThreadsCount() === threads;
       return {
-        ok: await tf.setBackend('wasm'),
+        ok,
         failure: '',
-        note: `; threads: ${threads} asked, but the wasm engine had already been started in this process (its pool size is fixed at its first start)`,
+        note: same
+          ? ''
+          : `; threads: ${threads} asked, but the wasm engine had already been started in this process (its pool size is fixed at its first start)`,
       };
     }
     if (isNode) {
