@@ -46,8 +46,6 @@ await initBackend({ prefer: 'wasm' });
 const d = mk();
 console.log('gflow fill      ms', t(f(d, 'same')));
 registerTapMatmulFilterGrad();
-if (process.argv.includes('slice-fill'))
-  (await import('../dist/experimental/slice-fill.js')).registerHeapViewSlice();
 const before = tf.backend().numDataIds();
 console.log(
   'per-tap matmul  ms',

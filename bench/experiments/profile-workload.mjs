@@ -1,13 +1,10 @@
-// Kernel-time profile of one run of a workload (after a warm-up): node bench/experiments/profile-workload.mjs NAME [--experiment matmul-fill]
+// Kernel-time profile of one run of a workload (after a warm-up): node bench/experiments/profile-workload.mjs NAME
 import { initBackend } from '@gflow/backend';
 import * as tf from '@tensorflow/tfjs';
-import { registerTransposeFirstMatMul } from '../dist/experimental/matmul-fill.js';
 import { workloads } from '../dist/workloads/index.js';
 
 const name = process.argv[2];
 await initBackend({ prefer: 'wasm' });
-if (process.argv.includes('matmul-fill')) registerTransposeFirstMatMul();
-if (process.argv.includes('slice-fill')) (await import('../dist/experimental/slice-fill.js')).registerHeapViewSlice();
 const w = workloads.find((x) => x.name === name);
 const p = await w.prepare();
 await p.run();

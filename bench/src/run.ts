@@ -2,7 +2,7 @@
  * gflow's benchmark: runs the workloads of shared/peers/WORKLOADS.md through the public API and
  * writes JSON in the shape shared/peers/compare.mjs reads.
  *
- *   pnpm bench [-- --backend wasm|cpu|...] [--only a,b] [--repeats N] [--wasm-threads N] [--out FILE]
+ *   pnpm bench [-- --backend wasm|cpu|...] [--only a,b] [--repeats N] [--wasm-threads N|auto] [--out FILE]
  *
  * Each workload builds its model and data once, runs once to warm up, then `repeats` times
  * (the peer's count unless --repeats); the median is reported. Every run reads its results back
@@ -14,9 +14,6 @@ import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import { type BackendInfo, type BackendName, initBackend } from '@gflow/backend';
 import * as tf from '@tensorflow/tfjs';
-import { registerTransposeFirstMatMul } from './experimental/matmul-fill.js';
-import { registerHeapViewSlice } from './experimental/slice-fill.js';
-import { withWasmThreads } from './wasm-threads.js';
 import type { Summary, Workload } from './workload.js';
 import { workloads } from './workloads/index.js';
 
@@ -32,7 +29,7 @@ interface Result {
 
 function usage(): string {
   return [
-    'usage: node bench/dist/run.js [--backend NAME] [--only a,b] [--repeats N] [--wasm-threads N] [--experiment matmul-fill|slice-fill ...] [--out FILE]',
+    'usage: node bench/dist/run.js [--backend NAME] [--only a,b] [--repeats N] [--wasm-threads N|auto] [--out FILE]',
     `workloads: ${workloads.map((w) => w.name).join(', ')}`,
     'backends: wasm (default), cpu, tensorflow, tensorflow-gpu, webgpu',
   ].join('\n');
@@ -49,7 +46,6 @@ function parse(argv: string[]) {
       repeats: { type: 'string' },
       out: { type: 'string' },
       'wasm-threads': { type: 'string' },
-      experiment: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -112,39 +108,30 @@ async function main(): Promise<void> {
   if (repeats !== undefined && !(Number.isInteger(repeats) && repeats >= 1)) {
     throw new Error(`--repeats must be an integer >= 1, got ${opts.repeats}`);
   }
-  const wasmThreads = opts['wasm-threads'] === undefined ? undefined : Number(opts['wasm-threads']);
+  const wasmThreads =
+    opts['wasm-threads'] === undefined
+      ? undefined
+      : opts['wasm-threads'] === 'auto'
+        ? ('auto' as const)
+        : Number(opts['wasm-threads']);
   const prefer = (opts.backend ?? 'auto') as BackendName | 'auto';
-
-  let info: BackendInfo;
-  let threads: number | undefined;
-  if (wasmThreads !== undefined) {
-    if (prefer !== 'auto' && prefer !== 'wasm') throw new Error('--wasm-threads needs the wasm backend');
-    const r = await withWasmThreads(wasmThreads, () => initBackend({ prefer: 'wasm' }));
-    info = r.result;
-    threads = r.threads;
-  } else {
-    info = await initBackend({ prefer });
+  if (wasmThreads !== undefined && prefer !== 'auto' && prefer !== 'wasm') {
+    throw new Error('--wasm-threads needs the wasm backend');
   }
-  const experiments = opts.experiment ?? [];
-  for (const e of experiments) {
-    if (e === 'matmul-fill' && info.name === 'wasm') registerTransposeFirstMatMul();
-    else if (e === 'slice-fill' && info.name === 'wasm') registerHeapViewSlice();
-    else {
-      throw new Error(
-        `--experiment: unknown or not applicable to ${info.name}: ${e} (known, wasm only: matmul-fill, slice-fill)`,
-      );
-    }
-  }
+  // The engine as a user starts it: @gflow/backend's kernel fills are always on for wasm, and
+  // threads are its `threads` option (1 unless asked).
+  const info: BackendInfo = await initBackend({
+    prefer: wasmThreads !== undefined ? 'wasm' : prefer,
+    ...(wasmThreads !== undefined ? { threads: wasmThreads } : {}),
+  });
   const engine = {
     name: info.name,
     tfBackend: tf.getBackend(),
-    threads: threads ?? info.threads,
+    threads: info.threads,
     simd: info.simd,
     accelerated: info.accelerated,
     fills: info.fills,
     ...(info.device !== undefined ? { device: info.device } : {}),
-    // Bench-only kernel replacements (not part of gflow): measure what a backend change would buy.
-    ...(experiments.length > 0 ? { experiments } : {}),
   };
   console.error(`gflow bench: engine ${engine.name} (${engine.threads} thread(s), simd ${engine.simd})`);
 
