@@ -1,11 +1,5 @@
 import { softmaxCrossEntropy } from '@gflow/backend';
-import {
-  clipByGlobalNorm,
-  GradientMonitor,
-  type GradientTransform,
-  releaseTrainState,
-  trainStep,
-} from '@gflow/diagnostics';
+import { clipByGlobalNorm, GradientMonitor, releaseTrainState, trainStep } from '@gflow/diagnostics';
 import { plainMLP } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { randomLabels } from '../rng.js';
@@ -41,9 +35,7 @@ function trainWorkload(name: string, what: string, monitored: boolean): Workload
             histogram: false,
           })
         : undefined;
-      // TrainStepOptions.transform is typed GradientTransform<never>, which no transform's own
-      // type is assignable to under strict variance: the cast is the user's workaround today.
-      const transform = monitored ? (clipByGlobalNorm(1) as unknown as GradientTransform<never>) : undefined;
+      const transform = monitored ? clipByGlobalNorm(1) : undefined;
       const loss = (t: tf.Tensor, y: tf.Tensor): tf.Scalar => softmaxCrossEntropy(t, y);
       return {
         run() {
