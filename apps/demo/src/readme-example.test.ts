@@ -28,8 +28,8 @@ it("README example: a 30-layer sigmoid MLP vanishes as mean field predicts; the 
       seed: 0,
     });
     const report = measureGradientFlow(net, { inputs: x, targets: y, loss: 'meanSquaredError' });
-    const first = report.taps[0]!.gradNorm;
-    const last = report.taps.at(-1)!.gradNorm;
+    const first = report.taps[0]!.gradNorm as number;
+    const last = report.taps.at(-1)!.gradNorm as number;
     ratios.push(first / last);
     if (build === plainMLP)
       expect(report.diagnosis.some((f) => f.kind === 'vanishing' && f.severity === 'error')).toBe(true);

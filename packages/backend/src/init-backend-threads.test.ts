@@ -87,7 +87,10 @@ describe('initBackend({ threads: 2 })', () => {
     const req = createRequire(createRequire(import.meta.url).resolve('vitest/package.json'));
     const viteNode = path.join(path.dirname(req.resolve('vite-node/package.json')), 'vite-node.mjs');
     const script = fileURLToPath(new URL('./test-utils/threaded-start.ts', import.meta.url));
-    const r = spawnSync(process.execPath, [viteNode, script], {
+    // The root vitest config resolves @gflow/* to their sources, as in the tests themselves:
+    // CI runs the tests before any package is built.
+    const config = fileURLToPath(new URL('../../../vitest.config.ts', import.meta.url));
+    const r = spawnSync(process.execPath, [viteNode, '--config', config, script], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       encoding: 'utf8',
       timeout: 50_000,
