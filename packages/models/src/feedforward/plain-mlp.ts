@@ -1,68 +1,17 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { ResolvedActivation } from '../activations.js';
-import { BaseModule } from '../internal/base-module.js';
-import { resolveCommon } from '../internal/feedforward-options.js';
-import { makeNorm } from '../internal/norm.js';
-import { checkInt, checkShape } from '../internal/validate.js';
-import { DenseLayer } from '../layers/dense.js';
+import { MLPStack } from '../internal/mlp-stack.js';
 import type { Model } from '../model.js';
 import type { Context } from '../module.js';
 import type { MLPOptions } from './options.js';
 
-class PlainMLP extends BaseModule {
-  private readonly blocks: { dense: DenseLayer; norm: BaseModule | undefined }[] = [];
-  private readonly readout: DenseLayer | undefined;
-  private readonly act: ResolvedActivation;
-  private readonly inputSize: number;
-
+class PlainMLP extends MLPStack {
   constructor(o: MLPOptions) {
-    const fn = 'plainMLP';
-    const c = resolveCommon(fn, o, { activation: 'relu', init: 'he' });
-    const width = checkInt(fn, 'options.width', o.width);
-    const inputSize = checkInt(fn, 'options.inputSize', o.inputSize);
-    super(fn);
-    this.act = c.activation;
-    this.inputSize = inputSize;
-    for (let i = 0; i < c.depth; i++) {
-      const dense = this.addChild(
-        new DenseLayer({
-          inputSize: i === 0 ? inputSize : width,
-          outputSize: width,
-          init: c.init,
-          bias: o.bias ?? true,
-          seed: c.seed,
-          name: `blocks.${i}.dense`,
-        }),
-      );
-      const norm = makeNorm(c.norm, width, `blocks.${i}.norm`);
-      if (norm) this.addChild(norm);
-      this.blocks.push({ dense, norm });
-    }
-    this.readout =
-      c.outputSize === undefined
-        ? undefined
-        : this.addChild(
-            new DenseLayer({
-              inputSize: width,
-              outputSize: c.outputSize,
-              init: 'xavier',
-              seed: c.seed,
-              name: 'readout',
-            }),
-          );
-  }
-
-  checkInput(x: tf.Tensor): void {
-    checkShape('plainMLP.apply', 'x', x, [null, this.inputSize]);
+    super('plainMLP', o, (i, inputSize, width) => (i === 0 ? inputSize : width));
   }
 
   forward(x: tf.Tensor, ctx: Context): tf.Tensor {
     let h = x;
-    this.blocks.forEach((b, i) => {
-      let z = b.dense.forward(h);
-      if (b.norm) z = b.norm.forward(z, ctx);
-      h = ctx.tap(`blocks.${i}`, this.act.fn(z));
-    });
+    for (let i = 0; i < this.blocks.length; i++) h = this.block(i, h, ctx);
     return this.readout ? this.readout.forward(h) : h;
   }
 }
