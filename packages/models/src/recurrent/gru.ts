@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { type InitSpec, validateInit } from '../initializers.js';
+import type { InitSpec } from '../initializers.js';
+import { KernelCell } from '../internal/projected-cell.js';
+import { resolveChrono, resolveRecurrentInit } from '../internal/recurrent-options.js';
 import { deriveSeed } from '../internal/rng.js';
-import { checkNumber } from '../internal/validate.js';
 import { chronoValues } from './lstm.js';
 import type { RecurrentModel, RecurrentOptions } from './options.js';
-import { blockValues, Cell, RecurrentStack, resolveRecurrent } from './rnn-core.js';
+import { RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
 /** Options of {@link gru}. */
 export interface GRUOptions extends RecurrentOptions {
@@ -14,11 +15,14 @@ export interface GRUOptions extends RecurrentOptions {
   readonly chrono?: number;
 }
 
-class GRUCell extends Cell {
-  readonly projectedSize: number;
-  private readonly inputKernel: tf.Variable;
-  private readonly bias: tf.Variable;
-  private readonly recurrent: tf.Variable;
+/** Initial b in gate order [r, z, n]: zeros, or chrono values for the update gate z. */
+function gruBias(H: number, chrono: number | undefined, seed: number): Float32Array {
+  const b = new Float32Array(3 * H);
+  if (chrono !== undefined) b.set(chronoValues(H, chrono, seed), H);
+  return b;
+}
+
+class GRUCell extends KernelCell {
   private readonly recurrentBias: tf.Variable;
 
   constructor(
@@ -30,36 +34,14 @@ class GRUCell extends Cell {
     chrono: number | undefined,
     seed: number,
   ) {
-    super(prefix, inputSize, hiddenSize);
-    const H = hiddenSize;
-    this.projectedSize = 3 * H;
-    const n = (s: string): string => `${prefix}.${s}`;
-    this.inputKernel = this.addParam(
-      n('input.kernel'),
-      blockValues(init, inputSize, H, 3, deriveSeed(seed, n('input.kernel'))),
-      [inputSize, 3 * H],
-      'kernel',
-    ).variable;
-    // gate order [r, z, n]
-    const b = new Float32Array(3 * H);
-    if (chrono !== undefined) b.set(chronoValues(H, chrono, deriveSeed(seed, n('bias'))), H);
-    this.bias = this.addParam(n('bias'), b, [3 * H], 'bias').variable;
-    this.recurrent = this.addParam(
-      n('recurrent.kernel'),
-      blockValues(recurrentInit, H, H, 3, deriveSeed(seed, n('recurrent.kernel'))),
-      [H, 3 * H],
-      'recurrent',
-    ).variable;
+    const bias = gruBias(hiddenSize, chrono, deriveSeed(seed, `${prefix}.bias`));
+    super(prefix, inputSize, hiddenSize, 3, init, recurrentInit, seed, bias);
     this.recurrentBias = this.addParam(
-      n('recurrent.bias'),
-      new Float32Array(3 * H),
-      [3 * H],
+      `${prefix}.recurrent.bias`,
+      new Float32Array(3 * hiddenSize),
+      [3 * hiddenSize],
       'bias',
     ).variable;
-  }
-
-  project(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.inputKernel as tf.Tensor2D), this.bias);
   }
 
   step(u: tf.Tensor2D, [h]: tf.Tensor2D[]): tf.Tensor2D[] {
@@ -72,10 +54,6 @@ class GRUCell extends Cell {
     const nn = tf.tanh(tf.add(un as tf.Tensor2D, tf.mul(r, wn as tf.Tensor2D)));
     // h' = (1 − z)⊙n + z⊙h = n + z⊙(h − n)
     return [tf.add(nn, tf.mul(z, tf.sub(hh, nn)))];
-  }
-
-  recurrentMatrix(): tf.Tensor2D {
-    return tf.clone(this.recurrent) as tf.Tensor2D;
   }
 }
 
@@ -100,10 +78,8 @@ class GRUCell extends Cell {
 export function gru(options: GRUOptions): RecurrentModel {
   const fn = 'gru';
   const r = resolveRecurrent(fn, options);
-  const recurrentInit = options.recurrentInit ?? 'orthogonal';
-  validateInit(recurrentInit, fn, 'options.recurrentInit');
-  const chrono =
-    options.chrono === undefined ? undefined : checkNumber(fn, 'options.chrono', options.chrono, 2.000001);
+  const recurrentInit = resolveRecurrentInit(fn, options);
+  const chrono = resolveChrono(fn, options.chrono);
   return new RecurrentStack(
     fn,
     r,

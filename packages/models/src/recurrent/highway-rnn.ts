@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { type ResolvedActivation, resolveActivation } from '../activations.js';
-import { type InitSpec, validateInit } from '../initializers.js';
-import { deriveSeed } from '../internal/rng.js';
+import type { InitSpec } from '../initializers.js';
+import { KernelCell } from '../internal/projected-cell.js';
+import { resolveRecurrentInit } from '../internal/recurrent-options.js';
 import { checkNumber } from '../internal/validate.js';
 import type { RecurrentModel, SimpleRecurrentOptions } from './options.js';
-import { blockValues, Cell, RecurrentStack, resolveRecurrent } from './rnn-core.js';
+import { RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
 /** Options of {@link highwayRNN}. */
 export interface HighwayRNNOptions extends SimpleRecurrentOptions {
@@ -12,12 +13,7 @@ export interface HighwayRNNOptions extends SimpleRecurrentOptions {
   readonly gateBias?: number;
 }
 
-class HighwayCell extends Cell {
-  readonly projectedSize: number;
-  private readonly inputKernel: tf.Variable;
-  private readonly bias: tf.Variable;
-  private readonly recurrent: tf.Variable;
-
+class HighwayCell extends KernelCell {
   constructor(
     prefix: string,
     inputSize: number,
@@ -28,29 +24,9 @@ class HighwayCell extends Cell {
     seed: number,
     private readonly act: ResolvedActivation,
   ) {
-    super(prefix, inputSize, hiddenSize);
-    const H = hiddenSize;
-    this.projectedSize = 2 * H;
-    const n = (s: string): string => `${prefix}.${s}`;
-    this.inputKernel = this.addParam(
-      n('input.kernel'),
-      blockValues(init, inputSize, H, 2, deriveSeed(seed, n('input.kernel'))),
-      [inputSize, 2 * H],
-      'kernel',
-    ).variable;
-    const b = new Float32Array(2 * H);
-    b.fill(gateBias, H);
-    this.bias = this.addParam(n('bias'), b, [2 * H], 'bias').variable;
-    this.recurrent = this.addParam(
-      n('recurrent.kernel'),
-      blockValues(recurrentInit, H, H, 2, deriveSeed(seed, n('recurrent.kernel'))),
-      [H, 2 * H],
-      'recurrent',
-    ).variable;
-  }
-
-  project(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.inputKernel as tf.Tensor2D), this.bias);
+    // b = [b_H | b_T], b_T = gateBias
+    const bias = new Float32Array(2 * hiddenSize).fill(gateBias, hiddenSize);
+    super(prefix, inputSize, hiddenSize, 2, init, recurrentInit, seed, bias);
   }
 
   step(u: tf.Tensor2D, [h]: tf.Tensor2D[]): tf.Tensor2D[] {
@@ -60,10 +36,6 @@ class HighwayCell extends Cell {
     const H = this.act.fn(zh);
     const T = tf.sigmoid(zt);
     return [tf.add(hh, tf.mul(T, tf.sub(H, hh)))];
-  }
-
-  recurrentMatrix(): tf.Tensor2D {
-    return tf.clone(this.recurrent) as tf.Tensor2D;
   }
 }
 
@@ -90,8 +62,7 @@ export function highwayRNN(options: HighwayRNNOptions): RecurrentModel {
   const fn = 'highwayRNN';
   const r = resolveRecurrent(fn, options);
   const act = resolveActivation(options.activation ?? 'tanh', fn, 'options.activation');
-  const recurrentInit = options.recurrentInit ?? 'orthogonal';
-  validateInit(recurrentInit, fn, 'options.recurrentInit');
+  const recurrentInit = resolveRecurrentInit(fn, options);
   const gateBias = checkNumber(fn, 'options.gateBias', options.gateBias ?? -2);
   return new RecurrentStack(
     fn,

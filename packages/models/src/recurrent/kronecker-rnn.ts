@@ -2,10 +2,11 @@ import { InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { type ActivationSpec, type ResolvedActivation, resolveActivation } from '../activations.js';
 import { type InitSpec, initialize } from '../initializers.js';
+import { ProjectedCell } from '../internal/projected-cell.js';
 import { deriveSeed } from '../internal/rng.js';
 import { checkInt, checkNumber } from '../internal/validate.js';
 import type { RecurrentModel, RecurrentOptions } from './options.js';
-import { Cell, modRelu, RecurrentStack, resolveRecurrent } from './rnn-core.js';
+import { modRelu, RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
 /** Options of {@link kroneckerRNN}. */
 export interface KroneckerRNNOptions extends RecurrentOptions {
@@ -36,12 +37,9 @@ export function kron(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return tf.reshape(prod, [p * q, p2 * q2]);
 }
 
-class KroneckerCell extends Cell {
-  readonly projectedSize: number;
+class KroneckerCell extends ProjectedCell {
   readonly a: tf.Variable;
   readonly b: tf.Variable;
-  private readonly inputKernel: tf.Variable;
-  private readonly bias: tf.Variable;
   private readonly modBias: tf.Variable | undefined;
 
   constructor(
@@ -54,16 +52,8 @@ class KroneckerCell extends Cell {
     private readonly act: ResolvedActivation | undefined,
     seed: number,
   ) {
-    super(prefix, inputSize, hiddenSize);
-    this.projectedSize = hiddenSize;
+    super(prefix, inputSize, hiddenSize, 1, init, seed);
     const nm = (s: string): string => `${prefix}.${s}`;
-    this.inputKernel = this.addParam(
-      nm('input.kernel'),
-      initialize(init, [inputSize, hiddenSize], { seed: deriveSeed(seed, nm('input.kernel')) }),
-      [inputSize, hiddenSize],
-      'kernel',
-    ).variable;
-    this.bias = this.addParam(nm('bias'), new Float32Array(hiddenSize), [hiddenSize], 'bias').variable;
     const og = { name: 'orthogonal', gain } as const;
     this.a = this.addParam(
       nm('recurrent.a'),
@@ -84,10 +74,6 @@ class KroneckerCell extends Cell {
 
   override prepare(): tf.Tensor2D {
     return kron(this.a as tf.Tensor2D, this.b as tf.Tensor2D);
-  }
-
-  project(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.inputKernel as tf.Tensor2D), this.bias);
   }
 
   step(u: tf.Tensor2D, [h]: tf.Tensor2D[], w: tf.Tensor | undefined): tf.Tensor2D[] {

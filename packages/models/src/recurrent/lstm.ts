@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { type InitSpec, validateInit } from '../initializers.js';
+import type { InitSpec } from '../initializers.js';
+import { KernelCell } from '../internal/projected-cell.js';
+import { resolveChrono, resolveRecurrentInit } from '../internal/recurrent-options.js';
 import { deriveSeed, Rng } from '../internal/rng.js';
 import { checkNumber } from '../internal/validate.js';
 import type { RecurrentModel, RecurrentOptions } from './options.js';
-import { blockValues, Cell, RecurrentStack, resolveRecurrent } from './rnn-core.js';
+import { RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
 /** Options of {@link lstm}. */
 export interface LSTMOptions extends RecurrentOptions {
@@ -26,12 +28,23 @@ export function chronoValues(n: number, tMax: number, seed: number): Float32Arra
   return out;
 }
 
-class LSTMCell extends Cell {
-  readonly projectedSize: number;
+/** Initial b in gate order [i, f, g, o]: b_f = forgetBias, or chrono b_f with b_i = −b_f. */
+function lstmBias(H: number, forgetBias: number, chrono: number | undefined, seed: number): Float32Array {
+  const b = new Float32Array(4 * H);
+  if (chrono !== undefined) {
+    const bf = chronoValues(H, chrono, seed);
+    for (let j = 0; j < H; j++) {
+      b[H + j] = bf[j] as number;
+      b[j] = -(bf[j] as number);
+    }
+  } else {
+    b.fill(forgetBias, H, 2 * H);
+  }
+  return b;
+}
+
+class LSTMCell extends KernelCell {
   override readonly stateCount = 2;
-  private readonly inputKernel: tf.Variable;
-  private readonly bias: tf.Variable;
-  private readonly recurrent: tf.Variable;
 
   constructor(
     prefix: string,
@@ -43,38 +56,8 @@ class LSTMCell extends Cell {
     chrono: number | undefined,
     seed: number,
   ) {
-    super(prefix, inputSize, hiddenSize);
-    const H = hiddenSize;
-    this.projectedSize = 4 * H;
-    const n = (s: string): string => `${prefix}.${s}`;
-    this.inputKernel = this.addParam(
-      n('input.kernel'),
-      blockValues(init, inputSize, H, 4, deriveSeed(seed, n('input.kernel'))),
-      [inputSize, 4 * H],
-      'kernel',
-    ).variable;
-    // gate order [i, f, g, o]
-    const b = new Float32Array(4 * H);
-    if (chrono !== undefined) {
-      const bf = chronoValues(H, chrono, deriveSeed(seed, n('bias')));
-      for (let j = 0; j < H; j++) {
-        b[H + j] = bf[j] as number;
-        b[j] = -(bf[j] as number);
-      }
-    } else {
-      b.fill(forgetBias, H, 2 * H);
-    }
-    this.bias = this.addParam(n('bias'), b, [4 * H], 'bias').variable;
-    this.recurrent = this.addParam(
-      n('recurrent.kernel'),
-      blockValues(recurrentInit, H, H, 4, deriveSeed(seed, n('recurrent.kernel'))),
-      [H, 4 * H],
-      'recurrent',
-    ).variable;
-  }
-
-  project(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.inputKernel as tf.Tensor2D), this.bias);
+    const bias = lstmBias(hiddenSize, forgetBias, chrono, deriveSeed(seed, `${prefix}.bias`));
+    super(prefix, inputSize, hiddenSize, 4, init, recurrentInit, seed, bias);
   }
 
   step(u: tf.Tensor2D, [h, c]: tf.Tensor2D[]): tf.Tensor2D[] {
@@ -86,10 +69,6 @@ class LSTMCell extends Cell {
     );
     const h2 = tf.mul(tf.sigmoid(zo as tf.Tensor2D), tf.tanh(c2));
     return [h2 as tf.Tensor2D, c2 as tf.Tensor2D];
-  }
-
-  recurrentMatrix(): tf.Tensor2D {
-    return tf.clone(this.recurrent) as tf.Tensor2D;
   }
 }
 
@@ -116,11 +95,9 @@ class LSTMCell extends Cell {
 export function lstm(options: LSTMOptions): RecurrentModel {
   const fn = 'lstm';
   const r = resolveRecurrent(fn, options);
-  const recurrentInit = options.recurrentInit ?? 'orthogonal';
-  validateInit(recurrentInit, fn, 'options.recurrentInit');
+  const recurrentInit = resolveRecurrentInit(fn, options);
   const forgetBias = checkNumber(fn, 'options.forgetBias', options.forgetBias ?? 1);
-  const chrono =
-    options.chrono === undefined ? undefined : checkNumber(fn, 'options.chrono', options.chrono, 2.000001);
+  const chrono = resolveChrono(fn, options.chrono);
   return new RecurrentStack(
     fn,
     r,

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { type ActivationSpec, type ResolvedActivation, resolveActivation } from '../activations.js';
 import { type InitSpec, initialize } from '../initializers.js';
+import { ProjectedCell } from '../internal/projected-cell.js';
 import { deriveSeed, Rng } from '../internal/rng.js';
 import { checkInt, checkOneOf } from '../internal/validate.js';
 import { cayleyMap } from '../orthogonal/cayley-map.js';
 import { householderProduct } from '../orthogonal/householder-product.js';
 import { matrixExp } from '../orthogonal/matrix-exp.js';
 import type { RecurrentModel, RecurrentOptions } from './options.js';
-import { Cell, modRelu, RecurrentStack, resolveRecurrent } from './rnn-core.js';
+import { modRelu, RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
 /** How the orthogonal recurrent matrix is parametrized. */
 export type OrthogonalParametrization = 'householder' | 'cayley' | 'exp';
@@ -38,10 +39,7 @@ function skewInit(n: number, p: OrthogonalParametrization, seed: number): Float3
   return out;
 }
 
-class OrthogonalCell extends Cell {
-  readonly projectedSize: number;
-  private readonly inputKernel: tf.Variable;
-  private readonly bias: tf.Variable;
+class OrthogonalCell extends ProjectedCell {
   private readonly generator: tf.Variable;
   private readonly modBias: tf.Variable | undefined;
 
@@ -55,17 +53,9 @@ class OrthogonalCell extends Cell {
     private readonly act: ResolvedActivation | undefined,
     seed: number,
   ) {
-    super(prefix, inputSize, hiddenSize);
+    super(prefix, inputSize, hiddenSize, 1, init, seed);
     const n = hiddenSize;
-    this.projectedSize = n;
     const nm = (s: string): string => `${prefix}.${s}`;
-    this.inputKernel = this.addParam(
-      nm('input.kernel'),
-      initialize(init, [inputSize, n], { seed: deriveSeed(seed, nm('input.kernel')) }),
-      [inputSize, n],
-      'kernel',
-    ).variable;
-    this.bias = this.addParam(nm('bias'), new Float32Array(n), [n], 'bias').variable;
     if (param === 'householder') {
       this.generator = this.addParam(
         nm('recurrent.reflections'),
@@ -93,10 +83,6 @@ class OrthogonalCell extends Cell {
     if (this.param === 'householder') return householderProduct(g);
     const a = tf.sub(g, tf.transpose(g)) as tf.Tensor2D;
     return this.param === 'cayley' ? cayleyMap(a) : matrixExp(a);
-  }
-
-  project(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.inputKernel as tf.Tensor2D), this.bias);
   }
 
   step(u: tf.Tensor2D, [h]: tf.Tensor2D[], w: tf.Tensor | undefined): tf.Tensor2D[] {

@@ -1,21 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { type ResolvedActivation, resolveActivation } from '../activations.js';
-import { type InitSpec, initialize, validateInit } from '../initializers.js';
-import { deriveSeed } from '../internal/rng.js';
+import type { InitSpec } from '../initializers.js';
+import { KernelCell } from '../internal/projected-cell.js';
+import { resolveRecurrentInit } from '../internal/recurrent-options.js';
 import { checkNumber } from '../internal/validate.js';
 import type { RecurrentModel, SimpleRecurrentOptions } from './options.js';
-import { Cell, RecurrentStack, resolveRecurrent } from './rnn-core.js';
+import { RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
 /** Which update a {@link SimpleCell} computes. @internal */
 export type SimpleKind = 'vanilla' | 'residual';
 
 /** h' = φ(u + hW) (vanilla) or h + s·φ(u + hW) (residual). @internal */
-export class SimpleCell extends Cell {
-  readonly projectedSize: number;
-  private readonly inputKernel: tf.Variable;
-  private readonly bias: tf.Variable;
-  private readonly recurrent: tf.Variable;
-
+export class SimpleCell extends KernelCell {
   constructor(
     prefix: string,
     inputSize: number,
@@ -27,36 +23,13 @@ export class SimpleCell extends Cell {
     private readonly kind: SimpleKind,
     private readonly branchScale: number,
   ) {
-    super(prefix, inputSize, hiddenSize);
-    this.projectedSize = hiddenSize;
-    const n = (s: string): string => `${prefix}.${s}`;
-    this.inputKernel = this.addParam(
-      n('input.kernel'),
-      initialize(init, [inputSize, hiddenSize], { seed: deriveSeed(seed, n('input.kernel')) }),
-      [inputSize, hiddenSize],
-      'kernel',
-    ).variable;
-    this.bias = this.addParam(n('bias'), new Float32Array(hiddenSize), [hiddenSize], 'bias').variable;
-    this.recurrent = this.addParam(
-      n('recurrent.kernel'),
-      initialize(recurrentInit, [hiddenSize, hiddenSize], { seed: deriveSeed(seed, n('recurrent.kernel')) }),
-      [hiddenSize, hiddenSize],
-      'recurrent',
-    ).variable;
-  }
-
-  project(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.inputKernel as tf.Tensor2D), this.bias);
+    super(prefix, inputSize, hiddenSize, 1, init, recurrentInit, seed);
   }
 
   step(u: tf.Tensor2D, [h]: tf.Tensor2D[]): tf.Tensor2D[] {
     const z = this.act.fn(tf.add(u, tf.matMul(h as tf.Tensor2D, this.recurrent as tf.Tensor2D)));
     if (this.kind === 'vanilla') return [z as tf.Tensor2D];
     return [tf.add(h as tf.Tensor2D, this.branchScale === 1 ? z : tf.mul(z, this.branchScale))];
-  }
-
-  recurrentMatrix(): tf.Tensor2D {
-    return tf.clone(this.recurrent) as tf.Tensor2D;
   }
 }
 
@@ -69,8 +42,7 @@ export function simpleStack(
 ): RecurrentModel {
   const r = resolveRecurrent(fn, o);
   const act = resolveActivation(o.activation ?? 'tanh', fn, 'options.activation');
-  const recurrentInit = o.recurrentInit ?? 'orthogonal';
-  validateInit(recurrentInit, fn, 'options.recurrentInit');
+  const recurrentInit = resolveRecurrentInit(fn, o);
   const s = checkNumber(fn, 'options.branchScale', branchScale);
   return new RecurrentStack(
     fn,
