@@ -3,6 +3,7 @@
  * done by the handlers passed in, so the parser is testable on its own.
  */
 import { availableParallelism } from 'node:os';
+import { type ActivationName, activationNames } from '@gflow/core';
 import { Command, InvalidArgumentError, Option, type OutputConfiguration } from 'commander';
 
 /** Architectures that `analyze --arch` and `sweep --archs` build. */
@@ -17,23 +18,10 @@ export const ARCHITECTURES = [
 /** An architecture name. */
 export type Architecture = (typeof ARCHITECTURES)[number];
 
-/** Activations accepted on the command line (the @gflow/core registry's names). */
-export const ACTIVATIONS = [
-  'sigmoid',
-  'tanh',
-  'relu',
-  'leakyRelu',
-  'elu',
-  'selu',
-  'gelu',
-  'silu',
-  'swish',
-  'mish',
-  'softplus',
-  'linear',
-] as const;
+/** Activations accepted on the command line: exactly the @gflow/core registry's names. */
+export const ACTIVATIONS = activationNames;
 /** An activation name. */
-export type ActivationFlag = (typeof ACTIVATIONS)[number];
+export type ActivationFlag = ActivationName;
 
 /** Initializations accepted on the command line. */
 export const INITS = ['he', 'xavier', 'lecun', 'orthogonal'] as const;
