@@ -45,7 +45,12 @@ export interface Result {
   readonly hvp: Float32Array[];
 }
 
-export function run(a: Arrays, depth = DEPTH): Result {
+/**
+ * Forward, gradient and Hessian-vector product of loss = Σ c ⊙ net(x). `residual` adds each block's
+ * input to its batch-norm output before the ReLU (h ← ReLU(BN(conv(h))) + h would change the
+ * scale; this is the pre-ReLU sum of WORKLOADS.md's residual block, with one conv per block).
+ */
+export function run(a: Arrays, depth = DEPTH, residual = false): Result {
   // The result leaves the tidy through a closure: a returned typed array would be walked by
   // tf.tidy element by element, looking for tensors.
   let result: Result | undefined;
@@ -62,7 +67,8 @@ export function run(a: Arrays, depth = DEPTH): Result {
         const [k, gamma, beta] = args.slice(3 * b, 3 * b + 3) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
         const y = tf.conv2d(h, k, 1, 'same');
         const { mean, variance } = tf.moments(y, [0, 1, 2]);
-        h = tf.relu(tf.batchNorm(y, mean, variance, beta, gamma, EPS)) as tf.Tensor4D;
+        const n = tf.batchNorm(y, mean, variance, beta, gamma, EPS);
+        h = tf.relu(residual ? tf.add(n, h) : n) as tf.Tensor4D;
       }
       return h;
     };
