@@ -10,19 +10,22 @@ import type { MatrixLike } from './matrix-like.js';
 /**
  * All min(m, n) singular values of A, in descending order: σ_i(A) = √λ_i(AᵀA).
  *
- * Computed by ml-matrix's SVD (Householder bidiagonalization and implicit-shift QR, the
- * LINPACK/JAMA algorithm) without forming AᵀA, so small σ keep their absolute accuracy
- * ≈ ε·σ_max. The input is never mutated.
+ * Computed without forming AᵀA: Householder bidiagonalization (Golub & Kahan 1965), then the
+ * singular values of the bidiagonal to high relative accuracy by the Demmel–Kahan implicit QR
+ * iteration (LAPACK dbdsqr's algorithm), so every σ_i is accurate to a small multiple of ε·σ_max
+ * (backward stability of the bidiagonalization). The input is never mutated.
  *
  * @param A - A matrix (`number[][]` or `{ rows, cols, data }`).
  * @returns The singular values, descending, as a plain array.
- * @throws ShapeError for a ragged or empty matrix; NonFiniteError for NaN/±Infinity entries.
+ * @throws ShapeError for a ragged or empty matrix; NonFiniteError for NaN/±Infinity entries;
+ * ConvergenceError if the bidiagonal QR iteration does not converge in 6·n² steps (LAPACK's limit).
  * @example
  * ```ts
  * import { singularValues } from '@gflow/core';
  * singularValues([[1, 2], [3, 4]]); // [√(15 + √221), √(15 − √221)] ≈ [5.4650, 0.3660]
  * ```
  * @see Golub & Kahan (1965), "Calculating the singular values and pseudo-inverse of a matrix".
+ * @see Demmel & Kahan (1990), "Accurate singular values of bidiagonal matrices".
  */
 export function singularValues(A: MatrixLike): number[] {
   return denseSingularValues(toDense('singularValues', 'A', A));
@@ -47,7 +50,7 @@ export function singularValues(A: MatrixLike): number[] {
  */
 export function conditionNumber(A: MatrixLike): number {
   const m = toDense('conditionNumber', 'A', A);
-  const s = denseSingularValues(m);
+  const s = denseSingularValues(m, 'conditionNumber');
   const max = s[0]!;
   const min = s[s.length - 1]!;
   if (max === 0 || min <= Math.max(m.rows, m.cols) * Number.EPSILON * max) return Number.POSITIVE_INFINITY;
@@ -68,5 +71,5 @@ export function conditionNumber(A: MatrixLike): number {
  * @see Fazel (2002), "Matrix rank minimization with applications" (the nuclear norm as convex rank surrogate).
  */
 export function nuclearNorm(A: MatrixLike): number {
-  return denseSingularValues(toDense('nuclearNorm', 'A', A)).reduce((a, b) => a + b, 0);
+  return denseSingularValues(toDense('nuclearNorm', 'A', A), 'nuclearNorm').reduce((a, b) => a + b, 0);
 }
