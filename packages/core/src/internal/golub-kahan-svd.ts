@@ -237,7 +237,7 @@ export function bidiagonalize(a: Float64Array, m: number, n: number, d: Float64A
 function pythag(f: number, g: number): number {
   const af = Math.abs(f);
   const ag = Math.abs(g);
-  const big = af > ag ? af : ag;
+  const big = Math.max(af, ag);
   if (big < 1e150 && big > 1e-150) return Math.sqrt(f * f + g * g);
   return Math.hypot(f, g);
 }
@@ -547,6 +547,15 @@ export function golubKahanSingularValues(fn: string, mat: DenseMatrix): Float64A
   const e = new Float64Array(Math.max(n - 1, 0));
   bidiagonalize(a, m, n, d, e);
   bidiagonalSingularValues(fn, d, e);
+  for (let i = 0; i < n; i++) {
+    // Unreachable for finite input (every step is a rotation or reflection of finite numbers);
+    // kept so that a NaN can never leave silently.
+    if (Number.isNaN(d[i]!)) {
+      throw new ConvergenceError(
+        `${fn}: singular values must be finite, got NaN from the bidiagonal QR iteration`,
+      );
+    }
+  }
   d.sort();
   d.reverse();
   for (let i = 0; i < n; i++) d[i]! *= scale;
