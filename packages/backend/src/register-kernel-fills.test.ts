@@ -113,6 +113,65 @@ describe('kernel fills', () => {
     });
   });
 
+  it('stride-1 filter and input gradients with non-square kernels and explicit padding match tfjs cpu kernels', () => {
+    // The wasm filter gradient of a stride-1 convolution runs as one matmul per tap over shifted
+    // views of the padded input; these geometries move the views by unequal row and column
+    // offsets, and explicit (asymmetric, and for the input gradient, cropping) padding.
+    noLeak(() => {
+      const cases = [
+        { xs: [2, 7, 5, 3], k: [3, 2], pad: 'same' },
+        { xs: [1, 6, 9, 4], k: [1, 3], pad: 'valid' },
+        {
+          xs: [3, 5, 6, 2],
+          k: [2, 3],
+          pad: [
+            [0, 0],
+            [2, 0],
+            [1, 3],
+            [0, 0],
+          ],
+        },
+        {
+          xs: [1, 4, 4, 5],
+          k: [3, 3],
+          pad: [
+            [0, 0],
+            [0, 1],
+            [2, 2],
+            [0, 0],
+          ],
+        },
+      ] as const;
+      for (const [n, c] of cases.entries()) {
+        const [kh, kw] = c.k;
+        const ws = [kh, kw, c.xs[3], 4];
+        const info = tf.backend_util.computeConv2DInfo(
+          [...c.xs] as [number, number, number, number],
+          ws as [number, number, number, number],
+          1,
+          1,
+          c.pad as 'same',
+        );
+        const ys = [...info.outShape];
+        const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+        const x = f32(randn(size(c.xs), 70 + n));
+        const dy = f32(randn(size(ys), 80 + n));
+        const w = f32(randn(size(ws), 90 + n));
+        const attrs = { strides: 1, pad: c.pad, dataFormat: 'NHWC' };
+        const fIn = { x: { values: x, shape: [...c.xs] }, dy: { values: dy, shape: ys } };
+        const fAttrs = { ...attrs, filterShape: ws };
+        const dw = wasmKernel('Conv2DBackpropFilter', fIn, fAttrs);
+        expect(dw.shape).toEqual(ws);
+        expect(relErr(dw.values, cpuKernel('Conv2DBackpropFilter', fIn, fAttrs).values)).toBeLessThan(1e-5);
+        const iIn = { dy: { values: dy, shape: ys }, filter: { values: w, shape: ws } };
+        const iAttrs = { ...attrs, inputShape: [...c.xs] };
+        const dx = wasmKernel('Conv2DBackpropInput', iIn, iAttrs);
+        expect(dx.shape).toEqual([...c.xs]);
+        expect(relErr(dx.values, cpuKernel('Conv2DBackpropInput', iIn, iAttrs).values)).toBeLessThan(1e-5);
+      }
+    });
+  });
+
   it('conv2d gradients with dilation 2 (through the fills) match float64 sums', () => {
     noLeak(() => {
       for (const [pad, batch, h, w] of [

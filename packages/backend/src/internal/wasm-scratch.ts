@@ -31,6 +31,12 @@ export class KernelScratch {
     return out;
   }
 
+  /** Takes an output made outside {@link run} (e.g. `makeOutput`) into the scratch's care. */
+  adopt(t: tf.TensorInfo): tf.TensorInfo {
+    this.made.push(t);
+    return t;
+  }
+
   /** Reshapes (shares the data; counted like any other intermediate). */
   reshape(x: tf.TensorInfo, shape: readonly number[]): tf.TensorInfo {
     return this.run('Reshape', { x }, { shape: [...shape] });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelScratch } from '../internal/wasm-scratch.js';
+import { filterGradByTapMatmuls } from './conv2d-filter-tap-matmuls.js';
 
 /**
  * `Conv2DBackpropFilter` for a backend with a fast forward `Conv2D`: wasm has no
@@ -11,6 +12,10 @@ import { KernelScratch } from '../internal/wasm-scratch.js';
  * x' = xᵀ [ci, H, W, n], use the output gradient as the filter, dy' = dyᵀ [oh, ow, n, co], and
  * convolve with stride 1 and dilation s (the forward stride). The output [ci, kh, kw, co] is
  * transposed back to [kh, kw, ci, co]. On wasm that convolution runs on XNNPACK.
+ *
+ * On wasm a stride-1 filter gradient instead runs as one XNNPACK matmul per kernel tap over views
+ * of the padded input ({@link filterGradByTapMatmuls}): the convolution above has the batch as its
+ * channels, a shape XNNPACK tiles poorly (about twice the time of the forward convolution).
  */
 export function conv2DBackpropFilterConfig(backendName: string): tf.KernelConfig {
   return {
@@ -52,6 +57,9 @@ export function conv2DBackpropFilterConfig(backendName: string): tf.KernelConfig
       const bottom = kh + (oh - 1) * sh - inHeight - top;
       const right = kw + (ow - 1) * sw - inWidth - left;
       const s = new KernelScratch(backend, backendName);
+      if (backendName === 'wasm' && sh === 1 && sw === 1 && x.dtype === 'float32') {
+        return filterGradByTapMatmuls(backend, s, x, dy, { kh, kw, top, left, oh, ow });
+      }
       const xT = s.run('Transpose', { x }, { perm: [3, 1, 2, 0] });
       const dyT = s.run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
       const xP = s.padOrCrop(xT, [
