@@ -1,6 +1,7 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
 import type { Context, Parameter } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
+import { HOST_MEMORY_ENGINES, hostActivationStats } from './host-activation-stats.js';
 import { alias, f32 } from './tensors.js';
 
 /** What a tap records: nothing, the gradient's norm, or the gradient itself too. */
@@ -26,8 +27,21 @@ export interface RawTape {
   readonly taps: RecordedTap[];
 }
 
-/** Statistics of one activation: [mean, std, min, max, zeroFraction, deadUnitFraction]. */
-export function activationStatsTensor(h: tf.Tensor): tf.Tensor1D {
+/**
+ * Statistics of one activation: [mean, std, min, max, zeroFraction, deadUnitFraction]. On an
+ * engine whose tensors live in host memory they are computed in JavaScript from one read-back
+ * (float64); elsewhere, or with `onDevice`, by reductions on the device.
+ */
+export function activationStatsTensor(
+  h: tf.Tensor,
+  onDevice = !HOST_MEMORY_ENGINES.has(tf.getBackend()),
+): tf.Tensor1D {
+  if (!onDevice && (h.dtype === 'float32' || h.dtype === 'int32' || h.dtype === 'bool')) {
+    const units = h.rank >= 1 ? h.shape[h.rank - 1]! : 1;
+    // A rank-0 or rank-1 activation has one unit, as on the device path (the max over everything).
+    const stats = hostActivationStats(h.dataSync() as ArrayLike<number>, h.rank >= 2 ? units : 1);
+    return tf.tensor1d(stats, 'float32');
+  }
   return tf.tidy(() => {
     const x = f32(h);
     const { mean, variance } = tf.moments(x);
