@@ -1,6 +1,7 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { type CentralSums, describeSums, mergeSums } from './internal/moments.js';
+import { squaredNorms } from './internal/norms.js';
 import { RingBuffer } from './internal/ring-buffer.js';
 import { alias, BatchedRead, f32, type NamedTensors } from './internal/tensors.js';
 import { checkInteger } from './internal/validate.js';
@@ -29,6 +30,13 @@ export interface GradientMonitorOptions {
   readonly cosine?: boolean;
   /** Update ratio ‖Δθ‖/‖θ‖ (default true). */
   readonly updateRatio?: boolean;
+  /**
+   * Weight norms ‖θ‖ and the gradient/weight ratio per parameter (default true). With `false`
+   * (and `updateRatio` off, which needs ‖θ‖) the weights are not read at all: every parameter's
+   * `weightNorm` and `ratio` are `null`, and `finite` covers the loss and the gradients only.
+   * This saves one pass over every weight per step, for a monitor that only wants gradient norms.
+   */
+  readonly weightNorms?: boolean;
   /** Fraction of units with an all-zero gradient, per kernel (default true). */
   readonly deadUnits?: boolean;
   /**
@@ -59,6 +67,17 @@ export interface MonitorInput {
   readonly microBatchGrads?: readonly NamedTensors[];
   /** Parameters that got no gradient (reported with gradNorm null). */
   readonly disconnected?: readonly string[];
+}
+
+/**
+ * @internal Per-parameter squared gradient norms a training step already put into the batched
+ * read (one float32 vector): `names[i]`'s Σg² is the value at index `at + i`.
+ */
+export interface SharedGradNorms {
+  /** Parameter names, in the order of the values. */
+  readonly names: readonly string[];
+  /** Index of the first value in the batched read. */
+  readonly at: number;
 }
 
 /** @internal The tensors a step contributes to a batched read, and how to decode them. */
@@ -108,6 +127,7 @@ export class GradientMonitor {
     moments: boolean;
     cosine: boolean;
     updateRatio: boolean;
+    weightNorms: boolean;
     deadUnits: boolean;
     histogram: false | { bins: number; min: number; max: number; every: number };
   };
@@ -142,6 +162,7 @@ export class GradientMonitor {
       moments: options.moments ?? true,
       cosine: options.cosine ?? true,
       updateRatio: options.updateRatio ?? true,
+      weightNorms: options.weightNorms ?? true,
       deadUnits: options.deadUnits ?? true,
       histogram,
     };
@@ -196,8 +217,10 @@ export class GradientMonitor {
   /**
    * @internal Adds this step's scalars to `reader` and returns how to turn the values into a
    * record, so that a training step can read the monitor's numbers and its own in one transfer.
+   * With `shared`, the squared norms of `input.grads` are already in `reader` and are not computed
+   * again.
    */
-  plan(reader: BatchedRead, input: MonitorInput): MonitorPlan {
+  plan(reader: BatchedRead, input: MonitorInput, shared?: SharedGradNorms): MonitorPlan {
     const grads = input?.grads;
     if (grads == null || typeof grads !== 'object') {
       throw new InvalidArgumentError(
@@ -205,7 +228,8 @@ export class GradientMonitor {
       );
     }
     const before = input.paramsBefore;
-    const weightsAt = before ?? input.params;
+    // ‖θ‖ is read when the record reports it or the update ratio needs it as its denominator.
+    const weightsAt = this.opts.weightNorms || this.opts.updateRatio ? (before ?? input.params) : undefined;
     const after = before ? input.params : undefined;
     const names = Object.keys(grads);
     for (const [label, rec] of [
@@ -244,23 +268,29 @@ export class GradientMonitor {
     let histAt = -1;
     let snrAt = -1;
     const disconnectedSlots: { name: string; at: number }[] = [];
+    const sharedAt = new Map<string, number>((shared?.names ?? []).map((n, i) => [n, (shared?.at ?? 0) + i]));
     tf.tidy(() => {
       if (input.loss instanceof tf.Tensor) lossAt = reader.add(tf.keep(tf.reshape(input.loss, [1])));
+      // Squared norms of the gradients (unless shared) and of the weights: one stacked vector each.
+      const unsquared: string[] = [];
+      const weighed: string[] = [];
       for (const name of names) {
         const g = f32(grads[name] as tf.Tensor);
         const n = g.size;
         const dot = (a: tf.Tensor, b: tf.Tensor) =>
           tf.reshape(tf.sum(a === b ? tf.square(a) : tf.mul(a, b)), [1]);
-        const slot: ParamSlots = { name, n, grad: -1, weight: -1, shape: g.shape };
+        const slot: ParamSlots = { name, n, grad: sharedAt.get(name) ?? -1, weight: -1, shape: g.shape };
         const g2 = o.moments || (o.deadUnits && g.rank >= 2) ? tf.square(g) : undefined;
-        const parts: tf.Tensor[] = [tf.reshape(tf.sum(g2 ?? tf.square(g)), [1])];
-        let k = 1;
-        const w = weightsAt?.[name];
-        if (w) {
-          const wf = f32(w);
-          parts.push(dot(wf, wf));
-          slot.weight = k++;
+        const parts: tf.Tensor[] = [];
+        let k = 0;
+        if (slot.grad < 0) {
+          if (g2) {
+            // g² is at hand for the moments or dead units: Σg² comes with this parameter's values.
+            parts.push(tf.reshape(tf.sum(g2), [1]));
+            slot.grad = k++;
+          } else unsquared.push(name);
         }
+        if (weightsAt?.[name]) weighed.push(name);
         if (o.moments && g2) {
           // Raw power sums Σg, Σg³, Σg⁴ (Σg² is the norm); central moments follow on the host in
           // float64.
@@ -282,14 +312,28 @@ export class GradientMonitor {
           parts.push(tf.reshape(tf.mean(tf.cast(tf.equal(tf.sum(g2, axes), 0), 'float32')), [1]));
           slot.dead = k++;
         }
-        const at = reader.add(tf.keep(parts.length === 1 ? (parts[0] as tf.Tensor) : tf.concat(parts)));
-        slot.grad = at;
-        if (slot.weight >= 0) slot.weight += at;
-        if (slot.sum !== undefined) slot.sum += at;
-        if (slot.update !== undefined) slot.update += at;
-        if (slot.dot !== undefined) slot.dot += at;
-        if (slot.dead !== undefined) slot.dead += at;
+        if (parts.length > 0) {
+          const at = reader.add(tf.keep(parts.length === 1 ? (parts[0] as tf.Tensor) : tf.concat(parts)));
+          if (slot.grad >= 0 && !sharedAt.has(name)) slot.grad += at;
+          if (slot.sum !== undefined) slot.sum += at;
+          if (slot.update !== undefined) slot.update += at;
+          if (slot.dot !== undefined) slot.dot += at;
+          if (slot.dead !== undefined) slot.dead += at;
+        }
         slots.push(slot);
+      }
+      const bySlot = new Map(slots.map((s) => [s.name, s]));
+      if (unsquared.length > 0) {
+        const at = reader.add(tf.keep(squaredNorms(grads, unsquared)));
+        unsquared.forEach((name, i) => {
+          (bySlot.get(name) as ParamSlots).grad = at + i;
+        });
+      }
+      if (weighed.length > 0 && weightsAt) {
+        const at = reader.add(tf.keep(squaredNorms(weightsAt, weighed)));
+        weighed.forEach((name, i) => {
+          (bySlot.get(name) as ParamSlots).weight = at + i;
+        });
       }
       if (doHistogram && o.histogram !== false && names.length > 0) {
         const { bins, min, max } = o.histogram;

@@ -4,7 +4,10 @@ export interface ParameterRecord {
   readonly name: string;
   /** ‖∂L/∂θ‖ (Frobenius), or `null` when the parameter got no gradient (disconnected). */
   readonly gradNorm: number | null;
-  /** ‖θ‖ at the point the gradient was taken, or `null` when the weights were not given. */
+  /**
+   * ‖θ‖ at the point the gradient was taken, or `null` when the weights were not given or the
+   * monitor's `weightNorms` option turned weight norms off.
+   */
   readonly weightNorm: number | null;
   /** ‖∂L/∂θ‖ / ‖θ‖, or `null` when either is missing or the weight norm is 0. */
   readonly ratio: number | null;
@@ -86,7 +89,10 @@ export interface StepRecord {
   readonly taps?: readonly TapNorm[];
   /** Numbers reported by the gradient transforms (`clipByGlobalNorm.norm`, …). */
   readonly info?: Readonly<Record<string, number>>;
-  /** Whether the loss, every gradient and every weight were finite. */
+  /**
+   * Whether the loss, every gradient and every weight were finite (the weights as far as their
+   * norms were read: not with the monitor's `weightNorms` option off).
+   */
   readonly finite: boolean;
   /** What a TrainingGuard did at this step, if anything. */
   readonly guard?: GuardNote;

@@ -10,6 +10,24 @@ export function globalNormSquared(grads: NamedTensors): tf.Scalar {
   });
 }
 
+/**
+ * Σ‖tᵢ‖² of each named tensor, stacked in `names` order into one float32 vector of length
+ * `names.length`: the per-parameter squared norms a training step computes once and shares (the
+ * raw global norm, `clipByGlobalNorm`'s scale and the monitor's per-parameter norms all come from
+ * it). Every name must be in `tensors`. The result is the caller's to dispose.
+ */
+export function squaredNorms(tensors: NamedTensors, names: readonly string[]): tf.Tensor1D {
+  return tf.tidy(() => {
+    if (names.length === 0) return tf.zeros([0]) as tf.Tensor1D;
+    const parts = names.map((n) => {
+      const t = f32(tensors[n] as tf.Tensor);
+      // A vector sums straight to shape [1]; anything else sums to a scalar and is reshaped.
+      return t.rank === 1 ? tf.sum(tf.square(t), 0, true) : tf.reshape(tf.sum(tf.square(t)), [1]);
+    });
+    return (parts.length === 1 ? parts[0] : tf.concat(parts)) as tf.Tensor1D;
+  });
+}
+
 /** ‖g‖ over every tensor together. */
 export function globalNorm(grads: NamedTensors): tf.Scalar {
   return tf.tidy(() => tf.sqrt(globalNormSquared(grads)));

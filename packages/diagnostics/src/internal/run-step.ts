@@ -4,7 +4,7 @@ import type { StepRecord } from '../step-record.js';
 import type { GuardEvent, TrainingGuard } from '../training-guard.js';
 import type { ParameterTransform } from '../transforms/spectral-normalization.js';
 import type { GradientTransform } from '../transforms/transform.js';
-import { clipFactor, globalNormSquared, scaleAll } from './norms.js';
+import { clipFactor, globalNormSquared, scaleAll, squaredNorms } from './norms.js';
 import type { RecordedTap } from './tap-recorder.js';
 import { alias, BatchedRead } from './tensors.js';
 
@@ -61,6 +61,13 @@ export interface StepOutcome {
 /**
  * Transforms, applies, constrains, monitors and guards one step, with one read-back for all of
  * it. Gradients are keyed by `names`; the optimizer is given them keyed by variable name.
+ *
+ * When a monitor or a transform with `updateWithNorms` will use them, the per-parameter squared
+ * norms Σg² of the raw gradients are computed once, as one stacked vector on the device: the
+ * transform gets them (`clipByGlobalNorm` derives its scale from them there), the monitor's
+ * per-parameter norms are their values in the read-back, and the raw global norm is their sum on
+ * the host (float64). Without such a consumer the raw global norm is one fused Σ over the
+ * gradients, as cheap as it gets.
  */
 export function runStep(p: StepParts): StepOutcome {
   const connected = p.names.filter((n) => p.grads[n] !== undefined);
@@ -74,22 +81,36 @@ export function runStep(p: StepParts): StepOutcome {
   const owned: tf.Tensor[] = [];
   let plan: MonitorPlan | undefined;
   try {
+    // 0. The raw gradients' squared norms, once, for everything that needs them per parameter.
+    const hook = p.transform?.transform.updateWithNorms !== undefined;
+    const sq = p.monitor || hook ? squaredNorms(grads, connected) : undefined;
+    // The reader owns (and disposes) `sq`; it is read back with everything else.
+    const sqAt = sq ? reader.add(sq) : -1;
     // 1. Transform the gradients (the guard's clipping last).
     let g: Record<string, tf.Tensor> = grads;
     const info: Record<string, tf.Scalar> = {};
     if (p.transform) {
       const slot = p.transform;
       if (slot.state === undefined) slot.state = slot.transform.init(params);
-      const r = slot.transform.update(g, slot.state, params);
+      const r =
+        sq && slot.transform.updateWithNorms
+          ? slot.transform.updateWithNorms(g, { names: connected, values: sq }, slot.state, params)
+          : slot.transform.update(g, slot.state, params);
       slot.state = r.state;
       g = r.grads;
       owned.push(...Object.values(g));
       Object.assign(info, r.info);
     }
-    const rawNormSqAt = p.guard || !p.monitor ? reader.add(globalNormSquared(grads)) : -1;
+    const rawNormSqAt = sq ? -1 : reader.add(globalNormSquared(grads));
     const clip = p.guard?.clipNorm;
     if (clip !== undefined) {
-      const scale = tf.tidy(() => clipFactor(tf.sqrt(globalNormSquared(g)) as tf.Scalar, clip));
+      const scale = tf.tidy(() =>
+        clipFactor(
+          // Untransformed gradients: their norm is the shared one.
+          tf.sqrt(g === grads && sq ? tf.sum(sq) : globalNormSquared(g)) as tf.Scalar,
+          clip,
+        ),
+      );
       g = scaleAll(g, scale);
       scale.dispose();
       owned.push(...Object.values(g));
@@ -130,20 +151,27 @@ export function runStep(p: StepParts): StepOutcome {
     const infoAt = infoKeys.map((k) => reader.add(info[k] as tf.Scalar));
     const tapAt = (p.taps ?? []).map((t) => (t.gradSquared ? reader.add(t.gradSquared) : -1));
     if (p.monitor) {
-      plan = p.monitor.plan(reader, {
-        grads,
-        params,
-        paramsBefore: before,
-        step: p.step,
-        disconnected: p.disconnected,
-        ...(p.microBatchGrads ? { microBatchGrads: p.microBatchGrads } : {}),
-        ...(p.loss ? { loss: p.loss } : {}),
-      });
+      plan = p.monitor.plan(
+        reader,
+        {
+          grads,
+          params,
+          paramsBefore: before,
+          step: p.step,
+          disconnected: p.disconnected,
+          ...(p.microBatchGrads ? { microBatchGrads: p.microBatchGrads } : {}),
+          ...(p.loss ? { loss: p.loss } : {}),
+        },
+        { names: connected, at: sqAt },
+      );
     }
     const v = reader.read();
     // 6. Judge.
     const loss = lossAt >= 0 ? (v[lossAt] as number) : null;
-    const globalNorm = rawNormSqAt >= 0 ? Math.sqrt(v[rawNormSqAt] as number) : Number.NaN;
+    let rawNormSq = 0;
+    if (rawNormSqAt >= 0) rawNormSq = v[rawNormSqAt] as number;
+    else for (let i = 0; i < connected.length; i++) rawNormSq += v[sqAt + i] as number;
+    const globalNorm = Math.sqrt(rawNormSq);
     const infoValues: Record<string, number> = {};
     infoKeys.forEach((k, i) => {
       infoValues[k] = v[infoAt[i] as number] as number;
@@ -172,7 +200,7 @@ export function runStep(p: StepParts): StepOutcome {
     const outcome: StepOutcome = {
       applied: event === undefined,
       loss,
-      globalNorm: rawNormSqAt >= 0 ? globalNorm : (record?.globalNorm ?? Number.NaN),
+      globalNorm,
       info: infoValues,
       ...(record ? { record } : {}),
       ...(event ? { event } : {}),

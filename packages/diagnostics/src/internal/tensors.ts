@@ -49,10 +49,13 @@ export class BatchedRead {
   /** Reads everything back in one `dataSync`, as float64 numbers; disposes the inputs. */
   read(): Float64Array {
     if (this.parts.length === 0) return new Float64Array(0);
+    // Float32 vectors go in as they are: every reshape or cast is one more kernel dispatch.
+    const asVector = (s: tf.Tensor): tf.Tensor => {
+      const v = s.rank === 1 ? s : tf.reshape(s, [-1]);
+      return v.dtype === 'float32' ? v : tf.cast(v, 'float32');
+    };
     const flat = tf.tidy(() =>
-      this.parts.length === 1
-        ? tf.cast(tf.reshape(this.parts[0] as tf.Tensor, [-1]), 'float32')
-        : tf.concat(this.parts.map((s) => tf.cast(tf.reshape(s, [-1]), 'float32'))),
+      this.parts.length === 1 ? asVector(this.parts[0] as tf.Tensor) : tf.concat(this.parts.map(asVector)),
     );
     const values = Float64Array.from(flat.dataSync());
     flat.dispose();

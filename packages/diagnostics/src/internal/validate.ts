@@ -1,5 +1,5 @@
 import { describeValue, InvalidArgumentError, ShapeError } from '@gflow/core';
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 
 /** Throws unless `value` is a finite number ≥ 0 (or > 0 when `strict`). */
 export function checkNonNegative(fn: string, arg: string, value: unknown, strict = false): number {
@@ -111,5 +111,35 @@ export function checkAgainstSpec(
         `${fn}: ${arg}[${JSON.stringify(n)}] must have shape ${describeValue(want)}, got ${describeValue(t.shape)}`,
       );
     }
+  }
+}
+
+/**
+ * Checks that `sqNorms` (a `SquaredNorms`) names exactly the tensors of `grads`, each once, and
+ * holds one value per name.
+ */
+export function checkSquaredNorms(
+  fn: string,
+  grads: Readonly<Record<string, tf.Tensor>>,
+  sqNorms: { readonly names: readonly string[]; readonly values: tf.Tensor },
+): void {
+  const names = sqNorms?.names;
+  const values = sqNorms?.values;
+  if (!Array.isArray(names) || !(values instanceof tf.Tensor)) {
+    throw new InvalidArgumentError(
+      `${fn}: sqNorms must be {names, values} with a tensor of values, got ${describeValue(sqNorms)}`,
+    );
+  }
+  const keys = Object.keys(grads);
+  const unique = new Set(names);
+  if (unique.size !== names.length || names.length !== keys.length || keys.some((k) => !unique.has(k))) {
+    throw new InvalidArgumentError(
+      `${fn}: sqNorms.names must be exactly the names of grads ${describeValue(keys)}, got ${describeValue(names)}`,
+    );
+  }
+  if (values.rank !== 1 || values.size !== names.length) {
+    throw new InvalidArgumentError(
+      `${fn}: sqNorms.values must have shape [${names.length}], got ${describeValue(values.shape)}`,
+    );
   }
 }

@@ -19,6 +19,23 @@ export interface TransformResult<S> {
 }
 
 /**
+ * The squared norms of a set of gradients, computed once on the device and shared within a
+ * training step: `values[i]` = Σ (grads[names[i]])², float32, one entry per gradient.
+ *
+ * `trainStep` and `instrument` compute it once per step from the raw gradients and derive the raw
+ * global norm, the monitor's per-parameter norms and (through
+ * {@link GradientTransform.updateWithNorms}) `clipByGlobalNorm`'s scale from it, instead of
+ * squaring and summing every gradient once per consumer. It belongs to whoever made it: a
+ * transform reads it and never disposes it.
+ */
+export interface SquaredNorms {
+  /** The gradients' names, in the order of `values`: exactly the names of the gradients. */
+  readonly names: readonly string[];
+  /** Σg² of each named gradient, shape [names.length] (float32). */
+  readonly values: tf.Tensor1D;
+}
+
+/**
  * A gradient transformation in the optax shape: a pair of pure functions with explicit state.
  *
  * - `init(params)` records the names and shapes of the parameters and returns the first state.
@@ -30,6 +47,13 @@ export interface TransformResult<S> {
  * Grads and params are records keyed by parameter name; names and shapes must match the
  * parameters given to `init`.
  *
+ * A transform whose first step needs the gradients' norms may also implement the optional
+ * `updateWithNorms(grads, sqNorms, state, params?)`: the same step as `update`, given the
+ * per-gradient squared norms already on the device (see {@link SquaredNorms}), so that a training
+ * step that computed them once does not compute them again. Its result must equal `update`'s (up
+ * to float rounding). Callers that have no norms at hand call `update`; transforms without the
+ * hook are always called through `update`.
+ *
  * @typeParam S - The state's type.
  * @see Babuschkin et al. 2020, "The DeepMind JAX Ecosystem" (optax).
  */
@@ -40,6 +64,16 @@ export interface GradientTransform<S = unknown> {
   init(params: NamedTensors): S;
   /** One step: the gradients transformed, the next state, and information scalars. */
   update(grads: NamedTensors, state: S, params?: NamedTensors): TransformResult<S>;
+  /**
+   * Optional: the same step as `update`, given `sqNorms`, the squared norm of every gradient in
+   * `grads` (its names are exactly the names of `grads`; it is not disposed here).
+   */
+  updateWithNorms?(
+    grads: NamedTensors,
+    sqNorms: SquaredNorms,
+    state: S,
+    params?: NamedTensors,
+  ): TransformResult<S>;
   /** Frees the tensors held by `state`. */
   dispose(state: S): void;
 }
@@ -49,6 +83,9 @@ export type ChainState = readonly unknown[];
 
 /**
  * Composes gradient transforms: `update` runs each in turn on the previous one's output.
+ *
+ * The chain has `updateWithNorms` when its first transform has it; the squared norms are passed to
+ * that first transform only (the later ones see transformed gradients).
  *
  * @param transforms - The transforms, applied first to last.
  * @returns A transform whose state is the array of the inner states.
@@ -71,37 +108,59 @@ export function chain(...transforms: readonly GradientTransform<unknown>[]): Gra
     }
   });
   const inner = transforms as readonly GradientTransform<unknown>[];
+  const run = (
+    grads: NamedTensors,
+    sqNorms: SquaredNorms | undefined,
+    state: ChainState,
+    params?: NamedTensors,
+  ) => {
+    if (!Array.isArray(state) || state.length !== inner.length) {
+      throw new InvalidArgumentError(
+        `chain: state must be the array returned by init (length ${inner.length}), got ${describeValue(state)}`,
+      );
+    }
+    let current: NamedTensors = grads;
+    const states: unknown[] = [];
+    const info: Record<string, tf.Scalar> = {};
+    try {
+      inner.forEach((t, i) => {
+        // Only the first transform sees the gradients the norms were taken of.
+        const r =
+          i === 0 && sqNorms && t.updateWithNorms
+            ? t.updateWithNorms(current, sqNorms, state[i], params)
+            : t.update(current, state[i], params);
+        if (current !== grads) tf.dispose(Object.values(current));
+        current = r.grads;
+        states.push(r.state);
+        Object.assign(info, r.info);
+      });
+    } catch (e) {
+      if (current !== grads) tf.dispose(Object.values(current));
+      tf.dispose(Object.values(info));
+      throw e;
+    }
+    return {
+      grads: current === grads ? cloneAll(grads) : (current as Record<string, tf.Tensor>),
+      state: states as ChainState,
+      info,
+    };
+  };
+  const first = inner[0];
   return {
     name: `chain(${inner.map((t) => t.name).join(', ')})`,
     init: (params) => inner.map((t) => t.init(params)),
-    update(grads, state, params) {
-      if (!Array.isArray(state) || state.length !== inner.length) {
-        throw new InvalidArgumentError(
-          `chain: state must be the array returned by init (length ${inner.length}), got ${describeValue(state)}`,
-        );
-      }
-      let current: NamedTensors = grads;
-      const states: unknown[] = [];
-      const info: Record<string, tf.Scalar> = {};
-      try {
-        inner.forEach((t, i) => {
-          const r = t.update(current, state[i], params);
-          if (current !== grads) tf.dispose(Object.values(current));
-          current = r.grads;
-          states.push(r.state);
-          Object.assign(info, r.info);
-        });
-      } catch (e) {
-        if (current !== grads) tf.dispose(Object.values(current));
-        tf.dispose(Object.values(info));
-        throw e;
-      }
-      return {
-        grads: current === grads ? cloneAll(grads) : (current as Record<string, tf.Tensor>),
-        state: states,
-        info,
-      };
-    },
+    update: (grads, state, params) => run(grads, undefined, state, params),
+    // The hook exists when the first transform has it: the norms describe the chain's input only.
+    ...(first?.updateWithNorms
+      ? {
+          updateWithNorms: (
+            grads: NamedTensors,
+            sqNorms: SquaredNorms,
+            state: ChainState,
+            params?: NamedTensors,
+          ) => run(grads, sqNorms, state, params),
+        }
+      : {}),
     dispose(state) {
       if (!Array.isArray(state)) return;
       inner.forEach((t, i) => {
