@@ -1,10 +1,13 @@
-// Kernel-time profile of one run of a workload (after a warm-up): node bench/experiments/profile-workload.mjs NAME
+// Kernel-time profile of one run of a workload (after a warm-up):
+//   node bench/experiments/profile-workload.mjs NAME [THREADS]
+// tf.profile times a fill as one kernel but adds its own overhead to fills that run several
+// kernels inside (Conv2DBackpropFilter): read shares and counts, and time fills unprofiled.
 import { initBackend } from '@gflow/backend';
 import * as tf from '@tensorflow/tfjs';
 import { workloads } from '../dist/workloads/index.js';
 
 const name = process.argv[2];
-await initBackend({ prefer: 'wasm' });
+await initBackend({ prefer: 'wasm', threads: Number(process.argv[3] ?? 1) });
 const w = workloads.find((x) => x.name === name);
 const p = await w.prepare();
 await p.run();
