@@ -78,6 +78,8 @@ export interface SharedGradNorms {
   readonly names: readonly string[];
   /** Index of the first value in the batched read. */
   readonly at: number;
+  /** Index of the loss (`input.loss`) in the batched read, when the step already added it. */
+  readonly lossAt?: number;
 }
 
 /** @internal The tensors a step contributes to a batched read, and how to decode them. */
@@ -270,7 +272,8 @@ export class GradientMonitor {
     const disconnectedSlots: { name: string; at: number }[] = [];
     const sharedAt = new Map<string, number>((shared?.names ?? []).map((n, i) => [n, (shared?.at ?? 0) + i]));
     tf.tidy(() => {
-      if (input.loss instanceof tf.Tensor) lossAt = reader.add(tf.keep(tf.reshape(input.loss, [1])));
+      if (input.loss instanceof tf.Tensor)
+        lossAt = shared?.lossAt ?? reader.add(tf.keep(tf.reshape(input.loss, [1])));
       // Squared norms of the gradients (unless shared) and of the weights: one stacked vector each.
       const unsquared: string[] = [];
       const weighed: string[] = [];

@@ -76,5 +76,11 @@ export type {
   SpectralNormalizationState,
 } from './transforms/spectral-normalization.js';
 export { spectralNormalization } from './transforms/spectral-normalization.js';
-export type { ChainState, GradientTransform, NamedTensors, TransformResult } from './transforms/transform.js';
+export type {
+  ChainState,
+  GradientTransform,
+  NamedTensors,
+  SquaredNorms,
+  TransformResult,
+} from './transforms/transform.js';
 export { chain, readInfo } from './transforms/transform.js';

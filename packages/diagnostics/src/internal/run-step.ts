@@ -145,7 +145,7 @@ export function runStep(p: StepParts): StepOutcome {
       Object.assign(info, r.info);
     }
     // 5. Everything to read, in one transfer.
-    const lossAt = p.loss ? reader.add(tf.clone(p.loss)) : -1;
+    const lossAt = p.loss ? reader.add(tf.reshape(p.loss, [1])) : -1;
     const weightsAt = p.guard ? reader.add(globalNormSquared(params)) : -1;
     const infoKeys = Object.keys(info);
     const infoAt = infoKeys.map((k) => reader.add(info[k] as tf.Scalar));
@@ -162,7 +162,7 @@ export function runStep(p: StepParts): StepOutcome {
           ...(p.microBatchGrads ? { microBatchGrads: p.microBatchGrads } : {}),
           ...(p.loss ? { loss: p.loss } : {}),
         },
-        { names: connected, at: sqAt },
+        { names: connected, at: sqAt, ...(lossAt >= 0 ? { lossAt } : {}) },
       );
     }
     const v = reader.read();
