@@ -13,7 +13,9 @@ import type { MatrixLike } from './matrix-like.js';
  * Computed without forming AᵀA: Householder bidiagonalization (Golub & Kahan 1965), then the
  * singular values of the bidiagonal to high relative accuracy by the Demmel–Kahan implicit QR
  * iteration (LAPACK dbdsqr's algorithm), so every σ_i is accurate to a small multiple of ε·σ_max
- * (backward stability of the bidiagonalization). The input is never mutated.
+ * (backward stability of the bidiagonalization). The matrix is scaled by a power of two first, so
+ * entries anywhere in the double range (subnormal to Number.MAX_VALUE) are handled; a σ above
+ * Number.MAX_VALUE comes back as Infinity. The input is never mutated.
  *
  * @param A - A matrix (`number[][]` or `{ rows, cols, data }`).
  * @returns The singular values, descending, as a plain array.

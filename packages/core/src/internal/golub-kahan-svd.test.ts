@@ -24,10 +24,12 @@ describe('Golub–Kahan singular values', () => {
       const got = singularValues(c.matrix);
       expect(got.length, name).toBe(Math.min(m, n));
       // Every value: absolute error ≤ 4·max(m, n)·ε·σ_max (backward stability of the Householder
-      // bidiagonalization; observed ≤ 7.5·ε·σ_max, on square48).
-      expectAllClose(got, expected, 4 * Math.max(m, n) * EPS * smax);
-      // Well-conditioned cases (κ ≤ 10): every value to 1e-14 relative as well (observed ≤ 1.3e-15).
-      if (c.kappa !== null && c.kappa <= 10) expectAllClose(got, expected, 0, 1e-14);
+      // bidiagonalization; observed ≤ 7.5·ε·σ_max, on square48), plus 8 subnormal units
+      // (Number.MIN_VALUE = 2⁻¹⁰⁷⁴) for the subnormal case, where ε·σ_max itself underflows.
+      expectAllClose(got, expected, 4 * Math.max(m, n) * EPS * smax + 8 * Number.MIN_VALUE);
+      // Well-conditioned cases (κ ≤ 10) in the normal range: every value to 1e-14 relative as well
+      // (observed ≤ 1.3e-15).
+      if (c.kappa !== null && c.kappa <= 10 && smax > 1e-300) expectAllClose(got, expected, 0, 1e-14);
       // The typed-array path gives the same numbers.
       const typed = { rows: m, cols: n, data: Float64Array.from(c.matrix.flat()) };
       expect(singularValues(typed), name).toEqual(got);
@@ -76,6 +78,14 @@ describe('Golub–Kahan singular values', () => {
       [5, 2, 0],
       0,
     );
+    // Overflow is reported, not hidden: [[M, M], [0, 1]] with M = Number.MAX_VALUE has
+    // σ_max ≈ √2·M > M (Infinity in double precision) and σ_min = |det|/σ_max = M/(√2·M) = 1/√2.
+    const big = singularValues([
+      [Number.MAX_VALUE, Number.MAX_VALUE],
+      [0, 1],
+    ]);
+    expect(big[0]).toBe(Number.POSITIVE_INFINITY);
+    expectClose(big[1]!, Math.SQRT1_2, 0, 4 * EPS);
   });
 
   it('raise NonFiniteError for NaN or Infinity instead of returning NaN', () => {

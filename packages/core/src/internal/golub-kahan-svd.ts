@@ -519,7 +519,8 @@ export function bidiagonalSingularValues(fn: string, d: Float64Array, e: Float64
 /**
  * All min(m, n) singular values of a dense float64 matrix, descending, without vectors
  * (Golub–Kahan bidiagonalization, then {@link bidiagonalSingularValues}). A wide matrix is
- * transposed first; the matrix is scaled by its largest |entry| so that no square overflows.
+ * transposed first; the matrix is scaled by a power of two near its largest |entry| so that no
+ * square overflows.
  * The input is not modified.
  *
  * @throws ConvergenceError if the bidiagonal iteration fails (see {@link bidiagonalSingularValues}).
@@ -536,13 +537,15 @@ export function golubKahanSingularValues(fn: string, mat: DenseMatrix): Float64A
   }
   const d = new Float64Array(n);
   if (scale === 0) return d;
-  const inv = 1 / scale;
+  // Scale by a power of two near the largest |entry| (exact, and safe for subnormal entries, whose
+  // reciprocal would overflow): the entries become ≤ 2 in magnitude, so no square overflows.
+  scale = 2 ** Math.min(Math.floor(Math.log2(scale)), 1023);
   const a = new Float64Array(m * n);
   if (tall) {
-    for (let i = 0; i < src.length; i++) a[i] = src[i]! * inv;
+    for (let i = 0; i < src.length; i++) a[i] = src[i]! / scale;
   } else {
     // a (m×n) = matᵀ, with mat n×m row-major.
-    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) a[j * n + i] = src[i * m + j]! * inv;
+    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) a[j * n + i] = src[i * m + j]! / scale;
   }
   const e = new Float64Array(Math.max(n - 1, 0));
   bidiagonalize(a, m, n, d, e);
