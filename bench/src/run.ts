@@ -21,6 +21,8 @@ const require = createRequire(import.meta.url);
 
 interface Result {
   seconds: number;
+  /** The engine it ran on: 'none (pure JavaScript)' for a workload without tensors. */
+  engine?: string;
   samples: number[];
   what: string;
   summary?: Summary;
@@ -68,7 +70,9 @@ function packageVersion(name: string): string {
 }
 
 async function runOne(w: Workload, repeats: number): Promise<Result> {
-  const before = tf.memory().numTensors;
+  // No tf call for a workload without tensors: the first one would start tfjs's default engine.
+  const tensors = (): number => (w.engine === false ? 0 : tf.memory().numTensors);
+  const before = tensors();
   const prepared = await w.prepare();
   let summary: Summary | undefined;
   const samples: number[] = [];
@@ -82,7 +86,7 @@ async function runOne(w: Workload, repeats: number): Promise<Result> {
   } finally {
     prepared.dispose();
   }
-  const leaked = tf.memory().numTensors - before;
+  const leaked = tensors() - before;
   return {
     seconds: median(samples),
     samples,
@@ -94,6 +98,7 @@ async function runOne(w: Workload, repeats: number): Promise<Result> {
 
 async function main(): Promise<void> {
   const opts = parse(process.argv.slice(2));
+  const loadAtStart = os.loadavg().map((x) => +x.toFixed(2));
   if (opts.help) {
     console.log(usage());
     return;
@@ -118,6 +123,27 @@ async function main(): Promise<void> {
   if (wasmThreads !== undefined && prefer !== 'auto' && prefer !== 'wasm') {
     throw new Error('--wasm-threads needs the wasm backend');
   }
+  // Workloads without tensors first, before any engine exists in the process (see Workload.engine).
+  const selected = workloads.filter((w) => only.length === 0 || only.includes(w.name));
+  const results: Record<string, Result> = {};
+  const failed: Record<string, string> = {};
+  const runAll = async (ws: readonly Workload[], engineName: string): Promise<void> => {
+    for (const w of ws) {
+      try {
+        const r = await runOne(w, repeats ?? w.repeats);
+        results[w.name] = { ...r, engine: engineName };
+        console.error(`${w.name}: ${r.seconds.toFixed(4)} s`);
+      } catch (e) {
+        failed[w.name] = e instanceof Error ? e.message : String(e);
+        console.error(`${w.name}: FAILED`, e);
+        process.exitCode = 1;
+      }
+    }
+  };
+  await runAll(
+    selected.filter((w) => w.engine === false),
+    'none (pure JavaScript)',
+  );
   // The engine as a user starts it: @gflow/backend's kernel fills are always on for wasm, and
   // threads are its `threads` option. A benchmark has the machine to itself, which is the case
   // that option's documentation gives for 'auto' (every core, as PyTorch's peer uses both), so
@@ -137,6 +163,11 @@ async function main(): Promise<void> {
   };
   console.error(`gflow bench: engine ${engine.name} (${engine.threads} thread(s), simd ${engine.simd})`);
 
+  await runAll(
+    selected.filter((w) => w.engine !== false),
+    `${engine.name} (${engine.threads} thread(s))`,
+  );
+
   const out = {
     engine,
     versions: {
@@ -149,25 +180,16 @@ async function main(): Promise<void> {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
       memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
-      loadAverage: os.loadavg().map((x) => +x.toFixed(2)),
+      loadAverage: loadAtStart,
       date: new Date().toISOString(),
     },
-    workloads: {} as Record<string, Result>,
-    failed: {} as Record<string, string>,
+    // In the order of WORKLOADS.md.
+    workloads: Object.fromEntries(
+      workloads.flatMap((w) => (results[w.name] ? [[w.name, results[w.name]]] : [])),
+    ),
+    failed,
   };
 
-  for (const w of workloads) {
-    if (only.length > 0 && !only.includes(w.name)) continue;
-    try {
-      const r = await runOne(w, repeats ?? w.repeats);
-      out.workloads[w.name] = r;
-      console.error(`${w.name}: ${r.seconds.toFixed(4)} s`);
-    } catch (e) {
-      out.failed[w.name] = e instanceof Error ? e.message : String(e);
-      console.error(`${w.name}: FAILED`, e);
-      process.exitCode = 1;
-    }
-  }
   const json = `${JSON.stringify(out, null, 1)}\n`;
   if (opts.out) writeFileSync(opts.out, json);
   else process.stdout.write(json);

@@ -6,6 +6,11 @@ export interface Workload {
   readonly what: string;
   /** Timed runs after the warm-up (the peer's count). */
   readonly repeats: number;
+  /**
+   * `false` for a workload that uses no tensor engine (pure float64 JavaScript from @gflow/core):
+   * it runs before the engine starts, as it does in a program that never starts one.
+   */
+  readonly engine?: false;
   /** Builds the model and its data once (not timed). */
   prepare(): Promise<Prepared> | Prepared;
 }

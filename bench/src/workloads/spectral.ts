@@ -11,6 +11,7 @@ export const spectral: Workload = {
   name: 'spectral',
   what: 'spectral norm of 1024x1024 (rel. tol 1e-6) and all singular values of 256x256',
   repeats: 5,
+  engine: false,
   prepare() {
     const a = { rows: 1024, cols: 1024, data: gaussianArray(1024 * 1024, 1) };
     const b = { rows: 256, cols: 256, data: gaussianArray(256 * 256, 2) };

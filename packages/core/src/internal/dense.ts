@@ -1,27 +1,48 @@
 /**
- * Decompositions of dense float64 matrices shared by the public spectra functions (eigenvalues
- * through ml-matrix, singular values through our Golub–Kahan routine).
+ * Decompositions of dense float64 matrices through ml-matrix, shared by the public spectra functions.
  *
  * @internal
  * @module
  */
-import { EigenvalueDecomposition } from 'ml-matrix';
+import { EigenvalueDecomposition, SingularValueDecomposition } from 'ml-matrix';
 import { ConvergenceError, describeValue, InvalidArgumentError } from '../errors.js';
 import type { DenseMatrix } from '../matrix-like.js';
 import { powerIteration } from '../power-iteration.js';
 import type { SpectralNormOptions } from '../spectral-norm.js';
-import { golubKahanSingularValues } from './golub-kahan-svd.js';
 import { topSingularValueLanczos } from './gram-lanczos.js';
 import { matvec, matvecT, toMl } from './matrix.js';
 import { requireInteger, requirePositive } from './validate.js';
 
 /**
- * All singular values of a dense float64 matrix, descending: Golub–Kahan bidiagonalization and
- * the Demmel–Kahan bidiagonal QR, no vectors (see internal/golub-kahan-svd.ts; ~5× faster than
- * ml-matrix's SVD at 256×256, and as accurate).
+ * All singular values of a dense float64 matrix, descending (ml-matrix's Golub–Kahan SVD, no
+ * vectors). The matrix is first scaled by the power of two nearest below its largest |entry|
+ * (exact), so that entries near the overflow or subnormal range neither overflow in the
+ * library's sums of squares nor lose their digits; the values are scaled back (exact, unless σ
+ * itself overflows to Infinity).
  */
 export function denseSingularValues(m: DenseMatrix, fn = 'singularValues'): number[] {
-  return Array.from(golubKahanSingularValues(fn, m));
+  let largest = 0;
+  for (let i = 0; i < m.data.length; i++) {
+    const x = Math.abs(m.data[i]!);
+    if (x > largest) largest = x;
+  }
+  const k = Math.min(m.rows, m.cols);
+  if (largest === 0) return new Array<number>(k).fill(0);
+  const e = Math.min(Math.floor(Math.log2(largest)), 1023);
+  // 2^e as a product of two normal powers of two when e < −1022 (2^e alone would be subnormal).
+  const up = e < -1000 ? 2 ** -1000 : 1;
+  const scale = 2 ** (e < -1000 ? e + 1000 : e);
+  const scaled = { rows: m.rows, cols: m.cols, data: m.data.map((x) => x / up / scale) };
+  const svd = new SingularValueDecomposition(toMl(scaled), {
+    computeLeftSingularVectors: false,
+    computeRightSingularVectors: false,
+    autoTranspose: true,
+  });
+  const s = Array.from(svd.diagonal, (x) => Math.abs(x) * scale * up).sort((a, b) => b - a);
+  if (s.some(Number.isNaN)) {
+    throw new ConvergenceError(`${fn}: singular values must be finite, got NaN from ml-matrix's SVD`);
+  }
+  return s;
 }
 
 function isSymmetric(m: DenseMatrix): boolean {
