@@ -1,6 +1,6 @@
 // Splits the `spectral` workload: spectralNorm(1024², tol 1e-6) vs singularValues(256²), and times
-// the singular values back to back against ml-matrix's SVD (the path @gflow/core used before its own
-// Golub–Kahan routine). Build first: npx tsc -b packages/core bench
+// the public singular values back to back against a bare ml-matrix SVD (what @gflow/core wraps: the
+// difference is its validation, copy and scaling). Build first: npx tsc -b packages/core bench
 // Run:  flock /tmp/gflow-bench.lock node bench/experiments/spectral-split.mjs
 import { createRequire } from 'node:module';
 import { singularValues, spectralNorm } from '@gflow/core';
