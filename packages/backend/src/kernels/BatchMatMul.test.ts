@@ -22,6 +22,30 @@ describe('wasm BatchMatMul fill (transpose first)', () => {
     );
   });
 
+  it('multiplies by the same data in a new shape (tfjs-wasm caches the packed b by buffer id)', () => {
+    noLeak(() => {
+      const w = tf.tensor2d([...f32(randn(35, 5))], [5, 7]);
+      const x = tf.tensor2d([...f32(randn(30, 6))], [6, 5]);
+      tf.matMul(x, w).dispose(); // tfjs packs w as a [5, 7] b operand
+      const v = w.dataSync();
+      const sq = v.reduce((t, e) => t + e * e, 0); // Σ w², by hand
+      // The same buffer as a [35, 1] b: stock tfjs-backend-wasm 4.22 aborts here.
+      const dot = tf.tidy(() => tf.matMul(tf.reshape(w, [1, 35]), tf.reshape(w, [35, 1])).dataSync()[0]!);
+      expect(dot).toBeCloseTo(sq, 4);
+      // Transposed: [7, 5]ᵀ-shaped use of the same buffer as b.
+      const xt = tf.tensor2d([...f32(randn(21, 7))], [3, 7]);
+      const got = tf.tidy(() => tf.matMul(xt, tf.reshape(w, [7, 5])).arraySync() as number[][]);
+      const xa = xt.arraySync();
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 5; j++) {
+          let t = 0;
+          for (let k = 0; k < 7; k++) t += xa[i]![k]! * v[k * 5 + j]!;
+          expect(got[i]![j]).toBeCloseTo(t, 4);
+        }
+      tf.dispose([w, x, xt]);
+    });
+  });
+
   it('matches the cpu kernel for batch 1 and 3, every transposeA/transposeB, odd sizes and a broadcast batch', () => {
     noLeak(() => {
       fc.assert(

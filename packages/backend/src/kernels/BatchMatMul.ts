@@ -1,5 +1,22 @@
 import type * as tf from '@tensorflow/tfjs';
+import { heapSlice, type WasmBackendLike } from '../internal/wasm-heap-slice.js';
 import { KernelScratch } from '../internal/wasm-scratch.js';
+
+/**
+ * The [batch, rows, cols] shape each data buffer last had as the `b` operand of tfjs's wasm
+ * `BatchMatMul`. tfjs-backend-wasm 4.22 caches the XNNPACK operator it builds for `b` (the packed
+ * weights) by the buffer's id alone, and a reshape keeps the id: multiplying by the same data in
+ * a new shape (w [5, 7] in `x·w`, later reshape(w, [35, 1])) reuses the operator built for the
+ * old shape and reads outside its buffer ("memory access out of bounds", or `Aborted()`). Such an
+ * operand is copied first, which gives it a new id.
+ */
+const bShapes = new WeakMap<object, string>();
+
+function bKey(b: tf.TensorInfo): string {
+  const r = b.shape.length;
+  const batch = b.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+  return `${batch},${b.shape[r - 2]},${b.shape[r - 1]}`;
+}
 
 /**
  * A wasm `BatchMatMul` that never hands tfjs's kernel a transposed operand.
@@ -23,8 +40,29 @@ export function batchMatMulWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
     kernelFunc: (args) => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = args.attrs as { transposeA?: boolean; transposeB?: boolean };
-      if (!transposeA && !transposeB) return stockFunc(args);
       const s = new KernelScratch(args.backend as tf.KernelBackend, 'wasm');
+      // The operand handed to tfjs's kernel as `b`, copied when its buffer was a `b` of another shape.
+      const asB = (x: tf.TensorInfo): tf.TensorInfo => {
+        const key = bKey(x);
+        const seen = bShapes.get(x.dataId);
+        if (seen === undefined) bShapes.set(x.dataId, key);
+        if (seen === undefined || seen === key) return x;
+        const copy = s.adopt(
+          heapSlice(
+            args.backend as unknown as WasmBackendLike,
+            x,
+            x.shape.map(() => 0),
+            x.shape,
+          ),
+        );
+        bShapes.set(copy.dataId, key);
+        return copy;
+      };
+      if (!transposeA && !transposeB) {
+        const bb = asB(b);
+        if (bb === b) return stockFunc(args);
+        return s.finish(stockFunc({ ...args, inputs: { a, b: bb } }) as tf.TensorInfo);
+      }
       const swapLast = (x: tf.TensorInfo): tf.TensorInfo => {
         const r = x.shape.length;
         const perm = [...Array(r).keys()];
@@ -33,7 +71,7 @@ export function batchMatMulWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
         return s.run('Transpose', { x }, { perm });
       };
       const out = stockFunc({
-        inputs: { a: transposeA ? swapLast(a) : a, b: transposeB ? swapLast(b) : b },
+        inputs: { a: transposeA ? swapLast(a) : a, b: asB(transposeB ? swapLast(b) : b) },
         backend: args.backend,
         attrs: { ...args.attrs, transposeA: false, transposeB: false },
       }) as tf.TensorInfo;
