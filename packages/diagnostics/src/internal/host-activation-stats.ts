@@ -38,7 +38,7 @@ export function hostActivationStats(data: ArrayLike<number>, units: number): num
     if (v === 0) zeros++;
     else {
       alive[u] = 1;
-      if (v !== v) nan = true;
+      if (Number.isNaN(v)) nan = true;
     }
   }
   const mean = sum / n;
