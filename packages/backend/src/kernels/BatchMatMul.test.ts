@@ -27,7 +27,7 @@ describe('wasm BatchMatMul fill (transpose first)', () => {
       const w = tf.tensor2d([...f32(randn(35, 5))], [5, 7]);
       const x = tf.tensor2d([...f32(randn(30, 6))], [6, 5]);
       tf.matMul(x, w).dispose(); // tfjs packs w as a [5, 7] b operand
-      const v = w.dataSync();
+      const v = w.dataSync() as Float32Array;
       const sq = v.reduce((t, e) => t + e * e, 0); // Σ w², by hand
       // The same buffer as a [35, 1] b: stock tfjs-backend-wasm 4.22 aborts here.
       const dot = tf.tidy(() => tf.matMul(tf.reshape(w, [1, 35]), tf.reshape(w, [35, 1])).dataSync()[0]!);
