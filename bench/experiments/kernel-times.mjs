@@ -1,0 +1,43 @@
+// Unprofiled kernel times of one workload run (each wasm kernel's kernelFunc wrapped with a timer;
+// wasm kernels are synchronous, so the wall time of the call is the kernel's):
+//   node bench/experiments/kernel-times.mjs NAME [THREADS]
+import { initBackend } from '@gflow/backend';
+import * as tf from '@tensorflow/tfjs';
+import { workloads } from '../dist/workloads/index.js';
+
+const [name, threads = '1'] = process.argv.slice(2);
+await initBackend({ prefer: 'wasm', threads: Number(threads) });
+const by = new Map();
+let depth = 0;
+for (const k of tf.getKernelsForBackend('wasm')) {
+  const f = k.kernelFunc;
+  k.kernelFunc = (args) => {
+    if (depth > 0) return f(args); // a fill's inner kernels count as the fill's time
+    depth++;
+    const t0 = performance.now();
+    try {
+      return f(args);
+    } finally {
+      depth--;
+      const e = by.get(k.kernelName) ?? { ms: 0, n: 0 };
+      e.ms += performance.now() - t0;
+      e.n++;
+      by.set(k.kernelName, e);
+    }
+  };
+}
+const w = workloads.find((x) => x.name === name);
+const p = await w.prepare();
+for (let i = 0; i < 3; i++) await p.run();
+by.clear();
+const t0 = performance.now();
+await p.run();
+const wall = performance.now() - t0;
+let total = 0;
+for (const e of by.values()) total += e.ms;
+console.log(
+  `${name}, ${threads} thread(s): wall ${wall.toFixed(0)} ms, kernels ${total.toFixed(0)} ms, outside kernels ${(wall - total).toFixed(0)} ms`,
+);
+for (const [n, e] of [...by].sort((a, b) => b[1].ms - a[1].ms).slice(0, 16))
+  console.log(' ', n.padEnd(24), e.ms.toFixed(1).padStart(8), String(e.n).padStart(6));
+p.dispose();
