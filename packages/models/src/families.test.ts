@@ -292,3 +292,35 @@ describe('every family', () => {
     });
   }
 });
+
+describe('conv builders without bias', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it('plainConvNet({ bias: false }) is relu(conv(relu(conv(x)))) with the kernels alone, by tf.conv2d', () => {
+    const before = tf.memory().numTensors;
+    const m = plainConvNet({ depth: 2, channels: 3, inputChannels: 2, bias: false, seed: 5 });
+    expect(m.parameters().map((p) => p.name)).toEqual(['blocks.0.conv.kernel', 'blocks.1.conv.kernel']);
+    const [k0, k1] = m.parameters().map((p) => p.variable as tf.Tensor4D);
+    const x = seededNormal([2, 4, 4, 2], 21) as tf.Tensor4D;
+    const diff = tf.tidy(() => {
+      const byHand = tf.relu(tf.conv2d(tf.relu(tf.conv2d(x, k0!, 1, 'same')), k1!, 1, 'same'));
+      return tf.max(tf.abs(tf.sub(m.apply(x), byHand))).dataSync()[0]!;
+    });
+    expect(diff).toBeLessThan(1e-6);
+    x.dispose();
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('residualConvNet({ bias: false }) has no bias anywhere (stem, blocks); bias must be a boolean', () => {
+    const m = residualConvNet({ depth: 2, channels: 3, inputChannels: 2, norm: 'batch', bias: false });
+    expect(m.parameters().some((p) => p.role === 'bias')).toBe(false);
+    expect(m.parameters().some((p) => p.name.startsWith('stem'))).toBe(true);
+    m.dispose();
+    expect(() =>
+      plainConvNet({ depth: 1, channels: 2, inputChannels: 2, bias: 'no' as unknown as boolean }),
+    ).toThrow(/plainConvNet: options\.bias must be true or false, got "no"/);
+  });
+});

@@ -41,6 +41,11 @@ export interface ConvNetOptions {
   readonly init?: InitSpec;
   /** Normalization in every block (default `'none'`). */
   readonly norm?: 'none' | 'batch' | 'layer';
+  /**
+   * Whether each convolution adds a bias (default true). With `norm: 'batch'` a bias is redundant
+   * (the normalization subtracts the per-channel mean, bias included), and ResNets leave it out.
+   */
+  readonly bias?: boolean;
   /** Seed; same seed ⇒ identical weights (default 0). */
   readonly seed?: number;
 }

@@ -3,7 +3,7 @@ import type { ResolvedActivation } from '../activations.js';
 import { BaseModule } from '../internal/base-module.js';
 import { resolveCommon } from '../internal/feedforward-options.js';
 import { makeNorm } from '../internal/norm.js';
-import { checkInt, checkShape } from '../internal/validate.js';
+import { checkBoolean, checkInt, checkShape } from '../internal/validate.js';
 import { Conv2dLayer } from '../layers/conv2d.js';
 import { DenseLayer } from '../layers/dense.js';
 import type { Model } from '../model.js';
@@ -22,6 +22,7 @@ class PlainConvNet extends BaseModule {
     const channels = checkInt(fn, 'options.channels', o.channels);
     const inputChannels = checkInt(fn, 'options.inputChannels', o.inputChannels);
     const kernelSize = checkInt(fn, 'options.kernelSize', o.kernelSize ?? 3);
+    const bias = checkBoolean(fn, 'options.bias', o.bias ?? true);
     super(fn);
     this.act = c.activation;
     this.inputChannels = inputChannels;
@@ -33,6 +34,7 @@ class PlainConvNet extends BaseModule {
           kernelSize,
           init: c.init,
           seed: c.seed,
+          bias,
           name: `blocks.${i}.conv`,
         }),
       );

@@ -1,6 +1,6 @@
 import { resolveCommon } from '../internal/feedforward-options.js';
 import { ResidualStack, type ResidualVariant } from '../internal/residual-core.js';
-import { checkInt, checkNumber, checkOneOf, checkShape } from '../internal/validate.js';
+import { checkBoolean, checkInt, checkNumber, checkOneOf, checkShape } from '../internal/validate.js';
 import { Conv2dLayer } from '../layers/conv2d.js';
 import { DenseLayer } from '../layers/dense.js';
 import type { Model } from '../model.js';
@@ -38,6 +38,7 @@ export function residualConvNet(options: ResidualConvNetOptions): Model {
   const channels = checkInt(fn, 'options.channels', options.channels);
   const inputChannels = checkInt(fn, 'options.inputChannels', options.inputChannels);
   const kernelSize = checkInt(fn, 'options.kernelSize', options.kernelSize ?? 3);
+  const bias = checkBoolean(fn, 'options.bias', options.bias ?? true);
   const variant: ResidualVariant = checkOneOf(fn, 'options.variant', options.variant ?? 'pre-activation', [
     'post-activation',
     'pre-activation',
@@ -51,7 +52,15 @@ export function residualConvNet(options: ResidualConvNetOptions): Model {
     variant,
     branchScale,
     (i, o, name) =>
-      new Conv2dLayer({ inputChannels: i, outputChannels: o, kernelSize, init: c.init, seed: c.seed, name }),
+      new Conv2dLayer({
+        inputChannels: i,
+        outputChannels: o,
+        kernelSize,
+        init: c.init,
+        seed: c.seed,
+        bias,
+        name,
+      }),
     (i, o) => new DenseLayer({ inputSize: i, outputSize: o, init: 'xavier', seed: c.seed, name: 'readout' }),
     true,
     (x) => checkShape(`${fn}.apply`, 'x', x, [null, null, null, inputChannels]),

@@ -11,6 +11,14 @@ export function checkInt(fn: string, arg: string, v: unknown, min = 1): number {
   return v;
 }
 
+/** Throws unless `v` is a boolean. */
+export function checkBoolean(fn: string, arg: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') {
+    throw new InvalidArgumentError(`${fn}: ${arg} must be true or false, got ${describeValue(v)}`);
+  }
+  return v;
+}
+
 /** Throws unless `v` is a finite number (within [min, max] when given). */
 export function checkNumber(fn: string, arg: string, v: unknown, min = -Infinity, max = Infinity): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
