@@ -14,6 +14,7 @@ import { conv2DBackpropInputWasmConfig } from './kernels/Conv2DBackpropInput.js'
 import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputWasmConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
 import { einsumWasmConfig } from './kernels/Einsum.js';
+import { leadingAxesReduceWasmConfig } from './kernels/leading-axes-reduce.js';
 import { sliceWasmConfig } from './kernels/Slice.js';
 import { unpackWasmConfig } from './kernels/Unpack.js';
 import { unsortedSegmentSumWasmConfig } from './kernels/UnsortedSegmentSum.js';
@@ -35,6 +36,8 @@ const configs: readonly tf.KernelConfig[] = [
   batchMatMulWasmConfig(stockWasm('BatchMatMul')),
   sliceWasmConfig(stockWasm('Slice')),
   unpackWasmConfig(stockWasm('Unpack')),
+  leadingAxesReduceWasmConfig(stockWasm('Sum'), 'Sum'),
+  leadingAxesReduceWasmConfig(stockWasm('Mean'), 'Mean'),
   conv2DBackpropFilterConfig('cpu'),
 ];
 

@@ -1,16 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { heapOffset, heapView, releaseView, type WasmViewBackend } from '../internal/wasm-heap-view.js';
 import type { KernelScratch } from '../internal/wasm-scratch.js';
-
-/** The parts of tfjs-backend-wasm's `BackendWasm` that the tap matmuls use. */
-interface WasmViewBackend {
-  dataIdMap: {
-    get(id: object): { id: number; memoryOffset: number } | undefined;
-    delete(id: object): boolean;
-  };
-  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): tf.TensorInfo;
-  disposeData(dataId: object): boolean;
-  wasm: { HEAPU8: Uint8Array; tfjs: { disposeData(id: number): void } };
-}
 
 /** Geometry of a stride-1, dilation-1 filter gradient. */
 export interface TapGeometry {
@@ -73,13 +63,12 @@ export function filterGradByTapMatmuls(
   const matMul = tf.getKernel('BatchMatMul', 'wasm');
   if (matMul === undefined) throw new Error('gflow Conv2DBackpropFilter: wasm has no BatchMatMul kernel');
   const out = backend.makeOutput([g.kh, g.kw, ci, co], 'float32');
-  const base = backend.dataIdMap.get(xP.dataId)!.memoryOffset;
-  const outAt = backend.dataIdMap.get(out.dataId)!.memoryOffset;
+  const base = heapOffset(backend, xP);
+  const outAt = heapOffset(backend, out);
   const tapSize = ci * co;
   for (let i = 0; i < g.kh; i++) {
     for (let j = 0; j < g.kw; j++) {
-      // A view: registered like an output that C++ allocated, released without freeing.
-      const view = backend.makeOutput([1, ci, k], 'float32', base + 4 * (i * wp + j));
+      const view = heapView(backend, base + 4 * (i * wp + j), [1, ci, k]);
       let prod: tf.TensorInfo;
       try {
         prod = matMul.kernelFunc({
@@ -88,13 +77,11 @@ export function filterGradByTapMatmuls(
           attrs: { transposeA: false, transposeB: false },
         }) as tf.TensorInfo;
       } finally {
-        const data = backend.dataIdMap.get(view.dataId);
-        if (data !== undefined) backend.wasm.tfjs.disposeData(data.id);
-        backend.dataIdMap.delete(view.dataId);
+        releaseView(backend, view);
       }
       // Views after every allocation: a malloc may have grown (replaced) the heap's buffer.
       const heap = new Float32Array(backend.wasm.HEAPU8.buffer);
-      const from = backend.dataIdMap.get(prod.dataId)!.memoryOffset / 4;
+      const from = heapOffset(backend, prod) / 4;
       heap.copyWithin(outAt / 4 + (i * g.kw + j) * tapSize, from, from + tapSize);
       backend.disposeData(prod.dataId);
     }
