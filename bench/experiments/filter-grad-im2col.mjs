@@ -90,13 +90,6 @@ function im2colT2(xi) {
   xt.dispose();
   return out;
 }
-function viaIm2col2() {
-  const col = im2colT2(x);
-  const colT = tf.engine().makeTensorFromTensorInfo(col);
-  const r = tf.tidy(() => tf.reshape(tf.matMul(colT, tf.reshape(dy, [N * H * W, O])), [3, 3, C, O]));
-  colT.dispose();
-  return r;
-}
 // Horizontal taps into the batch, (batch, width) into the channels, a 1-D conv along the height.
 function viaRows() {
   return tf.tidy(() => {
@@ -126,13 +119,6 @@ function viaBatchConv() {
     return tf.transpose(tf.conv2d(xP, f, 1, 'valid'), [1, 2, 0, 3]);
   });
 }
-function viaIm2col() {
-  const col = im2colT(x);
-  const colT = tf.engine().makeTensorFromTensorInfo(col);
-  const r = tf.tidy(() => tf.reshape(tf.matMul(colT, tf.reshape(dy, [N * H * W, O])), [3, 3, C, O]));
-  colT.dispose();
-  return r;
-}
 const viaFill = () =>
   tf
     .engine()
@@ -155,6 +141,13 @@ for (let i = 0; i < da.length; i++) {
 console.log('rel diff', Math.sqrt(num / den));
 a.dispose();
 b.dispose();
+// im2colᵀ (built by `build`) times dy as one matmul.
+const viaIm2colWith = (build) => () => {
+  const colT = tf.engine().makeTensorFromTensorInfo(build(x));
+  const r = tf.tidy(() => tf.reshape(tf.matMul(colT, tf.reshape(dy, [N * H * W, O])), [3, 3, C, O]));
+  colT.dispose();
+  return r;
+};
 function time(name, f, reps = 15) {
   for (let i = 0; i < 3; i++) f().dispose();
   const ts = [];
@@ -173,9 +166,9 @@ for (let k = 0; k < 3; k++) {
   time('batch-as-channels conv', viaBatchConv);
   time('conv2d fwd', () => tf.conv2d(x, w0, 1, 'same'));
 }
-time('im2colT + matmul', viaIm2col);
+time('im2colT + matmul', viaIm2colWith(im2colT));
 time('rows conv', viaRows);
-time('im2colT2 + matmul', viaIm2col2);
+time('im2colT2 + matmul', viaIm2colWith(im2colT2));
 time('im2colT2 alone', () => {
   const c = im2colT2(x);
   return tf.engine().makeTensorFromTensorInfo(c);

@@ -1,22 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
+import { heapOffset, type WasmHeapBackend } from './wasm-heap-view.js';
 
-/** The parts of tfjs-backend-wasm's `BackendWasm` that the heap-view slice reads. */
-export interface WasmBackendLike {
-  dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-  wasm: { HEAPU8: Uint8Array };
-}
-
-/** A view (no copy) of `x`'s data in the wasm heap. */
-function heapView(backend: WasmBackendLike, x: tf.TensorInfo): Float32Array | Int32Array | Uint8Array {
-  const data = backend.dataIdMap.get(x.dataId);
-  if (data === undefined) throw new Error('gflow wasm Slice: the input is not on the wasm backend');
+/** A typed-array view (no copy) of `x`'s data in the wasm heap. */
+function typedView(backend: WasmHeapBackend, x: tf.TensorInfo): Float32Array | Int32Array | Uint8Array {
+  const at = heapOffset(backend, x);
   const n = tf.util.sizeFromShape(x.shape);
   const buf = backend.wasm.HEAPU8.buffer;
-  if (x.dtype === 'float32') return new Float32Array(buf, data.memoryOffset, n);
-  if (x.dtype === 'int32') return new Int32Array(buf, data.memoryOffset, n);
-  return new Uint8Array(buf, data.memoryOffset, n);
+  if (x.dtype === 'float32') return new Float32Array(buf, at, n);
+  if (x.dtype === 'int32') return new Int32Array(buf, at, n);
+  return new Uint8Array(buf, at, n);
 }
 
 /**
@@ -25,7 +17,7 @@ function heapView(backend: WasmBackendLike, x: tf.TensorInfo): Float32Array | In
  * The trailing axes taken whole are merged into one run. `outShape` (same size) relabels the output.
  */
 export function heapSlice(
-  backend: WasmBackendLike,
+  backend: WasmHeapBackend,
   x: tf.TensorInfo,
   begin: readonly number[],
   size: readonly number[],
@@ -36,7 +28,7 @@ export function heapSlice(
     outShape !== undefined ? { dataId: out.dataId, dtype: out.dtype, shape: [...outShape] } : out;
   if (tf.util.sizeFromShape([...size]) === 0) return shaped;
   const dst = backend.typedArrayFromHeap(out);
-  const src = heapView(backend, x); // after makeOutput: its malloc may have grown (moved) the heap
+  const src = typedView(backend, x); // after makeOutput: its malloc may have grown (moved) the heap
   const rank = x.shape.length;
   if (rank === 0) {
     dst.set(src.subarray(0, 1));

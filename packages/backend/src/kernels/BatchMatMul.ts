@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
-import { heapSlice, type WasmBackendLike } from '../internal/wasm-heap-slice.js';
+import { heapSlice } from '../internal/wasm-heap-slice.js';
+import { asWasmHeap } from '../internal/wasm-heap-view.js';
 import { KernelScratch } from '../internal/wasm-scratch.js';
 
 /**
@@ -49,7 +50,7 @@ export function batchMatMulWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
         if (seen === undefined || seen === key) return x;
         const copy = s.adopt(
           heapSlice(
-            args.backend as unknown as WasmBackendLike,
+            asWasmHeap(args.backend),
             x,
             x.shape.map(() => 0),
             x.shape,

@@ -1,12 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { asWasmHeap, heapF32, heapOffset } from '../internal/wasm-heap-view.js';
 import { KernelScratch } from '../internal/wasm-scratch.js';
-
-/** The parts of tfjs-backend-wasm's `BackendWasm` that the filter flip reads and writes. */
-interface WasmHeapBackend {
-  dataIdMap: { get(id: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  wasm: { HEAPU8: Uint8Array };
-}
 
 /**
  * flip(W)ᵀ in one pass over the heap: out[i, j, o, c] = W[kh − 1 − i, kw − 1 − j, c, o]. (wasm's
@@ -18,11 +12,11 @@ function flippedTransposedFilter(
   filter: tf.TensorInfo,
 ): tf.TensorInfo {
   const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
-  const heap = backend as unknown as WasmHeapBackend;
+  const heap = asWasmHeap(backend);
   const out = s.adopt(heap.makeOutput([kh, kw, co, ci], 'float32'));
-  const f32 = new Float32Array(heap.wasm.HEAPU8.buffer); // after makeOutput (it may grow the heap)
-  const src = heap.dataIdMap.get(filter.dataId)!.memoryOffset / 4;
-  const dst = heap.dataIdMap.get(out.dataId)!.memoryOffset / 4;
+  const f32 = heapF32(heap); // after makeOutput
+  const src = heapOffset(heap, filter) / 4;
+  const dst = heapOffset(heap, out) / 4;
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       const from = src + ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;

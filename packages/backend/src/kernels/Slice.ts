@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { heapSlice, type WasmBackendLike } from '../internal/wasm-heap-slice.js';
+import { heapSlice } from '../internal/wasm-heap-slice.js';
+import { asWasmHeap } from '../internal/wasm-heap-view.js';
 
 /**
  * A wasm `Slice` that copies only the slice: tfjs-backend-wasm 4.22's starts with
@@ -19,7 +20,7 @@ export function sliceWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
       const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
       const [b, s] = tf.slice_util.parseSliceParams(x, begin, size) as [number[], number[]];
       tf.slice_util.assertParamsValid(x, b, s);
-      return heapSlice(args.backend as unknown as WasmBackendLike, x, b, s);
+      return heapSlice(asWasmHeap(args.backend), x, b, s);
     },
   };
 }

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
-import { heapSlice, type WasmBackendLike } from '../internal/wasm-heap-slice.js';
+import { heapSlice } from '../internal/wasm-heap-slice.js';
+import { asWasmHeap } from '../internal/wasm-heap-view.js';
 
 /**
  * A wasm `Unpack` (`tf.unstack`) whose slices copy only themselves: tfjs-backend-wasm 4.22's calls
@@ -26,7 +27,7 @@ export function unpackWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
       const outs: tf.TensorInfo[] = [];
       for (let i = 0; i < value.shape[axis]!; i++) {
         begin[axis] = i;
-        outs.push(heapSlice(args.backend as unknown as WasmBackendLike, value, begin, size, outShape));
+        outs.push(heapSlice(asWasmHeap(args.backend), value, begin, size, outShape));
       }
       return outs;
     },

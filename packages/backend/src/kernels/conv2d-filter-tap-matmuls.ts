@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { heapOffset, heapView, releaseView, type WasmViewBackend } from '../internal/wasm-heap-view.js';
+import { asWasmHeap, heapF32, heapOffset, releaseView, tensorView } from '../internal/wasm-heap-view.js';
 import type { KernelScratch } from '../internal/wasm-scratch.js';
 
 /** Geometry of a stride-1, dilation-1 filter gradient. */
@@ -37,7 +37,7 @@ export function filterGradByTapMatmuls(
   dy: tf.TensorInfo,
   g: TapGeometry,
 ): tf.TensorInfo {
-  const backend = anyBackend as unknown as WasmViewBackend;
+  const backend = asWasmHeap(anyBackend);
   const [n, h, w, ci] = x.shape as [number, number, number, number];
   const co = dy.shape[3]!;
   const hp = g.oh + g.kh - 1;
@@ -68,7 +68,7 @@ export function filterGradByTapMatmuls(
   const tapSize = ci * co;
   for (let i = 0; i < g.kh; i++) {
     for (let j = 0; j < g.kw; j++) {
-      const view = heapView(backend, base + 4 * (i * wp + j), [1, ci, k]);
+      const view = tensorView(backend, base + 4 * (i * wp + j), [1, ci, k]);
       let prod: tf.TensorInfo;
       try {
         prod = matMul.kernelFunc({
@@ -79,8 +79,7 @@ export function filterGradByTapMatmuls(
       } finally {
         releaseView(backend, view);
       }
-      // Views after every allocation: a malloc may have grown (replaced) the heap's buffer.
-      const heap = new Float32Array(backend.wasm.HEAPU8.buffer);
+      const heap = heapF32(backend); // after every allocation
       const from = heapOffset(backend, prod) / 4;
       heap.copyWithin(outAt / 4 + (i * g.kw + j) * tapSize, from, from + tapSize);
       backend.disposeData(prod.dataId);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { heapOffset, heapView, releaseView, type WasmViewBackend } from '../internal/wasm-heap-view.js';
+import { asWasmHeap, heapF32, heapOffset, releaseView, tensorView } from '../internal/wasm-heap-view.js';
 import { KernelScratch } from '../internal/wasm-scratch.js';
 
 /** Below this many elements the stock kernel is as fast (and the fill's kernel calls dominate). */
@@ -36,7 +36,7 @@ export function leadingAxesReduceWasmConfig(stock: tf.KernelConfig, kind: 'Sum' 
       const rows = tf.util.sizeFromShape(x.shape.slice(0, k));
       const cols = size / rows;
       if (rows < 2) return stock.kernelFunc(args);
-      const backend = args.backend as unknown as WasmViewBackend;
+      const backend = asWasmHeap(args.backend);
       const kb = args.backend as tf.KernelBackend;
       const add = tf.getKernel('Add', 'wasm');
       if (add === undefined) return stock.kernelFunc(args);
@@ -51,9 +51,9 @@ export function leadingAxesReduceWasmConfig(stock: tf.KernelConfig, kind: 'Sum' 
         while (n > 1) {
           const h = n >> 1;
           const at = heapOffset(backend, cur);
-          const top = heapView(backend, at, [h, cols]);
-          const bottom = heapView(backend, at + 4 * h * cols, [h, cols]);
-          if (n % 2 === 1) leftovers.push(heapView(backend, at + 8 * h * cols, [1, cols]));
+          const top = tensorView(backend, at, [h, cols]);
+          const bottom = tensorView(backend, at + 4 * h * cols, [h, cols]);
+          if (n % 2 === 1) leftovers.push(tensorView(backend, at + 8 * h * cols, [1, cols]));
           try {
             cur = addViews(top, bottom);
           } finally {
@@ -68,7 +68,7 @@ export function leadingAxesReduceWasmConfig(stock: tf.KernelConfig, kind: 'Sum' 
       }
       if (kind === 'Mean') {
         const count = s.adopt(backend.makeOutput([], 'float32'));
-        new Float32Array(backend.wasm.HEAPU8.buffer, heapOffset(backend, count), 1)[0] = rows;
+        heapF32(backend)[heapOffset(backend, count) / 4] = rows;
         cur = s.run('RealDiv', { a: cur, b: count });
       }
       const outShape = keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k);
