@@ -14,6 +14,7 @@ import { conv2DBackpropInputWasmConfig } from './kernels/Conv2DBackpropInput.js'
 import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputWasmConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
 import { einsumWasmConfig } from './kernels/Einsum.js';
+import { fusedMatMulWasmConfig } from './kernels/FusedMatMul.js';
 import { leadingAxesReduceWasmConfig } from './kernels/leading-axes-reduce.js';
 import { sliceWasmConfig } from './kernels/Slice.js';
 import { unpackWasmConfig } from './kernels/Unpack.js';
@@ -34,6 +35,7 @@ const configs: readonly tf.KernelConfig[] = [
   unsortedSegmentSumWasmConfig,
   einsumWasmConfig,
   batchMatMulWasmConfig(stockWasm('BatchMatMul')),
+  fusedMatMulWasmConfig(stockWasm('_FusedMatMul')),
   sliceWasmConfig(stockWasm('Slice')),
   unpackWasmConfig(stockWasm('Unpack')),
   leadingAxesReduceWasmConfig(stockWasm('Sum'), 'Sum'),

@@ -46,6 +46,25 @@ describe('wasm BatchMatMul fill (transpose first)', () => {
     });
   });
 
+  it('tf.fused.matMul by the same data in a new shape (the same cache by buffer id)', () => {
+    noLeak(() => {
+      const w = tf.tensor2d([...f32(randn(35, 15))], [5, 7]);
+      const x = tf.tensor2d([...f32(randn(30, 16))], [6, 5]);
+      tf.fused.matMul({ a: x, b: w, activation: 'relu' }).dispose(); // _FusedMatMul packs w as [5, 7]
+      const v = w.dataSync() as Float32Array;
+      const sq = v.reduce((t, e) => t + e * e, 0); // Σ w², by hand; relu(Σ w²) = Σ w²
+      // Stock tfjs-backend-wasm 4.22 aborts here.
+      const dot = tf.tidy(
+        () =>
+          tf.fused
+            .matMul({ a: tf.reshape(w, [1, 35]), b: tf.reshape(w, [35, 1]), activation: 'relu' })
+            .dataSync()[0]!,
+      );
+      expect(dot).toBeCloseTo(sq, 4);
+      tf.dispose([w, x]);
+    });
+  });
+
   it('matches the cpu kernel for batch 1 and 3, every transposeA/transposeB, odd sizes and a broadcast batch', () => {
     noLeak(() => {
       fc.assert(
