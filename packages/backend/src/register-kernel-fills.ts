@@ -17,6 +17,7 @@ import { einsumWasmConfig } from './kernels/Einsum.js';
 import { fusedMatMulWasmConfig } from './kernels/FusedMatMul.js';
 import { leadingAxesReduceWasmConfig } from './kernels/leading-axes-reduce.js';
 import { sliceWasmConfig } from './kernels/Slice.js';
+import { sharedDataWasmConfig } from './kernels/shared-data-identity.js';
 import { unpackWasmConfig } from './kernels/Unpack.js';
 import { unsortedSegmentSumWasmConfig } from './kernels/UnsortedSegmentSum.js';
 
@@ -40,6 +41,8 @@ const configs: readonly tf.KernelConfig[] = [
   unpackWasmConfig(stockWasm('Unpack')),
   leadingAxesReduceWasmConfig(stockWasm('Sum'), 'Sum'),
   leadingAxesReduceWasmConfig(stockWasm('Mean'), 'Mean'),
+  sharedDataWasmConfig(stockWasm('Identity'), 'Identity'),
+  sharedDataWasmConfig(stockWasm('Cast'), 'Cast'),
   conv2DBackpropFilterConfig('cpu'),
 ];
 
