@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BaseModule } from '../internal/base-module.js';
+import { batchNormTrain } from '../internal/batch-norm-train.js';
 import { checkInt, checkNumber, checkShape } from '../internal/validate.js';
 import type { Model } from '../model.js';
 import type { Context } from '../module.js';
@@ -51,17 +52,15 @@ export class BatchNormLayer extends BaseModule {
     if (!ctx.training) {
       return tf.batchNorm(x, this.runningMean, this.runningVariance, this.beta, this.gamma, this.epsilon);
     }
-    const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-    const { mean, variance } = tf.moments(x, axes);
     const count = x.size / this.size;
-    tf.tidy(() => {
-      const m = this.momentum;
+    const m = this.momentum;
+    // The running averages are updated inside the op's forward pass: tfjs records nothing there,
+    // so these small ops add no tape nodes and save no tensors for the backward pass.
+    return batchNormTrain(x, this.gamma, this.beta, this.epsilon, (mean, variance) => {
       const unbiased = count > 1 ? tf.mul(variance, count / (count - 1)) : variance;
       this.runningMean.assign(tf.add(tf.mul(this.runningMean, m), tf.mul(mean, 1 - m)));
       this.runningVariance.assign(tf.add(tf.mul(this.runningVariance, m), tf.mul(unbiased, 1 - m)));
     });
-    const xhat = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, this.epsilon)));
-    return tf.add(tf.mul(xhat, this.gamma), this.beta);
   }
 
   protected override onDispose(): void {
