@@ -5,8 +5,9 @@ import { type Finding, fmt } from './finding.js';
 import type { ActivationStats } from './gradient-tape.js';
 import { type HealthThresholds, type ResolvedThresholds, resolveThresholds } from './health.js';
 import { type LossSpec, resolveLoss } from './internal/loss.js';
+import { parameterSquaredNorms } from './internal/parameter-norms.js';
 import { runTape } from './internal/tap-recorder.js';
-import { BatchedRead, f32 } from './internal/tensors.js';
+import { BatchedRead } from './internal/tensors.js';
 import { checkNonNegative } from './internal/validate.js';
 
 /**
@@ -137,24 +138,16 @@ export function measureGradientFlow(module: Module, options: MeasureGradientFlow
   const lossAt = reader.add(raw.loss);
   const tapAt = raw.taps.map((r) => (r.gradSquared ? reader.add(r.gradSquared) : -1));
   const actAt = raw.taps.map((r) => (r.activation ? reader.add(r.activation) : -1));
-  const normsAt = tf.tidy(() => {
-    const parts = params.map((p) => {
-      const g = raw.grads[p.name];
-      return tf.stack([
-        g ? tf.sum(tf.square(f32(g))) : tf.scalar(Number.NaN),
-        tf.sum(tf.square(f32(p.variable))),
-      ]);
-    });
-    return parts.length === 0 ? -1 : reader.add(tf.keep(tf.concat(parts)));
-  });
+  const parameterNorms = parameterSquaredNorms(params, raw.grads, reader);
   tf.dispose(Object.values(raw.grads));
   const v = reader.read();
+  const norms = parameterNorms(v);
 
   let normSq = 0;
   const parameters: FlowParameter[] = params.map((p, i) => {
     const connected = raw.grads[p.name] !== undefined;
-    const gSq = v[normsAt + 2 * i] as number;
-    const weightNorm = Math.sqrt(v[normsAt + 2 * i + 1] as number);
+    const gSq = norms[2 * i] as number;
+    const weightNorm = Math.sqrt(norms[2 * i + 1] as number);
     const gradNorm = connected ? Math.sqrt(gSq) : null;
     if (gradNorm !== null) normSq += gSq;
     const ratio = gradNorm !== null && weightNorm > 0 ? gradNorm / weightNorm : null;

@@ -51,3 +51,18 @@ export function hostActivationStats(data: ArrayLike<number>, units: number): num
   for (let u = 0; u < units; u++) if (alive[u] === 0) dead++;
   return [mean, Math.sqrt(ss / n), nan ? Number.NaN : min, nan ? Number.NaN : max, zeros / n, dead / units];
 }
+
+/**
+ * Σ vᵢ² of `data` in float64 (NaN when any value is NaN, ∞ when one is infinite): the squared
+ * norm that `measureGradientFlow` computes on the host for each parameter and its gradient on
+ * {@link HOST_MEMORY_ENGINES}, where two reads cost less than the 5 kernels per parameter of the
+ * device path.
+ */
+export function hostSquaredNorm(data: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    s += v * v;
+  }
+  return s;
+}
