@@ -48,4 +48,21 @@ describe('activation statistics: host pass and device reductions', () => {
     expect(s[4]).toBe(1 / 4);
     expect(s[5]).toBe(0);
   });
+
+  it('keeps the standard deviation of an offset activation (mean 1e4, σ ≈ 0.5) to 1e-6 relative', () => {
+    // Float32 values 10000 + j/8 (exact in float32), j = 0..7 repeated: mean 10000 + 7/16,
+    // variance Σ(j − 3.5)²/8 / 64 = 5.25/64 (hand computation).
+    const data = Float32Array.from({ length: 4096 }, (_, i) => 10000 + (i % 8) / 8);
+    const s = hostActivationStats(data, 8);
+    expect(s[0]).toBeCloseTo(10000 + 7 / 16, 9);
+    expect(Math.abs(s[1]! / Math.sqrt(5.25 / 64) - 1)).toBeLessThan(1e-6);
+    expect([s[2], s[3], s[4], s[5]]).toEqual([10000, 10000 + 7 / 8, 0, 0]);
+  });
+
+  it('counts −0 as zero and a dead unit only when every row is zero there', () => {
+    // units = 2: unit 0 is [−0, 0, −0] (dead), unit 1 is [0, 1e−45 (a float32 subnormal), 0].
+    const s = hostActivationStats(Float32Array.from([-0, 0, 0, 1e-45, -0, 0]), 2);
+    expect(s[4]).toBeCloseTo(5 / 6, 12);
+    expect(s[5]).toBe(1 / 2);
+  });
 });
