@@ -314,6 +314,83 @@ describe('conv builders without bias', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('plainConvNet({ convsPerBlock: 2 }) is relu(conv(relu(conv(x)))) per block, tapped once per block, by tf.conv2d', () => {
+    const before = tf.memory().numTensors;
+    const m = plainConvNet({
+      depth: 2,
+      channels: 3,
+      inputChannels: 2,
+      bias: false,
+      convsPerBlock: 2,
+      seed: 5,
+    });
+    expect(m.parameters().map((p) => p.name)).toEqual([
+      'blocks.0.conv1.kernel',
+      'blocks.0.conv2.kernel',
+      'blocks.1.conv1.kernel',
+      'blocks.1.conv2.kernel',
+    ]);
+    const ks = m.parameters().map((p) => p.variable as tf.Tensor4D);
+    const x = seededNormal([2, 4, 4, 2], 22) as tf.Tensor4D;
+    const taps: string[] = [];
+    const diff = tf.tidy(() => {
+      let byHand: tf.Tensor4D = x;
+      for (const k of ks) byHand = tf.relu(tf.conv2d(byHand, k, 1, 'same'));
+      const y = m.apply(x, {
+        training: true,
+        tap: (name, t) => {
+          taps.push(name);
+          return t;
+        },
+      });
+      return tf.max(tf.abs(tf.sub(y, byHand))).dataSync()[0]!;
+    });
+    expect(diff).toBeLessThan(1e-6);
+    expect(taps).toEqual(['blocks.0', 'blocks.1']);
+    expect(() => plainConvNet({ depth: 1, channels: 2, inputChannels: 2, convsPerBlock: 0 })).toThrow(
+      /plainConvNet: options\.convsPerBlock must be/,
+    );
+    x.dispose();
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('residualConvNet({ stem: false }) is relu(x + conv(relu(conv(x)))) per block with no stem; channels must match', () => {
+    const before = tf.memory().numTensors;
+    const m = residualConvNet({
+      depth: 2,
+      channels: 3,
+      inputChannels: 3,
+      bias: false,
+      stem: false,
+      variant: 'post-activation',
+      seed: 6,
+    });
+    expect(m.parameters().map((p) => p.name)).toEqual([
+      'blocks.0.conv1.kernel',
+      'blocks.0.conv2.kernel',
+      'blocks.1.conv1.kernel',
+      'blocks.1.conv2.kernel',
+    ]);
+    const ks = m.parameters().map((p) => p.variable as tf.Tensor4D);
+    const x = seededNormal([2, 4, 4, 3], 23) as tf.Tensor4D;
+    const diff = tf.tidy(() => {
+      let h: tf.Tensor4D = x;
+      for (let b = 0; b < 2; b++) {
+        const r = tf.conv2d(tf.relu(tf.conv2d(h, ks[2 * b]!, 1, 'same')), ks[2 * b + 1]!, 1, 'same');
+        h = tf.relu(tf.add(h, r)) as tf.Tensor4D;
+      }
+      return tf.max(tf.abs(tf.sub(m.apply(x), h))).dataSync()[0]!;
+    });
+    expect(diff).toBeLessThan(1e-6);
+    expect(() => residualConvNet({ depth: 1, channels: 4, inputChannels: 3, stem: false })).toThrow(
+      /residualConvNet: options\.inputChannels must equal options\.channels \(4\) when options\.stem is false, got 3/,
+    );
+    x.dispose();
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('residualConvNet({ bias: false }) has no bias anywhere (stem, blocks); bias must be a boolean', () => {
     const m = residualConvNet({ depth: 2, channels: 3, inputChannels: 2, norm: 'batch', bias: false });
     expect(m.parameters().some((p) => p.role === 'bias')).toBe(false);

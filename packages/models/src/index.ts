@@ -10,6 +10,7 @@ export { denseMLP } from './feedforward/dense-mlp.js';
 export type { HighwayMLPOptions } from './feedforward/highway-mlp.js';
 export { highwayMLP } from './feedforward/highway-mlp.js';
 export type { ConvNetOptions, MLPOptions } from './feedforward/options.js';
+export type { PlainConvNetOptions } from './feedforward/plain-conv-net.js';
 export { plainConvNet } from './feedforward/plain-conv-net.js';
 export { plainMLP } from './feedforward/plain-mlp.js';
 export type { ResidualConvNetOptions } from './feedforward/residual-conv-net.js';

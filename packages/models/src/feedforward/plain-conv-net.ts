@@ -10,37 +10,59 @@ import type { Model } from '../model.js';
 import type { Context } from '../module.js';
 import type { ConvNetOptions } from './options.js';
 
+/** Options of {@link plainConvNet}. */
+export interface PlainConvNetOptions extends ConvNetOptions {
+  /**
+   * Convolutions per block (default 1): each is followed by its normalization and the activation,
+   * and the block's output is tapped. 2 gives the plain counterpart of a residual net's blocks
+   * (He et al. 2016a's plain baselines), conv → norm → φ → conv → norm → φ, without the shortcut.
+   */
+  readonly convsPerBlock?: number;
+}
+
+interface Stage {
+  readonly conv: Conv2dLayer;
+  readonly norm: BaseModule | undefined;
+}
+
 class PlainConvNet extends BaseModule {
-  private readonly blocks: { conv: Conv2dLayer; norm: BaseModule | undefined }[] = [];
+  private readonly blocks: Stage[][] = [];
   private readonly readout: DenseLayer | undefined;
   private readonly act: ResolvedActivation;
   private readonly inputChannels: number;
 
-  constructor(o: ConvNetOptions) {
+  constructor(o: PlainConvNetOptions) {
     const fn = 'plainConvNet';
     const c = resolveCommon(fn, o, { activation: 'relu', init: 'he' });
     const channels = checkInt(fn, 'options.channels', o.channels);
     const inputChannels = checkInt(fn, 'options.inputChannels', o.inputChannels);
     const kernelSize = checkInt(fn, 'options.kernelSize', o.kernelSize ?? 3);
     const bias = checkBoolean(fn, 'options.bias', o.bias ?? true);
+    const perBlock = checkInt(fn, 'options.convsPerBlock', o.convsPerBlock ?? 1);
     super(fn);
     this.act = c.activation;
     this.inputChannels = inputChannels;
     for (let i = 0; i < c.depth; i++) {
-      const conv = this.addChild(
-        new Conv2dLayer({
-          inputChannels: i === 0 ? inputChannels : channels,
-          outputChannels: channels,
-          kernelSize,
-          init: c.init,
-          seed: c.seed,
-          bias,
-          name: `blocks.${i}.conv`,
-        }),
-      );
-      const norm = makeNorm(c.norm, channels, `blocks.${i}.norm`);
-      if (norm) this.addChild(norm);
-      this.blocks.push({ conv, norm });
+      const stages: Stage[] = [];
+      for (let j = 0; j < perBlock; j++) {
+        // One conv per block keeps the names `blocks.<i>.conv|norm`; more are numbered from 1.
+        const suffix = perBlock === 1 ? '' : String(j + 1);
+        const conv = this.addChild(
+          new Conv2dLayer({
+            inputChannels: i === 0 && j === 0 ? inputChannels : channels,
+            outputChannels: channels,
+            kernelSize,
+            init: c.init,
+            seed: c.seed,
+            bias,
+            name: `blocks.${i}.conv${suffix}`,
+          }),
+        );
+        const norm = makeNorm(c.norm, channels, `blocks.${i}.norm${suffix}`);
+        if (norm) this.addChild(norm);
+        stages.push({ conv, norm });
+      }
+      this.blocks.push(stages);
     }
     this.readout =
       c.outputSize === undefined
@@ -62,10 +84,12 @@ class PlainConvNet extends BaseModule {
 
   forward(x: tf.Tensor, ctx: Context): tf.Tensor {
     let h = x;
-    this.blocks.forEach((b, i) => {
-      let z = b.conv.forward(h);
-      if (b.norm) z = b.norm.forward(z, ctx);
-      h = ctx.tap(`blocks.${i}`, this.act.fn(z));
+    this.blocks.forEach((stages, i) => {
+      for (const s of stages) {
+        const z = s.conv.forward(h);
+        h = this.act.fn(s.norm ? s.norm.forward(z, ctx) : z);
+      }
+      h = ctx.tap(`blocks.${i}`, h);
     });
     return this.readout ? this.readout.forward(tf.mean(h, [1, 2])) : h;
   }
@@ -73,11 +97,13 @@ class PlainConvNet extends BaseModule {
 
 /**
  * A plain convolutional stack, h_{l+1} = φ(norm(K_l ⋆ h_l + b_l)) ('same' padding, stride 1), with
- * an optional global-average-pool + linear readout.
+ * an optional global-average-pool + linear readout; `convsPerBlock` such layers make one block.
  *
- * Taps `blocks.<i>`; parameters `blocks.<i>.conv.kernel|bias`, `blocks.<i>.norm.*`, `readout.*`.
+ * Taps `blocks.<i>` (each block's output); parameters `blocks.<i>.conv.kernel|bias` and
+ * `blocks.<i>.norm.*` (`conv1`, `norm1`, `conv2`, … with several convolutions per block),
+ * `readout.*`.
  *
- * @param options - See {@link ConvNetOptions}.
+ * @param options - See {@link PlainConvNetOptions}.
  * @returns The model; input NHWC [batch, h, w, inputChannels].
  * @throws InvalidArgumentError (from `@gflow/core`) for a depth or channel count of 0 or unknown
  *   names, before any tensor is allocated; ShapeError from `apply` on a mismatched input.
@@ -88,6 +114,6 @@ class PlainConvNet extends BaseModule {
  * ```
  * @see He et al. 2016a, "Deep Residual Learning for Image Recognition" (the plain baselines).
  */
-export function plainConvNet(options: ConvNetOptions): Model {
+export function plainConvNet(options: PlainConvNetOptions): Model {
   return new PlainConvNet(options);
 }

@@ -17,7 +17,7 @@ interface Block {
 
 /** The shared residual stack over dense or conv layers. */
 export class ResidualStack extends BaseModule {
-  private readonly stem: BaseModule;
+  private readonly stem: BaseModule | undefined;
   private readonly stemNorm: BaseModule | undefined;
   private readonly blocks: Block[] = [];
   private readonly finalNorm: BaseModule | undefined;
@@ -38,14 +38,16 @@ export class ResidualStack extends BaseModule {
     makeReadout: (inSize: number, outSize: number) => BaseModule,
     pool: boolean,
     private readonly check: (x: tf.Tensor) => void,
+    withStem = true,
   ) {
     super(name);
     this.act = c.activation;
     this.variant = variant;
     this.branchScale = branchScale;
     this.pool = pool;
-    this.stem = this.addChild(makeLayer(inputSize, width, 'stem'));
-    const sn = variant === 'post-activation' ? makeNorm(c.norm, width, 'stem.norm') : undefined;
+    // Without a stem the input (already `width` wide) enters the first block as it is.
+    this.stem = withStem ? this.addChild(makeLayer(inputSize, width, 'stem')) : undefined;
+    const sn = withStem && variant === 'post-activation' ? makeNorm(c.norm, width, 'stem.norm') : undefined;
     this.stemNorm = sn ? this.addChild(sn) : undefined;
     for (let i = 0; i < c.depth; i++) {
       const n1 = makeNorm(c.norm, width, `blocks.${i}.norm1`);
@@ -68,8 +70,11 @@ export class ResidualStack extends BaseModule {
   forward(x: tf.Tensor, ctx: Context): tf.Tensor {
     const norm = (n: BaseModule | undefined, t: tf.Tensor): tf.Tensor => (n ? n.forward(t, ctx) : t);
     const f = this.act.fn;
-    let h = this.stem.forward(x, ctx);
-    if (this.variant === 'post-activation') h = f(norm(this.stemNorm, h));
+    let h = x;
+    if (this.stem) {
+      h = this.stem.forward(x, ctx);
+      if (this.variant === 'post-activation') h = f(norm(this.stemNorm, h));
+    }
     this.blocks.forEach((b, i) => {
       if (this.variant === 'pre-activation') {
         // He et al. 2016b: x + s·W2 φ(BN(W1 φ(BN(x))))
