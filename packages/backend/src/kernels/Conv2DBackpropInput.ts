@@ -6,14 +6,10 @@ import { KernelScratch } from '../internal/wasm-scratch.js';
  * flip(W)ᵀ in one pass over the heap: out[i, j, o, c] = W[kh − 1 − i, kw − 1 − j, c, o]. (wasm's
  * `Transpose` then `Reverse` took 1.6 ms for a 3×3×64×64 filter; this loop takes a few µs.)
  */
-function flippedTransposedFilter(
-  backend: tf.KernelBackend,
-  s: KernelScratch,
-  filter: tf.TensorInfo,
-): tf.TensorInfo {
+function flippedTransposedFilter(backend: tf.KernelBackend, filter: tf.TensorInfo): tf.TensorInfo {
   const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
   const heap = asWasmHeap(backend);
-  const out = s.adopt(heap.makeOutput([kh, kw, co, ci], 'float32'));
+  const out = heap.makeOutput([kh, kw, co, ci], 'float32');
   const f32 = heapF32(heap); // after makeOutput
   const src = heapOffset(heap, filter) / 4;
   const dst = heapOffset(heap, out) / 4;
@@ -29,13 +25,70 @@ function flippedTransposedFilter(
   return out;
 }
 
+/** The disposal hook {@link cachedFlip} installs on a wasm backend, and its cache. */
+interface FlipCache {
+  /** Per filter data id, per filter shape, its flip(W)ᵀ (owned by the cache). */
+  readonly byFilter: Map<tf.DataId, Map<string, tf.TensorInfo>>;
+}
+const flipCaches = new WeakMap<object, FlipCache>();
+
+/**
+ * flip(W)ᵀ of `filter`, made once per filter buffer and kept until that buffer is freed.
+ *
+ * Tensor data in tfjs is immutable (a variable's `assign` takes a new buffer), so a buffer's flip
+ * never changes. Reusing it saves the flip and, more, lets tfjs-wasm's Conv2D reuse the XNNPACK
+ * operator it caches per filter buffer, with the weights packed: a fresh filter every call cost
+ * 0.6–2.7 ms per [4, 32, 32, 64] convolution to build and pack (the backward pass of a conv net
+ * flips the same weights every step until the optimizer replaces them). The cached flip is freed
+ * when the filter's buffer is, through a wrapper of the backend's `disposeData`, so nothing
+ * outlives its filter.
+ */
+function cachedFlip(backend: tf.KernelBackend, filter: tf.TensorInfo): tf.TensorInfo {
+  let cache = flipCaches.get(backend);
+  if (cache === undefined) {
+    const made: FlipCache = { byFilter: new Map() };
+    const dispose = backend.disposeData.bind(backend);
+    backend.disposeData = (dataId: tf.DataId, force?: boolean): boolean => {
+      const freed = dispose(dataId, force);
+      const flips = made.byFilter.get(dataId);
+      if (freed && flips !== undefined) {
+        made.byFilter.delete(dataId);
+        for (const f of flips.values()) dispose(f.dataId, true);
+      }
+      return freed;
+    };
+    flipCaches.set(backend, made);
+    cache = made;
+  }
+  const shapeKey = filter.shape.join(',');
+  let flips = cache.byFilter.get(filter.dataId);
+  if (flips === undefined) {
+    flips = new Map();
+    cache.byFilter.set(filter.dataId, flips);
+  }
+  let flip = flips.get(shapeKey);
+  if (flip === undefined) {
+    flip = flippedTransposedFilter(backend, filter);
+    flips.set(shapeKey, flip);
+  }
+  return flip;
+}
+
+/** Flipped filters held for `backend` (for tests: they must go with their filters). */
+export function cachedFlipCount(backend: tf.KernelBackend): number {
+  let n = 0;
+  for (const flips of flipCaches.get(backend)?.byFilter.values() ?? []) n += flips.size;
+  return n;
+}
+
 /**
  * A fast `Conv2DBackpropInput` for the wasm backend, replacing tfjs 4.22's direct loop (about 15
  * times slower than the forward conv2d at 64 channels, 32×32).
  *
  * dx is the forward convolution (stride 1, on XNNPACK) of the output gradient, zero-stuffed by the
  * stride s and padded by (k − 1 − pad) on each side, with the filter flipped in space and its
- * channel axes swapped: dx = conv2d(stuff(dy), flip(W)ᵀ).
+ * channel axes swapped: dx = conv2d(stuff(dy), flip(W)ᵀ). flip(W)ᵀ is made once per filter
+ * buffer (see `cachedFlip`).
  */
 export const conv2DBackpropInputWasmConfig: tf.KernelConfig = {
   kernelName: 'Conv2DBackpropInput',
@@ -64,8 +117,9 @@ export const conv2DBackpropInputWasmConfig: tf.KernelConfig = {
     const { batchSize: n, inHeight, inWidth, filterHeight: kh, filterWidth: kw } = info;
     const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, outChannels: co } = info;
     const s = new KernelScratch(backend, 'wasm');
-    // flip(W)ᵀ: [kh, kw, ci, co] → [kh, kw, co, ci], reversed along both spatial axes.
-    const wF = flippedTransposedFilter(backend, s, filter);
+    // flip(W)ᵀ: [kh, kw, ci, co] → [kh, kw, co, ci], reversed along both spatial axes; kept
+    // with the filter's buffer (not the scratch's: `finish` must not free it).
+    const wF = cachedFlip(backend, filter);
     // Zero-stuff dy by the stride: [n, oh, ow, co] → [n, oh·sh, ow·sw, co] (trailing zeros included).
     let d: tf.TensorInfo = dy;
     if (sw > 1) {
