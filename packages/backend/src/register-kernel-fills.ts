@@ -18,6 +18,7 @@ import { fusedMatMulWasmConfig } from './kernels/FusedMatMul.js';
 import { leadingAxesReduceWasmConfig } from './kernels/leading-axes-reduce.js';
 import { sliceWasmConfig } from './kernels/Slice.js';
 import { sharedDataWasmConfig } from './kernels/shared-data-identity.js';
+import { tanhWasmConfig } from './kernels/Tanh.js';
 import { unpackWasmConfig } from './kernels/Unpack.js';
 import { unsortedSegmentSumWasmConfig } from './kernels/UnsortedSegmentSum.js';
 
@@ -43,6 +44,7 @@ const configs: readonly tf.KernelConfig[] = [
   leadingAxesReduceWasmConfig(stockWasm('Mean'), 'Mean'),
   sharedDataWasmConfig(stockWasm('Identity'), 'Identity'),
   sharedDataWasmConfig(stockWasm('Cast'), 'Cast'),
+  tanhWasmConfig(stockWasm('Tanh'), stockWasm('Sigmoid')),
   conv2DBackpropFilterConfig('cpu'),
 ];
 

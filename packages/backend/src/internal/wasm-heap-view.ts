@@ -35,6 +35,45 @@ export function heapF32(backend: WasmHeapBackend): Float32Array {
   return new Float32Array(backend.wasm.HEAPU8.buffer);
 }
 
+/** Host scratch arrays, one per slot, grown as needed and reused (see {@link heapCopy}). */
+const scratch: Float32Array[] = [];
+/** Above this many floats a scratch array is not kept between calls (64 MiB). */
+const KEEP_LIMIT = 1 << 24;
+
+/**
+ * An ordinary (unshared) float32 array of length `n` for a kernel's JavaScript loops, from a
+ * per-`slot` pool that is reused across calls: allocating a fresh 256 KiB array costs ~110 µs
+ * (zeroed memory), more than the loop it serves. The contents are left from earlier calls; a
+ * kernel uses at most a few slots and must not hold the array past its return.
+ */
+export function hostScratch(slot: number, n: number): Float32Array {
+  if (n > KEEP_LIMIT) return new Float32Array(n);
+  let a = scratch[slot];
+  if (a === undefined || a.length < n) {
+    a = new Float32Array(Math.max(n, 2 * (a?.length ?? 0)));
+    scratch[slot] = a;
+  }
+  return a.subarray(0, n);
+}
+
+/**
+ * `n` float32 values of the heap from float index `at`, copied into {@link hostScratch}(`slot`).
+ * With the threaded engine the heap is a SharedArrayBuffer, which V8 reads and writes element by
+ * element 3–5 times slower than an ordinary buffer (racy memory is not optimized the same way),
+ * and whose `slice` is as slow: a kernel's loop runs faster on such a copy, written back with
+ * {@link heapSet} (each copy is one memcpy, ~12 µs per 256 KiB).
+ */
+export function heapCopy(backend: WasmHeapBackend, at: number, n: number, slot: number): Float32Array {
+  const a = hostScratch(slot, n);
+  a.set(heapF32(backend).subarray(at, at + n));
+  return a;
+}
+
+/** Writes `values` into the heap at float index `at` (one memcpy). */
+export function heapSet(backend: WasmHeapBackend, values: Float32Array, at: number): void {
+  heapF32(backend).set(values, at);
+}
+
 /**
  * A float32 tensor of `shape` that *views* the heap at byte offset `at` (no copy, no allocation):
  * registered the way tfjs registers an output that C++ allocated. Release it with

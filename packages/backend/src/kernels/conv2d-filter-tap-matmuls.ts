@@ -1,5 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { asWasmHeap, heapF32, heapOffset, releaseView, tensorView } from '../internal/wasm-heap-view.js';
+import {
+  asWasmHeap,
+  heapCopy,
+  heapF32,
+  heapOffset,
+  heapSet,
+  hostScratch,
+  releaseView,
+  tensorView,
+} from '../internal/wasm-heap-view.js';
 import type { KernelScratch } from '../internal/wasm-scratch.js';
 
 /** Geometry of a stride-1, dilation-1 filter gradient. */
@@ -43,22 +52,24 @@ export function filterGradByTapMatmuls(
   const hp = g.oh + g.kh - 1;
   const wp = g.ow + g.kw - 1;
   const k = n * hp * wp;
-  // xP [ci + 1, n, hp, wp] and dyP [n, hp, wp, co], written in one pass each through views of the
-  // heap: the Transpose and two PadV2 kernels they replace took 2–3 ms for [4, 32, 32, 64].
+  // xP [ci + 1, n, hp, wp] and dyP [n, hp, wp, co], written in one pass each (the Transpose and
+  // two PadV2 kernels they replace took 2–3 ms for [4, 32, 32, 64]). The transposition runs on
+  // host copies (see heapCopy): its strided reads are the slow kind on the threaded engine's
+  // shared heap; dyP is row copies within the heap.
   const xP = s.adopt(backend.makeOutput([ci + 1, n, hp, wp], 'float32'));
   const dyP = s.adopt(backend.makeOutput([n, hp, wp, co], 'float32'));
-  const heap = heapF32(backend); // after the allocations
-  transposePadded(
-    heap,
-    heapOffset(backend, x) / 4,
-    heapOffset(backend, xP) / 4,
-    [n, h, w, ci],
-    g.top,
-    g.left,
+  const xs = heapCopy(backend, heapOffset(backend, x) / 4, n * h * w * ci, 0);
+  const xPs = hostScratch(1, (ci + 1) * k);
+  transposePadded(xs, xPs, [n, h, w, ci], g.top, g.left, hp, wp);
+  heapSet(backend, xPs, heapOffset(backend, xP) / 4);
+  padRows(
+    heapF32(backend),
+    heapOffset(backend, dy) / 4,
+    heapOffset(backend, dyP) / 4,
+    [n, g.oh, g.ow, co],
     hp,
     wp,
   );
-  padRows(heap, heapOffset(backend, dy) / 4, heapOffset(backend, dyP) / 4, [n, g.oh, g.ow, co], hp, wp);
   const b = s.reshape(dyP, [1, k, co]);
   const matMul = tf.getKernel('BatchMatMul', 'wasm');
   if (matMul === undefined) throw new Error('gflow Conv2DBackpropFilter: wasm has no BatchMatMul kernel');
@@ -89,14 +100,13 @@ export function filterGradByTapMatmuls(
 }
 
 /**
- * dst[c, b, p + top, q + left] = src[b, p, q, c] for the [n, h, w, ci] tensor at float index `at`,
- * into the [ci + 1, n, hp, wp] buffer at `to`, zero everywhere else (the padding, and the extra
- * channel). Rows and columns of the input that fall outside hp × wp (a negative padding) are dropped.
+ * dst[c, b, p + top, q + left] = src[b, p, q, c] for the [n, h, w, ci] tensor `src`, into the
+ * [ci + 1, n, hp, wp] array `dst`, zero everywhere else (the padding, and the extra channel). Rows
+ * and columns of the input that fall outside hp × wp (a negative padding) are dropped.
  */
 function transposePadded(
-  heap: Float32Array,
-  at: number,
-  to: number,
+  src: Float32Array,
+  dst: Float32Array,
   [n, h, w, ci]: readonly [number, number, number, number],
   top: number,
   left: number,
@@ -104,18 +114,18 @@ function transposePadded(
   wp: number,
 ): void {
   const k = n * hp * wp;
-  heap.fill(0, to, to + (ci + 1) * k);
+  dst.fill(0);
   const p0 = Math.max(0, -top);
   const p1 = Math.min(h, hp - top);
   const q0 = Math.max(0, -left);
   const q1 = Math.min(w, wp - left);
   for (let c = 0; c < ci; c++) {
-    const plane = to + c * k;
+    const plane = c * k;
     for (let b = 0; b < n; b++) {
       for (let p = p0; p < p1; p++) {
-        let from = at + ((b * h + p) * w + q0) * ci + c;
+        let from = ((b * h + p) * w + q0) * ci + c;
         const row = plane + (b * hp + p + top) * wp + left;
-        for (let q = q0; q < q1; q++, from += ci) heap[row + q] = heap[from]!;
+        for (let q = q0; q < q1; q++, from += ci) dst[row + q] = src[from]!;
       }
     }
   }
