@@ -9,6 +9,7 @@ import { cachedFlipCount } from './Conv2DBackpropInput.js';
 const XS = [2, 5, 6, 3] as const;
 const WS = [3, 3, 3, 4] as const;
 const geometry = { stride: 1, dilation: 1, pad: 'same' } as const;
+const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
 /** ∂/∂x of Σ r ⊙ conv2d(x, w) on the engine: one Conv2DBackpropInput with dy = r. */
 function inputGrad(x: tf.Tensor4D, w: tf.Tensor4D, r: tf.Tensor4D): Float32Array {
@@ -30,19 +31,10 @@ describe('wasm Conv2DBackpropInput: flip(W)ᵀ kept with the filter buffer', () 
   it('reuses one flip per filter buffer, follows a reassigned variable, and frees it with the filter', () => {
     const idsBefore = backend.numDataIds();
     noLeak(() => {
-      const xv = randn(
-        XS.reduce((a, b) => a * b),
-        1,
-      );
+      const xv = randn(size(XS), 1);
       const rv = randn(5 * 6 * 4 * 2, 2);
-      const wa = randn(
-        WS.reduce((a, b) => a * b),
-        3,
-      );
-      const wb = randn(
-        WS.reduce((a, b) => a * b),
-        4,
-      );
+      const wa = randn(size(WS), 3);
+      const wb = randn(size(WS), 4);
       const x = tf.tensor4d(f32(xv), [...XS]);
       const r = tf.tensor4d(f32(rv), [2, 5, 6, 4]);
       const w = tf.tidy(() => tf.variable(tf.tensor4d(f32(wa), [...WS])));
