@@ -12,6 +12,8 @@ export interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object): boolean;
+  /** One more reference to the data (tfjs-wasm frees it when the count returns to 0). */
+  incRef(dataId: object): void;
   wasm: { HEAPU8: Uint8Array; tfjs: { disposeData(id: number): void } };
 }
 

@@ -1,12 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import {
-  asWasmHeap,
-  heapCopy,
-  heapF32,
-  heapOffset,
-  heapSet,
-  hostScratch,
-} from '../internal/wasm-heap-view.js';
+import { asWasmHeap, heapCopy, heapOffset, heapSet, hostScratch } from '../internal/wasm-heap-view.js';
 
 /** Below this |x|, tanh is the odd polynomial of Cephes' `tanhf`; above, 2σ(2x) − 1. */
 const POLY_LIMIT = 0.625;
@@ -48,9 +41,9 @@ export function tanhWasmConfig(stock: tf.KernelConfig, sigmoid: tf.KernelConfig)
         heap.disposeData(twice.dataId);
       }
       const outAt = heapOffset(heap, out) / 4;
-      work.set(heapF32(heap).subarray(outAt, outAt + n));
-      tanhFromSigmoid(xs, work);
-      heapSet(heap, work, outAt);
+      const s = heapCopy(heap, outAt, n, 1); // σ(2x), into `work`'s slot
+      tanhFromSigmoid(xs, s);
+      heapSet(heap, s, outAt);
       return out;
     },
   };

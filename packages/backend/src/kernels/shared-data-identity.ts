@@ -1,11 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { asWasmHeap } from '../internal/wasm-heap-view.js';
 
-/** The part of tfjs-backend-wasm's backend these kernels use: its reference count per data id. */
-interface RefCounted {
-  incRef(dataId: tf.DataId): void;
-}
-
 /**
  * A wasm kernel that returns its input's data under a new reference (`incRef`) instead of a copy,
  * as tfjs's cpu and webgl backends do. tfjs-backend-wasm 4.22's `Identity` and `Cast` copy the
@@ -34,7 +29,7 @@ export function sharedDataWasmConfig(
       const dtype = kernelName === 'Cast' ? (args.attrs as unknown as { dtype: tf.DataType }).dtype : x.dtype;
       if (x.dtype !== 'string' && dtype === 'bool' && x.dtype !== 'bool') return castToBool(args.backend, x);
       if (x.dtype === 'string' || dtype !== x.dtype) return stock.kernelFunc(args);
-      (args.backend as unknown as RefCounted).incRef(x.dataId);
+      asWasmHeap(args.backend).incRef(x.dataId);
       return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
     },
   };
