@@ -1,7 +1,7 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { type CentralSums, describeSums, mergeSums } from './internal/moments.js';
-import { squaredNorms } from './internal/norms.js';
+import { pairSquared, SCALE_FLOOR, scaledPairs } from './internal/norms.js';
 import { RingBuffer } from './internal/ring-buffer.js';
 import { alias, BatchedRead, f32, type NamedTensors } from './internal/tensors.js';
 import { checkInteger } from './internal/validate.js';
@@ -74,9 +74,9 @@ export interface MonitorInput {
  * read (one float32 vector): `names[i]`'s Σg² is the value at index `at + i`.
  */
 export interface SharedGradNorms {
-  /** Parameter names, in the order of the values. */
+  /** Parameter names, in the order of the pairs. */
   readonly names: readonly string[];
-  /** Index of the first value in the batched read. */
+  /** Index of the first scale-safe pair [m, s] in the batched read (name i's pair at `at + 2i`). */
   readonly at: number;
   /** Index of the loss (`input.loss`) in the batched read, when the step already added it. */
   readonly lossAt?: number;
@@ -90,11 +90,18 @@ export interface MonitorPlan {
   abandon(): void;
 }
 
+/**
+ * Where one parameter's values sit in the batched read. `grad`, `weight` and `update` index
+ * scale-safe pairs [m, s] (‖x‖² = m²·s, see `internal/norms.ts`); `scale` indexes this step's
+ * own scale m of the gradient, which the power sums at `sum` (Σ(g/m), Σ(g/m)³, Σ(g/m)⁴) and the
+ * dot product at `dot` (Σ (g/m)(g'/m')) are taken in.
+ */
 interface ParamSlots {
   name: string;
   n: number;
   grad: number;
   weight: number;
+  scale?: number;
   sum?: number;
   update?: number;
   dot?: number;
@@ -136,6 +143,8 @@ export class GradientMonitor {
   private readonly loggers: StepLogger[];
   private prevGrads: Record<string, tf.Tensor> | undefined;
   private prevGradNormSq = 0;
+  /** The scale m each of `prevGrads` was divided by in its step's dot products. */
+  private prevScales: Map<string, number> | undefined;
   private prevParams: Record<string, tf.Tensor> | undefined;
   private nextStep = 0;
 
@@ -269,12 +278,18 @@ export class GradientMonitor {
     let lossAt = -1;
     let histAt = -1;
     let snrAt = -1;
+    let snrCount = 0;
     const disconnectedSlots: { name: string; at: number }[] = [];
-    const sharedAt = new Map<string, number>((shared?.names ?? []).map((n, i) => [n, (shared?.at ?? 0) + i]));
+    const sharedAt = new Map<string, number>(
+      (shared?.names ?? []).map((n, i) => [n, (shared?.at ?? 0) + 2 * i]),
+    );
+    const prevScales = this.prevScales;
     tf.tidy(() => {
       if (input.loss instanceof tf.Tensor)
         lossAt = shared?.lossAt ?? reader.add(tf.keep(tf.reshape(input.loss, [1])));
-      // Squared norms of the gradients (unless shared) and of the weights: one stacked vector each.
+      // Norms of the gradients (unless shared) and of the weights: scale-safe pairs, one stacked
+      // vector each. Every other statistic is taken of g/m, m = max(max|g|, 2⁻¹²⁶), and scaled
+      // back on the host in float64: a float32 Σg⁴ overflows for |g| above 1e9.
       const unsquared: string[] = [];
       const weighed: string[] = [];
       for (const name of names) {
@@ -283,41 +298,46 @@ export class GradientMonitor {
         const dot = (a: tf.Tensor, b: tf.Tensor) =>
           tf.reshape(tf.sum(a === b ? tf.square(a) : tf.mul(a, b)), [1]);
         const slot: ParamSlots = { name, n, grad: sharedAt.get(name) ?? -1, weight: -1, shape: g.shape };
-        const g2 = o.moments || (o.deadUnits && g.rank >= 2) ? tf.square(g) : undefined;
+        const dead = o.deadUnits && g.rank >= 2;
+        const cos = cosineOk && prevGrads !== undefined;
         const parts: tf.Tensor[] = [];
         let k = 0;
-        if (slot.grad < 0) {
-          if (g2) {
-            // g² is at hand for the moments or dead units: Σg² comes with this parameter's values.
-            parts.push(tf.reshape(tf.sum(g2), [1]));
-            slot.grad = k++;
-          } else unsquared.push(name);
-        }
+        if ((o.moments || dead || o.cosine) && n > 0) {
+          const m = tf.maximum(tf.max(tf.abs(g)), SCALE_FLOOR);
+          const gs = tf.div(g, m);
+          const gs2 = tf.square(gs);
+          // [m, Σ(g/m)²] is this gradient's pair: it serves as its norm unless one is shared.
+          parts.push(tf.reshape(m, [1]), tf.reshape(tf.sum(gs2), [1]));
+          slot.scale = k;
+          if (slot.grad < 0) slot.grad = k;
+          k += 2;
+          if (o.moments) {
+            parts.push(tf.reshape(tf.sum(gs), [1]), dot(gs2, gs), dot(gs2, gs2));
+            slot.sum = k;
+            k += 3;
+          }
+          if (cos && prevGrads) {
+            const prevScale = prevScales?.get(name) ?? 1;
+            parts.push(dot(gs, tf.div(f32(prevGrads[name] as tf.Tensor), prevScale)));
+            slot.dot = k++;
+          }
+          if (dead) {
+            // (g/m)² is zero exactly where g is (m ≥ 2⁻¹²⁶), so tiny gradients are not "dead".
+            const axes = Array.from({ length: g.rank - 1 }, (_, i) => i);
+            parts.push(tf.reshape(tf.mean(tf.cast(tf.equal(tf.sum(gs2, axes), 0), 'float32')), [1]));
+            slot.dead = k++;
+          }
+        } else if (slot.grad < 0) unsquared.push(name);
         if (weightsAt?.[name]) weighed.push(name);
-        if (o.moments && g2) {
-          // Raw power sums Σg, Σg³, Σg⁴ (Σg² is the norm); central moments follow on the host in
-          // float64.
-          parts.push(tf.reshape(tf.sum(g), [1]), dot(g2, g), dot(g2, g2));
-          slot.sum = k;
-          k += 3;
-        }
         if (o.updateRatio && updFrom?.[name] && updTo?.[name] && updFrom[name].size === n) {
-          const d = tf.sub(f32(updTo[name]), f32(updFrom[name]));
-          parts.push(dot(d, d));
-          slot.update = k++;
-        }
-        if (cosineOk && prevGrads) {
-          parts.push(dot(g, f32(prevGrads[name] as tf.Tensor)));
-          slot.dot = k++;
-        }
-        if (o.deadUnits && g.rank >= 2 && g2) {
-          const axes = Array.from({ length: g.rank - 1 }, (_, i) => i);
-          parts.push(tf.reshape(tf.mean(tf.cast(tf.equal(tf.sum(g2, axes), 0), 'float32')), [1]));
-          slot.dead = k++;
+          parts.push(scaledPairs({ d: tf.sub(f32(updTo[name]), f32(updFrom[name])) }, ['d'], false));
+          slot.update = k;
+          k += 2;
         }
         if (parts.length > 0) {
           const at = reader.add(tf.keep(parts.length === 1 ? (parts[0] as tf.Tensor) : tf.concat(parts)));
           if (slot.grad >= 0 && !sharedAt.has(name)) slot.grad += at;
+          if (slot.scale !== undefined) slot.scale += at;
           if (slot.sum !== undefined) slot.sum += at;
           if (slot.update !== undefined) slot.update += at;
           if (slot.dot !== undefined) slot.dot += at;
@@ -327,15 +347,15 @@ export class GradientMonitor {
       }
       const bySlot = new Map(slots.map((s) => [s.name, s]));
       if (unsquared.length > 0) {
-        const at = reader.add(tf.keep(squaredNorms(grads, unsquared)));
+        const at = reader.add(tf.keep(scaledPairs(grads, unsquared)));
         unsquared.forEach((name, i) => {
-          (bySlot.get(name) as ParamSlots).grad = at + i;
+          (bySlot.get(name) as ParamSlots).grad = at + 2 * i;
         });
       }
       if (weighed.length > 0 && weightsAt) {
-        const at = reader.add(tf.keep(squaredNorms(weightsAt, weighed)));
+        const at = reader.add(tf.keep(scaledPairs(weightsAt, weighed)));
         weighed.forEach((name, i) => {
-          (bySlot.get(name) as ParamSlots).weight = at + i;
+          (bySlot.get(name) as ParamSlots).weight = at + 2 * i;
         });
       }
       if (doHistogram && o.histogram !== false && names.length > 0) {
@@ -358,16 +378,15 @@ export class GradientMonitor {
         const w = weightsAt?.[name];
         disconnectedSlots.push({
           name,
-          at: w ? reader.add(tf.keep(tf.sum(tf.square(f32(w))))) : -1,
+          at: w ? reader.add(tf.keep(scaledPairs({ w }, ['w']))) : -1,
         });
       }
       const mb = input.microBatchGrads;
       if (mb && mb.length >= 2) {
-        // SNR = ‖ḡ‖² / tr Σ̂, Σ̂ the unbiased covariance of the micro-batch gradients.
+        // SNR = ‖ḡ‖² / tr Σ̂, Σ̂ the unbiased covariance of the micro-batch gradients. Per name
+        // [m, Σ(ḡ/m)², Σ((g−ḡ)/m)²/(k−1)] with m the largest magnitude, summed on the host.
         const k = mb.length;
-        let signal: tf.Tensor = tf.scalar(0);
-        let noise: tf.Tensor = tf.scalar(0);
-        for (const name of names) {
+        const perName = names.map((name) => {
           const gs = mb.map((m, i) => {
             const t = m[name];
             if (!t) {
@@ -378,11 +397,17 @@ export class GradientMonitor {
             return tf.reshape(f32(t), [-1]);
           });
           const stacked = tf.stack(gs);
-          const mean = tf.mean(stacked, 0);
-          signal = tf.add(signal, tf.sum(tf.square(mean)));
-          noise = tf.add(noise, tf.div(tf.sum(tf.square(tf.sub(stacked, mean))), k - 1));
-        }
-        snrAt = reader.add(tf.keep(tf.stack([signal, noise])));
+          const m = tf.maximum(tf.max(tf.abs(stacked)), SCALE_FLOOR);
+          const scaled = tf.div(stacked, m);
+          const mean = tf.mean(scaled, 0);
+          return tf.stack([
+            m,
+            tf.sum(tf.square(mean)),
+            tf.div(tf.sum(tf.square(tf.sub(scaled, mean))), k - 1),
+          ]);
+        });
+        snrAt = reader.add(tf.keep(perName.length === 1 ? (perName[0] as tf.Tensor) : tf.concat(perName)));
+        snrCount = names.length;
       }
     });
 
@@ -399,13 +424,17 @@ export class GradientMonitor {
       let dot = 0;
       let finite = true;
       let sums: CentralSums = { n: 0, mean: 0, m2: 0, m3: 0, m4: 0 };
+      const scales = new Map<string, number>();
       const parameters: ParameterRecord[] = slots.map((s) => {
-        const gSq = v[s.grad] as number;
+        const gSq = pairSquared(v[s.grad] as number, v[s.grad + 1] as number);
         normSq += gSq;
         const gradNorm = Math.sqrt(gSq);
-        const weightNorm = s.weight >= 0 ? Math.sqrt(v[s.weight] as number) : null;
+        const weightNorm =
+          s.weight >= 0 ? Math.sqrt(pairSquared(v[s.weight] as number, v[s.weight + 1] as number)) : null;
         if (!Number.isFinite(gSq) || (weightNorm !== null && !Number.isFinite(weightNorm))) finite = false;
-        if (s.dot !== undefined) dot += v[s.dot] as number;
+        const scale = s.scale !== undefined ? (v[s.scale] as number) : 1;
+        scales.set(s.name, scale);
+        if (s.dot !== undefined) dot += scale * (prevScales?.get(s.name) ?? 1) * (v[s.dot] as number);
         const rec: {
           -readonly [K in keyof ParameterRecord]: ParameterRecord[K];
         } = {
@@ -415,22 +444,24 @@ export class GradientMonitor {
           ratio: weightNorm !== null && weightNorm > 0 ? gradNorm / weightNorm : null,
           updateRatio:
             s.update !== undefined && weightNorm !== null && weightNorm > 0
-              ? Math.sqrt(v[s.update] as number) / weightNorm
+              ? Math.sqrt(pairSquared(v[s.update] as number, v[s.update + 1] as number)) / weightNorm
               : null,
         };
         if (s.sum !== undefined) {
-          // Central sums from the raw power sums sₚ = Σgᵖ (float64 on the host).
+          // Central sums from the power sums sₚ = Σ(g/m)ᵖ of the scaled gradient (float64 on the
+          // host), then back to g's units: the p-th central sum scales by mᵖ.
           const n = s.n;
+          const m = v[s.scale as number] as number;
           const mu = (v[s.sum] as number) / n;
-          const s2 = gSq;
+          const s2 = v[(s.scale as number) + 1] as number;
           const s3 = v[s.sum + 1] as number;
           const s4 = v[s.sum + 2] as number;
           const ps: CentralSums = {
             n,
-            mean: mu,
-            m2: Math.max(0, s2 - n * mu * mu),
-            m3: s3 - 3 * mu * s2 + 2 * n * mu ** 3,
-            m4: Math.max(0, s4 - 4 * mu * s3 + 6 * mu * mu * s2 - 3 * n * mu ** 4),
+            mean: m * mu,
+            m2: m * m * Math.max(0, s2 - n * mu * mu),
+            m3: m ** 3 * (s3 - 3 * mu * s2 + 2 * n * mu ** 3),
+            m4: m ** 4 * Math.max(0, s4 - 4 * mu * s3 + 6 * mu * mu * s2 - 3 * n * mu ** 4),
           };
           sums = mergeSums(sums, ps);
           Object.assign(rec, describeSums(ps));
@@ -442,7 +473,7 @@ export class GradientMonitor {
         parameters.push({
           name,
           gradNorm: null,
-          weightNorm: at >= 0 ? Math.sqrt(v[at] as number) : null,
+          weightNorm: at >= 0 ? Math.sqrt(pairSquared(v[at] as number, v[at + 1] as number)) : null,
           ratio: null,
           updateRatio: null,
         });
@@ -469,7 +500,7 @@ export class GradientMonitor {
         cosine: cosineOk ? dot / Math.sqrt(normSq * this.prevGradNormSq) : null,
         ...(o.moments && slots.length > 0 ? { distribution: describeSums(sums) } : {}),
         ...(histogram ? { histogram } : {}),
-        ...(snrAt >= 0 ? { snr: (v[snrAt] as number) / (v[snrAt + 1] as number) } : {}),
+        ...(snrAt >= 0 ? { snr: snrOf(v, snrAt, snrCount) } : {}),
         parameters,
         ...(extra.taps ? { taps: extra.taps } : {}),
         ...(extra.info ? { info: extra.info } : {}),
@@ -483,6 +514,7 @@ export class GradientMonitor {
         for (const name of names) kept[name] = tf.keep(alias(grads[name] as tf.Tensor));
         this.prevGrads = kept;
         this.prevGradNormSq = normSq;
+        this.prevScales = scales;
       }
       if (o.updateRatio && !after && input.params) {
         this.releaseParams();
@@ -536,10 +568,23 @@ export class GradientMonitor {
     if (this.prevGrads) tf.dispose(Object.values(this.prevGrads));
     this.prevGrads = undefined;
     this.prevGradNormSq = 0;
+    this.prevScales = undefined;
   }
 
   private releaseParams(): void {
     if (this.prevParams) tf.dispose(Object.values(this.prevParams));
     this.prevParams = undefined;
   }
+}
+
+/** ‖ḡ‖² / tr Σ̂ from `count` triples [m, Σ(ḡ/m)², tr Σ̂/m²] at `at`, summed in float64. */
+function snrOf(v: Float64Array, at: number, count: number): number {
+  let signal = 0;
+  let noise = 0;
+  for (let i = 0; i < count; i++) {
+    const m = v[at + 3 * i] as number;
+    signal += m * m * (v[at + 3 * i + 1] as number);
+    noise += m * m * (v[at + 3 * i + 2] as number);
+  }
+  return signal / noise;
 }

@@ -1,5 +1,6 @@
 import type { Context, Parameter } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
+import { pairSquared } from './internal/norms.js';
 import { runTape, type TapMode } from './internal/tap-recorder.js';
 import { BatchedRead, disposeAll } from './internal/tensors.js';
 
@@ -101,7 +102,7 @@ export function gradientTape(fn: (ctx: Context) => tf.Scalar, options: GradientT
   );
   const reader = new BatchedRead();
   const lossAt = reader.add(tf.clone(raw.loss));
-  const gradAt = raw.taps.map((t) => (t.gradSquared ? reader.add(t.gradSquared) : -1));
+  const gradAt = raw.taps.map((t) => (t.gradPair ? reader.add(t.gradPair) : -1));
   const actAt = raw.taps.map((t) => (t.activation ? reader.add(t.activation) : -1));
   const v = reader.read();
   const tapGrads: Record<string, tf.Tensor> = {};
@@ -112,7 +113,7 @@ export function gradientTape(fn: (ctx: Context) => tf.Scalar, options: GradientT
     const stat: TapStat = {
       name: t.name,
       shape: t.shape,
-      gradNorm: g >= 0 ? Math.sqrt(v[g] as number) : null,
+      gradNorm: g >= 0 ? Math.sqrt(pairSquared(v[g] as number, v[g + 1] as number)) : null,
       ...(a >= 0
         ? {
             activation: {

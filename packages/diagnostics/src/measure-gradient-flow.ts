@@ -5,6 +5,7 @@ import { type Finding, fmt } from './finding.js';
 import type { ActivationStats } from './gradient-tape.js';
 import { type HealthThresholds, type ResolvedThresholds, resolveThresholds } from './health.js';
 import { type LossSpec, resolveLoss } from './internal/loss.js';
+import { pairSquared } from './internal/norms.js';
 import { parameterSquaredNorms } from './internal/parameter-norms.js';
 import { runTape } from './internal/tap-recorder.js';
 import { BatchedRead } from './internal/tensors.js';
@@ -13,12 +14,24 @@ import { checkNonNegative } from './internal/validate.js';
 /**
  * The version of the {@link FlowReport} layout; bumped on any incompatible change.
  *
+ * - 2: norms are scale-safe (exact from the smallest subnormal to the largest float32 element,
+ *   never 0 unless every element is 0, never ∞ for a finite gradient); `gradNorm` has three
+ *   states (a number, `0` only for an all-zero gradient, `null` for no gradient, with
+ *   {@link FlowTap.noGradient} saying why); non-finite elements give `Infinity`/`NaN`, never
+ *   `null` (see {@link flowReportToJSON} for how they are written as JSON).
+ * - 1: the first layout.
+ *
  * @example
  * ```ts
  * if (report.schemaVersion !== flowReportSchemaVersion) throw new Error('report from another gflow');
  * ```
  */
-export const flowReportSchemaVersion = 1;
+export const flowReportSchemaVersion = 2;
+
+/** Why a tap's {@link FlowTap.gradNorm} is `null`: the one case the tape cannot see. */
+export const NO_GRADIENT_REASON =
+  'no gradient reached this tap: the loss does not depend on the tapped value through any path ' +
+  'that leads to a parameter (the tape records only such paths), so ∂L/∂h was never formed';
 
 /** One tap point of a {@link FlowReport}. */
 export interface FlowTap {
@@ -26,8 +39,15 @@ export interface FlowTap {
   readonly name: string;
   /** Shape of the tapped activation. */
   readonly shape: readonly number[];
-  /** ‖∂L/∂h‖, or `null` when no gradient reached it (a tap before every parameter). */
+  /**
+   * ‖∂L/∂h‖ (Frobenius norm, float64, scale-safe: 1e-40 and 1e+30 are measured as such), in three
+   * states: a number; exactly `0` only when every element of ∂L/∂h is zero; `null` when no gradient
+   * reached the tap ({@link FlowTap.noGradient} says why). A gradient with an infinite element is
+   * `Infinity`, one with a NaN is `NaN`: a non-finite finding in the diagnosis, never `null`.
+   */
   readonly gradNorm: number | null;
+  /** Present exactly when `gradNorm` is `null`: why no gradient was measured here. */
+  readonly noGradient?: string;
   /** gradNorm divided by the last tap's gradNorm (the last tap with a gradient is 1). */
   readonly ratioToLast: number | null;
   /** Statistics of the activation itself. */
@@ -42,7 +62,10 @@ export interface FlowParameter {
   readonly role: ParameterRole;
   /** Its shape. */
   readonly shape: readonly number[];
-  /** ‖∂L/∂θ‖, or `null` when the loss does not depend on it (disconnected). */
+  /**
+   * ‖∂L/∂θ‖ (float64, scale-safe), `0` only for an all-zero gradient, or `null` when the loss does
+   * not depend on it (disconnected); `Infinity`/`NaN` for non-finite elements.
+   */
   readonly gradNorm: number | null;
   /** ‖θ‖. */
   readonly weightNorm: number;
@@ -136,7 +159,7 @@ export function measureGradientFlow(module: Module, options: MeasureGradientFlow
   );
   const reader = new BatchedRead();
   const lossAt = reader.add(raw.loss);
-  const tapAt = raw.taps.map((r) => (r.gradSquared ? reader.add(r.gradSquared) : -1));
+  const tapAt = raw.taps.map((r) => (r.gradPair ? reader.add(r.gradPair) : -1));
   const actAt = raw.taps.map((r) => (r.activation ? reader.add(r.activation) : -1));
   const parameterNorms = parameterSquaredNorms(params, raw.grads, reader);
   tf.dispose(Object.values(raw.grads));
@@ -161,9 +184,10 @@ export function measureGradientFlow(module: Module, options: MeasureGradientFlow
       updateRatio: ratio === null ? null : lr * ratio,
     };
   });
-  const tapNorms = raw.taps.map((_, i) =>
-    (tapAt[i] as number) >= 0 ? Math.sqrt(v[tapAt[i] as number] as number) : null,
-  );
+  const tapNorms = raw.taps.map((_, i) => {
+    const at = tapAt[i] as number;
+    return at >= 0 ? Math.sqrt(pairSquared(v[at] as number, v[at + 1] as number)) : null;
+  });
   let lastNorm: number | null = null;
   for (let i = tapNorms.length - 1; i >= 0 && lastNorm === null; i--) lastNorm = tapNorms[i] ?? null;
   const taps: FlowTap[] = raw.taps.map((r, i) => {
@@ -174,6 +198,7 @@ export function measureGradientFlow(module: Module, options: MeasureGradientFlow
       shape: r.shape,
       gradNorm: g,
       ratioToLast: g === null || lastNorm === null || lastNorm === 0 ? null : g / lastNorm,
+      ...(g === null ? { noGradient: NO_GRADIENT_REASON } : {}),
       activation: {
         mean: v[a] as number,
         std: v[a + 1] as number,

@@ -196,7 +196,7 @@ export function trainStep(module: Module, batch: Batch, options: TrainStepOption
       t.loss.dispose();
       tf.dispose(Object.values(t.grads));
       for (const r of t.taps) {
-        r.gradSquared?.dispose();
+        r.gradPair?.dispose();
         r.grad?.dispose();
         r.activation?.dispose();
       }

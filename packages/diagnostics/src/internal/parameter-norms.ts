@@ -1,14 +1,16 @@
 import type { Parameter } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { HOST_MEMORY_ENGINES, hostSquaredNorm } from './host-activation-stats.js';
-import { type BatchedRead, f32, type NamedTensors } from './tensors.js';
+import { decodeSquared, scaledPairs } from './norms.js';
+import type { BatchedRead, NamedTensors } from './tensors.js';
 
 /**
- * Per parameter, [‖∂L/∂θ‖², ‖θ‖²] (NaN for a gradient absent from `grads`), interleaved in
- * `params` order. On an engine whose tensors live in host memory each tensor is read back and
+ * Per parameter, [‖∂L/∂θ‖², ‖θ‖²] in float64 (NaN for a gradient absent from `grads`), interleaved
+ * in `params` order, exact to float32 rounding at every magnitude (no float32 Σx²: see
+ * `norms.ts`). On an engine whose tensors live in host memory each tensor is read back and
  * summed in float64 now (two reads per parameter cost less than the five kernels of the device
  * path: 180 parameters of a 30-block conv net dispatched 900); elsewhere two reductions per
- * parameter join `reader`'s batched read. Call the returned function with the values `reader`
+ * parameter join `reader`'s batched read as scale-safe pairs. Call the returned function with the values `reader`
  * read. `grads` may be disposed once this returns.
  *
  * @param onDevice - Force the device path (default: on every engine but the host-memory ones).
@@ -28,15 +30,17 @@ export function parameterSquaredNorms(
     });
     return () => out;
   }
+  // Scale-safe pairs [m, s] on the device (‖x‖² = m²·s), gradient then weight for each parameter;
+  // a gradient absent from `grads` is a NaN pair.
   const at = tf.tidy(() => {
     const parts = params.map((p) => {
       const g = grads[p.name];
-      return tf.stack([
-        g ? tf.sum(tf.square(f32(g))) : tf.scalar(Number.NaN),
-        tf.sum(tf.square(f32(p.variable))),
+      return tf.concat([
+        g ? scaledPairs({ g }, ['g'], false) : tf.tensor1d([Number.NaN, Number.NaN]),
+        scaledPairs({ w: p.variable }, ['w'], false),
       ]);
     });
     return parts.length === 0 ? -1 : reader.add(tf.keep(tf.concat(parts)));
   });
-  return (read) => (at < 0 ? new Float64Array(0) : read.subarray(at, at + 2 * params.length));
+  return (read) => (at < 0 ? new Float64Array(0) : decodeSquared(read, at, 2 * params.length));
 }

@@ -4,7 +4,7 @@ import type { StepRecord } from '../step-record.js';
 import type { GuardEvent, TrainingGuard } from '../training-guard.js';
 import type { ParameterTransform } from '../transforms/spectral-normalization.js';
 import type { GradientTransform } from '../transforms/transform.js';
-import { clipFactor, globalNormSquared, scaleAll, squaredNorms } from './norms.js';
+import { clipFactorFromPairs, decodeSquared, pairSquared, pairsOf, scaleAll, scaledPairs } from './norms.js';
 import type { RecordedTap } from './tap-recorder.js';
 import { alias, BatchedRead } from './tensors.js';
 
@@ -39,7 +39,7 @@ export interface StepParts {
   /** Gradients of micro-batches (for the monitor's signal-to-noise ratio); the caller disposes them. */
   readonly microBatchGrads?: readonly Readonly<Record<string, tf.Tensor>>[];
   /** Tap recordings; their tensors are consumed. */
-  readonly taps?: readonly { readonly name: string; gradSquared?: tf.Scalar }[] | readonly RecordedTap[];
+  readonly taps?: readonly { readonly name: string; gradPair?: tf.Tensor1D }[] | readonly RecordedTap[];
 }
 
 /** What one training step did. */
@@ -62,12 +62,11 @@ export interface StepOutcome {
  * Transforms, applies, constrains, monitors and guards one step, with one read-back for all of
  * it. Gradients are keyed by `names`; the optimizer is given them keyed by variable name.
  *
- * When a monitor or a transform with `updateWithNorms` will use them, the per-parameter squared
- * norms Σg² of the raw gradients are computed once, as one stacked vector on the device: the
- * transform gets them (`clipByGlobalNorm` derives its scale from them there), the monitor's
- * per-parameter norms are their values in the read-back, and the raw global norm is their sum on
- * the host (float64). Without such a consumer the raw global norm is one fused Σ over the
- * gradients, as cheap as it gets.
+ * The raw gradients' norms are computed once, as scale-safe pairs [m, s] per gradient
+ * (‖g‖² = m²·s; see `norms.ts`): the transform gets them through `updateWithNorms`
+ * (`clipByGlobalNorm` derives its scale from them), the monitor's per-parameter norms are their
+ * values in the read-back, and the raw global norm is their sum on the host (float64), exact for
+ * gradients of any magnitude a float32 tensor can hold.
  */
 export function runStep(p: StepParts): StepOutcome {
   const connected = p.names.filter((n) => p.grads[n] !== undefined);
@@ -81,11 +80,10 @@ export function runStep(p: StepParts): StepOutcome {
   const owned: tf.Tensor[] = [];
   let plan: MonitorPlan | undefined;
   try {
-    // 0. The raw gradients' squared norms, once, for everything that needs them per parameter.
-    const hook = p.transform?.transform.updateWithNorms !== undefined;
-    const sq = p.monitor || hook ? squaredNorms(grads, connected) : undefined;
+    // 0. The raw gradients' norms as scale-safe pairs, once, for everything that needs them.
+    const sq = scaledPairs(grads, connected);
     // The reader owns (and disposes) `sq`; it is read back with everything else.
-    const sqAt = sq ? reader.add(sq) : -1;
+    const sqAt = reader.add(sq);
     // 1. Transform the gradients (the guard's clipping last).
     let g: Record<string, tf.Tensor> = grads;
     const info: Record<string, tf.Scalar> = {};
@@ -94,22 +92,18 @@ export function runStep(p: StepParts): StepOutcome {
       if (slot.state === undefined) slot.state = slot.transform.init(params);
       const r =
         sq && slot.transform.updateWithNorms
-          ? slot.transform.updateWithNorms(g, { names: connected, values: sq }, slot.state, params)
+          ? slot.transform.updateWithNorms(g, { names: connected, pairs: sq }, slot.state, params)
           : slot.transform.update(g, slot.state, params);
       slot.state = r.state;
       g = r.grads;
       owned.push(...Object.values(g));
       Object.assign(info, r.info);
     }
-    const rawNormSqAt = sq ? -1 : reader.add(globalNormSquared(grads));
     const clip = p.guard?.clipNorm;
     if (clip !== undefined) {
       const scale = tf.tidy(() =>
-        clipFactor(
-          // Untransformed gradients: their norm is the shared one.
-          tf.sqrt(g === grads && sq ? tf.sum(sq) : globalNormSquared(g)) as tf.Scalar,
-          clip,
-        ),
+        // Untransformed gradients: their norms are the shared ones.
+        clipFactorFromPairs(g === grads ? sq : pairsOf(g), clip),
       );
       g = scaleAll(g, scale);
       scale.dispose();
@@ -146,10 +140,10 @@ export function runStep(p: StepParts): StepOutcome {
     }
     // 5. Everything to read, in one transfer.
     const lossAt = p.loss ? reader.add(tf.reshape(p.loss, [1])) : -1;
-    const weightsAt = p.guard ? reader.add(globalNormSquared(params)) : -1;
+    const weightsAt = p.guard ? reader.add(pairsOf(params)) : -1;
     const infoKeys = Object.keys(info);
     const infoAt = infoKeys.map((k) => reader.add(info[k] as tf.Scalar));
-    const tapAt = (p.taps ?? []).map((t) => (t.gradSquared ? reader.add(t.gradSquared) : -1));
+    const tapAt = (p.taps ?? []).map((t) => (t.gradPair ? reader.add(t.gradPair) : -1));
     if (p.monitor) {
       plan = p.monitor.plan(
         reader,
@@ -169,8 +163,7 @@ export function runStep(p: StepParts): StepOutcome {
     // 6. Judge.
     const loss = lossAt >= 0 ? (v[lossAt] as number) : null;
     let rawNormSq = 0;
-    if (rawNormSqAt >= 0) rawNormSq = v[rawNormSqAt] as number;
-    else for (let i = 0; i < connected.length; i++) rawNormSq += v[sqAt + i] as number;
+    for (const x of decodeSquared(v, sqAt, connected.length)) rawNormSq += x;
     const globalNorm = Math.sqrt(rawNormSq);
     const infoValues: Record<string, number> = {};
     infoKeys.forEach((k, i) => {
@@ -182,14 +175,17 @@ export function runStep(p: StepParts): StepOutcome {
         loss: loss ?? Number.NaN,
         lossKnown: loss !== null,
         globalNorm,
-        weightsFinite: Number.isFinite(v[weightsAt] as number),
+        weightsFinite: decodeSquared(v, weightsAt, Object.keys(params).length).every(Number.isFinite),
       });
       if (verdict.ok) p.guard.accept(p.step, globalNorm, p.vars, p.optimizer);
       else event = p.guard.reject(p.step, verdict, { loss: loss ?? Number.NaN, globalNorm }, p.optimizer);
     }
     const taps = (p.taps ?? []).map((t, i) => ({
       name: t.name,
-      gradNorm: (tapAt[i] as number) >= 0 ? Math.sqrt(v[tapAt[i] as number] as number) : null,
+      gradNorm:
+        (tapAt[i] as number) >= 0
+          ? Math.sqrt(pairSquared(v[tapAt[i] as number] as number, v[(tapAt[i] as number) + 1] as number))
+          : null,
     }));
     const record = plan?.finish(v, {
       ...(infoKeys.length > 0 ? { info: infoValues } : {}),

@@ -2,6 +2,7 @@ import { describeValue, InvalidArgumentError } from '@gflow/core';
 import type { Context, Parameter } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { HOST_MEMORY_ENGINES, hostActivationStats } from './host-activation-stats.js';
+import { scaledPair } from './norms.js';
 import { alias, f32 } from './tensors.js';
 
 /** What a tap records: nothing, the gradient's norm, or the gradient itself too. */
@@ -11,8 +12,11 @@ export type TapMode = 'none' | 'norms' | 'tensors';
 export interface RecordedTap {
   readonly name: string;
   readonly shape: readonly number[];
-  /** ‖∂L/∂h‖² as a kept scalar; absent when no gradient reached the tap. */
-  gradSquared?: tf.Scalar;
+  /**
+   * ‖∂L/∂h‖ as a kept scale-safe pair [m, s] (‖∂L/∂h‖² = m²·s, see `internal/norms.ts`); absent
+   * when no gradient reached the tap.
+   */
+  gradPair?: tf.Tensor1D;
   /** ∂L/∂h, only in 'tensors' mode. */
   grad?: tf.Tensor;
   /** [mean, std, min, max, zeroFraction, deadUnitFraction] of the activation, when asked. */
@@ -105,8 +109,8 @@ export function runTape(
             value: alias(args[0] as tf.Tensor),
             gradFunc: (dy: tf.Tensor) => {
               // Called once, with the gradient accumulated over every use of the tap's output.
-              rec.gradSquared?.dispose();
-              rec.gradSquared = tf.keep(tf.sum(tf.square(f32(dy))));
+              rec.gradPair?.dispose();
+              rec.gradPair = tf.keep(scaledPair(dy));
               if (mode === 'tensors') {
                 rec.grad?.dispose();
                 rec.grad = tf.keep(alias(dy));
@@ -162,7 +166,7 @@ export function runTape(
     result.value.dispose();
     for (const g of result.grads) g?.dispose();
     for (const r of taps) {
-      r.gradSquared?.dispose();
+      r.gradPair?.dispose();
       r.grad?.dispose();
       r.activation?.dispose();
     }

@@ -116,18 +116,18 @@ export function checkAgainstSpec(
 
 /**
  * Checks that `sqNorms` (a `SquaredNorms`) names exactly the tensors of `grads`, each once, and
- * holds one value per name.
+ * holds one (scale, sum) pair per name.
  */
 export function checkSquaredNorms(
   fn: string,
   grads: Readonly<Record<string, tf.Tensor>>,
-  sqNorms: { readonly names: readonly string[]; readonly values: tf.Tensor },
+  sqNorms: { readonly names: readonly string[]; readonly pairs: tf.Tensor },
 ): void {
   const names = sqNorms?.names;
-  const values = sqNorms?.values;
+  const values = sqNorms?.pairs;
   if (!Array.isArray(names) || !(values instanceof tf.Tensor)) {
     throw new InvalidArgumentError(
-      `${fn}: sqNorms must be {names, values} with a tensor of values, got ${describeValue(sqNorms)}`,
+      `${fn}: sqNorms must be {names, pairs} with a tensor of pairs, got ${describeValue(sqNorms)}`,
     );
   }
   const keys = Object.keys(grads);
@@ -137,9 +137,9 @@ export function checkSquaredNorms(
       `${fn}: sqNorms.names must be exactly the names of grads ${describeValue(keys)}, got ${describeValue(names)}`,
     );
   }
-  if (values.rank !== 1 || values.size !== names.length) {
+  if (values.rank !== 1 || values.size !== 2 * names.length) {
     throw new InvalidArgumentError(
-      `${fn}: sqNorms.values must have shape [${names.length}], got ${describeValue(values.shape)}`,
+      `${fn}: sqNorms.pairs must have shape [${2 * names.length}], got ${describeValue(values.shape)}`,
     );
   }
 }

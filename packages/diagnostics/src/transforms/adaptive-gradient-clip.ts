@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
-import { unitAxes } from '../internal/norms.js';
+import { unitAxes, unitNorms } from '../internal/norms.js';
 import { f32 } from '../internal/tensors.js';
 import { checkAgainstSpec, checkNonNegative, specOf, type TensorSpec } from '../internal/validate.js';
 import type { GradientTransform } from './transform.js';
@@ -62,8 +62,9 @@ export function adaptiveGradientClip(
         units += g.rank >= 2 ? (g.shape[g.rank - 1] as number) : 1;
         tf.tidy(() => {
           const keep = g.rank >= 2;
-          const gNorm = tf.sqrt(tf.sum(tf.square(f32(g)), axes, keep));
-          const wNorm = tf.maximum(tf.sqrt(tf.sum(tf.square(f32(w)), axes, keep)), eps);
+          // Scale-safe unit norms: a float32 Σg² would say 0 for a unit of 1e-20 gradients.
+          const gNorm = unitNorms(g, axes, keep);
+          const wNorm = tf.maximum(unitNorms(w, axes, keep), eps);
           const maxNorm = tf.mul(wNorm, clipping);
           const trigger = tf.greater(gNorm, maxNorm);
           // As in the reference implementation: divide by max(‖G‖, 1e-6) to stay finite.

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
-import { clipFactor, globalNorm, scaleAll } from '../internal/norms.js';
+import type * as tf from '@tensorflow/tfjs';
+import { clipFactorFromPairs, normFromPairs, pairsOf, scaleAll } from '../internal/norms.js';
 import {
   checkAgainstSpec,
   checkNonNegative,
@@ -19,11 +19,16 @@ export interface ClipByGlobalNormState {
  * Scales all gradients together so that their global norm is at most `maxNorm`:
  * g ← g · c / max(‖g‖, c), with ‖g‖ = √(Σᵢ‖gᵢ‖²) over every tensor.
  *
+ * The norm is scale-safe (each tensor's largest magnitude is divided out before squaring, as BLAS
+ * `nrm2` does), so gradients of norm 1e-30 or 1e+30 are measured and clipped exactly instead of
+ * underflowing to 0 or overflowing to ∞ in a float32 Σg²; the factor is formed as (c/√S)/M so it
+ * stays right even past float32's largest value. `info['clipByGlobalNorm.norm']` is a float32
+ * scalar: ∞ only when the norm itself exceeds 3.4e38.
+ *
  * Info: `clipByGlobalNorm.norm` (the global norm before clipping) and `clipByGlobalNorm.scale`.
  *
- * It implements `updateWithNorms`: given the gradients' squared norms (a `SquaredNorms`, which
- * `trainStep` and `instrument` compute once per step), ‖g‖ is √(Σ sqNorms.values) and no gradient
- * is squared again.
+ * It implements `updateWithNorms`: given the gradients' norms as scaled pairs (a `SquaredNorms`,
+ * which `trainStep` and `instrument` compute once per step), no gradient is reduced again.
  *
  * @param maxNorm - The largest global norm allowed, c > 0.
  * @returns A gradient transform.
@@ -44,10 +49,11 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransform<ClipByGloba
   checkNonNegative('clipByGlobalNorm', 'maxNorm', maxNorm, true);
   const clip = (
     grads: NamedTensors,
-    norm: tf.Scalar,
+    pairs: tf.Tensor1D,
     state: ClipByGlobalNormState,
   ): TransformResult<ClipByGlobalNormState> => {
-    const scale = clipFactor(norm, maxNorm);
+    const norm = normFromPairs(pairs);
+    const scale = clipFactorFromPairs(pairs, maxNorm);
     const out = scaleAll(grads, scale);
     return { grads: out, state, info: { 'clipByGlobalNorm.norm': norm, 'clipByGlobalNorm.scale': scale } };
   };
@@ -56,16 +62,17 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransform<ClipByGloba
     init: (params) => ({ spec: specOf('clipByGlobalNorm', params) }),
     update(grads, state) {
       checkAgainstSpec('clipByGlobalNorm', 'grads', grads, state.spec);
-      return clip(grads, globalNorm(grads), state);
+      const pairs = pairsOf(grads);
+      try {
+        return clip(grads, pairs, state);
+      } finally {
+        pairs.dispose();
+      }
     },
     updateWithNorms(grads, sqNorms, state) {
       checkAgainstSpec('clipByGlobalNorm', 'grads', grads, state.spec);
       checkSquaredNorms('clipByGlobalNorm.updateWithNorms', grads, sqNorms);
-      return clip(
-        grads,
-        tf.tidy(() => tf.sqrt(tf.sum(sqNorms.values)) as tf.Scalar),
-        state,
-      );
+      return clip(grads, sqNorms.pairs, state);
     },
     dispose: () => {},
   };

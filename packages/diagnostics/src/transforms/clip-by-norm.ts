@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { clipFactor } from '../internal/norms.js';
-import { f32 } from '../internal/tensors.js';
+import { clipFactorFromPairs, normFromPairs, scaledPair } from '../internal/norms.js';
 import { checkAgainstSpec, checkNonNegative, specOf, type TensorSpec } from '../internal/validate.js';
 import type { GradientTransform } from './transform.js';
 
@@ -38,8 +37,10 @@ export function clipByNorm(maxNorm: number): GradientTransform<ClipByNormState> 
       const flags: tf.Scalar[] = [];
       for (const [k, g] of Object.entries(grads)) {
         tf.tidy(() => {
-          const n = tf.norm(f32(g)) as tf.Scalar;
-          out[k] = tf.keep(tf.mul(g, clipFactor(n, maxNorm)));
+          // Scale-safe: the largest magnitude is divided out before squaring.
+          const pair = scaledPair(g);
+          const n = normFromPairs(pair);
+          out[k] = tf.keep(tf.mul(g, clipFactorFromPairs(pair, maxNorm)));
           flags.push(tf.keep(tf.cast(tf.greater(n, maxNorm), 'float32') as tf.Scalar));
         });
       }

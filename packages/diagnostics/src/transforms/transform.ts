@@ -19,20 +19,25 @@ export interface TransformResult<S> {
 }
 
 /**
- * The squared norms of a set of gradients, computed once on the device and shared within a
- * training step: `values[i]` = Σ (grads[names[i]])², float32, one entry per gradient.
+ * The norms of a set of gradients, computed once and shared within a training step, in the
+ * scale-safe form gflow reads every norm in: for gradient i a pair (mᵢ, sᵢ) with
+ * mᵢ = max(max|gᵢ|, 2⁻¹²⁶) and sᵢ = Σ (gᵢ/mᵢ)², so that ‖gᵢ‖² = mᵢ²·sᵢ. A float32 Σg² underflows
+ * below about 1e-19 per element and overflows above 1.8e19; the pair does neither, for any finite
+ * float32 element.
  *
  * `trainStep` and `instrument` compute it once per step from the raw gradients and derive the raw
  * global norm, the monitor's per-parameter norms and (through
  * {@link GradientTransform.updateWithNorms}) `clipByGlobalNorm`'s scale from it, instead of
- * squaring and summing every gradient once per consumer. It belongs to whoever made it: a
- * transform reads it and never disposes it.
+ * reducing every gradient once per consumer. It belongs to whoever made it: a transform reads it
+ * and never disposes it.
  */
 export interface SquaredNorms {
-  /** The gradients' names, in the order of `values`: exactly the names of the gradients. */
+  /** The gradients' names, in the order of `pairs`: exactly the names of the gradients. */
   readonly names: readonly string[];
-  /** Σg² of each named gradient, shape [names.length] (float32). */
-  readonly values: tf.Tensor1D;
+  /**
+   * The pairs interleaved, [m₀, s₀, m₁, s₁, …], shape [2·names.length] (float32): ‖gᵢ‖² = mᵢ²·sᵢ.
+   */
+  readonly pairs: tf.Tensor1D;
 }
 
 /**
@@ -49,7 +54,7 @@ export interface SquaredNorms {
  *
  * A transform whose first step needs the gradients' norms may also implement the optional
  * `updateWithNorms(grads, sqNorms, state, params?)`: the same step as `update`, given the
- * per-gradient squared norms already on the device (see {@link SquaredNorms}), so that a training
+ * per-gradient norms already computed (see {@link SquaredNorms}), so that a training
  * step that computed them once does not compute them again. Its result must equal `update`'s (up
  * to float rounding). Callers that have no norms at hand call `update`; transforms without the
  * hook are always called through `update`.
