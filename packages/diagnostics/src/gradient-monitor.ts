@@ -5,6 +5,7 @@ import { pairSquared, SCALE_FLOOR, scaledPairs } from './internal/norms.js';
 import { RingBuffer } from './internal/ring-buffer.js';
 import { alias, BatchedRead, f32, type NamedTensors } from './internal/tensors.js';
 import { checkInteger } from './internal/validate.js';
+import { nonFiniteReplacer } from './json.js';
 import type { StepLogger } from './loggers/step-logger.js';
 import type { GradientHistogram, ParameterRecord, StepRecord } from './step-record.js';
 
@@ -543,11 +544,14 @@ export class GradientMonitor {
     for (const l of this.loggers) l.log(record);
   }
 
-  /** The records as JSON lines (one JSON object per line, oldest first; NaN and ±∞ become null). */
+  /**
+   * The records as JSON lines (one JSON object per line, oldest first); NaN and ±∞ are written as
+   * the strings `"NaN"`, `"Infinity"`, `"-Infinity"` (see `nonFiniteReplacer`), distinct from `null`.
+   */
   toJSONLines(): string {
     return this.buffer
       .toArray()
-      .map((r) => `${JSON.stringify(r)}\n`)
+      .map((r) => `${JSON.stringify(r, nonFiniteReplacer)}\n`)
       .join('');
   }
 

@@ -23,6 +23,7 @@ export { checkHealth, defaultThresholds } from './health.js';
 export type { InstrumentOptions, NamedTensor } from './instrument.js';
 export { InstrumentedOptimizer, instrument } from './instrument.js';
 export type { TensorSpec } from './internal/validate.js';
+export { flowReportToJSON, nonFiniteReplacer, nonFiniteReviver, parseFlowReport } from './json.js';
 export type { JsonLinesLoggerOptions } from './loggers/json-lines-logger.js';
 export { jsonLinesLogger } from './loggers/json-lines-logger.js';
 export type { StepLogger } from './loggers/step-logger.js';
@@ -36,7 +37,7 @@ export type {
   FlowTap,
   MeasureGradientFlowOptions,
 } from './measure-gradient-flow.js';
-export { flowReportSchemaVersion, measureGradientFlow } from './measure-gradient-flow.js';
+export { flowReportSchemaVersion, measureGradientFlow, NO_GRADIENT_REASON } from './measure-gradient-flow.js';
 export type {
   DistributionStats,
   GradientHistogram,

@@ -1,6 +1,7 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
 import { nodeFs } from '../internal/node-fs.js';
 import { checkInteger } from '../internal/validate.js';
+import { nonFiniteReplacer } from '../json.js';
 import type { StepRecord } from '../step-record.js';
 import type { StepLogger } from './step-logger.js';
 
@@ -12,8 +13,9 @@ export interface JsonLinesLoggerOptions {
 
 /**
  * Writes every {@link StepRecord} as one line of JSON: to a file (appended, Node only) or to a
- * callback (anywhere, e.g. `console.log` or a WebSocket). NaN and ±∞ become `null`, as
- * `JSON.stringify` writes them.
+ * callback (anywhere, e.g. `console.log` or a WebSocket). NaN and ±∞ are written as the strings
+ * `"NaN"`, `"Infinity"`, `"-Infinity"` ({@link nonFiniteReplacer}; read them back with
+ * `JSON.parse(line, nonFiniteReviver)`), so they stay distinct from `null` ("no gradient").
  *
  * @param sink - A file path, or a function called with each line (without the newline).
  * @param options - How many records to buffer before writing to a file.
@@ -34,7 +36,7 @@ export function jsonLinesLogger(
 ): StepLogger {
   const flushEvery = checkInteger('jsonLinesLogger', 'options.flushEvery', options.flushEvery ?? 50, 1);
   if (typeof sink === 'function') {
-    return { log: (r: StepRecord) => sink(JSON.stringify(r)) };
+    return { log: (r: StepRecord) => sink(JSON.stringify(r, nonFiniteReplacer)) };
   }
   if (typeof sink !== 'string' || sink === '') {
     throw new InvalidArgumentError(
@@ -50,7 +52,7 @@ export function jsonLinesLogger(
   };
   return {
     log(r: StepRecord) {
-      buffer.push(`${JSON.stringify(r)}\n`);
+      buffer.push(`${JSON.stringify(r, nonFiniteReplacer)}\n`);
       if (buffer.length >= flushEvery) flush();
     },
     close: flush,
