@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@gflow/backend';
 import { GflowError } from '@gflow/core';
+import { nonFiniteReplacer, nonFiniteReviver } from '@gflow/diagnostics';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze, formatAnalysis } from './analyze.js';
@@ -108,4 +109,65 @@ describe('gflow analyze', () => {
     );
     expect((err as Error).message).not.toMatch(/\n/);
   });
+
+  for (const [s, depth] of [
+    [0.5, 120],
+    [2, 100],
+  ] as const) {
+    it(`analyze --json on ${depth} dense blocks W = ${s}·I: every tap within 1e-5 of s^k relative to the last`, async () => {
+      // A saved LayersModel: a first dense layer 2^-100·I (W = 2·I) or I (W = 0.5·I) that keeps the
+      // output and the MSE loss inside float32, then `depth` linear blocks W = s·I. W is symmetric,
+      // so ∂L/∂h after block k is s^(depth−1−k) times ∂L/∂h after the last block, exactly (powers
+      // of two, sums of zeros): the expected ratios need no rounding allowance at all.
+      const m = tf.sequential();
+      const lead = s === 2 ? 2 ** -100 : 1;
+      m.add(
+        tf.layers.dense({
+          units: 4,
+          inputShape: [4],
+          useBias: false,
+          kernelInitializer: tf.initializers.identity({ gain: lead }),
+          name: 'lead',
+        }),
+      );
+      for (let k = 0; k < depth; k++) {
+        m.add(
+          tf.layers.dense({
+            units: 4,
+            useBias: false,
+            kernelInitializer: tf.initializers.identity({ gain: s }),
+            name: `b${k}`,
+          }),
+        );
+      }
+      const path = join(dir, `lin-${s}`);
+      await m.save(fileSaveHandler(path));
+      m.dispose();
+      const before = tf.memory().numTensors;
+      for (const engine of ['wasm', 'cpu'] as const) {
+        const r = await analyze({
+          kind: 'file',
+          path: join(path, 'model.json'),
+          json: true,
+          batch: 4,
+          engine,
+        });
+        // What `gflow analyze --json` prints, read back.
+        const report = JSON.parse(
+          JSON.stringify(r.report, nonFiniteReplacer),
+          nonFiniteReviver,
+        ) as typeof r.report;
+        const blocks = report.taps.filter((t) => /^layers\.b\d+$/.test(t.name));
+        expect(blocks).toHaveLength(depth);
+        blocks.forEach((t, k) => {
+          const want = s ** (depth - 1 - k);
+          expect(Math.abs((t.ratioToLast as number) / want - 1)).toBeLessThan(1e-5);
+          expect(t.gradNorm).toBeGreaterThan(0);
+          expect(Number.isFinite(t.gradNorm)).toBe(true);
+        });
+      }
+      await initBackend({ prefer: 'cpu' });
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
 });

@@ -3,7 +3,7 @@
  * for one model, built from flags or read from a saved tfjs LayersModel, on seeded random data.
  */
 import { GflowError, UnsupportedError } from '@gflow/core';
-import { type FlowReport, measureGradientFlow } from '@gflow/diagnostics';
+import { type FlowReport, measureGradientFlow, nonFiniteReplacer } from '@gflow/diagnostics';
 import { fromLayersModel, type Model } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { startEngine } from './backend-command.js';
@@ -135,7 +135,11 @@ export function formatAnalysis(r: AnalyzeResult): string {
   const w = Math.max(...show.map((i) => taps[i]?.name.length ?? 0), 4);
   for (const i of show) {
     const t = taps[i];
-    if (t) lines.push(`  ${t.name.padEnd(w)}  ${fmt(t.gradNorm).padStart(8)}  ×${fmt(t.ratioToLast)}`);
+    if (!t) continue;
+    // null: no gradient reached the tap (the report says why); 0: every element is exactly 0.
+    if (t.gradNorm === null)
+      lines.push(`  ${t.name.padEnd(w)}  ${'—'.padStart(8)}  ${t.noGradient ?? 'no gradient'}`);
+    else lines.push(`  ${t.name.padEnd(w)}  ${fmt(t.gradNorm).padStart(8)}  ×${fmt(t.ratioToLast)}`);
   }
   if (show.length < taps.length) lines.push(`  (${taps.length - show.length} more taps in --json)`);
   const withRatio = rep.parameters.filter((p) => p.ratio !== null);
@@ -171,5 +175,5 @@ export function formatAnalysis(r: AnalyzeResult): string {
 /** Runs `gflow analyze`. */
 export async function analyzeCommand(o: AnalyzeOptions): Promise<void> {
   const r = await analyze(o);
-  console.log(o.json ? JSON.stringify(r, null, 2) : formatAnalysis(r));
+  console.log(o.json ? JSON.stringify(r, nonFiniteReplacer, 2) : formatAnalysis(r));
 }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { nonFiniteReplacer } from '@gflow/diagnostics';
 import { type Plot, type Row, renderSvg } from './plot.js';
 
 /** Version of the results.json layout. */
@@ -246,14 +247,8 @@ export async function writeFolderAtomically(
  */
 export async function writeReport(outDir: string, report: Report): Promise<void> {
   const html = await reportToHtml(report);
-  const json = `${JSON.stringify(reportToJson(report), jsonReplacer, 1)}\n`;
+  const json = `${JSON.stringify(reportToJson(report), nonFiniteReplacer, 1)}\n`;
   await writeFolderAtomically(outDir, { 'index.html': html, 'results.json': json });
-}
-
-/** JSON has no Infinity or NaN: write them as strings so that no number is silently lost. */
-function jsonReplacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  return value;
 }
 
 /** Rows helper re-exported for sections. */

@@ -6,6 +6,7 @@ import { cellKey, gridCells, readFinished, runSweep, type SweepCell } from './sw
 
 function median(xs: readonly number[]): number | null {
   if (xs.length === 0) return null;
+  if (xs.some(Number.isNaN)) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
@@ -28,7 +29,9 @@ export function sweepTable(cells: readonly SweepCell[], out: string): string[] {
     if (!rows.has(row)) rows.set(row, new Map());
     const line = done.get(cellKey(c));
     const v = line?.ok ? (line.result as { firstOverLast?: number | null }).firstOverLast : null;
-    if (typeof v === 'number' && Number.isFinite(v)) {
+    // A non-finite ratio (a gradient whose own float32 elements overflowed) is kept: the median
+    // shows ∞ or NaN rather than a blank.
+    if (typeof v === 'number') {
       const byDepth = rows.get(row) as Map<number, number[]>;
       byDepth.set(c.depth, [...(byDepth.get(c.depth) ?? []), v]);
     }

@@ -7,6 +7,7 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { nonFiniteReplacer, nonFiniteReviver } from '@gflow/diagnostics';
 import { Tinypool } from 'tinypool';
 import type {
   ActivationFlag,
@@ -93,7 +94,7 @@ export function readFinished(file: string): Map<string, SweepLine> {
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line.trim() === '') continue;
     try {
-      const parsed = JSON.parse(line) as SweepLine;
+      const parsed = JSON.parse(line, nonFiniteReviver) as SweepLine;
       if (parsed && typeof parsed.key === 'string' && parsed.ok === true) done.set(parsed.key, parsed);
     } catch {
       // A partial last line from an interrupted run: that cell runs again.
@@ -190,7 +191,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepSummary> {
         }
         if (aborted) return;
         // One synchronous append per finished cell: a kill can at worst cut the last line short.
-        appendFileSync(out, `${JSON.stringify(line)}\n`);
+        appendFileSync(out, `${JSON.stringify(line, nonFiniteReplacer)}\n`);
         ran += 1;
         o.onLine?.(line);
         progress.tick(1, key);

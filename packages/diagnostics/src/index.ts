@@ -46,6 +46,7 @@ export type {
   StepRecord,
   TapNorm,
 } from './step-record.js';
+export { tensorNorms } from './tensor-norms.js';
 export type { Batch, LossSpec, StepOutcome, TrainStepOptions } from './train-step.js';
 export { releaseTrainState, trainStep } from './train-step.js';
 export type {

@@ -92,29 +92,55 @@ export const section: SectionDef = {
       x.dispose();
       y.dispose();
     }
-    const span = memorySpan(0.9);
-    findings.memorySpanRho09 = span;
+    const memory = memorySpan(0.9);
+    findings.memorySpanRho09 = memory;
     const v = (rho: number, what: string) =>
       findings[`vanilla_ρ_${rho.toFixed(1)}_${what}`.replace(/[^a-zA-Z0-9.]+/g, '_')] ?? null;
     const fit = (l: string) => findings[`${l.replace(/[^a-zA-Z0-9.]+/g, '_')}_lastOverFirst`] ?? null;
+    // The norms are scale-safe (no float32 Σg²), so a norm is 0 only when every element of ∂L/∂h_t
+    // is itself 0 in float32 (below the smallest subnormal, 1.4e-45), and null only when no
+    // gradient reached h_t. Say which lags of which model that was, instead of dropping them quietly.
+    const gaps = new Map<string, { zero: number[]; none: number[] }>();
+    for (const r of rows) {
+      const g = r.gradNorm;
+      if (g !== 0 && g !== null) continue;
+      const e = gaps.get(r.model as string) ?? { zero: [], none: [] };
+      (g === 0 ? e.zero : e.none).push(r.lag as number);
+      gaps.set(r.model as string, e);
+    }
+    const span = (ls: number[]) =>
+      ls.length === 1 ? `lag ${ls[0]}` : `lags ${Math.min(...ls)}–${Math.max(...ls)}`;
+    const gapText = [...gaps.entries()]
+      .map(([model, e]) =>
+        [
+          e.zero.length > 0
+            ? `${model}: ${e.zero.length} ${span(e.zero)} where every element of ∂L/∂h_t is below float32's smallest value (1.4e-45), so the float32 gradient itself is exactly 0`
+            : '',
+          e.none.length > 0 ? `${model}: no gradient reached ${span(e.none)}` : '',
+        ]
+          .filter(Boolean)
+          .join('; '),
+      )
+      .join('; ');
+    findings.undrawnPoints = [...gaps.values()].reduce((a, e) => a + e.zero.length + e.none.length, 0);
     return {
       settings,
       findings,
       summary: [
-        `The plot shows the norm of the loss gradient with respect to the hidden state h_t against the lag T − t (T = ${T}); the loss reads only h_T. Dashed lines are the linear prediction ‖∂L/∂h_T‖·ρ^(T−t) for the vanilla RNNs; the dotted rule marks memorySpan(0.9) = ${fmt(span)} steps from @gflow/core.`,
+        `The plot shows the norm of the loss gradient with respect to the hidden state h_t against the lag T − t (T = ${T}); the loss reads only h_T. Dashed lines are the linear prediction ‖∂L/∂h_T‖·ρ^(T−t) for the vanilla RNNs; the dotted rule marks memorySpan(0.9) = ${fmt(memory)} steps from @gflow/core.`,
         `Measured per-step rate over the first 100 lags: ρ = 0.9 → ${fmt(v(0.9, 'fittedRatePerStep'))}, ρ = 1.0 → ${fmt(v(1.0, 'fittedRatePerStep'))}, ρ = 1.1 → ${fmt(v(1.1, 'fittedRatePerStep'))}. Gradient at lag ${T - 1} relative to lag 0: LSTM ${fmt(fit('LSTM'))}, orthogonal ${fmt(fit('orthogonal RNN'))}, unitary ${fmt(fit('unitary RNN'))}, vanilla ρ = 0.9 ${fmt(v(0.9, 'lastOverFirst'))}.`,
       ],
       plots: [
         linePlot({
           id: 'lag',
-          caption: `‖∂L/∂h_t‖ against lag T − t at T = ${T} (hidden size ${hidden}, batch ${batch}); log scale. Dashed: predicted ρ^(T−t). Points where the gradient underflowed to 0 in float32 are not drawn (they are in results.json).`,
+          caption: `‖∂L/∂h_t‖ against lag T − t at T = ${T} (hidden size ${hidden}, batch ${batch}); log scale. Dashed: predicted ρ^(T−t). Every lag is measured with a scale-safe norm (exact from 1e-45 to 3e38 per element). ${gapText === '' ? 'Every lag of every model is drawn.' : `Not drawn on the log axis (they are in results.json): ${gapText}.`}`,
           data: rows,
           predicted,
           points: false,
           x: { field: 'lag', title: 'lag T − t (time steps)' },
           y: { field: 'gradNorm', title: '‖∂L/∂h_t‖ (L2 norm, log scale)', log: true },
           series: { field: 'model', title: 'recurrent network' },
-          rules: Number.isFinite(span) ? [{ x: span, label: `memory span (ρ=0.9): ${fmt(span)}` }] : [],
+          rules: Number.isFinite(memory) ? [{ x: memory, label: `memory span (ρ=0.9): ${fmt(memory)}` }] : [],
           width: 620,
         }),
       ],

@@ -2,7 +2,7 @@
  * Shared measurement helpers of the report sections: seeded data, one backward pass through
  * `gradientTape` (from @gflow/diagnostics) with the input tapped too, number formatting.
  */
-import { gradientTape } from '@gflow/diagnostics';
+import { gradientTape, tensorNorms } from '@gflow/diagnostics';
 import type { Module } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 
@@ -64,15 +64,8 @@ export function measureTaps(
   }
   try {
     const paramGradNorms: Record<string, number> = {};
-    {
-      const names = Object.keys(tape.paramGrads);
-      const norms = tf.tidy(() => tf.stack(names.map((n) => tf.norm(tape.paramGrads[n] as tf.Tensor))));
-      const v = norms.dataSync();
-      norms.dispose();
-      names.forEach((n, i) => {
-        paramGradNorms[n] = v[i] as number;
-      });
-    }
+    // Scale-safe: tf.norm's float32 Σg² would say 0 below 1e-19 and ∞ above 1.8e19.
+    Object.assign(paramGradNorms, tensorNorms(tape.paramGrads));
     const inputGradNorm = paramGradNorms[INPUT] ?? null;
     delete paramGradNorms[INPUT];
     return {
@@ -89,7 +82,8 @@ export function measureTaps(
 
 /** Formats a number with 3 significant digits (scientific below 0.01 and from 10⁴). */
 export function fmt(v: number | null | undefined): string {
-  if (v === null || v === undefined || Number.isNaN(v)) return 'n/a';
+  if (v === null || v === undefined) return 'n/a';
+  if (Number.isNaN(v)) return 'NaN';
   if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
   if (v === 0) return '0';
   const a = Math.abs(v);
@@ -105,8 +99,8 @@ export function blockIndex(name: string): number {
 
 /**
  * The per-step factor r of a geometric sequence, fitted by least squares on logs:
- * ln g(k) ≈ a + k·ln r over the k ≤ maxK where g(k) is finite and positive (zeros from float32
- * underflow are skipped).
+ * ln g(k) ≈ a + k·ln r over the k ≤ maxK where g(k) is finite and positive (an exact 0, a gradient
+ * whose every float32 element underflowed, is skipped).
  *
  * @param g - Values by step k (null where unmeasured).
  * @param maxK - Last step used.

@@ -153,7 +153,7 @@ describe('jsonLinesLogger', () => {
       .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.step)).toEqual([0, 1, 2]);
     // A NaN loss is written as "NaN", not null (null means "not measured").
-    expect(lines[2].loss).toBe("NaN");
+    expect(lines[2].loss).toBe('NaN');
     const seen: string[] = [];
     jsonLinesLogger((line) => seen.push(line)).log(record(5));
     expect(JSON.parse(seen[0]!).globalNorm).toBe(32);
