@@ -41,11 +41,26 @@ export function sweepTable(cells: readonly SweepCell[], out: string): string[] {
     'first block gradient / last block gradient (median over seeds):',
     `${'architecture activation init'.padEnd(w)}  ${depths.map((d) => `depth ${d}`.padStart(10)).join(' ')}`,
   ];
+  const shown = new Set<string>();
   for (const [row, byDepth] of rows) {
-    lines.push(
-      `${row.padEnd(w)}  ${depths.map((d) => fmt(median(byDepth.get(d) ?? [])).padStart(10)).join(' ')}`,
-    );
+    const cellsText = depths.map((d) => {
+      const m = median(byDepth.get(d) ?? []);
+      const text = fmt(m);
+      if (m === 0 || (m !== null && !Number.isFinite(m))) shown.add(text);
+      return text.padStart(10);
+    });
+    lines.push(`${row.padEnd(w)}  ${cellsText.join(' ')}`);
   }
+  // Norms are scale-safe, so these values are what float32 itself computed, not a measuring
+  // artefact: say so under the table.
+  if (shown.has('0'))
+    lines.push(
+      "0: every element of the first block's gradient is exactly 0 in float32 (below its smallest value, 1.4e-45): the gradient vanished past what float32 can hold",
+    );
+  if (shown.has('∞') || shown.has('NaN'))
+    lines.push(
+      '∞ / NaN: the loss or the gradient overflowed float32 (see "loss" and "blockGradNorms" in the results file)',
+    );
   return lines;
 }
 

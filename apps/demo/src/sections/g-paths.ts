@@ -6,7 +6,7 @@
 import * as core from '@gflow/core';
 import { criticalLine, effectivePathContribution, meanField, pathLengthDistribution } from '@gflow/core';
 import * as diagnostics from '@gflow/diagnostics';
-import { gradientTape } from '@gflow/diagnostics';
+import { gradientTape, tensorNorms } from '@gflow/diagnostics';
 import * as models from '@gflow/models';
 import { residualMLP } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
@@ -40,18 +40,24 @@ function measureBranchGains(blocks: number, width: number, batch: number, branch
     taps: 'tensors',
   });
   try {
-    const gains = tf.tidy(() => {
-      const out: tf.Scalar[] = [];
-      for (let i = 0; i + 1 < blocks; i++) {
-        const ui = tape.tapGrads[`blocks.${i}`];
-        const uj = tape.tapGrads[`blocks.${i + 1}`];
-        if (!ui || !uj) continue;
-        out.push(tf.div(tf.norm(tf.sub(ui, uj)), tf.norm(uj)) as tf.Scalar);
-      }
-      return out.length > 0 ? tf.stack(out) : tf.zeros([0]);
-    });
-    const v = Array.from(gains.dataSync());
-    gains.dispose();
+    // Scale-safe norms (tensorNorms): a float32 Σg² loses deep residual gradients at either end.
+    const diffs: Record<string, tf.Tensor> = {};
+    const bases: Record<string, tf.Tensor> = {};
+    for (let i = 0; i + 1 < blocks; i++) {
+      const ui = tape.tapGrads[`blocks.${i}`];
+      const uj = tape.tapGrads[`blocks.${i + 1}`];
+      if (!ui || !uj) continue;
+      diffs[i] = tf.sub(ui, uj);
+      bases[i] = uj;
+    }
+    let v: number[];
+    try {
+      const d = tensorNorms(diffs);
+      const b = tensorNorms(bases);
+      v = Object.keys(diffs).map((k) => (d[k] as number) / (b[k] as number));
+    } finally {
+      tf.dispose(Object.values(diffs));
+    }
     return v;
   } finally {
     tape.dispose();
