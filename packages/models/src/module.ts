@@ -47,7 +47,31 @@ export interface Module {
   apply(x: tf.Tensor, ctx?: Context): tf.Tensor;
 }
 
-/** A context whose tap is the identity. */
+/** The contexts made by {@link identityContext} (frozen, so their tap stays the identity). */
+const identityContexts = new WeakSet<Context>();
+
+/**
+ * A context whose tap is the identity: nothing is observed. Models may skip work that only a
+ * listener needs (a recurrent net's initial state is then plain zeros, not zeros placed on the
+ * gradient tape; see `h.init`). The object is frozen.
+ *
+ * @param training - Training mode (batch statistics, dropout on); default false.
+ * @returns The context.
+ * @example
+ * ```ts
+ * const y = model.apply(x, identityContext(true)); // training mode, no taps
+ * ```
+ */
 export function identityContext(training = false): Context {
-  return { training, tap: (_name, t) => t };
+  const ctx: Context = Object.freeze({ training, tap: (_name: string, t: tf.Tensor) => t });
+  identityContexts.add(ctx);
+  return ctx;
+}
+
+/**
+ * Whether `ctx` is one made by {@link identityContext}, so that no one observes its taps.
+ * @internal
+ */
+export function isIdentityContext(ctx: Context): boolean {
+  return identityContexts.has(ctx);
 }

@@ -1,11 +1,17 @@
 import { UnsupportedError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../model.js';
-import { type Context, identityContext, type Parameter, type ParameterRole } from '../module.js';
+import {
+  type Context,
+  identityContext,
+  isIdentityContext,
+  type Parameter,
+  type ParameterRole,
+} from '../module.js';
 
-/** A context whose tap names are prefixed with `prefix`. */
+/** A context whose tap names are prefixed with `prefix` (an identity context stays itself). */
 export function prefixContext(ctx: Context, prefix: string): Context {
-  if (prefix === '') return ctx;
+  if (prefix === '' || isIdentityContext(ctx)) return ctx;
   return { training: ctx.training, tap: (name, t) => ctx.tap(`${prefix}${name}`, t) };
 }
 

@@ -4,8 +4,9 @@ import { type InitSpec, initialize, validateInit } from '../initializers.js';
 import { BaseModule } from '../internal/base-module.js';
 import { deriveSeed } from '../internal/rng.js';
 import { checkInt, checkNumber, checkShape } from '../internal/validate.js';
+import { zerosOnTape } from '../internal/zeros-on-tape.js';
 import { DenseLayer } from '../layers/dense.js';
-import type { Context } from '../module.js';
+import { type Context, isIdentityContext } from '../module.js';
 import type { RecurrentModel, RecurrentOptions } from './options.js';
 
 /** One recurrent layer's cell. @internal */
@@ -121,9 +122,19 @@ export class RecurrentStack extends BaseModule implements RecurrentModel {
       const proj = tf.reshape(cell.project(flat), [b, T, cell.projectedSize]);
       const us = tf.unstack(proj, 1) as tf.Tensor2D[];
       const prepared = cell.prepare();
-      const state: tf.Tensor2D[] = [];
-      for (let s = 0; s < cell.stateCount; s++) state.push(tf.zeros([b, cell.hiddenSize]));
-      state[0] = ctx.tap(`${pfx}h.init`, state[0] as tf.Tensor2D) as tf.Tensor2D;
+      // A plain zero h₀ depends on nothing watched, so tfjs would prune the tap's gradient hook and
+      // ∂L/∂h₀ would never be seen. For a listening context h₀ is zeros placed on the tape as a
+      // function of what the first step depends on (its projected input and the cell's
+      // parameters), with an exact zero gradient to them: `h.init` is then observable whenever
+      // `h.0` is. Without a listener h₀ is plain zeros, as before.
+      const h0 = isIdentityContext(ctx)
+        ? tf.zeros([b, cell.hiddenSize])
+        : zerosOnTape(
+            [b, cell.hiddenSize],
+            [us[0] as tf.Tensor2D, ...cell.parameters().map((p) => p.variable)],
+          );
+      const state: tf.Tensor2D[] = [ctx.tap(`${pfx}h.init`, h0) as tf.Tensor2D];
+      for (let s = 1; s < cell.stateCount; s++) state.push(tf.zeros([b, cell.hiddenSize]));
       outs = [];
       let st = state;
       for (let t = 0; t < T; t++) {

@@ -59,8 +59,10 @@ export function simpleStack(
  * (Bengio et al. 1994; Pascanu et al. 2013). `{ activation: 'relu', recurrentInit: 'identity' }` is
  * the IRNN of Le et al. 2015.
  *
- * Taps `h.init`, `h.<t>` (`layers.<l>.h.<t>` when stacked); parameters `layers.<l>.input.kernel`,
- * `layers.<l>.bias`, `layers.<l>.recurrent.kernel` (role `'recurrent'`), `readout.*`.
+ * Taps `h.init` (the zero initial state; under a listening context it is on the gradient tape, so
+ * its tap receives ∂L/∂h₀, as in every recurrent model here), `h.<t>` (`layers.<l>.h.<t>` when
+ * stacked); parameters `layers.<l>.input.kernel`, `layers.<l>.bias`, `layers.<l>.recurrent.kernel`
+ * (role `'recurrent'`), `readout.*`.
  *
  * @param options - See {@link SimpleRecurrentOptions}.
  * @returns The model; input [batch, time, inputSize].
