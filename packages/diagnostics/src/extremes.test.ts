@@ -1,5 +1,5 @@
 import { initBackend } from '@gflow/backend';
-import type { Context, Module, Parameter } from '@gflow/models';
+import { type Context, lstm, type Module, type Parameter } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -150,6 +150,31 @@ for (const engine of ['wasm', 'cpu'] as const) {
     });
   });
 }
+
+describe('every tap observable', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it('∂L/∂h_init of an LSTM over 100 steps is measured (it was null: the zero state depended on nothing)', () => {
+    const before = tf.memory().numTensors;
+    const model = lstm({ inputSize: 3, hiddenSize: 16, outputSize: 2, seed: 3 });
+    const x = tf.randomNormal([8, 100, 3], 0, 1, 'float32', 5);
+    const y = tf.randomNormal([8, 2], 0, 1, 'float32', 6);
+    const r = measureGradientFlow(model, { inputs: x, targets: y, loss: 'meanSquaredError' });
+    const init = r.taps.find((t) => t.name === 'h.init')!;
+    const h0 = r.taps.find((t) => t.name === 'h.0')!;
+    expect(init.noGradient).toBeUndefined();
+    expect(init.gradNorm).toBeGreaterThan(0);
+    expect(Number.isFinite(init.gradNorm)).toBe(true);
+    // One step before h.0: of the same order as h.0's gradient, not a float32 zero.
+    expect((init.gradNorm as number) / (h0.gradNorm as number)).toBeGreaterThan(1e-3);
+    expect(r.taps.every((t) => t.gradNorm !== null)).toBe(true);
+    model.dispose();
+    tf.dispose([x, y]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
 
 describe('scale-safe pairs', () => {
   beforeAll(async () => {

@@ -226,12 +226,19 @@ function diagnoseFlow(r: Omit<FlowReport, 'diagnosis'>, t: ResolvedThresholds): 
   const out: Finding[] = [];
   const badGrads = r.parameters.filter((p) => p.gradNorm !== null && !Number.isFinite(p.gradNorm));
   const badWeights = r.parameters.filter((p) => !Number.isFinite(p.weightNorm));
-  if (!Number.isFinite(r.loss) || badGrads.length > 0 || badWeights.length > 0) {
+  // A tap whose ∂L/∂h has an infinite or NaN element: non-finite, not "no gradient" (null).
+  const badTaps = r.taps.filter((x) => x.gradNorm !== null && !Number.isFinite(x.gradNorm));
+  if (!Number.isFinite(r.loss) || badGrads.length > 0 || badWeights.length > 0 || badTaps.length > 0) {
     out.push({
       kind: 'non-finite',
       severity: 'error',
-      message: `non-finite: loss ${fmt(r.loss)}, ${badGrads.length} parameters with non-finite gradients, ${badWeights.length} with non-finite weights`,
-      evidence: { loss: r.loss, gradients: badGrads.length, weights: badWeights.length },
+      message: `non-finite: loss ${fmt(r.loss)}, ${badGrads.length} parameters with non-finite gradients, ${badWeights.length} with non-finite weights, ${badTaps.length} taps with non-finite gradients${badTaps[0] ? ` (first: ${badTaps[0].name})` : ''}`,
+      evidence: {
+        loss: r.loss,
+        gradients: badGrads.length,
+        weights: badWeights.length,
+        taps: badTaps.length,
+      },
       remedy: 'check the inputs for NaN, lower the learning rate, and clip gradients',
     });
   }
