@@ -7,9 +7,9 @@
 import type { Activation, ActivationInput } from './activations.js';
 import { ConvergenceError, describeValue, InvalidArgumentError } from './errors.js';
 import { normalExpectation } from './internal/gaussian-expectation.js';
-import { normalPdf } from './internal/special.js';
 import { resolveActivation } from './internal/resolve-activation.js';
 import { brent } from './internal/root.js';
+import { normalPdf } from './internal/special.js';
 import { readOptions, requireInteger, requireNonNegative, requirePositive } from './internal/validate.js';
 
 /** The phase of a wide random network at initialization. */
