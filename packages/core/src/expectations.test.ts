@@ -29,6 +29,21 @@ describe('expectedDerivative / expectedSquaredDerivative', () => {
     expectClose(expectedDerivative('elu', uniform(-2, 0)), (1 - Math.exp(-2)) / 2, 1e-14);
   });
 
+  it('resolve unit-scale features of an activation under very wide laws', () => {
+    // tanh′ = sech² is concentrated on |x| ≲ 20, where N(0, σ²)'s density is 1/(σ√(2π)) for
+    // σ = 1e12: E[sech²] = 2/(σ√(2π)) and E[sech⁴] = (4/3)/(σ√(2π)) (∫sech² = 2, ∫sech⁴ = 4/3).
+    const s = 1e12;
+    expectClose(expectedDerivative('tanh', normal(0, s)), 2 / (s * Math.sqrt(2 * Math.PI)), 0, 1e-12);
+    expectClose(
+      expectedSquaredDerivative('tanh', normal(0, s)),
+      4 / 3 / (s * Math.sqrt(2 * Math.PI)),
+      0,
+      1e-12,
+    );
+    // Uniform: (tanh b − tanh a)/(b − a) = 2/(2e15).
+    expectClose(expectedDerivative('tanh', uniform(-1e15, 1e15)), 1e-15, 0, 1e-12);
+  });
+
   it('agree with scipy.integrate.quad to 1e-10', () => {
     for (const e of fixtures.expectations) {
       const dist = e.dist === 'normal' ? normal(e.a, e.b) : uniform(e.a, e.b);

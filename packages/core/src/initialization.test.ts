@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { type ActivationName, activation } from './activations.js';
 import {
   activationGain,
   heVariance,
@@ -34,6 +36,25 @@ describe('variance rules', () => {
       Math.SQRT2,
       1e-14,
     );
+  });
+
+  it('follows the documented convention: the PyTorch table for its names, 1/√E[φ(z)²] otherwise (mpmath)', () => {
+    const { varianceGains: gains } = JSON.parse(
+      readFileSync(new URL('../fixtures/mean-field-edge-fixtures.json', import.meta.url), 'utf8'),
+    ) as { varianceGains: Record<string, number> };
+    // Names PyTorch tabulates: its values, sigmoid 1 included (not 1.846).
+    expect(activationGain('sigmoid')).toBe(1);
+    expect(activationGain('linear')).toBe(1);
+    expectClose(activationGain('tanh'), 5 / 3, 0, 1e-15);
+    // Other names: the variance-preserving gain, to the quadrature's 1e-10.
+    for (const name of ['elu', 'gelu', 'silu', 'mish', 'softplus'] as const) {
+      expectClose(activationGain(name), gains[name]!, 0, 1e-10);
+    }
+    expectClose(activationGain('swish'), gains.silu!, 0, 1e-10);
+    // Objects always get the variance-preserving gain, the tabulated names' objects too.
+    for (const name of ['sigmoid', 'tanh', 'selu'] as ActivationName[]) {
+      expectClose(activationGain(activation(name)), gains[name]!, 0, 1e-10);
+    }
   });
 
   it('rejects bad fans', () => {

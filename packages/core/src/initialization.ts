@@ -34,9 +34,13 @@ export function xavierVariance(fanIn: number, fanOut: number): number {
 
 /**
  * The gain g of an activation for variance-preserving initialization (Var(W) = g²/n_in).
- * PyTorch's `calculate_gain` values where it defines one: linear and sigmoid 1, tanh 5/3,
- * relu √2, leakyRelu √(2/(1 + α²)), selu 3/4. Otherwise g² = 1/E[φ(z)²], z ~ N(0, 1), the
- * variance-preserving gain of He et al.'s derivation (which gives √2 for relu).
+ *
+ * Convention: a name that PyTorch's `calculate_gain` tabulates gets PyTorch's value (linear 1,
+ * sigmoid 1 — not the variance-preserving 1/√E[sigmoid(z)²] = 1.8462 — tanh 5/3, relu √2,
+ * leakyRelu √(2/(1 + α²)), selu 3/4); every other name, and every activation object (even one
+ * for sigmoid or tanh), gets g = 1/√E[φ(z)²], z ~ N(0, 1), the variance-preserving gain of He et
+ * al.'s derivation: elu 1.2452, gelu 1.5335, silu and swish 1.6765, mish 1.4869, softplus 1.0419,
+ * and for objects sigmoid 1.8462, tanh 1.5925, relu √2, selu 1.0000.
  *
  * @param act - An activation name or object (default 'relu').
  * @param opts - `alpha`: the negative slope of leakyRelu (default 0.01).
@@ -44,9 +48,11 @@ export function xavierVariance(fanIn: number, fanOut: number): number {
  * @throws InvalidArgumentError for an unknown activation.
  * @example
  * ```ts
- * import { activationGain } from '@gflow/core';
+ * import { activation, activationGain } from '@gflow/core';
  * activationGain('relu'); // √2
  * activationGain('tanh'); // 5/3
+ * activationGain('sigmoid'); // 1 (PyTorch's table)
+ * activationGain(activation('sigmoid')); // 1.8462 = 1/√E[sigmoid(z)²]
  * ```
  * @see He et al. (2015), "Delving deep into rectifiers"; PyTorch `torch.nn.init.calculate_gain`.
  */

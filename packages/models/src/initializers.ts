@@ -48,8 +48,10 @@ export const initializerNames: readonly InitializerName[] = [
  *   `'normal'` (default) or `'uniform'`.
  * - `orthogonal`: a Haar-random orthogonal matrix times `gain` (default 1; Saxe et al. 2014,
  *   Mezzadri 2007); kernels of rank > 2 are flattened to [∏shape[:-1], shape[-1]].
- * - `scaledOrthogonal`: orthogonal times the gain of `activation` (`@gflow/core`'s `activationGain`:
- *   relu √2, tanh 5/3, selu 3/4, leakyRelu √(2/(1+α²)), others 1/√E[φ(z)²], z ~ N(0, 1)).
+ * - `scaledOrthogonal`: orthogonal times the gain of `activation` by `@gflow/core`'s
+ *   `activationGain(name)` convention: PyTorch's `calculate_gain` where it has a value (linear and
+ *   sigmoid 1 — not 1/√E[sigmoid(z)²] = 1.846 — tanh 5/3, relu √2, leakyRelu √(2/(1+α²)), selu 3/4),
+ *   else 1/√E[φ(z)²], z ~ N(0, 1) (elu 1.245, gelu 1.534, silu and swish 1.677, mish 1.487, softplus 1.042).
  * - `identity`: `gain`·I (a Dirac kernel for convolutions; Le et al. 2015's IRNN).
  * - `lsuv`: orthogonal pre-initialization; call `lsuvInit` with data to finish (Mishkin and Matas 2016).
  * - `chrono`: gate biases log(U(1, maxTimescale − 1)) (Tallec and Ollivier 2018), `maxTimescale` required.

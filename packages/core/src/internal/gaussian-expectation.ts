@@ -23,8 +23,14 @@ function panelPoints(lo: number, hi: number, extra: readonly number[]): number[]
   for (const p of extra) if (p > lo && p < hi) pts.push(p);
   pts.sort((a, b) => a - b);
   const out: number[] = [];
-  const minWidth = 1e-12 * (hi - lo);
-  for (const p of pts) if (out.length === 0 || p - out[out.length - 1]! > minWidth) out.push(p);
+  // Drop a point only when its panel would be negligible both against the whole range and against
+  // the points' magnitude: the features at 0, ±2^j stay resolved however wide the law (σ = 1e19 too).
+  const span = hi - lo;
+  for (const p of pts) {
+    const last = out[out.length - 1];
+    if (last === undefined || p - last > 1e-12 * Math.min(span, Math.max(Math.abs(p), Math.abs(last))))
+      out.push(p);
+  }
   out[out.length - 1] = hi;
   return out;
 }
