@@ -37,6 +37,15 @@ export type {
   MeasureGradientFlowOptions,
 } from './measure-gradient-flow.js';
 export { flowReportSchemaVersion, measureGradientFlow } from './measure-gradient-flow.js';
+export type { ExponentialDecayOptions } from './schedules/exponential-decay.js';
+export { exponentialDecay } from './schedules/exponential-decay.js';
+export { joinSchedules } from './schedules/join-schedules.js';
+export { piecewiseConstant } from './schedules/piecewise-constant.js';
+export type { Schedule } from './schedules/schedule.js';
+export { constantSchedule } from './schedules/schedule.js';
+export type { WarmupOptions } from './schedules/warmup-cosine.js';
+export { warmupCosine } from './schedules/warmup-cosine.js';
+export { warmupLinear } from './schedules/warmup-linear.js';
 export type {
   DistributionStats,
   GradientHistogram,
@@ -69,6 +78,8 @@ export type { EmaClipState } from './transforms/ema-clip.js';
 export { emaClip } from './transforms/ema-clip.js';
 export type { GradientAwareLearningRateState } from './transforms/gradient-aware-learning-rate.js';
 export { gradientAwareLearningRate } from './transforms/gradient-aware-learning-rate.js';
+export type { ScaleByScheduleState } from './transforms/scale-by-schedule.js';
+export { scaleBySchedule } from './transforms/scale-by-schedule.js';
 export type {
   ParameterTransform,
   ParameterTransformResult,
