@@ -54,6 +54,10 @@ export type {
   StepRecord,
   TapNorm,
 } from './step-record.js';
+export type { CaGradOptions } from './surgery/ca-grad.js';
+export { caGrad } from './surgery/ca-grad.js';
+export type { PcGradOptions } from './surgery/pc-grad.js';
+export { pcGrad } from './surgery/pc-grad.js';
 export type { Batch, LossSpec, StepOutcome, TrainStepOptions } from './train-step.js';
 export { releaseTrainState, trainStep } from './train-step.js';
 export type {
