@@ -37,6 +37,11 @@ export type {
   MeasureGradientFlowOptions,
 } from './measure-gradient-flow.js';
 export { flowReportSchemaVersion, measureGradientFlow } from './measure-gradient-flow.js';
+export { frobeniusPenalty } from './penalties/frobenius-penalty.js';
+export type { PenaltyOptions } from './penalties/nuclear-norm-penalty.js';
+export { nuclearNormPenalty } from './penalties/nuclear-norm-penalty.js';
+export type { SpectralPenaltyOptions } from './penalties/spectral-penalty.js';
+export { spectralPenalty } from './penalties/spectral-penalty.js';
 export type { ExponentialDecayOptions } from './schedules/exponential-decay.js';
 export { exponentialDecay } from './schedules/exponential-decay.js';
 export { joinSchedules } from './schedules/join-schedules.js';
