@@ -61,7 +61,7 @@ interface ModuleState {
   step: number;
   transforms: Map<object, TransformSlot>;
   constraints: Map<object, ConstraintSlot>;
-  rates: Map<Schedule, ScheduledRate>;
+  rates: WeakMap<Schedule, ScheduledRate>;
 }
 
 const states = new WeakMap<Module, ModuleState>();
@@ -125,7 +125,7 @@ export function trainStep(module: Module, batch: Batch, options: TrainStepOption
   }
   let st = states.get(module);
   if (!st) {
-    st = { step: 0, transforms: new Map(), constraints: new Map(), rates: new Map() };
+    st = { step: 0, transforms: new Map(), constraints: new Map(), rates: new WeakMap() };
     states.set(module, st);
   }
   const params = module.parameters();
