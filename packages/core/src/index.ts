@@ -67,6 +67,8 @@ export type {
 export { effectivePathContribution, pathCounts, pathFraction, pathLengthDistribution } from './paths.js';
 export type { PowerIterationOptions, PowerIterationResult } from './power-iteration.js';
 export { powerIteration } from './power-iteration.js';
+export type { SingularValueDecompositionResult } from './singular-value-decomposition.js';
+export { singularValueDecomposition } from './singular-value-decomposition.js';
 export { conditionNumber, nuclearNorm, singularValues } from './singular-values.js';
 export type { SpectralNormalizeOptions, SpectralNormOptions } from './spectral-norm.js';
 export { frobeniusNorm, spectralNorm, spectralNormalize, stableRank } from './spectral-norm.js';

@@ -38,6 +38,20 @@ export type {
   MeasureGradientFlowOptions,
 } from './measure-gradient-flow.js';
 export { flowReportSchemaVersion, measureGradientFlow, NO_GRADIENT_REASON } from './measure-gradient-flow.js';
+export { frobeniusPenalty } from './penalties/frobenius-penalty.js';
+export type { PenaltyOptions } from './penalties/nuclear-norm-penalty.js';
+export { nuclearNormPenalty } from './penalties/nuclear-norm-penalty.js';
+export type { SpectralPenaltyOptions } from './penalties/spectral-penalty.js';
+export { spectralPenalty } from './penalties/spectral-penalty.js';
+export type { ExponentialDecayOptions } from './schedules/exponential-decay.js';
+export { exponentialDecay } from './schedules/exponential-decay.js';
+export { joinSchedules } from './schedules/join-schedules.js';
+export { piecewiseConstant } from './schedules/piecewise-constant.js';
+export type { Schedule } from './schedules/schedule.js';
+export { constantSchedule } from './schedules/schedule.js';
+export type { WarmupOptions } from './schedules/warmup-cosine.js';
+export { warmupCosine } from './schedules/warmup-cosine.js';
+export { warmupLinear } from './schedules/warmup-linear.js';
 export type {
   DistributionStats,
   GradientHistogram,
@@ -46,6 +60,10 @@ export type {
   StepRecord,
   TapNorm,
 } from './step-record.js';
+export type { CaGradOptions } from './surgery/ca-grad.js';
+export { caGrad } from './surgery/ca-grad.js';
+export type { PcGradOptions } from './surgery/pc-grad.js';
+export { pcGrad } from './surgery/pc-grad.js';
 export { tensorNorms } from './tensor-norms.js';
 export type { Batch, LossSpec, StepOutcome, TrainStepOptions } from './train-step.js';
 export { releaseTrainState, trainStep } from './train-step.js';
@@ -71,6 +89,8 @@ export type { EmaClipState } from './transforms/ema-clip.js';
 export { emaClip } from './transforms/ema-clip.js';
 export type { GradientAwareLearningRateState } from './transforms/gradient-aware-learning-rate.js';
 export { gradientAwareLearningRate } from './transforms/gradient-aware-learning-rate.js';
+export type { ScaleByScheduleState } from './transforms/scale-by-schedule.js';
+export { scaleBySchedule } from './transforms/scale-by-schedule.js';
 export type {
   ParameterTransform,
   ParameterTransformResult,

@@ -3,6 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import { GradientMonitor } from './gradient-monitor.js';
 import { getLearningRate, setLearningRate } from './internal/optimizer-state.js';
 import { type ConstraintSlot, runStep, type StepOutcome, type TransformSlot } from './internal/run-step.js';
+import { checkSchedule } from './internal/schedule-checks.js';
+import { checkSchedulable, ScheduledRate, slotWithRate } from './internal/scheduled-rate.js';
+import type { Schedule } from './schedules/schedule.js';
 import { TrainingGuard } from './training-guard.js';
 import type { ParameterTransform } from './transforms/spectral-normalization.js';
 import type { GradientTransform } from './transforms/transform.js';
@@ -25,6 +28,14 @@ export interface InstrumentOptions {
   readonly monitor?: GradientMonitor;
   /** A guard that undoes bad steps and keeps training alive. */
   readonly guard?: TrainingGuard;
+  /**
+   * A learning-rate schedule (e.g. `warmupCosine(…)`): before step t (counted from 0 over every
+   * step this optimizer runs, the guard's rejected ones included) the wrapped optimizer's rate is
+   * set to schedule(t), and the step's info (so the monitor's record) carries it as
+   * `schedule.learningRate`. When something else changes the rate between steps (the guard's
+   * 'lower-lr'), the schedule goes on multiplied by that change.
+   */
+  readonly schedule?: Schedule;
 }
 
 /**
@@ -56,15 +67,17 @@ export class InstrumentedOptimizer extends tf.Optimizer {
   lastOutcome: StepOutcome | undefined;
   private readonly transformSlot: TransformSlot | undefined;
   private readonly constraintSlot: ConstraintSlot | undefined;
+  private readonly rate: ScheduledRate | undefined;
   private step = 0;
 
   /**
    * @param inner - The optimizer that makes the updates (SGD, Adam, …).
-   * @param options - Transform, constraint, monitor, guard.
+   * @param options - Transform, constraint, monitor, guard, schedule.
    */
   constructor(inner: tf.Optimizer, options: InstrumentOptions = {}) {
     super();
     this.inner = inner;
+    this.rate = options.schedule ? new ScheduledRate('instrument', options.schedule) : undefined;
     this.monitor = options.monitor;
     this.guard = options.guard;
     this.transformSlot = options.transform
@@ -173,19 +186,28 @@ export class InstrumentedOptimizer extends tf.Optimizer {
       vars.push(v);
       if (g != null) connected[name] = g;
     }
-    this.lastOutcome = runStep({
-      step: this.step++,
-      names,
-      vars,
-      grads: connected,
-      disconnected: names.filter((n) => connected[n] === undefined),
-      optimizer: this.inner,
-      ...(loss ? { loss } : {}),
-      ...(this.transformSlot ? { transform: this.transformSlot } : {}),
-      ...(this.constraintSlot ? { constraint: this.constraintSlot } : {}),
-      ...(this.monitor ? { monitor: this.monitor } : {}),
-      ...(this.guard ? { guard: this.guard } : {}),
-    });
+    const step = this.step++;
+    const scheduled = this.rate
+      ? slotWithRate(this.transformSlot, this.rate.apply(this.inner, step))
+      : undefined;
+    const transform = scheduled ? scheduled.slot : this.transformSlot;
+    try {
+      this.lastOutcome = runStep({
+        step,
+        names,
+        vars,
+        grads: connected,
+        disconnected: names.filter((n) => connected[n] === undefined),
+        optimizer: this.inner,
+        ...(loss ? { loss } : {}),
+        ...(transform ? { transform } : {}),
+        ...(this.constraintSlot ? { constraint: this.constraintSlot } : {}),
+        ...(this.monitor ? { monitor: this.monitor } : {}),
+        ...(this.guard ? { guard: this.guard } : {}),
+      });
+    } finally {
+      scheduled?.commit();
+    }
   }
 }
 
@@ -194,15 +216,16 @@ export class InstrumentedOptimizer extends tf.Optimizer {
  * the training loop: `model.compile({ optimizer: instrument(tf.train.adam(1e-3), {...}) })` and a
  * plain `model.fit` work as before.
  *
- * Per step: gradients → `transform` (e.g. `chain(clipByGlobalNorm(1))`) → the guard's clipping,
+ * Per step: the `schedule`'s rate set on the optimizer, if any → gradients → `transform` (e.g. `chain(clipByGlobalNorm(1))`) → the guard's clipping,
  * if on → the wrapped optimizer's update → `constraint` → one read-back of the loss, the norms
  * and the monitor's statistics → the guard's verdict (a bad step is undone).
  *
  * @param optimizer - The optimizer that makes the updates.
- * @param options - Transform, constraint, monitor, guard (all optional).
+ * @param options - Transform, constraint, monitor, guard, schedule (all optional).
  * @returns A `tf.Optimizer` (an {@link InstrumentedOptimizer}).
- * @throws InvalidArgumentError (from `@gflow/core`) when `optimizer` is not a tf.Optimizer or an
- *   option has the wrong type.
+ * @throws InvalidArgumentError (from `@gflow/core`) when `optimizer` is not a tf.Optimizer, an
+ *   option has the wrong type, or a schedule is given for an optimizer without a numeric
+ *   learning rate; at a step, when the schedule returns anything but a finite number ≥ 0.
  * @example
  * ```ts
  * const monitor = new GradientMonitor();
@@ -211,6 +234,12 @@ export class InstrumentedOptimizer extends tf.Optimizer {
  *   loss: 'meanSquaredError',
  * });
  * await model.fit(xs, ys, { epochs: 5 });
+ *
+ * // A warmup-cosine learning rate, recorded by the monitor as info['schedule.learningRate'].
+ * const opt = instrument(tf.train.adam(1e-3), {
+ *   schedule: warmupCosine({ peak: 1e-3, warmupSteps: 100, totalSteps: 2000 }),
+ *   monitor,
+ * });
  * ```
  */
 export function instrument(optimizer: tf.Optimizer, options: InstrumentOptions = {}): InstrumentedOptimizer {
@@ -236,6 +265,10 @@ export function instrument(optimizer: tf.Optimizer, options: InstrumentOptions =
         `instrument: options.${key} must be a transform (init, update), got ${describeValue(t)}`,
       );
     }
+  }
+  if (options.schedule !== undefined) {
+    checkSchedule('instrument', 'options.schedule', options.schedule);
+    checkSchedulable('instrument', optimizer);
   }
   return new InstrumentedOptimizer(optimizer, options);
 }

@@ -4,8 +4,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { GradientMonitor } from './gradient-monitor.js';
 import { type LossSpec, resolveLoss } from './internal/loss.js';
 import { type ConstraintSlot, runStep, type StepOutcome, type TransformSlot } from './internal/run-step.js';
+import { checkSchedule } from './internal/schedule-checks.js';
+import { checkSchedulable, ScheduledRate, slotWithRate } from './internal/scheduled-rate.js';
 import { type RawTape, runTape } from './internal/tap-recorder.js';
 import { checkInteger } from './internal/validate.js';
+import type { Schedule } from './schedules/schedule.js';
 import type { TrainingGuard } from './training-guard.js';
 import type { ParameterTransform } from './transforms/spectral-normalization.js';
 import type { GradientTransform } from './transforms/transform.js';
@@ -44,12 +47,21 @@ export interface TrainStepOptions {
   readonly microBatches?: number;
   /** Run the module in training mode (default true). */
   readonly training?: boolean;
+  /**
+   * A learning-rate schedule (e.g. `warmupCosine(…)`): before the module's step t (counted from 0
+   * over this module's `trainStep` calls) the optimizer's rate is set to schedule(t), and the
+   * step's info (so the monitor's record) carries it as `schedule.learningRate`. A change made to
+   * the rate by someone else between steps (the guard's 'lower-lr') multiplies the schedule from
+   * then on.
+   */
+  readonly schedule?: Schedule;
 }
 
 interface ModuleState {
   step: number;
   transforms: Map<object, TransformSlot>;
   constraints: Map<object, ConstraintSlot>;
+  rates: WeakMap<Schedule, ScheduledRate>;
 }
 
 const states = new WeakMap<Module, ModuleState>();
@@ -63,11 +75,14 @@ const states = new WeakMap<Module, ModuleState>();
  *
  * @param module - The module to train.
  * @param batch - Inputs and targets.
- * @param options - Optimizer, loss, transform, constraint, monitor, guard, taps, micro-batches.
+ * @param options - Optimizer, loss, transform, constraint, monitor, guard, taps, micro-batches,
+ *   schedule.
  * @returns What the step did: whether the update stands, the loss, the raw global norm, the
  *   transforms' numbers, the monitor's record and the guard's event.
- * @throws InvalidArgumentError (from `@gflow/core`) for a missing optimizer or batch, or a bad
- *   micro-batch count; whatever the guard throws after too many bad steps.
+ * @throws InvalidArgumentError (from `@gflow/core`) for a missing optimizer or batch, a bad
+ *   micro-batch count, a schedule that is not a function or an optimizer it cannot set, or a
+ *   schedule value that is not a finite number ≥ 0; whatever the guard throws after too many bad
+ *   steps.
  * @example
  * ```ts
  * const model = plainMLP({ depth: 4, width: 32, inputSize: 8, outputSize: 1, seed: 1 });
@@ -93,6 +108,10 @@ export function trainStep(module: Module, batch: Batch, options: TrainStepOption
       `${fn}: options.optimizer must be a tf.Optimizer, got ${describeValue(options?.optimizer)}`,
     );
   }
+  if (options.schedule !== undefined) {
+    checkSchedule(fn, 'options.schedule', options.schedule);
+    checkSchedulable(fn, options.optimizer);
+  }
   const lossFn = resolveLoss(fn, options.loss ?? 'meanSquaredError');
   const k =
     options.microBatches === undefined
@@ -106,7 +125,7 @@ export function trainStep(module: Module, batch: Batch, options: TrainStepOption
   }
   let st = states.get(module);
   if (!st) {
-    st = { step: 0, transforms: new Map(), constraints: new Map() };
+    st = { step: 0, transforms: new Map(), constraints: new Map(), rates: new WeakMap() };
     states.set(module, st);
   }
   const params = module.parameters();
@@ -115,6 +134,7 @@ export function trainStep(module: Module, batch: Batch, options: TrainStepOption
   const tapes: RawTape[] = [];
   let mean: Record<string, tf.Tensor> | undefined;
   let meanLoss: tf.Scalar | undefined;
+  let scheduled: ReturnType<typeof slotWithRate> | undefined;
   try {
     if (k === 1) {
       tapes.push(
@@ -176,8 +196,18 @@ export function trainStep(module: Module, batch: Batch, options: TrainStepOption
         st.constraints.set(options.constraint, constraint);
       }
     }
+    const step = st.step++;
+    if (options.schedule) {
+      let rate = st.rates.get(options.schedule);
+      if (!rate) {
+        rate = new ScheduledRate(fn, options.schedule);
+        st.rates.set(options.schedule, rate);
+      }
+      scheduled = slotWithRate(transform, rate.apply(options.optimizer, step));
+      transform = scheduled.slot;
+    }
     return runStep({
-      step: st.step++,
+      step,
       names,
       vars: params.map((p) => p.variable),
       grads,
@@ -203,6 +233,7 @@ export function trainStep(module: Module, batch: Batch, options: TrainStepOption
     }
     if (mean) tf.dispose(Object.values(mean));
     meanLoss?.dispose();
+    scheduled?.commit();
   }
 }
 

@@ -1,0 +1,86 @@
+import { describeValue, InvalidArgumentError } from '@gflow/core';
+import * as tf from '@tensorflow/tfjs';
+import type { Schedule } from '../schedules/schedule.js';
+import { cloneAll, type GradientTransform, type TransformResult } from '../transforms/transform.js';
+import { getLearningRate, setLearningRate } from './optimizer-state.js';
+import type { TransformSlot } from './run-step.js';
+import { evaluateSchedule } from './schedule-checks.js';
+
+/** The info key under which a scheduled learning rate is recorded. */
+export const SCHEDULE_INFO_KEY = 'schedule.learningRate';
+
+/** Throws unless the optimizer has a numeric learning rate a schedule can set. */
+export function checkSchedulable(fn: string, optimizer: tf.Optimizer): void {
+  if (getLearningRate(optimizer) === undefined) {
+    throw new InvalidArgumentError(
+      `${fn}: a schedule needs an optimizer with a numeric learningRate (SGD, momentum, Adam, RMSProp, Adagrad, Adadelta, Adamax), got ${describeValue(optimizer)}`,
+    );
+  }
+}
+
+/**
+ * Sets an optimizer's learning rate from a schedule before each step: η = f · schedule(t).
+ *
+ * f starts at 1 and follows changes made to the rate by someone else between steps (a
+ * TrainingGuard's 'lower-lr' halves it): when the rate found is not the one set last, f is
+ * multiplied by their ratio, so that the schedule goes on from the lowered level.
+ */
+export class ScheduledRate {
+  private factor = 1;
+  private lastSet: number | undefined;
+
+  constructor(
+    private readonly fn: string,
+    readonly schedule: Schedule,
+  ) {}
+
+  /** Sets the rate for `step` and returns it. */
+  apply(optimizer: tf.Optimizer, step: number): number {
+    const base = evaluateSchedule(this.fn, this.schedule, step);
+    const now = getLearningRate(optimizer);
+    if (this.lastSet !== undefined && this.lastSet > 0 && now !== undefined && now !== this.lastSet) {
+      this.factor *= now / this.lastSet;
+    }
+    const rate = base * this.factor;
+    if (!setLearningRate(optimizer, rate)) checkSchedulable(this.fn, optimizer);
+    this.lastSet = rate;
+    return rate;
+  }
+}
+
+/**
+ * A slot whose transform runs `inner`'s (if any) and adds the scheduled rate to the step's info,
+ * so that the monitor records it. `commit` hands the state it ended with back to `inner`.
+ */
+export function slotWithRate(
+  inner: TransformSlot | undefined,
+  rate: number,
+): { slot: TransformSlot; commit(): void } {
+  const t = inner?.transform;
+  const withRate = (r: TransformResult<unknown>): TransformResult<unknown> => ({
+    ...r,
+    info: { ...r.info, [SCHEDULE_INFO_KEY]: tf.scalar(rate) },
+  });
+  const transform: GradientTransform<unknown> = {
+    name: t ? t.name : 'schedule',
+    init: (params) => (t ? t.init(params) : null),
+    update: (grads, state, params) =>
+      withRate(t ? t.update(grads, state, params) : { grads: cloneAll(grads), state, info: {} }),
+    ...(t?.updateWithNorms
+      ? {
+          updateWithNorms: (grads, sqNorms, state, params) =>
+            withRate(
+              (t.updateWithNorms as NonNullable<typeof t.updateWithNorms>)(grads, sqNorms, state, params),
+            ),
+        }
+      : {}),
+    dispose: (state) => t?.dispose(state),
+  };
+  const slot: TransformSlot = inner?.state !== undefined ? { transform, state: inner.state } : { transform };
+  return {
+    slot,
+    commit() {
+      if (inner && slot.state !== undefined) inner.state = slot.state;
+    },
+  };
+}
