@@ -14,7 +14,10 @@ export interface WeightNormOptions {
   readonly inputSize: number;
   /** Output features (units; one g and one direction v_{:,j} each). */
   readonly outputSize: number;
-  /** Initializer of the direction v (default `'xavier'`); g starts at ‖v_{:,j}‖, so w starts at v. */
+  /**
+   * Initializer of the direction v (default `'xavier'`); v starts with the values {@link dense}'s
+   * kernel of the same seed and name would have, and g at ‖v_{:,j}‖, so w starts equal to v.
+   */
   readonly init?: InitSpec;
   /** Whether to add a bias (default true). */
   readonly bias?: boolean;
@@ -46,7 +49,9 @@ export class WeightNormDenseLayer extends BaseModule {
     const name = o.name ?? 'dense';
     const seed = o.seed ?? 0;
     const vName = `${name}.v`;
-    const v = initialize(init, [inputSize, outputSize], { seed: deriveSeed(seed, vName) });
+    // v draws the values `dense` with this seed and name draws for its kernel, so that a
+    // weight-normalized network starts as the same function as the plain one.
+    const v = initialize(init, [inputSize, outputSize], { seed: deriveSeed(seed, `${name}.kernel`) });
     // g_j = ‖v_{:,j}‖ in float64 (scaled by the column's largest entry), so that w = v at the start.
     const g = new Float32Array(outputSize);
     for (let j = 0; j < outputSize; j++) {
