@@ -108,8 +108,8 @@ describe('groupNorm', () => {
     };
   }
 
-  function flat(ts: readonly tf.Tensor[]): Float64Array {
-    return Float64Array.from(ts.flatMap((t) => Array.from(t.dataSync())));
+  function flat(ts: readonly tf.Tensor[]): number[] {
+    return ts.flatMap((t) => Array.from(t.dataSync()));
   }
 
   it('closed form: [1, 2, 3, 4] in 2 groups → ±1/√(1/4 + ε) per pair', () => {

@@ -71,8 +71,8 @@ function draw(n: number, seed: number, scale = 1, shift = 0): Float64Array {
   return Float64Array.from({ length: n }, () => shift + scale * rng.normal());
 }
 
-function flat(ts: readonly tf.Tensor[]): Float64Array {
-  return Float64Array.from(ts.flatMap((t) => Array.from(t.dataSync())));
+function flat(ts: readonly tf.Tensor[]): number[] {
+  return ts.flatMap((t) => Array.from(t.dataSync()));
 }
 
 describe('weightNorm', () => {

@@ -248,7 +248,9 @@ describe('recurrent regularizers', () => {
     const y1 = tf.tidy(() => Array.from(m.apply(x, infer).dataSync()));
     const y2 = tf.tidy(() => Array.from(m.apply(x, infer).dataSync()));
     expect(y2).toEqual(y1);
-    y1.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThan(1e-5));
+    y1.forEach((v, i) => {
+      expect(Math.abs(v - expected[i]!)).toBeLessThan(1e-5);
+    });
     tf.dispose(x);
     m.dispose();
     expect(tf.memory().numTensors).toBe(before);
@@ -298,7 +300,9 @@ describe('recurrent regularizers', () => {
       expected.push(...h);
     }
     const y = tf.tidy(() => Array.from(m.apply(x, infer).dataSync()));
-    y.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThan(1e-5));
+    y.forEach((v, i) => {
+      expect(Math.abs(v - expected[i]!)).toBeLessThan(1e-5);
+    });
     tf.dispose(x);
     m.dispose();
     expect(tf.memory().numTensors).toBe(before);
