@@ -63,8 +63,8 @@ const bad: readonly [string, () => unknown, RegExp][] = [
   ],
   [
     'unknown norm',
-    () => plainMLP({ ...ff, norm: 'group' as never }),
-    /plainMLP: options\.norm must be one of 'none', 'batch', 'layer', got "group"/,
+    () => plainMLP({ ...ff, norm: 'instance' as never }),
+    /plainMLP: options\.norm must be one of 'none', 'batch', 'layer', 'group', 'weight', got "instance"/,
   ],
   [
     'unknown variant',

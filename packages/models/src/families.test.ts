@@ -56,6 +56,40 @@ export const families: readonly Family[] = [
     taps: ffTaps,
   },
   {
+    name: 'plainMLP+group',
+    build: (seed) => plainMLP({ ...ff, norm: 'group', seed }),
+    input: vec,
+    taps: ffTaps,
+  },
+  {
+    name: 'plainMLP+weight',
+    build: (seed) => plainMLP({ ...ff, norm: 'weight', seed }),
+    input: vec,
+    taps: ffTaps,
+  },
+  {
+    name: 'residualMLP+weight',
+    build: (seed) => residualMLP({ ...ff, norm: 'weight', seed }),
+    input: vec,
+    taps: ffTaps,
+  },
+  {
+    name: 'plainConvNet+group',
+    build: (seed) =>
+      plainConvNet({
+        depth: 2,
+        channels: 2,
+        inputChannels: 2,
+        outputSize: 2,
+        activation: 'tanh',
+        norm: 'group',
+        seed,
+      }),
+    input: img,
+    taps: ffTaps,
+    conv: true,
+  },
+  {
     name: 'plainConvNet',
     build: (seed) =>
       plainConvNet({ depth: 2, channels: 2, inputChannels: 2, outputSize: 2, activation: 'tanh', seed }),

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ResolvedActivation } from '../activations.js';
 import { BaseModule } from '../internal/base-module.js';
 import { resolveCommon } from '../internal/feedforward-options.js';
-import { makeNorm } from '../internal/norm.js';
+import { makeDense, makeNorm } from '../internal/norm.js';
 import { checkInt, checkNumber, checkShape } from '../internal/validate.js';
 import { DenseLayer } from '../layers/dense.js';
 import type { Model } from '../model.js';
@@ -16,13 +16,13 @@ export interface HighwayMLPOptions extends MLPOptions {
 }
 
 interface Block {
-  readonly transform: DenseLayer;
+  readonly transform: BaseModule;
   readonly gate: DenseLayer;
   readonly norm: BaseModule | undefined;
 }
 
 class HighwayMLP extends BaseModule {
-  private readonly stem: DenseLayer;
+  private readonly stem: BaseModule;
   private readonly blocks: Block[] = [];
   private readonly readout: DenseLayer | undefined;
   private readonly act: ResolvedActivation;
@@ -39,11 +39,11 @@ class HighwayMLP extends BaseModule {
     this.inputSize = inputSize;
     const bias = o.bias ?? true;
     this.stem = this.addChild(
-      new DenseLayer({ inputSize, outputSize: width, init: c.init, bias, seed: c.seed, name: 'stem' }),
+      makeDense(c.norm, { inputSize, outputSize: width, init: c.init, bias, seed: c.seed, name: 'stem' }),
     );
     for (let i = 0; i < c.depth; i++) {
       const transform = this.addChild(
-        new DenseLayer({
+        makeDense(c.norm, {
           inputSize: width,
           outputSize: width,
           init: c.init,
@@ -80,9 +80,9 @@ class HighwayMLP extends BaseModule {
   }
 
   forward(x: tf.Tensor, ctx: Context): tf.Tensor {
-    let h = this.act.fn(this.stem.forward(x));
+    let h = this.act.fn(this.stem.forward(x, ctx));
     this.blocks.forEach((b, i) => {
-      let z = b.transform.forward(h);
+      let z = b.transform.forward(h, ctx);
       if (b.norm) z = b.norm.forward(z, ctx);
       const H = this.act.fn(z);
       const T = tf.sigmoid(b.gate.forward(h));

@@ -15,8 +15,12 @@ export interface MLPOptions {
   readonly activation?: ActivationSpec;
   /** Kernel initializer (default `'he'`). */
   readonly init?: InitSpec;
-  /** Normalization in every block (default `'none'`). */
-  readonly norm?: 'none' | 'batch' | 'layer';
+  /**
+   * Normalization in every block (default `'none'`): batch, layer or group norm (16 channels per
+   * group, see {@link groupNorm}) after each block's dense layer, or `'weight'`, which
+   * reparametrizes the blocks' dense layers (and the stem) as w = g·v/‖v‖ ({@link weightNorm}).
+   */
+  readonly norm?: 'none' | 'batch' | 'layer' | 'group' | 'weight';
   /** Seed; same seed ⇒ identical weights (default 0). */
   readonly seed?: number;
   /** Whether dense layers have biases (default true). */
@@ -39,8 +43,11 @@ export interface ConvNetOptions {
   readonly activation?: ActivationSpec;
   /** Kernel initializer (default `'he'`). */
   readonly init?: InitSpec;
-  /** Normalization in every block (default `'none'`). */
-  readonly norm?: 'none' | 'batch' | 'layer';
+  /**
+   * Normalization in every block (default `'none'`): batch, layer (over the channels) or group
+   * norm (16 channels per group, see {@link groupNorm}).
+   */
+  readonly norm?: 'none' | 'batch' | 'layer' | 'group';
   /**
    * Whether each convolution adds a bias (default true). With `norm: 'batch'` a bias is redundant
    * (the normalization subtracts the per-channel mean, bias included), and ResNets leave it out.

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedActivation } from '../activations.js';
 import { BaseModule } from '../internal/base-module.js';
-import { resolveCommon } from '../internal/feedforward-options.js';
+import { convNorms, resolveCommon } from '../internal/feedforward-options.js';
 import { makeNorm } from '../internal/norm.js';
 import { checkBoolean, checkInt, checkShape } from '../internal/validate.js';
 import { Conv2dLayer } from '../layers/conv2d.js';
@@ -33,7 +33,7 @@ class PlainConvNet extends BaseModule {
 
   constructor(o: PlainConvNetOptions) {
     const fn = 'plainConvNet';
-    const c = resolveCommon(fn, o, { activation: 'relu', init: 'he' });
+    const c = resolveCommon(fn, o, { activation: 'relu', init: 'he' }, convNorms);
     const channels = checkInt(fn, 'options.channels', o.channels);
     const inputChannels = checkInt(fn, 'options.inputChannels', o.inputChannels);
     const kernelSize = checkInt(fn, 'options.kernelSize', o.kernelSize ?? 3);

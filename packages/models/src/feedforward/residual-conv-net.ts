@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '@gflow/core';
-import { resolveCommon } from '../internal/feedforward-options.js';
+import { convNorms, resolveCommon } from '../internal/feedforward-options.js';
 import { ResidualStack, type ResidualVariant } from '../internal/residual-core.js';
 import { checkBoolean, checkInt, checkNumber, checkOneOf, checkShape } from '../internal/validate.js';
 import { Conv2dLayer } from '../layers/conv2d.js';
@@ -44,7 +44,7 @@ export interface ResidualConvNetOptions extends ConvNetOptions {
  */
 export function residualConvNet(options: ResidualConvNetOptions): Model {
   const fn = 'residualConvNet';
-  const c = resolveCommon(fn, options, { activation: 'relu', init: 'he' });
+  const c = resolveCommon(fn, options, { activation: 'relu', init: 'he' }, convNorms);
   const channels = checkInt(fn, 'options.channels', options.channels);
   const inputChannels = checkInt(fn, 'options.inputChannels', options.inputChannels);
   const kernelSize = checkInt(fn, 'options.kernelSize', options.kernelSize ?? 3);

@@ -1,4 +1,5 @@
 import { resolveCommon } from '../internal/feedforward-options.js';
+import { makeDense } from '../internal/norm.js';
 import { ResidualStack, type ResidualVariant } from '../internal/residual-core.js';
 import { checkInt, checkNumber, checkOneOf, checkShape } from '../internal/validate.js';
 import { DenseLayer } from '../layers/dense.js';
@@ -50,7 +51,8 @@ export function residualMLP(options: ResidualMLPOptions): Model {
     inputSize,
     variant,
     branchScale,
-    (i, o, name) => new DenseLayer({ inputSize: i, outputSize: o, init: c.init, bias, seed: c.seed, name }),
+    (i, o, name) =>
+      makeDense(c.norm, { inputSize: i, outputSize: o, init: c.init, bias, seed: c.seed, name }),
     (i, o) => new DenseLayer({ inputSize: i, outputSize: o, init: 'xavier', seed: c.seed, name: 'readout' }),
     false,
     (x) => checkShape(`${fn}.apply`, 'x', x, [null, inputSize]),

@@ -5,7 +5,7 @@ import { DenseLayer } from '../layers/dense.js';
 import type { Context } from '../module.js';
 import { BaseModule } from './base-module.js';
 import { resolveCommon } from './feedforward-options.js';
-import { makeNorm } from './norm.js';
+import { makeDense, makeNorm } from './norm.js';
 import { checkInt, checkShape } from './validate.js';
 
 /**
@@ -14,7 +14,7 @@ import { checkInt, checkShape } from './validate.js';
  * a_i is in `forward`.
  */
 export abstract class MLPStack extends BaseModule {
-  protected readonly blocks: { dense: DenseLayer; norm: BaseModule | undefined }[] = [];
+  protected readonly blocks: { dense: BaseModule; norm: BaseModule | undefined }[] = [];
   protected readonly readout: DenseLayer | undefined;
   protected readonly act: ResolvedActivation;
   private readonly inputSize: number;
@@ -32,7 +32,7 @@ export abstract class MLPStack extends BaseModule {
     this.inputSize = inputSize;
     for (let i = 0; i < c.depth; i++) {
       const dense = this.addChild(
-        new DenseLayer({
+        makeDense(c.norm, {
           inputSize: blockInputSize(i, inputSize, width),
           outputSize: width,
           init: c.init,
@@ -65,8 +65,8 @@ export abstract class MLPStack extends BaseModule {
 
   /** Block i on its input a: the tapped `blocks.<i>` output φ(norm(W_i a + b_i)). */
   protected block(i: number, a: tf.Tensor, ctx: Context): tf.Tensor {
-    const b = this.blocks[i] as { dense: DenseLayer; norm: BaseModule | undefined };
-    let z = b.dense.forward(a);
+    const b = this.blocks[i] as { dense: BaseModule; norm: BaseModule | undefined };
+    let z = b.dense.forward(a, ctx);
     if (b.norm) z = b.norm.forward(z, ctx);
     return ctx.tap(`blocks.${i}`, this.act.fn(z));
   }

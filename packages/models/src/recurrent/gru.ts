@@ -44,9 +44,9 @@ class GRUCell extends KernelCell {
     ).variable;
   }
 
-  step(u: tf.Tensor2D, [h]: tf.Tensor2D[]): tf.Tensor2D[] {
+  step(u: tf.Tensor2D, [h]: tf.Tensor2D[], _p: unknown, hIn?: tf.Tensor2D): tf.Tensor2D[] {
     const hh = h as tf.Tensor2D;
-    const w = tf.add(tf.matMul(hh, this.recurrent as tf.Tensor2D), this.recurrentBias);
+    const w = tf.add(tf.matMul(hIn ?? hh, this.recurrent as tf.Tensor2D), this.recurrentBias);
     const [ur, uz, un] = tf.split(u, 3, 1) as tf.Tensor2D[];
     const [wr, wz, wn] = tf.split(w, 3, 1) as tf.Tensor2D[];
     const r = tf.sigmoid(tf.add(ur as tf.Tensor2D, wr as tf.Tensor2D));

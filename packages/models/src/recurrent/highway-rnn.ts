@@ -29,9 +29,9 @@ class HighwayCell extends KernelCell {
     super(prefix, inputSize, hiddenSize, 2, init, recurrentInit, seed, bias);
   }
 
-  step(u: tf.Tensor2D, [h]: tf.Tensor2D[]): tf.Tensor2D[] {
+  step(u: tf.Tensor2D, [h]: tf.Tensor2D[], _p: unknown, hIn?: tf.Tensor2D): tf.Tensor2D[] {
     const hh = h as tf.Tensor2D;
-    const z = tf.add(u, tf.matMul(hh, this.recurrent as tf.Tensor2D));
+    const z = tf.add(u, tf.matMul(hIn ?? hh, this.recurrent as tf.Tensor2D));
     const [zh, zt] = tf.split(z, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
     const H = this.act.fn(zh);
     const T = tf.sigmoid(zt);

@@ -76,8 +76,8 @@ class KroneckerCell extends ProjectedCell {
     return kron(this.a as tf.Tensor2D, this.b as tf.Tensor2D);
   }
 
-  step(u: tf.Tensor2D, [h]: tf.Tensor2D[], w: tf.Tensor | undefined): tf.Tensor2D[] {
-    const z = tf.add(u, tf.matMul(h as tf.Tensor2D, w as tf.Tensor2D));
+  step(u: tf.Tensor2D, [h]: tf.Tensor2D[], w: tf.Tensor | undefined, hIn?: tf.Tensor2D): tf.Tensor2D[] {
+    const z = tf.add(u, tf.matMul(hIn ?? (h as tf.Tensor2D), w as tf.Tensor2D));
     return [(this.act ? this.act.fn(z) : modRelu(z, this.modBias as tf.Tensor)) as tf.Tensor2D];
   }
 

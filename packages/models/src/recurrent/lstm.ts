@@ -18,6 +18,12 @@ export interface LSTMOptions extends RecurrentOptions {
    * b_f ~ log(U(1, T_max − 1)), b_i = −b_f.
    */
   readonly chrono?: number;
+  /**
+   * Zoneout probability of the cell state c, in [0, 1] (default: `zoneout`). Krueger et al. 2017
+   * zone c and h separately and found a high rate on c with a low one on h to work best
+   * (c_t = d^c ⊙ c_{t−1} + (1 − d^c) ⊙ c̃_t, likewise h with d^h); see {@link RecurrentOptions.zoneout}.
+   */
+  readonly zoneoutCell?: number;
 }
 
 /** Chrono gate biases log(U(1, tMax − 1)). @internal */
@@ -60,8 +66,8 @@ class LSTMCell extends KernelCell {
     super(prefix, inputSize, hiddenSize, 4, init, recurrentInit, seed, bias);
   }
 
-  step(u: tf.Tensor2D, [h, c]: tf.Tensor2D[]): tf.Tensor2D[] {
-    const z = tf.add(u, tf.matMul(h as tf.Tensor2D, this.recurrent as tf.Tensor2D));
+  step(u: tf.Tensor2D, [h, c]: tf.Tensor2D[], _p: unknown, hIn?: tf.Tensor2D): tf.Tensor2D[] {
+    const z = tf.add(u, tf.matMul(hIn ?? (h as tf.Tensor2D), this.recurrent as tf.Tensor2D));
     const [zi, zf, zg, zo] = tf.split(z, 4, 1) as tf.Tensor2D[];
     const c2 = tf.add(
       tf.mul(tf.sigmoid(zf as tf.Tensor2D), c as tf.Tensor2D),
@@ -94,7 +100,7 @@ class LSTMCell extends KernelCell {
  */
 export function lstm(options: LSTMOptions): RecurrentModel {
   const fn = 'lstm';
-  const r = resolveRecurrent(fn, options);
+  const r = resolveRecurrent(fn, options, options.zoneoutCell);
   const recurrentInit = resolveRecurrentInit(fn, options);
   const forgetBias = checkNumber(fn, 'options.forgetBias', options.forgetBias ?? 1);
   const chrono = resolveChrono(fn, options.chrono);

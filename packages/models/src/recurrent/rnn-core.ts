@@ -2,6 +2,8 @@ import { InvalidArgumentError, ShapeError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { type InitSpec, initialize, validateInit } from '../initializers.js';
 import { BaseModule } from '../internal/base-module.js';
+import { resolveRegularizers } from '../internal/recurrent-options.js';
+import { type RecurrentRegularizers, StackRegularizers } from '../internal/recurrent-regularizers.js';
 import { deriveSeed } from '../internal/rng.js';
 import { checkInt, checkNumber, checkShape } from '../internal/validate.js';
 import { zerosOnTape } from '../internal/zeros-on-tape.js';
@@ -38,8 +40,16 @@ export abstract class Cell extends BaseModule {
   /** [n, inputSize] → [n, projectedSize]. */
   abstract project(x: tf.Tensor2D): tf.Tensor2D;
 
-  /** One step: u [batch, projectedSize], state → new state. */
-  abstract step(u: tf.Tensor2D, state: tf.Tensor2D[], prepared: tf.Tensor | undefined): tf.Tensor2D[];
+  /**
+   * One step: u [batch, projectedSize], state → new state. `recurrentInput` is h_{t−1} as the
+   * recurrent matrix sees it (recurrent dropout's masked copy); state[0] when undefined.
+   */
+  abstract step(
+    u: tf.Tensor2D,
+    state: tf.Tensor2D[],
+    prepared: tf.Tensor | undefined,
+    recurrentInput?: tf.Tensor2D,
+  ): tf.Tensor2D[];
 
   /** The recurrent matrix for inspection (caller disposes). */
   abstract recurrentMatrix(): tf.Tensor2D;
@@ -53,10 +63,11 @@ export interface RecurrentResolved {
   readonly outputSize: number | undefined;
   readonly returnSequences: boolean;
   readonly seed: number;
+  readonly regularizers: RecurrentRegularizers;
 }
 
-/** Validates the shared recurrent options (no tensors). @internal */
-export function resolveRecurrent(fn: string, o: RecurrentOptions): RecurrentResolved {
+/** Validates the shared recurrent options (no tensors); `zoneoutCell` is LSTM's. @internal */
+export function resolveRecurrent(fn: string, o: RecurrentOptions, zoneoutCell?: number): RecurrentResolved {
   const inputSize = checkInt(fn, 'options.inputSize', o.inputSize);
   const hiddenSize = checkInt(fn, 'options.hiddenSize', o.hiddenSize);
   const layers = checkInt(fn, 'options.layers', o.layers ?? 1);
@@ -64,7 +75,16 @@ export function resolveRecurrent(fn: string, o: RecurrentOptions): RecurrentReso
     o.outputSize === undefined ? undefined : checkInt(fn, 'options.outputSize', o.outputSize);
   const seed = checkNumber(fn, 'options.seed', o.seed ?? 0);
   if (o.init !== undefined) validateInit(o.init, fn, 'options.init');
-  return { inputSize, hiddenSize, layers, outputSize, returnSequences: o.returnSequences ?? false, seed };
+  const regularizers = resolveRegularizers(fn, o, zoneoutCell);
+  return {
+    inputSize,
+    hiddenSize,
+    layers,
+    outputSize,
+    returnSequences: o.returnSequences ?? false,
+    seed,
+    regularizers,
+  };
 }
 
 /** The stacked recurrent runner shared by every family. @internal */
@@ -75,6 +95,7 @@ export class RecurrentStack extends BaseModule implements RecurrentModel {
   private readonly readout: DenseLayer | undefined;
   private readonly inputSize: number;
   private readonly returnSequences: boolean;
+  private readonly regularizers: StackRegularizers;
 
   constructor(
     fn: string,
@@ -86,6 +107,7 @@ export class RecurrentStack extends BaseModule implements RecurrentModel {
     this.layers = r.layers;
     this.inputSize = r.inputSize;
     this.returnSequences = r.returnSequences;
+    this.regularizers = new StackRegularizers(r.regularizers);
     this.cells = [];
     for (let l = 0; l < r.layers; l++) {
       this.cells.push(this.addChild(makeCell(l, l === 0 ? r.inputSize : r.hiddenSize, `layers.${l}`)));
@@ -116,6 +138,7 @@ export class RecurrentStack extends BaseModule implements RecurrentModel {
     const [b, T] = x.shape as [number, number, number];
     let seq = x as tf.Tensor3D;
     let outs: tf.Tensor2D[] = [];
+    const regularizer = this.regularizers.forCall(ctx.training);
     this.cells.forEach((cell, l) => {
       const pfx = this.layers > 1 ? `layers.${l}.` : '';
       const flat = tf.reshape(seq, [b * T, cell.inputSize]) as tf.Tensor2D;
@@ -137,8 +160,10 @@ export class RecurrentStack extends BaseModule implements RecurrentModel {
       for (let s = 1; s < cell.stateCount; s++) state.push(tf.zeros([b, cell.hiddenSize]));
       outs = [];
       let st = state;
+      const reg = regularizer?.(l, b, cell.hiddenSize);
       for (let t = 0; t < T; t++) {
-        st = cell.step(us[t] as tf.Tensor2D, st, prepared);
+        const next = cell.step(us[t] as tf.Tensor2D, st, prepared, reg?.recurrentInput(st[0] as tf.Tensor2D));
+        st = reg ? reg.update(st, next) : next;
         st[0] = ctx.tap(`${pfx}h.${t}`, st[0] as tf.Tensor2D) as tf.Tensor2D;
         outs.push(st[0] as tf.Tensor2D);
       }

@@ -116,9 +116,9 @@ class UnitaryCell extends Cell {
     return this.unitary(tf.eye(2 * this.units));
   }
 
-  step(u: tf.Tensor2D, [h]: tf.Tensor2D[], w: tf.Tensor | undefined): tf.Tensor2D[] {
+  step(u: tf.Tensor2D, [h]: tf.Tensor2D[], w: tf.Tensor | undefined, hIn?: tf.Tensor2D): tf.Tensor2D[] {
     const N = this.units;
-    const z = tf.add(tf.matMul(h as tf.Tensor2D, w as tf.Tensor2D), u);
+    const z = tf.add(tf.matMul(hIn ?? (h as tf.Tensor2D), w as tf.Tensor2D), u);
     const zr = tf.slice(z, [0, 0], [-1, N]);
     const zi = tf.slice(z, [0, N], [-1, N]);
     // complex modReLU: relu(|z| + b)·z/|z|

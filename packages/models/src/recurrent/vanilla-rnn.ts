@@ -26,8 +26,8 @@ export class SimpleCell extends KernelCell {
     super(prefix, inputSize, hiddenSize, 1, init, recurrentInit, seed);
   }
 
-  step(u: tf.Tensor2D, [h]: tf.Tensor2D[]): tf.Tensor2D[] {
-    const z = this.act.fn(tf.add(u, tf.matMul(h as tf.Tensor2D, this.recurrent as tf.Tensor2D)));
+  step(u: tf.Tensor2D, [h]: tf.Tensor2D[], _p: unknown, hIn?: tf.Tensor2D): tf.Tensor2D[] {
+    const z = this.act.fn(tf.add(u, tf.matMul(hIn ?? (h as tf.Tensor2D), this.recurrent as tf.Tensor2D)));
     if (this.kind === 'vanilla') return [z as tf.Tensor2D];
     return [tf.add(h as tf.Tensor2D, this.branchScale === 1 ? z : tf.mul(z, this.branchScale))];
   }
