@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@gflow/backend';
 import { GflowError } from '@gflow/core';
-import { nonFiniteReplacer, nonFiniteReviver } from '@gflow/diagnostics';
+import { type Finding, nonFiniteReplacer, nonFiniteReviver } from '@gflow/diagnostics';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyze, formatAnalysis } from './analyze.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { analyze, analyzeCommand, analyzeExitCode, formatAnalysis } from './analyze.js';
 import { fileSaveHandler } from './model-io.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gflow-analyze-'));
@@ -170,4 +170,95 @@ describe('gflow analyze', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
   }
+});
+
+describe('gflow analyze exit code', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    process.exitCode = undefined;
+  });
+
+  const finding = (severity: Finding['severity']): Finding => ({
+    kind: 'non-finite',
+    severity,
+    message: severity,
+    evidence: {},
+    remedy: '',
+  });
+
+  it('is 2 when a finding is at least as severe as --fail-on, else 0', () => {
+    expect(analyzeExitCode([], 'error')).toBe(0);
+    expect(analyzeExitCode([finding('info'), finding('warning')], 'error')).toBe(0);
+    expect(analyzeExitCode([finding('info'), finding('error')], 'error')).toBe(2);
+    expect(analyzeExitCode([finding('warning')], 'warning')).toBe(2);
+    expect(analyzeExitCode([finding('error')], 'warning')).toBe(2);
+    expect(analyzeExitCode([finding('info')], 'warning')).toBe(0);
+    expect(analyzeExitCode([finding('error'), finding('warning')], 'never')).toBe(0);
+  });
+
+  it('a saved model with NaN weights: the diagnosis has a non-finite error and the exit code is 2 (0 with --fail-on never)', async () => {
+    const m = tf.sequential();
+    m.add(tf.layers.dense({ units: 3, inputShape: [4], name: 'hidden' }));
+    m.add(tf.layers.dense({ units: 2, name: 'out' }));
+    const kernel = tf.tensor2d([
+      [1, 0, 0],
+      [0, Number.NaN, 0],
+      [0, 0, 1],
+      [0, 0, 0],
+    ]);
+    m.getLayer('hidden').setWeights([kernel, tf.zeros([3])]);
+    kernel.dispose();
+    await m.save(fileSaveHandler(join(dir, 'nan')));
+    m.dispose();
+    const printed: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((t: string) => void printed.push(t));
+    const stderr: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((t) => {
+      stderr.push(String(t));
+      return true;
+    });
+    const o = {
+      kind: 'file',
+      path: join(dir, 'nan', 'model.json'),
+      json: true,
+      batch: 4,
+      engine: 'cpu',
+    } as const;
+    const before = tf.memory().numTensors;
+    expect(await analyzeCommand({ ...o, failOn: 'error' })).toBe(2);
+    expect(process.exitCode).toBe(2);
+    const report = JSON.parse(printed[0] ?? '{}').report as { diagnosis: Finding[] };
+    expect(report.diagnosis.some((f) => f.kind === 'non-finite' && f.severity === 'error')).toBe(true);
+    expect(stderr.join('')).toMatch(
+      /exit code 2, because the diagnosis has 1 finding of severity error \(--fail-on error; --fail-on never always exits 0\)/,
+    );
+    process.exitCode = undefined;
+    expect(await analyzeCommand({ ...o, failOn: 'never' })).toBe(0);
+    expect(process.exitCode).toBeUndefined();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a healthy model exits 0', async () => {
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    const before = tf.memory().numTensors;
+    const code = await analyzeCommand({
+      kind: 'flags',
+      model: {
+        arch: 'residual-mlp',
+        depth: 3,
+        activation: 'tanh',
+        init: 'xavier',
+        norm: 'none',
+        width: 8,
+        seed: 0,
+      },
+      json: true,
+      batch: 8,
+      engine: 'cpu',
+      failOn: 'error',
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(code).toBe(0);
+    expect(process.exitCode).toBeUndefined();
+  });
 });

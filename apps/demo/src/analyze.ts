@@ -8,8 +8,9 @@ import { fromLayersModel, type Model } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { startEngine } from './backend-command.js';
 import { buildModel, randomBatch } from './build-model.js';
+import { shortenLists } from './cli-error.js';
 import { loadModelFromFile } from './model-io.js';
-import type { AnalyzeOptions } from './program.js';
+import type { AnalyzeOptions, FailOn } from './program.js';
 import { fmt } from './sections/measure.js';
 
 /** What `analyze --json` prints. */
@@ -93,7 +94,7 @@ export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
     } catch (e) {
       if (e instanceof GflowError) throw e;
       throw new UnsupportedError(
-        `analyze: ${o.path} loaded, but one backward pass on random N(0,1) data of shape [${inShape.join(', ')}] failed: ${((e as Error)?.message ?? String(e)).replace(/\s+/g, ' ')}`,
+        `analyze: ${o.path} loaded, but one backward pass on random N(0,1) data of shape [${inShape.join(', ')}] failed: ${shortenLists(((e as Error)?.message ?? String(e)).replace(/\s+/g, ' '))}`,
         { cause: e },
       );
     }
@@ -172,8 +173,39 @@ export function formatAnalysis(r: AnalyzeResult): string {
   return lines.join('\n');
 }
 
-/** Runs `gflow analyze`. */
-export async function analyzeCommand(o: AnalyzeOptions): Promise<void> {
+/**
+ * The exit code of `gflow analyze` for a diagnosis: 2 when it has a finding at least as severe
+ * as `failOn` (`error`: an error; `warning`: a warning or an error; `never`: none), else 0.
+ *
+ * @param diagnosis - The findings of the flow report.
+ * @param failOn - The least severe finding that fails.
+ * @returns 0 or 2.
+ */
+export function analyzeExitCode(diagnosis: FlowReport['diagnosis'], failOn: FailOn): 0 | 2 {
+  if (failOn === 'never') return 0;
+  const failing = failOn === 'warning' ? ['error', 'warning'] : ['error'];
+  return diagnosis.some((f) => failing.includes(f.severity)) ? 2 : 0;
+}
+
+/**
+ * Runs `gflow analyze`: prints the analysis, and sets the process's exit code to 2 (with a line
+ * on stderr saying why) when the diagnosis has a finding at the `--fail-on` level.
+ *
+ * @param o - Parsed command-line options.
+ * @returns The exit code it set: 0 or 2.
+ */
+export async function analyzeCommand(o: AnalyzeOptions): Promise<0 | 2> {
   const r = await analyze(o);
   console.log(o.json ? JSON.stringify(r, nonFiniteReplacer, 2) : formatAnalysis(r));
+  const failOn = o.failOn ?? 'error';
+  const code = analyzeExitCode(r.report.diagnosis, failOn);
+  if (code !== 0) {
+    const worse = failOn === 'warning' ? ['error', 'warning'] : ['error'];
+    const k = r.report.diagnosis.filter((f) => worse.includes(f.severity)).length;
+    process.stderr.write(
+      `gflow: analyze: exit code 2, because the diagnosis has ${k} ${k === 1 ? 'finding' : 'findings'} of severity ${failOn}${failOn === 'error' ? '' : ' or worse'} (--fail-on ${failOn}; --fail-on never always exits 0).\n`,
+    );
+    process.exitCode = code;
+  }
+  return code;
 }

@@ -28,7 +28,9 @@ const program = createProgram({
   demo: async (o) => {
     await runDemo(o);
   },
-  analyze: analyzeCommand,
+  analyze: async (o) => {
+    await analyzeCommand(o); // sets the exit code to 2 when the diagnosis fails --fail-on
+  },
   sweep: sweepCommand,
   backend: backendCommand,
 });

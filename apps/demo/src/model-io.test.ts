@@ -119,4 +119,32 @@ describe('model files on disk', () => {
     symlinkSync(outside, join(dir, 'link', 'weights.bin'));
     await expect(loadModelFromFile(p)).rejects.toThrow(/links to .*outside\.bin, outside the model's folder/);
   });
+
+  it('a model refused for missing weights names a few of them and counts the rest, not all of them', async () => {
+    // 12 dense layers have 24 weights (d0/kernel, d0/bias, …); the manifest keeps only d0/kernel
+    // and the weight file only its bytes, so tfjs refuses with the 23 names it could not set.
+    const m = tf.sequential();
+    for (let i = 0; i < 12; i++)
+      m.add(tf.layers.dense({ units: 2, name: `d${i}`, ...(i === 0 ? { inputShape: [2] } : {}) }));
+    const folder = join(dir, 'missing-weights');
+    await m.save(fileSaveHandler(folder));
+    m.dispose();
+    const json = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8'));
+    const first = json.weightsManifest[0].weights[0];
+    expect(first).toMatchObject({ name: 'd0/kernel', shape: [2, 2], dtype: 'float32' });
+    json.weightsManifest[0].weights = [first];
+    writeFileSync(join(folder, 'model.json'), JSON.stringify(json));
+    writeFileSync(
+      join(folder, 'weights.bin'),
+      readFileSync(join(folder, 'weights.bin')).subarray(0, 2 * 2 * 4),
+    );
+    const before = tf.memory().numTensors;
+    const err = await loadModelFromFile(join(folder, 'model.json')).catch((e: unknown) => e);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(err).toBeInstanceOf(GflowIOError);
+    expect((err as Error).message).toMatch(
+      /23 of 24 weights are not set: d0\/bias, d1\/kernel, d1\/bias, d2\/kernel, d2\/bias … and 18 more\. A model\.json written/,
+    );
+    expect((err as Error).message).not.toMatch(/d11\/bias/);
+  });
 });

@@ -7,6 +7,7 @@ import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { GflowIOError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
+import { shortenLists } from './cli-error.js';
 
 /** Name of the weights file written by {@link fileSaveHandler}. */
 export const WEIGHTS_FILE = 'weights.bin';
@@ -196,18 +197,40 @@ export function fileSaveHandler(dir: string): tf.io.IOHandler {
 /**
  * Loads a LayersModel from a model.json on disk. Every failure (missing file, not JSON, a
  * GraphModel, a topology tfjs cannot build, weights that do not fit) becomes one `GflowIOError`
- * whose message is a single paragraph.
+ * whose message is a single paragraph, with long lists of names cut to a few and a count. The
+ * model is built first and its weights set after, so that a refused file leaves no tensor behind
+ * (tfjs's own loader keeps every variable of a model whose weights it refuses).
  *
  * @param modelJsonPath - Path of model.json.
  * @returns The model; the caller disposes it (`model.dispose()`).
  * @throws GflowIOError on any failure.
  */
 export async function loadModelFromFile(modelJsonPath: string): Promise<tf.LayersModel> {
+  let model: tf.LayersModel | undefined;
   try {
-    return await tf.loadLayersModel(fileLoadHandler(modelJsonPath));
+    const load = fileLoadHandler(modelJsonPath).load as () => Promise<tf.io.ModelArtifacts>;
+    const { weightData, weightSpecs, ...topology } = await load();
+    // The topology alone (tfjs handles `model_config`, the training config and metadata).
+    model = await tf.loadLayersModel({ load: async () => topology });
+    if (weightData !== undefined && weightSpecs !== undefined) {
+      const decoded = tf.io.decodeWeights(weightData, weightSpecs);
+      try {
+        // As tfjs's loader: optimizer state is not part of the model's weights.
+        const modelWeights: tf.NamedTensorMap = {};
+        for (const spec of weightSpecs) {
+          const t = decoded[spec.name];
+          if (spec.group !== 'optimizer' && t) modelWeights[spec.name] = t;
+        }
+        model.loadWeights(modelWeights, true);
+      } finally {
+        tf.dispose(Object.values(decoded));
+      }
+    }
+    return model;
   } catch (e) {
+    model?.dispose();
     if (e instanceof GflowIOError) throw e;
-    const why = ((e as Error)?.message ?? String(e)).replace(/\s+/g, ' ').trim();
+    const why = shortenLists(((e as Error)?.message ?? String(e)).replace(/\s+/g, ' ').trim());
     throw new GflowIOError(
       `loadModelFromFile: ${modelJsonPath} could not be built as a tfjs LayersModel: ${why}. A model.json written by tfjs's model.save (format "layers-model") with its weight files beside it is needed.`,
       { cause: e },

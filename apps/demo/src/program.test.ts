@@ -73,6 +73,7 @@ describe('gflow command line', () => {
         json: false,
         batch: 16,
         engine: 'auto',
+        failOn: 'error',
         kind: 'flags',
         model: {
           arch: 'residual-conv',
@@ -93,6 +94,45 @@ describe('gflow command line', () => {
       path: 'm/model.json',
       json: true,
     });
+  });
+
+  it('analyze --fail-on: error by default, warning or never on request, anything else refused', async () => {
+    expect((await parse('analyze', '--model', 'm.json')).call?.o).toMatchObject({ failOn: 'error' });
+    expect((await parse('analyze', '--model', 'm.json', '--fail-on', 'warning')).call?.o).toMatchObject({
+      failOn: 'warning',
+    });
+    expect((await parse('analyze', '--model', 'm.json', '--fail-on', 'never')).call?.o).toMatchObject({
+      failOn: 'never',
+    });
+    const r = await parse('analyze', '--model', 'm.json', '--fail-on', 'fatal');
+    expect(r.code).toBe(1);
+    expect(r.error).toMatch(
+      /--fail-on <severity>' argument 'fatal' is invalid. Allowed choices are error, warning, never/,
+    );
+  });
+
+  it('analyze --help documents --fail-on and the exit codes', async () => {
+    let out = '';
+    const program = createProgram(
+      { demo: async () => {}, analyze: async () => {}, sweep: async () => {}, backend: async () => {} },
+      {
+        exitOverride: true,
+        output: {
+          writeOut: (t) => {
+            out += t;
+          },
+          writeErr: () => {},
+        },
+      },
+    );
+    await program.parseAsync(['node', 'gflow', 'analyze', '--help']).catch((e: unknown) => {
+      if (!(e instanceof CommanderError) || e.code !== 'commander.helpDisplayed') throw e;
+    });
+    const text = out.replace(/\s+/g, ' '); // commander wraps to the terminal's width
+    expect(text).toContain(
+      '--fail-on <severity> exit with code 2 when the diagnosis has a finding of this severity or worse (choices: "error", "warning", "never", default: "error")',
+    );
+    expect(text).toMatch(/Exit codes: 0 .* 2 it has one .* 1 the model could not be measured/);
   });
 
   it('analyze: explains what is missing or conflicting', async () => {

@@ -33,6 +33,11 @@ export const NORMS = ['none', 'batch', 'layer'] as const;
 /** A normalization name. */
 export type NormFlag = (typeof NORMS)[number];
 
+/** Levels accepted by `analyze --fail-on`: the least severe finding that makes the exit code 2. */
+export const FAIL_ON = ['error', 'warning', 'never'] as const;
+/** A `--fail-on` level. */
+export type FailOn = (typeof FAIL_ON)[number];
+
 /** Engines accepted by `--engine`. */
 export const ENGINES = ['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 /** An engine name. */
@@ -76,6 +81,8 @@ export type AnalyzeOptions = {
   readonly batch: number;
   /** Engine. */
   readonly engine: EngineFlag;
+  /** Exit with code 2 when the diagnosis has a finding this severe or worse (`never`: always 0; default `error`). */
+  readonly failOn?: FailOn;
 } & (
   | { readonly kind: 'flags'; readonly model: ModelFlags }
   | { readonly kind: 'file'; readonly path: string }
@@ -221,7 +228,19 @@ export function createProgram(
     .addOption(new Option('--model <path>', 'a tfjs LayersModel model.json on disk').conflicts('arch'))
     .option('--batch <n>', 'batch size of the random inputs', positiveInt('--batch', 4096), 16)
     .option('--json', 'print the flow report as JSON', false)
+    .addOption(
+      new Option(
+        '--fail-on <severity>',
+        'exit with code 2 when the diagnosis has a finding of this severity or worse',
+      )
+        .choices(FAIL_ON)
+        .default('error'),
+    )
     .addOption(engineOption())
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 the model was measured and the diagnosis has no finding at the --fail-on level;\n2 it has one (error: an error finding, e.g. non-finite weights or gradients; warning: a warning\nor an error; never: exit 0 whatever the diagnosis); 1 the model could not be measured (bad\nflags, unreadable file, a failure). The diagnosis is printed (or in --json) in every case.',
+    )
     .action(
       async (
         o: {
@@ -235,11 +254,12 @@ export function createProgram(
           model?: string;
           batch: number;
           json: boolean;
+          failOn: FailOn;
           engine: EngineFlag;
         },
         cmd: Command,
       ) => {
-        const common = { json: o.json, batch: o.batch, engine: o.engine };
+        const common = { json: o.json, batch: o.batch, engine: o.engine, failOn: o.failOn };
         if (o.model !== undefined) {
           if (o.depth !== undefined || o.width !== undefined) {
             cmd.error(

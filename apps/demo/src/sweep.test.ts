@@ -1,8 +1,12 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GflowIOError } from '@gflow/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cellKey, gridCells, readFinished, runSweep, type SweepLine } from './sweep.js';
+import { repairLastLine } from './results-file.js';
+import { cellKey, gridCells, readFinished, runSweep, type SweepCell, type SweepLine } from './sweep.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gflow-sweep-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -76,11 +80,26 @@ describe('sweep grid', () => {
     const afterFirst = readFinished(out);
     expect(afterFirst.size).toBeGreaterThanOrEqual(4); // 5 lines, at most one of them the failing cell
     expect(afterFirst.size).toBeLessThan(16);
-    // A kill can cut the last line short: the reader must skip it.
-    appendFileSync(out, '{"key":"arch=plain-mlp|dep');
+    // A kill can cut the last line short: the next run removes it (with a note) before resuming.
+    const fragment = '{"key":"arch=plain-mlp|dep';
+    appendFileSync(out, fragment);
     const callsBefore = readFileSync(calls, 'utf8').trim().split('\n').length;
 
-    const second = await runSweep({ cells, out, workers: 2, engine: 'cpu', workerFile: worker, quiet: true });
+    const notes: string[] = [];
+    const second = await runSweep({
+      cells,
+      out,
+      workers: 2,
+      engine: 'cpu',
+      workerFile: worker,
+      quiet: true,
+      note: (m) => notes.push(m),
+    });
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/last line of .* was cut short .* removed that incomplete line \((\d+) bytes\)/);
+    expect(/\((\d+) bytes\)/.exec(notes[0] ?? '')?.[1]).toBe(String(fragment.length)); // ASCII: 1 byte a character
+    for (const l of readFileSync(out, 'utf8').split('\n').slice(0, -1))
+      expect(() => JSON.parse(l)).not.toThrow();
     expect(second.aborted).toBe(false);
     expect(second.skipped).toBe(afterFirst.size);
     expect(second.ran).toBe(16 - afterFirst.size);
@@ -110,6 +129,216 @@ describe('sweep grid', () => {
     // A third run only retries the two failures.
     const third = await runSweep({ cells, out, workers: 2, engine: 'cpu', workerFile: worker, quiet: true });
     expect(third).toMatchObject({ ran: 2, skipped: 14, failed: 2 });
+  });
+});
+
+const allCells = (): SweepCell[] =>
+  gridCells({ ...grid, archs: [...grid.archs], activations: [...grid.activations], inits: [...grid.inits] });
+
+/** A stand-in worker like the one above, with its own call log and no failing cell. */
+function countingWorker(name: string): { file: string; log: string; keys: () => string[] } {
+  const file = join(dir, `${name}.mjs`);
+  const log = join(dir, `${name}.log`);
+  writeFileSync(
+    file,
+    `import { appendFileSync } from 'node:fs';
+export default async function ({ cell }) {
+  appendFileSync(${JSON.stringify(log)}, JSON.stringify(cell) + '\\n');
+  await new Promise((r) => setTimeout(r, 20));
+  return { product: cell.depth * (cell.seed + 1) };
+}
+`,
+  );
+  const keys = (): string[] =>
+    existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => cellKey(JSON.parse(l)))
+      : [];
+  return { file, log, keys };
+}
+
+const resultLines = (out: string): SweepLine[] =>
+  readFileSync(out, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as SweepLine);
+
+describe('sweep results file', () => {
+  it('two sweeps started together on one file: one runs, the other refuses at once; no cell is measured twice', async () => {
+    const cells = allCells();
+    const out = join(dir, 'together.jsonl');
+    const w = countingWorker('together');
+    const run = () => runSweep({ cells, out, workers: 2, engine: 'cpu', workerFile: w.file, quiet: true });
+    const [a, b] = await Promise.allSettled([run(), run()]);
+    const results = [a, b];
+    const refused = results.filter((r) => r.status === 'rejected');
+    const done = results.filter((r) => r.status === 'fulfilled');
+    expect(refused).toHaveLength(1);
+    expect(done).toHaveLength(1);
+    const err = (refused[0] as PromiseRejectedResult).reason as GflowIOError;
+    expect(err).toBeInstanceOf(GflowIOError);
+    expect(err.code).toBe('IO_ERROR');
+    expect(err.message).toMatch(
+      /together\.jsonl is in use by another gflow sweep .* stops without measuring anything/,
+    );
+    expect((done[0] as PromiseFulfilledResult<unknown>).value).toMatchObject({ ran: 16, skipped: 0 });
+    const measured = w.keys();
+    expect(measured).toHaveLength(16);
+    expect(new Set(measured).size).toBe(16);
+    expect(
+      resultLines(out)
+        .map((l) => l.key)
+        .sort(),
+    ).toEqual(cells.map(cellKey).sort());
+    // The lock is released at the end: a later run takes it and has nothing to do.
+    expect(existsSync(`${out}.lock`)).toBe(false);
+    const again = await runSweep({ cells, out, workers: 2, engine: 'cpu', workerFile: w.file, quiet: true });
+    expect(again).toMatchObject({ ran: 0, skipped: 16 });
+    expect(w.keys()).toHaveLength(16);
+  });
+
+  it('a sweep started while another is half way refuses, and the first one finishes every cell once', async () => {
+    const cells = allCells();
+    const out = join(dir, 'midway.jsonl');
+    const w = countingWorker('midway');
+    let second: Promise<unknown> | undefined;
+    const first = await runSweep({
+      cells,
+      out,
+      workers: 2,
+      engine: 'cpu',
+      workerFile: w.file,
+      quiet: true,
+      onLine: () => {
+        second ??= runSweep({ cells, out, workers: 2, engine: 'cpu', workerFile: w.file, quiet: true }).catch(
+          (e: unknown) => e,
+        );
+      },
+    });
+    const err = await second;
+    expect(err).toBeInstanceOf(GflowIOError);
+    expect(first).toMatchObject({ ran: 16, skipped: 0, failed: 0, aborted: false });
+    expect(w.keys()).toHaveLength(16);
+    expect(new Set(w.keys()).size).toBe(16);
+    expect(resultLines(out)).toHaveLength(16);
+  });
+
+  it('refuses while another process holds the lock', async () => {
+    const out = join(dir, 'other-process.jsonl');
+    writeFileSync(out, '');
+    // The other process takes the lock the way a running sweep does (proper-lockfile on the
+    // file's real path) and holds it until killed.
+    const lockLib = createRequire(import.meta.url).resolve('proper-lockfile');
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(lockLib)}).lock(require('node:fs').realpathSync(${JSON.stringify(out)}), { realpath: false }).then(() => { console.log('locked'); setInterval(() => {}, 1000); });`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((res, rej) => {
+        child.stdout.on('data', (d: Buffer) => {
+          if (d.toString().includes('locked')) res();
+        });
+        child.once('exit', (code) => rej(new Error(`lock holder exited early (${code})`)));
+      });
+      const w = countingWorker('other-process');
+      const err = await runSweep({
+        cells: allCells(),
+        out,
+        workers: 2,
+        engine: 'cpu',
+        workerFile: w.file,
+        quiet: true,
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(GflowIOError);
+      expect((err as Error).message).toMatch(/in use by another gflow sweep/);
+      expect(w.keys()).toHaveLength(0);
+      expect(readFileSync(out, 'utf8')).toBe('');
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('a torn last line is truncated away (every complete line kept byte for byte) and its cell runs again', async () => {
+    const cells = allCells();
+    const out = join(dir, 'torn.jsonl');
+    const w = countingWorker('torn');
+    const line = (c: SweepCell): string =>
+      JSON.stringify({ key: cellKey(c), cell: c, ok: true, result: { product: -1 }, seconds: 0 });
+    const kept = `${line(cells[0] as SweepCell)}\n${line(cells[1] as SweepCell)}\n`;
+    const torn = line(cells[2] as SweepCell).slice(0, 50);
+    writeFileSync(out, kept + torn);
+    const notes: string[] = [];
+    const s = await runSweep({
+      cells,
+      out,
+      workers: 2,
+      engine: 'cpu',
+      workerFile: w.file,
+      quiet: true,
+      note: (m) => notes.push(m),
+    });
+    expect(notes).toEqual([
+      `sweep: the last line of ${out} was cut short (a killed sweep?); removed that incomplete line (50 bytes), so the file is valid JSON lines again, and its cell runs again.`,
+    ]);
+    expect(s).toMatchObject({ ran: 14, skipped: 2, failed: 0 });
+    const text = readFileSync(out, 'utf8');
+    expect(text.startsWith(kept)).toBe(true);
+    expect(text.endsWith('\n')).toBe(true);
+    const lines = resultLines(out); // every line parses
+    expect(lines).toHaveLength(16);
+    expect(new Set(lines.map((l) => l.key)).size).toBe(16);
+    expect(w.keys()).toContain(cellKey(cells[2] as SweepCell));
+    expect(w.keys()).not.toContain(cellKey(cells[0] as SweepCell));
+  });
+
+  it('repairLastLine: a whole last line without its newline gets one; a clean file is left alone', () => {
+    const f = join(dir, 'repair.jsonl');
+    writeFileSync(f, '{"a":1}\n{"b":2}');
+    expect(repairLastLine(f)).toEqual({ kind: 'newline-added' });
+    expect(readFileSync(f, 'utf8')).toBe('{"a":1}\n{"b":2}\n');
+    expect(repairLastLine(f)).toEqual({ kind: 'none' });
+    writeFileSync(f, '{"a":1');
+    expect(repairLastLine(f)).toEqual({ kind: 'truncated', removedBytes: 6 });
+    expect(readFileSync(f, 'utf8')).toBe('');
+  });
+
+  it('runs many more cells than workers without a MaxListenersExceededWarning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w);
+    };
+    process.on('warning', onWarning);
+    try {
+      const cells = gridCells({
+        ...grid,
+        archs: [...grid.archs],
+        activations: [...grid.activations],
+        inits: [...grid.inits],
+        seeds: [0, 1, 2, 3, 4, 5],
+      });
+      expect(cells.length).toBeGreaterThan(10); // more than Node's default of 10 listeners
+      const w = countingWorker('listeners');
+      const s = await runSweep({
+        cells,
+        out: join(dir, 'listeners.jsonl'),
+        workers: 2,
+        engine: 'cpu',
+        workerFile: w.file,
+        quiet: true,
+      });
+      expect(s.ran).toBe(cells.length);
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on a later tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
   });
 });
 

@@ -7,6 +7,7 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { GflowIOError } from '@gflow/core';
 import { nonFiniteReplacer, nonFiniteReviver } from '@gflow/diagnostics';
 import { Tinypool } from 'tinypool';
 import type {
@@ -18,6 +19,7 @@ import type {
   SweepOptions,
 } from './program.js';
 import { startProgress } from './progress.js';
+import { lockResultsFile, repairLastLine } from './results-file.js';
 
 /** One grid point. */
 export interface SweepCell {
@@ -82,8 +84,9 @@ export function gridCells(
 }
 
 /**
- * Reads the finished cells of a results file. Lines that do not parse (a line cut short by a
- * kill) and failed cells are ignored, so those cells run again.
+ * Reads the finished cells of a results file. Lines that do not parse and failed cells are
+ * ignored, so those cells run again ({@link runSweep} removes a last line cut short by a kill
+ * before reading).
  *
  * @param file - The JSON-lines file (missing means nothing finished).
  * @returns Finished lines by key.
@@ -97,7 +100,7 @@ export function readFinished(file: string): Map<string, SweepLine> {
       const parsed = JSON.parse(line, nonFiniteReviver) as SweepLine;
       if (parsed && typeof parsed.key === 'string' && parsed.ok === true) done.set(parsed.key, parsed);
     } catch {
-      // A partial last line from an interrupted run: that cell runs again.
+      // Not a whole line (a file written by an older gflow may hold one): that cell runs again.
     }
   }
   return done;
@@ -121,6 +124,8 @@ export interface RunSweepOptions {
   readonly onLine?: (line: SweepLine) => void;
   /** Aborts the sweep: running cells are dropped (they run again next time). */
   readonly signal?: AbortSignal;
+  /** Where notes go (a repaired last line); default: a line on stderr. */
+  readonly note?: (message: string) => void;
 }
 
 /** What {@link runSweep} did. */
@@ -136,43 +141,63 @@ export interface SweepSummary {
 }
 
 /**
- * Runs the cells not yet in `out` in a worker pool, appending one line per finished cell.
+ * Runs the cells not yet in `out` in a worker pool, appending one line per finished cell. The
+ * file is locked for the whole run (see {@link lockResultsFile}): a second sweep on the same file
+ * refuses at once and measures nothing. A last line cut short by a kill is truncated away first,
+ * with a note, so the file is valid JSON lines again.
  *
  * @param o - Grid, file, pool size.
  * @returns Counts of what ran, was skipped, failed.
+ * @throws GflowIOError when another sweep holds the lock on `out`, or the lock is lost mid-run.
  */
 export async function runSweep(o: RunSweepOptions): Promise<SweepSummary> {
   const out = resolve(o.out);
+  const note = o.note ?? ((m: string) => process.stderr.write(`${m}\n`));
   await mkdir(dirname(out), { recursive: true });
-  const finished = readFinished(out);
-  // A killed run may have left its last line cut short: start the next line on a fresh one.
-  if (existsSync(out)) {
-    const text = readFileSync(out);
-    if (text.length > 0 && text[text.length - 1] !== 0x0a) appendFileSync(out, '\n');
-  }
-  const todo = o.cells.filter((c) => !finished.has(cellKey(c)));
-  const skipped = o.cells.length - todo.length;
-  if (todo.length === 0) return { ran: 0, skipped, failed: 0, aborted: false };
-  const filename = (o.workerFile ?? new URL('./sweep-worker.js', import.meta.url)).toString();
-  const threads = Math.max(1, Math.min(o.workers, todo.length));
-  const pool = new Tinypool({ filename, minThreads: threads, maxThreads: threads, isolateWorkers: false });
-  const progress = startProgress(todo.length, { quiet: o.quiet ?? false, label: 'sweep' });
-  if (skipped > 0 && !o.quiet) progress.task(`resuming: ${skipped} cells already in ${o.out}`);
-  let ran = 0;
-  let failed = 0;
+  let lost: Error | undefined;
+  const inFlight = new Set<AbortController>();
   let aborted = false;
-  const controller = new AbortController();
-  const onAbort = (): void => {
+  const stop = (): void => {
     aborted = true;
-    controller.abort();
+    for (const c of inFlight) c.abort();
   };
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-  if (o.signal?.aborted) onAbort();
+  const release = await lockResultsFile(out, {
+    onCompromised: (err) => {
+      lost = err;
+      stop();
+    },
+  });
   try {
-    await Promise.all(
-      todo.map(async (cell) => {
+    const repair = repairLastLine(out);
+    if (repair.kind === 'truncated') {
+      note(
+        `sweep: the last line of ${o.out} was cut short (a killed sweep?); removed that incomplete line (${repair.removedBytes} bytes), so the file is valid JSON lines again, and its cell runs again.`,
+      );
+    }
+    const finished = readFinished(out);
+    const todo = o.cells.filter((c) => !finished.has(cellKey(c)));
+    const skipped = o.cells.length - todo.length;
+    if (todo.length === 0) return { ran: 0, skipped, failed: 0, aborted: false };
+    const filename = (o.workerFile ?? new URL('./sweep-worker.js', import.meta.url)).toString();
+    const threads = Math.max(1, Math.min(o.workers, todo.length));
+    const pool = new Tinypool({ filename, minThreads: threads, maxThreads: threads, isolateWorkers: false });
+    const progress = startProgress(todo.length, { quiet: o.quiet ?? false, label: 'sweep' });
+    if (skipped > 0 && !o.quiet) progress.task(`resuming: ${skipped} cells already in ${o.out}`);
+    let ran = 0;
+    let failed = 0;
+    o.signal?.addEventListener('abort', stop, { once: true });
+    if (o.signal?.aborted) stop();
+    // One runner per thread takes the next cell when its last one is done, so at most `threads`
+    // cells are in flight, each with its own AbortController: one shared signal handed to every
+    // pool.run gathered one abort listener per cell (MaxListenersExceededWarning past 10).
+    let next = 0;
+    const runner = async (): Promise<void> => {
+      while (!aborted && next < todo.length) {
+        const cell = todo[next++] as SweepCell;
         const key = cellKey(cell);
         const t0 = performance.now();
+        const controller = new AbortController();
+        inFlight.add(controller);
         let line: SweepLine;
         try {
           const task: SweepTask = { cell, engine: o.engine };
@@ -188,6 +213,8 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepSummary> {
             seconds: (performance.now() - t0) / 1000,
           };
           failed += 1;
+        } finally {
+          inFlight.delete(controller);
         }
         if (aborted) return;
         // One synchronous append per finished cell: a kill can at worst cut the last line short.
@@ -195,12 +222,23 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepSummary> {
         ran += 1;
         o.onLine?.(line);
         progress.tick(1, key);
-      }),
-    );
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: threads }, runner));
+    } finally {
+      o.signal?.removeEventListener('abort', stop);
+      progress.stop();
+      await pool.destroy();
+    }
+    if (lost) {
+      throw new GflowIOError(
+        `sweep: lost the lock on ${o.out} while running (${lost.message}); stopped so that no other sweep's cells are doubled. The ${ran} cells finished before that are in the file; run the command again to continue.`,
+        { cause: lost },
+      );
+    }
+    return { ran, skipped, failed, aborted };
   } finally {
-    o.signal?.removeEventListener('abort', onAbort);
-    progress.stop();
-    await pool.destroy();
+    if (!lost) await release().catch(() => {});
   }
-  return { ran, skipped, failed, aborted };
 }
