@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { startEngine } from './backend-command.js';
 import { buildModel, randomBatch } from './build-model.js';
 import { shortenLists } from './cli-error.js';
-import { loadModelFromFile } from './model-io.js';
+import { loadModelFromFile } from '@gflow/models/node';
 import type { AnalyzeOptions, FailOn } from './program.js';
 import { fmt } from './sections/measure.js';
 
