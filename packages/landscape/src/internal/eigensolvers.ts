@@ -62,11 +62,10 @@ function freshVector(rng: Random, dim: number, basis: readonly Float64Array[]): 
 }
 
 /** Checks a pair with one explicit product: its Rayleigh quotient yᵀHy and relative residual. */
-function check(matvec: Matvec, y: Float64Array, shift = 0): { value: number; residual: number } {
+function check(matvec: Matvec, y: Float64Array): { value: number; residual: number } {
   const hy = matvec(y);
-  if (shift !== 0) for (let i = 0; i < y.length; i++) hy[i] = (hy[i] as number) - shift * (y[i] as number);
   const value = dot(y, hy);
-  return { value: value + shift, residual: relative(residualNorm(hy, value, y), value + shift) };
+  return { value, residual: relative(residualNorm(hy, value, y), value) };
 }
 
 /**
@@ -86,8 +85,9 @@ export function powerResidual(
 ): Pair {
   const rng = new Random(seed);
   let v = freshVector(rng, dim, deflate);
+  // Unreachable while fewer than dim vectors are deflated (k ≤ dim): a clear failure, not a NaN.
   if (v === undefined)
-    return { value: 0, vector: new Float64Array(dim), iterations: 0, converged: false, residual: Number.NaN };
+    throw new Error(`powerResidual: no start vector outside the ${deflate.length} deflated ones`);
   let best: Pair | undefined;
   for (let it = 1; it <= maxIter; it++) {
     const hv = matvec(v);
