@@ -126,6 +126,24 @@ describe('hessianEigenvalues', () => {
     }
   });
 
+  it('Lanczos finds a repeated eigenvalue twice: a closed Krylov space is extended by a fresh vector', () => {
+    // H = diag(5, 5, 2, 1, 0.5, 0.25, 4, −1, 0.1): from one start vector the Krylov space sees
+    // 5 once and closes after 8 steps; the top 3 by magnitude are 5, 5, 4.
+    const D2 = [5, 5, 2, 1, 0.5, 0.25, 4, -1, 0.1];
+    const q2 = quadratic(
+      D2.map((d, i) => D2.map((_, j) => (i === j ? d : 0))),
+      new Array(9).fill(0),
+      THETA,
+    );
+    try {
+      const r = hessianEigenvalues(q2.lossFn, q2.params, { k: 3, tol: 1e-6 });
+      expect(r.eigenvalues.map((x) => Number(x.toFixed(4)))).toEqual([5, 5, 4]);
+      expect(r.converged).toEqual([true, true, true]);
+    } finally {
+      q2.dispose();
+    }
+  });
+
   it('averages the Hessian over batches', () => {
     // Batch s scales the loss by s: the mean over s = 1, 3 doubles every eigenvalue.
     const r = hessianEigenvalues(

@@ -120,6 +120,23 @@ describe('Hessian eigenvalues against PyTorch float64 Hessians', () => {
     });
   }
 
+  it('convBn: a basis of 8 vectors restarts many times and still meets tol, within 1e-4', () => {
+    const c = f.cases.convBn;
+    const net = convBnNet(f);
+    try {
+      const r = hessianEigenvalues(net.lossFn, net.params, { k: 3, basisSize: 8, maxIter: 200 });
+      expect(r.stopReason).toBe('converged');
+      expectHonest(c, r, 1e-3);
+      const want = c.topByMagnitude.slice(0, 3);
+      r.eigenvalues.forEach((v, i) => {
+        expect(Math.abs(v - want[i]!)).toBeLessThan(1e-4);
+      });
+      expect(r.iterations[0]).toBeGreaterThan(8); // it did restart
+    } finally {
+      net.dispose();
+    }
+  });
+
   it('tanhMlp, power iteration: the issue’s call (tol 1e-6, maxIter 1000) converges only by residual', () => {
     const c = f.cases.tanhMlp;
     const net = tanhMlpNet(f);
