@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { initBackend } from '@gflow/backend';
 import { GflowError } from '@gflow/core';
 import { type Finding, nonFiniteReplacer, nonFiniteReviver } from '@gflow/diagnostics';
+import { fileSystem } from '@gflow/models/node';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { analyze, analyzeCommand, analyzeExitCode, formatAnalysis } from './analyze.js';
-import { fileSystem } from '@gflow/models/node';
 
 const dir = mkdtempSync(join(tmpdir(), 'gflow-analyze-'));
 beforeAll(async () => {

@@ -5,11 +5,11 @@
 import { GflowError, UnsupportedError } from '@gflow/core';
 import { type FlowReport, measureGradientFlow, nonFiniteReplacer } from '@gflow/diagnostics';
 import { fromLayersModel, type Model } from '@gflow/models';
+import { loadModelFromFile } from '@gflow/models/node';
 import * as tf from '@tensorflow/tfjs';
 import { startEngine } from './backend-command.js';
 import { buildModel, lossName, randomBatch, randomTargets } from './build-model.js';
 import { shortenLists } from './cli-error.js';
-import { loadModelFromFile } from '@gflow/models/node';
 import type { AnalyzeOptions, FailOn, LossFlag } from './program.js';
 import { fmt } from './sections/measure.js';
 

@@ -263,7 +263,7 @@ export function createProgram(
     .addOption(
       new Option(
         '--activation <name>',
-        'activation (default relu; tanh for vanilla-rnn and orthogonal-rnn, gelu for transformer)',
+        'activation (default relu; tanh for the recurrent nets (fixed for lstm and gru), gelu for transformer)',
       )
         .choices(ACTIVATIONS)
         .default('relu'),
@@ -382,11 +382,12 @@ export function createProgram(
             `error: --activation does not apply to ${o.arch}, whose gates fix their activations (sigmoid, tanh).`,
           );
         }
-        // Each family's usual choice where the flag was not given: tanh recurrences, a GELU
+        // Each family's usual choice where the flag was not given: tanh recurrences (the LSTM's and
+        // GRU's candidate activation, which is what the report's source line then says), a GELU
         // transformer, Xavier-initialized sequence models.
         const activation = !isDefault('activation')
           ? o.activation
-          : o.arch === 'vanilla-rnn' || o.arch === 'orthogonal-rnn'
+          : (RECURRENT_ARCHITECTURES as readonly string[]).includes(o.arch)
             ? 'tanh'
             : o.arch === 'transformer'
               ? 'gelu'
