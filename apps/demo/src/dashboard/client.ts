@@ -369,7 +369,8 @@ export function clientMain(): void {
         el.textContent = 'No run selected.';
         continue;
       }
-      const spec = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...c.spec(names) };
+      // resize: lay the chart out again as data arrives (axis labels, legends), not only once.
+      const spec = { autosize: { type: 'pad', resize: true }, ...c.spec(names) };
       const { view } = await g.vegaEmbed(el, spec, { renderer: 'svg', actions: false });
       for (const d of c.datasets) {
         view.change(d, g.vega.changeset().insert(rows[d].filter((x) => selected.has(x.run))));
