@@ -350,13 +350,37 @@ export function clientMain(): void {
     resolve: { scale: { x: 'shared', y: 'shared', color: 'shared' } },
   });
 
-  const CHARTS: { id: string; datasets: Dataset[]; spec: (names: string[]) => object }[] = [
-    { id: 'timeline', datasets: ['scalars', 'events'], spec: timelineSpec },
-    { id: 'taps', datasets: ['taps'], spec: (n) => heatSpec('taps', 'log₁₀‖∂L/∂h‖', n) },
-    { id: 'params', datasets: ['params'], spec: (n) => heatSpec('params', 'log₁₀‖∂L/∂θ‖', n) },
-    { id: 'updates', datasets: ['updates'], spec: updateSpec },
-    { id: 'hist', datasets: ['hist'], spec: histSpec },
+  const CHARTS: { id: string; datasets: Dataset[]; spec: (names: string[]) => object; empty: string }[] = [
+    { id: 'timeline', datasets: ['scalars', 'events'], spec: timelineSpec, empty: 'No records yet.' },
+    {
+      id: 'taps',
+      datasets: ['taps'],
+      spec: (n) => heatSpec('taps', 'log₁₀‖∂L/∂h‖', n),
+      empty: 'No activation gradients yet: they come from trainStep(…, { taps: true }) or watchFlow.',
+    },
+    {
+      id: 'params',
+      datasets: ['params'],
+      spec: (n) => heatSpec('params', 'log₁₀‖∂L/∂θ‖', n),
+      empty: 'No parameter gradients yet.',
+    },
+    {
+      id: 'updates',
+      datasets: ['updates'],
+      spec: updateSpec,
+      empty: 'No update ratios yet (the first step has none).',
+    },
+    {
+      id: 'hist',
+      datasets: ['hist'],
+      spec: histSpec,
+      empty: 'No histograms yet: GradientMonitor({ histogram: { every: n } }) records them.',
+    },
   ];
+
+  /** Whether a chart has anything to draw for the runs shown (its first dataset has rows). */
+  const hasData = (c: (typeof CHARTS)[number]): boolean =>
+    rows[c.datasets[0] as Dataset].some((x) => selected.has(x.run));
 
   const embedAll = async (): Promise<void> => {
     const names = shown();
@@ -369,9 +393,16 @@ export function clientMain(): void {
         el.textContent = 'No run selected.';
         continue;
       }
+      if (!hasData(c)) {
+        // Drawn once its first rows arrive (the key of the layout below changes then).
+        el.innerHTML = `<p class="note empty">${c.empty}</p>`;
+        continue;
+      }
       // resize: lay the chart out again as data arrives (axis labels, legends), not only once.
       const spec = { autosize: { type: 'pad', resize: true }, ...c.spec(names) };
-      const { view } = await g.vegaEmbed(el, spec, { renderer: 'svg', actions: false });
+      // logLevel Error: an empty layer (no clip event yet) makes vega warn of an infinite extent,
+      // which is expected here; errors still reach the console.
+      const { view } = await g.vegaEmbed(el, spec, { renderer: 'svg', actions: false, logLevel: 1 });
       for (const d of c.datasets) {
         view.change(d, g.vega.changeset().insert(rows[d].filter((x) => selected.has(x.run))));
       }
@@ -407,7 +438,7 @@ export function clientMain(): void {
     }
     rendering = true;
     try {
-      const key = `${mode}|${shown().join(',')}`;
+      const key = `${mode}|${shown().join(',')}|${CHARTS.map((c) => (hasData(c) ? 1 : 0)).join('')}`;
       if (dirty || key !== specKey) {
         dirty = false;
         specKey = key;

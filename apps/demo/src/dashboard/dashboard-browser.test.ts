@@ -64,7 +64,9 @@ async function shown(page: Page, run: string) {
 }
 
 async function apiSteps(run: string): Promise<number> {
-  const r = (await (await fetch(`${server?.url}/api/runs`)).json()) as { runs: { name: string; steps: number }[] };
+  const r = (await (await fetch(`${server?.url}/api/runs`)).json()) as {
+    runs: { name: string; steps: number }[];
+  };
   return r.runs.find((x) => x.name === run)?.steps ?? 0;
 }
 
@@ -109,9 +111,13 @@ describe.skipIf(!executablePath)('gflow dashboard in headless Chromium', () => {
       { timeout: 20_000 },
     );
     // the heatmap draws every (tap, step) cell once the page has caught up
-    await page.waitForFunction(() => document.querySelectorAll('#taps svg .mark-rect.role-mark path').length >= 15 * 6, undefined, {
-      timeout: 20_000,
-    });
+    await page.waitForFunction(
+      () => document.querySelectorAll('#taps svg .mark-rect.role-mark path').length >= 15 * 6,
+      undefined,
+      {
+        timeout: 20_000,
+      },
+    );
     const first = await shown(page, 'mlp-tanh');
     await page.screenshot({ path: join(shots, '1-after-15-steps.png'), fullPage: true });
 
@@ -141,7 +147,11 @@ describe.skipIf(!executablePath)('gflow dashboard in headless Chromium', () => {
     const monitor2 = new GradientMonitor({ loggers: [live2], histogram: { every: 5 } });
     const transform = clipByGlobalNorm(0.5);
     for (let i = 0; i < 30; i++) {
-      trainStep(model2, { inputs: x, targets: y }, { optimizer: opt2, monitor: monitor2, taps: true, transform });
+      trainStep(
+        model2,
+        { inputs: x, targets: y },
+        { optimizer: opt2, monitor: monitor2, taps: true, transform },
+      );
       await new Promise((r) => setTimeout(r, 5));
     }
     await live2.flush();

@@ -30,6 +30,7 @@ const STYLE = `
 export function dashboardPage(): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
+<link rel="icon" href="data:,">
 <title>gflow dashboard</title>
 <style>${STYLE}</style>
 <script src="/vendor/vega.min.js"></script>
