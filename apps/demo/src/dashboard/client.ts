@@ -47,6 +47,8 @@ export function clientMain(): void {
   const g = window as unknown as {
     vega: { changeset(): Changeset };
     vegaEmbed: (el: HTMLElement, spec: object, opts: object) => Promise<{ view: VegaView }>;
+    /** `recordRows` of rows.ts, written into the page before this script. */
+    gflowRecordRows: (run: string, r: Rec, state: { lastHist: number }) => Record<Dataset, Row[]>;
   };
 
   const DATASETS = ['scalars', 'events', 'taps', 'params', 'updates', 'hist'] as const;
@@ -95,97 +97,6 @@ export function clientMain(): void {
         : v === '-Infinity'
           ? Number.NEGATIVE_INFINITY
           : v;
-  const positive = (x: Num | undefined): x is number => typeof x === 'number' && Number.isFinite(x) && x > 0;
-
-  const learningRate = (r: Rec): Num => {
-    for (const k of ['schedule.learningRate', 'scaleBySchedule.rate', 'learningRate']) {
-      const v = r.info?.[k];
-      if (typeof v === 'number') return v;
-    }
-    return null;
-  };
-  const clipped = (info: Record<string, number> | undefined): string | null => {
-    if (!info) return null;
-    const n = (k: string, d: number) => (typeof info[k] === 'number' ? (info[k] as number) : d);
-    if (n('clipByGlobalNorm.scale', 1) < 1)
-      return `clipByGlobalNorm scale ${fmt(n('clipByGlobalNorm.scale', 1))}`;
-    if (n('clipByNorm.clipped', 0) > 0) return `clipByNorm: ${n('clipByNorm.clipped', 0)} tensors`;
-    if (n('clipByValue.fraction', 0) > 0)
-      return `clipByValue: ${fmt(n('clipByValue.fraction', 0))} of entries`;
-    if (n('adaptiveGradientClip.fraction', 0) > 0)
-      return `adaptiveGradientClip: ${fmt(n('adaptiveGradientClip.fraction', 0))} of units`;
-    if (n('autoClip.norm', 0) > n('autoClip.threshold', Number.POSITIVE_INFINITY)) return 'autoClip';
-    if (n('emaClip.norm', 0) > n('emaClip.threshold', Number.POSITIVE_INFINITY)) return 'emaClip';
-    return null;
-  };
-
-  /** The chart rows of one record. */
-  const rowsOf = (run: string, r: Rec, state: { lastHist: number }): Record<Dataset, Row[]> => {
-    const out: Record<Dataset, Row[]> = {
-      scalars: [],
-      events: [],
-      taps: [],
-      params: [],
-      updates: [],
-      hist: [],
-    };
-    const s = r.step;
-    if (typeof r.loss === 'number' && Number.isFinite(r.loss))
-      out.scalars.push({ run, step: s, metric: 'loss', value: r.loss });
-    if (positive(r.globalNorm)) out.scalars.push({ run, step: s, metric: 'norm', value: r.globalNorm });
-    const lr = learningRate(r);
-    if (positive(lr)) out.scalars.push({ run, step: s, metric: 'lr', value: lr });
-    const clip = clipped(r.info);
-    if (clip) out.events.push({ run, step: s, kind: 'clip', detail: clip });
-    if (r.guard)
-      out.events.push({ run, step: s, kind: 'guard', detail: `${r.guard.action} (${r.guard.reason})` });
-    if (!r.finite)
-      out.events.push({ run, step: s, kind: 'non-finite', detail: 'loss, gradient or weight not finite' });
-    (r.taps ?? []).forEach((t, i) => {
-      if (positive(t.gradNorm))
-        out.taps.push({
-          run,
-          step: s,
-          step2: s + 1,
-          layer: t.name,
-          index: i,
-          value: Math.log10(t.gradNorm),
-          norm: t.gradNorm,
-        });
-    });
-    r.parameters.forEach((p, i) => {
-      if (positive(p.gradNorm))
-        out.params.push({
-          run,
-          step: s,
-          step2: s + 1,
-          layer: p.name,
-          index: i,
-          value: Math.log10(p.gradNorm),
-          norm: p.gradNorm,
-        });
-      if (positive(p.updateRatio)) out.updates.push({ run, step: s, param: p.name, value: p.updateRatio });
-    });
-    const h = r.histogram;
-    if (h && h.counts.length > 0) {
-      const total = h.counts.reduce((a, b) => a + b, 0) + h.underflow + h.overflow;
-      const from = state.lastHist >= 0 && state.lastHist < s ? state.lastHist + 1 : s;
-      state.lastHist = s;
-      h.counts.forEach((c, i) => {
-        if (c > 0 && total > 0)
-          out.hist.push({
-            run,
-            step: from,
-            step2: s + 1,
-            lo: h.edges[i] ?? 0,
-            hi: h.edges[i + 1] ?? 0,
-            frac: c / total,
-          });
-      });
-    }
-    return out;
-  };
-
   // ---- specs (Vega-Lite, the report's plotting stack) ----
   const W = 360;
   const runFilter = (r: string | null) =>
@@ -541,7 +452,7 @@ export function clientMain(): void {
     }
     for (const rec of add) {
       r.records.push(rec);
-      const rs = rowsOf(msg.run, rec, r);
+      const rs = g.gflowRecordRows(msg.run, rec, r);
       for (const d of DATASETS) {
         for (const x of rs[d]) {
           rows[d].push(x);

@@ -4,6 +4,7 @@
  * dashboard server itself, so it works offline.
  */
 import { clientMain } from './client.js';
+import { recordRows } from './rows.js';
 
 const STYLE = `
   body { font: 14px/1.4 system-ui, sans-serif; margin: 0 1.5rem 2rem; color: #222; }
@@ -64,6 +65,7 @@ export function dashboardPage(): string {
 <div id="hist" class="chart"></div>
 <h2>Health findings</h2>
 <div id="findings"><p>Waiting for records…</p></div>
+<script>window.gflowRecordRows = (${recordRows.toString()});</script>
 <script>(${clientMain.toString()})();</script>
 </body></html>
 `;
