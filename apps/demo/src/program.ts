@@ -120,6 +120,8 @@ export interface DashboardCommandOptions {
   readonly port: number;
   /** Address to bind. */
   readonly host: string;
+  /** Write the static export (the report's format) into this folder and exit, instead of serving. */
+  readonly export?: string;
 }
 
 /** What the command does once parsed. */
@@ -359,9 +361,18 @@ export function createProgram(
     .option('--logdir <dir>', 'log directory: one <run>.jsonl per run (created when missing)', 'gflow-runs')
     .option('--port <n>', 'port (0: any free port)', portNumber, 6006)
     .option('--host <address>', 'address to bind (0.0.0.0 lets other machines connect)', '127.0.0.1')
+    .option(
+      '--export <dir>',
+      "write a static export (the report's format: index.html, results.json) and exit",
+    )
     .action(async (o: DashboardCommandOptions, cmd: Command) => {
       if (!handlers.dashboard) cmd.error('error: this build of gflow has no dashboard.');
-      await handlers.dashboard({ logdir: o.logdir, port: o.port, host: o.host });
+      await handlers.dashboard({
+        logdir: o.logdir,
+        port: o.port,
+        host: o.host,
+        ...(o.export !== undefined ? { export: o.export } : {}),
+      });
     });
 
   return program;

@@ -170,6 +170,18 @@ describe.skipIf(!executablePath)('gflow dashboard in headless Chromium', () => {
     expect((await shown(page, 'mlp-relu-clipped')).tapCells).toBe(90 * depth);
     expect(await page.locator('#findings h3').count()).toBe(2);
 
+    // The static export (the report's format) of the same runs opens cleanly too.
+    const exported = await (browser as Browser).newPage({ viewport: { width: 1200, height: 1400 } });
+    exported.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`export ${m.type()}: ${m.text()}`);
+    });
+    exported.on('pageerror', (e) => problems.push(`export pageerror: ${e.message}`));
+    await exported.goto(`${srv.url}/export`);
+    expect(await exported.locator('figure svg').count()).toBeGreaterThanOrEqual(2 + 2 * 4);
+    expect(await exported.locator('#run-mlp-tanh-taps svg').count()).toBe(1);
+    await exported.screenshot({ path: join(shots, '4-static-export.png'), fullPage: true });
+    await exported.close();
+
     expect(problems).toEqual([]);
     await page.close();
     for (const m of [model, model2]) releaseTrainState(m);

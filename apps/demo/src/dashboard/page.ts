@@ -45,6 +45,7 @@ export function dashboardPage(): string {
   <span class="note">log directory <code id="logdir"></code></span>
   <span>runs: <label><input type="radio" name="mode" id="mode-overlay" checked> overlay</label>
   <label><input type="radio" name="mode" id="mode-side"> side by side</label></span>
+  <span><a href="/export" target="_blank">static export</a> (the report's format; <code>gflow dashboard --export DIR</code> writes it to a folder)</span>
   <span id="rendered" hidden></span>
 </header>
 <h2>Runs</h2>

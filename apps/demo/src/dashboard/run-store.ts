@@ -4,7 +4,7 @@
  * line, so a line being written is read when its newline arrives. A complete line that is not a
  * step record (corrupt, cut short by a kill and then appended to) is skipped and counted.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { GflowIOError, InvalidArgumentError } from '@gflow/core';
@@ -137,6 +137,29 @@ export class RunStore {
       );
     }
     return join(this.dir, `${name}.jsonl`);
+  }
+
+  /**
+   * Reads what is new in every `<run>.jsonl` of the directory.
+   *
+   * @returns The number of records read.
+   * @throws GflowIOError when the directory cannot be listed.
+   */
+  readAll(): number {
+    let files: string[];
+    try {
+      files = readdirSync(this.dir);
+    } catch (e) {
+      throw new GflowIOError(
+        `gflow dashboard: cannot read the log directory ${this.dir}: ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
+    }
+    let n = 0;
+    for (const f of files) if (f.endsWith('.jsonl')) n += this.readFile(join(this.dir, f));
+    return n;
   }
 
   /**

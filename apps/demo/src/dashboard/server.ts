@@ -10,6 +10,7 @@ import { GflowIOError, InvalidArgumentError } from '@gflow/core';
 import { checkHealth, type Finding, nonFiniteReplacer, type StepRecord } from '@gflow/diagnostics';
 import chokidar, { type FSWatcher } from 'chokidar';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { dashboardExportFiles } from './export.js';
 import { dashboardPage } from './page.js';
 import { parseRecordLine, RUN_NAME, type RunState, RunStore } from './run-store.js';
 
@@ -114,7 +115,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       healthTimers.set(run.name, t);
     }
   });
-  for (const f of readdirSync(logDir)) if (f.endsWith('.jsonl')) store.readFile(join(logDir, f));
+  store.readAll();
 
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
   app.addContentTypeParser(
@@ -140,6 +141,27 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   app.get('/api/runs', (_req, reply) =>
     reply.type('application/json').send(json({ logDir, runs: store.list().map(RunStore.summary) })),
+  );
+
+  // The static export, in the report's format (index.html; results.json at /export/results.json).
+  const exportFiles = () => {
+    const runs = store.list();
+    for (const run of runs) checkRun(run);
+    return dashboardExportFiles(
+      runs.map((r) => ({
+        name: r.name,
+        records: r.records,
+        findings: r.findings.list,
+        corruptLines: r.corruptLines,
+      })),
+      logDir,
+    );
+  };
+  app.get('/export', async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').send((await exportFiles())['index.html']),
+  );
+  app.get('/export/results.json', async (_req, reply) =>
+    reply.type('application/json').send((await exportFiles())['results.json']),
   );
 
   app.get<{ Params: { run: string } }>('/api/runs/:run/records', (req, reply) => {
