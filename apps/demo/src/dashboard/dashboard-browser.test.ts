@@ -12,7 +12,9 @@ import {
   clipByGlobalNorm,
   dashboardLogger,
   GradientMonitor,
+  instrument,
   releaseTrainState,
+  TrainingGuard,
   trainStep,
   warmupCosine,
 } from '@gflow/diagnostics';
@@ -196,4 +198,79 @@ describe.skipIf(!executablePath)('gflow dashboard in headless Chromium', () => {
     tf.dispose([x, y]);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('[slow] a 300-step model.fit streams to the page as it runs (screenshots mid-fit and at the end)', async () => {
+    const srv = server as DashboardServer;
+    const page = await (browser as Browser).newPage({ viewport: { width: 1400, height: 1800 } });
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    await page.goto(srv.url);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'live');
+    // hide the runs of other tests (a new run is shown when its first records arrive)
+    for (const box of await page.locator('input.pick').all()) await box.uncheck();
+
+    const before = tf.memory().numTensors;
+    const run = 'fit-adam-clipped';
+    const live = dashboardLogger({ run, url: srv.url });
+    const monitor = new GradientMonitor({ loggers: [live], histogram: { every: 10 } });
+    const model = tf.sequential();
+    model.add(tf.layers.dense({ units: 16, activation: 'tanh', inputShape: [8] }));
+    for (let i = 0; i < 3; i++) model.add(tf.layers.dense({ units: 16, activation: 'tanh' }));
+    model.add(tf.layers.dense({ units: 2 }));
+    const guard = new TrainingGuard();
+    const optimizer = instrument(tf.train.adam(0.01), {
+      monitor,
+      transform: clipByGlobalNorm(0.5),
+      guard,
+      schedule: warmupCosine({ peak: 0.01, warmupSteps: 30, totalSteps: 300 }),
+    });
+    model.compile({ optimizer, loss: 'meanSquaredError' });
+    const x = tf.randomNormal([320, 8], 0, 1, 'float32', 4);
+    const y = tf.tidy(() => tf.tanh(tf.matMul(x, tf.randomNormal([8, 2], 0, 1, 'float32', 5))));
+    // 10 batches of 32 per epoch, 30 epochs: 300 steps.
+    const seen: number[] = [];
+    const cells: number[] = [];
+    const atEpochEnd = async (epoch: number) => {
+      await live.flush();
+      seen.push(await apiSteps(run));
+      const n = (epoch + 1) * 10;
+      // the table, then the heat map (drawn a moment later): 10 parameters (5 kernels, 5 biases) per step
+      await page.waitForFunction(
+        ([r, k]) =>
+          Number(document.querySelector(`td.steps[data-run="${r}"]`)?.textContent) >= (k as number) &&
+          document.querySelectorAll('#params svg .mark-rect.role-mark path').length >= (k as number) * 10,
+        [run, n] as const,
+        { timeout: 20_000 },
+      );
+      cells.push((await shown(page, run)).paramCells);
+      if (epoch === 14) await page.screenshot({ path: join(shots, 'fit-1-step-150.png'), fullPage: true });
+    };
+    await model.fit(x, y, {
+      epochs: 30,
+      batchSize: 32,
+      shuffle: false,
+      verbose: 0,
+      callbacks: { onEpochEnd: atEpochEnd },
+    });
+    await live.flush();
+    await page.screenshot({ path: join(shots, 'fit-2-step-300.png'), fullPage: true });
+
+    expect(seen.at(-1)).toBe(300);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1] as number);
+    // the parameter heat map grows with every epoch, one cell per parameter and step
+    expect(cells.at(-1)).toBe(300 * 10);
+    for (let i = 1; i < cells.length; i++) expect(cells[i]).toBeGreaterThan(cells[i - 1] as number);
+    expect(problems).toEqual([]);
+
+    await page.close();
+    monitor.dispose();
+    guard.dispose();
+    model.dispose();
+    optimizer.dispose();
+    tf.dispose([x, y]);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 300_000);
 });
