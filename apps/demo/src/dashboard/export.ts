@@ -64,6 +64,9 @@ function extent(rows: readonly ChartRow[], field: string): [number, number] | un
   return lo <= hi ? [lo, hi === lo ? lo + 1 : hi] : undefined;
 }
 
+/** The named fields of a chart row (a missing one as null). */
+const pick = (r: ChartRow, ...keys: string[]): Row => Object.fromEntries(keys.map((k) => [k, r[k] ?? null]));
+
 const cells = (rows: readonly ChartRow[]): Row[] =>
   rows.map((r) => ({
     ...r,
@@ -103,7 +106,7 @@ export function dashboardReport(runs: readonly ExportRun[], logDir: string): Rep
   const scalar = (metric: string): Row[] =>
     all('scalars')
       .filter((x) => x.metric === metric)
-      .map((x) => ({ run: x.run, step: x.step, value: x.value }));
+      .map((x) => pick(x, 'run', 'step', 'value'));
   const comparePlots: Plot[] = [
     linePlot({
       id: 'loss',
@@ -178,9 +181,7 @@ export function dashboardReport(runs: readonly ExportRun[], logDir: string): Rep
         id: 'global-norm',
         caption:
           'Global gradient norm per step; dotted rules mark the steps where the TrainingGuard acted or a value was not finite (clip events are counted in the table below).',
-        data: r.scalars
-          .filter((x) => x.metric === 'norm')
-          .map((x) => ({ step: x.step, value: x.value, run: run.name })),
+        data: r.scalars.filter((x) => x.metric === 'norm').map((x) => pick(x, 'run', 'step', 'value')),
         x: { field: 'step', title: 'step' },
         y: { field: 'value', title: '‖g‖ (L2 norm, log scale)', log: true },
         series: { field: 'run', title: 'run' },
@@ -217,7 +218,7 @@ export function dashboardReport(runs: readonly ExportRun[], logDir: string): Rep
           id: 'update-ratios',
           caption:
             'Update ratio ‖Δθ‖/‖θ‖ per parameter and step; CS231n calls about 1e-3 healthy (1e-4 to 1e-2).',
-          data: r.updates.map((x) => ({ step: x.step, value: x.value, param: x.param })),
+          data: r.updates.map((x) => pick(x, 'step', 'value', 'param')),
           x: { field: 'step', title: 'step' },
           y: { field: 'value', title: '‖Δθ‖/‖θ‖ (log scale)', log: true },
           series: { field: 'param', title: 'parameter' },
@@ -231,7 +232,7 @@ export function dashboardReport(runs: readonly ExportRun[], logDir: string): Rep
           id: 'histograms',
           caption:
             'Histogram of log₁₀|g| over every gradient entry, over time: colour is the fraction of entries in the bin (entries below the first edge, zeros included, count in the total).',
-          data: r.hist.map((x) => ({ ...x, step_end: x.step2, lo_end: x.hi })),
+          data: r.hist.map((x) => ({ ...x, step_end: x.step2 ?? null, lo_end: x.hi ?? null })),
           x: { field: 'step', title: 'step' },
           y: { field: 'lo', title: 'log₁₀|g|' },
           value: { field: 'frac', title: 'fraction of entries' },
@@ -266,11 +267,7 @@ export function dashboardReport(runs: readonly ExportRun[], logDir: string): Rep
           message: f.message,
           remedy: f.remedy,
         })),
-        'Clip, guard and non-finite events': r.events.map((e) => ({
-          step: e.step,
-          kind: e.kind,
-          detail: e.detail,
-        })),
+        'Clip, guard and non-finite events': r.events.map((e) => pick(e, 'step', 'kind', 'detail')),
       },
     });
   }

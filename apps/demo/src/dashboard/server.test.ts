@@ -186,6 +186,8 @@ describe('gflow dashboard server', () => {
 
   it('says clearly when the port is in use', async () => {
     const a = await start(join(root, 'e'));
+    // bound to the loopback address unless told otherwise
+    expect(a.url).toBe(`http://127.0.0.1:${a.port}`);
     const err = await startDashboard({ logDir: join(root, 'e'), port: a.port }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GflowIOError);
     expect((err as Error).message).toContain(`port ${a.port} on 127.0.0.1 is already in use`);
