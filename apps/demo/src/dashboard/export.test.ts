@@ -88,6 +88,8 @@ describe('gflow dashboard --export', () => {
     for (const f of findings) expect(String(f.remedy).length).toBeGreaterThan(0);
 
     const html = readFileSync(join(out, 'index.html'), 'utf8');
+    // run a's last record: loss 1/3, ‖g‖ 2, one clipped step; numbers to 3 significant digits
+    expect(html).toContain('3 steps (last step 2); last loss 0.333, last ‖g‖ 2. 1 step clipped');
     expect(html).toContain(`Exported by gflow dashboard from <code>${logDir}</code>: 2 runs`);
     expect(html).not.toContain('Engine:');
     expect(html).not.toContain('<script');

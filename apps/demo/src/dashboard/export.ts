@@ -64,6 +64,13 @@ function extent(rows: readonly ChartRow[], field: string): [number, number] | un
   return lo <= hi ? [lo, hi === lo ? lo + 1 : hi] : undefined;
 }
 
+/** A number with 3 significant digits for a sentence (exponent form far from 1; NaN and ±∞ as words). */
+function num3(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  return x === 0 || (a >= 1e-3 && a < 1e4) ? String(Number(x.toPrecision(3))) : x.toExponential(2);
+}
+
 /** The named fields of a chart row (a missing one as null). */
 const pick = (r: ChartRow, ...keys: string[]): Row => Object.fromEntries(keys.map((k) => [k, r[k] ?? null]));
 
@@ -248,7 +255,7 @@ export function dashboardReport(runs: readonly ExportRun[], logDir: string): Rep
       status: 'ok',
       summary: [
         last
-          ? `${run.records.length} steps (last step ${last.step}); last loss ${last.loss ?? 'not recorded'}, last ‖g‖ ${last.globalNorm}. ${clips} steps clipped, ${events.length} guard or non-finite events.`
+          ? `${run.records.length} steps (last step ${last.step}); last loss ${last.loss === null ? 'not recorded' : num3(last.loss)}, last ‖g‖ ${num3(last.globalNorm)}. ${clips} step${clips === 1 ? '' : 's'} clipped, ${events.length} guard or non-finite events.`
           : 'No records.',
         fs.length === 0
           ? 'Health check: no findings.'

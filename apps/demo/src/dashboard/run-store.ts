@@ -83,7 +83,10 @@ function isStepRecord(x: unknown): x is StepRecord {
 }
 
 /**
- * Parses one line of a gflow JSON-lines log (NaN and ±∞ written as strings).
+ * Parses one line of a gflow JSON-lines log (NaN and ±∞ written as strings). Every line the
+ * dashboard reads, from a file or from `dashboardLogger`, goes through here: a new record kind
+ * (e.g. activation-gradient records from a `model.fit` callback) is accepted by extending this
+ * one function.
  *
  * @param line - One line, without its newline.
  * @returns The record, or undefined when the line is not a step record.
