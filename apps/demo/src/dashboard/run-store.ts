@@ -136,7 +136,7 @@ export class RunStore {
   fileOf(name: string): string {
     if (!RUN_NAME.test(name)) {
       throw new InvalidArgumentError(
-        `gflow dashboard: a run name must be 1–100 letters, digits, '.', '_' or '-', got "${name.slice(0, 120)}"`,
+        `dashboard: a run name must be 1–100 letters, digits, '.', '_' or '-', got "${name.slice(0, 120)}"`,
       );
     }
     return join(this.dir, `${name}.jsonl`);
@@ -154,7 +154,7 @@ export class RunStore {
       files = readdirSync(this.dir);
     } catch (e) {
       throw new GflowIOError(
-        `gflow dashboard: cannot read the log directory ${this.dir}: ${(e as Error).message}`,
+        `dashboard: cannot read the log directory ${this.dir}: ${(e as Error).message}`,
         {
           cause: e,
         },
@@ -198,7 +198,7 @@ export class RunStore {
       fd = openSync(run.file, 'r');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0; // removed: keep what was read
-      throw new GflowIOError(`gflow dashboard: cannot open ${run.file}: ${(e as Error).message}`, {
+      throw new GflowIOError(`dashboard: cannot open ${run.file}: ${(e as Error).message}`, {
         cause: e,
       });
     }

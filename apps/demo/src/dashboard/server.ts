@@ -51,7 +51,7 @@ function packageDir(pkg: string): string {
   for (const dir of require.resolve.paths(pkg) ?? []) {
     if (existsSync(join(dir, pkg, 'package.json'))) return join(dir, pkg);
   }
-  throw new GflowIOError(`gflow dashboard: the package ${pkg} is not installed; run pnpm install`);
+  throw new GflowIOError(`dashboard: the package ${pkg} is not installed; run pnpm install`);
 }
 
 const json = (x: unknown): string => JSON.stringify(x, nonFiniteReplacer);
@@ -70,7 +70,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 6006;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidArgumentError(`gflow dashboard: --port must be an integer in 0–65535, got ${port}`);
+    throw new InvalidArgumentError(`dashboard: --port must be an integer in 0–65535, got ${port}`);
   }
   const logDir = resolve(options.logDir);
   try {
@@ -78,7 +78,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (!statSync(logDir).isDirectory()) throw new Error('not a directory');
   } catch (e) {
     throw new GflowIOError(
-      `gflow dashboard: --logdir ${logDir} is not a directory that can be made or read: ${(e as Error).message}`,
+      `dashboard: --logdir ${logDir} is not a directory that can be made or read: ${(e as Error).message}`,
       {
         cause: e,
       },
@@ -259,11 +259,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
       throw new GflowIOError(
-        `gflow dashboard: port ${port} on ${host} is already in use (another dashboard or TensorBoard?); pass --port <n>, or --port 0 for any free port`,
+        `dashboard: port ${port} on ${host} is already in use (another dashboard or TensorBoard?); pass --port <n>, or --port 0 for any free port`,
         { cause: e },
       );
     }
-    throw new GflowIOError(`gflow dashboard: cannot listen on ${host}:${port}: ${(e as Error).message}`, {
+    throw new GflowIOError(`dashboard: cannot listen on ${host}:${port}: ${(e as Error).message}`, {
       cause: e,
     });
   }
