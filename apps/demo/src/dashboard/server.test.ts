@@ -184,6 +184,25 @@ describe('gflow dashboard server', () => {
     expect((await fetch(`${s.url}/vendor/secret`)).status).toBe(404);
   });
 
+  it("serves the static export of its runs in the report's format", async () => {
+    const dir = join(root, 'x');
+    const s = await start(dir);
+    writeFileSync(join(dir, 'r1.jsonl'), line(record(0)) + line(record(1)));
+    await until(
+      () => runs(s),
+      (x) => x.runs[0]?.steps === 2,
+    );
+    const html = await (await fetch(`${s.url}/export`)).text();
+    expect(html).toContain('<figure id="run-r1-taps"><svg');
+    expect(html).not.toContain('<script');
+    const res = (await (await fetch(`${s.url}/export/results.json`)).json()) as {
+      sections: Record<string, { plots: { id: string; data: { value: number }[] }[] }>;
+    };
+    // taps of 0.1 at both steps: log10 = -1
+    const taps = res.sections['run-r1']?.plots.find((p) => p.id === 'taps')?.data ?? [];
+    expect(taps.map((c) => c.value)).toEqual([-1, -1]);
+  });
+
   it('says clearly when the port is in use', async () => {
     const a = await start(join(root, 'e'));
     // bound to the loopback address unless told otherwise
