@@ -136,8 +136,22 @@ export interface SweepOptions {
   readonly engine: EngineFlag;
 }
 
+/** Options of `gflow dashboard`. */
+export interface DashboardCommandOptions {
+  /** Log directory of runs (`<run>.jsonl` each). */
+  readonly logdir: string;
+  /** Port (0: any free port). */
+  readonly port: number;
+  /** Address to bind. */
+  readonly host: string;
+  /** Write the static export (the report's format) into this folder and exit, instead of serving. */
+  readonly export?: string;
+}
+
 /** What the command does once parsed. */
 export interface Handlers {
+  /** `gflow dashboard` (optional so that older handler sets still build; without it the command says so). */
+  dashboard?(o: DashboardCommandOptions): Promise<void>;
   /** `gflow demo`. */
   demo(o: DemoOptions): Promise<void>;
   /** `gflow analyze`. */
@@ -463,5 +477,35 @@ export function createProgram(
       await handlers.backend(o);
     });
 
+  program
+    .command('dashboard')
+    .description(
+      'serve a live dashboard of the runs in a log directory (JSON lines; dashboardLogger streams to it)',
+    )
+    .option('--logdir <dir>', 'log directory: one <run>.jsonl per run (created when missing)', 'gflow-runs')
+    .option('--port <n>', 'port (0: any free port)', portNumber, 6006)
+    .option('--host <address>', 'address to bind (0.0.0.0 lets other machines connect)', '127.0.0.1')
+    .option(
+      '--export <dir>',
+      "write a static export (the report's format: index.html, results.json) and exit",
+    )
+    .action(async (o: DashboardCommandOptions, cmd: Command) => {
+      if (!handlers.dashboard) cmd.error('error: this build of gflow has no dashboard.');
+      await handlers.dashboard({
+        logdir: o.logdir,
+        port: o.port,
+        host: o.host,
+        ...(o.export !== undefined ? { export: o.export } : {}),
+      });
+    });
+
   return program;
+}
+
+function portNumber(v: string): number {
+  if (!/^\d+$/.test(v.trim()))
+    throw new InvalidArgumentError(`--port must be an integer 0–65535, got "${v}".`);
+  const n = Number(v);
+  if (n > 65535) throw new InvalidArgumentError(`--port must be an integer 0–65535, got ${n}.`);
+  return n;
 }

@@ -24,6 +24,8 @@ export type { InstrumentOptions, NamedTensor } from './instrument.js';
 export { InstrumentedOptimizer, instrument } from './instrument.js';
 export type { TensorSpec } from './internal/validate.js';
 export { flowReportToJSON, nonFiniteReplacer, nonFiniteReviver, parseFlowReport } from './json.js';
+export type { DashboardLogger, DashboardLoggerOptions } from './loggers/dashboard-logger.js';
+export { dashboardLogger } from './loggers/dashboard-logger.js';
 export type { JsonLinesLoggerOptions } from './loggers/json-lines-logger.js';
 export { jsonLinesLogger } from './loggers/json-lines-logger.js';
 export type { StepLogger } from './loggers/step-logger.js';
