@@ -12,22 +12,24 @@ import { dashboardCommand } from './dashboard/command.js';
 import { runDemo } from './demo.js';
 import { createProgram } from './program.js';
 import { removeActiveTempFolder } from './report.js';
-import { sweepCommand } from './sweep-command.js';
+import { sweepCommand, workerCommand } from './sweep-command.js';
 
-process.once('SIGINT', () => {
-  removeActiveTempFolder();
-  const sweeping = process.argv[2] === 'sweep';
-  if (process.argv[2] === 'dashboard') {
-    process.stderr.write('\ngflow dashboard: stopped.\n');
-    process.exit(0);
-  }
-  process.stderr.write(
-    sweeping
-      ? '\ngflow: interrupted; every finished cell is in the results file: run the same command again to continue.\n'
-      : '\ngflow: interrupted; no partial report was left behind.\n',
-  );
-  process.exit(130);
-});
+// `gflow worker` handles its own signals (it lets the cells in progress finish).
+if (process.argv[2] !== 'worker')
+  process.once('SIGINT', () => {
+    removeActiveTempFolder();
+    const sweeping = process.argv[2] === 'sweep';
+    if (process.argv[2] === 'dashboard') {
+      process.stderr.write('\ngflow dashboard: stopped.\n');
+      process.exit(0);
+    }
+    process.stderr.write(
+      sweeping
+        ? '\ngflow: interrupted; every finished cell is in the results file: run the same command again to continue.\n'
+        : '\ngflow: interrupted; no partial report was left behind.\n',
+    );
+    process.exit(130);
+  });
 
 const program = createProgram({
   demo: async (o) => {
@@ -37,6 +39,7 @@ const program = createProgram({
     await analyzeCommand(o); // sets the exit code to 2 when the diagnosis fails --fail-on
   },
   sweep: sweepCommand,
+  worker: workerCommand,
   backend: backendCommand,
   dashboard: dashboardCommand,
 });
