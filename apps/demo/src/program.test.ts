@@ -243,7 +243,13 @@ describe('gflow command line', () => {
   it('analyze --help gives the 1-based range of every numeric flag', async () => {
     let out = '';
     const program = createProgram(
-      { demo: async () => {}, analyze: async () => {}, sweep: async () => {}, backend: async () => {} },
+      {
+        demo: async () => {},
+        analyze: async () => {},
+        sweep: async () => {},
+        worker: async () => {},
+        backend: async () => {},
+      },
       {
         exitOverride: true,
         output: {
