@@ -238,10 +238,16 @@ function gflow(
   return { child, output: () => text, exited };
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
+async function until(
+  what: string,
+  cond: () => boolean,
+  output: () => string,
+  timeoutMs = 120_000,
+): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`timed out waiting for ${what}; it printed:\n${output()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -305,7 +311,11 @@ describe.skipIf(!haveRedis)('sweeps through a real Redis', () => {
     ];
     const doomed = gflow(bundle.cli, [...common, '--stall-timeout', '2']);
     // Its first cell includes the engine's start, so "started" is well before "finished".
-    await until('the first worker to start a cell', () => /started cell/.test(doomed.output()));
+    await until(
+      'the first worker to start a cell',
+      () => /started cell/.test(doomed.output()),
+      doomed.output,
+    );
     const killedKey = /started cell (\S+)/.exec(doomed.output())?.[1] as string;
     doomed.child.kill('SIGKILL');
     await doomed.exited;
@@ -371,7 +381,7 @@ describe.skipIf(!haveRedis)('sweeps through a real Redis', () => {
     ]);
     expect(await status.exited).toBe(0);
     expect(status.output()).toMatch(/0 queued, 0 active, 8 done, 0 failed/);
-  });
+  }, 300_000); // several processes each start an engine: minutes on a loaded 2-core machine
 
   it('a restarted coordinator writes only what is missing; a cell that fails every attempt is written once as failed', async () => {
     const target = parseRedisUrl('test', redis.url, {});

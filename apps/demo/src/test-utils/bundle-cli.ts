@@ -42,22 +42,34 @@ export async function bundleCli(): Promise<BundledCli> {
     format: 'esm',
     target: 'node20',
     logLevel: 'error',
-    alias: Object.fromEntries(
-      packages.map((p) => [`@gflow/${p}`, join(repoRoot, 'packages', p, 'src', 'index.ts')]),
-    ),
-    // npm packages load their own files (wasm binaries, worker entries, Lua scripts): keep them
-    // external. Bundled CommonJS inside an ES module needs a `require`.
-    external: [
-      '@tensorflow/*',
-      'bullmq',
-      'ioredis',
-      'tinypool',
-      'proper-lockfile',
-      'commander',
-      'cli-progress',
-      'vega',
-      'vega-lite',
+    plugins: [
+      {
+        // `@gflow/<pkg>` → packages/<pkg>/src/index.ts, `@gflow/<pkg>/<sub>` → …/src/<sub>/index.ts
+        // (as vitest.config.ts resolves them); every other package import stays external: npm
+        // packages load their own files (wasm binaries, worker entries, Lua scripts).
+        name: 'gflow-sources',
+        setup(b) {
+          b.onResolve({ filter: /^@gflow\/[a-z-]+(\/[a-z-]+)?$/ }, (args) => {
+            const [, pkg, sub] = /^@gflow\/([a-z-]+)(?:\/([a-z-]+))?$/.exec(args.path) as RegExpExecArray;
+            if (!packages.includes(pkg as string)) return undefined;
+            return {
+              path: join(repoRoot, 'packages', pkg as string, 'src', ...(sub ? [sub] : []), 'index.ts'),
+            };
+          });
+          // External: the demo's own dependencies (they resolve from apps/demo/node_modules) and
+          // tfjs (one copy, its wasm files beside it). The packages' other dependencies (ml-matrix,
+          // …) do not resolve from apps/demo, so they are bundled.
+          b.onResolve({ filter: /^[^./]/ }, (args) => {
+            if (args.path.startsWith('@gflow/') || args.path.startsWith('node:')) return undefined;
+            const fromDemo = args.importer.startsWith(join(demoRoot, 'src'));
+            return fromDemo || args.path.startsWith('@tensorflow/')
+              ? { path: args.path, external: true }
+              : undefined;
+          });
+        },
+      },
     ],
+    // Bundled CommonJS inside an ES module needs a `require`.
     banner: {
       js: "import { createRequire as __gflowCreateRequire } from 'node:module'; const require = __gflowCreateRequire(import.meta.url);",
     },
