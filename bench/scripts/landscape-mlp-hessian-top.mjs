@@ -1,12 +1,12 @@
-// Times the `mlp-hessian-top` workload of ../../../shared/peers/WORKLOADS.md through the public
+// Times the `mlp-hessian-top` workload of bench/peer/WORKLOADS.md through the public
 // API: MLP 784-256-256-10 (tanh), batch 256 of N(0, 1) inputs with random labels, softmax
 // cross-entropy, 20 power iterations of exact Hessian-vector products for the top eigenvalue.
 // Median of 3 runs after one warm-up; prints JSON. Needs a build: `npx tsc -b packages/landscape`.
 //
-//   node packages/landscape/scripts/mlp-hessian-top.mjs [--backend wasm|cpu] [--runs 3]
+//   node bench/scripts/landscape-mlp-hessian-top.mjs [--backend wasm|cpu] [--runs 3]
 import { initBackend, softmaxCrossEntropy } from '@gflow/backend';
 import * as tf from '@tensorflow/tfjs';
-import { hessianEigenvalues } from '../dist/index.js';
+import { hessianEigenvalues } from '@gflow/landscape';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,10 +1,10 @@
 /**
  * Measures what monitoring costs per training step on the `mlp-train-50` workload of
- * shared/peers/WORKLOADS.md (MLP 784-512-512-512-10, ReLU, batch 128, softmax cross-entropy,
+ * bench/peer/WORKLOADS.md (MLP 784-512-512-512-10, ReLU, batch 128, softmax cross-entropy,
  * 50 SGD steps at lr 0.01), with one warm-up run and the median of `REPEATS` runs.
  *
- *   cd packages/diagnostics && node ../../node_modules/.pnpm/vite-node@VERSION/node_modules/vite-node/vite-node.mjs \
- *     --config ../../vitest.config.ts scripts/monitor-overhead.ts   (env: STEPS, REPEATS)
+ *   cd bench && node ../node_modules/.pnpm/vite-node@VERSION/node_modules/vite-node/vite-node.mjs \
+ *     --config ../vitest.config.ts scripts/diagnostics-monitor-overhead.ts   (env: STEPS, REPEATS)
  *
  * Prints one JSON object: seconds per 50 steps for each variant and the overhead relative to the
  * unmonitored `trainStep`.
@@ -19,7 +19,7 @@ import {
   releaseTrainState,
   TrainingGuard,
   trainStep,
-} from '../src/index.js';
+} from '@gflow/diagnostics';
 
 const STEPS = Number(process.env.STEPS ?? 50);
 const REPEATS = Number(process.env.REPEATS ?? 5);

@@ -1,11 +1,11 @@
 // Times @gflow/core's speed targets against its build (run `npx tsc -b packages/core` first):
-//   node packages/core/scripts/bench-core.mjs [--json out.json]
+//   node bench/scripts/core-speed.mjs [--json out.json]
 // - spectral: σ_max of a 1024×1024 N(0,1) matrix (relative tol 1e-6 asked, as the workload requires; the error reached is printed) and all
-//   singular values of a 256×256 N(0,1) matrix (the work of ../shared/peers/WORKLOADS.md `spectral`).
+//   singular values of a 256×256 N(0,1) matrix (the work of bench/peer/WORKLOADS.md `spectral`).
 // - lyapunov: top-8 Lyapunov spectrum of 10,000 random 64×64 Jacobians (target < 2 s), with both QR procedures.
 // Median of 5 runs after one warm-up; matrices are built once, outside the timing.
 import { writeFileSync } from 'node:fs';
-import { lyapunovSpectrum, singularValues, spectralNorm } from '../dist/index.js';
+import { lyapunovSpectrum, singularValues, spectralNorm } from '@gflow/core';
 
 function rng(seed) {
   let s = seed >>> 0;

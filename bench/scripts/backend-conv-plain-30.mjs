@@ -1,16 +1,16 @@
-// Times one forward + backward pass of `conv-plain-30` (../../../../shared/peers/WORKLOADS.md):
+// Times one forward + backward pass of `conv-plain-30` (bench/peer/WORKLOADS.md):
 // 30 blocks of conv3x3 → batch norm (training statistics) → ReLU → conv3x3 → batch norm → ReLU,
 // 64 channels, no conv bias, input 4×32×32×64 from N(0, 1), loss = sum of the output; the pass
 // yields the gradient norm at every block output and every parameter's gradient norm, read back
 // to the host. Median of several runs after one warm-up. Also times the wasm Conv2DBackpropInput
 // fill against tfjs's own kernel, and the Conv2DBackpropFilter fill against the forward conv2d.
 //
-//   npx tsc -b packages/backend && node packages/backend/scripts/bench-conv-plain-30.mjs [wasm|cpu ...] [--runs N]
+//   npx tsc -b packages/backend && node bench/scripts/backend-conv-plain-30.mjs [wasm|cpu ...] [--runs N]
 //
 // Not a test: timings depend on the machine and on what else runs on it.
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../dist/index.js';
-import { replacedKernel } from '../dist/register-kernel-fills.js';
+import { initBackend } from '@gflow/backend';
+import { replacedKernel } from '../../packages/backend/dist/register-kernel-fills.js';
 
 const args = process.argv.slice(2);
 const runsAt = args.indexOf('--runs');

@@ -5,7 +5,7 @@
 // the loss increase at α = ±0.5 and ±1, and the directional curvature dᵀHd.
 // Needs a build: `npx tsc -b packages/landscape`. Prints JSON.
 //
-//   node packages/landscape/scripts/plain-vs-residual.mjs [--depth 16] [--width 32] [--steps 300]
+//   node bench/scripts/landscape-plain-vs-residual.mjs [--depth 16] [--width 32] [--steps 300]
 import { initBackend, meanSquaredError } from '@gflow/backend';
 import { plainMLP, residualMLP, teacherStudent } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
@@ -15,7 +15,7 @@ import {
   hessianVectorProduct,
   lossLine,
   randomDirection,
-} from '../dist/index.js';
+} from '@gflow/landscape';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
