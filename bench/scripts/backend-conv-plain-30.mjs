@@ -8,8 +8,9 @@
 //   npx tsc -b packages/backend && node bench/scripts/backend-conv-plain-30.mjs [wasm|cpu ...] [--runs N]
 //
 // Not a test: timings depend on the machine and on what else runs on it.
-import * as tf from '@tensorflow/tfjs';
+
 import { initBackend } from '@gflow/backend';
+import * as tf from '@tensorflow/tfjs';
 import { replacedKernel } from '../../packages/backend/dist/register-kernel-fills.js';
 
 const args = process.argv.slice(2);

@@ -10,8 +10,6 @@
  * unmonitored `trainStep`.
  */
 import { initBackend } from '@gflow/backend';
-import { plainMLP } from '@gflow/models';
-import * as tf from '@tensorflow/tfjs';
 import {
   clipByGlobalNorm,
   GradientMonitor,
@@ -20,6 +18,8 @@ import {
   TrainingGuard,
   trainStep,
 } from '@gflow/diagnostics';
+import { plainMLP } from '@gflow/models';
+import * as tf from '@tensorflow/tfjs';
 
 const STEPS = Number(process.env.STEPS ?? 50);
 const REPEATS = Number(process.env.REPEATS ?? 5);

@@ -5,8 +5,8 @@
 //
 //   node bench/scripts/landscape-mlp-hessian-top.mjs [--backend wasm|cpu] [--runs 3]
 import { initBackend, softmaxCrossEntropy } from '@gflow/backend';
-import * as tf from '@tensorflow/tfjs';
 import { hessianEigenvalues } from '@gflow/landscape';
+import * as tf from '@tensorflow/tfjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);

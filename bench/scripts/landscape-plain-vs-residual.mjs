@@ -7,8 +7,6 @@
 //
 //   node bench/scripts/landscape-plain-vs-residual.mjs [--depth 16] [--width 32] [--steps 300]
 import { initBackend, meanSquaredError } from '@gflow/backend';
-import { plainMLP, residualMLP, teacherStudent } from '@gflow/models';
-import * as tf from '@tensorflow/tfjs';
 import {
   hessianEigenvalues,
   hessianTrace,
@@ -16,6 +14,8 @@ import {
   lossLine,
   randomDirection,
 } from '@gflow/landscape';
+import { plainMLP, residualMLP, teacherStudent } from '@gflow/models';
+import * as tf from '@tensorflow/tfjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
