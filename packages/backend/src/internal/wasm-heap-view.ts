@@ -63,7 +63,7 @@ export function hostScratch(slot: number, n: number): Float32Array {
  * With the threaded engine the heap is a SharedArrayBuffer, which V8 reads and writes element by
  * element 3–5 times slower than an ordinary buffer (racy memory is not optimized the same way),
  * and whose `slice` is as slow: a kernel's loop runs faster on such a copy, written back with
- * {@link heapSet} (each copy is one memcpy, ~12 µs per 256 KiB).
+ * {@link heapSet} (each copy is one memcpy).
  */
 export function heapCopy(backend: WasmHeapBackend, at: number, n: number, slot: number): Float32Array {
   const a = hostScratch(slot, n);
