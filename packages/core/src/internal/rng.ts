@@ -2,7 +2,6 @@
  * A small seeded pseudo-random generator (sfc32 seeded through splitmix32) with Gaussian draws.
  * Deterministic across platforms: the same seed gives the same stream.
  *
- * @internal
  * @module
  */
 

@@ -2,7 +2,6 @@
  * Argument checks shared by every public function. Each throws a `GflowError` subclass whose
  * message names the function, the argument, what it needed and what it got.
  *
- * @internal
  * @module
  */
 import { describeValue, InvalidArgumentError, NonFiniteError } from '../errors.js';
