@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { BackendUnavailableError, describeValue, InvalidArgumentError } from '@gflow/core';
+import { backendInitialized } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { gradientFills } from '../register-gradients.js';
 import {
@@ -68,7 +69,7 @@ const isNode = typeof process !== 'undefined' && typeof process.versions?.node =
 
 /** Whether tfjs has already started (initialized) the wasm backend in this process. */
 function wasmStarted(): boolean {
-  return (tf.engine().registry as Record<string, unknown>).wasm !== undefined;
+  return backendInitialized('wasm');
 }
 
 /**

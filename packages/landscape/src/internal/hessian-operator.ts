@@ -2,7 +2,7 @@ import { describeValue, InvalidArgumentError, NonFiniteError, UnsupportedError }
 import * as tf from '@tensorflow/tfjs';
 import { checkSecondOrderGradients } from '../second-order-check.js';
 import type { HvpMode, HvpOptions, Objective, ParamsLike } from '../types.js';
-import { releaseFailedTape } from './engine-cleanup.js';
+import { releaseFailedTape } from '@gflow/core/internal/tfjs';
 import { evaluate, type Prepared, prepare, scalarLoss } from './objective.js';
 import { type Layout, layoutOf, readFlat, SavedParameters } from './params.js';
 
