@@ -41,7 +41,7 @@ const img = (): tf.Tensor => seededNormal([2, 4, 4, 2], 13);
 const ffTaps = ['blocks.0', 'blocks.1'];
 const rTaps = ['h.init', 'h.0', 'h.1', 'h.2'];
 
-export const families: readonly Family[] = [
+const families: readonly Family[] = [
   { name: 'plainMLP', build: (seed) => plainMLP({ ...ff, seed }), input: vec, taps: ffTaps },
   {
     name: 'plainMLP+batch',
