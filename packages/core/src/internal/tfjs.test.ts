@@ -37,13 +37,16 @@ describe('the engine internals', () => {
     // the engine does (gradientDepth > 0).
     expect(backwardIsRecorded()).toBe(false);
     const seen: boolean[] = [];
-    const f = tf.customGrad((x: tf.Tensor) => ({
-      value: tf.mul(x, x),
-      gradFunc: (dy: tf.Tensor) => {
-        seen.push(backwardIsRecorded());
-        return tf.mul(dy, tf.mul(x, 2));
-      },
-    }));
+    const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const x = args[0] as tf.Tensor;
+      return {
+        value: tf.mul(x, x),
+        gradFunc: (dy: tf.Tensor) => {
+          seen.push(backwardIsRecorded());
+          return tf.mul(dy, tf.mul(x, 2));
+        },
+      };
+    });
     const x = tf.scalar(3);
     const g = tf.grad((v: tf.Tensor) => f(v) as tf.Tensor)(x);
     const gg = tf.grad((v: tf.Tensor) => tf.grad((w: tf.Tensor) => f(w) as tf.Tensor)(v))(x);
