@@ -1,27 +1,16 @@
-/** Seeded float32-representable normal samples (mulberry32 + Box–Muller), for tests. */
+import { Rng } from '@gflow/core/internal';
+
+/** Seeded float32-representable normal samples (gflow's shared generator), for tests. */
 export function randn(n: number, seed: number, scale = 1): Float64Array {
-  let s = seed >>> 0;
-  const uniform = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const u = Math.max(uniform(), 1e-12);
-    const v = uniform();
-    out[i] = Math.fround(scale * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
-  }
+  for (let i = 0; i < n; i++) out[i] = Math.fround(scale * rng.normal());
   return out;
 }
 
 /** Seeded integers in [lo, hi]. */
 export function randInt(lo: number, hi: number, seed: number): number {
-  const u = randn(1, seed)[0]!;
-  const p = 0.5 * (1 + Math.tanh(u));
-  return Math.min(hi, lo + Math.floor(p * (hi - lo + 1)));
+  return lo + new Rng(seed).int(hi - lo + 1);
 }
 
 /** ‖a − b‖ / max(‖b‖, floor). */

@@ -7,8 +7,18 @@
  * @module
  */
 
-export { createRng, gaussianVector, type Rng } from './rng.js';
+export { ENGINE_NAMES, type EngineName } from './engines.js';
+export { haarOrthogonal } from './orthogonal.js';
+export { createRng, deriveSeed, gaussianVector, Rng } from './rng.js';
 export {
+  checkBoolean,
+  checkInRange,
+  checkInt,
+  checkInteger,
+  checkNonNegative,
+  checkNumber,
+  checkOneOf,
+  readOptions,
   requireFinite,
   requireFiniteVector,
   requireInteger,
