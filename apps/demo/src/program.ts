@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { type ActivationName, activationNames } from '@gflow/core';
+import { ENGINE_NAMES } from '@gflow/core/internal';
 import { Command, InvalidArgumentError, Option, type OutputConfiguration } from 'commander';
 
 /** Architectures that `analyze --arch` and `sweep --archs` build. */
@@ -39,7 +40,7 @@ export const FAIL_ON = ['error', 'warning', 'never'] as const;
 export type FailOn = (typeof FAIL_ON)[number];
 
 /** Engines accepted by `--engine`. */
-export const ENGINES = ['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export const ENGINES = ['auto', ...ENGINE_NAMES] as const;
 /** An engine name. */
 export type EngineFlag = (typeof ENGINES)[number];
 

@@ -1,3 +1,4 @@
+import type { EngineName } from '@gflow/core/internal';
 import { makeLoaders } from './internal/engine-loaders.js';
 import { probeAvailable, selectBackend } from './internal/select-backend.js';
 import './register-gradients.js';
@@ -16,6 +17,11 @@ import './register-gradients.js';
  * ```
  */
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+// The union above is spelled out for the documentation; it must name exactly the shared list.
+type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const backendNamesMatchEngineNames: SameNames<BackendName, EngineName> = true;
+void backendNamesMatchEngineNames;
 
 /**
  * One engine that {@link initBackend} tried, and why it did or did not start.

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { BackendUnavailableError, describeValue, InvalidArgumentError } from '@gflow/core';
+import { ENGINE_NAMES } from '@gflow/core/internal';
 import { backendInitialized } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { gradientFills } from '../register-gradients.js';
@@ -13,7 +14,7 @@ import {
 import { enableWasmThreads, maxWasmThreads, type WasmThreadsSetup } from './wasm-threads.js';
 
 /** The order `'auto'` tries, fastest first. */
-export const AUTO_ORDER: readonly EngineName[] = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+export const AUTO_ORDER: readonly EngineName[] = ENGINE_NAMES;
 
 /** One engine tried. */
 export interface Tried {
