@@ -8,8 +8,8 @@
 //   node bench/scripts/landscape-eigen-methods.mjs [--backend wasm|cpu] [--runs 3]
 import { readFileSync } from 'node:fs';
 import { initBackend, softmaxCrossEntropy } from '@gflow/backend';
-import * as tf from '@tensorflow/tfjs';
 import { hessianEigenvalues } from '@gflow/landscape';
+import * as tf from '@tensorflow/tfjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
