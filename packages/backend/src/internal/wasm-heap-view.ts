@@ -44,8 +44,8 @@ const KEEP_LIMIT = 1 << 24;
 
 /**
  * An ordinary (unshared) float32 array of length `n` for a kernel's JavaScript loops, from a
- * per-`slot` pool that is reused across calls: allocating a fresh 256 KiB array costs ~110 µs
- * (zeroed memory), more than the loop it serves. The contents are left from earlier calls; a
+ * per-`slot` pool that is reused across calls: allocating a fresh array of a few hundred KiB
+ * (zeroed memory) costs more than the loop it serves (BENCHMARKS.md). The contents are left from earlier calls; a
  * kernel uses at most a few slots and must not hold the array past its return.
  */
 export function hostScratch(slot: number, n: number): Float32Array {
