@@ -9,6 +9,8 @@ const src = (file: string): string => fileURLToPath(new URL(`./packages/${file}`
 const alias = [
   { find: /^@gflow\/core\/internal\/tfjs$/, replacement: src('core/src/internal/tfjs.ts') },
   { find: /^@gflow\/core\/internal$/, replacement: src('core/src/internal/index.ts') },
+  // Test-only entry: fixtures shared between packages' tests (never built or published).
+  { find: /^@gflow\/models\/test$/, replacement: src('models/src/test-utils/index.ts') },
   ...packages.map((p) => ({ find: new RegExp(`^@gflow/${p}$`), replacement: src(`${p}/src/index.ts`) })),
 ];
 
