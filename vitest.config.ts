@@ -5,10 +5,12 @@ import { defineConfig } from 'vitest/config';
 // sources, so `pnpm test` needs no build step.
 const packages = ['core', 'backend', 'models', 'diagnostics', 'landscape'] as const;
 const src = (file: string): string => fileURLToPath(new URL(`./packages/${file}`, import.meta.url));
-// Exact matches, subpath entries first (`@gflow/core/internal`, see its package.json `exports`).
+// Exact matches, subpath entries first (`@gflow/core/internal`, `@gflow/models/node`, see the
+// packages' `exports`).
 const alias = [
   { find: /^@gflow\/core\/internal\/tfjs$/, replacement: src('core/src/internal/tfjs.ts') },
   { find: /^@gflow\/core\/internal$/, replacement: src('core/src/internal/index.ts') },
+  { find: /^@gflow\/models\/node$/, replacement: src('models/src/node/index.ts') },
   // Test-only entry: fixtures shared between packages' tests (never built or published).
   { find: /^@gflow\/models\/test$/, replacement: src('models/src/test-utils/index.ts') },
   ...packages.map((p) => ({ find: new RegExp(`^@gflow/${p}$`), replacement: src(`${p}/src/index.ts`) })),
