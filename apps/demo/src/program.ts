@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { type ActivationName, activationNames } from '@gflow/core';
+import { ENGINE_NAMES } from '@gflow/core/internal';
 import { Command, InvalidArgumentError, Option, type OutputConfiguration } from 'commander';
 import { numberList } from './grid-values.js';
 
@@ -60,7 +61,7 @@ export const FAIL_ON = ['error', 'warning', 'never'] as const;
 export type FailOn = (typeof FAIL_ON)[number];
 
 /** Engines accepted by `--engine`. */
-export const ENGINES = ['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export const ENGINES = ['auto', ...ENGINE_NAMES] as const;
 /** An engine name. */
 export type EngineFlag = (typeof ENGINES)[number];
 
