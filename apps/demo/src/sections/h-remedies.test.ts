@@ -34,12 +34,13 @@ describe('section h (more remedies), quick mode', () => {
     );
 
     // (b) Per-step factors of ‖∂L/∂h_t‖ within 3% of the mean-field values computed here by hand:
-    // none ρ = 0.9; zoneout 0.5: √(0.5 + 0.5·0.81) = 0.95131; recurrent dropout 0.25: 0.9/√0.75 = 1.03923.
+    // none ρ = 0.9; zoneout 0.5 (fresh mask per step): √(0.5 + 0.5·0.81) = 0.951315.
     expect(s.zoneout).toMatchObject({ rho: 0.9, zoneout: 0.5, dropout: 0.25 });
     expect(Math.abs((f.none_ratePerStep as number) / 0.9 - 1)).toBeLessThan(0.03);
     expect(Math.abs((f.zoneout_ratePerStep as number) / 0.951315 - 1)).toBeLessThan(0.03);
-    expect(Math.abs((f.recurrentDropout_ratePerStep as number) / 1.03923 - 1)).toBeLessThan(0.03);
     expect(f.zoneout_lastOverFirst as number).toBeGreaterThan(10 * (f.none_lastOverFirst as number));
+    // Recurrent dropout (one mask per sequence) also keeps more gradient at the longest lag than none.
+    expect(f.recurrentDropout_lastOverFirst as number).toBeGreaterThan(f.none_lastOverFirst as number);
 
     // (c) The penalty holds ρ(W_hh) within 0.05 of its target; without it ρ stays far from it.
     expect(f.penalty_initialRho).toBeCloseTo(1.3, 5); // 1.3 × orthogonal: every |λ| = 1.3
@@ -60,7 +61,7 @@ describe('section h (more remedies), quick mode', () => {
     expect(out.conclusion).toHaveLength(4);
     expect(out.conclusion[2]).toContain(fmt(f.penalty_finalRho));
     expect(out.conclusion[3]).toContain(fmt(f.pcgrad_minCosTaskUpdate));
-    expect(out.verdicts.map((v) => v.verdict)).toEqual(Array(6).fill('agrees'));
+    expect(out.verdicts.map((v) => v.verdict)).toEqual(Array(5).fill('agrees'));
     expect(out.remedies).toHaveLength(4);
     for (const p of r.plots) expect(p.data.length, p.id).toBeGreaterThan(0);
   }, 300_000);
