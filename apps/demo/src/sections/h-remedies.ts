@@ -477,7 +477,8 @@ export const section: SectionDef = {
     const p = s.penalty;
     progress.task(`h: RNN with and without the spectral penalty, ${p.steps} steps`);
     const pRows: Row[] = [];
-    const rhoPen = await penaltyRun(p, true, `penalty λ = ${p.lambda}, target ${p.target}`, pRows);
+    const penLabel = `penalty λ = ${p.lambda}, target ${p.target}`;
+    const rhoPen = await penaltyRun(p, true, penLabel, pRows);
     const rhoNone = await penaltyRun(p, false, 'no penalty', pRows);
     const tailGap = (r: number[]) => mean(r.slice(-10).map((v) => Math.abs(v - p.target)));
     findings.penalty_initialRho = rhoPen[0] ?? null;
@@ -486,6 +487,15 @@ export const section: SectionDef = {
     findings.penalty_meanAbsGapLast10 = tailGap(rhoPen);
     findings.noPenalty_meanAbsGapLast10 = tailGap(rhoNone);
     findings.penalty_target = p.target;
+    const lastLosses = (label: string) =>
+      mean(
+        pRows
+          .filter((row) => row.run === label && typeof row.loss === 'number')
+          .slice(-10)
+          .map((row) => row.loss as number),
+      );
+    findings.penalty_finalLoss = lastLosses(penLabel);
+    findings.noPenalty_finalLoss = lastLosses('no penalty');
     progress.tick(1, 'h: spectral penalty done');
 
     // (d) PCGrad.
@@ -596,11 +606,11 @@ function build(s: Sizes, f: Findings, r: RemedyRows): RemediesResult {
 
   const conclusion = [
     rescued
-      ? `(a) Warmup rescues the post-norm transformer's early steps: ${noWarmText}, while ${warmText}. The first gradients are large (‖g‖ = ${fmt(v('initialGradNorm'))} at step 0, loss ${fmt(v('initialLoss'))}); at the full rate the first updates overshoot and the norms on the residual path amplify them, while the warmup takes its first steps at a fraction of the rate, lets the gradient shrink, and reaches the peak once it is safe (Xiong et al. 2020).${learned ? '' : ` It survives but does not learn below the zero predictor at this peak rate (${fmt(wFinal)} vs ${fmt(zero)}): warmup removes the early divergence, not the need for a rate the network can take.`}`
+      ? `(a) Warmup rescues the post-norm transformer's early steps: ${noWarmText}, while ${warmText}. The first gradients are large (‖g‖ = ${fmt(v('initialGradNorm'))} at step 0, loss ${fmt(v('initialLoss'))}); at the full rate the first updates overshoot and the norms on the residual path amplify them, while the warmup takes its first steps at a fraction of the rate, lets the gradient shrink, and reaches the peak once it is safe (Xiong et al. 2020; Liu et al. 2020).${learned ? '' : ` It survives but does not learn below the zero predictor at this peak rate (${fmt(wFinal)} vs ${fmt(zero)}): warmup removes the early divergence, not the need for a rate the network can take.`}`
       : `(a) Warmup did not rescue the early steps in this run: ${noWarmText}; ${warmText}.`,
     `(b) Zoneout lengthens the gradient's reach through time: a zoned unit passes ∂L/∂h_t to h_{t−1} through an identity, so the per-step factor rises from ${fmt(rate('none'))} to ${fmt(rate('zoneout'))} and ${fmt(v('zoneout_lastOverFirst'))} of the gradient is left at lag ${z.T - 1} instead of ${fmt(v('none_lastOverFirst'))}. ${['none', 'zoneout'].every(rateOk) ? `Both factors match their mean-field predictions within ${RATE_TOL * 100}%.` : `Not every factor matches its mean-field prediction within ${RATE_TOL * 100}% (see the summary table).`} Recurrent dropout keeps one mask for the whole sequence, so the backward pass multiplies by the same masked matrix at every step: the gradient first falls (to ${fmt(v('recurrentDropout_minOverFirst'))} of its start at lag ${v('recurrentDropout_minLag')}) while it aligns with that matrix's dominant mode, then changes by its factor, ${fmt(v('recurrentDropout_tailRatePerStep'))} per step${(v('recurrentDropout_tailRatePerStep') ?? 0) > 1 ? ': above 1, because the kept units are scaled by 1/(1 − p), so this gradient grows backwards through time' : ''}; at lag ${z.T - 1} it is ${fmt(v('recurrentDropout_lastOverFirst'))} of lag 0's. Which mode dominates depends on the mask drawn, so recurrent dropout changes gradient flow per sequence, not by a fixed factor.`,
     held
-      ? `(c) The spectral penalty holds the recurrent matrix at its target while the network trains: ρ(W_hh) goes from ${fmt(v('penalty_initialRho'))} to ${fmt(v('penalty_finalRho'))} (mean |ρ − ${p.target}| over the last 10 steps ${fmt(gapPen)}), while without it ρ ends at ${fmt(v('noPenalty_finalRho'))} (gap ${fmt(gapNone)}). The penalty acts on σ₁ ≥ ρ, so it holds ρ at or just below the target.`
+      ? `(c) The spectral penalty holds the recurrent matrix at its target while the network trains: ρ(W_hh) goes from ${fmt(v('penalty_initialRho'))} to ${fmt(v('penalty_finalRho'))} (mean |ρ − ${p.target}| over the last 10 steps ${fmt(gapPen)}), while without it ρ ends at ${fmt(v('noPenalty_finalRho'))} (gap ${fmt(gapNone)}). The task loss (mean of the last 10 steps; the penalty's run includes the penalty) ends at ${fmt(v('penalty_finalLoss'))} with the penalty and ${fmt(v('noPenalty_finalLoss'))} without (the adding problem's trivial baseline is 1/6 ≈ 0.167). The penalty acts on σ₁ ≥ ρ, so it holds ρ at or just below the target.`
       : `(c) The spectral penalty did not hold ρ(W_hh) within 0.05 of its target in this run (gap ${fmt(gapPen)} with it, ${fmt(gapNone)} without).`,
     pcOk
       ? `(d) PCGrad removes the conflict from the update: with the summed gradient the update pointed against a task's own gradient (cosine down to ${fmt(sumMin)}, against task A on ${v('sum_stepsUpdateAgainstA')} of ${d.steps} steps), so a step raised that task's loss to first order; with PCGrad the smallest cosine is ${fmt(pcMin)} ≥ 0 on every step, as the projection guarantees for two tasks (⟨g_i, g_PC⟩ = ‖g_i‖²(1 − cos²) ≥ 0). The task gradients themselves still conflict (${v('pcgrad_conflictingSteps')} of ${d.steps} steps): PCGrad changes the update, not the tasks. The losses end at A ${fmt(v('pcgrad_finalLossA'))} / B ${fmt(v('pcgrad_finalLossB'))} with PCGrad against A ${fmt(v('sum_finalLossA'))} / B ${fmt(v('sum_finalLossB'))} summed${pcLossText}.`
@@ -623,12 +633,16 @@ function build(s: Sizes, f: Findings, r: RemedyRows): RemediesResult {
     },
     ...(
       [
-        ['none', 'no regularizer', `ρ = ${z.rho}`],
-        ['zoneout', `zoneout ${z.zoneout}`, `√(z + (1 − z)ρ²) = ${fmt(pred('zoneout'))}`],
+        ['none', 'no regularizer', `ρ = ${z.rho} (linear regime; Pascanu et al. 2013)`],
+        [
+          'zoneout',
+          `zoneout ${z.zoneout}`,
+          `√(z + (1 − z)ρ²) = ${fmt(pred('zoneout'))} (mean field, linear regime; Krueger et al. 2017)`,
+        ],
       ] as const
     ).map(([k, label, formula]) => ({
       claim: `tanh RNN (ρ = ${z.rho}), ${label}: per-step factor of ‖∂L/∂h_t‖ (within ${RATE_TOL * 100}%)`,
-      predicted: `${formula} (mean field, linear regime; Krueger et al. 2017)`,
+      predicted: formula,
       measured: fmt(rate(k)),
       verdict: rateOk(k) ? ('agrees' as const) : ('differs' as const),
       explanation: rateOk(k)
@@ -744,12 +758,12 @@ function build(s: Sizes, f: Findings, r: RemedyRows): RemediesResult {
       }),
       linePlot({
         id: 'spectral-penalty',
-        caption: `(c) Spectral radius ρ(W_hh) after each training step (float64, on the host), with and without spectralPenalty; dashed: the target ${p.target}.`,
+        caption: `(c) Spectral radius ρ(W_hh) after each training step (float64, on the host), with and without spectralPenalty; log scale; dashed: the target ${p.target}.`,
         data: r.pRows,
         predicted: targetRows,
         points: false,
         x: { field: 'step', title: 'training step' },
-        y: { field: 'rho', title: 'spectral radius ρ(W_hh)' },
+        y: { field: 'rho', title: 'spectral radius ρ(W_hh) (log scale)', log: true },
         series: { field: 'run', title: 'run' },
       }),
       linePlot({
