@@ -129,7 +129,7 @@ const finiteOrNull = (v: number | null | undefined): number | null =>
   v === null || v === undefined || !Number.isFinite(v) ? null : v;
 
 /** (a) One run of the post-norm transformer under a schedule: loss, raw global norm and rate per step. */
-export async function warmupRun(o: Sizes['warmup'], schedule: Schedule, label: string, rows: Row[]) {
+async function warmupRun(o: Sizes['warmup'], schedule: Schedule, label: string, rows: Row[]) {
   const model = transformerStack({
     depth: o.depth,
     width: o.width,
@@ -181,7 +181,7 @@ export async function warmupRun(o: Sizes['warmup'], schedule: Schedule, label: s
 }
 
 /** (c) One RNN training run on the adding problem; ρ(W_hh) and σ₁(W_hh) after every step. */
-export async function penaltyRun(o: Sizes['penalty'], withPenalty: boolean, label: string, rows: Row[]) {
+async function penaltyRun(o: Sizes['penalty'], withPenalty: boolean, label: string, rows: Row[]) {
   const task = addingProblem({ length: o.T, seed: 7 });
   const model = vanillaRNN({
     inputSize: task.inputSize,
@@ -265,7 +265,7 @@ function cosine(a: Float64Array, b: Float64Array): number | null {
 }
 
 /** (d) Two tasks on one shared network (one output): summed gradients or PCGrad. */
-export async function pcgradRun(o: Sizes['pcgrad'], surgery: boolean, label: string, rows: Row[]) {
+async function pcgradRun(o: Sizes['pcgrad'], surgery: boolean, label: string, rows: Row[]) {
   const teacherA = teacherStudent({ inputSize: 8, seed: 11 });
   const teacherB = teacherStudent({ inputSize: 8, seed: 12 });
   const model = plainMLP({
@@ -335,7 +335,7 @@ export async function pcgradRun(o: Sizes['pcgrad'], surgery: boolean, label: str
 }
 
 /** (b) ‖∂L/∂h_t‖ by lag T − t for one vanilla RNN (training mode, so the masks are on). */
-export function zoneoutRun(
+function zoneoutRun(
   o: Sizes['zoneout'],
   reg: { zoneout?: number; recurrentDropout?: number },
 ): (number | null)[] {
