@@ -62,7 +62,7 @@ export interface MonitorInput {
   readonly paramsBefore?: NamedTensors;
   /** The loss (a scalar tensor or a number). */
   readonly loss?: tf.Scalar | number;
-  /** The step number (default: one more than the last). */
+  /** The step number (default: one more than the last; the first is 1). */
   readonly step?: number;
   /** Gradients of k ≥ 2 micro-batches (same names), for the signal-to-noise ratio. */
   readonly microBatchGrads?: readonly NamedTensors[];
@@ -147,7 +147,7 @@ export class GradientMonitor {
   /** The scale m each of `prevGrads` was divided by in its step's dot products. */
   private prevScales: Map<string, number> | undefined;
   private prevParams: Record<string, tf.Tensor> | undefined;
-  private nextStep = 0;
+  private nextStep = 1;
 
   /**
    * @param options - Capacity, which statistics, histogram, loggers.
@@ -273,7 +273,8 @@ export class GradientMonitor {
       names.every((n) => prevGrads[n] !== undefined && prevGrads[n].size === (grads[n] as tf.Tensor).size);
     const updFrom = after ? before : this.prevParams;
     const updTo = after ?? input.params;
-    const doHistogram = o.histogram !== false && step % o.histogram.every === 0;
+    // The first step and every `every` after it (steps count from 1).
+    const doHistogram = o.histogram !== false && (step - 1) % o.histogram.every === 0;
 
     const slots: ParamSlots[] = [];
     let lossAt = -1;

@@ -5,6 +5,8 @@ import type { GuardEvent, TrainingGuard } from '../training-guard.js';
 import type { ParameterTransform } from '../transforms/spectral-normalization.js';
 import type { GradientTransform } from '../transforms/transform.js';
 import { clipFactorFromPairs, decodeSquared, pairSquared, pairsOf, scaleAll, scaledPairs } from './norms.js';
+import { normsPathOf } from './norms-path.js';
+import { SCHEDULE_INFO_KEY } from './scheduled-rate.js';
 import type { RecordedTap } from './tap-recorder.js';
 import { alias, BatchedRead } from './tensors.js';
 
@@ -34,6 +36,8 @@ export interface StepParts {
   readonly optimizer: tf.Optimizer;
   readonly transform?: TransformSlot;
   readonly constraint?: ConstraintSlot;
+  /** The learning rate a schedule set for this step, recorded in the info as `schedule.learningRate`. */
+  readonly scheduledRate?: number;
   readonly monitor?: GradientMonitor;
   readonly guard?: TrainingGuard;
   /** Gradients of micro-batches (for the monitor's signal-to-noise ratio); the caller disposes them. */
@@ -63,7 +67,7 @@ export interface StepOutcome {
  * it. Gradients are keyed by `names`; the optimizer is given them keyed by variable name.
  *
  * The raw gradients' norms are computed once, as scale-safe pairs [m, s] per gradient
- * (‖g‖² = m²·s; see `norms.ts`): the transform gets them through `updateWithNorms`
+ * (‖g‖² = m²·s; see `norms.ts`): the transform gets them through its shared-norms path
  * (`clipByGlobalNorm` derives its scale from them), the monitor's per-parameter norms are their
  * values in the read-back, and the raw global norm is their sum on the host (float64), exact for
  * gradients of any magnitude a float32 tensor can hold.
@@ -90,15 +94,17 @@ export function runStep(p: StepParts): StepOutcome {
     if (p.transform) {
       const slot = p.transform;
       if (slot.state === undefined) slot.state = slot.transform.init(params);
-      const r =
-        sq && slot.transform.updateWithNorms
-          ? slot.transform.updateWithNorms(g, { names: connected, pairs: sq }, slot.state, params)
-          : slot.transform.update(g, slot.state, params);
+      // The shared-norms path is looked up from the transform's own `update`: an override runs.
+      const path = normsPathOf(slot.transform);
+      const r = path
+        ? path(g, { names: connected, pairs: sq }, slot.state, params)
+        : slot.transform.update(g, slot.state, params);
       slot.state = r.state;
       g = r.grads;
       owned.push(...Object.values(g));
       Object.assign(info, r.info);
     }
+    if (p.scheduledRate !== undefined) info[SCHEDULE_INFO_KEY] = tf.scalar(p.scheduledRate);
     const clip = p.guard?.clipNorm;
     if (clip !== undefined) {
       const scale = tf.tidy(() =>
