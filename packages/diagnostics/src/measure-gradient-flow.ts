@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Finding } from './finding.js';
 import type { ActivationStats } from './gradient-tape.js';
 import { type HealthThresholds, resolveThresholds } from './health.js';
+import { activationStatsAt } from './internal/activation-layout.js';
 import { type LossSpec, resolveLoss } from './internal/loss.js';
 import { pairSquared } from './internal/norms.js';
 import { parameterSquaredNorms } from './internal/parameter-norms.js';
@@ -185,31 +186,7 @@ export function measureGradientFlow(module: Module, options: MeasureGradientFlow
       updateRatio: ratio === null ? null : lr * ratio,
     };
   });
-  const tapNorms = raw.taps.map((_, i) => {
-    const at = tapAt[i] as number;
-    return at >= 0 ? Math.sqrt(pairSquared(v[at] as number, v[at + 1] as number)) : null;
-  });
-  let lastNorm: number | null = null;
-  for (let i = tapNorms.length - 1; i >= 0 && lastNorm === null; i--) lastNorm = tapNorms[i] ?? null;
-  const taps: FlowTap[] = raw.taps.map((r, i) => {
-    const a = actAt[i] as number;
-    const g = tapNorms[i] ?? null;
-    return {
-      name: r.name,
-      shape: r.shape,
-      gradNorm: g,
-      ratioToLast: g === null || lastNorm === null || lastNorm === 0 ? null : g / lastNorm,
-      ...(g === null ? { noGradient: NO_GRADIENT_REASON } : {}),
-      activation: {
-        mean: v[a] as number,
-        std: v[a + 1] as number,
-        min: v[a + 2] as number,
-        max: v[a + 3] as number,
-        zeroFraction: v[a + 4] as number,
-        deadUnitFraction: v[a + 5] as number,
-      },
-    };
-  });
+  const taps = tapsOf(raw.taps, v, tapAt, actAt);
   const report = {
     schemaVersion: flowReportSchemaVersion,
     model: module.name,
@@ -220,4 +197,30 @@ export function measureGradientFlow(module: Module, options: MeasureGradientFlow
     globalNorm: Math.sqrt(normSq),
   };
   return { ...report, diagnosis: diagnoseReport(report, t) };
+}
+
+/** The report's taps from the values read back: gradient norms, ratios to the last, activations. */
+function tapsOf(
+  raw: readonly { readonly name: string; readonly shape: readonly number[] }[],
+  v: Float64Array,
+  tapAt: readonly number[],
+  actAt: readonly number[],
+): FlowTap[] {
+  const norms = raw.map((_, i) => {
+    const at = tapAt[i] as number;
+    return at >= 0 ? Math.sqrt(pairSquared(v[at] as number, v[at + 1] as number)) : null;
+  });
+  let lastNorm: number | null = null;
+  for (let i = norms.length - 1; i >= 0 && lastNorm === null; i--) lastNorm = norms[i] ?? null;
+  return raw.map((r, i) => {
+    const g = norms[i] ?? null;
+    return {
+      name: r.name,
+      shape: r.shape,
+      gradNorm: g,
+      ratioToLast: g === null || lastNorm === null || lastNorm === 0 ? null : g / lastNorm,
+      ...(g === null ? { noGradient: NO_GRADIENT_REASON } : {}),
+      activation: activationStatsAt(v, actAt[i] as number),
+    };
+  });
 }
