@@ -20,8 +20,9 @@ import type { StepRecord } from './step-record.js';
  * - `updateRatioBand` = [1e-4, 1e-2]: Karpathy's CS231n notes ("Neural Networks Part 3"): the
  *   update/weight ratio should be around 1e-3; a decade below means too low a learning rate,
  *   a decade above too high.
- * - `learningRate` = 1e-3: used only when a record has no measured update ratio: the ratio
- *   ‖g‖/‖θ‖ times this rate stands in for it (exact for plain SGD).
+ * - `learningRate` = 1e-3: used only when a record has no measured update ratio, and only when
+ *   given explicitly (the default is not used to invent a ratio): the ratio ‖g‖/‖θ‖ times this
+ *   rate stands in for it (exact for plain SGD).
  * - `deadUnitFraction` = 0.5: more than half the units of a layer with an all-zero gradient
  *   (dying ReLU; Lu et al. 2019 show whole layers dying in deep narrow nets).
  * - `flowRatio` = 1e-4: the first block's gradient norm below 1e-4 of the last block's is
@@ -142,5 +143,5 @@ export function checkHealth(
   }
   const t = resolveThresholds('checkHealth', thresholds);
   if (records.length === 0) return [];
-  return diagnoseHistory(records, t);
+  return diagnoseHistory(records, t, { learningRateKnown: thresholds?.learningRate !== undefined });
 }

@@ -105,7 +105,11 @@ export interface MeasureGradientFlowOptions {
   readonly targets: tf.Tensor;
   /** The loss, by name or as a function (targets, outputs) → scalar (default 'meanSquaredError'). */
   readonly loss?: LossSpec;
-  /** Learning rate for the update ratios (default 1e-3). */
+  /**
+   * Learning rate for the update ratios (default 1e-3 for the parameters' `updateRatio`). The
+   * diagnosis reports update ratios outside the healthy band only when it is given: a ratio from
+   * a rate the user never chose says nothing about their training.
+   */
   readonly learningRate?: number;
   /** Run the module in training mode (default true: batch statistics as in training). */
   readonly training?: boolean;
@@ -196,7 +200,10 @@ export function measureGradientFlow(module: Module, options: MeasureGradientFlow
     parameters,
     globalNorm: Math.sqrt(normSq),
   };
-  return { ...report, diagnosis: diagnoseReport(report, t) };
+  return {
+    ...report,
+    diagnosis: diagnoseReport(report, t, { learningRateKnown: options.learningRate !== undefined }),
+  };
 }
 
 /** The report's taps from the values read back: gradient norms, ratios to the last, activations. */

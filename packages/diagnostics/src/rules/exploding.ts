@@ -1,11 +1,26 @@
 import { type Finding, fmt } from '../finding.js';
+import type { ResolvedThresholds } from '../health.js';
 import type { FlowTap } from '../measure-gradient-flow.js';
 import type { StepRecord } from '../step-record.js';
-import type { HealthRule } from './rule.js';
+import type { FlowEvidence, HealthRule } from './rule.js';
 
 /** What fixes gradients that are too large. */
 const REMEDY =
   'clip gradients (clipByGlobalNorm or autoClip), lower the learning rate, or lower the initialization gain / add normalization layers';
+
+/** What to do about a large norm that does not grow along the network. */
+const SCALE_REMEDY =
+  'check the loss and output scale (normalize the targets, average rather than sum the loss) or lower the learning rate; clipping (clipByGlobalNorm) bounds the step meanwhile';
+
+/** Whether the report has ≥ 2 taps with a finite gradient, first/last within [flowRatio, 1/flowRatio]. */
+function flowBalanced(r: FlowEvidence, t: ResolvedThresholds): boolean {
+  const withGrad = r.taps.filter((x) => x.gradNorm !== null && Number.isFinite(x.gradNorm) && x.gradNorm > 0);
+  if (withGrad.length < 2) return false;
+  const ratio =
+    ((withGrad[0] as FlowTap).gradNorm as number) /
+    ((withGrad[withGrad.length - 1] as FlowTap).gradNorm as number);
+  return ratio >= t.flowRatio && ratio <= 1 / t.flowRatio;
+}
 
 /** What fixes a sudden jump of the norm from one step to the next. */
 const SPIKE_REMEDY =
@@ -13,7 +28,9 @@ const SPIKE_REMEDY =
 
 /**
  * Exploding gradients (error; a step-to-step spike is a warning). From a report: the first
- * block's gradient above 1/`flowRatio` times the last block's, a global norm above `exploding`;
+ * block's gradient above 1/`flowRatio` times the last block's, a global norm above `exploding`
+ * (a warning only when the taps show no growth along the network: then the scale of the loss, not
+ * the flow, makes it large);
  * from a history: steps whose global norm is above `exploding`, and steps whose norm is more than
  * `explodingFactor` times the previous step's.
  *
@@ -44,14 +61,17 @@ export const explodingRule: HealthRule = {
         });
       }
     }
-    // An infinite global norm is exploding too (it is also non-finite).
+    // An infinite global norm is exploding too (it is also non-finite). A large global norm whose
+    // taps are balanced along the network (first/last within the flow band) is not a flow that
+    // explodes: a warning (the loss scale or the learning rate), not an error.
     if (r.globalNorm > t.exploding) {
+      const balanced = flowBalanced(r, t);
       out.push({
         kind: 'exploding',
-        severity: 'error',
-        message: `exploding: the global gradient norm is ${fmt(r.globalNorm)} (threshold ${fmt(t.exploding)})`,
+        severity: balanced ? 'warning' : 'error',
+        message: `exploding: the global gradient norm is ${fmt(r.globalNorm)} (threshold ${fmt(t.exploding)})${balanced ? ', but it does not grow along the network (first/last tap ratio within the flow band): the loss or output scale makes it large' : ''}`,
         evidence: { globalNorm: r.globalNorm, threshold: t.exploding },
-        remedy: REMEDY,
+        remedy: balanced ? SCALE_REMEDY : REMEDY,
       });
     }
     return out;

@@ -5,7 +5,13 @@ import { deadUnitsRule } from './dead-units.js';
 import { disconnectedRule } from './disconnected.js';
 import { explodingRule } from './exploding.js';
 import { nonFiniteRule } from './non-finite.js';
-import { type FlowEvidence, type HealthRule, historyEvidence, sortFindings } from './rule.js';
+import {
+  type FlowEvidence,
+  type HealthRule,
+  historyEvidence,
+  type RuleContext,
+  sortFindings,
+} from './rule.js';
 import { unstableRule } from './unstable.js';
 import { updateRatioRule } from './update-ratio.js';
 import { vanishingRule } from './vanishing.js';
@@ -27,12 +33,16 @@ export const HEALTH_RULES: readonly HealthRule[] = [
 ];
 
 /** The diagnosis of a flow report: every rule's findings, errors first. @internal */
-export function diagnoseReport(report: FlowEvidence, t: ResolvedThresholds): Finding[] {
-  return sortFindings(HEALTH_RULES.flatMap((rule) => rule.fromReport?.(report, t) ?? []));
+export function diagnoseReport(report: FlowEvidence, t: ResolvedThresholds, ctx: RuleContext): Finding[] {
+  return sortFindings(HEALTH_RULES.flatMap((rule) => rule.fromReport?.(report, t, ctx) ?? []));
 }
 
 /** The findings over a non-empty training history: every rule's, errors first. @internal */
-export function diagnoseHistory(records: readonly StepRecord[], t: ResolvedThresholds): Finding[] {
+export function diagnoseHistory(
+  records: readonly StepRecord[],
+  t: ResolvedThresholds,
+  ctx: RuleContext,
+): Finding[] {
   const evidence = historyEvidence(records);
-  return sortFindings(HEALTH_RULES.flatMap((rule) => rule.fromHistory?.(evidence, t) ?? []));
+  return sortFindings(HEALTH_RULES.flatMap((rule) => rule.fromHistory?.(evidence, t, ctx) ?? []));
 }

@@ -8,7 +8,11 @@ import type { FlowEvidence } from './rule.js';
 // Plain-number evidence (no tensors): a report and a history built by hand, each showing one
 // kind of trouble that both paths can see.
 
-const stats = { mean: 0, std: 1, min: -1, max: 1, zeroFraction: 0, deadUnitFraction: 0 };
+// Unbounded activations with exact zeros (ReLU-like): the cause of a vanishing flow is unknown.
+const stats = { mean: 0.5, std: 1, min: 0, max: 3, zeroFraction: 0.4, deadUnitFraction: 0 };
+// Bounded, never exactly zero (sigmoid/tanh-like): saturating activations.
+const saturating = { mean: 0.5, std: 0.2, min: 0.1, max: 0.9, zeroFraction: 0, deadUnitFraction: 0 };
+const known = { learningRateKnown: true };
 
 function report(over: Partial<FlowEvidence>): FlowEvidence {
   return {
@@ -84,6 +88,7 @@ describe('health rules', () => {
         ],
       }),
       t,
+      known,
     );
     const fromHistory = diagnoseHistory(
       [
@@ -91,6 +96,7 @@ describe('health rules', () => {
         record(2, { globalNorm: 1e-9, parameters: [param('w', 1e-9, 0.75)] }),
       ],
       t,
+      known,
     );
     const remedy = (fs: Finding[], kind: string) => fs.find((f) => f.kind === kind)?.remedy;
     for (const kind of ['non-finite', 'vanishing', 'dead-units']) {
@@ -123,6 +129,7 @@ describe('health rules', () => {
         ],
       }),
       t,
+      known,
     );
     expect(fs.map((f) => [f.severity, f.kind])).toEqual([
       ['error', 'exploding'],
@@ -130,5 +137,55 @@ describe('health rules', () => {
       ['warning', 'disconnected'],
       ['info', 'update-ratio'],
     ]);
+  });
+
+  it('vanishing through saturating activations: a remedy that changes the activation, not the initialization', () => {
+    const taps = (activation: typeof stats) => [
+      { name: 'a', shape: [2, 4], gradNorm: 1e-9, ratioToLast: 1e-9, activation },
+      { name: 'b', shape: [2, 4], gradNorm: 1, ratioToLast: 1, activation },
+    ];
+    const sat = diagnoseReport(report({ taps: taps(saturating) }), t, known)[0]!;
+    const relu = diagnoseReport(report({ taps: taps(stats) }), t, known)[0]!;
+    expect([sat.kind, relu.kind]).toEqual(['vanishing', 'vanishing']);
+    expect(sat.remedy).toMatch(/^change the activation/);
+    expect(sat.message).toMatch(/saturating sigmoid\/tanh/);
+    expect(relu.remedy).toMatch(/He initialization/);
+  });
+
+  it('a large global norm that does not grow along the network is a warning, a growing one an error', () => {
+    const flat = [
+      { name: 'a', shape: [2], gradNorm: 2000, ratioToLast: 1, activation: stats },
+      { name: 'b', shape: [2], gradNorm: 2000, ratioToLast: 1, activation: stats },
+    ];
+    const balanced = diagnoseReport(report({ globalNorm: 5e3, taps: flat }), t, known);
+    expect(balanced.map((f) => [f.severity, f.kind])).toEqual([['warning', 'exploding']]);
+    expect(balanced[0]!.remedy).toMatch(/loss and output scale/);
+    const growing = [{ ...flat[0]!, gradNorm: 2e8, ratioToLast: 1e5 }, flat[1]!];
+    const g = diagnoseReport(report({ globalNorm: 5e3, taps: growing }), t, known);
+    expect(g.map((f) => [f.severity, f.kind])).toEqual([
+      ['error', 'exploding'],
+      ['error', 'exploding'],
+    ]);
+  });
+
+  it('update ratios from a report only when its learning rate was given; grouped worst first', () => {
+    const params = [0.5, 1e-6, 0.05, 1e-8, 1e-3].map(
+      (u, i) =>
+        ({
+          ...param(`p${i}`, 1),
+          updateRatio: u,
+          role: 'kernel',
+          shape: [2],
+        }) as FlowEvidence['parameters'][number],
+    );
+    expect(diagnoseReport(report({ parameters: params }), t, { learningRateKnown: false })).toEqual([]);
+    const fs = diagnoseReport(report({ parameters: params }), t, known);
+    expect(fs.map((f) => f.subjects)).toEqual([
+      ['p3', 'p1'],
+      ['p0', 'p2'],
+    ]);
+    expect(fs[0]!.message).toMatch(
+      /2 of 5 parameters by below 1e-4 of their norm, outside the healthy band \[1e-4, 0\.01\]: p3 \(1e-8\), p1 \(1e-6\)$/,
+    );
   });
 });
