@@ -71,8 +71,10 @@ export type { Batch, LossSpec, StepOutcome, TrainStepOptions } from './train-ste
 export { trainStep } from './train-step.js';
 export type {
   GuardAction,
+  GuardChange,
   GuardEvent,
   GuardReason,
+  GuardRollback,
   GuardVerdict,
   TrainingGuardOptions,
 } from './training-guard.js';
