@@ -18,9 +18,10 @@ export type GuardAction = 'skip' | 'restore' | 'lower-lr' | 'clip';
 export type GuardReason = 'non-finite' | 'exploding';
 
 /**
- * Where a rejected step rolls back to: `'last-good'`, the state right after the last good step
- * (the default); `'snapshot'`, the last periodic snapshot (every `snapshotEvery` good steps, in
- * memory or in the file at `path`).
+ * Where a rejected step with the 'restore' action rolls back to: `'last-good'`, the state right
+ * after the last good step (the default), falling back to the last periodic snapshot when a second
+ * bad step in a row shows that state is itself doomed; `'snapshot'`, always the last periodic
+ * snapshot (every `snapshotEvery` good steps, in memory or in the file at `path`).
  */
 export type GuardRollback = 'last-good' | 'snapshot';
 
@@ -28,18 +29,19 @@ export type GuardRollback = 'last-good' | 'snapshot';
 export interface TrainingGuardOptions {
   /**
    * Where a rejected step with the 'restore' action rolls back to (default `'last-good'`, or
-   * `'snapshot'` when `path` is given). Every rejected step is undone in either case.
+   * `'snapshot'` when `path` is given; see {@link GuardRollback}). Every rejected step is undone
+   * in either case.
    */
   readonly rollback?: GuardRollback;
   /**
-   * Good steps between periodic snapshots, with `rollback: 'snapshot'` (default 50). A snapshot is
-   * also taken after the first good step.
+   * Good steps between periodic snapshots (default 50). A snapshot is also taken after the first
+   * good step. It is where `rollback: 'snapshot'` goes, and the fallback of `'last-good'`.
    */
   readonly snapshotEvery?: number;
   /**
-   * Keep the periodic snapshot in a file at this path instead of in memory (Node only; implies
-   * `rollback: 'snapshot'`). Each snapshot is written to `path + '.tmp'` and renamed over `path`,
-   * so a crash never leaves half a snapshot.
+   * Keep the periodic snapshot in a file at this path instead of in memory (Node only; the
+   * default rollback becomes `'snapshot'`). Each snapshot is written to `path + '.tmp'` and
+   * renamed over `path`, so a crash never leaves half a snapshot.
    */
   readonly path?: string;
   /** A raw global gradient norm above this is exploding (default ∞: only the relative test). */
@@ -50,7 +52,11 @@ export interface TrainingGuardOptions {
   readonly warmup?: number;
   /** Responses to a non-finite step (default: skip, restore, lower-lr, clip). */
   readonly onNonFinite?: readonly GuardAction[];
-  /** Responses to an exploding step (default: skip, lower-lr, clip). */
+  /**
+   * Responses to an exploding step (default: skip, lower-lr, clip). Add 'restore' where a state can
+   * be doomed (an exploding recurrent net whose every batch explodes from the last good state):
+   * then a second exploding step in a row goes back to the periodic snapshot.
+   */
   readonly onExploding?: readonly GuardAction[];
   /** Factor applied to the learning rate by 'lower-lr' (default 0.5). */
   readonly lrFactor?: number;
@@ -133,8 +139,12 @@ const ACTIONS: readonly GuardAction[] = ['skip', 'restore', 'lower-lr', 'clip'];
  *   handles on the weights and the optimizer's slots; an accepted step drops them, a rejected one
  *   assigns them back. No data is copied; the cost is that the buffers replaced by the update stay
  *   alive until the step is judged: at most one extra set of weights and optimizer slots (with
- *   Adam 3 × 4 bytes per parameter) during a step, none between steps. With `rollback:
- *   'snapshot'` (or `path`) the 'restore' action goes back to the last periodic snapshot instead.
+ *   Adam 3 × 4 bytes per parameter) during a step. A second bad step in a row means the last good
+ *   state is itself doomed (finite weights whose next forward pass overflows, say): its 'restore'
+ *   goes back to the last periodic snapshot, taken (zero-copy too) after the first good step and
+ *   every `snapshotEvery` good steps; it keeps the buffers of that step alive, at most one more set
+ *   of weights and slots between steps (none with `path`, where it is a file). With `rollback:
+ *   'snapshot'` (or `path`) every 'restore' goes back to the periodic snapshot.
  * - **Learning-rate recovery**, as dynamic loss scaling does in mixed-precision training: each
  *   'lower-lr' multiplies the rate by `lrFactor` (floored at `minLearningRate`); after
  *   `lrRecoverySteps` good steps in a row the rate is multiplied by 1/`lrFactor`, and again after
@@ -204,7 +214,7 @@ export class TrainingGuard {
     return this.lrCut;
   }
 
-  /** The step of the last periodic snapshot (rollback 'snapshot'), if any. */
+  /** The step of the last periodic snapshot, if any. */
   get snapshotStep(): number | undefined {
     return this.o.path !== undefined ? this.snapshotStepOnDisk : this.snapshot?.step;
   }
@@ -263,8 +273,8 @@ export class TrainingGuard {
 
   /**
    * Accepts a good step: drops the undo point, updates the running average of raw norms, raises a
-   * lowered learning rate after `lrRecoverySteps` good steps, and (rollback 'snapshot') takes a
-   * snapshot after the first good step and every `snapshotEvery` good steps.
+   * lowered learning rate after `lrRecoverySteps` good steps, and takes a periodic snapshot after
+   * the first good step and every `snapshotEvery` good steps.
    *
    * @param step - The step.
    * @param globalNorm - Its raw global gradient norm.
@@ -281,7 +291,6 @@ export class TrainingGuard {
     const a = Math.max(1 / this.goodSteps, 0.02);
     this.avgNorm = this.avgNorm + a * (globalNorm - this.avgNorm);
     this.recoverRate(optimizer);
-    if (this.o.rollback !== 'snapshot') return;
     this.sinceSnapshot++;
     if (this.goodSteps === 1 || this.sinceSnapshot >= this.o.snapshotEvery)
       this.takeSnapshot(step, vars, optimizer);
@@ -289,8 +298,9 @@ export class TrainingGuard {
 
   /**
    * Rejects a bad step: undoes it (the state after the last good step comes back), applies the
-   * configured responses (restore the last periodic snapshot with rollback 'snapshot', lower the
-   * learning rate, switch clipping on), and records and returns the event.
+   * configured responses ('restore': the last periodic snapshot with rollback 'snapshot', or after
+   * a second bad step in a row; lower the learning rate; switch clipping on), and records and
+   * returns the event.
    *
    * @param step - The step.
    * @param verdict - Why it was bad (from {@link TrainingGuard.judge}).
@@ -318,7 +328,10 @@ export class TrainingGuard {
     if (wanted.includes('skip')) actions.push('skip');
     let restoredStep = this.lastGood;
     if (wanted.includes('restore')) {
-      const restored = this.o.rollback === 'snapshot' ? this.restoreLast(optimizer) : this.lastGood;
+      // The last good state already failed once (the previous step was bad too, and was undone to
+      // it): go back to the periodic snapshot.
+      const toSnapshot = this.o.rollback === 'snapshot' || this.consecutive > 0;
+      const restored = toSnapshot ? this.restoreLast(optimizer) : this.lastGood;
       if (restored !== undefined) {
         restoredStep = restored;
         actions.push('restore');
@@ -465,11 +478,6 @@ function resolveOptions(options: TrainingGuardOptions): ResolvedOptions {
   if (rollback !== 'last-good' && rollback !== 'snapshot') {
     throw new InvalidArgumentError(
       `${fn}: options.rollback must be 'last-good' or 'snapshot', got ${describeValue(options.rollback)}`,
-    );
-  }
-  if (rollback === 'last-good' && options.path !== undefined) {
-    throw new InvalidArgumentError(
-      `${fn}: options.path needs options.rollback 'snapshot' (the file holds the periodic snapshot), got 'last-good'`,
     );
   }
   return {

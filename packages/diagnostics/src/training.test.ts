@@ -367,12 +367,55 @@ describe('TrainingGuard', () => {
       opt.dispose();
       model.dispose();
     }
-    expect(() => new TrainingGuard({ path: join(dir, 'x.bin'), rollback: 'last-good' })).toThrow(
-      /options.path needs options.rollback 'snapshot'/,
-    );
+    // A file can also hold the fallback snapshot of rollback 'last-good'.
+    new TrainingGuard({ path: join(dir, 'x.bin'), rollback: 'last-good' }).dispose();
     expect(() => new TrainingGuard({ rollback: 'yesterday' as never })).toThrow(
       /options.rollback must be 'last-good' or 'snapshot', got "yesterday"/,
     );
+  });
+
+  it("rollback 'last-good': a second bad step in a row falls back to the periodic snapshot", () => {
+    const before = tf.memory().numTensors;
+    const guard = new TrainingGuard({ snapshotEvery: 5 });
+    const model = tinyMLP({ sizes: [4, 5, 2], seed: 6 });
+    const opt = tf.train.adam(0.01);
+    const state = createTrainState();
+    const weights = () => model.parameters().map((p) => Array.from(p.variable.dataSync()));
+    const step = (i: number) => {
+      const b = teacher(i);
+      const out = trainStep(model, b, state, { optimizer: opt, guard });
+      tf.dispose([b.inputs, b.targets]);
+      return out;
+    };
+    let atSnapshot: number[][] = [];
+    for (let i = 0; i < 13; i++) {
+      step(i);
+      if (guard.snapshotStep === i + 1) atSnapshot = weights();
+    }
+    expect(guard.snapshotStep).toBe(11);
+    // A doomed state: a weight set to NaN after the last good step (13). Step 14 is undone to it,
+    // step 15 fails from it again and goes back to step 11's snapshot; step 16 is good.
+    const v = model.parameters()[0]!.variable;
+    const nan = tf.fill(v.shape, Number.NaN);
+    v.assign(nan);
+    nan.dispose();
+    const e14 = step(14).event!;
+    expect([e14.step, e14.restoredStep]).toEqual([14, 13]);
+    expect(weights()[0]!.every(Number.isNaN)).toBe(true);
+    const e15 = step(15).event!;
+    expect([e15.step, e15.restoredStep, e15.actions]).toEqual([
+      15,
+      11,
+      ['skip', 'restore', 'lower-lr', 'clip'],
+    ]);
+    expect(e15.changes[0]).toEqual({ what: 'state', from: 15, to: 11 });
+    expect(weights()).toEqual(atSnapshot);
+    expect(step(16).applied).toBe(true);
+    disposeTrainState(state);
+    guard.dispose();
+    opt.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('catches an exploding step, lowers the rate and switches clipping on', () => {

@@ -78,7 +78,11 @@ async function train(
     seed: 5,
   });
   const transform = transformFor(method);
-  const guard = new TrainingGuard({ maxConsecutive: 1000 });
+  const guard = new TrainingGuard({
+    maxConsecutive: 1000,
+    snapshotEvery: 20,
+    onExploding: ['skip', 'restore', 'lower-lr', 'clip'],
+  });
   const optimizer = tf.train.sgd(o.lr);
   const steps: StepRecord[] = [];
   const state = createTrainState(transform ? { transform } : {});
@@ -127,7 +131,7 @@ export const section: SectionDef = {
       model: `vanilla RNN, ReLU, 32 hidden units, recurrent kernel ${o.gain} × orthogonal (spectral radius ${o.gain})`,
       optimizer: `SGD, learning rate ${o.lr}`,
       guard:
-        'TrainingGuard with its defaults (every step judged; a bad one rolled back to the last good step, the learning rate lowered until 20 good steps restore it, clipping switched on)',
+        'TrainingGuard judging every step: a bad one is rolled back to the last good step, a second in a row to the snapshot taken every 20 good steps (restore also on exploding steps); the learning rate is lowered until 20 good steps restore it; clipping is switched on',
       steps: o.steps,
       seed: 5,
     };
