@@ -12,8 +12,9 @@ import * as core from '@gflow/core';
 import { spectralRadius } from '@gflow/core';
 import * as diagnostics from '@gflow/diagnostics';
 import {
+  createTrainState,
+  disposeTrainState,
   pcGrad,
-  releaseTrainState,
   type Schedule,
   spectralPenalty,
   trainStep,
@@ -140,6 +141,7 @@ async function warmupRun(o: Sizes['warmup'], schedule: Schedule, label: string, 
     seed: 3,
   });
   const optimizer = o.optimizer === 'adam' ? tf.train.adam(o.peak) : tf.train.sgd(o.peak);
+  const state = createTrainState({ schedule });
   const out: { loss: number | null; norm: number }[] = [];
   try {
     for (let step = 0; step < o.steps; step++) {
@@ -154,7 +156,7 @@ async function warmupRun(o: Sizes['warmup'], schedule: Schedule, label: string, 
         return { inputs: x, targets: y };
       });
       try {
-        const r = trainStep(model, batch, { optimizer, loss: 'meanSquaredError', schedule });
+        const r = trainStep(model, batch, state, { optimizer, loss: 'meanSquaredError' });
         const loss = finiteOrNull(r.loss);
         const norm = r.globalNorm;
         out.push({ loss, norm });
@@ -174,7 +176,7 @@ async function warmupRun(o: Sizes['warmup'], schedule: Schedule, label: string, 
     }
     return out;
   } finally {
-    releaseTrainState(model);
+    disposeTrainState(state);
     optimizer.dispose();
     model.dispose();
   }
@@ -194,6 +196,7 @@ async function penaltyRun(o: Sizes['penalty'], withPenalty: boolean, label: stri
   const whh = model.parameters().find((p) => p.role === 'recurrent');
   if (!whh) throw new Error('h-remedies: the vanilla RNN has no recurrent parameter');
   const optimizer = tf.train.sgd(o.lr);
+  const state = createTrainState();
   const rhos: number[] = [];
   const measure = (step: number, loss: number | null) => {
     const w = whh.variable;
@@ -209,10 +212,10 @@ async function penaltyRun(o: Sizes['penalty'], withPenalty: boolean, label: stri
     for (let step = 0; step < o.steps; step++) {
       const b = task.batch(o.batch);
       try {
-        const r = trainStep(model, b, {
+        const r = trainStep(model, b, state, {
           optimizer,
           loss: withPenalty
-            ? (y, yHat) =>
+            ? (y: tf.Tensor, yHat: tf.Tensor) =>
                 tf.add(
                   mse(y, yHat),
                   spectralPenalty(whh.variable, { target: o.target, lambda: o.lambda }),
@@ -227,7 +230,7 @@ async function penaltyRun(o: Sizes['penalty'], withPenalty: boolean, label: stri
     }
     return rhos;
   } finally {
-    releaseTrainState(model);
+    disposeTrainState(state);
     optimizer.dispose();
     model.dispose();
   }
