@@ -109,7 +109,17 @@ export function linePlot(o: LinePlotOptions): Plot {
     return true;
   };
   const measured = o.data.filter(keep);
-  const predicted = (o.predicted ?? []).filter(keep);
+  // Predictions are clipped to the measured range, so a prediction that runs off (ρ^T at ρ > 1)
+  // cannot stretch the axis and flatten the measured curves; the rows keep every value.
+  const ys = measured.map((r) => r[o.y.field]).filter((v): v is number => typeof v === 'number');
+  const yLo = Math.min(...ys);
+  const yHi = Math.max(...ys);
+  const predictedAll = (o.predicted ?? []).filter(keep);
+  const predicted = predictedAll.filter((r) => {
+    const v = r[o.y.field];
+    return typeof v !== 'number' || (v >= yLo && v <= yHi);
+  });
+  const predictionClipped = predicted.length < predictedAll.length;
   const color = {
     field: o.series.field,
     type: 'nominal',
@@ -118,6 +128,14 @@ export function linePlot(o: LinePlotOptions): Plot {
   };
   const x = axisEncoding(o.x);
   const y = axisEncoding(o.y);
+  // Dashed = predicted, said in a legend of its own.
+  const kindDash = {
+    field: '__kind',
+    type: 'nominal',
+    title: 'line',
+    scale: { domain: ['measured', 'predicted'], range: [[1, 0], [5, 4]] },
+    legend: { symbolStrokeColor: '#333', symbolType: 'stroke' },
+  };
   const layers: Record<string, unknown>[] = [
     {
       data: { values: measured.map((r) => ({ ...r, __kind: 'measured' })) },
@@ -128,7 +146,9 @@ export function linePlot(o: LinePlotOptions): Plot {
         color,
         ...(o.dashField
           ? { strokeDash: { field: o.dashField.field, type: 'nominal', title: o.dashField.title } }
-          : {}),
+          : predicted.length > 0
+            ? { strokeDash: kindDash }
+            : {}),
         tooltip: [{ field: o.x.field }, { field: o.y.field }, { field: o.series.field }],
       },
     },
@@ -136,8 +156,8 @@ export function linePlot(o: LinePlotOptions): Plot {
   if (predicted.length > 0) {
     layers.push({
       data: { values: predicted.map((r) => ({ ...r, __kind: 'predicted' })) },
-      mark: { type: 'line', strokeDash: [5, 4], strokeWidth: 1.4, opacity: 0.9, clip: true },
-      encoding: { x, y, color, detail: { field: o.series.field } },
+      mark: { type: 'line', strokeWidth: 1.4, opacity: 0.9, clip: true },
+      encoding: { x, y, color, strokeDash: kindDash, detail: { field: o.series.field } },
     });
   }
   if (o.rules && o.rules.length > 0) {
@@ -152,8 +172,17 @@ export function linePlot(o: LinePlotOptions): Plot {
     });
     layers.push({
       data: { values: rows },
-      mark: { type: 'text', align: 'left', dx: 3, dy: -4, baseline: 'bottom', fontSize: 10, angle: 0 },
-      encoding: { x, y: { value: 10 }, text: { field: 'label' }, color: { value: '#333' } },
+      mark: {
+        type: 'text',
+        align: 'left',
+        dx: 4,
+        dy: 2,
+        baseline: 'top',
+        fontSize: 11,
+        fontWeight: 'bold',
+        angle: 0,
+      },
+      encoding: { x, y: { value: 2 }, text: { field: 'label' }, color: { value: '#111' } },
     });
   }
   const width = o.width ?? WIDTH;
@@ -163,18 +192,82 @@ export function linePlot(o: LinePlotOptions): Plot {
         facet: { field: o.facet.field, type: 'nominal', title: o.facet.title },
         columns: o.facet.columns ?? 2,
         spec: { width, height: HEIGHT * 0.8, layer: layers.map(({ data: _d, ...l }) => l) },
-        resolve: { scale: { y: 'shared' } },
+        // Each panel its own x range (depth 5 and depth 100 share no useful axis); y shared to compare.
+        resolve: { scale: { y: 'shared', x: 'independent' } },
       }
     : { width, height: HEIGHT, layer: layers };
   if (o.facet && predicted.length > 0) {
     throw new Error('linePlot: predicted lines and facets cannot be combined');
   }
+  const same = coincidingSeries(measured, o.x.field, o.y.field, o.series.field);
+  const notes = [
+    ...same.map((g) => `${g.join(' and ')} coincide (within 1% at every point), so only one line shows.`),
+    ...(predictionClipped
+      ? ['Dashed predictions are drawn only inside the measured range (all values are in results.json).']
+      : []),
+  ];
   return {
     id: o.id,
-    caption: o.caption,
+    caption: notes.length > 0 ? `${o.caption} ${notes.join(' ')}` : o.caption,
     data: [...o.data, ...(o.predicted ?? []).map((r) => ({ ...r, predicted: true }))],
     spec: withConfig(body),
   };
+}
+
+/**
+ * Groups of series whose values agree within `relTol` at every shared x (and which share at
+ * least two x values): drawn, they lie on top of each other, so the caption must say so.
+ *
+ * @param rows - Measured rows.
+ * @param xField - The x field.
+ * @param yField - The y field.
+ * @param seriesField - The series field.
+ * @param relTol - Relative tolerance (default 1%).
+ * @returns Groups of two or more series names, in first-seen order.
+ */
+export function coincidingSeries(
+  rows: readonly Row[],
+  xField: string,
+  yField: string,
+  seriesField: string,
+  relTol = 0.01,
+): string[][] {
+  const bySeries = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    const v = r[yField];
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    const k = String(r[seriesField]);
+    const m = bySeries.get(k) ?? new Map<string, number>();
+    m.set(String(r[xField]), v);
+    bySeries.set(k, m);
+  }
+  const names = [...bySeries.keys()];
+  const close = (a: Map<string, number>, b: Map<string, number>): boolean => {
+    let shared = 0;
+    for (const [xk, va] of a) {
+      const vb = b.get(xk);
+      if (vb === undefined) continue;
+      shared += 1;
+      if (Math.abs(va - vb) > relTol * Math.max(Math.abs(va), Math.abs(vb))) return false;
+    }
+    return shared >= 2;
+  };
+  const groups: string[][] = [];
+  const used = new Set<string>();
+  for (let i = 0; i < names.length; i++) {
+    const a = names[i] as string;
+    if (used.has(a)) continue;
+    const g = [a];
+    for (let j = i + 1; j < names.length; j++) {
+      const b = names[j] as string;
+      if (!used.has(b) && close(bySeries.get(a) as Map<string, number>, bySeries.get(b) as Map<string, number>)) {
+        g.push(b);
+        used.add(b);
+      }
+    }
+    if (g.length > 1) groups.push(g);
+  }
+  return groups;
 }
 
 /** Options of {@link heatmapPlot}. */
@@ -227,12 +320,19 @@ export function heatmapPlot(o: HeatmapPlotOptions): Plot {
   if (o.line) {
     layers.push({
       data: { values: o.line.data.map((r) => ({ ...r, curve: o.line?.label ?? '' })) },
-      mark: { type: 'line', color: 'white', strokeWidth: 2.5 },
+      mark: { type: 'line', strokeWidth: 2.5 },
       encoding: {
         x: { field: o.x.field, type: 'quantitative' },
         y: { field: o.y.field, type: 'quantitative' },
         order: { field: o.y.field },
-        strokeDash: { field: 'curve', type: 'nominal', title: 'overlay' },
+        // A red line shows over every viridis colour, and its legend swatch on white.
+        stroke: {
+          field: 'curve',
+          type: 'nominal',
+          title: 'overlay',
+          scale: { range: ['#e8112d'] },
+          legend: { symbolType: 'stroke', symbolStrokeWidth: 3 },
+        },
       },
     });
   }
