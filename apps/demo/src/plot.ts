@@ -86,6 +86,8 @@ export interface LinePlotOptions {
   readonly predicted?: readonly Row[];
   /** Vertical rules (e.g. a memory span) with a label, drawn dotted. */
   readonly rules?: readonly { readonly x: number; readonly label: string; readonly series?: string }[];
+  /** Horizontal rules (e.g. a baseline loss) with a label, drawn dotted. */
+  readonly hrules?: readonly { readonly y: number; readonly label: string }[];
   /** Facet into small multiples by this field (one column per value). */
   readonly facet?: { readonly field: string; readonly title: string; readonly columns?: number };
   /** Field whose value becomes the stroke dash (e.g. measured vs predicted); legend included. */
@@ -133,7 +135,13 @@ export function linePlot(o: LinePlotOptions): Plot {
     field: '__kind',
     type: 'nominal',
     title: 'line',
-    scale: { domain: ['measured', 'predicted'], range: [[1, 0], [5, 4]] },
+    scale: {
+      domain: ['measured', 'predicted'],
+      range: [
+        [1, 0],
+        [5, 4],
+      ],
+    },
     legend: { symbolStrokeColor: '#333', symbolType: 'stroke' },
   };
   const layers: Record<string, unknown>[] = [
@@ -184,6 +192,29 @@ export function linePlot(o: LinePlotOptions): Plot {
       },
       encoding: { x, y: { value: 2 }, text: { field: 'label' }, color: { value: '#111' } },
     });
+  }
+  if (o.hrules && o.hrules.length > 0) {
+    const rows = o.hrules.map((r) => ({ [o.y.field]: r.y, label: r.label }));
+    layers.push(
+      {
+        data: { values: rows },
+        mark: { type: 'rule', strokeDash: [2, 3], color: '#111', strokeWidth: 1.5 },
+        encoding: { y },
+      },
+      {
+        data: { values: rows },
+        mark: {
+          type: 'text',
+          align: 'right',
+          dx: -4,
+          dy: -4,
+          baseline: 'bottom',
+          fontSize: 11,
+          color: '#111',
+        },
+        encoding: { y, x: { value: o.width ?? WIDTH }, text: { field: 'label' } },
+      },
+    );
   }
   const width = o.width ?? WIDTH;
   const body = o.facet
@@ -260,7 +291,10 @@ export function coincidingSeries(
     const g = [a];
     for (let j = i + 1; j < names.length; j++) {
       const b = names[j] as string;
-      if (!used.has(b) && close(bySeries.get(a) as Map<string, number>, bySeries.get(b) as Map<string, number>)) {
+      if (
+        !used.has(b) &&
+        close(bySeries.get(a) as Map<string, number>, bySeries.get(b) as Map<string, number>)
+      ) {
         g.push(b);
         used.add(b);
       }
@@ -286,6 +320,13 @@ export interface HeatmapPlotOptions {
   readonly value: AxisSpec;
   /** An overlay line (e.g. the critical line), drawn over the cells: rows with x and y fields. */
   readonly line?: { readonly data: readonly Row[]; readonly label: string };
+  /**
+   * Cells of width 1 at integer x and y (steps, layers): the `_end` fields are made as value + 1.
+   * Without it every row carries `<x>_end` and `<y>_end`.
+   */
+  readonly unitCells?: boolean;
+  /** Small multiples, one panel per value of this field (not with `line`). */
+  readonly facet?: { readonly field: string; readonly title: string; readonly columns?: number };
 }
 
 /**
@@ -295,10 +336,17 @@ export interface HeatmapPlotOptions {
  * @returns The plot.
  */
 export function heatmapPlot(o: HeatmapPlotOptions): Plot {
-  const cells = o.data.filter((r) => {
+  const kept = o.data.filter((r) => {
     const v = r[o.value.field];
     return typeof v === 'number' && Number.isFinite(v) && (!o.value.log || v > 0);
   });
+  const cells = o.unitCells
+    ? kept.map((r) => ({
+        ...r,
+        [`${o.x.field}_end`]: (r[o.x.field] as number) + 1,
+        [`${o.y.field}_end`]: (r[o.y.field] as number) + 1,
+      }))
+    : kept;
   const layers: Record<string, unknown>[] = [
     {
       data: { values: cells },
@@ -336,11 +384,20 @@ export function heatmapPlot(o: HeatmapPlotOptions): Plot {
       },
     });
   }
+  if (o.facet && o.line) throw new Error('heatmapPlot: an overlay line and facets cannot be combined');
+  const body = o.facet
+    ? {
+        data: { values: cells },
+        facet: { field: o.facet.field, type: 'nominal', title: o.facet.title },
+        columns: o.facet.columns ?? 1,
+        spec: { width: WIDTH + 100, height: HEIGHT * 0.6, layer: layers.map(({ data: _d, ...l }) => l) },
+      }
+    : { width: WIDTH, height: HEIGHT, layer: layers };
   return {
     id: o.id,
     caption: o.caption,
     data: [...o.data, ...(o.line?.data ?? []).map((r) => ({ ...r, overlay: o.line?.label ?? '' }))],
-    spec: withConfig({ width: WIDTH, height: HEIGHT, layer: layers }),
+    spec: withConfig(body),
   };
 }
 

@@ -16,7 +16,10 @@ import type { Remedy, Verdict } from './sections/section.js';
 export const RESULTS_SCHEMA_VERSION = 1;
 
 /** A finding: a named measured number (or string) shown in the text and kept in results.json. */
-export type Findings = Record<string, number | string | boolean | null | readonly (number | string)[]>;
+export type Findings = Record<
+  string,
+  number | string | boolean | null | readonly (number | string)[] | readonly Readonly<Row>[]
+>;
 
 /** A section that ran. */
 export interface CompletedSection {
