@@ -230,9 +230,12 @@ export function linePlot(o: LinePlotOptions): Plot {
   if (o.facet && predicted.length > 0) {
     throw new Error('linePlot: predicted lines and facets cannot be combined');
   }
-  const same = coincidingSeries(measured, o.x.field, o.y.field, o.series.field);
+  const same = coincidingSeries(measured, o.x.field, o.y.field, o.series.field, { log: o.y.log === true });
   const notes = [
-    ...same.map((g) => `${g.join(' and ')} coincide (within 1% at every point), so only one line shows.`),
+    ...same.map(
+      (g) =>
+        `${g.join(' and ')} coincide (within 1% of the axis range at every point), so they draw as one line.`,
+    ),
     ...(predictionClipped
       ? ['Dashed predictions are drawn only inside the measured range (all values are in results.json).']
       : []),
@@ -246,14 +249,15 @@ export function linePlot(o: LinePlotOptions): Plot {
 }
 
 /**
- * Groups of series whose values agree within `relTol` at every shared x (and which share at
- * least two x values): drawn, they lie on top of each other, so the caption must say so.
+ * Groups of series that draw as one line: at every shared x (at least two) their values differ by
+ * at most `tol` of the plotted range, measured in log₁₀ on a log axis (span log₁₀(max/min) of the
+ * positive values) and linearly otherwise (max − min). The caption must say so.
  *
  * @param rows - Measured rows.
  * @param xField - The x field.
  * @param yField - The y field.
  * @param seriesField - The series field.
- * @param relTol - Relative tolerance (default 1%).
+ * @param opts - `log`: the y axis is logarithmic; `tol`: the fraction of the range (default 1%).
  * @returns Groups of two or more series names, in first-seen order.
  */
 export function coincidingSeries(
@@ -261,15 +265,24 @@ export function coincidingSeries(
   xField: string,
   yField: string,
   seriesField: string,
-  relTol = 0.01,
+  opts: { readonly log?: boolean; readonly tol?: number } = {},
 ): string[][] {
+  const log = opts.log === true;
+  const tol = opts.tol ?? 0.01;
+  const ys = rows
+    .map((r) => r[yField])
+    .filter((v): v is number => typeof v === 'number' && Number.isFinite(v) && (!log || v > 0))
+    .map((v) => (log ? Math.log10(v) : v));
+  if (ys.length === 0) return [];
+  const span = Math.max(...ys) - Math.min(...ys);
+  if (!(span > 0)) return [];
   const bySeries = new Map<string, Map<string, number>>();
   for (const r of rows) {
     const v = r[yField];
-    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || (log && v <= 0)) continue;
     const k = String(r[seriesField]);
     const m = bySeries.get(k) ?? new Map<string, number>();
-    m.set(String(r[xField]), v);
+    m.set(String(r[xField]), log ? Math.log10(v) : v);
     bySeries.set(k, m);
   }
   const names = [...bySeries.keys()];
@@ -279,7 +292,7 @@ export function coincidingSeries(
       const vb = b.get(xk);
       if (vb === undefined) continue;
       shared += 1;
-      if (Math.abs(va - vb) > relTol * Math.max(Math.abs(va), Math.abs(vb))) return false;
+      if (Math.abs(va - vb) > tol * span) return false;
     }
     return shared >= 2;
   };
@@ -388,7 +401,7 @@ export function heatmapPlot(o: HeatmapPlotOptions): Plot {
   const body = o.facet
     ? {
         data: { values: cells },
-        facet: { field: o.facet.field, type: 'nominal', title: o.facet.title },
+        facet: { field: o.facet.field, type: 'nominal', title: o.facet.title, sort: null },
         columns: o.facet.columns ?? 1,
         spec: { width: WIDTH + 100, height: HEIGHT * 0.6, layer: layers.map(({ data: _d, ...l }) => l) },
       }
@@ -399,6 +412,87 @@ export function heatmapPlot(o: HeatmapPlotOptions): Plot {
     data: [...o.data, ...(o.line?.data ?? []).map((r) => ({ ...r, overlay: o.line?.label ?? '' }))],
     spec: withConfig(body),
   };
+}
+
+/** Options of {@link histogramPlot}. */
+export interface HistogramPlotOptions {
+  /** Plot id. */
+  readonly id: string;
+  /** Caption under the figure. */
+  readonly caption: string;
+  /** Bins: rows with `<x.field>` (bin start), `<x.field>_end` and the y field. */
+  readonly data: readonly Row[];
+  /** The binned value (its title with units). */
+  readonly x: AxisSpec;
+  /** The bin height (e.g. fraction of entries). */
+  readonly y: AxisSpec;
+  /** One panel per value of this field, each with its own x range. */
+  readonly facet: { readonly field: string; readonly title: string; readonly columns?: number };
+}
+
+/**
+ * Histograms as small multiples: one panel per facet value, each with its own x range (the
+ * values of different activations live on different scales), a shared y axis.
+ *
+ * @param o - Bins, axes and facet.
+ * @returns The plot.
+ */
+export function histogramPlot(o: HistogramPlotOptions): Plot {
+  return {
+    id: o.id,
+    caption: o.caption,
+    data: o.data,
+    spec: withConfig({
+      data: { values: o.data },
+      facet: { field: o.facet.field, type: 'nominal', title: o.facet.title, sort: null },
+      columns: o.facet.columns ?? 4,
+      spec: {
+        width: 200,
+        height: 140,
+        mark: { type: 'rect', color: '#4a7ab5' },
+        encoding: {
+          x: { field: o.x.field, type: 'quantitative', bin: { binned: true }, title: o.x.title },
+          x2: { field: `${o.x.field}_end` },
+          y: { ...axisEncoding(o.y), ...(o.y.log ? {} : { scale: { zero: true } }) },
+        },
+      },
+      resolve: { scale: { x: 'independent', y: 'shared' } },
+    }),
+  };
+}
+
+/**
+ * Bins values into `bins` equal bins over [min, max] of the finite values.
+ *
+ * @param values - The values.
+ * @param bins - Number of bins.
+ * @returns Bin starts, ends and the fraction of the finite values in each.
+ */
+export function binValues(
+  values: ArrayLike<number>,
+  bins: number,
+): { start: number; end: number; fraction: number }[] {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!Number.isFinite(v)) continue;
+    n += 1;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (n === 0) return [];
+  if (hi === lo) return [{ start: lo - 0.5, end: hi + 0.5, fraction: 1 }];
+  const w = (hi - lo) / bins;
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!Number.isFinite(v)) continue;
+    const k = Math.min(bins - 1, Math.floor((v - lo) / w));
+    counts[k] = (counts[k] ?? 0) + 1;
+  }
+  return counts.map((c, i) => ({ start: lo + i * w, end: lo + (i + 1) * w, fraction: c / n }));
 }
 
 /** Options of {@link barPlot}. */

@@ -6,11 +6,13 @@
 import * as core from '@gflow/core';
 import { activation, gaussHermiteRule, heVariance, meanField, xavierVariance } from '@gflow/core';
 import * as diagnostics from '@gflow/diagnostics';
+import { gradientTape } from '@gflow/diagnostics';
+import type { Module } from '@gflow/models';
 import * as models from '@gflow/models';
 import { plainMLP } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
-import { linePlot, type Row } from '../plot.js';
-import { blockIndex, fittedRate, fmt, measureTaps, normal } from './measure.js';
+import { binValues, histogramPlot, linePlot, type Row } from '../plot.js';
+import { blockIndex, fittedRate, fmt, measureTaps, mse, normal } from './measure.js';
 import { needs, type SectionDef } from './section.js';
 
 const ACTS = ['sigmoid', 'tanh', 'relu', 'gelu'] as const;
@@ -44,6 +46,52 @@ function transientRate(act: string, sw: number, q0: number, depth: number): numb
 }
 const INITS = ['xavier', 'he'] as const;
 
+/** What the histograms of one network show. */
+interface Histograms {
+  /** Post-activation values h_l at the tapped layer. */
+  readonly values: Float32Array;
+  /** ∂L/∂h_l entries at the tapped layer. */
+  readonly grads: Float32Array;
+  /** Mean over every layer of the fraction of units zero for every example of the batch. */
+  readonly deadUnits: number;
+  /** The same at the tapped layer. */
+  readonly deadUnitsAtLayer: number;
+}
+
+/** One backward pass that keeps layer `layer`'s activation and its gradient, and dead-unit stats. */
+function histograms(model: Module, x: tf.Tensor, y: tf.Tensor, layer: number): Histograms {
+  const name = `blocks.${layer}`;
+  let kept: tf.Tensor | undefined;
+  const tape = gradientTape(
+    (ctx) =>
+      mse(
+        y,
+        model.apply(x, {
+          training: ctx.training,
+          tap: (n, t) => {
+            if (n === name && !kept) kept = tf.keep(tf.clone(t));
+            return ctx.tap(n, t);
+          },
+        }),
+      ),
+    { params: model.parameters(), taps: 'tensors', activations: true },
+  );
+  try {
+    const g = tape.tapGrads[name];
+    const stats = tape.tapStats.filter((t) => blockIndex(t.name) >= 0 && t.activation);
+    const dead = stats.map((t) => t.activation?.deadUnitFraction ?? 0);
+    return {
+      values: (kept?.dataSync() as Float32Array | undefined) ?? new Float32Array(0),
+      grads: (g?.dataSync() as Float32Array | undefined) ?? new Float32Array(0),
+      deadUnits: dead.reduce((a, b) => a + b, 0) / Math.max(1, dead.length),
+      deadUnitsAtLayer: stats.find((t) => t.name === name)?.activation?.deadUnitFraction ?? 0,
+    };
+  } finally {
+    kept?.dispose();
+    tape.dispose();
+  }
+}
+
 /** Section b. */
 export const section: SectionDef = {
   id: 'b-activations',
@@ -72,6 +120,9 @@ export const section: SectionDef = {
     const rows: Row[] = [];
     const predicted: Row[] = [];
     const findings: Record<string, number | string | null> = {};
+    const histLayer = Math.floor(depth / 2);
+    const actRows: Row[] = [];
+    const gradRows: Row[] = [];
     const x = normal([batch, 16], 51);
     const y = normal([batch, 10], 52);
     try {
@@ -91,6 +142,29 @@ export const section: SectionDef = {
           });
           try {
             const m = measureTaps(model, x, y);
+            if (init === 'he') {
+              const h = histograms(model, x, y, histLayer);
+              const panel = `${act} (dead units ${fmt(100 * h.deadUnitsAtLayer)}% here, ${fmt(100 * h.deadUnits)}% over all layers)`;
+              for (const b of binValues(h.values, 30)) {
+                actRows.push({ panel, value: b.start, value_end: b.end, fraction: b.fraction });
+              }
+              let zeros = 0;
+              const logs: number[] = [];
+              for (const v of h.grads) {
+                if (v === 0) zeros += 1;
+                else logs.push(Math.log10(Math.abs(v)));
+              }
+              for (const b of binValues(logs, 30)) {
+                gradRows.push({
+                  panel: `${act} (${fmt((100 * zeros) / Math.max(1, h.grads.length))}% exactly 0)`,
+                  log10: b.start,
+                  log10_end: b.end,
+                  fraction: (b.fraction * logs.length) / Math.max(1, h.grads.length),
+                });
+              }
+              findings[`${act}_he_deadUnitFraction`] = h.deadUnits;
+              findings[`${act}_he_deadUnitFractionAtLayer${histLayer}`] = h.deadUnitsAtLayer;
+            }
             const norms: (number | null)[] = new Array(depth).fill(null);
             for (const t of m.taps) {
               const i = blockIndex(t.name);
@@ -153,8 +227,8 @@ export const section: SectionDef = {
     const differing = cases.filter((c) => !c.ok);
     const why = (c: (typeof cases)[number]): string =>
       c.tr !== null && c.m !== null && Math.abs(c.m / c.tr - 1) < Math.abs(c.m / (c.p ?? 1) - 1)
-        ? `√χ₁ is taken at the fixed point q* of the variance map, but in ${depth} layers the pre-activation variance has not reached it (${c.a}'s variance map contracts slowly at q ≈ 1), so each layer's χ is larger; the same mean-field formula along the actual variance path gives ${fmt(c.tr)} per layer (Poole et al. 2016; Schoenholz et al. 2017).`
-        : `finite width ${width} and depth ${depth} move the measurement off the infinite-width mean-field value (Schoenholz et al. 2017); along the actual variance path mean-field gives ${fmt(c.tr)}.`;
+        ? `√χ₁ holds at the variance map's fixed point q*, which ${depth} layers of ${c.a} do not reach (its variance contracts slowly near q ≈ 1); the same formula along the actual variance path gives ${fmt(c.tr)} per layer (Poole et al. 2016; Schoenholz et al. 2017).`
+        : `finite width ${width} and depth ${depth} move the measurement off the infinite-width value; along the actual variance path mean-field gives ${fmt(c.tr)} (Schoenholz et al. 2017).`;
     const sig = cases.find((c) => c.a === 'sigmoid' && c.i === 'he');
     const tanhX = cases.find((c) => c.a === 'tanh' && c.i === 'xavier');
     return {
@@ -166,7 +240,7 @@ export const section: SectionDef = {
           (c) => `${c.a}/${c.i} measures ${fmt(c.m)} per layer against √χ₁ = ${fmt(c.p)}: ${why(c)}`,
         ),
         tanhX
-          ? `tanh with Xavier is ${tanhX.phase} in mean-field terms (${fmt(tanhX.m)} per layer), not the textbook vanishing case: with zero biases σ_w² = 1 sits on tanh's critical point. Vanishing through tanh needs σ_w² < 1 or saturating inputs.`
+          ? `tanh with Xavier is not the textbook vanishing case: with zero biases σ_w² = 1 sits on tanh's critical point (mean-field phase: ${tanhX.phase}), where the gradient decays only sub-exponentially (${fmt(tanhX.m)} per layer here, against ${fmt(sig?.m ?? null)} for sigmoid). Vanishing through tanh needs σ_w² < 1 or saturating inputs.`
           : '',
         sig
           ? `sigmoid vanishes under either initialization (${fmt(sig.m)} per layer with He): its derivative is at most ¼ and its mean is not zero, so no weight scale fixes it. Change the activation, or add residual connections or normalization.`
@@ -175,8 +249,8 @@ export const section: SectionDef = {
       verdicts: [
         {
           claim: `Mean-field √χ₁ predicts the per-layer gradient factor of ${depth}-layer MLPs (within ${AGREE_TOL * 100}%)`,
-          predicted: agreeing.map((c) => `${c.a}/${c.i} ${fmt(c.p)}`).join(', ') || '—',
-          measured: agreeing.map((c) => `${fmt(c.m)}`).join(', ') || '—',
+          predicted: `√χ₁: ${agreeing.map((c) => `${c.a}/${c.i} ${fmt(c.p)}`).join(', ')}`,
+          measured: agreeing.map((c) => `${c.a}/${c.i} ${fmt(c.m)}`).join(', '),
           verdict: 'agrees' as const,
           explanation: null,
         },
@@ -214,6 +288,22 @@ export const section: SectionDef = {
           y: { field: 'gradNorm', title: '‖∂L/∂h_l‖ (L2 norm, log scale)', log: true },
           series: { field: 'series', title: 'activation, init' },
           width: 560,
+        }),
+        histogramPlot({
+          id: 'activation-histograms',
+          caption: `Histogram of the post-activation values h_l at layer ${histLayer} of the ${depth}-layer He-initialized MLPs (batch ${batch} × width ${width} entries, 30 bins, each panel its own x range). Dead units: the share of units that are 0 for every example of the batch, at this layer and averaged over all layers.`,
+          data: actRows,
+          x: { field: 'value', title: 'h_l (activation value)' },
+          y: { field: 'fraction', title: 'fraction of entries' },
+          facet: { field: 'panel', title: 'activation, He initialization', columns: 2 },
+        }),
+        histogramPlot({
+          id: 'gradient-histograms',
+          caption: `Histogram of log₁₀|∂L/∂h_l| over the entries at layer ${histLayer} (same nets, 30 bins, each panel its own x range); entries exactly 0 cannot be drawn on a log axis and are counted in the panel title.`,
+          data: gradRows,
+          x: { field: 'log10', title: 'log₁₀|∂L/∂h_l|' },
+          y: { field: 'fraction', title: 'fraction of entries' },
+          facet: { field: 'panel', title: 'activation, He initialization', columns: 2 },
         }),
       ],
     };

@@ -95,6 +95,17 @@ interface RunResult {
   readonly firstNonFiniteStep: number | null;
 }
 
+/**
+ * Disposes a tfjs MomentumOptimizer completely. In tfjs 4.22 `MomentumOptimizer.dispose` frees
+ * its momentum scalar and accumulators but not the −learning-rate scalar its parent
+ * `SGDOptimizer` keeps (it does not call the parent's `dispose`), so that one leaks; the parent's
+ * `dispose` frees exactly it.
+ */
+function disposeMomentum(optimizer: tf.MomentumOptimizer): void {
+  optimizer.dispose();
+  tf.SGDOptimizer.prototype.dispose.call(optimizer);
+}
+
 /** Held-out mean squared error, summed on the host in float64. */
 function evalLoss(model: RecurrentModel, inputs: tf.Tensor, targets: Float32Array): number {
   const out = tf.tidy(() => model.apply(inputs));
@@ -145,6 +156,8 @@ async function train(
   const heat: Row[] = [];
   let firstNonFiniteStep: number | null = null;
   try {
+    const l0 = evalLoss(model, evalSet.inputs, evalSet.targets);
+    evals.push({ run: spec.name, step: 0, loss: Number.isFinite(l0) ? l0 : null });
     for (let step = 0; step < o.steps; step++) {
       const b = task.batch(o.batch);
       try {
@@ -197,8 +210,8 @@ async function train(
   } finally {
     releaseTrainState(model);
     guard?.dispose();
-    monitor.dispose?.();
-    optimizer.dispose();
+    monitor.dispose();
+    disposeMomentum(optimizer);
     model.dispose();
   }
 }
@@ -276,7 +289,7 @@ export const section: SectionDef = {
         results.set(spec.name, r);
         trainRows.push(...r.train);
         evalRows.push(...r.evals);
-        if (spec.name === 'no clipping' || spec.name === 'clipByGlobalNorm(1)') heatRows.push(...r.heat);
+        if (spec.name !== 'adaptiveGradientClip(0.05)') heatRows.push(...r.heat);
         for (const e of r.events) {
           eventRows.push({
             run: spec.name,
@@ -320,7 +333,9 @@ export const section: SectionDef = {
       .map((r) => r.loss)
       .filter((v): v is number => typeof v === 'number' && v > 0);
     const lo = 10 ** Math.floor(Math.log10(Math.max(1e-6, Math.min(...finiteLosses))));
-    const hi = 10 * BASELINE_LOSS;
+    // The top: the highest finite held-out loss (the untrained nets' start), at most 1e3.
+    const top = Math.min(1e3, Math.max(10 * BASELINE_LOSS, ...finiteLosses));
+    const hi = 10 ** Math.ceil(Math.log10(top));
     const notDrawn = evalRows.filter((r) => r.loss === null || (r.loss as number) > hi).length;
     const nonFiniteAt = noneRes?.firstNonFiniteStep ?? null;
     return {
@@ -381,7 +396,7 @@ export const section: SectionDef = {
       plots: [
         linePlot({
           id: 'loss',
-          caption: `Held-out loss every ${o.evalEvery} steps (mean squared error on 512 held-out sequences, T = ${o.T}); log scale from ${fmt(lo)} to ${fmt(hi)} (10 × baseline), so the runs that learn are told apart. The dotted line is the trivial baseline 1/6.${notDrawn > 0 ? ` ${notDrawn} points lie above the range or are non-finite and are not drawn (results.json has them).` : ''}`,
+          caption: `Held-out loss every ${o.evalEvery} steps (mean squared error on 512 held-out sequences, T = ${o.T}); log scale from ${fmt(lo)} to ${fmt(hi)}, so the runs that learn are told apart.${nonFiniteAt !== null ? ` The unclipped run's loss is non-finite from step ${nonFiniteAt} on (dotted rule), so after its start it has no points.` : ''} The dotted line is the trivial baseline 1/6.${notDrawn > 0 ? ` ${notDrawn} points lie above the range or are non-finite and are not drawn (results.json has them).` : ''}`,
           data: evalRows,
           x: { field: 'step', title: 'training step' },
           y: {
@@ -392,6 +407,10 @@ export const section: SectionDef = {
           },
           series: { field: 'run', title: 'run' },
           hrules: [{ y: BASELINE_LOSS, label: 'trivial baseline 1/6' }],
+          rules:
+            nonFiniteAt !== null
+              ? [{ x: nonFiniteAt, label: `no clipping: non-finite from step ${nonFiniteAt}` }]
+              : [],
           width: 560,
         }),
         linePlot({
@@ -407,7 +426,7 @@ export const section: SectionDef = {
         }),
         heatmapPlot({
           id: 'time-step-heatmap',
-          caption: `log₁₀‖∂L/∂h_t‖ at every time step t (the RNN's layers through time) for every training step, unclipped and clipByGlobalNorm(1) runs. Blank cells: the gradient was non-finite or zero. Read left to right: where the unclipped run's column turns bright, its gradient through time exploded.`,
+          caption: `log₁₀‖∂L/∂h_t‖ at every time step t (the RNN's layers through time) for every training step of the unclipped, the clipByGlobalNorm(1) and the guarded runs (one color scale). Blank cells: the gradient was non-finite or zero. Read left to right: where the unclipped run's column turns bright, its gradient through time exploded.`,
           data: heatRows,
           x: { field: 'step', title: 'training step' },
           y: { field: 't', title: 'time step t (0 = first input)' },
