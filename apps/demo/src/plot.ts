@@ -401,7 +401,13 @@ export function heatmapPlot(o: HeatmapPlotOptions): Plot {
   const body = o.facet
     ? {
         data: { values: cells },
-        facet: { field: o.facet.field, type: 'nominal', title: o.facet.title, sort: null },
+        // Panels in the order the rows come (vega-lite would sort them by name).
+        facet: {
+          field: o.facet.field,
+          type: 'nominal',
+          title: o.facet.title,
+          sort: [...new Set(cells.map((r) => String(r[o.facet?.field ?? ''])))],
+        },
         columns: o.facet.columns ?? 1,
         spec: { width: WIDTH + 100, height: HEIGHT * 0.6, layer: layers.map(({ data: _d, ...l }) => l) },
       }
@@ -444,7 +450,12 @@ export function histogramPlot(o: HistogramPlotOptions): Plot {
     data: o.data,
     spec: withConfig({
       data: { values: o.data },
-      facet: { field: o.facet.field, type: 'nominal', title: o.facet.title, sort: null },
+      facet: {
+        field: o.facet.field,
+        type: 'nominal',
+        title: o.facet.title,
+        sort: [...new Set(o.data.map((r) => String(r[o.facet.field])))],
+      },
       columns: o.facet.columns ?? 4,
       spec: {
         width: 200,

@@ -110,7 +110,7 @@ export const section: SectionDef = {
           : `The plain net keeps its gradient within a factor ${LEVEL} over ${deepest} blocks (first/last ${fmt(rp)}).`,
         level(rr)
           ? `The residual net keeps it level (first/last ${fmt(rr)}): the identity path carries the gradient past every batch-normalized branch, which is why residual networks train at depths where plain ones do not (He et al. 2016).`
-          : `The residual net's first/last ratio is ${fmt(rr)}, outside a factor ${LEVEL}.`,
+          : `The residual net's first/last ratio is ${fmt(rr)} (${fmt(perBlockFactor(rr))} per block): not level, but nothing like the plain net's ${fmt(rp)}. Each unscaled residual branch adds its own variance to the stream, so the gradient grows slowly with depth (Hanin and Rolnick 2018); branches scaled by 1/√L (section f, g) keep it level.`,
         `At the input, ‖∂L/∂x‖ is ${fmt(inPlain)} (plain) against ${fmt(inRes)} (residual) at ${deepest} blocks.`,
       ],
       verdicts: [
@@ -126,7 +126,7 @@ export const section: SectionDef = {
         {
           claim: `Residual ReLU + He + batch-norm conv net keeps ‖∂L/∂h‖ level over ${deepest} blocks (within ×${LEVEL})`,
           predicted: '≈ 1 (identity paths; He et al. 2016)',
-          measured: `first/last ${fmt(rr)}`,
+          measured: `first/last ${fmt(rr)} (${fmt(perBlockFactor(rr))} per block)`,
           verdict: level(rr) ? ('agrees' as const) : ('differs' as const),
           explanation: level(rr)
             ? null

@@ -333,9 +333,12 @@ export const section: SectionDef = {
       .map((r) => r.loss)
       .filter((v): v is number => typeof v === 'number' && v > 0);
     const lo = 10 ** Math.floor(Math.log10(Math.max(1e-6, Math.min(...finiteLosses))));
-    // The top: the highest finite held-out loss (the untrained nets' start), at most 1e3.
-    const top = Math.min(1e3, Math.max(10 * BASELINE_LOSS, ...finiteLosses));
-    const hi = 10 ** Math.ceil(Math.log10(top));
+    // Top: 10 × the baseline, so the runs that learn are resolved; the untrained nets' start (step
+    // 0) and a diverging run lie above it (their numbers are in results.json).
+    const hi = 10 * BASELINE_LOSS;
+    const start = evalRows.find((r) => r.step === 0 && typeof r.loss === 'number')?.loss as
+      | number
+      | undefined;
     const notDrawn = evalRows.filter((r) => r.loss === null || (r.loss as number) > hi).length;
     const nonFiniteAt = noneRes?.firstNonFiniteStep ?? null;
     return {
@@ -396,7 +399,7 @@ export const section: SectionDef = {
       plots: [
         linePlot({
           id: 'loss',
-          caption: `Held-out loss every ${o.evalEvery} steps (mean squared error on 512 held-out sequences, T = ${o.T}); log scale from ${fmt(lo)} to ${fmt(hi)}, so the runs that learn are told apart.${nonFiniteAt !== null ? ` The unclipped run's loss is non-finite from step ${nonFiniteAt} on (dotted rule), so after its start it has no points.` : ''} The dotted line is the trivial baseline 1/6.${notDrawn > 0 ? ` ${notDrawn} points lie above the range or are non-finite and are not drawn (results.json has them).` : ''}`,
+          caption: `Held-out loss every ${o.evalEvery} steps (mean squared error on 512 held-out sequences, T = ${o.T}); log scale from ${fmt(lo)} to ${fmt(hi)} (10 × baseline), so the runs that learn are told apart; every run starts from the same untrained net at loss ${fmt(start ?? null)} (step 0, above the range).${nonFiniteAt !== null ? ` The unclipped run's loss is non-finite from step ${nonFiniteAt} on (dotted rule), so after its start it has no points.` : ''} The dotted line is the trivial baseline 1/6.${notDrawn > 0 ? ` ${notDrawn} points lie above the range or are non-finite and are not drawn (results.json has them).` : ''}`,
           data: evalRows,
           x: { field: 'step', title: 'training step' },
           y: {
