@@ -124,9 +124,9 @@ export function summaryTable(report: Report): string[] {
     s.status === 'ok' ? 'ok' : 'n/a',
     s.status === 'ok' ? `${s.seconds.toFixed(1)} s` : '',
     s.status === 'ok'
-      ? `${s.verdicts.filter((v) => v.verdict === 'agrees').length} agree, ${s.verdicts.filter((v) => v.verdict === 'differs').length} differ`
+      ? `${(s.verdicts ?? []).filter((v) => v.verdict === 'agrees').length} agree, ${(s.verdicts ?? []).filter((v) => v.verdict === 'differs').length} differ`
       : '',
-    s.status === 'ok' ? (s.conclusion[0] ?? '') : s.reason,
+    s.status === 'ok' ? (s.conclusion?.[0] ?? '') : s.reason,
   ]);
   const head = ['section', 'status', 'time', 'vs theory', 'conclusion'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

@@ -33,14 +33,14 @@ export interface CompletedSection {
   readonly summary: readonly string[];
   /** The numbers quoted in the summary. */
   readonly findings: Findings;
-  /** What the numbers mean (built from this run's numbers). */
-  readonly conclusion: readonly string[];
-  /** The section's claims checked against theory. */
-  readonly verdicts: readonly Verdict[];
+  /** What the numbers mean (built from this run's numbers); every demo section has one. */
+  readonly conclusion?: readonly string[];
+  /** The section's claims checked against theory (the summary table's rows). */
+  readonly verdicts?: readonly Verdict[];
   /** Problems shown and their remedies. */
-  readonly remedies: readonly Remedy[];
+  readonly remedies?: readonly Remedy[];
   /** The command that reproduces this section, e.g. `gflow demo --sections a --quick`. */
-  readonly command: string;
+  readonly command?: string;
   /** The plots. */
   readonly plots: readonly Plot[];
   /** Seconds spent. */
@@ -62,7 +62,7 @@ export interface UnavailableSection {
   /** Why, e.g. `not available yet: @gflow/models does not export lstm`. */
   readonly reason: string;
   /** The command that would run it. */
-  readonly command: string;
+  readonly command?: string;
 }
 
 /** One section of the report. */
@@ -109,7 +109,7 @@ export interface SummaryRow {
 export function summaryRows(report: Report): SummaryRow[] {
   return report.sections.flatMap((s): SummaryRow[] =>
     s.status === 'ok'
-      ? s.verdicts.map((v) => ({ section: s.id, ...v }))
+      ? (s.verdicts ?? []).map((v) => ({ section: s.id, ...v }))
       : [
           {
             section: s.id,
@@ -126,7 +126,7 @@ export function summaryRows(report: Report): SummaryRow[] {
 /** The remedies table: every section's problems and their fixes, in report order. */
 export function remedyRows(report: Report): (Remedy & { readonly section: string })[] {
   return report.sections.flatMap((s) =>
-    s.status === 'ok' ? s.remedies.map((r) => ({ section: s.id, ...r })) : [],
+    s.status === 'ok' ? (s.remedies ?? []).map((r) => ({ section: s.id, ...r })) : [],
   );
 }
 
@@ -149,15 +149,20 @@ export function reportToJson(report: Report): unknown {
               title: s.title,
               status: s.status,
               summary: s.summary,
-              conclusion: s.conclusion,
-              command: s.command,
+              ...(s.conclusion ? { conclusion: s.conclusion } : {}),
+              ...(s.command ? { command: s.command } : {}),
               findings: s.findings,
               settings: s.settings,
               seconds: s.seconds,
               plots: s.plots.map((p) => ({ id: p.id, caption: p.caption, data: p.data })),
               ...(s.tables ? { tables: s.tables } : {}),
             }
-          : { title: s.title, status: s.status, reason: s.reason, command: s.command },
+          : {
+              title: s.title,
+              status: s.status,
+              reason: s.reason,
+              ...(s.command ? { command: s.command } : {}),
+            },
       ]),
     ),
   };
@@ -211,7 +216,7 @@ export async function reportToHtml(report: Report): Promise<string> {
       parts.push(`<p class="unavailable">Not in this report: ${escapeHtml(s.reason)}</p></section>`);
       continue;
     }
-    parts.push(`<p>Reproduce: </p><pre class="cmd">${escapeHtml(s.command)}</pre>`);
+    if (s.command) parts.push(`<p>Reproduce: </p><pre class="cmd">${escapeHtml(s.command)}</pre>`);
     for (const p of s.summary) parts.push(`<p>${escapeHtml(p)}</p>`);
     for (const plot of s.plots) {
       const svg = await renderSvg(plot);
@@ -220,11 +225,13 @@ export async function reportToHtml(report: Report): Promise<string> {
       );
     }
     for (const [caption, rows] of Object.entries(s.tables ?? {})) parts.push(tableHtml(caption, rows));
-    parts.push(
-      '<div class="conclusion"><h3>Conclusion</h3>',
-      ...s.conclusion.map((c) => `<p>${escapeHtml(c)}</p>`),
-      '</div>',
-    );
+    if (s.conclusion && s.conclusion.length > 0) {
+      parts.push(
+        '<div class="conclusion"><h3>Conclusion</h3>',
+        ...s.conclusion.map((c) => `<p>${escapeHtml(c)}</p>`),
+        '</div>',
+      );
+    }
     parts.push('</section>');
   }
   parts.push('</body></html>');
@@ -236,6 +243,7 @@ const TABLE_ROWS = 25;
 /** The summary table at the top of the report: one row per claim, with its verdict and why. */
 function summaryHtml(report: Report): string {
   const rows = summaryRows(report);
+  if (!rows.some((r) => r.verdict !== 'not run')) return '';
   const head = ['section', 'claim', 'theory predicts', 'measured', 'verdict', 'why it differs'];
   return [
     '<h2 id="summary">Summary</h2>',

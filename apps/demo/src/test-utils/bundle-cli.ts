@@ -42,9 +42,11 @@ export async function bundleCli(): Promise<BundledCli> {
     format: 'esm',
     target: 'node20',
     logLevel: 'error',
-    alias: Object.fromEntries(
-      packages.map((p) => [`@gflow/${p}`, join(repoRoot, 'packages', p, 'src', 'index.ts')]),
-    ),
+    alias: Object.fromEntries([
+      // A subpath first: esbuild would otherwise map `@gflow/models/node` to `…/index.ts/node`.
+      ['@gflow/models/node', join(repoRoot, 'packages', 'models', 'src', 'node', 'index.ts')],
+      ...packages.map((p) => [`@gflow/${p}`, join(repoRoot, 'packages', p, 'src', 'index.ts')]),
+    ]),
     // npm packages load their own files (wasm binaries, worker entries, Lua scripts): keep them
     // external. Bundled CommonJS inside an ES module needs a `require`.
     external: [
