@@ -223,13 +223,17 @@ export function describeGuard(events: readonly GuardEvent[], lr0: number): strin
   const clips = events.map((e) => e.clipNorm).filter((v): v is number => typeof v === 'number');
   const reasons = [...new Set(events.map((e) => e.reason))].join(' and ');
   const parts: string[] = [];
-  if (actions.has('skip'))
-    parts.push(`undid ${events.length} step${events.length === 1 ? '' : 's'} (${reasons})`);
+  const undone = events.filter((e) => e.actions.includes('skip'));
+  const clippedOnly = events.length - undone.length;
+  if (undone.length > 0)
+    parts.push(`undid ${undone.length} step${undone.length === 1 ? '' : 's'} (${reasons})`);
   if (actions.has('restore')) parts.push('restored the last good weights');
   if (actions.has('lower-lr') && lrs.length > 0)
     parts.push(`lowered the learning rate from ${fmt(lr0)} to ${fmt(Math.min(...lrs))}`);
   if (actions.has('clip') && clips.length > 0)
     parts.push(`switched clipping on at global norm ${fmt(clips.at(-1))}`);
+  if (clippedOnly > 0)
+    parts.push(`then let ${clippedOnly} exploding step${clippedOnly === 1 ? '' : 's'} through clipped`);
   return `${parts.join(', ')}; first at step ${events[0]?.step}`;
 }
 
