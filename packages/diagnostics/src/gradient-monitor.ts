@@ -562,10 +562,14 @@ export class GradientMonitor {
     this.releaseParams();
   }
 
-  /** Frees the tensors the monitor holds; records stay readable. */
+  /**
+   * Frees the tensors the monitor holds and closes its loggers (each logger's `close()`, which
+   * writes what a file logger holds); records stay readable.
+   */
   dispose(): void {
     this.releaseGrads();
     this.releaseParams();
+    for (const l of this.loggers) l.close?.();
   }
 
   private releaseGrads(): void {
