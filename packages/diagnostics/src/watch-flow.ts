@@ -27,7 +27,7 @@ export interface WatchFlowOptions {
    * or every `every` steps (default: every 4th measurement; it must be a multiple of `every`).
    */
   readonly histograms?: false | { readonly every?: number };
-  /** The records go to this monitor (`push`: its history and its loggers). */
+  /** The records go to this monitor's loggers (not to its history: see `GradientMonitor.log`). */
   readonly monitor?: GradientMonitor;
   /** The records go to these loggers (besides the monitor's). */
   readonly loggers?: readonly StepLogger[];
@@ -144,7 +144,7 @@ export class WatchFlowCallback extends tf.Callback {
       source: 'watchFlow',
     };
     this.measurements++;
-    o.monitor?.push(record);
+    o.monitor?.log(record);
     for (const l of o.loggers ?? []) l.log(record);
     o.onReport?.(report, step);
     return record;
@@ -180,8 +180,9 @@ export class WatchFlowCallback extends tf.Callback {
  * A `model.fit` callback that measures the per-layer gradient flow (‖∂L/∂h‖ at every layer's
  * output, and every parameter's gradient and weight norm) on a held batch every `every` steps,
  * so a layer × step heatmap fills during ordinary Keras-style training: each measurement is a
- * {@link StepRecord} with `taps` and `source: 'watchFlow'`, sent to the monitor (its history and
- * loggers) and to the given loggers. At a chosen interval the record also carries histograms of
+ * {@link StepRecord} with `taps` and `source: 'watchFlow'`, sent to the monitor's loggers and to
+ * the given loggers (so a JSON-lines file holds the training steps and, interleaved, the
+ * held-batch measurements; the package README describes the record). At a chosen interval the record also carries histograms of
  * every parameter's gradient and weights (as `wandb.watch` logs them).
  *
  * Cost: one `measureGradientFlow` (a forward and backward pass on the held batch with every layer
