@@ -60,7 +60,7 @@ export function tensorflowBucketLimits(): Float64Array {
  * square of the largest float32 (1.2e77) and of the smallest subnormal (2e-90) are both normal
  * float64 numbers, so neither overflows nor underflows (a float32 Σx² would, beyond 1.8e19 and
  * below 1e-19). Bucket of x: the first limit greater than x (binary search, as TensorFlow's
- * `std::upper_bound`).
+ * `std::upper_bound`), and the last bucket for x = DBL_MAX.
  *
  * @param tag - The histogram's name.
  * @param values - The values (e.g. a tensor's `dataSync()`).
@@ -106,6 +106,7 @@ export function valueHistogram(tag: string, values: ArrayLike<number>): ValueHis
       if ((limits[mid] as number) > x) hi = mid;
       else lo = mid + 1;
     }
+    if (lo === limits.length) lo--; // x = DBL_MAX: the last bucket, [1e20-ish, DBL_MAX]
     counts[lo] = (counts[lo] as number) + 1;
   }
   const bucketLimits: number[] = [];

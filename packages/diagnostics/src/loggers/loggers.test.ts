@@ -173,32 +173,32 @@ describe('tensorBoardLogger', () => {
     expect(h.num).toBe(5); // the NaN is left out
     expect(h.sum).toBe(0 + 1 - 2 + 3e-13 + 1e30);
     expect(h.sumSquares).toBe(0 + 1 + 4 + 3e-13 * 3e-13 + 1e30 * 1e30); // float64 squares, in order
-    // TensorFlow's default limits: ±1e-12·1.1ᵏ below 1e20, 0 and ±DBL_MAX. The values fall in
-    // [−2.1436, −1.9487) (k = 83, 82), [0, 1e-12), [1e-12·1.1⁸⁶ ≈ 0.3, …) etc.; empty runs in
-    // between collapse into one bucket each, so counts alternate 0 and 1 (−2, 0, 3e-13 share
-    // no bucket: 0 and 3e-13 both lie in [0, 1e-12)).
+    // TensorFlow's default limits, built here by hand: ±1e-12·1.1ᵏ below 1e20, ±DBL_MAX and 0.
+    // A value x counts in the first bucket whose limit exceeds it (found by linear search), and
+    // each run of empty buckets is written as one bucket ending at the run's last limit.
     const pos: number[] = [];
     for (let v = 1e-12; v < 1e20; v *= 1.1) pos.push(v);
-    const bucketOf = (x: number) => {
-      const limits = [...pos.map((v) => -v).reverse(), 0, ...pos];
-      return limits.findIndex((l) => l > x);
-    };
-    expect(bucketOf(0)).toBe(bucketOf(3e-13));
-    expect(h.bucket.reduce((a, b) => a + b, 0)).toBe(5);
-    expect(h.bucket.filter((c) => c > 0)).toEqual([1, 2, 1, 1]); // −2 | 0, 3e-13 | 1 | 1e30
-    // Every value lies in its bucket: [previous limit, limit).
-    for (const x of values.filter(Number.isFinite)) {
-      const k = h.bucketLimit.findIndex((l) => l > x);
-      expect(h.bucket[k]).toBeGreaterThan(0);
-      const lower = k === 0 ? -Number.MAX_VALUE : h.bucketLimit[k - 1]!;
-      expect(x).toBeGreaterThanOrEqual(lower);
-    }
-    // Limits increase and are TensorFlow's own (1e-12 times powers of 1.1, computed as TF does).
-    for (let k = 1; k < h.bucketLimit.length; k++)
-      expect(h.bucketLimit[k]!).toBeGreaterThan(h.bucketLimit[k - 1]!);
-    const tfLimits = new Set([...pos, ...pos.map((v) => -v), 0, Number.MAX_VALUE, -Number.MAX_VALUE]);
-    for (const l of h.bucketLimit) expect(tfLimits.has(l)).toBe(true);
-    expect(h.bucketLimit.at(-1)).toBe(Number.MAX_VALUE); // the run of empty buckets after 1e30
+    const limits = [-Number.MAX_VALUE, ...pos.map((v) => -v).reverse(), 0, ...pos, Number.MAX_VALUE];
+    const bucketOf = (x: number) => limits.findIndex((l) => l > x);
+    const iNeg2 = bucketOf(-2);
+    const iZero = bucketOf(0);
+    const iOne = bucketOf(1);
+    expect(bucketOf(3e-13)).toBe(iZero); // 0 and 3e-13 share [0, 1e-12)
+    expect(limits[iZero]).toBe(1e-12);
+    expect(bucketOf(1e30)).toBe(limits.length - 1); // [1e-12·1.1^last, DBL_MAX)
+    expect(limits[iNeg2 - 1]! <= -2 && -2 < limits[iNeg2]!).toBe(true);
+    expect(limits[iOne - 1]! <= 1 && 1 < limits[iOne]!).toBe(true);
+    expect(h.bucketLimit).toEqual([
+      limits[iNeg2 - 1], // empty: [−DBL_MAX, just below −2)
+      limits[iNeg2], // −2
+      0, // empty up to 0
+      1e-12, // 0 and 3e-13
+      limits[iOne - 1], // empty
+      limits[iOne], // 1
+      limits[limits.length - 2], // empty
+      Number.MAX_VALUE, // 1e30
+    ]);
+    expect(h.bucket).toEqual([0, 1, 0, 2, 0, 1, 0, 1]);
     // A watchFlow record: its scalars under held_batch/, and the infinite loss left out.
     const held = Object.fromEntries(evs[3]!.summary!.value.map((v) => [v.tag, v.simpleValue]));
     expect(held['held_batch/grad/global_norm']).toBe(4);
@@ -221,6 +221,10 @@ describe('valueHistogram', () => {
     const g = Math.fround(1e30);
     expect(big.sumSquares).toBe(3 * g * g);
     expect(big.bucketCounts.reduce((a, b) => a + b, 0)).toBe(3);
+    // The largest double lies in the last bucket (TensorFlow's upper_bound would step past it).
+    const edge = valueHistogram('e', [Number.MAX_VALUE]);
+    expect(edge.bucketLimits.at(-1)).toBe(Number.MAX_VALUE);
+    expect(edge.bucketCounts).toEqual([0, 1]);
     const none = valueHistogram('n', [Number.NaN, Number.POSITIVE_INFINITY]);
     expect(none).toMatchObject({ num: 0, nonFinite: 2, min: 0, max: 0, bucketLimits: [], bucketCounts: [] });
     expect(tensorflowBucketLimits()).toHaveLength(2 * 775 + 1); // 774 powers below 1e20 and DBL_MAX, each sign, and 0;
@@ -308,7 +312,7 @@ describe('loggers that lose nothing', () => {
   const viteNode = join(dirname(req.resolve('vite-node/package.json')), 'vite-node.mjs');
   const script = fileURLToPath(new URL('../test-utils/unclosed-run.ts', import.meta.url));
   const config = fileURLToPath(new URL('../../../../vitest.config.ts', import.meta.url));
-  const run = async (mode: 'exit' | 'sigterm' | 'sigkill') => {
+  const run = async (mode: 'exit' | 'sigterm' | 'sigint' | 'sigkill') => {
     const jsonl = join(dir, `child-${mode}.jsonl`);
     const tb = join(dir, `child-${mode}`);
     // Asynchronous, so that this worker keeps answering vitest while the child runs.
@@ -340,8 +344,12 @@ describe('loggers that lose nothing', () => {
     expect((await run('exit')).status).toBe(0);
   }, 90_000);
 
-  it('SIGTERM flushes loggers that hold records (flushEvery 100)', async () => {
-    await run('sigterm');
+  it('SIGTERM flushes loggers that hold records (flushEvery 100), and still ends the process by the signal', async () => {
+    expect((await run('sigterm')).signal).toBe('SIGTERM');
+  }, 90_000);
+
+  it('SIGINT (Ctrl-C) flushes them too, and still ends the process by the signal', async () => {
+    expect((await run('sigint')).signal).toBe('SIGINT');
   }, 90_000);
 
   it('SIGKILL loses nothing with the default flushEvery 1', async () => {
