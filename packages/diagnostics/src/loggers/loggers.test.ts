@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { crc32c } from '../internal/tfrecord.js';
 import { GradientMonitor } from '../gradient-monitor.js';
+import { crc32c } from '../internal/tfrecord.js';
 import type { StepRecord } from '../step-record.js';
 import { tensorflowBucketLimits, valueHistogram } from '../value-histogram.js';
 import { jsonLinesLogger } from './json-lines-logger.js';
