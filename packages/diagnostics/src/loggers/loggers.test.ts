@@ -271,6 +271,12 @@ describe('tfvisLogger', () => {
     expect(last.container).toBe('div#chart');
     expect(last.data.series).toEqual(['loss', 'log10 global grad norm']);
     expect(last.data.values[1]!.map((p) => p.y)).toEqual([0, Math.log10(2), Math.log10(4), Math.log10(8)]);
+    // A watchFlow record is not drawn; close() draws the records since the last redraw.
+    logger.log(record(5, { source: 'watchFlow', loss: 99 }));
+    expect(calls).toHaveLength(2);
+    logger.close?.();
+    expect(calls).toHaveLength(3);
+    expect(calls[2]!.data.values[0]!.map((p) => p.x)).toEqual([0, 1, 2, 3, 4]);
     expect(() => tfvisLogger({} as never)).toThrow(
       /tfvisLogger: tfvis must be the @tensorflow\/tfjs-vis module/,
     );
