@@ -52,6 +52,32 @@ export function tensorflowBucketLimits(): Float64Array {
   return defaultLimits;
 }
 
+const LOG_1_1 = Math.log(1.1);
+/** Index of 0 in the default limits (774 negative limits and −DBL_MAX come before it). */
+const ZERO = 775;
+
+/**
+ * TensorFlow's `std::upper_bound`: the first i with limits[i] > x (the last bucket for
+ * x = DBL_MAX). A first guess from log₁.₁(|x|/1e-12) is corrected against the limits
+ * themselves, so the answer is exact (limits[i−1] ≤ x < limits[i]) whatever the rounding of the
+ * logarithm; the correction takes a step or two instead of a binary search's eleven.
+ */
+function bucketIndex(limits: Float64Array, x: number): number {
+  const n = limits.length;
+  let i: number;
+  const a = Math.abs(x);
+  if (a < 1e-12) i = ZERO + (x >= 0 ? 1 : 0);
+  else {
+    const k = Math.floor(Math.log(a / 1e-12) / LOG_1_1);
+    i = x > 0 ? ZERO + 2 + k : ZERO - 1 - k;
+  }
+  if (i < 0) i = 0;
+  if (i > n) i = n;
+  while (i > 0 && (limits[i - 1] as number) > x) i--;
+  while (i < n && (limits[i] as number) <= x) i++;
+  return i === n ? n - 1 : i;
+}
+
 /**
  * The histogram of `values` in TensorFlow's default buckets, with exact min, max, count, sum
  * and sum of squares (non-finite values are counted in `nonFinite` and left out of the rest).
@@ -59,8 +85,8 @@ export function tensorflowBucketLimits(): Float64Array {
  * Σx and Σx² are summed in float64 on the host, which is scale-safe for float32 values: the
  * square of the largest float32 (1.2e77) and of the smallest subnormal (2e-90) are both normal
  * float64 numbers, so neither overflows nor underflows (a float32 Σx² would, beyond 1.8e19 and
- * below 1e-19). Bucket of x: the first limit greater than x (binary search, as TensorFlow's
- * `std::upper_bound`), and the last bucket for x = DBL_MAX.
+ * below 1e-19). Bucket of x: the first limit greater than x (as TensorFlow's `std::upper_bound`),
+ * and the last bucket for x = DBL_MAX.
  *
  * @param tag - The histogram's name.
  * @param values - The values (e.g. a tensor's `dataSync()`).
@@ -99,15 +125,8 @@ export function valueHistogram(tag: string, values: ArrayLike<number>): ValueHis
     sumSquares += x * x;
     if (x < min) min = x;
     if (x > max) max = x;
-    let lo = 0;
-    let hi = limits.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((limits[mid] as number) > x) hi = mid;
-      else lo = mid + 1;
-    }
-    if (lo === limits.length) lo--; // x = DBL_MAX: the last bucket, [1e20-ish, DBL_MAX]
-    counts[lo] = (counts[lo] as number) + 1;
+    const b = bucketIndex(limits, x);
+    counts[b] = (counts[b] as number) + 1;
   }
   const bucketLimits: number[] = [];
   const bucketCounts: number[] = [];

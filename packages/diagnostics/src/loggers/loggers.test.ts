@@ -232,6 +232,40 @@ describe('valueHistogram', () => {
   });
 });
 
+describe('valueHistogram buckets', () => {
+  it('puts every value in the bucket a linear search over the limits finds, at limits and between them', () => {
+    const limits = Array.from(tensorflowBucketLimits());
+    // Each limit itself, its float64 neighbours, midpoints, ±0, and log-uniform values of both
+    // signs from 1e-300 to 1e300 (seeded).
+    const values: number[] = [0, -0, Number.MIN_VALUE, -Number.MIN_VALUE];
+    const buf = new DataView(new ArrayBuffer(8));
+    const step = (x: number, d: 1 | -1) => {
+      buf.setFloat64(0, x);
+      buf.setBigInt64(0, buf.getBigInt64(0) + BigInt(x >= 0 ? d : -d));
+      return buf.getFloat64(0);
+    };
+    for (let i = 0; i < limits.length; i++) {
+      const l = limits[i]!;
+      values.push(l, step(l, -1));
+      if (Math.abs(l) < Number.MAX_VALUE) values.push(step(l, 1));
+      if (i > 0) values.push((limits[i - 1]! + l) / 2);
+    }
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 48271) % 2147483647; // Park–Miller
+      return seed / 2147483647;
+    };
+    for (let i = 0; i < 2000; i++) values.push((rand() < 0.5 ? -1 : 1) * 10 ** (600 * rand() - 300));
+    for (const x of values.filter(Number.isFinite)) {
+      const k = limits.findIndex((l) => l > x);
+      const expected = k === -1 ? Number.MAX_VALUE : limits[k]; // DBL_MAX: the last bucket
+      const h = valueHistogram('x', [x]);
+      const i = h.bucketCounts.indexOf(1);
+      expect(h.bucketLimits[i], `x = ${x}`).toBe(expected);
+    }
+  });
+});
+
 describe('jsonLinesLogger', () => {
   it('appends one JSON record per line to a file, and calls a callback', () => {
     const path = join(dir, 'run.jsonl');
