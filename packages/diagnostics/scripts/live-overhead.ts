@@ -157,12 +157,12 @@ let k = 0;
 const loggerMicroseconds = {
   'jsonLinesLogger, step record': perLog(() => jsonLinesLogger(join(dir, `m${k++}.jsonl`)), false, 2000),
   'tensorBoardLogger, step record': perLog(() => tensorBoardLogger(join(dir, `mtb${k++}`)), false, 2000),
-  'jsonLinesLogger, record with 8 histograms': perLog(
+  'jsonLinesLogger, record with 16 histograms (8 parameters)': perLog(
     () => jsonLinesLogger(join(dir, `m${k++}.jsonl`)),
     true,
     200,
   ),
-  'tensorBoardLogger, record with 8 histograms': perLog(
+  'tensorBoardLogger, record with 16 histograms (8 parameters)': perLog(
     () => tensorBoardLogger(join(dir, `mtb${k++}`)),
     true,
     200,
