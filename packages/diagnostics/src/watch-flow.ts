@@ -12,7 +12,12 @@ import { type ValueHistogram, valueHistogram } from './value-histogram.js';
 /** Options of {@link watchFlow}. */
 export interface WatchFlowOptions {
   /** The held batch the flow is measured on (the same batch every time, so steps compare). */
-  readonly batch: { readonly inputs: tf.Tensor; readonly targets: tf.Tensor };
+  readonly batch: {
+    /** The held inputs (the caller's: watchFlow never disposes them). */
+    readonly inputs: tf.Tensor;
+    /** The held targets (the caller's). */
+    readonly targets: tf.Tensor;
+  };
   /** Measure after every this many optimizer steps (default 50), and once before training. */
   readonly every?: number;
   /**
@@ -26,7 +31,12 @@ export interface WatchFlowOptions {
    * Per-parameter histograms of the held batch's gradients and of the weights: `false` for none,
    * or every `every` steps (default: every 4th measurement; it must be a multiple of `every`).
    */
-  readonly histograms?: false | { readonly every?: number };
+  readonly histograms?:
+    | false
+    | {
+        /** Optimizer steps between histograms (a multiple of `every`; default 4 × `every`). */
+        readonly every?: number;
+      };
   /** The records go to this monitor's loggers (not to its history: see `GradientMonitor.log`). */
   readonly monitor?: GradientMonitor;
   /** The records go to these loggers (besides the monitor's). */
