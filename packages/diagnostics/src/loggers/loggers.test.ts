@@ -109,7 +109,7 @@ function events(file: Uint8Array): DecodedEvent[] {
 function readEvents(logdir: string): DecodedEvent[] {
   const files = readdirSync(logdir);
   expect(files).toHaveLength(1);
-  expect(files[0]).toMatch(/^events\.out\.tfevents\.\d+\.gflow$/);
+  expect(files[0]).toMatch(/^events\.out\.tfevents\.\d+\.\d+\.\d+\.gflow$/);
   return events(new Uint8Array(readFileSync(join(logdir, files[0]!))));
 }
 
@@ -203,6 +203,20 @@ describe('tensorBoardLogger', () => {
     const held = Object.fromEntries(evs[3]!.summary!.value.map((v) => [v.tag, v.simpleValue]));
     expect(held['held_batch/grad/global_norm']).toBe(4);
     expect('held_batch/loss' in held || 'loss' in held).toBe(false);
+  });
+
+  it('gives two loggers on one logdir two files', () => {
+    const logdir = join(dir, 'two');
+    const a = tensorBoardLogger(logdir);
+    const b = tensorBoardLogger(logdir);
+    a.log(record(0));
+    b.log(record(0));
+    a.close?.();
+    b.close?.();
+    expect(a.path).not.toBe(b.path);
+    expect(readdirSync(logdir)).toHaveLength(2);
+    for (const f of readdirSync(logdir))
+      expect(events(new Uint8Array(readFileSync(join(logdir, f))))).toHaveLength(2);
   });
 
   it('rejects an empty logdir', () => {

@@ -5,6 +5,8 @@ import { checkInteger } from '../internal/validate.js';
 import type { StepRecord } from '../step-record.js';
 import type { StepLogger } from './step-logger.js';
 
+let fileCount = 0;
+
 /** A logger writing a TensorBoard event file. */
 export interface TensorBoardLogger extends StepLogger {
   /** The event file's path. */
@@ -26,7 +28,7 @@ export interface TensorBoardLoggerOptions {
 }
 
 /**
- * Writes {@link StepRecord}s as a TensorBoard event file (`events.out.tfevents.*`) in `logdir`:
+ * Writes {@link StepRecord}s as a TensorBoard event file (`events.out.tfevents.<seconds>.<pid>.<n>.<suffix>`) in `logdir`:
  * scalars `loss`, `grad/global_norm`, `grad/cosine`, `grad/snr`, `grad/variance`,
  * `grad/kurtosis`, per parameter `grad_norm/<name>`, `weight_norm/<name>`,
  * `update_ratio/<name>`, per tap `tap_grad_norm/<name>`, transform numbers under `info/`; and
@@ -60,7 +62,10 @@ export function tensorBoardLogger(logdir: string, options: TensorBoardLoggerOpti
   const flushEvery = checkInteger(fn, 'options.flushEvery', options.flushEvery ?? 1, 1);
   const perParameter = options.perParameter ?? true;
   const suffix = (options.suffix ?? 'gflow').replace(/[^A-Za-z0-9._-]/g, '_');
-  const path = `${logdir.replace(/\/+$/, '')}/events.out.tfevents.${Math.floor(Date.now() / 1000)}.${suffix}`;
+  // Seconds, process id and a per-process count, so two loggers on one logdir (in one process
+  // or two) never append to the same file, as TensorFlow's writer adds host and pid.
+  const pid = (globalThis as { process?: { pid?: number } }).process?.pid ?? 0;
+  const path = `${logdir.replace(/\/+$/, '')}/events.out.tfevents.${Math.floor(Date.now() / 1000)}.${pid}.${fileCount++}.${suffix}`;
   const file = openAppendFile(fn, path, { buffered: flushEvery > 1, binary: true });
   file.write(tfRecord(fn, fileVersionEvent(Date.now() / 1000)));
   file.flush();
