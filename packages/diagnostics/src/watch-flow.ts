@@ -197,8 +197,8 @@ export class WatchFlowCallback extends tf.Callback {
  *
  * Cost: one `measureGradientFlow` (a forward and backward pass on the held batch with every layer
  * tapped, one read-back) per measurement; with histograms, one more forward and backward pass and
- * a read-back of every weight and gradient to the host. Measured by the package's
- * `scripts/live-overhead.ts` (numbers in the package README, "Cost").
+ * a read-back of every weight and gradient to the host. Measured by
+ * `bench/scripts/diagnostics-live-overhead.ts` (numbers in the package README, "Cost").
  *
  * @param model - The `tf.LayersModel` being trained (compiled; any layers model).
  * @param options - The held batch, interval, loss, histograms, where the records go.

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Rng } from '@gflow/core/internal';
 import protobuf from 'protobufjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GradientMonitor } from '../gradient-monitor.js';
@@ -264,11 +265,8 @@ describe('valueHistogram buckets', () => {
       if (Math.abs(l) < Number.MAX_VALUE) values.push(step(l, 1));
       if (i > 0) values.push((limits[i - 1]! + l) / 2);
     }
-    let seed = 7;
-    const rand = () => {
-      seed = (seed * 48271) % 2147483647; // Park–Miller
-      return seed / 2147483647;
-    };
+    const rng = new Rng(7);
+    const rand = () => rng.uniform();
     for (let i = 0; i < 2000; i++) values.push((rand() < 0.5 ? -1 : 1) * 10 ** (600 * rand() - 300));
     for (const x of values.filter(Number.isFinite)) {
       const k = limits.findIndex((l) => l > x);
