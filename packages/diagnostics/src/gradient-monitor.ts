@@ -294,6 +294,16 @@ export class GradientMonitor {
   }
 
   /**
+   * Passes a record made elsewhere to the loggers only, without keeping it in the history (so
+   * `history()` and `checkHealth` see training steps alone): `watchFlow`'s held-batch records.
+   *
+   * @param record - The record (`source: 'watchFlow'` for a held-batch measurement).
+   */
+  log(record: StepRecord): void {
+    for (const l of this.loggers) l.log(record);
+  }
+
+  /**
    * The records as JSON lines (one JSON object per line, oldest first); NaN and ±∞ are written as
    * the strings `"NaN"`, `"Infinity"`, `"-Infinity"` (see `nonFiniteReplacer`), distinct from `null`.
    */
@@ -311,10 +321,14 @@ export class GradientMonitor {
     this.releaseParams();
   }
 
-  /** Frees the tensors the monitor holds; records stay readable. */
+  /**
+   * Frees the tensors the monitor holds and closes its loggers (each logger's `close()`, which
+   * writes what a file logger holds); records stay readable.
+   */
   dispose(): void {
     this.releaseGrads();
     this.releaseParams();
+    for (const l of this.loggers) l.close?.();
   }
 
   private releaseGrads(): void {

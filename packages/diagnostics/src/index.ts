@@ -144,3 +144,7 @@ export type {
   TransformResult,
 } from './transforms/transform.js';
 export { chain, readInfo } from './transforms/transform.js';
+export type { ValueHistogram } from './value-histogram.js';
+export { tensorflowBucketLimits, valueHistogram } from './value-histogram.js';
+export type { WatchFlowOptions } from './watch-flow.js';
+export { WatchFlowCallback, watchFlow } from './watch-flow.js';

@@ -1,3 +1,5 @@
+import type { ValueHistogram } from './value-histogram.js';
+
 /** One parameter's numbers at one training step. */
 export interface ParameterRecord {
   /** The parameter's name. */
@@ -96,4 +98,14 @@ export interface StepRecord {
   readonly finite: boolean;
   /** What a TrainingGuard did at this step, if anything. */
   readonly guard?: GuardNote;
+  /**
+   * Per-parameter histograms of gradients (`gradients/<name>`) and weights (`parameters/<name>`),
+   * at the interval `watchFlow`'s `histograms` option sets.
+   */
+  readonly histograms?: readonly ValueHistogram[];
+  /**
+   * What made the record: absent for a training step; `'watchFlow'` for a measurement on
+   * `watchFlow`'s held batch (then `loss`, `globalNorm`, `parameters` and `taps` are of that batch).
+   */
+  readonly source?: 'watchFlow';
 }

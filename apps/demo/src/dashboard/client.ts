@@ -382,14 +382,14 @@ export function clientMain(): void {
         return `<tr data-run="${esc(name)}">
           <td><input type="checkbox" class="pick" data-run="${esc(name)}" ${selected.has(name) ? 'checked' : ''}></td>
           <td class="name">${esc(name)}</td>
-          <td class="steps" data-run="${esc(name)}">${r?.records.length ?? 0}</td>
+          <td class="steps" data-run="${esc(name)}">${s?.steps ?? 0}</td>
           <td>${l ? l.step : '—'}</td><td>${fmt(l?.loss)}</td><td>${fmt(l?.globalNorm)}</td><td>${fmt(l?.learningRate)}</td>
           <td>${s?.corruptLines ?? 0}</td>
           <td class="${bad > 0 ? 'err' : ''}">${r?.findings.length ?? 0}</td></tr>`;
       })
       .join('');
     let total = 0;
-    for (const r of runs.values()) total += r.records.length;
+    for (const r of runs.values()) total += r.summary?.steps ?? 0;
     $('total-steps').textContent = String(total);
   };
 

@@ -71,4 +71,29 @@ describe('recordRows', () => {
     ]);
     expect(state.lastHist).toBe(5);
   });
+
+  it('a watchFlow record (held batch) fills the tap heat map from the previous one and nothing else', () => {
+    const state = { lastHist: -1 };
+    const held = (step: number) =>
+      ({
+        ...base,
+        step,
+        source: 'watchFlow',
+        loss: 5,
+        taps: [
+          { name: 'layers.dense_1', gradNorm: 0.01 },
+          { name: 'layers.dense_2', gradNorm: null },
+        ],
+      }) as StepRecord;
+    const a = recordRows('a', held(0), state);
+    expect(a.scalars).toEqual([]);
+    expect(a.events).toEqual([]);
+    expect(a.params).toEqual([]);
+    expect(a.taps).toEqual([
+      { run: 'a', step: 0, step2: 1, layer: 'layers.dense_1', index: 0, value: -2, norm: 0.01 },
+    ]);
+    // The next measurement, 50 steps later, covers steps 1 … 50.
+    const b = recordRows('a', held(50), state);
+    expect(b.taps[0]).toMatchObject({ step: 1, step2: 51 });
+  });
 });

@@ -34,7 +34,11 @@ export interface RecordRows {
  *   histogram recorded every n steps fills the steps since the previous one.
  * @returns The rows, by dataset.
  */
-export function recordRows(run: string, r: StepRecord, state: { lastHist: number }): RecordRows {
+export function recordRows(
+  run: string,
+  r: StepRecord,
+  state: { lastHist: number; lastHeld?: number },
+): RecordRows {
   const fmt = (x: number): string => {
     if (!Number.isFinite(x)) return String(x);
     if (x === 0) return '0';
@@ -65,6 +69,26 @@ export function recordRows(run: string, r: StepRecord, state: { lastHist: number
 
   const out: RecordRows = { scalars: [], events: [], taps: [], params: [], updates: [], hist: [] };
   const s = r.step;
+  if (r.source === 'watchFlow') {
+    // A watchFlow measurement on the held batch (model.fit): its taps fill the activation-gradient
+    // heat map from the previous measurement to this one; its loss and norms are the held batch's,
+    // not a training step's, so they stay off the step charts and out of the step count.
+    const from = state.lastHeld !== undefined && state.lastHeld < s ? state.lastHeld + 1 : s;
+    state.lastHeld = s;
+    (r.taps ?? []).forEach((t, i) => {
+      if (positive(t.gradNorm))
+        out.taps.push({
+          run,
+          step: from,
+          step2: s + 1,
+          layer: t.name,
+          index: i,
+          value: Math.log10(t.gradNorm),
+          norm: t.gradNorm,
+        });
+    });
+    return out;
+  }
   if (typeof r.loss === 'number' && Number.isFinite(r.loss))
     out.scalars.push({ run, step: s, metric: 'loss', value: r.loss });
   if (positive(r.globalNorm)) out.scalars.push({ run, step: s, metric: 'norm', value: r.globalNorm });

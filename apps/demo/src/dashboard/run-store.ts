@@ -244,10 +244,12 @@ export class RunStore {
 
   /** The summary `GET /api/runs` returns for a run. */
   static summary(run: RunState): RunSummary {
-    const last = run.records[run.records.length - 1];
+    // watchFlow's held-batch measurements share the file but are not training steps.
+    const training = run.records.filter((r) => r.source !== 'watchFlow');
+    const last = training[training.length - 1];
     return {
       name: run.name,
-      steps: run.records.length,
+      steps: training.length,
       corruptLines: run.corruptLines,
       latest: last
         ? {

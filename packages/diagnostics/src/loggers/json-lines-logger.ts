@@ -1,5 +1,5 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
-import { nodeFs } from '../internal/node-fs.js';
+import { openAppendFile } from '../internal/append-file.js';
 import { checkInteger } from '../internal/validate.js';
 import { nonFiniteReplacer } from '../json.js';
 import type { StepRecord } from '../step-record.js';
@@ -7,7 +7,12 @@ import type { StepLogger } from './step-logger.js';
 
 /** Options of {@link jsonLinesLogger}. */
 export interface JsonLinesLoggerOptions {
-  /** Records buffered before a write to the file (default 50; 1 writes every record at once). */
+  /**
+   * Write to the file every this many records (default 1: each record is written before `log`
+   * returns, so nothing is lost even when the process is killed). With n > 1 the records wait in
+   * memory; they are written on `close()`, on process exit and on SIGINT/SIGTERM, and a process
+   * killed with SIGKILL loses at most the last n − 1.
+   */
   readonly flushEvery?: number;
 }
 
@@ -17,9 +22,14 @@ export interface JsonLinesLoggerOptions {
  * `"NaN"`, `"Infinity"`, `"-Infinity"` ({@link nonFiniteReplacer}; read them back with
  * `JSON.parse(line, nonFiniteReviver)`), so they stay distinct from `null` ("no gradient").
  *
+ * The file is written through `sonic-boom` in synchronous mode (one `write(2)` per record by
+ * default) and flushed on `close()`, on process exit and on SIGINT/SIGTERM, so a run stopped at
+ * any point keeps every record it logged.
+ *
  * @param sink - A file path, or a function called with each line (without the newline).
- * @param options - How many records to buffer before writing to a file.
- * @returns A logger; call `close()` to write what is buffered.
+ * @param options - How many records to hold before writing to a file.
+ * @returns A logger; `close()` writes what is held and closes the file (a `GradientMonitor`'s
+ *   `dispose()` calls it).
  * @throws InvalidArgumentError (from `@gflow/core`) for a sink that is neither; UnsupportedError
  *   when a path is given outside Node.
  * @example
@@ -34,7 +44,7 @@ export function jsonLinesLogger(
   sink: string | ((line: string) => void),
   options: JsonLinesLoggerOptions = {},
 ): StepLogger {
-  const flushEvery = checkInteger('jsonLinesLogger', 'options.flushEvery', options.flushEvery ?? 50, 1);
+  const flushEvery = checkInteger('jsonLinesLogger', 'options.flushEvery', options.flushEvery ?? 1, 1);
   if (typeof sink === 'function') {
     return { log: (r: StepRecord) => sink(JSON.stringify(r, nonFiniteReplacer)) };
   }
@@ -43,18 +53,16 @@ export function jsonLinesLogger(
       `jsonLinesLogger: sink must be a file path or a function (line) => void, got ${describeValue(sink)}`,
     );
   }
-  const fs = nodeFs('jsonLinesLogger');
-  let buffer: string[] = [];
-  const flush = () => {
-    if (buffer.length === 0) return;
-    fs.appendFileSync(sink, buffer.join(''));
-    buffer = [];
-  };
+  const file = openAppendFile('jsonLinesLogger', sink, { buffered: flushEvery > 1, binary: false });
+  let held = 0;
   return {
     log(r: StepRecord) {
-      buffer.push(`${JSON.stringify(r, nonFiniteReplacer)}\n`);
-      if (buffer.length >= flushEvery) flush();
+      file.write(`${JSON.stringify(r, nonFiniteReplacer)}\n`);
+      if (flushEvery > 1 && ++held >= flushEvery) {
+        file.flush();
+        held = 0;
+      }
     },
-    close: flush,
+    close: () => file.close(),
   };
 }

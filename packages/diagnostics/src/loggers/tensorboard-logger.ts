@@ -1,9 +1,11 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
-import { nodeFs } from '../internal/node-fs.js';
-import { ProtoWriter, tfRecord } from '../internal/tfrecord.js';
+import { openAppendFile } from '../internal/append-file.js';
+import { fileVersionEvent, type SummaryValue, summaryEvent, tfRecord } from '../internal/tfrecord.js';
 import { checkInteger } from '../internal/validate.js';
 import type { StepRecord } from '../step-record.js';
 import type { StepLogger } from './step-logger.js';
+
+let fileCount = 0;
 
 /** A logger writing a TensorBoard event file. */
 export interface TensorBoardLogger extends StepLogger {
@@ -13,7 +15,11 @@ export interface TensorBoardLogger extends StepLogger {
 
 /** Options of {@link tensorBoardLogger}. */
 export interface TensorBoardLoggerOptions {
-  /** Records buffered before a write (default 20). */
+  /**
+   * Write to the file every this many records (default 1: each record is written before `log`
+   * returns). With n > 1 records wait in memory until `close()`, process exit or SIGINT/SIGTERM;
+   * a process killed with SIGKILL loses at most the last n − 1.
+   */
   readonly flushEvery?: number;
   /** Write per-parameter scalars (gradient norm, weight norm, update ratio) too (default true). */
   readonly perParameter?: boolean;
@@ -21,45 +27,25 @@ export interface TensorBoardLoggerOptions {
   readonly suffix?: string;
 }
 
-function scalarValue(tag: string, v: number): Uint8Array {
-  return new ProtoWriter().bytesField(1, tag).float(2, v).finish();
-}
-
-function histogramValue(tag: string, h: NonNullable<StepRecord['histogram']>): Uint8Array {
-  const counts = [h.underflow, ...h.counts, h.overflow];
-  const limits = [...h.edges, Number.MAX_VALUE];
-  const num = counts.reduce((a, b) => a + b, 0);
-  const histo = new ProtoWriter()
-    .double(1, h.edges[0] as number)
-    .double(2, h.edges[h.edges.length - 1] as number)
-    .double(3, num)
-    .double(4, 0)
-    .double(5, 0)
-    .packedDoubles(6, limits)
-    .packedDoubles(7, counts)
-    .finish();
-  return new ProtoWriter().bytesField(1, tag).bytesField(5, histo).finish();
-}
-
-function event(step: number, wallTime: number, values: Uint8Array[]): Uint8Array {
-  const summary = new ProtoWriter();
-  for (const v of values) summary.bytesField(1, v);
-  return new ProtoWriter().double(1, wallTime).uint(2, step).bytesField(5, summary.finish()).finish();
-}
-
 /**
- * Writes {@link StepRecord}s as a TensorBoard event file (`events.out.tfevents.*`) in `logdir`:
- * scalars `loss`, `grad/global_norm`, `grad/cosine`, `grad/snr`, per parameter
- * `grad_norm/<name>`, `weight_norm/<name>`, `update_ratio/<name>`, transform numbers under
- * `info/`, and the log₁₀|g| histogram as `grad/log10_abs`.
+ * Writes {@link StepRecord}s as a TensorBoard event file (`events.out.tfevents.<seconds>.<pid>.<n>.<suffix>`) in `logdir`:
+ * scalars `loss`, `grad/global_norm`, `grad/cosine`, `grad/snr`, `grad/variance`,
+ * `grad/kurtosis`, per parameter `grad_norm/<name>`, `weight_norm/<name>`,
+ * `update_ratio/<name>`, per tap `tap_grad_norm/<name>`, transform numbers under `info/`; and
+ * the record's per-parameter histograms (`gradients/<name>`, `parameters/<name>`, from
+ * `watchFlow`) as TensorBoard histograms with exact min, max, num, sum and sum of squares.
+ * A record made by `watchFlow` on its held batch has its scalars under `held_batch/` (taps and
+ * histograms keep their names), so they do not mix with the training steps' at the same step.
  *
- * The file is written in pure JavaScript (TFRecord framing with masked CRC-32C around
- * `tensorflow.Event` protocol buffers), so it works without `@tensorflow/tfjs-node`, whose
- * install needs a libtensorflow download.
+ * Events are `tensorflow.Event` protocol buffers encoded with `@bufbuild/protobuf`, framed as
+ * TFRecords with masked CRC-32C from `crc-32`, and appended through `sonic-boom`; no
+ * `@tensorflow/tfjs-node` (whose install needs a libtensorflow download). Non-finite scalars are
+ * left out (TensorBoard cannot draw them); the `finite` flag and the JSON lines keep them.
  *
  * @param logdir - The directory (created if missing). Node only.
- * @param options - Buffering, per-parameter scalars, file name suffix.
- * @returns A logger; call `close()` to write what is buffered.
+ * @param options - Flush interval, per-parameter scalars, file name suffix.
+ * @returns A logger; `close()` writes what is held and closes the file (a `GradientMonitor`'s
+ *   `dispose()` calls it; process exit and SIGINT/SIGTERM flush it too).
  * @throws InvalidArgumentError (from `@gflow/core`) for an empty logdir; UnsupportedError outside Node.
  * @example
  * ```ts
@@ -69,42 +55,28 @@ function event(step: number, wallTime: number, values: Uint8Array[]): Uint8Array
  * @see https://github.com/tensorflow/tensorboard (event file format: tensorflow/core/util/event.proto)
  */
 export function tensorBoardLogger(logdir: string, options: TensorBoardLoggerOptions = {}): TensorBoardLogger {
+  const fn = 'tensorBoardLogger';
   if (typeof logdir !== 'string' || logdir === '') {
-    throw new InvalidArgumentError(
-      `tensorBoardLogger: logdir must be a non-empty path, got ${describeValue(logdir)}`,
-    );
+    throw new InvalidArgumentError(`${fn}: logdir must be a non-empty path, got ${describeValue(logdir)}`);
   }
-  const flushEvery = checkInteger('tensorBoardLogger', 'options.flushEvery', options.flushEvery ?? 20, 1);
+  const flushEvery = checkInteger(fn, 'options.flushEvery', options.flushEvery ?? 1, 1);
   const perParameter = options.perParameter ?? true;
   const suffix = (options.suffix ?? 'gflow').replace(/[^A-Za-z0-9._-]/g, '_');
-  const fs = nodeFs('tensorBoardLogger');
-  fs.mkdirSync(logdir, { recursive: true });
-  const path = `${logdir.replace(/\/+$/, '')}/events.out.tfevents.${Math.floor(Date.now() / 1000)}.${suffix}`;
-  const header = new ProtoWriter()
-    .double(1, Date.now() / 1000)
-    .uint(2, 0)
-    .bytesField(3, 'brain.Event:2')
-    .finish();
-  fs.writeFileSync(path, tfRecord(header));
-  let pending: Uint8Array[] = [];
-  const flush = () => {
-    if (pending.length === 0) return;
-    const total = pending.reduce((n, b) => n + b.length, 0);
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const b of pending) {
-      out.set(b, at);
-      at += b.length;
-    }
-    fs.appendFileSync(path, out);
-    pending = [];
-  };
+  // Seconds, process id and a per-process count, so two loggers on one logdir (in one process
+  // or two) never append to the same file, as TensorFlow's writer adds host and pid.
+  const pid = (globalThis as { process?: { pid?: number } }).process?.pid ?? 0;
+  const path = `${logdir.replace(/\/+$/, '')}/events.out.tfevents.${Math.floor(Date.now() / 1000)}.${pid}.${fileCount++}.${suffix}`;
+  const file = openAppendFile(fn, path, { buffered: flushEvery > 1, binary: true });
+  file.write(tfRecord(fn, fileVersionEvent(Date.now() / 1000)));
+  file.flush();
+  let held = 0;
   return {
     path,
     log(r: StepRecord) {
-      const values: Uint8Array[] = [];
+      const values: SummaryValue[] = [];
+      const pre = r.source === 'watchFlow' ? 'held_batch/' : '';
       const add = (tag: string, v: number | null | undefined) => {
-        if (v !== null && v !== undefined && Number.isFinite(v)) values.push(scalarValue(tag, v));
+        if (v !== null && v !== undefined && Number.isFinite(v)) values.push({ tag: pre + tag, scalar: v });
       };
       add('loss', r.loss);
       add('grad/global_norm', r.globalNorm);
@@ -121,12 +93,18 @@ export function tensorBoardLogger(logdir: string, options: TensorBoardLoggerOpti
           add(`update_ratio/${p.name}`, p.updateRatio);
         }
       }
-      for (const t of r.taps ?? []) add(`tap_grad_norm/${t.name}`, t.gradNorm);
       for (const [k, v] of Object.entries(r.info ?? {})) add(`info/${k}`, v);
-      if (r.histogram) values.push(histogramValue('grad/log10_abs', r.histogram));
-      pending.push(tfRecord(event(r.step, r.time / 1000, values)));
-      if (pending.length >= flushEvery) flush();
+      for (const t of r.taps ?? []) {
+        if (t.gradNorm !== null && Number.isFinite(t.gradNorm))
+          values.push({ tag: `tap_grad_norm/${t.name}`, scalar: t.gradNorm });
+      }
+      for (const h of r.histograms ?? []) if (h.num > 0) values.push({ tag: h.tag, histogram: h });
+      file.write(tfRecord(fn, summaryEvent(r.step, r.time / 1000, values)));
+      if (flushEvery > 1 && ++held >= flushEvery) {
+        file.flush();
+        held = 0;
+      }
     },
-    close: flush,
+    close: () => file.close(),
   };
 }

@@ -45,7 +45,8 @@ export interface TfvisLoggerOptions {
  *
  * @param tfvis - The `@tensorflow/tfjs-vis` module (`import * as tfvis from '@tensorflow/tfjs-vis'`).
  * @param options - Where to draw, how often, how many points.
- * @returns A logger to give to a `GradientMonitor`.
+ * @returns A logger to give to a `GradientMonitor`; `close()` draws the records since the last
+ *   redraw.
  * @throws InvalidArgumentError (from `@gflow/core`) when `tfvis` lacks `render.linechart`.
  * @example
  * ```ts
@@ -71,17 +72,24 @@ export function tfvisLogger(tfvis: TfvisLike, options: TfvisLoggerOptions = {}):
     arr.push({ x, y });
     if (arr.length > maxPoints) arr.shift();
   };
+  const draw = () => {
+    container ??= tfvis.visor?.().surface({ name: 'Gradients', tab: 'gflow' });
+    void tfvis.render.linechart(
+      container,
+      { values: [loss.slice(), norm.slice()], series: ['loss', 'log10 global grad norm'] },
+      { xLabel: 'step', yLabel: 'value' },
+    );
+  };
   return {
     log(r: StepRecord) {
+      if (r.source === 'watchFlow') return; // held-batch numbers would mix with the training steps'
       push(loss, r.step, r.loss);
       push(norm, r.step, r.globalNorm > 0 ? Math.log10(r.globalNorm) : null);
-      if (++count % every !== 0) return;
-      container ??= tfvis.visor?.().surface({ name: 'Gradients', tab: 'gflow' });
-      void tfvis.render.linechart(
-        container,
-        { values: [loss.slice(), norm.slice()], series: ['loss', 'log10 global grad norm'] },
-        { xLabel: 'step', yLabel: 'value' },
-      );
+      if (++count % every === 0) draw();
+    },
+    // Draws the records since the last redraw, so the chart ends at the last step.
+    close() {
+      if (count % every !== 0) draw();
     },
   };
 }
