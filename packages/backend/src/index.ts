@@ -6,6 +6,8 @@
  * @packageDocumentation
  */
 
+import './internal/node-host.js';
+
 export type { BackendInfo, BackendName, InitBackendOptions, TriedBackend } from './init-backend.js';
 export { availableBackends, backendInfo, initBackend } from './init-backend.js';
 export { meanSquaredError } from './mean-squared-error.js';

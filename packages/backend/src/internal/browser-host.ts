@@ -1,0 +1,3 @@
+import { browserHost, setHost } from './host.js';
+
+setHost(browserHost);
