@@ -28,6 +28,14 @@ export default defineConfig({
         extends: true as const,
         test: { name: 'demo', root: 'apps/demo', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
       },
+      {
+        extends: true as const,
+        test: {
+          name: 'browser',
+          root: 'apps/browser-tests',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        },
+      },
     ],
   },
 });
