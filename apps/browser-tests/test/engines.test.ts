@@ -85,7 +85,25 @@ for (const engine of engines) {
     it(`initBackend chooses ${engine} and says how it started`, () => {
       expect(result.engine).toBe(engine);
       expect(result.tried.at(-1)).toMatchObject({ name: engine, ok: true });
-      expect(result.fills).toEqual(expect.arrayContaining(['grad:Tanh']));
+      expect(result.fills).toEqual(expect.arrayContaining(['grad:Tanh', 'grad:Softmax']));
+      // The kernel fills: webgpu's grouped AddN, wasm's and cpu's from register-kernel-fills.
+      const kernelFills = {
+        webgl: [],
+        webgpu: ['kernel:AddN'],
+        wasm: ['kernel:Conv2DBackpropInput'],
+        cpu: ['kernel:Conv2DBackpropFilter'],
+      };
+      expect(result.fills).toEqual(expect.arrayContaining(kernelFills[engine]));
+      if (process.env.GFLOW_BROWSER_REPORT)
+        console.log(
+          JSON.stringify({
+            engine,
+            device: result.device,
+            tried: result.tried,
+            hvp: result.hvp,
+            hvpAsync: result.hvpAsync,
+          }),
+        );
       expect(result.errors).toEqual([]);
     });
 
