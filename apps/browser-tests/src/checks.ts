@@ -1,7 +1,7 @@
 import { softmaxCrossEntropy } from '@gflow/backend';
 import { measureGradientFlow } from '@gflow/diagnostics';
 import { hessianVectorProduct } from '@gflow/landscape';
-import { identityContext, type Module, plainConvNet, plainMLP, residualMLP, vanillaRNN } from '@gflow/models';
+import { identityContext, type Model, plainConvNet, plainMLP, residualMLP, vanillaRNN } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 
 /**
@@ -57,7 +57,7 @@ export interface HvpResult {
   readonly norm: number;
 }
 
-function hvpModel(name: HvpCase): { model: Module; xs: tf.Tensor; ys: tf.Tensor2D } {
+function hvpModel(name: HvpCase): { model: Model; xs: tf.Tensor; ys: tf.Tensor2D } {
   if (name === 'tanh conv net with batch norm') {
     const model = plainConvNet({
       depth: 2,
@@ -111,7 +111,7 @@ export interface FlowResult {
   readonly taps: readonly { readonly name: string; readonly gradNorm: number | null }[];
 }
 
-function flowModel(name: FlowCase): { model: Module; inputs: tf.Tensor; targets: tf.Tensor } {
+function flowModel(name: FlowCase): { model: Model; inputs: tf.Tensor; targets: tf.Tensor } {
   if (name === 'residual MLP') {
     return {
       model: residualMLP({ depth: 12, width: 16, inputSize: 8, outputSize: 4, activation: 'tanh', seed: 1 }),

@@ -184,7 +184,8 @@ export async function selectBackend(
     if (outcome.tfName === 'wasm' || outcome.tfName === 'cpu') {
       fills.push(...(await import('../register-kernel-fills.js')).kernelFillsFor(outcome.tfName));
     }
-    if (outcome.tfName === 'webgpu') fills.push(...(await import('../kernels/AddN.js')).registerWebgpuFills());
+    if (outcome.tfName === 'webgpu')
+      fills.push(...(await import('../kernels/AddN.js')).registerWebgpuFills());
     const simd =
       outcome.tfName === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : false;
     silenceNodeHint();
