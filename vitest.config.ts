@@ -4,12 +4,17 @@ import { defineConfig } from 'vitest/config';
 // One project per package, named after it. Workspace packages resolve to their TypeScript
 // sources, so `pnpm test` needs no build step.
 const packages = ['core', 'backend', 'models', 'diagnostics', 'landscape'] as const;
-const alias = Object.fromEntries(
-  packages.map((p) => [
-    `@gflow/${p}`,
-    fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url)),
-  ]),
-);
+// Subpath entries (`@gflow/models/node`) come first: an alias also matches `<name>/…`.
+const alias = [
+  {
+    find: '@gflow/models/node',
+    replacement: fileURLToPath(new URL('./packages/models/src/node/index.ts', import.meta.url)),
+  },
+  ...packages.map((p) => ({
+    find: `@gflow/${p}`,
+    replacement: fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url)),
+  })),
+];
 
 export default defineConfig({
   resolve: { alias },

@@ -72,6 +72,7 @@ describe('gflow command line', () => {
       o: {
         json: false,
         batch: 16,
+        loss: 'mse',
         engine: 'auto',
         failOn: 'error',
         kind: 'flags',
@@ -133,6 +134,128 @@ describe('gflow command line', () => {
       '--fail-on <severity> exit with code 2 when the diagnosis has a finding of this severity or worse (choices: "error", "warning", "never", default: "error")',
     );
     expect(text).toMatch(/Exit codes: 0 .* 2 it has one .* 1 the model could not be measured/);
+  });
+
+  it('analyze --arch: recurrent nets and the transformer with --steps, their usual defaults, and --loss', async () => {
+    expect((await parse('analyze', '--arch', 'lstm', '--depth', '2', '--steps', '30')).call?.o).toMatchObject(
+      {
+        kind: 'flags',
+        loss: 'mse',
+        model: {
+          arch: 'lstm',
+          depth: 2,
+          activation: 'tanh',
+          init: 'xavier',
+          norm: 'none',
+          width: 64,
+          steps: 30,
+        },
+      },
+    );
+    expect((await parse('analyze', '--arch', 'vanilla-rnn', '--depth', '1')).call?.o).toMatchObject({
+      model: { arch: 'vanilla-rnn', activation: 'tanh', init: 'xavier', steps: 20 },
+    });
+    expect(
+      (
+        await parse(
+          'analyze',
+          '--arch',
+          'orthogonal-rnn',
+          '--depth',
+          '1',
+          '--activation',
+          'relu',
+          '--init',
+          'he',
+        )
+      ).call?.o,
+    ).toMatchObject({ model: { arch: 'orthogonal-rnn', activation: 'relu', init: 'he' } });
+    expect((await parse('analyze', '--arch', 'transformer', '--depth', '4')).call?.o).toMatchObject({
+      model: { arch: 'transformer', activation: 'gelu', norm: 'pre', steps: 20 },
+    });
+    expect(
+      (
+        await parse(
+          'analyze',
+          '--arch',
+          'transformer',
+          '--depth',
+          '4',
+          '--norm',
+          'post',
+          '--loss',
+          'softmax-cross-entropy',
+        )
+      ).call?.o,
+    ).toMatchObject({ loss: 'softmax-cross-entropy', model: { norm: 'post' } });
+    expect(
+      (await parse('analyze', '--model', 'm.json', '--loss', 'sigmoid-cross-entropy')).call?.o,
+    ).toMatchObject({
+      kind: 'file',
+      loss: 'sigmoid-cross-entropy',
+    });
+    // A feedforward net keeps its earlier defaults and has no steps.
+    const mlp = (await parse('analyze', '--arch', 'plain-mlp', '--depth', '3')).call?.o as AnalyzeOptions;
+    expect(mlp).toMatchObject({ model: { activation: 'relu', init: 'he', norm: 'none' } });
+    expect(mlp.kind === 'flags' && 'steps' in mlp.model).toBe(false);
+  });
+
+  it('analyze: refuses flags that do not fit the architecture', async () => {
+    expect((await parse('analyze', '--arch', 'plain-mlp', '--depth', '3', '--steps', '5')).error).toMatch(
+      /--steps is the sequence length of the recurrent nets and transformer; plain-mlp reads no sequence/,
+    );
+    expect((await parse('analyze', '--arch', 'plain-mlp', '--depth', '3', '--norm', 'pre')).error).toMatch(
+      /--norm pre does not fit --arch plain-mlp/,
+    );
+    expect(
+      (await parse('analyze', '--arch', 'transformer', '--depth', '3', '--norm', 'batch')).error,
+    ).toMatch(/--norm batch does not fit --arch transformer/);
+    expect((await parse('analyze', '--arch', 'gru', '--depth', '3', '--norm', 'layer')).error).toMatch(
+      /the recurrent nets take no normalization/,
+    );
+    expect((await parse('analyze', '--arch', 'lstm', '--depth', '3', '--activation', 'relu')).error).toMatch(
+      /--activation does not apply to lstm/,
+    );
+    expect((await parse('analyze', '--arch', 'lstm', '--depth', '3', '--steps', '0')).error).toMatch(
+      /--steps must be between 1 and 10000, got 0/,
+    );
+    expect((await parse('analyze', '--model', 'm.json', '--steps', '5')).error).toMatch(
+      /cannot be used with --model/,
+    );
+    expect((await parse('analyze', '--model', 'm.json', '--loss', 'hinge')).error).toMatch(
+      /argument 'hinge' is invalid\. Allowed choices are mse, softmax-cross-entropy, sigmoid-cross-entropy/,
+    );
+  });
+
+  it('analyze --help gives the 1-based range of every numeric flag', async () => {
+    let out = '';
+    const program = createProgram(
+      { demo: async () => {}, analyze: async () => {}, sweep: async () => {}, backend: async () => {} },
+      {
+        exitOverride: true,
+        output: {
+          writeOut: (t) => {
+            out += t;
+          },
+          writeErr: () => {},
+        },
+      },
+    );
+    await program.parseAsync(['node', 'gflow', 'analyze', '--help']).catch((e: unknown) => {
+      if (!(e instanceof CommanderError) || e.code !== 'commander.helpDisplayed') throw e;
+    });
+    const text = out.replace(/\s+/g, ' ');
+    for (const [flag, max] of [
+      ['--depth <n>', '1,000'],
+      ['--width <n>', '4,096'],
+      ['--steps <n>', '10,000'],
+      ['--batch <n>', '4,096'],
+    ] as const) {
+      expect(text).toMatch(new RegExp(`${flag} [^-]*\\(1 to ${max}\\)`));
+    }
+    expect(text).toMatch(/--seed <n> random seed \(0 or more\)/);
+    expect(text).toContain('vanilla-rnn');
+    expect(text).toContain('transformer');
   });
 
   it('analyze: explains what is missing or conflicting', async () => {

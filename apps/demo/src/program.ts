@@ -18,6 +18,13 @@ export const ARCHITECTURES = [
 /** An architecture name. */
 export type Architecture = (typeof ARCHITECTURES)[number];
 
+/** Recurrent architectures that `analyze --arch` builds (sequence length `--steps`). */
+export const RECURRENT_ARCHITECTURES = ['vanilla-rnn', 'lstm', 'gru', 'orthogonal-rnn'] as const;
+/** Architectures that `analyze --arch` builds: the feedforward ones, the recurrent ones and `transformer`. */
+export const ANALYZE_ARCHITECTURES = [...ARCHITECTURES, ...RECURRENT_ARCHITECTURES, 'transformer'] as const;
+/** An architecture name accepted by `analyze --arch`. */
+export type AnalyzeArchitecture = (typeof ANALYZE_ARCHITECTURES)[number];
+
 /** Activations accepted on the command line: exactly the @gflow/core registry's names. */
 export const ACTIVATIONS = activationNames;
 /** An activation name. */
@@ -32,6 +39,19 @@ export type InitFlag = (typeof INITS)[number];
 export const NORMS = ['none', 'batch', 'layer'] as const;
 /** A normalization name. */
 export type NormFlag = (typeof NORMS)[number];
+
+/** Normalizations accepted by `analyze --norm`: NORMS for the feedforward nets, pre/post layer norm for the transformer. */
+export const ANALYZE_NORMS = [...NORMS, 'pre', 'post'] as const;
+/** An `analyze --norm` name. */
+export type AnalyzeNormFlag = (typeof ANALYZE_NORMS)[number];
+
+/** Losses accepted by `analyze --loss` (random targets are drawn to suit each). */
+export const LOSSES = ['mse', 'softmax-cross-entropy', 'sigmoid-cross-entropy'] as const;
+/** A `--loss` name. */
+export type LossFlag = (typeof LOSSES)[number];
+
+/** Largest `--steps` (sequence length) accepted. */
+export const MAX_STEPS = 10_000;
 
 /** Levels accepted by `analyze --fail-on`: the least severe finding that makes the exit code 2. */
 export const FAIL_ON = ['error', 'warning', 'never'] as const;
@@ -58,19 +78,21 @@ export interface DemoOptions {
 /** A model given by flags. */
 export interface ModelFlags {
   /** Architecture. */
-  readonly arch: Architecture;
-  /** Number of blocks. */
+  readonly arch: AnalyzeArchitecture;
+  /** Number of blocks (stacked layers for the recurrent nets and the transformer). */
   readonly depth: number;
   /** Activation. */
   readonly activation: ActivationFlag;
   /** Initialization. */
   readonly init: InitFlag;
-  /** Normalization. */
-  readonly norm: NormFlag;
-  /** Width (MLP units) or channels (conv). */
+  /** Normalization (`pre`/`post`: the transformer's layer-norm placement). */
+  readonly norm: AnalyzeNormFlag;
+  /** Width (MLP units), channels (conv), hidden units (recurrent) or model width (transformer). */
   readonly width: number;
   /** Seed. */
   readonly seed: number;
+  /** Sequence length of the recurrent nets and the transformer (default 20). */
+  readonly steps?: number;
 }
 
 /** Options of `gflow analyze`. */
@@ -79,6 +101,8 @@ export type AnalyzeOptions = {
   readonly json: boolean;
   /** Batch size of the random data. */
   readonly batch: number;
+  /** Loss of the measurement (default `mse`); random targets are drawn to suit it. */
+  readonly loss?: LossFlag;
   /** Engine. */
   readonly engine: EngineFlag;
   /** Exit with code 2 when the diagnosis has a finding this severe or worse (`never`: always 0; default `error`). */
@@ -122,6 +146,11 @@ export interface Handlers {
   sweep(o: SweepOptions): Promise<void>;
   /** `gflow backend`. */
   backend(o: { readonly engine: EngineFlag; readonly json: boolean }): Promise<void>;
+}
+
+/** `text (1 to max)`: a flag's help with its 1-based range. */
+function ranged(text: string, max: number): string {
+  return `${text} (1 to ${max.toLocaleString('en-US')})`;
 }
 
 function positiveInt(name: string, max: number) {
@@ -218,15 +247,67 @@ export function createProgram(
     .description(
       'measure the gradient flow of one model (built from flags or read from a model.json) and print the diagnosis',
     )
-    .addOption(new Option('--arch <name>', 'architecture').choices(ARCHITECTURES).conflicts('model'))
-    .option('--depth <n>', 'number of blocks', positiveInt('--depth', 1000))
-    .addOption(new Option('--activation <name>', 'activation').choices(ACTIVATIONS).default('relu'))
-    .addOption(new Option('--init <name>', 'initialization').choices(INITS).default('he'))
-    .addOption(new Option('--norm <name>', 'normalization').choices(NORMS).default('none'))
-    .option('--width <n>', 'units per layer (MLP) or channels (conv)', positiveInt('--width', 4096))
-    .option('--seed <n>', 'random seed', nonNegativeInt('--seed'), 0)
+    .addOption(
+      new Option(
+        '--arch <name>',
+        'architecture (the recurrent ones and transformer read sequences of --steps)',
+      )
+        .choices(ANALYZE_ARCHITECTURES)
+        .conflicts('model'),
+    )
+    .option(
+      '--depth <n>',
+      ranged('number of blocks; stacked layers for the recurrent nets and the transformer', 1000),
+      positiveInt('--depth', 1000),
+    )
+    .addOption(
+      new Option(
+        '--activation <name>',
+        'activation (default relu; tanh for the recurrent nets (fixed for lstm and gru), gelu for transformer)',
+      )
+        .choices(ACTIVATIONS)
+        .default('relu'),
+    )
+    .addOption(
+      new Option(
+        '--init <name>',
+        'initialization (default he; xavier for the recurrent nets and transformer)',
+      )
+        .choices(INITS)
+        .default('he'),
+    )
+    .addOption(
+      new Option(
+        '--norm <name>',
+        'normalization: none, batch or layer for the feedforward nets; pre or post (layer norm) for transformer',
+      )
+        .choices(ANALYZE_NORMS)
+        .default('none'),
+    )
+    .option(
+      '--width <n>',
+      ranged(
+        'units per layer (MLP), channels (conv), hidden units (recurrent) or model width (transformer); default 64, 8 for conv',
+        4096,
+      ),
+      positiveInt('--width', 4096),
+    )
+    .option(
+      '--steps <n>',
+      ranged(`sequence length of the recurrent nets and transformer (default 20)`, MAX_STEPS),
+      positiveInt('--steps', MAX_STEPS),
+    )
+    .option('--seed <n>', 'random seed (0 or more)', nonNegativeInt('--seed'), 0)
     .addOption(new Option('--model <path>', 'a tfjs LayersModel model.json on disk').conflicts('arch'))
-    .option('--batch <n>', 'batch size of the random inputs', positiveInt('--batch', 4096), 16)
+    .option('--batch <n>', ranged('batch size of the random inputs', 4096), positiveInt('--batch', 4096), 16)
+    .addOption(
+      new Option(
+        '--loss <name>',
+        'loss of the measurement; random targets suit it (N(0,1), one-hot classes, or 0/1)',
+      )
+        .choices(LOSSES)
+        .default('mse'),
+    )
     .option('--json', 'print the flow report as JSON', false)
     .addOption(
       new Option(
@@ -244,26 +325,28 @@ export function createProgram(
     .action(
       async (
         o: {
-          arch?: Architecture;
+          arch?: AnalyzeArchitecture;
           depth?: number;
           activation: ActivationFlag;
           init: InitFlag;
-          norm: NormFlag;
+          norm: AnalyzeNormFlag;
           width?: number;
+          steps?: number;
           seed: number;
           model?: string;
           batch: number;
+          loss: LossFlag;
           json: boolean;
           failOn: FailOn;
           engine: EngineFlag;
         },
         cmd: Command,
       ) => {
-        const common = { json: o.json, batch: o.batch, engine: o.engine, failOn: o.failOn };
+        const common = { json: o.json, batch: o.batch, loss: o.loss, engine: o.engine, failOn: o.failOn };
         if (o.model !== undefined) {
-          if (o.depth !== undefined || o.width !== undefined) {
+          if (o.depth !== undefined || o.width !== undefined || o.steps !== undefined) {
             cmd.error(
-              'error: --depth and --width describe a model built from flags; they cannot be used with --model.',
+              'error: --depth, --width and --steps describe a model built from flags; they cannot be used with --model.',
             );
           }
           await handlers.analyze({ ...common, kind: 'file', path: o.model });
@@ -275,6 +358,41 @@ export function createProgram(
           );
         }
         if (o.depth === undefined) cmd.error('error: --arch needs --depth <n>.');
+        const sequential =
+          o.arch === 'transformer' || (RECURRENT_ARCHITECTURES as readonly string[]).includes(o.arch);
+        if (!sequential && o.steps !== undefined) {
+          cmd.error(
+            `error: --steps is the sequence length of the recurrent nets and transformer; ${o.arch} reads no sequence.`,
+          );
+        }
+        const isDefault = (name: string) => cmd.getOptionValueSource(name) === 'default';
+        const prePost = o.norm === 'pre' || o.norm === 'post';
+        if (o.arch === 'transformer' ? !prePost && !isDefault('norm') : prePost) {
+          cmd.error(
+            `error: --norm ${o.norm} does not fit --arch ${o.arch}; transformer takes pre or post, the feedforward nets none, batch or layer.`,
+          );
+        }
+        if ((RECURRENT_ARCHITECTURES as readonly string[]).includes(o.arch) && o.norm !== 'none') {
+          cmd.error(
+            `error: --norm ${o.norm} does not fit --arch ${o.arch}; the recurrent nets take no normalization.`,
+          );
+        }
+        if ((o.arch === 'lstm' || o.arch === 'gru') && !isDefault('activation')) {
+          cmd.error(
+            `error: --activation does not apply to ${o.arch}, whose gates fix their activations (sigmoid, tanh).`,
+          );
+        }
+        // Each family's usual choice where the flag was not given: tanh recurrences (the LSTM's and
+        // GRU's candidate activation, which is what the report's source line then says), a GELU
+        // transformer, Xavier-initialized sequence models.
+        const activation = !isDefault('activation')
+          ? o.activation
+          : (RECURRENT_ARCHITECTURES as readonly string[]).includes(o.arch)
+            ? 'tanh'
+            : o.arch === 'transformer'
+              ? 'gelu'
+              : o.activation;
+        const init = sequential && isDefault('init') ? 'xavier' : o.init;
         const width = o.width ?? (o.arch.endsWith('conv') ? 8 : 64);
         await handlers.analyze({
           ...common,
@@ -282,11 +400,12 @@ export function createProgram(
           model: {
             arch: o.arch,
             depth: o.depth,
-            activation: o.activation,
-            init: o.init,
-            norm: o.norm,
+            activation,
+            init,
+            norm: o.arch === 'transformer' && isDefault('norm') ? 'pre' : o.norm,
             width,
             seed: o.seed,
+            ...(sequential ? { steps: o.steps ?? 20 } : {}),
           },
         });
       },
@@ -297,7 +416,7 @@ export function createProgram(
     .description('measure a grid of models in a worker pool (resumable: finished cells are kept in --out)')
     .option(
       '--depths <list>',
-      'depths',
+      'depths, each 1 to 1,000',
       listOf('--depths', positiveInt('--depths entry', 1000)),
       [10, 20, 50],
     )
@@ -315,12 +434,17 @@ export function createProgram(
       'plain-mlp',
       'residual-mlp',
     ])
-    .option('--seeds <list>', 'seeds: a list 0,1,2 or a range 0..4', seedList, [0])
-    .option('--width <n>', 'units per layer (MLP) or channels (conv)', positiveInt('--width', 4096), 32)
+    .option('--seeds <list>', 'seeds (0 or more): a list 0,1,2 or a range 0..4', seedList, [0])
+    .option(
+      '--width <n>',
+      ranged('units per layer (MLP) or channels (conv)', 4096),
+      positiveInt('--width', 4096),
+      32,
+    )
     .addOption(new Option('--norm <name>', 'normalization').choices(NORMS).default('none'))
     .option(
       '--workers <n>',
-      'worker threads (default: every core)',
+      ranged('worker threads (default: every core)', 256),
       positiveInt('--workers', 256),
       availableParallelism(),
     )

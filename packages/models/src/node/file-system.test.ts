@@ -1,11 +1,19 @@
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@gflow/backend';
 import { GflowIOError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileSaveHandler, loadModelFromFile } from './model-io.js';
+import { fileSystem, loadModelFromFile, resolveWeightPath } from './file-system.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gflow-model-io-'));
 beforeAll(async () => {
@@ -29,7 +37,7 @@ function smallModel(): tf.Sequential {
 
 async function saved(name: string): Promise<string> {
   const m = smallModel();
-  await m.save(fileSaveHandler(join(dir, name)));
+  await m.save(fileSystem(join(dir, name)));
   m.dispose();
   return join(dir, name, 'model.json');
 }
@@ -38,7 +46,7 @@ describe('model files on disk', () => {
   it('round-trips a LayersModel: same weights, same outputs, no leaked tensors', async () => {
     const before = tf.memory().numTensors;
     const m = smallModel();
-    await m.save(fileSaveHandler(join(dir, 'rt')));
+    await m.save(fileSystem(join(dir, 'rt')));
     const back = await loadModelFromFile(join(dir, 'rt', 'model.json'));
     expect(back.layers.map((l) => l.getClassName())).toEqual(['Dense', 'Dense']);
     const w0 = m.getWeights().map((w) => Array.from(w.dataSync()));
@@ -127,7 +135,7 @@ describe('model files on disk', () => {
     for (let i = 0; i < 12; i++)
       m.add(tf.layers.dense({ units: 2, name: `d${i}`, ...(i === 0 ? { inputShape: [2] } : {}) }));
     const folder = join(dir, 'missing-weights');
-    await m.save(fileSaveHandler(folder));
+    await m.save(fileSystem(folder));
     m.dispose();
     const json = JSON.parse(readFileSync(join(folder, 'model.json'), 'utf8'));
     const first = json.weightsManifest[0].weights[0];
@@ -146,5 +154,51 @@ describe('model files on disk', () => {
       /23 of 24 weights are not set: d0\/bias, d1\/kernel, d1\/bias, d2\/kernel, d2\/bias … and 18 more\. A model\.json written/,
     );
     expect((err as Error).message).not.toMatch(/d11\/bias/);
+  });
+
+  it('tf.loadLayersModel(fileSystem(…)) reads what model.save(fileSystem(…)) wrote, from the file or its folder', async () => {
+    const before = tf.memory().numTensors;
+    const m = smallModel();
+    const folder = join(dir, 'plain');
+    const info = await m.save(fileSystem(`file://${folder}`));
+    // Dense 3→5 and 5→2: 32 float32 values.
+    expect(info.modelArtifactsInfo.weightDataBytes).toBe(128);
+    for (const p of [join(folder, 'model.json'), folder]) {
+      const back = await tf.loadLayersModel(fileSystem(p));
+      const w0 = m.getWeights().map((w) => Array.from(w.dataSync()));
+      expect(back.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(w0);
+      back.dispose();
+    }
+    // A .json path is the model file's own name, weights beside it.
+    await m.save(fileSystem(join(dir, 'named', 'net.json')));
+    expect(readdirSync(join(dir, 'named')).sort()).toEqual(['net.json', 'weights.bin']);
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('fileSystem refuses escaping and mis-sized weight files before reading them', async () => {
+    const p = await saved('fs-escape');
+    const json = JSON.parse(readFileSync(p, 'utf8'));
+    json.weightsManifest[0].paths = ['../../etc/passwd'];
+    writeFileSync(p, JSON.stringify(json));
+    await expect(tf.loadLayersModel(fileSystem(p))).rejects.toThrow(
+      /fileSystem\(…\)\.load: weight file "\.\.\/\.\.\/etc\/passwd" escapes the model's folder/,
+    );
+    // A weight file larger than the manifest says (a foreign file): refused by its size.
+    const q = await saved('fs-big');
+    writeFileSync(join(dir, 'fs-big', 'weights.bin'), new Uint8Array(1 << 16));
+    await expect(tf.loadLayersModel(fileSystem(q))).rejects.toThrow(
+      /hold 65536 bytes but the manifest describes 128/,
+    );
+    expect(() => fileSystem('')).toThrow(/fileSystem: path must be a non-empty file system path, got ""/);
+  });
+
+  it('resolveWeightPath accepts a file inside the folder and refuses one outside', async () => {
+    await saved('resolve');
+    const folder = realpathSync(join(dir, 'resolve'));
+    await expect(resolveWeightPath(folder, './weights.bin')).resolves.toBe(join(folder, 'weights.bin'));
+    await expect(resolveWeightPath(folder, '../resolve/../x.bin')).rejects.toThrow(
+      /resolveWeightPath: weight file "\.\.\/resolve\/\.\.\/x\.bin" escapes/,
+    );
   });
 });
