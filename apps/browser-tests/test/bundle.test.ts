@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { bundleForBrowser, publishedPackages, resolveTarget, workspaceRoot } from '../src/bundle.js';
+import {
+  browserConditions,
+  bundleForBrowser,
+  publishedPackages,
+  resolveTarget,
+  workspaceRoot,
+} from '../src/bundle.js';
 
 const packages = publishedPackages();
 
@@ -17,8 +23,21 @@ describe('every published package bundles for the browser with no node: import',
   });
 
   for (const { pkg } of packages) {
-    for (const subpath of Object.keys(pkg.exports ?? {}).filter((s) => s !== './package.json')) {
+    for (const [subpath, target] of Object.entries(pkg.exports ?? {}).filter(
+      ([s]) => s !== './package.json',
+    )) {
       const spec = subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`;
+      if (resolveTarget(target, browserConditions) === undefined) {
+        // A Node-only entry (e.g. file I/O): exported under `node` alone, so a browser bundle
+        // refuses it by name instead of pulling in node: modules.
+        it(`${spec} is Node-only: no browser target, a node one`, async () => {
+          expect(resolveTarget(target, ['node', 'import'])).toBeDefined();
+          await expect(bundleForBrowser(`export * from '${spec}';`, workspaceRoot)).rejects.toThrow(
+            /exports no .* for the browser/,
+          );
+        });
+        continue;
+      }
       it(`${spec} (esbuild, platform 'browser')`, async () => {
         // A build error (e.g. 'Could not resolve "node:os"') rejects, and names the file.
         const b = await bundleForBrowser(`export * from '${spec}';`, workspaceRoot);
