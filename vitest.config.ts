@@ -41,6 +41,14 @@ export default defineConfig({
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
         },
       },
+      {
+        extends: true as const,
+        test: {
+          name: 'playground',
+          root: 'apps/playground',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        },
+      },
     ],
   },
 });

@@ -11,6 +11,7 @@ type ExportTarget = string | { readonly [condition: string]: ExportTarget };
 interface PackageJson {
   readonly name: string;
   readonly private?: boolean;
+  readonly sideEffects?: boolean | readonly string[];
   readonly exports?: { readonly [subpath: string]: ExportTarget };
 }
 
@@ -78,6 +79,31 @@ export function workspaceSources(): esbuild.Plugin {
           };
         }
         return { path: source };
+      });
+      // A source file has side effects exactly when the dist file it compiles to is listed in
+      // the package's `sideEffects` (esbuild would otherwise match the src path against dist
+      // patterns and drop bare imports such as `import './register-gradients.js'`).
+      build.onResolve({ filter: /^\.\.?\// }, async (args) => {
+        if ((args.pluginData as { inner?: boolean } | undefined)?.inner) return undefined;
+        const entry = [...byName.values()].find((p) =>
+          args.importer.startsWith(path.join(p.dir, 'src') + path.sep),
+        );
+        if (entry === undefined) return undefined;
+        const r = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: { inner: true },
+        });
+        if (r.errors.length > 0) return { errors: r.errors };
+        const list = entry.pkg.sideEffects;
+        const dist = `./${path
+          .relative(entry.dir, r.path)
+          .replace(/^src\//, 'dist/')
+          .replace(/\.ts$/, '.js')}`;
+        const sideEffects =
+          list === undefined || list === true || (Array.isArray(list) && list.includes(dist));
+        return { path: r.path, sideEffects };
       });
     },
   };
