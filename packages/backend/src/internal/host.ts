@@ -5,7 +5,8 @@ import type { WasmThreadsSetup } from './wasm-threads-types.js';
  * What differs between Node and a browser for engine selection. The shared selection code imports
  * no `node:` module; the Node entry (`index.ts`) installs {@link Host} from `node-host.ts`, the
  * browser entry (`index.browser.ts`, chosen by the package's `browser` export condition) the one
- * from `browser-host.ts`. Until one is installed, the portable default (the browser's) applies.
+ * from `browser-host.ts`. Until one is installed, {@link currentHost} uses the browser's outside Node
+ * and throws under Node.
  */
 export interface Host {
   /** Where gflow runs. */
@@ -57,14 +58,25 @@ export const browserHost: Host = {
   },
 };
 
-let host: Host = browserHost;
+let host: Host | undefined;
 
 /** Installs the host (called once by each package entry). */
 export function setHost(h: Host): void {
   host = h;
 }
 
-/** The host in use. */
+/**
+ * The host in use. Each entry installs one; code that imports modules below the entry (tests,
+ * scripts) must install it too. Under Node that omission would silently select the browser's
+ * engines, so it fails loudly there instead; elsewhere the browser host is the default.
+ */
 export function currentHost(): Host {
-  return host;
+  if (host !== undefined) return host;
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  if (typeof p?.versions?.node === 'string') {
+    throw new Error(
+      "@gflow/backend: no host installed: import '@gflow/backend' (its entry), or './internal/node-host.js' when importing modules below the entry",
+    );
+  }
+  return browserHost;
 }
