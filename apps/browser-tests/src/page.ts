@@ -87,4 +87,12 @@ async function run(engine: BackendName, syncReads: boolean): Promise<PageResult>
   };
 }
 
+/** `initBackend()` with the default `'auto'` order, as a page that names no engine calls it. */
+async function auto(): Promise<PageResult['tried']> {
+  setWasmPaths('/wasm/');
+  const info = await initBackend();
+  return info.tried.map((t) => ({ name: t.name, ok: t.ok, reason: t.reason }));
+}
+
 (globalThis as { gflowRun?: typeof run }).gflowRun = run;
+(globalThis as { gflowAuto?: typeof auto }).gflowAuto = auto;

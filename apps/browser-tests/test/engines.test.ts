@@ -150,6 +150,31 @@ for (const engine of engines) {
       );
     }
 
+    it.skipIf(engine !== 'webgl' && engine !== 'webgpu')(
+      "initBackend() 'auto' tries webgpu first and says why it was or was not chosen",
+      async () => {
+        const page = await browser!.newPage();
+        page.on('pageerror', (e) => consoleErrors.push(String(e)));
+        await page.goto(`${site.origin}/`);
+        await page.waitForFunction(() => 'gflowAuto' in globalThis);
+        const tried = await page.evaluate(() =>
+          (globalThis as unknown as { gflowAuto(): Promise<PageResult['tried']> }).gflowAuto(),
+        );
+        await page.close();
+        if (engine === 'webgpu') {
+          // SwiftShader's adapter: the first engine of the browser order starts.
+          expect(tried).toEqual([expect.objectContaining({ name: 'webgpu', ok: true })]);
+        } else {
+          // No WebGPU adapter without the switches: webgpu is skipped with the reason, webgl starts.
+          expect(tried.map((t) => [t.name, t.ok])).toEqual([
+            ['webgpu', false],
+            ['webgl', true],
+          ]);
+          expect(tried[0]!.reason).toMatch(/no GPU adapter/);
+        }
+      },
+    );
+
     it('leaves no tensor behind', () => {
       expect(result.tensorsAfter).toBe(result.tensorsBefore);
     });
