@@ -62,7 +62,10 @@ export function buildModel(f: ModelFlags): { model: Model; inputShape: readonly 
     case 'plain-mlp':
       return { model: plainMLP(mlp), inputShape: [MLP_INPUT] };
     case 'residual-mlp':
-      return { model: residualMLP(mlp), inputShape: [MLP_INPUT] };
+      return {
+        model: residualMLP(f.branchScale === undefined ? mlp : { ...mlp, branchScale: f.branchScale }),
+        inputShape: [MLP_INPUT],
+      };
     case 'highway-mlp':
       return { model: highwayMLP(mlp), inputShape: [MLP_INPUT] };
     case 'dense-mlp':
@@ -70,7 +73,10 @@ export function buildModel(f: ModelFlags): { model: Model; inputShape: readonly 
     case 'plain-conv':
       return { model: plainConvNet(conv), inputShape: CONV_INPUT };
     case 'residual-conv':
-      return { model: residualConvNet(conv), inputShape: CONV_INPUT };
+      return {
+        model: residualConvNet(f.branchScale === undefined ? conv : { ...conv, branchScale: f.branchScale }),
+        inputShape: CONV_INPUT,
+      };
     case 'vanilla-rnn':
       return { model: vanillaRNN({ ...rnn, activation: f.activation }), inputShape: seq };
     case 'orthogonal-rnn':

@@ -1,6 +1,12 @@
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { type AnalyzeOptions, createProgram, type DemoOptions, type SweepOptions } from './program.js';
+import {
+  type AnalyzeOptions,
+  createProgram,
+  type DemoOptions,
+  type SweepOptions,
+  type WorkerOptions,
+} from './program.js';
 
 type Call = { cmd: string; o: unknown };
 
@@ -13,6 +19,7 @@ async function parse(...args: string[]): Promise<{ call?: Call; error?: string; 
       demo: async (o: DemoOptions) => void calls.push({ cmd: 'demo', o }),
       analyze: async (o: AnalyzeOptions) => void calls.push({ cmd: 'analyze', o }),
       sweep: async (o: SweepOptions) => void calls.push({ cmd: 'sweep', o }),
+      worker: async (o: WorkerOptions) => void calls.push({ cmd: 'worker', o }),
       backend: async (o) => void calls.push({ cmd: 'backend', o }),
     },
     {
@@ -115,7 +122,13 @@ describe('gflow command line', () => {
   it('analyze --help documents --fail-on and the exit codes', async () => {
     let out = '';
     const program = createProgram(
-      { demo: async () => {}, analyze: async () => {}, sweep: async () => {}, backend: async () => {} },
+      {
+        demo: async () => {},
+        analyze: async () => {},
+        sweep: async () => {},
+        worker: async () => {},
+        backend: async () => {},
+      },
       {
         exitOverride: true,
         output: {
@@ -230,7 +243,13 @@ describe('gflow command line', () => {
   it('analyze --help gives the 1-based range of every numeric flag', async () => {
     let out = '';
     const program = createProgram(
-      { demo: async () => {}, analyze: async () => {}, sweep: async () => {}, backend: async () => {} },
+      {
+        demo: async () => {},
+        analyze: async () => {},
+        sweep: async () => {},
+        worker: async () => {},
+        backend: async () => {},
+      },
       {
         exitOverride: true,
         output: {
@@ -308,6 +327,57 @@ describe('gflow command line', () => {
       /--seeds range must be ascending, got "4\.\.2"/,
     );
     expect((await parse('sweep', '--depths', ',')).error).toMatch(/--depths must be a comma-separated list/);
+  });
+
+  it('sweep: σ_w², σ_b² and branch-scale grids, the queue flags, and combinations that make no sense', async () => {
+    const r = await parse(
+      'sweep',
+      '--archs',
+      'residual-mlp',
+      '--depths',
+      '10..30:10',
+      '--weight-variances',
+      '1..2:0.25',
+      '--bias-variances',
+      '0,0.05',
+      '--branch-scales',
+      '0.1,1',
+      '--queue',
+      'redis://10.1.2.3:6379/2',
+      '--attempts',
+      '5',
+    );
+    expect(r.call?.o).toMatchObject({
+      depths: [10, 20, 30],
+      weightVariances: [1, 1.25, 1.5, 1.75, 2],
+      biasVariances: [0, 0.05],
+      branchScales: [0.1, 1],
+      queue: 'redis://10.1.2.3:6379/2',
+      attempts: 5,
+      queueName: 'gflow-sweep',
+      status: false,
+    });
+    expect((await parse('sweep', '--bias-variances', '0.1')).error).toMatch(
+      /--bias-variances needs --weight-variances/,
+    );
+    expect((await parse('sweep', '--branch-scales', '0.5')).error).toMatch(
+      /--branch-scales applies to residual architectures only; --archs has plain-mlp/,
+    );
+    expect((await parse('sweep', '--status')).error).toMatch(/--status needs --queue/);
+    expect((await parse('sweep', '--weight-variances', '1..0')).error).toMatch(/must be ascending/);
+    expect((await parse('sweep', '--queue-name', 'a:b')).error).toMatch(
+      /--queue-name must be 1 to 100 letters/,
+    );
+  });
+
+  it('worker: the queue is required; defaults', async () => {
+    expect((await parse('worker')).error).toMatch(/required option '--queue <url>' not specified/);
+    expect(
+      (await parse('worker', '--queue', 'redis://h:1/0', '--workers', '2', '--stall-timeout', '5')).call,
+    ).toEqual({
+      cmd: 'worker',
+      o: { queue: 'redis://h:1/0', queueName: 'gflow-sweep', workers: 2, stallTimeout: 5, engine: 'auto' },
+    });
   });
 
   it('backend, and unknown commands', async () => {

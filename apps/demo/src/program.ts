@@ -4,7 +4,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { type ActivationName, activationNames } from '@gflow/core';
+import { ENGINE_NAMES } from '@gflow/core/internal';
 import { Command, InvalidArgumentError, Option, type OutputConfiguration } from 'commander';
+import { numberList } from './grid-values.js';
 
 /** Architectures that `analyze --arch` and `sweep --archs` build. */
 export const ARCHITECTURES = [
@@ -59,7 +61,7 @@ export const FAIL_ON = ['error', 'warning', 'never'] as const;
 export type FailOn = (typeof FAIL_ON)[number];
 
 /** Engines accepted by `--engine`. */
-export const ENGINES = ['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export const ENGINES = ['auto', ...ENGINE_NAMES] as const;
 /** An engine name. */
 export type EngineFlag = (typeof ENGINES)[number];
 
@@ -93,6 +95,8 @@ export interface ModelFlags {
   readonly seed: number;
   /** Sequence length of the recurrent nets and the transformer (default 20). */
   readonly steps?: number;
+  /** Residual branch scale α (residual architectures; default 1). */
+  readonly branchScale?: number;
 }
 
 /** Options of `gflow analyze`. */
@@ -134,16 +138,62 @@ export interface SweepOptions {
   readonly out: string;
   /** Engine each worker starts. */
   readonly engine: EngineFlag;
+  /** σ_w² values (each block's kernel ~ N(0, σ_w²/fan-in)); unset: `inits` decide. */
+  readonly weightVariances?: readonly number[];
+  /** σ_b² values (block biases ~ N(0, σ_b²)); needs `weightVariances`. */
+  readonly biasVariances?: readonly number[];
+  /** Residual branch scales α (residual architectures only). */
+  readonly branchScales?: readonly number[];
+  /** `redis://HOST:PORT/DB`: enqueue the cells on this Redis instead of measuring them here. */
+  readonly queue?: string;
+  /** With `queue`: print the queue's counts and workers, and stop. */
+  readonly status?: boolean;
+  /** With `queue`: tries per cell before it is recorded as failed. */
+  readonly attempts?: number;
+  /** With `queue`: the queue's name (default `gflow-sweep`). */
+  readonly queueName?: string;
+}
+
+/** Options of `gflow worker`. */
+export interface WorkerOptions {
+  /** `redis://HOST:PORT/DB` of the queue. */
+  readonly queue: string;
+  /** The queue's name (default `gflow-sweep`). */
+  readonly queueName: string;
+  /** Cells measured at once, one engine each (default: every core). */
+  readonly workers: number;
+  /** Engine each thread starts. */
+  readonly engine: EngineFlag;
+  /** Seconds without a lock renewal after which a worker's cell counts as stalled and is retried elsewhere. */
+  readonly stallTimeout: number;
+  /** Stop after this many cells (default: run until stopped). */
+  readonly maxCells?: number;
+}
+
+/** Options of `gflow dashboard`. */
+export interface DashboardCommandOptions {
+  /** Log directory of runs (`<run>.jsonl` each). */
+  readonly logdir: string;
+  /** Port (0: any free port). */
+  readonly port: number;
+  /** Address to bind. */
+  readonly host: string;
+  /** Write the static export (the report's format) into this folder and exit, instead of serving. */
+  readonly export?: string;
 }
 
 /** What the command does once parsed. */
 export interface Handlers {
+  /** `gflow dashboard` (optional so that older handler sets still build; without it the command says so). */
+  dashboard?(o: DashboardCommandOptions): Promise<void>;
   /** `gflow demo`. */
   demo(o: DemoOptions): Promise<void>;
   /** `gflow analyze`. */
   analyze(o: AnalyzeOptions): Promise<void>;
   /** `gflow sweep`. */
   sweep(o: SweepOptions): Promise<void>;
+  /** `gflow worker`. */
+  worker(o: WorkerOptions): Promise<void>;
   /** `gflow backend`. */
   backend(o: { readonly engine: EngineFlag; readonly json: boolean }): Promise<void>;
 }
@@ -202,6 +252,26 @@ function seedList(v: string): number[] {
     return Array.from({ length: b - a + 1 }, (_, i) => a + i);
   }
   return listOf('--seeds', nonNegativeInt('--seeds entry'))(v);
+}
+
+/** What is wrong with a sweep's combination of grid flags, or undefined. */
+function sweepGridProblem(o: SweepOptions): string | undefined {
+  if (o.biasVariances && !o.weightVariances)
+    return '--bias-variances needs --weight-variances: σ_b² only applies to weights drawn from N(0, σ_w²/fan-in).';
+  const notResidual = o.archs.filter((a) => !a.startsWith('residual-'));
+  if (o.branchScales && notResidual.length > 0)
+    return `--branch-scales applies to residual architectures only; --archs has ${notResidual.join(', ')}.`;
+  if (o.weightVariances && o.archs.some((a) => a === 'highway-mlp' || a === 'dense-mlp'))
+    return '--weight-variances applies to plain-mlp, residual-mlp, plain-conv and residual-conv (highway gates and dense concatenations have no single σ_w²).';
+  if (o.status && !o.queue) return '--status needs --queue <url>.';
+  return undefined;
+}
+
+/** A queue name: letters, digits, `-` and `_` (Redis keys are built from it). */
+function queueName(v: string): string {
+  if (!/^[A-Za-z0-9_-]{1,100}$/.test(v))
+    throw new InvalidArgumentError(`--queue-name must be 1 to 100 letters, digits, "-" or "_", got "${v}".`);
+  return v;
 }
 
 const engineOption = () =>
@@ -416,8 +486,8 @@ export function createProgram(
     .description('measure a grid of models in a worker pool (resumable: finished cells are kept in --out)')
     .option(
       '--depths <list>',
-      'depths, each 1 to 1,000',
-      listOf('--depths', positiveInt('--depths entry', 1000)),
+      'depths, a list or ranges a..b:step, each 1 to 1,000',
+      numberList('--depths', { min: 1, max: 1000, integer: true }),
       [10, 20, 50],
     )
     .option(
@@ -450,8 +520,68 @@ export function createProgram(
     )
     .option('--out <file>', 'results, one JSON line per finished cell', 'gflow-sweep.jsonl')
     .addOption(engineOption())
-    .action(async (o: SweepOptions) => {
+    .option(
+      '--weight-variances <list>',
+      'σ_w² values, a list or ranges a..b:step (each block kernel ~ N(0, σ_w²/fan-in); 0 to 100)',
+      numberList('--weight-variances', { min: 0, max: 100 }),
+    )
+    .option(
+      '--bias-variances <list>',
+      'σ_b² values, a list or ranges a..b:step (block biases ~ N(0, σ_b²); 0 to 100; needs --weight-variances)',
+      numberList('--bias-variances', { min: 0, max: 100 }),
+    )
+    .option(
+      '--branch-scales <list>',
+      'residual branch scales α in h + α·f(h), a list or ranges (0 to 10; residual architectures only)',
+      numberList('--branch-scales', { min: 0, max: 10 }),
+    )
+    .option(
+      '--queue <url>',
+      'redis://HOST:PORT/DB: enqueue the cells for `gflow worker`s anywhere and collect their results (password: GFLOW_REDIS_PASSWORD)',
+    )
+    .option(
+      '--status',
+      'with --queue: print queued, active, done and failed cells and the workers seen, then stop',
+      false,
+    )
+    .option(
+      '--attempts <n>',
+      'with --queue: tries per cell before it is recorded as failed (1 to 100)',
+      positiveInt('--attempts', 100),
+      3,
+    )
+    .option('--queue-name <name>', 'with --queue: the queue to use', queueName, 'gflow-sweep')
+    .action(async (o: SweepOptions, cmd: Command) => {
+      const bad = sweepGridProblem(o);
+      if (bad) cmd.error(`error: ${bad}`, { code: 'gflow.invalidArgument' });
       await handlers.sweep({ ...o });
+    });
+
+  program
+    .command('worker')
+    .description('measure sweep cells taken from a Redis queue (start one per machine; stop with Ctrl-C)')
+    .requiredOption('--queue <url>', 'redis://HOST:PORT/DB of the queue (password: GFLOW_REDIS_PASSWORD)')
+    .option('--queue-name <name>', 'the queue to take cells from', queueName, 'gflow-sweep')
+    .option(
+      '--workers <n>',
+      'cells measured at once, one engine each (1 to 256; default: every core)',
+      positiveInt('--workers', 256),
+      availableParallelism(),
+    )
+    .option(
+      '--stall-timeout <seconds>',
+      'a cell whose worker stops renewing its lock for this long is retried by another worker (1 to 3600)',
+      positiveInt('--stall-timeout', 3600),
+      30,
+    )
+    .option(
+      '--max-cells <n>',
+      'stop after this many cells (default: run until stopped)',
+      positiveInt('--max-cells', 1e9),
+    )
+    .addOption(engineOption())
+    .action(async (o: WorkerOptions) => {
+      await handlers.worker({ ...o });
     });
 
   program
@@ -463,5 +593,35 @@ export function createProgram(
       await handlers.backend(o);
     });
 
+  program
+    .command('dashboard')
+    .description(
+      'serve a live dashboard of the runs in a log directory (JSON lines; dashboardLogger streams to it)',
+    )
+    .option('--logdir <dir>', 'log directory: one <run>.jsonl per run (created when missing)', 'gflow-runs')
+    .option('--port <n>', 'port (0: any free port)', portNumber, 6006)
+    .option('--host <address>', 'address to bind (0.0.0.0 lets other machines connect)', '127.0.0.1')
+    .option(
+      '--export <dir>',
+      "write a static export (the report's format: index.html, results.json) and exit",
+    )
+    .action(async (o: DashboardCommandOptions, cmd: Command) => {
+      if (!handlers.dashboard) cmd.error('error: this build of gflow has no dashboard.');
+      await handlers.dashboard({
+        logdir: o.logdir,
+        port: o.port,
+        host: o.host,
+        ...(o.export !== undefined ? { export: o.export } : {}),
+      });
+    });
+
   return program;
+}
+
+function portNumber(v: string): number {
+  if (!/^\d+$/.test(v.trim()))
+    throw new InvalidArgumentError(`--port must be an integer 0–65535, got "${v}".`);
+  const n = Number(v);
+  if (n > 65535) throw new InvalidArgumentError(`--port must be an integer 0–65535, got ${n}.`);
+  return n;
 }

@@ -1,5 +1,5 @@
+import { backwardSaveMode, releaseFailedTape } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { releaseFailedTape } from './internal/engine-cleanup.js';
 
 /** One probe of {@link checkSecondOrderGradients}. */
 export interface SecondOrderProbe {
@@ -171,8 +171,7 @@ const WATCHED = [
 let cache: { key: unknown[]; report: SecondOrderReport } | undefined;
 
 function fingerprint(): unknown[] {
-  const engine = tf.engine() as unknown as Record<string, unknown>;
-  return [tf.getBackend(), engine.saveTensorsForBackwardMode, ...WATCHED.map((k) => tf.getGradient(k))];
+  return [tf.getBackend(), backwardSaveMode(), ...WATCHED.map((k) => tf.getGradient(k))];
 }
 
 /**

@@ -1,8 +1,12 @@
+import type { EngineName as SharedEngineName } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import { currentHost } from './host.js';
 
-/** The engines gflow knows (kept here so that internal modules need not import the public file). */
-export type EngineName = 'tensorflow-gpu' | 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+/**
+ * The engines gflow knows: `@gflow/core`'s shared list (Node's `'auto'` order, the demo's
+ * `--engine`) and `'webgl'`, which runs only in a page.
+ */
+export type EngineName = SharedEngineName | 'webgl';
 
 /** What a loader found: the tfjs backend to switch to, or why the engine cannot start and what to do. */
 export type LoadOutcome =

@@ -1,3 +1,4 @@
+import { ENGINE_NAMES } from '@gflow/core/internal';
 import type { EngineName, Importer } from './engine-loaders.js';
 import type { WasmThreadsSetup } from './wasm-threads-types.js';
 
@@ -34,8 +35,8 @@ export const ALL_ENGINES: readonly EngineName[] = [
 /** The browser's `'auto'` order. */
 export const BROWSER_ORDER: readonly EngineName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
-/** The Node `'auto'` order (webgl needs a page, so Node does not try it unless asked). */
-export const NODE_ORDER: readonly EngineName[] = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+/** The Node `'auto'` order: `@gflow/core`'s shared list (webgl needs a page, so Node does not try it unless asked). */
+export const NODE_ORDER: readonly EngineName[] = ENGINE_NAMES;
 
 /**
  * Imports a package by name. Bundlers resolve only literal specifiers, so the wasm backend (a

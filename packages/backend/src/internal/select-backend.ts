@@ -1,4 +1,5 @@
 import { BackendUnavailableError, describeValue, InvalidArgumentError } from '@gflow/core';
+import { backendInitialized } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { gradientFills } from '../register-gradients.js';
 import { type EngineLoaders, type EngineName, type Importer, threadsOf } from './engine-loaders.js';
@@ -53,7 +54,7 @@ export function resolveThreads(threads: unknown): number {
 
 /** Whether tfjs has already started (initialized) the wasm backend in this process. */
 function wasmStarted(): boolean {
-  return (tf.engine().registry as Record<string, unknown>).wasm !== undefined;
+  return backendInitialized('wasm');
 }
 
 /**

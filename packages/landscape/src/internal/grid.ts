@@ -1,11 +1,9 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { checkInteger } from '@gflow/core/internal';
 
 /** Checks a point count (an integer ≥ 2). */
 export function checkPoints(fn: string, arg: string, points: unknown): number {
-  if (typeof points !== 'number' || !Number.isInteger(points) || points < 2) {
-    throw new InvalidArgumentError(`${fn}: ${arg} must be an integer ≥ 2, got ${describeValue(points)}`);
-  }
-  return points;
+  return checkInteger(fn, arg, points, 2);
 }
 
 /** Checks a range `[lo, hi]` of finite numbers with lo < hi. */
