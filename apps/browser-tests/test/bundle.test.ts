@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import {
   browserConditions,
@@ -8,6 +13,7 @@ import {
 } from '../src/bundle.js';
 
 const packages = publishedPackages();
+const appRoot = fileURLToPath(new URL('..', import.meta.url));
 
 describe('every published package bundles for the browser with no node: import', () => {
   it('finds the published packages', () => {
@@ -65,4 +71,57 @@ describe('every published package bundles for the browser with no node: import',
       bundleForBrowser(`import os from 'node:os'; export const n = os.cpus();`, workspaceRoot),
     ).rejects.toThrow(/node:os/);
   });
+});
+
+describe('a bundle of the sources for Node (a plain src mapping, as the demo bundles its worker)', () => {
+  it('still installs the Node host: initBackend starts wasm in the bundled script', async () => {
+    // esbuild matches src files against the package's dist `sideEffects` list, finds none, and
+    // drops bare imports; the entry installs its host by name so that it survives.
+    const dir = mkdtempSync(path.join(appRoot, '.tmp-bundle-'));
+    try {
+      const out = path.join(dir, 'out.mjs');
+      await esbuild.build({
+        stdin: {
+          contents:
+            "import { initBackend } from '@gflow/backend'; const i = await initBackend({ prefer: 'wasm' }); console.log(JSON.stringify({ name: i.name, tried: i.tried.map((t) => t.name) }));",
+          resolveDir: appRoot,
+          loader: 'ts',
+        },
+        outfile: out,
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        logLevel: 'silent',
+        plugins: [
+          {
+            name: 'plain-src-mapping',
+            setup(b) {
+              b.onResolve({ filter: /^@gflow\/[a-z-]+$/ }, (args) => ({
+                path: path.join(
+                  workspaceRoot,
+                  'packages',
+                  args.path.slice('@gflow/'.length),
+                  'src',
+                  'index.ts',
+                ),
+              }));
+              b.onResolve({ filter: /^@tensorflow\// }, (args) => ({ path: args.path, external: true }));
+            },
+          },
+        ],
+        banner: {
+          js: "import { createRequire as __c } from 'node:module'; const require = __c(import.meta.url);",
+        },
+      });
+      const r = spawnSync(process.execPath, [out], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}')).toEqual({
+        name: 'wasm',
+        tried: ['wasm'],
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

@@ -6,7 +6,10 @@
  * @packageDocumentation
  */
 
-import './internal/browser-host.js';
+import { browserHost, setHost } from './internal/host.js';
+
+// Installed here, by name (see index.ts).
+setHost(browserHost);
 
 export type { BackendInfo, BackendName, InitBackendOptions, TriedBackend } from './init-backend.js';
 export { availableBackends, backendInfo, initBackend } from './init-backend.js';

@@ -5,8 +5,8 @@ import type { WasmThreadsSetup } from './wasm-threads-types.js';
 /**
  * What differs between Node and a browser for engine selection. The shared selection code imports
  * no `node:` module; the Node entry (`index.ts`) installs {@link Host} from `node-host.ts`, the
- * browser entry (`index.browser.ts`, chosen by the package's `browser` export condition) the one
- * from `browser-host.ts`. Until one is installed, {@link currentHost} uses the browser's outside Node
+ * browser entry (`index.browser.ts`, chosen by the package's `browser` export condition)
+ * {@link browserHost}. Until one is installed, {@link currentHost} uses the browser's outside Node
  * and throws under Node.
  */
 export interface Host {

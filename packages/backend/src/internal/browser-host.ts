@@ -1,3 +1,0 @@
-import { browserHost, setHost } from './host.js';
-
-setHost(browserHost);
