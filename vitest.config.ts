@@ -33,6 +33,22 @@ export default defineConfig({
         extends: true as const,
         test: { name: 'demo', root: 'apps/demo', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
       },
+      {
+        extends: true as const,
+        test: {
+          name: 'browser',
+          root: 'apps/browser-tests',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true as const,
+        test: {
+          name: 'playground',
+          root: 'apps/playground',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+        },
+      },
     ],
   },
 });

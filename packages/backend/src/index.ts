@@ -6,6 +6,13 @@
  * @packageDocumentation
  */
 
+import { setHost } from './internal/host.js';
+import { nodeHost } from './internal/node-host.js';
+
+// Installed here, by name, rather than by a bare import: a bundler that maps this package to its
+// sources may not apply the `sideEffects` list to them, and would drop a bare import.
+setHost(nodeHost);
+
 export type { BackendInfo, BackendName, InitBackendOptions, TriedBackend } from './init-backend.js';
 export { availableBackends, backendInfo, initBackend } from './init-backend.js';
 export { meanSquaredError } from './mean-squared-error.js';

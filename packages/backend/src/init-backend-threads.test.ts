@@ -1,5 +1,7 @@
 // The wasm engine can be started once per process, so its threaded start has this file (vitest
 // runs each file in its own fork).
+// The Node entry's host (index.ts installs it); these tests import modules below the entry.
+import './internal/node-host.js';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';

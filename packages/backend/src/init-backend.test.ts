@@ -1,3 +1,5 @@
+// The Node entry's host (index.ts installs it); these tests import modules below the entry.
+import './internal/node-host.js';
 import os from 'node:os';
 import { BackendUnavailableError, InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
@@ -9,6 +11,8 @@ import {
   makeLoaders,
   nodeImporter,
 } from './internal/engine-loaders.js';
+import { browserHost, setHost } from './internal/host.js';
+import { nodeHost } from './internal/node-host.js';
 import { resolveThreads, selectBackend } from './internal/select-backend.js';
 
 /** An importer that answers some specifiers itself and passes the rest to Node. */
@@ -203,6 +207,30 @@ describe('engine selection with injected loaders', () => {
     await expect(selectBackend('webgpu', makeLoaders(importer), importer)).rejects.toThrow(
       /the webgpu package \(Dawn for Node.js\) is not installed.*npm install webgpu @tensorflow\/tfjs-backend-webgpu/,
     );
+  });
+
+  it('webgl outside a page: says it needs one', async () => {
+    const importer = fakeImporter({});
+    await expect(selectBackend('webgl', makeLoaders(importer), importer)).rejects.toThrow(
+      /webgl needs a browser page/,
+    );
+  });
+
+  it('the browser host: auto order webgpu, webgl, wasm, cpu; libtensorflow refused with the reason', async () => {
+    setHost(browserHost);
+    try {
+      const importer = fakeImporter({});
+      const info = await selectBackend('auto', makeLoaders(importer), importer);
+      // Node has no navigator.gpu and no page: webgpu and webgl say why, wasm starts.
+      expect(info.tried.map((t) => t.name)).toEqual(['webgpu', 'webgl', 'wasm']);
+      expect(info.tried[0]?.reason).toMatch(/navigator\.gpu is undefined/);
+      expect(info.tried[1]?.reason).toMatch(/webgl needs a browser page/);
+      const err = await selectBackend('tensorflow', makeLoaders(importer), importer).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BackendUnavailableError);
+      expect((err as Error).message).toMatch(/native Node\.js library, and there is none in a browser/);
+    } finally {
+      setHost(nodeHost);
+    }
   });
 
   it('recognizes native-library errors', () => {

@@ -1,13 +1,13 @@
-import type { EngineName } from '@gflow/core/internal';
-import { makeLoaders } from './internal/engine-loaders.js';
+import { type EngineName, makeLoaders } from './internal/engine-loaders.js';
 import { probeAvailable, selectBackend } from './internal/select-backend.js';
 import './register-gradients.js';
 
 /**
- * The engines gflow knows, fastest first: `'tensorflow-gpu'` (`@tensorflow/tfjs-node-gpu`, CUDA),
- * `'tensorflow'` (`@tensorflow/tfjs-node`, libtensorflow on the CPU), `'webgpu'`
- * (`@tensorflow/tfjs-backend-webgpu` over Dawn), `'wasm'` (XNNPACK, the default here) and `'cpu'`
- * (plain JavaScript).
+ * The engines gflow knows, fastest first: `'tensorflow-gpu'` (`@tensorflow/tfjs-node-gpu`, CUDA;
+ * Node only), `'tensorflow'` (`@tensorflow/tfjs-node`, libtensorflow on the CPU; Node only),
+ * `'webgpu'` (`@tensorflow/tfjs-backend-webgpu`, over Dawn in Node or the browser's WebGPU),
+ * `'webgl'` (tfjs's WebGL 2 backend; browser only), `'wasm'` (XNNPACK, the default in Node) and
+ * `'cpu'` (plain JavaScript).
  *
  * @example
  * ```ts
@@ -16,9 +16,10 @@ import './register-gradients.js';
  * await initBackend({ prefer: order });
  * ```
  */
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
-// The union above is spelled out for the documentation; it must name exactly the shared list.
+// The union above is spelled out for the documentation; it must name exactly the shared list
+// (@gflow/core's engine names) plus 'webgl'.
 type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const backendNamesMatchEngineNames: SameNames<BackendName, EngineName> = true;
 void backendNamesMatchEngineNames;
@@ -92,7 +93,7 @@ export interface BackendInfo {
 export interface InitBackendOptions {
   /**
    * An engine, an ordered list of engines (the first that starts wins), or `'auto'` (the default:
-   * tensorflow-gpu, tensorflow, webgpu, wasm, cpu).
+   * in Node tensorflow-gpu, tensorflow, webgpu, wasm, cpu; in a browser webgpu, webgl, wasm, cpu).
    */
   readonly prefer?: BackendName | 'auto' | readonly BackendName[];
   /**
@@ -108,7 +109,8 @@ export interface InitBackendOptions {
    * workers: hence the default 1, which is right for parallel test runs and
    * shared machines; ask for `'auto'` on a machine the computation has to itself. The pool size is fixed when the wasm engine first starts in a process: a
    * later call cannot change it (`BackendInfo.threads` reports what the engine really uses). No
-   * effect on other engines, or outside Node.
+   * effect on other engines. In a browser the number is passed to tfjs-wasm's `setThreadsCount`,
+   * and tfjs uses its threaded build only in a cross-origin-isolated page.
    */
   readonly threads?: number | 'auto';
 }
@@ -122,6 +124,10 @@ let current: BackendInfo | undefined;
  * registered on every engine (they already are once `@gflow/backend` is imported); kernel fills
  * are registered for wasm (and the cpu backend's fast `Conv2DBackpropFilter`). Calling it again
  * switches engines; tensors made before move to the new engine when next used.
+ *
+ * In a browser (the package's `browser` export condition) `'auto'` tries webgpu, webgl, wasm and
+ * cpu; webgpu needs the page to import `@tensorflow/tfjs-backend-webgpu` itself, and wasm needs
+ * its `.wasm` files served (tfjs-wasm's `setWasmPaths`); every skipped engine says why in `tried`.
  *
  * @param options - Which engines to try, see {@link InitBackendOptions}.
  * @returns What was chosen, what was registered, and every engine tried with its reason.

@@ -1,3 +1,5 @@
+// The Node entry's host (index.ts installs it); these tests import modules below the entry.
+import './internal/node-host.js';
 import { InvalidArgumentError, ShapeError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';

@@ -1,8 +1,12 @@
-import os from 'node:os';
-import type { EngineName } from '@gflow/core/internal';
+import type { EngineName as SharedEngineName } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
+import { currentHost } from './host.js';
 
-export type { EngineName } from '@gflow/core/internal';
+/**
+ * The engines gflow knows: `@gflow/core`'s shared list (Node's `'auto'` order, the demo's
+ * `--engine`) and `'webgl'`, which runs only in a page.
+ */
+export type EngineName = SharedEngineName | 'webgl';
 
 /** What a loader found: the tfjs backend to switch to, or why the engine cannot start and what to do. */
 export type LoadOutcome =
@@ -12,8 +16,12 @@ export type LoadOutcome =
       readonly tfName: string;
       readonly accelerated: boolean;
       readonly device?: string;
+      /** The device, read once the backend has started (webgl names its renderer only then). */
+      readonly deviceAfterStart?: () => string | undefined;
       /** A note for `tried` (how it started). */
       readonly note: string;
+      /** What to do when the backend is found but fails to start (added to the reason). */
+      readonly failureFix?: string;
     }
   | {
       readonly ok: false;
@@ -77,6 +85,13 @@ function install(pkgs: string): string {
 function tensorflowLoader(importer: Importer, gpu: boolean): EngineLoader {
   const pkg = gpu ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
   return async () => {
+    if (currentHost().runtime === 'browser') {
+      return {
+        ok: false,
+        reason: `${pkg} runs libtensorflow, a native Node.js library, and there is none in a browser`,
+        fix: 'in a browser use webgpu, webgl or wasm',
+      };
+    }
     const r = await tryImport(importer, pkg);
     if (r.kind === 'absent') {
       return {
@@ -127,6 +142,15 @@ function webgpuLoader(importer: Importer): EngineLoader {
   return async () => {
     const g = globalThis as { navigator?: { gpu?: GpuLike } };
     let gpu = g.navigator?.gpu;
+    const browser = currentHost().runtime === 'browser';
+    if (gpu === undefined && browser) {
+      return {
+        ok: false,
+        reason:
+          'this browser exposes no WebGPU (navigator.gpu is undefined: not supported, disabled, or not a secure context)',
+        fix: 'use a browser with WebGPU enabled (Chrome/Edge 113+, Safari 26+, Firefox 141+ on Windows) over https or localhost',
+      };
+    }
     if (gpu === undefined) {
       const r = await tryImport(importer, 'webgpu');
       if (r.kind === 'absent') {
@@ -170,16 +194,27 @@ function webgpuLoader(importer: Importer): EngineLoader {
     if (adapter === null) {
       return {
         ok: false,
-        reason: 'no GPU adapter found (Dawn sees no Vulkan, Metal or D3D12 device)',
+        reason: browser
+          ? 'navigator.gpu.requestAdapter() found no GPU adapter (blocked GPU, driver, or headless without a software adapter)'
+          : 'no GPU adapter found (Dawn sees no Vulkan, Metal or D3D12 device)',
         fix: 'run on a machine with a GPU and its driver (on Linux, a Vulkan driver), or choose another engine',
       };
     }
-    const r = await tryImport(importer, '@tensorflow/tfjs-backend-webgpu');
-    if (r.kind === 'absent') {
+    // In a page, the bundler resolves only imports it can see: the page imports the optional
+    // engine itself (`import '@tensorflow/tfjs-backend-webgpu'`), which registers its factory.
+    const r: ImportResult =
+      tf.findBackendFactory('webgpu') !== null
+        ? { kind: 'loaded', module: undefined }
+        : await tryImport(importer, '@tensorflow/tfjs-backend-webgpu');
+    if (r.kind === 'absent' || (browser && r.kind === 'broken')) {
       return {
         ok: false,
-        reason: '@tensorflow/tfjs-backend-webgpu is not installed',
-        fix: install(`@tensorflow/tfjs-backend-webgpu@^${tf.version_core}`),
+        reason: browser
+          ? '@tensorflow/tfjs-backend-webgpu is not loaded in this page'
+          : '@tensorflow/tfjs-backend-webgpu is not installed',
+        fix: browser
+          ? `${install(`@tensorflow/tfjs-backend-webgpu@^${tf.version_core}`)} and add \`import '@tensorflow/tfjs-backend-webgpu';\` before initBackend()`
+          : install(`@tensorflow/tfjs-backend-webgpu@^${tf.version_core}`),
       };
     }
     if (r.kind === 'broken') {
@@ -200,7 +235,13 @@ function webgpuLoader(importer: Importer): EngineLoader {
     const info = adapter.info ?? {};
     const device =
       [info.vendor, info.architecture, info.description].filter((s) => s).join(' ') || 'WebGPU adapter';
-    return { ok: true, tfName: 'webgpu', accelerated: true, device, note: `WebGPU over Dawn (${device})` };
+    return {
+      ok: true,
+      tfName: 'webgpu',
+      accelerated: true,
+      device,
+      note: browser ? `WebGPU (${device})` : `WebGPU over Dawn (${device})`,
+    };
   };
 }
 
@@ -217,9 +258,65 @@ function wasmLoader(importer: Importer): EngineLoader {
         fix: `reinstall: \`npm install @gflow/backend @tensorflow/tfjs-backend-wasm@^${tf.version_core}\``,
       };
     }
+    if (currentHost().runtime === 'browser') {
+      return {
+        ok: true,
+        tfName: 'wasm',
+        accelerated: false,
+        note: 'WebAssembly (XNNPACK)',
+        failureFix:
+          "serve the tfjs-backend-wasm*.wasm files (node_modules/@tensorflow/tfjs-backend-wasm/dist/) and point tfjs at them: `import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'; setWasmPaths('/their/folder/');` before initBackend()",
+      };
+    }
     return { ok: true, tfName: 'wasm', accelerated: false, note: 'WebAssembly (XNNPACK) from node_modules' };
   };
 }
+
+interface WebGlLike {
+  getExtension(name: string): { UNMASKED_RENDERER_WEBGL: number } | null;
+  getParameter(p: number): unknown;
+  readonly RENDERER: number;
+}
+
+/** The WebGL renderer string of the started webgl backend (e.g. "ANGLE (…SwiftShader…)"), if readable. */
+function webglRenderer(): string | undefined {
+  try {
+    const gl = (tf.backend() as { gpgpu?: { gl?: WebGlLike } }).gpgpu?.gl;
+    if (gl === undefined) return undefined;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = gl.getParameter(ext !== null ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER);
+    return typeof name === 'string' && name !== '' ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Loader for tfjs's WebGL 2 backend (part of `@tensorflow/tfjs`); it needs a page (a canvas). */
+const webglLoader: EngineLoader = async () => {
+  const g = globalThis as { document?: unknown; OffscreenCanvas?: unknown };
+  if (currentHost().runtime !== 'browser' || (g.document === undefined && g.OffscreenCanvas === undefined)) {
+    return {
+      ok: false,
+      reason: 'webgl needs a browser page (a WebGL 2 context), and this is not one',
+      fix: 'run in a browser, or choose wasm here',
+    };
+  }
+  if (tf.findBackendFactory('webgl') === null) {
+    return {
+      ok: false,
+      reason:
+        'no webgl backend is registered (@tensorflow/tfjs-core was imported without @tensorflow/tfjs-backend-webgl)',
+      fix: "import '@tensorflow/tfjs' (or '@tensorflow/tfjs-backend-webgl') in the page",
+    };
+  }
+  return {
+    ok: true,
+    tfName: 'webgl',
+    accelerated: true,
+    deviceAfterStart: webglRenderer,
+    note: 'WebGL 2',
+  };
+};
 
 const cpuLoader: EngineLoader = async () => ({
   ok: true,
@@ -229,11 +326,12 @@ const cpuLoader: EngineLoader = async () => ({
 });
 
 /** The loaders, with an injectable importer. */
-export function makeLoaders(importer: Importer = nodeImporter): EngineLoaders {
+export function makeLoaders(importer: Importer = currentHost().importer): EngineLoaders {
   return {
     'tensorflow-gpu': tensorflowLoader(importer, true),
     tensorflow: tensorflowLoader(importer, false),
     webgpu: webgpuLoader(importer),
+    webgl: webglLoader,
     wasm: wasmLoader(importer),
     cpu: cpuLoader,
   };
@@ -245,7 +343,6 @@ export async function threadsOf(tfName: string, importer: Importer): Promise<num
     const mod = (await importer('@tensorflow/tfjs-backend-wasm')) as { getThreadsCount?: () => number };
     return mod.getThreadsCount?.() ?? 1;
   }
-  if (tfName === 'tensorflow')
-    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  if (tfName === 'tensorflow') return currentHost().cores();
   return 1;
 }

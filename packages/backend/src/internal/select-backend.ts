@@ -1,20 +1,10 @@
-import os from 'node:os';
 import { BackendUnavailableError, describeValue, InvalidArgumentError } from '@gflow/core';
-import { ENGINE_NAMES } from '@gflow/core/internal';
 import { backendInitialized } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { gradientFills } from '../register-gradients.js';
-import {
-  type EngineLoaders,
-  type EngineName,
-  type Importer,
-  nodeImporter,
-  threadsOf,
-} from './engine-loaders.js';
-import { enableWasmThreads, maxWasmThreads, type WasmThreadsSetup } from './wasm-threads.js';
-
-/** The order `'auto'` tries, fastest first. */
-export const AUTO_ORDER: readonly EngineName[] = ENGINE_NAMES;
+import { type EngineLoaders, type EngineName, type Importer, threadsOf } from './engine-loaders.js';
+import { ALL_ENGINES, currentHost } from './host.js';
+import { maxWasmThreads, type WasmThreadsSetup } from './wasm-threads-types.js';
 
 /** One engine tried. */
 export interface Tried {
@@ -36,15 +26,15 @@ export interface Chosen {
 
 /** Resolves and validates `prefer`. */
 export function resolveOrder(prefer: unknown): { order: readonly EngineName[]; auto: boolean } {
-  if (prefer === undefined || prefer === 'auto') return { order: AUTO_ORDER, auto: true };
+  if (prefer === undefined || prefer === 'auto') return { order: currentHost().autoOrder, auto: true };
   const names = typeof prefer === 'string' ? [prefer] : Array.isArray(prefer) ? prefer : undefined;
   if (
     names === undefined ||
     names.length === 0 ||
-    !names.every((n) => AUTO_ORDER.includes(n as EngineName))
+    !names.every((n) => ALL_ENGINES.includes(n as EngineName))
   ) {
     throw new InvalidArgumentError(
-      `initBackend: options.prefer must be 'auto', one of ${AUTO_ORDER.map((n) => `'${n}'`).join(', ')} or a non-empty list of them, got ${describeValue(prefer)}`,
+      `initBackend: options.prefer must be 'auto', one of ${ALL_ENGINES.map((n) => `'${n}'`).join(', ')} or a non-empty list of them, got ${describeValue(prefer)}`,
     );
   }
   return { order: names as EngineName[], auto: false };
@@ -53,11 +43,7 @@ export function resolveOrder(prefer: unknown): { order: readonly EngineName[]; a
 /** Resolves and validates `threads` (wasm pool size): 1 by default, `'auto'` = min(cores, 8). */
 export function resolveThreads(threads: unknown): number {
   if (threads === undefined) return 1;
-  if (threads === 'auto') {
-    const cores =
-      typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-    return Math.max(1, Math.min(cores, maxWasmThreads));
-  }
+  if (threads === 'auto') return Math.max(1, Math.min(currentHost().cores(), maxWasmThreads));
   if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > maxWasmThreads) {
     throw new InvalidArgumentError(
       `initBackend: options.threads must be 'auto' or an integer in [1, ${maxWasmThreads}], got ${describeValue(threads)}`,
@@ -65,8 +51,6 @@ export function resolveThreads(threads: unknown): number {
   }
   return threads;
 }
-
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
 /** Whether tfjs has already started (initialized) the wasm backend in this process. */
 function wasmStarted(): boolean {
@@ -96,7 +80,8 @@ async function start(
           : `; threads: ${threads} asked, but the wasm engine had already been started in this process (its pool size is fixed at its first start)`,
       };
     }
-    if (isNode) {
+    const enableWasmThreads = currentHost().enableWasmThreads;
+    if (enableWasmThreads !== undefined) {
       let setup: WasmThreadsSetup | undefined;
       try {
         setup = await enableWasmThreads(threads);
@@ -114,6 +99,11 @@ async function start(
       failure = `threaded start failed (${failure}), single-threaded build used`;
     }
   }
+  if (tfName === 'wasm' && threads > 1 && currentHost().enableWasmThreads === undefined && !wasmStarted()) {
+    // A browser uses tfjs-wasm's threaded build by itself when the page is cross-origin isolated.
+    const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as { setThreadsCount(n: number): void };
+    wasm.setThreadsCount(threads);
+  }
   let ok = false;
   try {
     ok = await tf.setBackend(tfName);
@@ -126,7 +116,7 @@ async function start(
 /** Engines whose loader succeeds (none is switched to). */
 export async function probeAvailable(loaders: EngineLoaders): Promise<EngineName[]> {
   const out: EngineName[] = [];
-  for (const name of AUTO_ORDER) {
+  for (const name of currentHost().autoOrder) {
     try {
       if ((await loaders[name]()).ok) out.push(name);
     } catch {
@@ -150,7 +140,7 @@ function silenceNodeHint(): void {
 export async function selectBackend(
   prefer: unknown,
   loaders: EngineLoaders,
-  importer: Importer = nodeImporter,
+  importer: Importer = currentHost().importer,
   threadsOption: unknown = undefined,
 ): Promise<Chosen> {
   const { order, auto } = resolveOrder(prefer);
@@ -178,16 +168,25 @@ export async function selectBackend(
     }
     const { ok: started, failure, note } = await start(outcome.tfName, threads);
     if (!started) {
-      const reason = `its tfjs backend '${outcome.tfName}' failed to initialize${failure ? `: ${failure}` : ''}`;
+      const reason = `its tfjs backend '${outcome.tfName}' failed to initialize${failure ? `: ${failure}` : ''}${
+        outcome.failureFix !== undefined ? `; to enable: ${outcome.failureFix}` : ''
+      }`;
       tried.push({ name, ok: false, reason });
       fixes.push(`${name}: ${reason}.`);
       continue;
     }
-    tried.push({ name, ok: true, reason: `started: ${outcome.note}${note}` });
+    const device = outcome.device ?? outcome.deviceAfterStart?.();
+    tried.push({
+      name,
+      ok: true,
+      reason: `started: ${outcome.note}${device !== undefined && outcome.device === undefined ? ` (${device})` : ''}${note}`,
+    });
     const fills = [...gradientFills];
     if (outcome.tfName === 'wasm' || outcome.tfName === 'cpu') {
       fills.push(...(await import('../register-kernel-fills.js')).kernelFillsFor(outcome.tfName));
     }
+    if (outcome.tfName === 'webgpu')
+      fills.push(...(await import('../kernels/AddN.js')).registerWebgpuFills());
     const simd =
       outcome.tfName === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : false;
     silenceNodeHint();
@@ -196,7 +195,7 @@ export async function selectBackend(
       accelerated: outcome.accelerated,
       simd,
       threads: await threadsOf(outcome.tfName, importer),
-      ...(outcome.device !== undefined ? { device: outcome.device } : {}),
+      ...(device !== undefined ? { device } : {}),
       fills,
       tried,
     };

@@ -32,21 +32,11 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { backendInitialized } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { maxWasmThreads, type WasmThreadsSetup } from './wasm-threads-types.js';
 
 const require = createRequire(import.meta.url);
 
-/** Size of the pthread pool that the tfjs 4.22 wasm glue creates up front (and backend.cc's cap). */
-export const maxWasmThreads = 8;
-
-/** What {@link enableWasmThreads} changed, and how to undo it. */
-export interface WasmThreadsSetup {
-  /** The number of threads asked for. */
-  readonly requested: number;
-  /** Puts `worker_threads.Worker` and `os.cpus` back; call once `tf.setBackend('wasm')` has resolved. */
-  restore(): void;
-  /** The number of threads XNNPACK's pool reports once the wasm backend is initialized. */
-  actualThreads(): number;
-}
+export { maxWasmThreads, type WasmThreadsSetup };
 
 interface WasmModuleExports {
   setThreadsCount(n: number): void;

@@ -1,3 +1,5 @@
+// The Node entry's host (index.ts installs it); these tests import modules below the entry.
+import '../internal/node-host.js';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../init-backend.js';
