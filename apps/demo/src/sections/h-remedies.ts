@@ -10,7 +10,6 @@
  */
 import * as core from '@gflow/core';
 import { spectralRadius } from '@gflow/core';
-import * as diagnostics from '@gflow/diagnostics';
 import {
   createTrainState,
   disposeTrainState,
@@ -20,7 +19,6 @@ import {
   trainStep,
   warmupCosine,
 } from '@gflow/diagnostics';
-import * as models from '@gflow/models';
 import { addingProblem, plainMLP, teacherStudent, transformerStack, vanillaRNN } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { linePlot, type Row } from '../plot.js';
