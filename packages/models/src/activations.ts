@@ -3,7 +3,7 @@ import {
   activationNames as coreActivationNames,
 } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
-import { checkNumber, checkOneOf } from './internal/validate.js';
+import { checkName, checkNumber, checkOneOf, checkTensor } from './internal/validate.js';
 
 /**
  * The activation names of `@gflow/core`'s registry (its `ActivationName`), each implemented here
@@ -64,6 +64,7 @@ export function resolveActivation(
   fnName = 'resolveActivation',
   arg = 'activation',
 ): ResolvedActivation {
+  checkName('resolveActivation', fnName, arg);
   const isObj = typeof spec === 'object' && spec !== null;
   const name = checkOneOf(fnName, isObj ? `${arg}.name` : arg, isObj ? spec.name : spec, activationNames);
   const defaultAlpha = name === 'leakyRelu' ? 0.01 : 1;
@@ -115,5 +116,6 @@ function activationFn(name: ActivationName, alpha: number): (x: tf.Tensor) => tf
  * ```
  */
 export function applyActivation(spec: ActivationSpec, x: tf.Tensor): tf.Tensor {
+  checkTensor('applyActivation', 'x', x);
   return resolveActivation(spec, 'applyActivation').fn(x);
 }

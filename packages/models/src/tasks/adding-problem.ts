@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../internal/rng.js';
-import { checkInt, checkNumber } from '../internal/validate.js';
+import { checkBatchSize, checkInt, checkNumber, checkOptions } from '../internal/validate.js';
 import type { SyntheticTask, TaskBatch } from './task.js';
 
 /** Options of {@link addingProblem}. */
@@ -36,8 +36,10 @@ export interface AddingProblemTask extends SyntheticTask {
  * @see Le, Jaitly and Hinton 2015, "A Simple Way to Initialize Recurrent Networks of Rectified Linear Units".
  */
 export function addingProblem(options: AddingProblemOptions): AddingProblemTask {
+  checkOptions('addingProblem', options);
   const fn = 'addingProblem';
   const T = checkInt(fn, 'options.length', options.length, 2);
+  checkBatchSize(fn, 1, T * 2); // one example must fit
   const rng = new Rng(checkNumber(fn, 'options.seed', options.seed ?? 0));
   const half = Math.floor(T / 2);
   return {
@@ -49,6 +51,7 @@ export function addingProblem(options: AddingProblemOptions): AddingProblemTask 
     sequenceLength: T,
     batch(size: number): TaskBatch {
       const n = checkInt(`${fn}.batch`, 'size', size);
+      checkBatchSize(`${fn}.batch`, n, T * 2);
       const x = new Float32Array(n * T * 2);
       const y = new Float32Array(n);
       for (let b = 0; b < n; b++) {

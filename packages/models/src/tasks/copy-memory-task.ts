@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../internal/rng.js';
-import { checkInt, checkNumber } from '../internal/validate.js';
+import { checkBatchSize, checkInt, checkNumber, checkOptions } from '../internal/validate.js';
 import type { SyntheticTask, TaskBatch } from './task.js';
 
 /** Options of {@link copyMemoryTask}. */
@@ -45,10 +45,12 @@ export interface CopyMemoryTask extends SyntheticTask {
  * @see Arjovsky, Shah and Bengio 2016, "Unitary Evolution Recurrent Neural Networks" (section 4.1).
  */
 export function copyMemoryTask(options: CopyMemoryOptions): CopyMemoryTask {
+  checkOptions('copyMemoryTask', options);
   const fn = 'copyMemoryTask';
   const delay = checkInt(fn, 'options.delay', options.delay);
   const alphabet = checkInt(fn, 'options.alphabet', options.alphabet ?? 8, 2);
   const length = checkInt(fn, 'options.length', options.length ?? 10);
+  checkBatchSize(fn, 1, 2 * (delay + 2 * length) * (alphabet + 2)); // one example must fit
   const rng = new Rng(checkNumber(fn, 'options.seed', options.seed ?? 0));
   const T = delay + 2 * length;
   const K = alphabet + 2;
@@ -63,6 +65,7 @@ export function copyMemoryTask(options: CopyMemoryOptions): CopyMemoryTask {
     sequenceLength: T,
     batch(size: number): TaskBatch {
       const n = checkInt(`${fn}.batch`, 'size', size);
+      checkBatchSize(`${fn}.batch`, n, 2 * T * K);
       const x = new Float32Array(n * T * K);
       const y = new Float32Array(n * T * K);
       for (let b = 0; b < n; b++) {
