@@ -16,7 +16,7 @@ const mlp = plainMLP({
 const x = tf.randomNormal([256, 784], 0, 1, 'float32', 11);
 const labels = tf.tidy(() => tf.oneHot(tf.randomUniformInt([256], 0, 10, 12), 10).toFloat());
 const lossFn = () => tf.tidy(() => softmaxCrossEntropy(labels, mlp.apply(x)));
-const opts = { k: 1, maxIter: 2, tol: 1e-300, extremes: false, mode: 'exact', seed: 0 };
+const opts = { k: 1, method: 'power', maxIter: 2, tol: 1e-300, extremes: false, mode: 'exact', seed: 0 };
 hessianEigenvalues(lossFn, mlp, opts);
 const t0 = performance.now();
 const prof = await tf.profile(() => {

@@ -34,6 +34,7 @@ export const mlpHessian: Workload = {
       run() {
         const r = hessianEigenvalues(lossFn, mlp, {
           k: 1,
+          method: 'power',
           maxIter: ITERATIONS,
           tol: 1e-300,
           extremes: false,

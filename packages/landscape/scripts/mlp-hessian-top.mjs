@@ -39,7 +39,14 @@ const lossFn = () =>
   });
 
 const once = () =>
-  hessianEigenvalues(lossFn, params, { k: 1, maxIter: 20, tol: 1e-30, extremes: false, mode: 'exact' });
+  hessianEigenvalues(lossFn, params, {
+    k: 1,
+    method: 'power',
+    maxIter: 20,
+    tol: 1e-30,
+    extremes: false,
+    mode: 'exact',
+  });
 once();
 const samples = [];
 let last;

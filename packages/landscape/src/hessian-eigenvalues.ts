@@ -1,7 +1,8 @@
-import { describeValue, InvalidArgumentError, lanczos, powerIteration } from '@gflow/core';
+import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { type Pair, powerResidual, rayleighRitz, restartedLanczos } from './internal/eigensolvers.js';
 import { HessianOperator } from './internal/hessian-operator.js';
 import { toParameterVector } from './internal/params.js';
-import { norm, projectOut, residual } from './internal/vec.js';
+import { norm, projectOut } from './internal/vec.js';
 import type { HvpOptions, Objective, ParameterVector, ParamsLike } from './types.js';
 
 /** Options of {@link hessianEigenvalues}. */
@@ -9,19 +10,37 @@ export interface HessianEigenvaluesOptions extends HvpOptions {
   /** How many eigenvalues of largest magnitude (default `1`). */
   readonly k?: number;
   /**
-   * `'power'` (default, as PyHessian): power iteration with deflation, one eigenvalue after the
-   * other. `'lanczos'`: one Lanczos run of `maxIter` steps with full reorthogonalization.
+   * `'lanczos'` (default): Lanczos with full reorthogonalization and thick restart, extended until
+   * every wanted Ritz pair passes the residual test or the steps run out. `'power'`: power
+   * iteration with deflation, one eigenvalue after the other (PyHessian's method), each stopped by
+   * the same residual test. On the nets measured in the README Lanczos was both the faster and the
+   * more accurate: power iteration needs `log(tol)/log(|λ_{i+1}/λ_i|)` products per eigenvalue,
+   * which is thousands when two eigenvalues are close.
    */
   readonly method?: 'power' | 'lanczos';
   /**
-   * Convergence tolerance (default `1e-3`, as PyHessian). Power iteration stops when the
-   * eigenvalue's relative change `|λ_t − λ_{t−1}| / (|λ_{t−1}| + 1e-6)` falls below `tol` (PyHessian's
-   * rule) or the relative residual `‖Hv − λv‖ / |λ|` does; a Lanczos Ritz pair counts as converged
-   * when its relative residual is below `tol`.
+   * Convergence tolerance on the relative residual `‖Hv − λv‖ / |λ|` (default `1e-3`), the only
+   * rule by which an eigenvalue is marked converged; the residual comes from an explicit product
+   * `Hv` of the returned vector. It bounds the eigenvalue's error by `tol·|λ|` (Weyl), and by about
+   * `(tol·λ)² / gap` when the nearest other eigenvalue is `gap` away. Hessian-vector products are
+   * computed in float32, so residuals below a floor of about `1e-7·‖H‖/|λ|` (in practice `1e-6` to
+   * `1e-5` for the top eigenvalues of a network) cannot be reached: a smaller `tol` is kept as asked
+   * and the eigenvalue reported as not converged, with the residual reached.
    */
   readonly tol?: number;
-  /** Maximum Hessian-vector products per eigenvalue (power) or Lanczos steps (default `100`). */
+  /**
+   * Hessian-vector products per eigenvalue sought (default `100`): power iteration spends at most
+   * `maxIter` on each of the `k` eigenvalues and on the other end; Lanczos takes at most
+   * `maxIter · (k + 1)` steps in all (`maxIter · k` with `extremes: false`). The explicit residual
+   * checks (one product per pair checked) come on top and are counted in `hessianVectorProducts`.
+   */
   readonly maxIter?: number;
+  /**
+   * Lanczos only: the most basis vectors kept (default `max(30, 2k + 14)`, at most the parameter
+   * count); when full, the basis restarts from the wanted Ritz vectors and their neighbours. Memory is
+   * `basisSize` float64 vectors as large as the model.
+   */
+  readonly basisSize?: number;
   /** Seed of the start vectors (default `0`). */
   readonly seed?: number;
   /** Also find the other end of the spectrum and the condition estimate (default `true`). */
@@ -30,15 +49,21 @@ export interface HessianEigenvaluesOptions extends HvpOptions {
   readonly returnVectors?: boolean;
 }
 
+/** Why {@link hessianEigenvalues} stopped. */
+export type EigenStopReason = 'converged' | 'max-iterations' | 'residual-floor' | 'krylov-exhausted';
+
 /** The result of {@link hessianEigenvalues}: plain data. */
 export interface HessianEigenvaluesResult {
   /** The `k` eigenvalues of largest magnitude, signed, by decreasing magnitude. */
   readonly eigenvalues: readonly number[];
-  /** Per eigenvalue: Hessian-vector products spent (power) or Lanczos steps (lanczos). */
+  /** Per eigenvalue: Hessian-vector products spent (power) or Lanczos steps in all (lanczos). */
   readonly iterations: readonly number[];
-  /** Per eigenvalue: whether it met `tol`. */
+  /** Per eigenvalue: whether its relative residual is at most `tol` (nothing else sets it). */
   readonly converged: readonly boolean[];
-  /** Per eigenvalue: the relative residual `‖Hv − λv‖ / |λ|`. */
+  /**
+   * Per eigenvalue: the relative residual `‖Hv − λv‖ / |λ|` of the returned pair, from an explicit
+   * product (`Infinity` when λ = 0 and the residual is not).
+   */
   readonly residuals: readonly number[];
   /** The eigenvectors (unit, shaped like the parameters) when `returnVectors` was set. */
   readonly eigenvectors?: readonly ParameterVector[];
@@ -46,11 +71,13 @@ export interface HessianEigenvaluesResult {
   readonly lambdaMax: number | null;
   /**
    * The smallest eigenvalue (algebraic; the most negative one when H is indefinite), found by
-   * power iteration on the shifted operator `H − λ_max I` (or directly by Lanczos), or `null`.
+   * power iteration on the shifted operator `H − λ_max I` or as Lanczos' lowest Ritz value, or `null`.
    */
   readonly lambdaMin: number | null;
-  /** Whether the search for the other end of the spectrum met `tol`. */
+  /** Whether both ends met `tol` (their relative residuals, checked like the eigenvalues'). */
   readonly extremeConverged: boolean | null;
+  /** The relative residuals of `[λ_min, λ_max]`, or `null` when `extremes` is off. */
+  readonly extremeResiduals: readonly [number, number] | null;
   /**
    * `|λ_max| / |λ_min|` in magnitude order (largest over smallest of the two ends): the condition
    * number when H is positive definite; `null` when unknown or when an end is 0.
@@ -64,6 +91,15 @@ export interface HessianEigenvaluesResult {
   readonly dim: number;
   /** The method used. */
   readonly method: 'power' | 'lanczos';
+  /** The tolerance the residuals were held to (as given: never relaxed). */
+  readonly tol: number;
+  /**
+   * Why the search stopped: `'converged'` (every pair met `tol`), `'max-iterations'`,
+   * `'residual-floor'` (Lanczos: its residual estimates fell 1000× below `tol` while the checked
+   * residuals did not: float32 products cannot do better) or `'krylov-exhausted'` (the Krylov space
+   * is the whole parameter space).
+   */
+  readonly stopReason: EigenStopReason;
   /** How Hessian-vector products were computed. */
   readonly mode: 'exact' | 'finite-difference';
   /** Why that mode. */
@@ -72,75 +108,34 @@ export interface HessianEigenvaluesResult {
   readonly hessianVectorProducts: number;
 }
 
-interface Pair {
-  value: number;
-  vector: Float64Array;
-  iterations: number;
-  converged: boolean;
-  residual: number;
-}
-
-/** Power iteration through `@gflow/core`, one product per step, stopping by PyHessian's rule too. */
-function power(
-  matvec: (v: Float64Array) => Float64Array,
-  dim: number,
-  deflate: readonly Float64Array[],
-  tol: number,
-  maxIter: number,
-  seed: number,
-  offset = 0,
-): Pair {
-  let init: Float64Array | undefined;
-  let prev = Number.NaN;
-  let last: Pair | undefined;
-  for (let it = 1; it <= maxIter; it++) {
-    const r = powerIteration(matvec, dim, {
-      tol,
-      maxIter: 1,
-      seed,
-      deflate,
-      ...(init === undefined ? {} : { init }),
-    });
-    // With a shift (offset ≠ 0), judge convergence on the eigenvalue of H itself, value + offset:
-    // the shifted value is dominated by the shift and changes by a tiny relative amount long
-    // before the estimate of H's eigenvalue has settled.
-    const scale = Math.abs(r.value + offset);
-    const rel = scale > 0 ? r.residual / scale : r.residual;
-    const change = Math.abs(r.value - prev) / (Math.abs(prev + offset) + 1e-6);
-    last = {
-      value: r.value,
-      vector: r.vector,
-      iterations: it,
-      converged: (offset === 0 ? r.converged : rel <= tol) || change < tol,
-      residual: rel,
-    };
-    if (last.converged) break;
-    prev = r.value;
-    init = r.vector;
-  }
-  return last as Pair;
-}
-
 /**
- * The Hessian's eigenvalues of largest magnitude, with deflation, and the two ends of its spectrum:
- * `H v = λ v` solved through Hessian-vector products by `@gflow/core`'s `powerIteration` or
- * `lanczos`, as PyHessian does (Yao et al. 2020).
+ * The Hessian's eigenvalues of largest magnitude and the two ends of its spectrum, `H v = λ v`
+ * solved through Hessian-vector products by restarted Lanczos (default) or power iteration with
+ * deflation, as PyHessian does (Yao et al. 2020); an eigenvalue is marked converged only when its
+ * relative residual `‖Hv − λv‖ / |λ| ≤ tol`.
  *
- * The other end of the spectrum comes from power iteration on `H − λ_1 I` (its dominant eigenvalue
- * is `λ_min − λ_max` when λ_1 = λ_max > 0), or from the extreme Ritz values with Lanczos; the
- * condition estimate follows. Parameters are left bit-identical; no tensors are left behind.
+ * Lanczos (full reorthogonalization, thick restart, Wu & Simon 2000) extends its Krylov basis until
+ * the `k` Ritz pairs of largest magnitude (and, with `extremes`, the lowest and highest) pass an
+ * explicit residual check, each with one product `Hy`; the value reported is the Rayleigh quotient
+ * `yᵀHy` of that check. Power iteration stops an eigenvalue when the residual of H itself (not of
+ * the deflated operator) at the current vector is at most `tol`; the other end comes from power
+ * iteration on `H − λ_1 I`. With float32 products a `tol` below about `1e-7·‖H‖/|λ|` cannot be met:
+ * the pair is then reported with `converged: false` and the residual it reached, never with a
+ * relaxed tolerance. Parameters are left bit-identical; no tensors are left behind.
  *
  * @param lossFn - The loss at the current parameter values, or `{ loss(batch), batches }`.
  * @param params - The parameters (a `Module` or a list of `Parameter`s).
- * @param options - `k`, `method`, `tol`, `maxIter`, `seed`, `extremes`, `returnVectors`, `mode`, `eps`.
- * @returns Eigenvalues with iterations, convergence flags and residuals; λ_max, λ_min, the condition estimate.
+ * @param options - `k`, `method`, `tol`, `maxIter`, `basisSize`, `seed`, `extremes`, `returnVectors`, `mode`, `eps`.
+ * @returns Eigenvalues with iterations, convergence flags and residuals; λ_max, λ_min, the condition estimate, why it stopped.
  * @throws InvalidArgumentError (from `@gflow/core`) when `k` is not an integer in [1, parameter count] or an option is invalid.
  * @throws NonFiniteError (from `@gflow/core`) when the loss at the parameters or a product is not finite.
  * @example
  * ```ts
- * const { eigenvalues, lambdaMin, conditionNumber } = hessianEigenvalues(lossFn, model, { k: 3 });
+ * const r = hessianEigenvalues(lossFn, model, { k: 3 });
+ * r.eigenvalues; // the three of largest magnitude
+ * r.converged; // true only where r.residuals[i] ≤ 1e-3
  * ```
- * @see Yao, Gholami, Keutzer, Mahoney 2020, "PyHessian: Neural Networks Through the Lens of the Hessian".
+ * @see Yao, Gholami, Keutzer, Mahoney 2020, "PyHessian: Neural Networks Through the Lens of the Hessian"; Wu & Simon 2000, "Thick-restart Lanczos method for large symmetric eigenvalue problems"; Parlett 1998, "The Symmetric Eigenvalue Problem" §4 (residual bounds).
  */
 export function hessianEigenvalues<B>(
   lossFn: Objective<B>,
@@ -148,7 +143,7 @@ export function hessianEigenvalues<B>(
   options: HessianEigenvaluesOptions = {},
 ): HessianEigenvaluesResult {
   const fn = 'hessianEigenvalues';
-  const method = options.method ?? 'power';
+  const method = options.method ?? 'lanczos';
   if (method !== 'power' && method !== 'lanczos') {
     throw new InvalidArgumentError(
       `${fn}: options.method must be 'power' or 'lanczos', got ${describeValue(method)}`,
@@ -167,7 +162,16 @@ export function hessianEigenvalues<B>(
     );
   }
   const seed = options.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) {
+    throw new InvalidArgumentError(`${fn}: options.seed must be a finite number, got ${describeValue(seed)}`);
+  }
   const k = options.k ?? 1;
+  const basisSizeAsked = options.basisSize;
+  if (basisSizeAsked !== undefined && (!Number.isInteger(basisSizeAsked) || basisSizeAsked < 2)) {
+    throw new InvalidArgumentError(
+      `${fn}: options.basisSize must be an integer ≥ 2, got ${describeValue(basisSizeAsked)}`,
+    );
+  }
   const op = new HessianOperator(fn, lossFn as Objective<unknown>, params, options);
   try {
     const dim = op.dim;
@@ -176,16 +180,22 @@ export function hessianEigenvalues<B>(
         `${fn}: options.k must be an integer in [1, ${dim}] (the parameter count), got ${describeValue(k)}`,
       );
     }
-    const loss = op.centerLoss();
     const extremes = options.extremes ?? true;
-    const pairs: Pair[] = [];
-    let lambdaMax: number | null = null;
-    let lambdaMin: number | null = null;
-    let extremeConverged: boolean | null = null;
+    const basisSize = Math.min(dim, basisSizeAsked ?? Math.max(30, 2 * k + 14));
+    if (method === 'lanczos' && basisSize < Math.min(dim, k + 4)) {
+      throw new InvalidArgumentError(
+        `${fn}: options.basisSize must be at least k + 4 = ${k + 4} (the wanted pairs, both ends and room to grow) or the parameter count ${dim}, got ${basisSize}`,
+      );
+    }
+    const loss = op.centerLoss();
+    let pairs: Pair[] = [];
+    let lo: Pair | undefined;
+    let hi: Pair | undefined;
+    let stopReason: EigenStopReason;
     if (method === 'power') {
       const found: Float64Array[] = [];
       for (let i = 0; i < k; i++) {
-        const p = power(op.matvec, dim, found, tol, maxIter, seed + i);
+        const p = powerResidual(op.matvec, dim, found, tol, maxIter, seed + i);
         pairs.push(p);
         const q = Float64Array.from(p.vector);
         projectOut(q, found);
@@ -193,81 +203,47 @@ export function hessianEigenvalues<B>(
         if (n > 0) for (let j = 0; j < dim; j++) q[j] = (q[j] as number) / n;
         found.push(q);
       }
+      // Each deflated eigenvector inherits the error of those before it; Rayleigh–Ritz on their
+      // span, from the products already taken, removes that part.
+      pairs = rayleighRitz(pairs, tol).sort((a, b) => Math.abs(b.value) - Math.abs(a.value));
+      const top = pairs[0] as Pair;
       if (extremes && dim > 1) {
-        const top = pairs[0] as Pair;
-        const shift = top.value;
-        const shifted = (v: Float64Array): Float64Array => {
-          const hv = op.matvec(v);
-          for (let j = 0; j < dim; j++) hv[j] = (hv[j] as number) - shift * (v[j] as number);
-          return hv;
-        };
-        const other = power(shifted, dim, [], tol, maxIter, seed + k, shift);
-        const end = other.value + shift;
-        lambdaMax = Math.max(shift, end);
-        lambdaMin = Math.min(shift, end);
-        extremeConverged = other.converged;
-        // The deflated top-k may already hold a value beyond the shifted search's estimate (the
-        // shifted problem converges slowly when the bulk sits near λ_1): the ends are at least
-        // as extreme as every eigenvalue found.
-        for (const p of pairs) {
-          if (p.value < lambdaMin) {
-            lambdaMin = p.value;
-            extremeConverged = p.converged && top.converged;
-          }
-          if (p.value > lambdaMax) lambdaMax = p.value;
-        }
+        // The dominant eigenvalue of H − λ_1 I is λ_other − λ_1, the other end of the spectrum.
+        const other = powerResidual(op.matvec, dim, [], tol, maxIter, seed + k, top.value);
+        const ends = [top, other, ...pairs];
+        lo = ends.reduce((a, b) => (b.value < a.value ? b : a));
+        hi = ends.reduce((a, b) => (b.value > a.value ? b : a));
       } else if (extremes) {
-        lambdaMax = lambdaMin = (pairs[0] as Pair).value;
-        extremeConverged = (pairs[0] as Pair).converged;
+        lo = hi = top;
       }
+      const all = [...pairs, ...(lo && hi ? [lo, hi] : [])];
+      stopReason = all.every((p) => p.converged) ? 'converged' : 'max-iterations';
     } else {
-      const steps = Math.min(dim, Math.max(maxIter, k));
-      const run = lanczos(op.matvec, dim, { steps, reorthogonalize: true, seed });
-      const ritz = Array.from(run.ritzValues);
-      const byMagnitude = ritz
-        .map((_, i) => i)
-        .sort((a, b) => Math.abs(ritz[b] as number) - Math.abs(ritz[a] as number));
-      const check = (i: number): Pair => {
-        const y = run.ritzVectors[i] as Float64Array;
-        const theta = ritz[i] as number;
-        const rel = residual(op.matvec(y), theta, y) / Math.max(Math.abs(theta), Number.MIN_VALUE);
-        return { value: theta, vector: y, iterations: run.steps, converged: rel <= tol, residual: rel };
-      };
-      if (k > run.steps) {
-        throw new InvalidArgumentError(
-          `${fn}: options.k must be at most the ${run.steps} Lanczos steps taken (the Krylov space closed early), got ${k}`,
-        );
-      }
-      for (let i = 0; i < k; i++) pairs.push(check(byMagnitude[i] as number));
-      if (extremes) {
-        const lo = check(0);
-        const hi = check(ritz.length - 1);
-        lambdaMin = lo.value;
-        lambdaMax = hi.value;
-        extremeConverged = lo.converged && hi.converged;
-      }
+      const run = restartedLanczos(op.matvec, dim, {
+        k,
+        ends: extremes,
+        tol,
+        maxSteps: maxIter * (k + (extremes ? 1 : 0)),
+        basisSize,
+        seed,
+      });
+      pairs = run.top;
+      lo = run.min;
+      hi = run.max;
+      stopReason = run.stopReason;
     }
-    const conditionNumber =
-      lambdaMax === null || lambdaMin === null
-        ? null
-        : (() => {
-            const a = Math.abs(lambdaMax);
-            const b = Math.abs(lambdaMin);
-            const small = Math.min(a, b);
-            return small > 0 ? Math.max(a, b) / small : null;
-          })();
-    const negativeRatio =
-      lambdaMax === null || lambdaMin === null
-        ? null
-        : lambdaMin < 0
-          ? lambdaMax !== 0
-            ? Math.abs(lambdaMin / lambdaMax)
-            : null
-          : 0;
-    const order = pairs
-      .map((_, i) => i)
-      .sort((a, b) => Math.abs((pairs[b] as Pair).value) - Math.abs((pairs[a] as Pair).value));
-    const sorted = order.map((i) => pairs[i] as Pair);
+    const lambdaMax = hi?.value ?? null;
+    const lambdaMin = lo?.value ?? null;
+    let conditionNumber: number | null = null;
+    let negativeRatio: number | null = null;
+    if (lambdaMax !== null && lambdaMin !== null) {
+      const a = Math.abs(lambdaMax);
+      const b = Math.abs(lambdaMin);
+      const small = Math.min(a, b);
+      conditionNumber = small > 0 ? Math.max(a, b) / small : null;
+      negativeRatio = lambdaMin < 0 ? (lambdaMax !== 0 ? Math.abs(lambdaMin / lambdaMax) : null) : 0;
+    }
+    const sorted = pairs.slice().sort((a, b) => Math.abs(b.value) - Math.abs(a.value));
     return {
       eigenvalues: sorted.map((p) => p.value),
       iterations: sorted.map((p) => p.iterations),
@@ -278,12 +254,15 @@ export function hessianEigenvalues<B>(
         : {}),
       lambdaMax,
       lambdaMin,
-      extremeConverged,
+      extremeConverged: lo && hi ? lo.converged && hi.converged : null,
+      extremeResiduals: lo && hi ? [lo.residual, hi.residual] : null,
       conditionNumber,
       negativeRatio,
       loss,
       dim,
       method,
+      tol,
+      stopReason,
       mode: op.mode,
       modeReason: op.reason,
       hessianVectorProducts: op.count,

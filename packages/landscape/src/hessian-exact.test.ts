@@ -85,10 +85,12 @@ describe('exact Hessian of a two-layer tanh MLP (111 parameters)', () => {
     const lmax = Math.max(...eig.values);
     const lmin = Math.min(...eig.values);
     for (const method of ['power', 'lanczos'] as const) {
+      // tol 1e-5: 1e-6 is at float32's floor on this net (power iteration stalls at a relative
+      // residual of 1.15e-6 on the second eigenvalue), and is then reported as not converged.
       const r = hessianEigenvalues(lossFn, model, {
         k: 3,
         method,
-        tol: 1e-6,
+        tol: 1e-5,
         maxIter: method === 'power' ? 3000 : dim,
         mode: 'exact',
       });
@@ -96,6 +98,7 @@ describe('exact Hessian of a two-layer tanh MLP (111 parameters)', () => {
         expect(Math.abs(v - want[i]!) / Math.abs(want[i]!)).toBeLessThan(1e-3);
       });
       expect(r.converged).toEqual([true, true, true]);
+      for (const res of r.residuals) expect(res).toBeLessThanOrEqual(1e-5);
       expect(Math.abs(r.lambdaMax! - lmax) / Math.abs(lmax)).toBeLessThan(1e-3);
       expect(Math.abs(r.lambdaMin! - lmin) / Math.abs(lmin)).toBeLessThan(1e-3);
       const kappa = Math.max(Math.abs(lmax), Math.abs(lmin)) / Math.min(Math.abs(lmax), Math.abs(lmin));

@@ -36,14 +36,25 @@ export interface HessianSpectralDensityResult {
   readonly grid: readonly number[];
   /** The density at each grid point, `φ(t) = (1/R) Σ_r Σ_j w_{rj} g_σ(t − θ_{rj})`; it integrates to about 1. */
   readonly density: readonly number[];
+  /**
+   * The probe-sampling standard error of `density` at each grid point: the standard deviation of
+   * the `R` runs' densities over `√R`; `null` with one run (one probe says nothing of the spread).
+   * The quadrature and broadening errors are not in it (see {@link hessianSpectralDensity}).
+   */
+  readonly densityStandardError: readonly number[] | null;
   /** The broadening used. */
   readonly sigma: number;
   /** Each run's nodes and weights (the raw estimate, for other kernels or moments). */
   readonly runs: readonly QuadratureRun[];
   /** Lanczos steps taken per run (fewer than asked when the Krylov space closed early). */
   readonly steps: readonly number[];
-  /** The trace estimate that the same quadrature gives, `dim · (1/R) Σ_r Σ_j w_{rj} θ_{rj}`. */
+  /**
+   * The trace estimate that the same quadrature gives, `dim · (1/R) Σ_r Σ_j w_{rj} θ_{rj}`: the
+   * Hutchinson estimate over the `R` probes (the Gauss rule reproduces `vᵀHv/vᵀv` exactly).
+   */
   readonly traceEstimate: number;
+  /** Its standard error across runs, `s/√R`; `null` with one run. */
+  readonly traceStandardError: number | null;
   /** The loss at the parameters. */
   readonly loss: number;
   /** The number of scalar parameters. */
@@ -54,6 +65,13 @@ export interface HessianSpectralDensityResult {
   readonly modeReason: string;
   /** Hessian-vector products spent. */
   readonly hessianVectorProducts: number;
+}
+
+/** `s/√n` for `n ≥ 2` values with mean `mean`. */
+function standardError(xs: readonly number[], mean: number): number {
+  let v = 0;
+  for (const x of xs) v += (x - mean) ** 2;
+  return Math.sqrt(v / (xs.length - 1) / xs.length);
 }
 
 function positiveInt(fn: string, arg: string, x: unknown, least: number): number {
@@ -72,10 +90,19 @@ function positiveInt(fn: string, arg: string, x: unknown, least: number): number
  * Uses `@gflow/core`'s `lanczos` (full reorthogonalization) and `gaussQuadrature`. Parameters are
  * left bit-identical; no tensors are left behind.
  *
+ * What is estimated and what is not: the result estimates the spectrum broadened by `g_σ`, on
+ * average over Rademacher probes. (1) The probe sampling error is estimated, as the standard error
+ * across runs (`densityStandardError`, `traceStandardError`; it needs `runs ≥ 2` and is `null`
+ * otherwise). (2) The quadrature error is not estimated: `m` Lanczos steps reproduce the first
+ * `2m − 1` moments of each probe's spectral measure exactly, so it is negligible once σ is wide
+ * against the spacing of the nodes, and zero for a run that took fewer steps than asked (its
+ * Krylov space closed). (3) The broadening is a choice, not an error: the result is the density of
+ * the spectrum convolved with `g_σ`, and the nodes and weights in `runs` are there for other kernels.
+ *
  * @param lossFn - The loss at the current parameter values, or `{ loss(batch), batches }`.
  * @param params - The parameters (a `Module` or a list of `Parameter`s).
  * @param options - `steps`, `runs`, `seed`, `gridPoints`, `sigma`, `range`, `mode`, `eps`.
- * @returns The grid and density, and each run's nodes and weights.
+ * @returns The grid and density with its probe-sampling standard error, each run's nodes and weights, and the trace estimate with its standard error.
  * @throws InvalidArgumentError (from `@gflow/core`) for bad options.
  * @throws NonFiniteError (from `@gflow/core`) when the loss at the parameters or a product is not finite.
  * @example
@@ -118,7 +145,7 @@ export function hessianSpectralDensity<B>(
     const steps = Math.min(stepsAsked, dim);
     const runs: QuadratureRun[] = [];
     const taken: number[] = [];
-    let traceSum = 0;
+    const traces: number[] = [];
     for (let run = 0; run < runsN; run++) {
       const v = rng.rademacherVector(dim);
       const l = lanczos(op.matvec, dim, { steps, reorthogonalize: true, init: v });
@@ -127,7 +154,7 @@ export function hessianSpectralDensity<B>(
       const weights = Array.from(q.weights);
       runs.push({ nodes, weights });
       taken.push(l.steps);
-      traceSum += nodes.reduce((s, t, j) => s + t * (weights[j] as number), 0);
+      traces.push(dim * nodes.reduce((s, t, j) => s + t * (weights[j] as number), 0));
     }
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
@@ -139,26 +166,36 @@ export function hessianSpectralDensity<B>(
     const [gLo, gHi] = r ?? [lo - 5 * sigma, hi + 5 * sigma];
     const grid = new Array<number>(gridPoints);
     const density = new Array<number>(gridPoints).fill(0);
-    const norm = 1 / (runsN * sigma * Math.sqrt(2 * Math.PI));
+    const spread: number[] | null = runsN > 1 ? new Array<number>(gridPoints).fill(0) : null;
+    const norm = 1 / (sigma * Math.sqrt(2 * Math.PI));
+    const each = new Array<number>(runsN);
     for (let i = 0; i < gridPoints; i++) {
       const t = i === gridPoints - 1 ? gHi : gLo + ((gHi - gLo) * i) / (gridPoints - 1);
       grid[i] = t;
-      let s = 0;
-      for (const q of runs) {
+      let mean = 0;
+      runs.forEach((q, r) => {
+        let s = 0;
         q.nodes.forEach((theta, j) => {
           const z = (t - theta) / sigma;
           s += (q.weights[j] as number) * Math.exp(-0.5 * z * z);
         });
-      }
-      density[i] = s * norm;
+        each[r] = s * norm;
+        mean += s * norm;
+      });
+      mean /= runsN;
+      density[i] = mean;
+      if (spread !== null) spread[i] = standardError(each, mean);
     }
+    const traceEstimate = traces.reduce((a, b) => a + b, 0) / runsN;
     return {
       grid,
       density,
       sigma,
       runs,
       steps: taken,
-      traceEstimate: (dim * traceSum) / runsN,
+      densityStandardError: spread,
+      traceEstimate,
+      traceStandardError: runsN > 1 ? standardError(traces, traceEstimate) : null,
       loss,
       dim,
       mode: op.mode,

@@ -6,7 +6,11 @@
  * @packageDocumentation
  */
 
-export type { HessianEigenvaluesOptions, HessianEigenvaluesResult } from './hessian-eigenvalues.js';
+export type {
+  EigenStopReason,
+  HessianEigenvaluesOptions,
+  HessianEigenvaluesResult,
+} from './hessian-eigenvalues.js';
 export { hessianEigenvalues } from './hessian-eigenvalues.js';
 export type {
   HessianSpectralDensityOptions,

@@ -1,0 +1,438 @@
+// The two eigensolvers behind hessianEigenvalues, on flat float64 vectors. Both judge convergence
+// by one rule only, the relative residual ‖Hy − θy‖ / |θ| of the pair they return, computed from an
+// explicit product H·y (never from an estimate, never from how much θ changed).
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { Random } from './random.js';
+import { dot, norm, projectOut } from './vec.js';
+
+export type Matvec = (v: Float64Array) => Float64Array;
+
+/** An eigenpair estimate and its checked relative residual. */
+export interface Pair {
+  value: number;
+  vector: Float64Array;
+  /** Products spent on this pair (power) or Lanczos steps in all (lanczos). */
+  iterations: number;
+  converged: boolean;
+  /** ‖Hy − θy‖ / |θ| from an explicit product (`Infinity` when θ = 0 and the residual is not). */
+  residual: number;
+  /** `H y` (power iteration keeps it for the final Rayleigh–Ritz step). */
+  product?: Float64Array;
+}
+
+/** Why a solver stopped. */
+export type StopReason = 'converged' | 'max-iterations' | 'residual-floor' | 'krylov-exhausted';
+
+function relative(res: number, value: number): number {
+  const scale = Math.abs(value);
+  if (res === 0) return 0;
+  return scale > 0 ? res / scale : Number.POSITIVE_INFINITY;
+}
+
+/** ‖Hy − θy‖ in float64, scaled before squaring (no overflow or underflow of the squares). */
+function residualNorm(hy: Float64Array, theta: number, y: Float64Array): number {
+  let big = 0;
+  for (let i = 0; i < y.length; i++)
+    big = Math.max(big, Math.abs((hy[i] as number) - theta * (y[i] as number)));
+  if (big === 0 || !Number.isFinite(big)) return big;
+  let s = 0;
+  for (let i = 0; i < y.length; i++) {
+    const d = ((hy[i] as number) - theta * (y[i] as number)) / big;
+    s += d * d;
+  }
+  return big * Math.sqrt(s);
+}
+
+function unit(v: Float64Array): boolean {
+  const n = norm(v);
+  if (!(n > 0) || !Number.isFinite(n)) return false;
+  for (let i = 0; i < v.length; i++) v[i] = (v[i] as number) / n;
+  return true;
+}
+
+/** A seeded random unit vector orthogonal to `basis` (several tries; `undefined` if none exists). */
+function freshVector(rng: Random, dim: number, basis: readonly Float64Array[]): Float64Array | undefined {
+  for (let t = 0; t < 4; t++) {
+    const v = rng.normalVector(dim);
+    const n0 = norm(v);
+    projectOut(v, basis);
+    if (norm(v) > 1e-8 * n0 && unit(v)) return v;
+  }
+  return undefined;
+}
+
+/** Checks a pair with one explicit product: its Rayleigh quotient yᵀHy and relative residual. */
+function check(matvec: Matvec, y: Float64Array): { value: number; residual: number } {
+  const hy = matvec(y);
+  const value = dot(y, hy);
+  return { value, residual: relative(residualNorm(hy, value, y), value) };
+}
+
+/**
+ * Power iteration on `H − shift·I` with the vectors of `deflate` projected out, one product per
+ * step. Step t computes `H v_t`, the Rayleigh quotient `λ_t = v_tᵀ H v_t` and the residual
+ * `‖H v_t − λ_t v_t‖ / |λ_t|` of H itself (not of the deflated operator); it stops when that is at
+ * most `tol`, or after `maxIter` products. The returned vector is the one the residual belongs to.
+ */
+export function powerResidual(
+  matvec: Matvec,
+  dim: number,
+  deflate: readonly Float64Array[],
+  tol: number,
+  maxIter: number,
+  seed: number,
+  shift = 0,
+): Pair {
+  const rng = new Random(seed);
+  let v = freshVector(rng, dim, deflate);
+  // Unreachable while fewer than dim vectors are deflated (k ≤ dim): a clear failure, not a NaN.
+  if (v === undefined)
+    throw new Error(`powerResidual: no start vector outside the ${deflate.length} deflated ones`);
+  let best: Pair | undefined;
+  for (let it = 1; it <= maxIter; it++) {
+    const hv = matvec(v);
+    // Residual of H (plus shift) at v: the deflated space is not projected out of it.
+    let rq = 0;
+    for (let i = 0; i < dim; i++) rq += (v[i] as number) * ((hv[i] as number) - shift * (v[i] as number));
+    const value = rq + shift;
+    const res = relative(residualNorm(hv, value, v), value);
+    const pair: Pair = {
+      value,
+      vector: v,
+      iterations: it,
+      converged: res <= tol,
+      residual: res,
+      product: hv,
+    };
+    best = pair;
+    if (pair.converged) break;
+    const u = Float64Array.from(hv);
+    if (shift !== 0) for (let i = 0; i < dim; i++) u[i] = (u[i] as number) - shift * (v[i] as number);
+    projectOut(u, deflate);
+    if (!unit(u)) break; // H v ∈ span(deflate): v is in the null space of the deflated operator
+    v = u;
+  }
+  return best as Pair;
+}
+
+/**
+ * Rayleigh–Ritz on the span of the deflated power-iteration vectors, from the products already
+ * taken (no new ones): with V the (orthonormal) vectors and HV their products, the eigenpairs
+ * (θ, s) of `M = VᵀHV` give refined pairs `y = V s` with `Hy = (HV) s`. Each pair's error along
+ * the other vectors, which deflation hands on to the next eigenvalue, is removed; the residuals
+ * are recomputed from `Hy` and judged by `tol` as before.
+ */
+export function rayleighRitz(pairs: readonly Pair[], tol: number): Pair[] {
+  const k = pairs.length;
+  if (k < 2 || pairs.some((p) => p.product === undefined)) return pairs.slice();
+  const dim = (pairs[0] as Pair).vector.length;
+  const M = new Matrix(k, k);
+  for (let i = 0; i < k; i++) {
+    for (let j = i; j < k; j++) {
+      const a = dot((pairs[i] as Pair).vector, (pairs[j] as Pair).product as Float64Array);
+      const b = dot((pairs[j] as Pair).vector, (pairs[i] as Pair).product as Float64Array);
+      M.set(i, j, 0.5 * (a + b));
+      M.set(j, i, 0.5 * (a + b));
+    }
+  }
+  const e = new EigenvalueDecomposition(M, { assumeSymmetric: true });
+  const S = e.eigenvectorMatrix;
+  return e.realEigenvalues.map((_, c) => {
+    const y = new Float64Array(dim);
+    const hy = new Float64Array(dim);
+    let heaviest = 0;
+    for (let i = 0; i < k; i++) {
+      const a = S.get(i, c);
+      if (Math.abs(a) > Math.abs(S.get(heaviest, c))) heaviest = i;
+      const v = (pairs[i] as Pair).vector;
+      const hv = (pairs[i] as Pair).product as Float64Array;
+      for (let t = 0; t < dim; t++) {
+        y[t] = (y[t] as number) + a * (v[t] as number);
+        hy[t] = (hy[t] as number) + a * (hv[t] as number);
+      }
+    }
+    const n = norm(y);
+    for (let t = 0; t < dim; t++) {
+      y[t] = (y[t] as number) / n;
+      hy[t] = (hy[t] as number) / n;
+    }
+    const value = dot(y, hy);
+    const res = relative(residualNorm(hy, value, y), value);
+    return {
+      value,
+      vector: y,
+      iterations: (pairs[heaviest] as Pair).iterations,
+      converged: res <= tol,
+      residual: res,
+      product: hy,
+    };
+  });
+}
+
+/** Options of {@link restartedLanczos}. */
+export interface RestartedLanczosOptions {
+  /** The number of Ritz pairs of largest magnitude wanted. */
+  k: number;
+  /** Also the algebraic smallest and largest Ritz pairs. */
+  ends: boolean;
+  tol: number;
+  /** Lanczos steps (basis expansions, one product each) allowed in all. */
+  maxSteps: number;
+  /** The largest Krylov basis kept in memory (thick restart when full). */
+  basisSize: number;
+  seed: number;
+}
+
+/** The result of {@link restartedLanczos}. */
+export interface RestartedLanczosResult {
+  /** The `k` pairs of largest magnitude, by decreasing magnitude. */
+  top: Pair[];
+  /** The algebraic smallest and largest pairs (when `ends`). */
+  min: Pair | undefined;
+  max: Pair | undefined;
+  steps: number;
+  restarts: number;
+  /** Products spent on explicit residual checks. */
+  checks: number;
+  stopReason: StopReason;
+}
+
+interface Ritz {
+  values: number[];
+  vectors: number[][]; // vectors[c] is the c-th eigenvector of T (length m)
+}
+
+function ritzOf(T: number[][], m: number): Ritz {
+  const sub = new Matrix(m, m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) sub.set(i, j, (T[i] as number[])[j] as number);
+  const e = new EigenvalueDecomposition(sub, { assumeSymmetric: true });
+  const values = e.realEigenvalues;
+  const V = e.eigenvectorMatrix;
+  const vectors = values.map((_, c) => Array.from({ length: m }, (_, r) => V.get(r, c)));
+  return { values, vectors };
+}
+
+/** The indices of the wanted pairs: the k of largest magnitude, then the two ends. */
+function wantedOf(values: readonly number[], k: number, ends: boolean) {
+  const byMag = values
+    .map((_, i) => i)
+    .sort((a, b) => Math.abs(values[b] as number) - Math.abs(values[a] as number));
+  const top = byMag.slice(0, Math.min(k, values.length));
+  let lo = 0;
+  let hi = 0;
+  values.forEach((v, i) => {
+    if (v < (values[lo] as number)) lo = i;
+    if (v > (values[hi] as number)) hi = i;
+  });
+  const all = new Set(top);
+  if (ends) {
+    all.add(lo);
+    all.add(hi);
+  }
+  return { top, lo, hi, all: [...all], byMag };
+}
+
+function combine(V: readonly Float64Array[], s: readonly number[], dim: number): Float64Array {
+  const y = new Float64Array(dim);
+  for (let c = 0; c < s.length; c++) {
+    const a = s[c] as number;
+    const q = V[c] as Float64Array;
+    for (let i = 0; i < dim; i++) y[i] = (y[i] as number) + a * (q[i] as number);
+  }
+  unit(y);
+  return y;
+}
+
+/**
+ * Lanczos with full reorthogonalization and thick restart (Wu & Simon 2000), until the wanted Ritz
+ * pairs pass an explicit residual check or the steps run out.
+ *
+ * The basis V is kept orthonormal by classical Gram–Schmidt applied twice; the projected matrix
+ * T = VᵀHV is filled column by column from those coefficients (so that after a restart, when V
+ * starts with Ritz vectors, nothing changes). With the remainder f of the last product,
+ * H V = V T + f e_mᵀ, so a Ritz pair (θ, V s) has residual ‖f‖·|s_m|: that estimate decides when
+ * to check. A check takes one explicit product per wanted pair; the pairs count as converged only
+ * when every checked residual is at most `tol`. When the estimates are below the checked
+ * residuals by 1000× (float32 products cannot do better), the solver stops and says so.
+ */
+export function restartedLanczos(
+  matvec: Matvec,
+  dim: number,
+  o: RestartedLanczosOptions,
+): RestartedLanczosResult {
+  const rng = new Random(o.seed);
+  const basisSize = Math.max(2, Math.min(dim, o.basisSize));
+  const V: Float64Array[] = [];
+  const T: number[][] = Array.from({ length: basisSize }, () => new Array<number>(basisSize).fill(0));
+  let steps = 0;
+  let restarts = 0;
+  let checks = 0;
+  // The first check comes when the estimates reach tol, or 1e-6 (near float32's floor) if tol is
+  // smaller, so that an unreachable tol is found out early rather than at maxIter.
+  let threshold = Math.max(o.tol, 1e-6);
+  let stopReason: StopReason = 'max-iterations';
+  let lastWorst: number | undefined;
+  let lastCheckStep = 0;
+  let lastChecked: { top: Pair[]; min: Pair | undefined; max: Pair | undefined } | undefined;
+  const first = freshVector(rng, dim, []);
+  if (first === undefined) throw new Error('restartedLanczos: no start vector');
+  V.push(first);
+
+  const checkAll = (ritz: Ritz, w: ReturnType<typeof wantedOf>): typeof lastChecked => {
+    const cache = new Map<number, Pair>();
+    const pairOf = (i: number): Pair => {
+      let p = cache.get(i);
+      if (p === undefined) {
+        const y = combine(V, ritz.vectors[i] as number[], dim);
+        const c = check(matvec, y);
+        checks++;
+        p = {
+          value: c.value,
+          vector: y,
+          iterations: steps,
+          converged: c.residual <= o.tol,
+          residual: c.residual,
+        };
+        cache.set(i, p);
+      }
+      return p;
+    };
+    const top = w.top.map(pairOf).sort((a, b) => Math.abs(b.value) - Math.abs(a.value));
+    return { top, min: o.ends ? pairOf(w.lo) : undefined, max: o.ends ? pairOf(w.hi) : undefined };
+  };
+
+  for (;;) {
+    const j = V.length - 1;
+    const w = matvec(V[j] as Float64Array);
+    steps++;
+    const h = new Array<number>(j + 1).fill(0);
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i <= j; i++) {
+        const q = V[i] as Float64Array;
+        const c = dot(w, q);
+        h[i] = (h[i] as number) + c;
+        for (let t = 0; t < dim; t++) w[t] = (w[t] as number) - c * (q[t] as number);
+      }
+    }
+    for (let i = 0; i <= j; i++) {
+      (T[i] as number[])[j] = h[i] as number;
+      (T[j] as number[])[i] = h[i] as number;
+    }
+    const m = j + 1;
+    const beta = norm(w);
+    const ritz = ritzOf(T, m);
+    let scale = 0;
+    for (const v of ritz.values) scale = Math.max(scale, Math.abs(v));
+    const closed = !(beta > 1e-10 * scale);
+    const exhausted = closed && m === dim;
+    const want = wantedOf(ritz.values, o.k, o.ends);
+    // A Krylov space that closed before the whole space did (an eigenvalue repeated, or a start
+    // vector without components along some eigenvectors) is extended by a fresh vector before
+    // anything is checked: the pairs found so far may not be the largest.
+    if (closed && !exhausted && steps < o.maxSteps) {
+      // fall through to the extension below
+    } else if (m >= o.k) {
+      const estimate = Math.max(
+        ...want.all.map((i) =>
+          relative(beta * Math.abs((ritz.vectors[i] as number[])[m - 1] as number), ritz.values[i] as number),
+        ),
+      );
+      const out = steps >= o.maxSteps;
+      // A check also comes after a basis' worth of steps without one once a check has failed: the
+      // estimates themselves stall at the products' noise (observed 1e-8 to 1e-9 in float32).
+      const stalled = lastWorst !== undefined && steps - lastCheckStep >= basisSize;
+      if (estimate <= threshold || stalled || out || exhausted) {
+        lastChecked = checkAll(ritz, want);
+        const pairs = [
+          ...lastChecked!.top,
+          ...(lastChecked!.min ? [lastChecked!.min, lastChecked!.max as Pair] : []),
+        ];
+        if (pairs.every((p) => p.converged)) {
+          stopReason = 'converged';
+          break;
+        }
+        if (exhausted) {
+          stopReason = 'krylov-exhausted';
+          break;
+        }
+        if (out) {
+          stopReason = 'max-iterations';
+          break;
+        }
+        // The estimate is met but a checked residual is not. Look again once the estimate has
+        // fallen 10× further; when the checked residuals no longer halve from one check to the
+        // next, or sit 1000× above the estimate, only the float32 rounding of the products is
+        // left: stop and say so.
+        const worst = Math.max(...pairs.map((p) => p.residual));
+        if (estimate <= worst * 1e-3 || (lastWorst !== undefined && worst > 0.5 * lastWorst)) {
+          stopReason = 'residual-floor';
+          break;
+        }
+        lastWorst = worst;
+        lastCheckStep = steps;
+        threshold = estimate / 10;
+      }
+    } else if (steps >= o.maxSteps || exhausted) {
+      // Fewer basis vectors than pairs wanted (k close to dim with a closed Krylov space).
+      lastChecked = checkAll(ritz, want);
+      stopReason = exhausted ? 'krylov-exhausted' : 'max-iterations';
+      break;
+    }
+    // Extend the basis with f/β, a fresh vector if the Krylov space closed, or restart.
+    let next: Float64Array | undefined;
+    if (beta > 1e-10 * scale) {
+      next = Float64Array.from(w);
+      projectOut(next, V);
+      if (!unit(next)) next = undefined;
+    }
+    next ??= freshVector(rng, dim, V);
+    if (next === undefined) {
+      lastChecked = checkAll(ritz, want);
+      stopReason = 'krylov-exhausted';
+      break;
+    }
+    if (m < basisSize) {
+      V.push(next);
+      continue;
+    }
+    // Thick restart: keep the wanted Ritz vectors and their neighbours toward both ends.
+    restarts++;
+    const keep = Math.min(basisSize - 2, Math.max(want.all.length, Math.floor(basisSize / 2)));
+    const kept = new Set(want.all);
+    const ascending = ritz.values
+      .map((_, i) => i)
+      .sort((a, b) => (ritz.values[a] as number) - (ritz.values[b] as number));
+    if (o.ends) for (const i of ascending.slice(0, 3)) if (kept.size < keep) kept.add(i);
+    for (const i of want.byMag) if (kept.size < keep) kept.add(i);
+    const order = [...kept];
+    // The Ritz vectors are orthonormal up to rounding; reorthogonalize so that T stays VᵀHV.
+    const basis: Float64Array[] = [];
+    const diagonal: number[] = [];
+    for (const i of order) {
+      const y = combine(V, ritz.vectors[i] as number[], dim);
+      projectOut(y, basis);
+      if (unit(y)) {
+        basis.push(y);
+        diagonal.push(ritz.values[i] as number);
+      }
+    }
+    projectOut(next, basis);
+    if (!unit(next)) {
+      const fresh = freshVector(rng, dim, basis);
+      if (fresh === undefined) {
+        lastChecked = checkAll(ritz, want);
+        stopReason = 'krylov-exhausted';
+        break;
+      }
+      next = fresh;
+    }
+    V.length = 0;
+    V.push(...basis, next);
+    for (const row of T) row.fill(0);
+    diagonal.forEach((theta, r) => {
+      (T[r] as number[])[r] = theta;
+    });
+  }
+  const c = lastChecked as NonNullable<typeof lastChecked>;
+  return { top: c.top, min: c.min, max: c.max, steps, restarts, checks, stopReason };
+}
