@@ -1,5 +1,6 @@
 import { describeValue, gaussQuadrature, InvalidArgumentError, lanczos } from '@gflow/core';
 import { HessianOperator } from './internal/hessian-operator.js';
+import { checkOptions } from './internal/options.js';
 import { Random } from './internal/random.js';
 import type { HvpOptions, Objective, ParamsLike } from './types.js';
 
@@ -117,6 +118,7 @@ export function hessianSpectralDensity<B>(
   options: HessianSpectralDensityOptions = {},
 ): HessianSpectralDensityResult {
   const fn = 'hessianSpectralDensity';
+  checkOptions(fn, options);
   const runsN = positiveInt(fn, 'options.runs', options.runs ?? 1, 1);
   const gridPoints = positiveInt(fn, 'options.gridPoints', options.gridPoints ?? 1000, 2);
   const stepsAsked = positiveInt(fn, 'options.steps', options.steps ?? 100, 1);

@@ -1,5 +1,6 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
 import { HessianOperator } from './internal/hessian-operator.js';
+import { checkOptions } from './internal/options.js';
 import { Random } from './internal/random.js';
 import { dot, norm, projectOut } from './internal/vec.js';
 import type { HvpOptions, Objective, ParamsLike } from './types.js';
@@ -118,6 +119,7 @@ export function hessianTrace<B>(
   options: HessianTraceOptions = {},
 ): HessianTraceResult {
   const fn = 'hessianTrace';
+  checkOptions(fn, options);
   const method = options.method ?? 'hutchinson';
   if (method !== 'hutchinson' && method !== 'hutch++') {
     throw new InvalidArgumentError(

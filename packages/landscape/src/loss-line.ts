@@ -1,6 +1,7 @@
 import { NonFiniteError } from '@gflow/core';
 import { checkPoints, checkProgress, checkRange, linspace } from './internal/grid.js';
 import { evaluate, nonFiniteName, prepare } from './internal/objective.js';
+import { checkOptions } from './internal/options.js';
 import { assertFiniteVector, flatFrom, layoutOf, SavedParameters, tensorsFrom } from './internal/params.js';
 import type { NonFinitePoint, Objective, ParamsLike, Progress, VectorLike } from './types.js';
 
@@ -56,6 +57,7 @@ export function lossLine<B>(
   options: LossLineOptions = {},
 ): LossLineResult {
   const fn = 'lossLine';
+  checkOptions(fn, options);
   const [lo, hi] = checkRange(fn, 'options.range', options.range ?? [-1, 1]);
   const points = checkPoints(fn, 'options.points', options.points ?? 51);
   checkProgress(fn, options.onProgress);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { releaseFailedTape } from './internal/engine-cleanup.js';
+import { checkOptions } from './internal/options.js';
 
 /** One probe of {@link checkSecondOrderGradients}. */
 export interface SecondOrderProbe {
@@ -195,6 +196,7 @@ function fingerprint(): unknown[] {
  * @see Pearlmutter 1994, "Fast exact multiplication by the Hessian".
  */
 export function checkSecondOrderGradients(options: { readonly refresh?: boolean } = {}): SecondOrderReport {
+  checkOptions('checkSecondOrderGradients', options);
   const key = fingerprint();
   if (
     !options.refresh &&
