@@ -151,9 +151,15 @@ export class GradientMonitor {
 
   /**
    * @param options - Capacity, which statistics, histogram, loggers.
-   * @throws InvalidArgumentError (from `@gflow/core`) for a capacity < 1 or a bad histogram.
+   * @throws InvalidArgumentError (from `@gflow/core`) for options that are not an object, a capacity < 1
+   *   or a bad histogram.
    */
   constructor(options: GradientMonitorOptions = {}) {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new InvalidArgumentError(
+        `GradientMonitor: options must be an object, got ${describeValue(options)}`,
+      );
+    }
     const capacity = checkInteger('GradientMonitor', 'options.capacity', options.capacity ?? 1000, 1);
     this.buffer = new RingBuffer<StepRecord>(capacity);
     let histogram: false | { bins: number; min: number; max: number; every: number } = false;

@@ -75,6 +75,7 @@ export class InstrumentedOptimizer extends tf.Optimizer {
    * @param options - Transform, constraint, monitor, guard, schedule.
    */
   constructor(inner: tf.Optimizer, options: InstrumentOptions = {}) {
+    checkInstrumentArgs('InstrumentedOptimizer', inner, options);
     super();
     this.inner = inner;
     this.rate = options.schedule ? new ScheduledRate('instrument', options.schedule) : undefined;
@@ -243,32 +244,44 @@ export class InstrumentedOptimizer extends tf.Optimizer {
  * ```
  */
 export function instrument(optimizer: tf.Optimizer, options: InstrumentOptions = {}): InstrumentedOptimizer {
-  if (!(optimizer instanceof tf.Optimizer)) {
+  checkInstrumentArgs('instrument', optimizer, options);
+  return new InstrumentedOptimizer(optimizer, options);
+}
+
+/** The checks of {@link instrument} and the {@link InstrumentedOptimizer} constructor. */
+function checkInstrumentArgs(fn: string, optimizer: unknown, options: unknown): void {
+  if (typeof optimizer !== 'object' || optimizer === null || !(optimizer instanceof tf.Optimizer)) {
     throw new InvalidArgumentError(
-      `instrument: optimizer must be a tf.Optimizer, got ${describeValue(optimizer)}`,
+      `${fn}: optimizer must be a tf.Optimizer, got ${describeValue(optimizer)}`,
     );
   }
-  if (options.monitor !== undefined && !(options.monitor instanceof GradientMonitor)) {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(`${fn}: options must be an object, got ${describeValue(options)}`);
+  }
+  const o = options as InstrumentOptions;
+  if (o.monitor !== undefined && !(o.monitor instanceof GradientMonitor)) {
     throw new InvalidArgumentError(
-      `instrument: options.monitor must be a GradientMonitor, got ${describeValue(options.monitor)}`,
+      `${fn}: options.monitor must be a GradientMonitor, got ${describeValue(o.monitor)}`,
     );
   }
-  if (options.guard !== undefined && !(options.guard instanceof TrainingGuard)) {
+  if (o.guard !== undefined && !(o.guard instanceof TrainingGuard)) {
     throw new InvalidArgumentError(
-      `instrument: options.guard must be a TrainingGuard, got ${describeValue(options.guard)}`,
+      `${fn}: options.guard must be a TrainingGuard, got ${describeValue(o.guard)}`,
     );
   }
   for (const key of ['transform', 'constraint'] as const) {
-    const t = options[key];
-    if (t !== undefined && (typeof t.init !== 'function' || typeof t.update !== 'function')) {
+    const t = o[key];
+    if (
+      t !== undefined &&
+      (typeof t !== 'object' || t === null || typeof t.init !== 'function' || typeof t.update !== 'function')
+    ) {
       throw new InvalidArgumentError(
-        `instrument: options.${key} must be a transform (init, update), got ${describeValue(t)}`,
+        `${fn}: options.${key} must be a transform (init, update), got ${describeValue(t)}`,
       );
     }
   }
-  if (options.schedule !== undefined) {
-    checkSchedule('instrument', 'options.schedule', options.schedule);
-    checkSchedulable('instrument', optimizer);
+  if (o.schedule !== undefined) {
+    checkSchedule(fn, 'options.schedule', o.schedule);
+    checkSchedulable(fn, optimizer as tf.Optimizer);
   }
-  return new InstrumentedOptimizer(optimizer, options);
 }

@@ -118,10 +118,14 @@ export class TrainingGuard {
 
   /**
    * @param options - Snapshot cadence and place, detection thresholds, responses.
-   * @throws InvalidArgumentError (from `@gflow/core`) for negative thresholds or unknown actions.
+   * @throws InvalidArgumentError (from `@gflow/core`) for options that are not an object, negative
+   *   thresholds or unknown actions.
    */
   constructor(options: TrainingGuardOptions = {}) {
     const fn = 'TrainingGuard';
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new InvalidArgumentError(`${fn}: options must be an object, got ${describeValue(options)}`);
+    }
     const actions = ['skip', 'restore', 'lower-lr', 'clip'];
     for (const key of ['onNonFinite', 'onExploding'] as const) {
       const a = options[key];

@@ -97,6 +97,11 @@ export interface SpectralNormalizationState {
 export function spectralNormalization(
   options: SpectralNormalizationOptions = {},
 ): ParameterTransform<SpectralNormalizationState> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(
+      `spectralNormalization: options must be an object, got ${describeValue(options)}`,
+    );
+  }
   const iterations = checkInteger('spectralNormalization', 'options.iterations', options.iterations ?? 1, 1);
   const target = checkNonNegative('spectralNormalization', 'options.target', options.target ?? 1, true);
   const mode = options.mode ?? 'normalize';
