@@ -200,7 +200,7 @@ function isClass(f: unknown): boolean {
  * throws ERR_SCRIPT_EXECUTION_TIMEOUT.
  */
 const watchdog = vm.createContext({});
-function runWithin<T>(f: () => T, ms: number): T {
+export function runWithin<T>(f: () => T, ms: number): T {
   (watchdog as { call?: () => T }).call = f;
   try {
     return vm.runInContext('call()', watchdog, { timeout: ms }) as T;

@@ -36,7 +36,14 @@ export abstract class MLPStack extends BaseModule {
             (blockInputSize(1, inputSize, width) + blockInputSize(c.depth - 1, inputSize, width))) /
           2
         : 0;
-    checkParameterCount(fn, (width + 1) * (first + rest) + (width + 1) * (c.outputSize ?? 0));
+    // kernels and biases of the blocks, then the readout: exact without norms (a norm adds a few
+    // vectors of length width per block, so the estimate is then a close lower bound)
+    checkParameterCount(
+      fn,
+      width * (first + rest) +
+        ((o.bias ?? true) ? c.depth * width : 0) +
+        (blockInputSize(c.depth, inputSize, width) + 1) * (c.outputSize ?? 0),
+    );
     super(fn);
     this.act = c.activation;
     this.inputSize = inputSize;

@@ -33,7 +33,14 @@ export function cayleyMap(a: tf.Tensor2D): tf.Tensor2D {
     checkFiniteValues('cayleyMap', 'a', data);
     const A = toMatrix(data, n, n);
     const I = Matrix.eye(n, n);
-    const X = inverse(I.clone().add(A));
+    let X: Matrix;
+    try {
+      X = inverse(I.clone().add(A));
+    } catch (e) {
+      throw new NonFiniteError(
+        `cayleyMap: I + a is singular (${(e as Error).message}): the result is not finite`,
+      );
+    }
     const W = X.mmul(I.clone().sub(A));
     if (!W.to1DArray().every(Number.isFinite)) {
       throw new NonFiniteError('cayleyMap: I + a is singular (or nearly so): the result is not finite');
