@@ -194,18 +194,19 @@ function isClass(f: unknown): boolean {
   return typeof f === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(f));
 }
 
+const watchdog = vm.createContext({}) as { call?: (() => unknown) | undefined };
+
 /**
  * Runs `f` under a watchdog: `vm`'s timeout terminates JavaScript that is still running after
  * `ms` (a synchronous infinite loop included, which no timer in this thread could interrupt) and
  * throws ERR_SCRIPT_EXECUTION_TIMEOUT.
  */
-const watchdog = vm.createContext({});
 export function runWithin<T>(f: () => T, ms: number): T {
-  (watchdog as { call?: () => T }).call = f;
+  watchdog.call = f;
   try {
     return vm.runInContext('call()', watchdog, { timeout: ms }) as T;
   } finally {
-    (watchdog as { call?: () => T }).call = undefined;
+    watchdog.call = undefined;
   }
 }
 

@@ -146,7 +146,7 @@ describe('a size of 1e9 is refused before anything is allocated, with the estima
   });
 
   it('the estimate is the exact parameter count of plainMLP, denseMLP, dense and conv2d (limit = count builds, count − 1 refuses)', () => {
-    const cases: [string, () => { parameters(): models.Parameter[]; dispose(): void }][] = [
+    const cases: [string, () => models.Model][] = [
       ['plainMLP', () => models.plainMLP({ depth: 3, width: 5, inputSize: 2, outputSize: 3 })],
       ['denseMLP', () => models.denseMLP({ depth: 3, width: 5, inputSize: 2, outputSize: 3 })],
       ['dense', () => models.dense({ inputSize: 4, outputSize: 3 })],
