@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runWithin } from '../../../test/bad-inputs/harness.js';
 import {
   allocationLimit,
   checkAllocation,
@@ -9,6 +8,7 @@ import {
 import { GflowError, InvalidArgumentError } from './errors.js';
 import { lanczos } from './lanczos.js';
 import { powerIteration } from './power-iteration.js';
+import { runWithin } from './test-utils/bad-inputs.js';
 
 afterEach(() => {
   setAllocationLimit(DEFAULT_ALLOCATION_LIMIT);

@@ -9,7 +9,7 @@ import {
 } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runWithin } from '../../../test/bad-inputs/harness.js';
+import { runWithin } from '../../core/src/test-utils/bad-inputs.js';
 import * as models from './index.js';
 
 // The named cases of issue 16 (bad inputs that hung, failed unclearly or returned NaN). Each call

@@ -1,5 +1,5 @@
 import * as core from '@gflow/core';
-import { badInputSuite } from '../../../test/bad-inputs/harness.js';
+import { badInputSuite } from './test-utils/bad-inputs.js';
 
 badInputSuite('@gflow/core', {
   exports: core,

@@ -1,12 +1,13 @@
 /**
  * The small valid harness that the bad-input suites of @gflow/landscape and @gflow/diagnostics add
- * to the harness's pool (test/bad-inputs/harness.ts): a model, its parameters, a loss callback, a
- * batch, an optimizer and a gradient record, so that generated calls can get past the first check.
+ * to the harness's pool (`@gflow/core`'s src/test-utils/bad-inputs.ts): a model, its parameters, a
+ * loss callback, a batch, an optimizer and a gradient record, so that generated calls can get past
+ * the first check.
  */
 import { meanSquaredError } from '@gflow/backend';
 import { identityContext, plainMLP } from '@gflow/models';
 import type * as TF from '@tensorflow/tfjs';
-import { tensorPool } from '../../backend/test/tensor-pool.js';
+import { tensorPool } from '../../../backend/src/test-utils/tensor-pool.js';
 
 /** Makes the pool; `dispose` frees every tensor and variable it made. */
 export function modelPool(tf: typeof TF): { values: unknown[]; dispose: () => void } {

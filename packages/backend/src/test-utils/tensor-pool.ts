@@ -1,6 +1,6 @@
 /**
  * The tensors, callbacks and models that the bad-input suites of packages with tensors add to the
- * harness's pool (test/bad-inputs/harness.ts).
+ * harness's pool (`@gflow/core`'s src/test-utils/bad-inputs.ts).
  */
 import type * as TF from '@tensorflow/tfjs';
 

@@ -1,8 +1,8 @@
 import { initBackend } from '@gflow/backend';
 import * as diagnostics from '@gflow/diagnostics';
 import * as tf from '@tensorflow/tfjs';
-import { badInputSuite } from '../../../test/bad-inputs/harness.js';
-import { modelPool } from '../../models/test/model-pool.js';
+import { badInputSuite } from '../../core/src/test-utils/bad-inputs.js';
+import { modelPool } from '../../models/src/test-utils/model-pool.js';
 
 let pool: { values: unknown[]; dispose: () => void } | undefined;
 

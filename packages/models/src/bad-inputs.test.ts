@@ -1,8 +1,8 @@
 import { initBackend } from '@gflow/backend';
 import * as models from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
-import { badInputSuite } from '../../../test/bad-inputs/harness.js';
-import { tensorPool } from '../../backend/test/tensor-pool.js';
+import { tensorPool } from '../../backend/src/test-utils/tensor-pool.js';
+import { badInputSuite } from '../../core/src/test-utils/bad-inputs.js';
 
 let pool: { values: unknown[]; dispose: () => void } | undefined;
 

@@ -1,7 +1,7 @@
 import * as backend from '@gflow/backend';
 import * as tf from '@tensorflow/tfjs';
-import { badInputSuite } from '../../../test/bad-inputs/harness.js';
-import { tensorPool } from './tensor-pool.js';
+import { badInputSuite } from '../../core/src/test-utils/bad-inputs.js';
+import { tensorPool } from './test-utils/tensor-pool.js';
 
 let pool: { values: unknown[]; dispose: () => void } | undefined;
 

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@gflow/core';
 import { describe, expect, it } from 'vitest';
-import { probe } from '../../../test/bad-inputs/harness.js';
+import { probe } from './bad-inputs.js';
 
 // The bad-input harness must fail for each way a call can go wrong, or its passing means nothing.
 describe('the bad-input harness', () => {
