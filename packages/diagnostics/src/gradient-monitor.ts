@@ -1,4 +1,4 @@
-import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { checkAllocation, describeValue, InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { type CentralSums, describeSums, mergeSums } from './internal/moments.js';
 import { pairSquared, SCALE_FLOOR, scaledPairs } from './internal/norms.js';
@@ -161,6 +161,8 @@ export class GradientMonitor {
       );
     }
     const capacity = checkInteger('GradientMonitor', 'options.capacity', options.capacity ?? 1000, 1);
+    // the ring buffer holds up to capacity records (an array of that length is made now)
+    checkAllocation('GradientMonitor', 'records', capacity, 8);
     this.buffer = new RingBuffer<StepRecord>(capacity);
     let histogram: false | { bins: number; min: number; max: number; every: number } = false;
     if (options.histogram !== false) {

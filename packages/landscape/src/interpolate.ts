@@ -77,7 +77,8 @@ function endpoint(fn: string, arg: string, layout: Layout, x: EndpointLike): Flo
  * @param options - Number of points, range of α and a progress callback.
  * @returns The losses along the segment, at both ends, and the barrier.
  * @throws ShapeError (from `@gflow/core`) when an end point does not match the parameters.
- * @throws InvalidArgumentError (from `@gflow/core`) for `points < 2` or a bad range.
+ * @throws InvalidArgumentError (from `@gflow/core`) for options that are not an object, `points < 2` or
+ *   above `@gflow/core`'s allocation limit, or a bad range.
  * @throws NonFiniteError (from `@gflow/core`) when the loss at either end is not finite.
  * @example
  * ```ts

@@ -41,7 +41,8 @@ export interface LossLineResult {
  * @param options - Range, number of points and a progress callback.
  * @returns The grid of α and the losses, the center loss and the non-finite points.
  * @throws ShapeError (from `@gflow/core`) when the direction does not match the parameters.
- * @throws InvalidArgumentError (from `@gflow/core`) for `points < 2`, a bad range or a non-finite direction.
+ * @throws InvalidArgumentError (from `@gflow/core`) for options that are not an object, `points < 2` or a
+ *   grid above `@gflow/core`'s allocation limit, a bad range or a non-finite direction.
  * @throws NonFiniteError (from `@gflow/core`) when the loss at the center is not finite.
  * @example
  * ```ts
