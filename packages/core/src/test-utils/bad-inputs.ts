@@ -41,7 +41,7 @@ export interface BadInputEnv {
    * NaN in their result is not a failure.
    */
   readonly nanAllowed?: Readonly<Record<string, string>>;
-  /** Runs per export (default 150). */
+  /** Runs per export (default 100). */
   readonly numRuns?: number;
 }
 
@@ -342,7 +342,7 @@ export function badInputSuite(pkg: string, env: BadInputEnv): void {
           fc.asyncProperty(fc.array(valueArb(extra), { maxLength: 4 }), async (args) => {
             await call(args);
           }),
-          { numRuns: env.numRuns ?? 150, seed: 16, endOnFailure: true },
+          { numRuns: env.numRuns ?? 100, seed: 16, endOnFailure: true },
         );
         // the calls with no argument and with one NaN are always made
         await call([]);
