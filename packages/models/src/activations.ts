@@ -109,13 +109,13 @@ function activationFn(name: ActivationName, alpha: number): (x: tf.Tensor) => tf
  * @param spec - The activation.
  * @param x - The input tensor.
  * @returns The activation of `x`, the caller's to dispose (for `linear`, `x` itself).
- * @throws InvalidArgumentError (from `@gflow/core`) for an unknown name.
+ * @throws InvalidArgumentError (from `@gflow/core`) for an unknown name, or `x` not a live float32 tensor.
  * @example
  * ```ts
  * const y = applyActivation('relu', tf.tensor1d([-1, 2])); // [0, 2]
  * ```
  */
 export function applyActivation(spec: ActivationSpec, x: tf.Tensor): tf.Tensor {
-  checkTensor('applyActivation', 'x', x);
+  checkTensor('applyActivation', 'x', x, { dtype: 'float32' });
   return resolveActivation(spec, 'applyActivation').fn(x);
 }

@@ -41,6 +41,13 @@ export interface BadInputEnv {
    * NaN in their result is not a failure.
    */
   readonly nanAllowed?: Readonly<Record<string, string>>;
+  /**
+   * Valid argument lists for some exports (made from the pool, after `setup`). Each is called as
+   * is (it must succeed), then once for every mutation: each argument in turn, and each field of
+   * an options object in turn, replaced by every bad value of the pool or left out — so that every
+   * option is probed with every bad value, not only the first check reached.
+   */
+  readonly seeds?: Readonly<Record<string, (pool: readonly unknown[]) => unknown[]>>;
   /** Runs per export (default 100). */
   readonly numRuns?: number;
 }
@@ -226,6 +233,33 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'>
   }
 }
 
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && Object.getPrototypeOf(x) === Object.prototype;
+}
+
+/**
+ * The argument lists one change away from `args`: the list cut short before each argument, each
+ * argument replaced by each of `values`, and for an options object each field left out or
+ * replaced by each of `values`.
+ */
+export function mutations(args: readonly unknown[], values: readonly unknown[]): unknown[][] {
+  const out: unknown[][] = [];
+  const at = (i: number, v: unknown): unknown[] => args.map((a, j) => (j === i ? v : a));
+  args.forEach((a, i) => {
+    out.push(args.slice(0, i));
+    for (const v of values) out.push(at(i, v));
+    if (isPlainObject(a)) {
+      for (const k of Object.keys(a)) {
+        const rest = { ...a };
+        delete rest[k];
+        out.push(at(i, rest));
+        for (const v of values) out.push(at(i, { ...a, [k]: v }));
+      }
+    }
+  });
+  return out;
+}
+
 /** What {@link probe} needs besides the function and its arguments. */
 export interface ProbeEnv {
   /** Live tensor count; absent for packages without tensors. */
@@ -347,6 +381,39 @@ export function badInputSuite(pkg: string, env: BadInputEnv): void {
         // the calls with no argument and with one NaN are always made
         await call([]);
         await call([Number.NaN]);
+        await new Promise((r) => setTimeout(r, 0));
+        expect(unhandled).toEqual([]);
+      });
+      const seed = env.seeds?.[name];
+      if (seed === undefined) continue;
+      it(`${name}: every argument and option, one at a time`, async () => {
+        const args = seed(extra);
+        // the seed itself is valid: its call returns, so each mutation tests one change
+        const ok = await probe(name, f, args, { ...env, pool });
+        expect(ok).toBeUndefined();
+        let valid: unknown;
+        try {
+          valid = runWithin(
+            () =>
+              isClass(f)
+                ? new (f as new (...a: unknown[]) => unknown)(...args)
+                : (f as (...a: unknown[]) => unknown)(...args),
+            CALL_LIMIT_MS,
+          );
+        } catch (e) {
+          throw new Error(`the seed of ${name} is not valid: ${String(e)}`);
+        }
+        release(valid, new Set(), pool);
+        env.afterCall?.();
+        const values = [...SCALARS, ...extra];
+        for (const m of mutations(args, values)) {
+          const failure = await probe(name, f, m, {
+            ...env,
+            pool,
+            nanAllowed: env.nanAllowed !== undefined && name in env.nanAllowed,
+          });
+          if (failure !== undefined) throw new Error(failure);
+        }
         await new Promise((r) => setTimeout(r, 0));
         expect(unhandled).toEqual([]);
       });
