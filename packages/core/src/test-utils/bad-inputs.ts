@@ -48,7 +48,7 @@ export interface BadInputEnv {
    * option is probed with every bad value, not only the first check reached.
    */
   readonly seeds?: Readonly<Record<string, (pool: readonly unknown[]) => unknown[]>>;
-  /** Runs per export (default 100). */
+  /** Random runs per export (default 50). */
   readonly numRuns?: number;
 }
 
@@ -376,7 +376,7 @@ export function badInputSuite(pkg: string, env: BadInputEnv): void {
           fc.asyncProperty(fc.array(valueArb(extra), { maxLength: 4 }), async (args) => {
             await call(args);
           }),
-          { numRuns: env.numRuns ?? 100, seed: 16, endOnFailure: true },
+          { numRuns: env.numRuns ?? 50, seed: 16, endOnFailure: true },
         );
         // the calls with no argument and with one NaN are always made
         await call([]);
