@@ -102,3 +102,22 @@ describe('landscape grids and sample counts above the allocation limit are refus
     );
   });
 });
+
+describe('a loss the parameters do not reach', () => {
+  it('is refused by name (tfjs said "Cannot find a connection")', () => {
+    const e = refusal(() => hessianVectorProduct(() => tf.scalar(1), q.params, D));
+    expect(e).toBeInstanceOf(InvalidArgumentError);
+    expect(e.message).toBe(
+      'hessianVectorProduct: the loss does not depend on the parameters (no gradient reaches any of them)',
+    );
+  });
+
+  it('a loss linear in the parameters has H v = 0 exactly (the second gradient reaches none of them)', () => {
+    const linear = (): tf.Scalar =>
+      tf.tidy(() => tf.addN(q.params.map((p, i) => tf.mul(i + 1, tf.sum(p.variable)))) as tf.Scalar);
+    const hv = hessianVectorProduct(linear, q.params, D, { mode: 'exact' });
+    const flat = hv.product.flatMap((part) => [...part.values]);
+    expect(hv.mode).toBe('exact');
+    expect(flat).toEqual(new Array(9).fill(0));
+  });
+});

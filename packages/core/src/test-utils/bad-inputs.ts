@@ -183,11 +183,18 @@ function show(args: readonly unknown[]): string {
   return `(${args
     .map((a) => {
       if (isTensorLike(a)) return tensorLabel(a);
+      if (typeof a === 'object' && a !== null && typeof (a as { parameters?: unknown }).parameters === 'function') {
+        return `Module(${String((a as { name?: unknown }).name)})`;
+      }
       if (typeof a === 'function') return a.toString();
       try {
         return JSON.stringify(a, (_k, v) => {
           if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
           if (isTensorLike(v)) return tensorLabel(v);
+          if (typeof v === 'object' && v !== null && typeof v.parameters === 'function') {
+            return `Module(${String(v.name)})`;
+          }
+          if (typeof v === 'function') return String(v);
           return v;
         });
       } catch {
