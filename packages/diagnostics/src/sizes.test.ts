@@ -1,15 +1,19 @@
 import { initBackend } from '@gflow/backend';
-import { GflowError, InvalidArgumentError } from '@gflow/core';
+import { GflowError, InvalidArgumentError, ShapeError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runWithin } from '../../core/src/test-utils/bad-inputs.js';
 import { GradientMonitor } from './gradient-monitor.js';
+import { gradientTape } from './gradient-tape.js';
 import { InstrumentedOptimizer, instrument } from './instrument.js';
 import { parseFlowReport } from './json.js';
+import { jsonLinesLogger } from './loggers/json-lines-logger.js';
+import { measureGradientFlow } from './measure-gradient-flow.js';
 import { frobeniusPenalty } from './penalties/frobenius-penalty.js';
 import { TrainingGuard } from './training-guard.js';
 import { autoClip } from './transforms/auto-clip.js';
 import { spectralNormalization } from './transforms/spectral-normalization.js';
+import { tinyMLP } from './test-utils/tiny.js';
 import { readInfo } from './transforms/transform.js';
 
 // Issue 16: bad arguments found by the bad-input suite, each now a GflowError naming the function;
@@ -121,6 +125,38 @@ describe('bad arguments are GflowErrors naming the function, not TypeErrors', ()
     w.dispose();
     expect(refusal(() => frobeniusPenalty(w)).message).toBe(
       'frobeniusPenalty: weight was disposed (shape [2,2]); pass a live tensor',
+    );
+  });
+});
+
+describe('found by the seeded bad-input suite', () => {
+  it('measureGradientFlow: targets not shaped like the outputs, disposed inputs', () => {
+    const m = tinyMLP({ sizes: [2, 3, 1], seed: 1 });
+    const x = tf.ones([4, 2]);
+    const y = tf.ones([2, 1]);
+    const e = refusal(() => measureGradientFlow(m, { inputs: x, targets: y, loss: 'meanSquaredError' }));
+    expect(e).toBeInstanceOf(ShapeError);
+    expect(e.message).toBe(
+      "measureGradientFlow: targets must have the shape of the model's outputs [4, 1], got [2, 1]",
+    );
+    const gone = tf.ones([4, 2]);
+    gone.dispose();
+    expect(refusal(() => measureGradientFlow(m, { inputs: gone, targets: y })).message).toBe(
+      'measureGradientFlow: options.inputs was disposed (shape [4, 2]); pass a live tensor',
+    );
+    tf.dispose([x, y]);
+    m.dispose();
+  });
+
+  it('gradientTape with no parameters (tfjs said "gradients() received an empty list of xs")', () => {
+    expect(refusal(() => gradientTape(() => tf.scalar(1), { params: [] })).message).toMatch(
+      /^gradientTape: params must be a non-empty array of Parameter, got \[\]/,
+    );
+  });
+
+  it('jsonLinesLogger with null options', () => {
+    expect(refusal(() => jsonLinesLogger(() => {}, null as never)).message).toBe(
+      'jsonLinesLogger: options must be an object, got null',
     );
   });
 });

@@ -147,7 +147,10 @@ function release(x: unknown, seen: Set<unknown>, pool: ReadonlySet<unknown>, dep
     return;
   }
   const d = (x as { dispose?: unknown }).dispose;
-  // a model's or logger's dispose(); a transform's dispose(state) frees a state, not itself
+  // a model's or logger's dispose(); a transform's dispose(state) frees a state, not itself; an
+  // optimizer (an instrumented one disposes the optimizer it wraps, which the pool owns) is kept
+  const o = x as { minimize?: unknown; applyGradients?: unknown };
+  if (typeof o.minimize === 'function' && typeof o.applyGradients === 'function') return;
   if (typeof d === 'function' && d.length === 0) {
     (d as () => void).call(x);
     return;
@@ -183,7 +186,11 @@ function show(args: readonly unknown[]): string {
   return `(${args
     .map((a) => {
       if (isTensorLike(a)) return tensorLabel(a);
-      if (typeof a === 'object' && a !== null && typeof (a as { parameters?: unknown }).parameters === 'function') {
+      if (
+        typeof a === 'object' &&
+        a !== null &&
+        typeof (a as { parameters?: unknown }).parameters === 'function'
+      ) {
         return `Module(${String((a as { name?: unknown }).name)})`;
       }
       if (typeof a === 'function') return a.toString();

@@ -20,7 +20,8 @@ export interface JsonLinesLoggerOptions {
  * @param sink - A file path, or a function called with each line (without the newline).
  * @param options - How many records to buffer before writing to a file.
  * @returns A logger; call `close()` to write what is buffered.
- * @throws InvalidArgumentError (from `@gflow/core`) for a sink that is neither; UnsupportedError
+ * @throws InvalidArgumentError (from `@gflow/core`) for a sink that is neither, or options that are
+ *   not an object; UnsupportedError
  *   when a path is given outside Node.
  * @example
  * ```ts
@@ -34,6 +35,11 @@ export function jsonLinesLogger(
   sink: string | ((line: string) => void),
   options: JsonLinesLoggerOptions = {},
 ): StepLogger {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(
+      `jsonLinesLogger: options must be an object, got ${describeValue(options)}`,
+    );
+  }
   const flushEvery = checkInteger('jsonLinesLogger', 'options.flushEvery', options.flushEvery ?? 50, 1);
   if (typeof sink === 'function') {
     return { log: (r: StepRecord) => sink(JSON.stringify(r, nonFiniteReplacer)) };
