@@ -19,6 +19,10 @@ badInputSuite('@gflow/landscape', {
   },
   teardown: () => pool?.dispose(),
   numTensors: () => tf.memory().numTensors,
+  // a valid call with default options does real work: hessianTrace 100 Hessian-vector products,
+  // hessianEigenvalues up to 100 Lanczos steps, lossPlane 21 × 21 losses (each about 1 s on a
+  // loaded 2-core machine); a hang is still caught, after 5 s instead of 1 s
+  limits: { hessianTrace: 5000, hessianEigenvalues: 5000, hessianSpectralDensity: 5000, lossPlane: 5000 },
   // valid calls, each probed one argument and one option at a time
   seeds: {
     hessianEigenvalues: () => [n().lossFn, n().model, { k: 1, maxIter: 20 }],

@@ -48,6 +48,12 @@ export interface BadInputEnv {
    * option is probed with every bad value, not only the first check reached.
    */
   readonly seeds?: Readonly<Record<string, (pool: readonly unknown[]) => unknown[]>>;
+  /**
+   * A longer watchdog limit (ms) for exports whose valid calls with default options do real work
+   * (e.g. 100 Hessian-vector products), each with the reason given at the call site; a hang is
+   * still caught, only later. Every other export gets 1 s.
+   */
+  readonly limits?: Readonly<Record<string, number>>;
   /** Random runs per export (default 50). */
   readonly numRuns?: number;
 }
@@ -369,7 +375,8 @@ export function badInputSuite(pkg: string, env: BadInputEnv): void {
 
     it('finds the exports to probe', () => {
       // every allow-listed name must still be an export, so the list cannot go stale
-      for (const name of [...Object.keys(env.allow ?? {}), ...Object.keys(env.nanAllowed ?? {})]) {
+      const named = [env.allow, env.nanAllowed, env.limits, env.seeds].flatMap((r) => Object.keys(r ?? {}));
+      for (const name of named) {
         expect(Object.keys(env.exports)).toContain(name);
       }
       expect(fns.length).toBeGreaterThan(0);
@@ -383,6 +390,7 @@ export function badInputSuite(pkg: string, env: BadInputEnv): void {
             ...env,
             pool,
             nanAllowed: env.nanAllowed !== undefined && name in env.nanAllowed,
+            limitMs: env.limits?.[name] ?? CALL_LIMIT_MS,
           });
           if (failure !== undefined) throw new Error(failure);
         };
@@ -403,7 +411,7 @@ export function badInputSuite(pkg: string, env: BadInputEnv): void {
       it(`${name}: every argument and option, one at a time`, async () => {
         const args = seed(extra);
         // the seed itself is valid: its call returns, so each mutation tests one change
-        const ok = await probe(name, f, args, { ...env, pool });
+        const ok = await probe(name, f, args, { ...env, pool, limitMs: env.limits?.[name] ?? CALL_LIMIT_MS });
         expect(ok).toBeUndefined();
         let valid: unknown;
         try {
@@ -412,7 +420,7 @@ export function badInputSuite(pkg: string, env: BadInputEnv): void {
               isClass(f)
                 ? new (f as new (...a: unknown[]) => unknown)(...args)
                 : (f as (...a: unknown[]) => unknown)(...args),
-            CALL_LIMIT_MS,
+            env.limits?.[name] ?? CALL_LIMIT_MS,
           );
         } catch (e) {
           throw new Error(`the seed of ${name} is not valid: ${String(e)}`);
@@ -425,6 +433,7 @@ export function badInputSuite(pkg: string, env: BadInputEnv): void {
             ...env,
             pool,
             nanAllowed: env.nanAllowed !== undefined && name in env.nanAllowed,
+            limitMs: env.limits?.[name] ?? CALL_LIMIT_MS,
           });
           if (failure !== undefined) throw new Error(failure);
         }
