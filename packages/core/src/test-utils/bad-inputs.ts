@@ -355,6 +355,14 @@ export function badInputSuite(pkg: string, env: BadInputEnv): void {
     unhandled.push(reason);
   };
 
+  const probeEnv = (name: string): ProbeEnv => ({
+    ...(env.numTensors ? { numTensors: env.numTensors } : {}),
+    ...(env.afterCall ? { afterCall: env.afterCall } : {}),
+    pool,
+    nanAllowed: env.nanAllowed !== undefined && name in env.nanAllowed,
+    limitMs: env.limits?.[name] ?? CALL_LIMIT_MS,
+  });
+
   describe(`${pkg}: every export refuses bad arguments with a GflowError`, () => {
     // a string argument can be a path (a logger's directory): calls run in a scratch directory
     const home = process.cwd();
@@ -386,12 +394,7 @@ export function badInputSuite(pkg: string, env: BadInputEnv): void {
       if (env.allow && name in env.allow) continue;
       it(`${name}`, async () => {
         const call = async (args: unknown[]): Promise<void> => {
-          const failure = await probe(name, f, args, {
-            ...env,
-            pool,
-            nanAllowed: env.nanAllowed !== undefined && name in env.nanAllowed,
-            limitMs: env.limits?.[name] ?? CALL_LIMIT_MS,
-          });
+          const failure = await probe(name, f, args, probeEnv(name));
           if (failure !== undefined) throw new Error(failure);
         };
         await fc.assert(
@@ -411,7 +414,7 @@ export function badInputSuite(pkg: string, env: BadInputEnv): void {
       it(`${name}: every argument and option, one at a time`, async () => {
         const args = seed(extra);
         // the seed itself is valid: its call returns, so each mutation tests one change
-        const ok = await probe(name, f, args, { ...env, pool, limitMs: env.limits?.[name] ?? CALL_LIMIT_MS });
+        const ok = await probe(name, f, args, probeEnv(name));
         expect(ok).toBeUndefined();
         let valid: unknown;
         try {
@@ -429,12 +432,7 @@ export function badInputSuite(pkg: string, env: BadInputEnv): void {
         env.afterCall?.();
         const values = [...SCALARS, ...extra];
         for (const m of mutations(args, values)) {
-          const failure = await probe(name, f, m, {
-            ...env,
-            pool,
-            nanAllowed: env.nanAllowed !== undefined && name in env.nanAllowed,
-            limitMs: env.limits?.[name] ?? CALL_LIMIT_MS,
-          });
+          const failure = await probe(name, f, m, probeEnv(name));
           if (failure !== undefined) throw new Error(failure);
         }
         await new Promise((r) => setTimeout(r, 0));
