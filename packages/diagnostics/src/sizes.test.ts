@@ -10,10 +10,10 @@ import { parseFlowReport } from './json.js';
 import { jsonLinesLogger } from './loggers/json-lines-logger.js';
 import { measureGradientFlow } from './measure-gradient-flow.js';
 import { frobeniusPenalty } from './penalties/frobenius-penalty.js';
+import { tinyMLP } from './test-utils/tiny.js';
 import { TrainingGuard } from './training-guard.js';
 import { autoClip } from './transforms/auto-clip.js';
 import { spectralNormalization } from './transforms/spectral-normalization.js';
-import { tinyMLP } from './test-utils/tiny.js';
 import { readInfo } from './transforms/transform.js';
 
 // Issue 16: bad arguments found by the bad-input suite, each now a GflowError naming the function;
