@@ -4,12 +4,17 @@ import { defineConfig } from 'vitest/config';
 // One project per package, named after it. Workspace packages resolve to their TypeScript
 // sources, so `pnpm test` needs no build step.
 const packages = ['core', 'backend', 'models', 'diagnostics', 'landscape'] as const;
-const alias = Object.fromEntries(
-  packages.map((p) => [
-    `@gflow/${p}`,
-    fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url)),
-  ]),
-);
+const src = (file: string): string => fileURLToPath(new URL(`./packages/${file}`, import.meta.url));
+// Exact matches, subpath entries first (`@gflow/core/internal`, `@gflow/models/node`, see the
+// packages' `exports`).
+const alias = [
+  { find: /^@gflow\/core\/internal\/tfjs$/, replacement: src('core/src/internal/tfjs.ts') },
+  { find: /^@gflow\/core\/internal$/, replacement: src('core/src/internal/index.ts') },
+  { find: /^@gflow\/models\/node$/, replacement: src('models/src/node/index.ts') },
+  // Test-only entry: fixtures shared between packages' tests (never built or published).
+  { find: /^@gflow\/models\/test$/, replacement: src('models/src/test-utils/index.ts') },
+  ...packages.map((p) => ({ find: new RegExp(`^@gflow/${p}$`), replacement: src(`${p}/src/index.ts`) })),
+];
 
 export default defineConfig({
   resolve: { alias },

@@ -1,6 +1,6 @@
 /**
- * gflow's benchmark: runs the workloads of shared/peers/WORKLOADS.md through the public API and
- * writes JSON in the shape shared/peers/compare.mjs reads.
+ * gflow's benchmark: runs the workloads of bench/peer/WORKLOADS.md through the public API and
+ * writes JSON in the shape bench/peer/compare.mjs reads.
  *
  *   pnpm bench [-- --backend wasm|cpu|...] [--only a,b] [--repeats N] [--wasm-threads N|auto] [--out FILE]
  *

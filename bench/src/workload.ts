@@ -1,4 +1,4 @@
-/** One benchmark workload of shared/peers/WORKLOADS.md. */
+/** One benchmark workload of bench/peer/WORKLOADS.md. */
 export interface Workload {
   /** The name used by WORKLOADS.md, torch_peer.py and compare.mjs. */
   readonly name: string;

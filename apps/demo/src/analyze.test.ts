@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { initBackend } from '@gflow/backend';
 import { GflowError } from '@gflow/core';
 import { type Finding, nonFiniteReplacer, nonFiniteReviver } from '@gflow/diagnostics';
+import { fileSystem } from '@gflow/models/node';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { analyze, analyzeCommand, analyzeExitCode, formatAnalysis } from './analyze.js';
-import { fileSaveHandler } from './model-io.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gflow-analyze-'));
 beforeAll(async () => {
@@ -34,7 +34,7 @@ describe('gflow analyze', () => {
         name: 'out',
       }),
     );
-    await m.save(fileSaveHandler(join(dir, 'm')));
+    await m.save(fileSystem(join(dir, 'm')));
     const before = tf.memory().numTensors;
     const r = await analyze({
       kind: 'file',
@@ -141,7 +141,7 @@ describe('gflow analyze', () => {
         );
       }
       const path = join(dir, `lin-${s}`);
-      await m.save(fileSaveHandler(path));
+      await m.save(fileSystem(path));
       m.dispose();
       const before = tf.memory().numTensors;
       for (const engine of ['wasm', 'cpu'] as const) {
@@ -208,7 +208,7 @@ describe('gflow analyze exit code', () => {
     ]);
     m.getLayer('hidden').setWeights([kernel, tf.zeros([3])]);
     kernel.dispose();
-    await m.save(fileSaveHandler(join(dir, 'nan')));
+    await m.save(fileSystem(join(dir, 'nan')));
     m.dispose();
     const printed: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((t: string) => void printed.push(t));

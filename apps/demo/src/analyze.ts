@@ -5,12 +5,12 @@
 import { GflowError, UnsupportedError } from '@gflow/core';
 import { type FlowReport, measureGradientFlow, nonFiniteReplacer } from '@gflow/diagnostics';
 import { fromLayersModel, type Model } from '@gflow/models';
+import { loadModelFromFile } from '@gflow/models/node';
 import * as tf from '@tensorflow/tfjs';
 import { startEngine } from './backend-command.js';
-import { buildModel, randomBatch } from './build-model.js';
+import { buildModel, lossName, randomBatch, randomTargets } from './build-model.js';
 import { shortenLists } from './cli-error.js';
-import { loadModelFromFile } from './model-io.js';
-import type { AnalyzeOptions, FailOn } from './program.js';
+import type { AnalyzeOptions, FailOn, LossFlag } from './program.js';
 import { fmt } from './sections/measure.js';
 
 /** What `analyze --json` prints. */
@@ -25,6 +25,8 @@ export interface AnalyzeResult {
   readonly inputShape: readonly number[];
   /** Shape of the random targets. */
   readonly targetShape: readonly number[];
+  /** The loss measured (`--loss`). */
+  readonly loss: LossFlag;
   /** The flow report. */
   readonly report: FlowReport;
 }
@@ -55,16 +57,18 @@ function concreteShape(
  */
 export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
   const info = await startEngine(o.engine);
+  const loss = o.loss ?? 'mse';
   if (o.kind === 'flags') {
     const { model, inputShape } = buildModel(o.model);
-    const { x, y } = randomBatch(inputShape, o.batch, o.model.seed);
+    const { x, y } = randomBatch(inputShape, o.batch, o.model.seed, { arch: o.model.arch, loss });
     try {
-      const report = measureGradientFlow(model, { inputs: x, targets: y, loss: 'meanSquaredError' });
+      const report = measureGradientFlow(model, { inputs: x, targets: y, loss: lossName(loss) });
       return {
         source: { kind: 'flags', flags: { ...o.model } },
         engine: info.name,
         inputShape: x.shape,
         targetShape: y.shape,
+        loss,
         report,
       };
     } finally {
@@ -86,11 +90,11 @@ export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
     module = fromLayersModel(layers);
     const x = tf.randomNormal(inShape, 0, 1, 'float32', 1);
     made.push(x);
-    const y = tf.randomNormal(outShape, 0, 1, 'float32', 2);
+    const y = randomTargets(outShape, loss, 2);
     made.push(y);
     let report: FlowReport;
     try {
-      report = measureGradientFlow(module, { inputs: x, targets: y, loss: 'meanSquaredError' });
+      report = measureGradientFlow(module, { inputs: x, targets: y, loss: lossName(loss) });
     } catch (e) {
       if (e instanceof GflowError) throw e;
       throw new UnsupportedError(
@@ -103,6 +107,7 @@ export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
       engine: info.name,
       inputShape: inShape,
       targetShape: outShape,
+      loss,
       report,
     };
   } finally {
@@ -111,6 +116,17 @@ export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
     layers.dispose();
   }
 }
+
+const TARGETS: Record<LossFlag, string> = {
+  mse: 'N(0,1)',
+  'softmax-cross-entropy': 'one-hot',
+  'sigmoid-cross-entropy': '0/1',
+};
+const LOSS_TEXT: Record<LossFlag, string> = {
+  mse: 'mean squared error',
+  'softmax-cross-entropy': 'softmax cross-entropy',
+  'sigmoid-cross-entropy': 'sigmoid cross-entropy',
+};
 
 /** Formats an analysis as text: taps, the parameters with the extreme ratios, the diagnosis. */
 export function formatAnalysis(r: AnalyzeResult): string {
@@ -123,7 +139,7 @@ export function formatAnalysis(r: AnalyzeResult): string {
           .join(' ');
   const lines = [
     `model: ${rep.model} (${src})`,
-    `engine: ${r.engine}; random N(0,1) inputs [${r.inputShape.join(', ')}], targets [${r.targetShape.join(', ')}], mean squared error`,
+    `engine: ${r.engine}; random N(0,1) inputs [${r.inputShape.join(', ')}], ${TARGETS[r.loss]} targets [${r.targetShape.join(', ')}], ${LOSS_TEXT[r.loss]}`,
     `loss ${fmt(rep.loss)}, global gradient norm ${fmt(rep.globalNorm)}, ${rep.parameters.length} parameters, ${rep.taps.length} taps`,
     '',
     'gradient norm per tap (‖∂L/∂h‖, and relative to the last tap):',

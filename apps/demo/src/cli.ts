@@ -1,28 +1,35 @@
 #!/usr/bin/env node
 /**
  * The `gflow` command: `gflow demo [--quick] [--out DIR]`, `gflow analyze`, `gflow sweep`,
- * `gflow backend`. CI runs `gflow demo --quick --out .ci/out/report` (under a minute).
+ * `gflow backend`, `gflow dashboard`. CI runs `gflow demo --quick --out .ci/out/report` (under a minute).
  * Errors are printed as one paragraph (set GFLOW_DEBUG=1 for the stack); Ctrl-C removes any
  * half-written report folder before exiting.
  */
 import { analyzeCommand } from './analyze.js';
 import { backendCommand } from './backend-command.js';
 import { formatCliError } from './cli-error.js';
+import { dashboardCommand } from './dashboard/command.js';
 import { runDemo } from './demo.js';
 import { createProgram } from './program.js';
 import { removeActiveTempFolder } from './report.js';
-import { sweepCommand } from './sweep-command.js';
+import { sweepCommand, workerCommand } from './sweep-command.js';
 
-process.once('SIGINT', () => {
-  removeActiveTempFolder();
-  const sweeping = process.argv[2] === 'sweep';
-  process.stderr.write(
-    sweeping
-      ? '\ngflow: interrupted; every finished cell is in the results file: run the same command again to continue.\n'
-      : '\ngflow: interrupted; no partial report was left behind.\n',
-  );
-  process.exit(130);
-});
+// `gflow worker` handles its own signals (it lets the cells in progress finish).
+if (process.argv[2] !== 'worker')
+  process.once('SIGINT', () => {
+    removeActiveTempFolder();
+    const sweeping = process.argv[2] === 'sweep';
+    if (process.argv[2] === 'dashboard') {
+      process.stderr.write('\ngflow dashboard: stopped.\n');
+      process.exit(0);
+    }
+    process.stderr.write(
+      sweeping
+        ? '\ngflow: interrupted; every finished cell is in the results file: run the same command again to continue.\n'
+        : '\ngflow: interrupted; no partial report was left behind.\n',
+    );
+    process.exit(130);
+  });
 
 const program = createProgram({
   demo: async (o) => {
@@ -32,7 +39,9 @@ const program = createProgram({
     await analyzeCommand(o); // sets the exit code to 2 when the diagnosis fails --fail-on
   },
   sweep: sweepCommand,
+  worker: workerCommand,
   backend: backendCommand,
+  dashboard: dashboardCommand,
 });
 
 try {

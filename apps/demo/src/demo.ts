@@ -14,14 +14,13 @@ import { section as d } from './sections/d-fixes.js';
 import { section as e } from './sections/e-clipping.js';
 import { section as f } from './sections/f-landscape.js';
 import { section as g } from './sections/g-paths.js';
-import { missingNeeds, type SectionDef } from './sections/section.js';
+import type { SectionDef } from './sections/section.js';
 
 /** Every section, in report order. */
 export const SECTIONS: readonly SectionDef[] = [a, b, c, d, e, f, g];
 
 /**
- * Runs one section, turning a missing package export into an explicit "not available yet"
- * entry (never into made-up numbers).
+ * Runs one section and times it.
  *
  * @param def - The section.
  * @param quick - Reduced sizes.
@@ -29,15 +28,6 @@ export const SECTIONS: readonly SectionDef[] = [a, b, c, d, e, f, g];
  * @returns The section for the report.
  */
 export async function runSection(def: SectionDef, quick: boolean, progress: Progress): Promise<Section> {
-  const missing = missingNeeds(def);
-  if (missing.length > 0 || !def.run) {
-    progress.tick(def.steps(quick), `${def.id}: skipped`);
-    const reason =
-      missing.length > 0
-        ? `not available yet: this build of gflow does not export ${missing.join(', ')}`
-        : `not available yet: ${def.pending ?? 'the section is not implemented'}`;
-    return { id: def.id, title: def.title, status: 'unavailable', reason };
-  }
   const t0 = performance.now();
   const r = await def.run({ quick, progress });
   return {

@@ -219,7 +219,12 @@ export function heatmapPlot(o: HeatmapPlotOptions): Plot {
           field: o.value.field,
           type: 'quantitative',
           title: o.value.title,
-          scale: { scheme: 'viridis', ...(o.value.log ? { type: 'log' } : {}) },
+          scale: {
+            scheme: 'viridis',
+            ...(o.value.log ? { type: 'log' } : {}),
+            // a fixed colour domain puts several heat maps on one scale
+            ...(o.value.domain ? { domain: [...o.value.domain] } : {}),
+          },
         },
       },
     },

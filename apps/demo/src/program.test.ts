@@ -1,6 +1,12 @@
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { type AnalyzeOptions, createProgram, type DemoOptions, type SweepOptions } from './program.js';
+import {
+  type AnalyzeOptions,
+  createProgram,
+  type DemoOptions,
+  type SweepOptions,
+  type WorkerOptions,
+} from './program.js';
 
 type Call = { cmd: string; o: unknown };
 
@@ -13,6 +19,7 @@ async function parse(...args: string[]): Promise<{ call?: Call; error?: string; 
       demo: async (o: DemoOptions) => void calls.push({ cmd: 'demo', o }),
       analyze: async (o: AnalyzeOptions) => void calls.push({ cmd: 'analyze', o }),
       sweep: async (o: SweepOptions) => void calls.push({ cmd: 'sweep', o }),
+      worker: async (o: WorkerOptions) => void calls.push({ cmd: 'worker', o }),
       backend: async (o) => void calls.push({ cmd: 'backend', o }),
     },
     {
@@ -72,6 +79,7 @@ describe('gflow command line', () => {
       o: {
         json: false,
         batch: 16,
+        loss: 'mse',
         engine: 'auto',
         failOn: 'error',
         kind: 'flags',
@@ -114,7 +122,13 @@ describe('gflow command line', () => {
   it('analyze --help documents --fail-on and the exit codes', async () => {
     let out = '';
     const program = createProgram(
-      { demo: async () => {}, analyze: async () => {}, sweep: async () => {}, backend: async () => {} },
+      {
+        demo: async () => {},
+        analyze: async () => {},
+        sweep: async () => {},
+        worker: async () => {},
+        backend: async () => {},
+      },
       {
         exitOverride: true,
         output: {
@@ -133,6 +147,134 @@ describe('gflow command line', () => {
       '--fail-on <severity> exit with code 2 when the diagnosis has a finding of this severity or worse (choices: "error", "warning", "never", default: "error")',
     );
     expect(text).toMatch(/Exit codes: 0 .* 2 it has one .* 1 the model could not be measured/);
+  });
+
+  it('analyze --arch: recurrent nets and the transformer with --steps, their usual defaults, and --loss', async () => {
+    expect((await parse('analyze', '--arch', 'lstm', '--depth', '2', '--steps', '30')).call?.o).toMatchObject(
+      {
+        kind: 'flags',
+        loss: 'mse',
+        model: {
+          arch: 'lstm',
+          depth: 2,
+          activation: 'tanh',
+          init: 'xavier',
+          norm: 'none',
+          width: 64,
+          steps: 30,
+        },
+      },
+    );
+    expect((await parse('analyze', '--arch', 'vanilla-rnn', '--depth', '1')).call?.o).toMatchObject({
+      model: { arch: 'vanilla-rnn', activation: 'tanh', init: 'xavier', steps: 20 },
+    });
+    expect(
+      (
+        await parse(
+          'analyze',
+          '--arch',
+          'orthogonal-rnn',
+          '--depth',
+          '1',
+          '--activation',
+          'relu',
+          '--init',
+          'he',
+        )
+      ).call?.o,
+    ).toMatchObject({ model: { arch: 'orthogonal-rnn', activation: 'relu', init: 'he' } });
+    expect((await parse('analyze', '--arch', 'transformer', '--depth', '4')).call?.o).toMatchObject({
+      model: { arch: 'transformer', activation: 'gelu', norm: 'pre', steps: 20 },
+    });
+    expect(
+      (
+        await parse(
+          'analyze',
+          '--arch',
+          'transformer',
+          '--depth',
+          '4',
+          '--norm',
+          'post',
+          '--loss',
+          'softmax-cross-entropy',
+        )
+      ).call?.o,
+    ).toMatchObject({ loss: 'softmax-cross-entropy', model: { norm: 'post' } });
+    expect(
+      (await parse('analyze', '--model', 'm.json', '--loss', 'sigmoid-cross-entropy')).call?.o,
+    ).toMatchObject({
+      kind: 'file',
+      loss: 'sigmoid-cross-entropy',
+    });
+    // A feedforward net keeps its earlier defaults and has no steps.
+    const mlp = (await parse('analyze', '--arch', 'plain-mlp', '--depth', '3')).call?.o as AnalyzeOptions;
+    expect(mlp).toMatchObject({ model: { activation: 'relu', init: 'he', norm: 'none' } });
+    expect(mlp.kind === 'flags' && 'steps' in mlp.model).toBe(false);
+  });
+
+  it('analyze: refuses flags that do not fit the architecture', async () => {
+    expect((await parse('analyze', '--arch', 'plain-mlp', '--depth', '3', '--steps', '5')).error).toMatch(
+      /--steps is the sequence length of the recurrent nets and transformer; plain-mlp reads no sequence/,
+    );
+    expect((await parse('analyze', '--arch', 'plain-mlp', '--depth', '3', '--norm', 'pre')).error).toMatch(
+      /--norm pre does not fit --arch plain-mlp/,
+    );
+    expect(
+      (await parse('analyze', '--arch', 'transformer', '--depth', '3', '--norm', 'batch')).error,
+    ).toMatch(/--norm batch does not fit --arch transformer/);
+    expect((await parse('analyze', '--arch', 'gru', '--depth', '3', '--norm', 'layer')).error).toMatch(
+      /the recurrent nets take no normalization/,
+    );
+    expect((await parse('analyze', '--arch', 'lstm', '--depth', '3', '--activation', 'relu')).error).toMatch(
+      /--activation does not apply to lstm/,
+    );
+    expect((await parse('analyze', '--arch', 'lstm', '--depth', '3', '--steps', '0')).error).toMatch(
+      /--steps must be between 1 and 10000, got 0/,
+    );
+    expect((await parse('analyze', '--model', 'm.json', '--steps', '5')).error).toMatch(
+      /cannot be used with --model/,
+    );
+    expect((await parse('analyze', '--model', 'm.json', '--loss', 'hinge')).error).toMatch(
+      /argument 'hinge' is invalid\. Allowed choices are mse, softmax-cross-entropy, sigmoid-cross-entropy/,
+    );
+  });
+
+  it('analyze --help gives the 1-based range of every numeric flag', async () => {
+    let out = '';
+    const program = createProgram(
+      {
+        demo: async () => {},
+        analyze: async () => {},
+        sweep: async () => {},
+        worker: async () => {},
+        backend: async () => {},
+      },
+      {
+        exitOverride: true,
+        output: {
+          writeOut: (t) => {
+            out += t;
+          },
+          writeErr: () => {},
+        },
+      },
+    );
+    await program.parseAsync(['node', 'gflow', 'analyze', '--help']).catch((e: unknown) => {
+      if (!(e instanceof CommanderError) || e.code !== 'commander.helpDisplayed') throw e;
+    });
+    const text = out.replace(/\s+/g, ' ');
+    for (const [flag, max] of [
+      ['--depth <n>', '1,000'],
+      ['--width <n>', '4,096'],
+      ['--steps <n>', '10,000'],
+      ['--batch <n>', '4,096'],
+    ] as const) {
+      expect(text).toMatch(new RegExp(`${flag} [^-]*\\(1 to ${max}\\)`));
+    }
+    expect(text).toMatch(/--seed <n> random seed \(0 or more\)/);
+    expect(text).toContain('vanilla-rnn');
+    expect(text).toContain('transformer');
   });
 
   it('analyze: explains what is missing or conflicting', async () => {
@@ -185,6 +327,57 @@ describe('gflow command line', () => {
       /--seeds range must be ascending, got "4\.\.2"/,
     );
     expect((await parse('sweep', '--depths', ',')).error).toMatch(/--depths must be a comma-separated list/);
+  });
+
+  it('sweep: σ_w², σ_b² and branch-scale grids, the queue flags, and combinations that make no sense', async () => {
+    const r = await parse(
+      'sweep',
+      '--archs',
+      'residual-mlp',
+      '--depths',
+      '10..30:10',
+      '--weight-variances',
+      '1..2:0.25',
+      '--bias-variances',
+      '0,0.05',
+      '--branch-scales',
+      '0.1,1',
+      '--queue',
+      'redis://10.1.2.3:6379/2',
+      '--attempts',
+      '5',
+    );
+    expect(r.call?.o).toMatchObject({
+      depths: [10, 20, 30],
+      weightVariances: [1, 1.25, 1.5, 1.75, 2],
+      biasVariances: [0, 0.05],
+      branchScales: [0.1, 1],
+      queue: 'redis://10.1.2.3:6379/2',
+      attempts: 5,
+      queueName: 'gflow-sweep',
+      status: false,
+    });
+    expect((await parse('sweep', '--bias-variances', '0.1')).error).toMatch(
+      /--bias-variances needs --weight-variances/,
+    );
+    expect((await parse('sweep', '--branch-scales', '0.5')).error).toMatch(
+      /--branch-scales applies to residual architectures only; --archs has plain-mlp/,
+    );
+    expect((await parse('sweep', '--status')).error).toMatch(/--status needs --queue/);
+    expect((await parse('sweep', '--weight-variances', '1..0')).error).toMatch(/must be ascending/);
+    expect((await parse('sweep', '--queue-name', 'a:b')).error).toMatch(
+      /--queue-name must be 1 to 100 letters/,
+    );
+  });
+
+  it('worker: the queue is required; defaults', async () => {
+    expect((await parse('worker')).error).toMatch(/required option '--queue <url>' not specified/);
+    expect(
+      (await parse('worker', '--queue', 'redis://h:1/0', '--workers', '2', '--stall-timeout', '5')).call,
+    ).toEqual({
+      cmd: 'worker',
+      o: { queue: 'redis://h:1/0', queueName: 'gflow-sweep', workers: 2, stallTimeout: 5, engine: 'auto' },
+    });
   });
 
   it('backend, and unknown commands', async () => {

@@ -9,6 +9,7 @@ import { buildModel, randomBatch } from './build-model.js';
 import type { EngineFlag } from './program.js';
 import { blockIndex } from './sections/measure.js';
 import type { SweepTask } from './sweep.js';
+import { applyVariances } from './variance-init.js';
 
 let engine: Promise<unknown> | undefined;
 let engineName: EngineFlag | undefined;
@@ -44,6 +45,7 @@ export default async function measureCell(task: SweepTask): Promise<CellResult> 
   const { model, inputShape } = buildModel(task.cell);
   const { x, y } = randomBatch(inputShape, 16, task.cell.seed);
   try {
+    applyVariances(model, task.cell);
     const r = measureGradientFlow(model, { inputs: x, targets: y, loss: 'meanSquaredError' });
     const blocks: (number | null)[] = [];
     for (const t of r.taps) {

@@ -21,6 +21,9 @@ import type {
 import { startProgress } from './progress.js';
 import { lockResultsFile, repairLastLine } from './results-file.js';
 
+/** The pool's worker module: the compiled `sweep-worker.js` beside this file (or beside the bundle). */
+export const SWEEP_WORKER_URL = new URL('./sweep-worker.js', import.meta.url);
+
 /** One grid point. */
 export interface SweepCell {
   /** Architecture. */
@@ -37,6 +40,15 @@ export interface SweepCell {
   readonly width: number;
   /** Normalization. */
   readonly norm: NormFlag;
+  /**
+   * σ_w²: when set, every block's kernel is drawn from N(0, σ_w²/fan-in) instead of `init`
+   * (the readout keeps its own initialization), as in mean-field theory (Poole et al. 2016).
+   */
+  readonly weightVariance?: number;
+  /** σ_b²: the blocks' biases are drawn from N(0, σ_b²) (default 0, zero biases); needs `weightVariance`. */
+  readonly biasVariance?: number;
+  /** The residual branch scale α in h + α·f(h) (residual architectures only; default 1). */
+  readonly branchScale?: number;
 }
 
 /** What a worker receives: the cell and the engine to start. */
@@ -66,20 +78,51 @@ export type SweepLine =
 
 /** The stable key of a cell; the results file is keyed on it. */
 export function cellKey(c: SweepCell): string {
-  return `arch=${c.arch}|depth=${c.depth}|activation=${c.activation}|init=${c.init}|norm=${c.norm}|width=${c.width}|seed=${c.seed}`;
+  // The variance and branch-scale fields enter the key only when set, so results files written
+  // before they existed keep their keys.
+  const extra =
+    (c.weightVariance === undefined ? '' : `|sw2=${c.weightVariance}`) +
+    (c.biasVariance === undefined ? '' : `|sb2=${c.biasVariance}`) +
+    (c.branchScale === undefined ? '' : `|bs=${c.branchScale}`);
+  return `arch=${c.arch}|depth=${c.depth}|activation=${c.activation}|init=${c.init}|norm=${c.norm}|width=${c.width}${extra}|seed=${c.seed}`;
 }
 
-/** Every cell of the grid, in a stable order (architecture, depth, activation, init, seed). */
-export function gridCells(
-  o: Pick<SweepOptions, 'archs' | 'depths' | 'activations' | 'inits' | 'seeds' | 'width' | 'norm'>,
-): SweepCell[] {
+/** The grid of a sweep: the lists it crosses and the fixed width and normalization. */
+export type SweepGrid = Pick<
+  SweepOptions,
+  'archs' | 'depths' | 'activations' | 'inits' | 'seeds' | 'width' | 'norm'
+> &
+  Partial<Pick<SweepOptions, 'weightVariances' | 'biasVariances' | 'branchScales'>>;
+
+/**
+ * Every cell of the grid, in a stable order (architecture, depth, activation, init, σ_w², σ_b²,
+ * branch scale, seed). Lists left out (`weightVariances`, `biasVariances`, `branchScales`) leave
+ * their field unset in every cell.
+ */
+export function gridCells(o: SweepGrid): SweepCell[] {
   const cells: SweepCell[] = [];
+  const opt = <T>(xs: readonly T[] | undefined): (T | undefined)[] =>
+    xs && xs.length > 0 ? [...xs] : [undefined];
   for (const arch of o.archs)
     for (const depth of o.depths)
       for (const activation of o.activations)
         for (const init of o.inits)
-          for (const seed of o.seeds)
-            cells.push({ arch, depth, activation, init, seed, width: o.width, norm: o.norm });
+          for (const weightVariance of opt(o.weightVariances))
+            for (const biasVariance of opt(o.biasVariances))
+              for (const branchScale of opt(o.branchScales))
+                for (const seed of o.seeds)
+                  cells.push({
+                    arch,
+                    depth,
+                    activation,
+                    init,
+                    seed,
+                    width: o.width,
+                    norm: o.norm,
+                    ...(weightVariance === undefined ? {} : { weightVariance }),
+                    ...(biasVariance === undefined ? {} : { biasVariance }),
+                    ...(branchScale === undefined ? {} : { branchScale }),
+                  });
   return cells;
 }
 
@@ -178,7 +221,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepSummary> {
     const todo = o.cells.filter((c) => !finished.has(cellKey(c)));
     const skipped = o.cells.length - todo.length;
     if (todo.length === 0) return { ran: 0, skipped, failed: 0, aborted: false };
-    const filename = (o.workerFile ?? new URL('./sweep-worker.js', import.meta.url)).toString();
+    const filename = (o.workerFile ?? SWEEP_WORKER_URL).toString();
     const threads = Math.max(1, Math.min(o.workers, todo.length));
     const pool = new Tinypool({ filename, minThreads: threads, maxThreads: threads, isolateWorkers: false });
     const progress = startProgress(todo.length, { quiet: o.quiet ?? false, label: 'sweep' });

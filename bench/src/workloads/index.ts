@@ -5,7 +5,7 @@ import { mlpTrain, mlpTrainMonitored } from './mlp-train.js';
 import { rnnLag } from './rnn-lag.js';
 import { spectral } from './spectral.js';
 
-/** Every workload of shared/peers/WORKLOADS.md, in the peer's order. */
+/** Every workload of bench/peer/WORKLOADS.md, in the peer's order. */
 export const workloads: readonly Workload[] = [
   convPlain,
   convResidual,

@@ -1,4 +1,5 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
+import type { EngineName } from '@gflow/core/internal';
 import { makeLoaders } from './internal/engine-loaders.js';
 import { probeAvailable, selectBackend } from './internal/select-backend.js';
 import './register-gradients.js';
@@ -17,6 +18,11 @@ import './register-gradients.js';
  * ```
  */
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+// The union above is spelled out for the documentation; it must name exactly the shared list.
+type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const backendNamesMatchEngineNames: SameNames<BackendName, EngineName> = true;
+void backendNamesMatchEngineNames;
 
 /**
  * One engine that {@link initBackend} tried, and why it did or did not start.
@@ -96,14 +102,11 @@ export interface InitBackendOptions {
    *
    * Threads use tfjs-backend-wasm's threaded SIMD build, which tfjs never uses under Node (tfjs
    * issue 3830); gflow starts it (see the package README). They help big convolutions and
-   * matmuls on an otherwise idle machine: measured by gflow's benchmark at load 1.3 on 2 cores,
-   * conv2d x[4,32,32,64]·w[3,3,64,64] 12.7 ms → 6.5 ms and a 512×512 matmul 11.2 → 5.9 ms with 2
-   * threads; whole workloads at load 1-1.7 (2 cores, 2 threads): conv-plain-30 3.8 s → 2.6 s,
-   * mlp-train-50 2.0 → 1.5 s, mlp-hessian-top 1.35 → 1.17 s, rnn-lag-256 (small ops) unchanged.
-   * They hurt on an oversubscribed machine (one descheduled thread stalls the others at every
-   * barrier: conv-plain-30 17.8 s → 21.1 s at load 15; every whole workload measured at load 4 was
-   * slower) and on workloads of many small ops (each op wakes the pool), and every start creates
-   * 8 pool workers (~0.2 s): hence the default 1, which is right for parallel test runs and
+   * matmuls on an otherwise idle machine (two threads nearly halve a big convolution or matmul
+   * on two cores; the repository's BENCHMARKS.md has the measurements). They hurt on an
+   * oversubscribed machine (one descheduled thread stalls the others at every barrier) and on
+   * workloads of many small ops (each op wakes the pool), and every start creates 8 pool
+   * workers: hence the default 1, which is right for parallel test runs and
    * shared machines; ask for `'auto'` on a machine the computation has to itself. The pool size is fixed when the wasm engine first starts in a process: a
    * later call cannot change it (`BackendInfo.threads` reports what the engine really uses). No
    * effect on other engines, or outside Node.

@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { Matrix, QrDecomposition } from 'ml-matrix';
 import { type ActivationInput, type ActivationName, activation } from './activations.js';
 import { normalExpectation } from './internal/gaussian-expectation.js';
+import { haarOrthogonal } from './internal/orthogonal.js';
 import { resolveActivation } from './internal/resolve-activation.js';
 import { createRng } from './internal/rng.js';
 import { readOptions, requireFinite, requireInteger, requirePositive } from './internal/validate.js';
@@ -157,16 +157,7 @@ export function orthogonalMatrix(n: number, opts?: OrthogonalMatrixOptions): Den
   requireInteger(fn, 'n', n, 1, 10_000);
   const o = readOptions(fn, opts);
   const gain = requirePositive(fn, 'opts.gain', o.gain ?? 1);
-  const rng = createRng(o.seed ?? 0);
-  const g = new Matrix(n, n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) g.set(i, j, rng.normal());
-  const qr = new QrDecomposition(g);
-  const q = qr.orthogonalMatrix;
-  const r = qr.upperTriangularMatrix;
-  const data = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    const s = r.get(j, j) < 0 ? -gain : gain;
-    for (let i = 0; i < n; i++) data[i * n + j] = s * q.get(i, j);
-  }
+  const data = haarOrthogonal(n, n, createRng(o.seed ?? 0));
+  for (let i = 0; i < data.length; i++) data[i] = gain * (data[i] as number);
   return { rows: n, cols: n, data };
 }

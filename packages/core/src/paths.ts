@@ -14,7 +14,7 @@ import {
 } from './internal/validate.js';
 
 const MAX_BLOCKS = 1_000_000;
-// Exact bigint rows cost O(L²) digit operations: 25 ms at 10,000, about 1 s at 30,000, ~10 s at 100,000.
+// Exact bigint rows cost O(L²) digit operations (seconds near 100,000; timings in BENCHMARKS.md).
 const MAX_COUNT_BLOCKS = 100_000;
 
 /** ln C(L, k) for k = 0..L, by the running sum ln C(L, k+1) = ln C(L, k) + ln(L − k) − ln(k + 1). */
@@ -46,7 +46,7 @@ function logSumExp(x: ArrayLike<number>, from = 0, to = x.length - 1): number {
  *
  * Computed as bigint by the exact recurrence C(L, k+1) = C(L, k)·(L − k)/(k + 1) (every division exact).
  *
- * @param blocks - L, an integer in [0, 100,000] (exact bigints cost O(L²): ~25 ms at 10,000, ~10 s at 100,000).
+ * @param blocks - L, an integer in [0, 100,000] (exact bigints cost O(L²) digit operations, seconds near 100,000).
  * @returns `counts[k]` = C(L, k) as bigint, length L + 1.
  * @throws InvalidArgumentError when L is negative or not an integer.
  * @example

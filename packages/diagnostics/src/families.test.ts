@@ -1,23 +1,5 @@
 import { initBackend } from '@gflow/backend';
-import {
-  denseMLP,
-  fromLayersModel,
-  gru,
-  highwayMLP,
-  highwayRNN,
-  kroneckerRNN,
-  lstm,
-  type Model,
-  orthogonalRNN,
-  plainConvNet,
-  plainMLP,
-  residualConvNet,
-  residualMLP,
-  residualRNN,
-  transformerStack,
-  unitaryRNN,
-  vanillaRNN,
-} from '@gflow/models';
+import { families } from '@gflow/models/test';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gradientTape } from './gradient-tape.js';
@@ -26,116 +8,11 @@ beforeAll(async () => {
   await initBackend();
 });
 
-// Small configurations of every family of @gflow/models (as in its own family tests).
-const ff = { depth: 2, width: 4, inputSize: 3, outputSize: 2, activation: 'tanh' as const, seed: 1 };
-const rec = { inputSize: 2, hiddenSize: 4, outputSize: 2, seed: 1 };
-const vec = () => tf.randomNormal([3, 3], 0, 1, 'float32', 11);
-const seq = () => tf.randomNormal([2, 3, 2], 0, 1, 'float32', 12);
-const img = () => tf.randomNormal([2, 4, 4, 2], 0, 1, 'float32', 13);
-const rTaps = ['h.init', 'h.0', 'h.1', 'h.2'];
-
-const families: { name: string; build: () => Model; input: () => tf.Tensor; taps: string[] }[] = [
-  {
-    name: 'plainMLP',
-    build: () => plainMLP({ ...ff, norm: 'batch' }),
-    input: vec,
-    taps: ['blocks.0', 'blocks.1'],
-  },
-  {
-    name: 'plainConvNet',
-    build: () =>
-      plainConvNet({ depth: 2, channels: 2, inputChannels: 2, outputSize: 2, activation: 'tanh', seed: 1 }),
-    input: img,
-    taps: ['blocks.0', 'blocks.1'],
-  },
-  {
-    name: 'residualMLP',
-    build: () => residualMLP({ ...ff, norm: 'layer' }),
-    input: vec,
-    taps: ['blocks.0', 'blocks.1'],
-  },
-  {
-    name: 'residualConvNet',
-    build: () =>
-      residualConvNet({
-        depth: 2,
-        channels: 2,
-        inputChannels: 2,
-        outputSize: 2,
-        activation: 'tanh',
-        norm: 'batch',
-        seed: 1,
-      }),
-    input: img,
-    taps: ['blocks.0', 'blocks.1'],
-  },
-  {
-    name: 'highwayMLP',
-    build: () => highwayMLP({ ...ff, gateBias: -1 }),
-    input: vec,
-    taps: ['blocks.0', 'blocks.1'],
-  },
-  {
-    name: 'denseMLP',
-    build: () => denseMLP({ ...ff, norm: 'layer' }),
-    input: vec,
-    taps: ['blocks.0', 'blocks.1'],
-  },
-  {
-    name: 'transformerStack',
-    build: () => transformerStack({ depth: 1, width: 4, heads: 2, inputSize: 2, outputSize: 2, seed: 1 }),
-    input: seq,
-    taps: ['layers.0.attn', 'layers.0.mlp'],
-  },
-  { name: 'vanillaRNN', build: () => vanillaRNN(rec), input: seq, taps: rTaps },
-  { name: 'residualRNN', build: () => residualRNN({ ...rec, branchScale: 0.5 }), input: seq, taps: rTaps },
-  { name: 'highwayRNN', build: () => highwayRNN(rec), input: seq, taps: rTaps },
-  { name: 'lstm', build: () => lstm(rec), input: seq, taps: rTaps },
-  { name: 'gru', build: () => gru(rec), input: seq, taps: rTaps },
-  {
-    name: 'orthogonalRNN',
-    build: () => orthogonalRNN({ ...rec, parametrization: 'cayley', activation: 'tanh' }),
-    input: seq,
-    taps: rTaps,
-  },
-  { name: 'unitaryRNN', build: () => unitaryRNN(rec), input: seq, taps: rTaps },
-  { name: 'kroneckerRNN', build: () => kroneckerRNN(rec), input: seq, taps: rTaps },
-  {
-    name: 'fromLayersModel',
-    build: () => {
-      const lm = tf.sequential({
-        layers: [
-          tf.layers.dense({
-            units: 4,
-            inputShape: [3],
-            activation: 'tanh',
-            name: 'fa',
-            kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }),
-          }),
-          tf.layers.dense({
-            units: 2,
-            name: 'fb',
-            kernelInitializer: tf.initializers.glorotNormal({ seed: 2 }),
-          }),
-        ],
-      });
-      const m = fromLayersModel(lm);
-      return {
-        name: m.name,
-        parameters: () => m.parameters(),
-        apply: (x, c) => m.apply(x, c),
-        dispose: () => lm.dispose(),
-      };
-    },
-    input: vec,
-    taps: ['layers.fa', 'layers.fb'],
-  },
-];
-
+// Every family of @gflow/models, from the table its own family tests use (`@gflow/models/test`).
 describe('gradientTape on every model family', () => {
   for (const f of families) {
     it(`${f.name}: taps are recorded and the parameter gradients are tf.variableGrads'`, () => {
-      const model = f.build();
+      const model = f.build(1);
       const x = f.input();
       const before = tf.memory().numTensors;
       const loss = (y: tf.Tensor) => tf.mul(tf.sum(tf.square(y)), 0.5) as tf.Scalar;

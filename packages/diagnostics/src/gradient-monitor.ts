@@ -546,7 +546,7 @@ export class GradientMonitor {
     };
   }
 
-  /** Appends a record made elsewhere (a skipped step) and passes it to the loggers. */
+  /** @internal Appends a record made elsewhere (a skipped step) and passes it to the loggers. */
   push(record: StepRecord): void {
     this.buffer.push(record);
     for (const l of this.loggers) l.log(record);

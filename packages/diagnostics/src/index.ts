@@ -9,12 +9,7 @@
  */
 
 export type { Finding, FindingKind, Severity } from './finding.js';
-export type {
-  GradientMonitorOptions,
-  HistogramOptions,
-  MonitorInput,
-  MonitorPlan,
-} from './gradient-monitor.js';
+export type { GradientMonitorOptions, HistogramOptions, MonitorInput } from './gradient-monitor.js';
 export { GradientMonitor } from './gradient-monitor.js';
 export type { ActivationStats, GradientTapeOptions, TapeResult, TapMode, TapStat } from './gradient-tape.js';
 export { gradientTape } from './gradient-tape.js';
@@ -24,6 +19,8 @@ export type { InstrumentOptions, NamedTensor } from './instrument.js';
 export { InstrumentedOptimizer, instrument } from './instrument.js';
 export type { TensorSpec } from './internal/validate.js';
 export { flowReportToJSON, nonFiniteReplacer, nonFiniteReviver, parseFlowReport } from './json.js';
+export type { DashboardLogger, DashboardLoggerOptions } from './loggers/dashboard-logger.js';
+export { dashboardLogger } from './loggers/dashboard-logger.js';
 export type { JsonLinesLoggerOptions } from './loggers/json-lines-logger.js';
 export { jsonLinesLogger } from './loggers/json-lines-logger.js';
 export type { StepLogger } from './loggers/step-logger.js';
@@ -38,6 +35,44 @@ export type {
   MeasureGradientFlowOptions,
 } from './measure-gradient-flow.js';
 export { flowReportSchemaVersion, measureGradientFlow, NO_GRADIENT_REASON } from './measure-gradient-flow.js';
+export type {
+  EffectiveLearningSignal,
+  EffectiveLearningSignalOptions,
+  LagSignal,
+} from './measures/effective-learning-signal.js';
+export { effectiveLearningSignal } from './measures/effective-learning-signal.js';
+export type {
+  GradientEntropy,
+  GradientEntropyReport,
+  MeasureGradientEntropyOptions,
+  NamedGradientEntropy,
+} from './measures/gradient-entropy.js';
+export { gradientEntropy, measureGradientEntropy } from './measures/gradient-entropy.js';
+export type {
+  GradientPredictiveness,
+  ParameterSnapshot,
+  PredictivenessStep,
+} from './measures/gradient-predictiveness.js';
+export {
+  gradientPredictiveness,
+  linearPrediction,
+  snapshotParameters,
+} from './measures/gradient-predictiveness.js';
+export type {
+  LayerMutualInformationOptions,
+  MutualInformationEstimate,
+  MutualInformationOptions,
+  NamedMutualInformation,
+} from './measures/mutual-information.js';
+export {
+  digamma,
+  gradientMutualInformation,
+  MAX_MI_SAMPLES,
+  mutualInformation,
+  mutualInformationDecay,
+} from './measures/mutual-information.js';
+export type { SpectrumRecord, SpectrumTrackerOptions, WeightSpectrum } from './measures/weight-spectrum.js';
+export { MAX_SPECTRUM_SIZE, SpectrumTracker, weightSpectrum } from './measures/weight-spectrum.js';
 export { frobeniusPenalty } from './penalties/frobenius-penalty.js';
 export type { PenaltyOptions } from './penalties/nuclear-norm-penalty.js';
 export { nuclearNormPenalty } from './penalties/nuclear-norm-penalty.js';

@@ -1,4 +1,5 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { registeredVariable } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { GradientMonitor } from './gradient-monitor.js';
 import { getLearningRate, setLearningRate } from './internal/optimizer-state.js';
@@ -177,7 +178,7 @@ export class InstrumentedOptimizer extends tf.Optimizer {
     const vars: tf.Variable[] = [];
     const connected: Record<string, tf.Tensor> = {};
     for (const [name, g] of Object.entries(grads)) {
-      const v = tf.engine().registeredVariables[name];
+      const v = registeredVariable(name);
       if (!v) {
         throw new InvalidArgumentError(
           `InstrumentedOptimizer.applyGradients: gradients must be keyed by variable name, got ${JSON.stringify(name)} which names no variable`,

@@ -1,7 +1,7 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { readOptions } from '@gflow/core/internal';
 import { type Pair, powerResidual, rayleighRitz, restartedLanczos } from './internal/eigensolvers.js';
 import { HessianOperator } from './internal/hessian-operator.js';
-import { checkOptions } from './internal/options.js';
 import { toParameterVector } from './internal/params.js';
 import { norm, projectOut } from './internal/vec.js';
 import type { HvpOptions, Objective, ParameterVector, ParamsLike } from './types.js';
@@ -144,7 +144,7 @@ export function hessianEigenvalues<B>(
   options: HessianEigenvaluesOptions = {},
 ): HessianEigenvaluesResult {
   const fn = 'hessianEigenvalues';
-  checkOptions(fn, options);
+  readOptions(fn, options);
   const method = options.method ?? 'lanczos';
   if (method !== 'power' && method !== 'lanczos') {
     throw new InvalidArgumentError(

@@ -1,6 +1,6 @@
 import { checkAllocation, describeValue, gaussQuadrature, InvalidArgumentError, lanczos } from '@gflow/core';
+import { readOptions } from '@gflow/core/internal';
 import { HessianOperator } from './internal/hessian-operator.js';
-import { checkOptions } from './internal/options.js';
 import { Random } from './internal/random.js';
 import type { HvpOptions, Objective, ParamsLike } from './types.js';
 
@@ -119,7 +119,7 @@ export function hessianSpectralDensity<B>(
   options: HessianSpectralDensityOptions = {},
 ): HessianSpectralDensityResult {
   const fn = 'hessianSpectralDensity';
-  checkOptions(fn, options);
+  readOptions(fn, options);
   const runsN = positiveInt(fn, 'options.runs', options.runs ?? 1, 1);
   const gridPoints = positiveInt(fn, 'options.gridPoints', options.gridPoints ?? 1000, 2);
   const stepsAsked = positiveInt(fn, 'options.steps', options.steps ?? 100, 1);

@@ -1,6 +1,6 @@
 import { checkAllocation, describeValue, InvalidArgumentError } from '@gflow/core';
+import { readOptions } from '@gflow/core/internal';
 import { HessianOperator } from './internal/hessian-operator.js';
-import { checkOptions } from './internal/options.js';
 import { Random } from './internal/random.js';
 import { dot, norm, projectOut } from './internal/vec.js';
 import type { HvpOptions, Objective, ParamsLike } from './types.js';
@@ -120,7 +120,7 @@ export function hessianTrace<B>(
   options: HessianTraceOptions = {},
 ): HessianTraceResult {
   const fn = 'hessianTrace';
-  checkOptions(fn, options);
+  readOptions(fn, options);
   const method = options.method ?? 'hutchinson';
   if (method !== 'hutchinson' && method !== 'hutch++') {
     throw new InvalidArgumentError(

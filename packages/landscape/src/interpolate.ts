@@ -1,7 +1,7 @@
 import { NonFiniteError } from '@gflow/core';
+import { readOptions } from '@gflow/core/internal';
 import { checkPoints, checkProgress, checkRange, linspace } from './internal/grid.js';
 import { evaluate, nonFiniteName, prepare } from './internal/objective.js';
-import { checkOptions } from './internal/options.js';
 import {
   assertFiniteVector,
   flatFrom,
@@ -97,7 +97,7 @@ export function interpolate<B>(
   options: InterpolateOptions = {},
 ): InterpolateResult {
   const fn = 'interpolate';
-  checkOptions(fn, options);
+  readOptions(fn, options);
   const [lo, hi] = checkRange(fn, 'options.range', options.range ?? [0, 1]);
   const points = checkPoints(fn, 'options.points', options.points ?? 21);
   checkProgress(fn, options.onProgress);

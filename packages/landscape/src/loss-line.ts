@@ -1,7 +1,7 @@
 import { NonFiniteError } from '@gflow/core';
+import { readOptions } from '@gflow/core/internal';
 import { checkPoints, checkProgress, checkRange, linspace } from './internal/grid.js';
 import { evaluate, nonFiniteName, prepare } from './internal/objective.js';
-import { checkOptions } from './internal/options.js';
 import { assertFiniteVector, flatFrom, layoutOf, SavedParameters, tensorsFrom } from './internal/params.js';
 import type { NonFinitePoint, Objective, ParamsLike, Progress, VectorLike } from './types.js';
 
@@ -58,7 +58,7 @@ export function lossLine<B>(
   options: LossLineOptions = {},
 ): LossLineResult {
   const fn = 'lossLine';
-  checkOptions(fn, options);
+  readOptions(fn, options);
   const [lo, hi] = checkRange(fn, 'options.range', options.range ?? [-1, 1]);
   const points = checkPoints(fn, 'options.points', options.points ?? 51);
   checkProgress(fn, options.onProgress);

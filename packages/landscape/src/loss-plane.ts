@@ -1,7 +1,7 @@
 import { checkAllocation, describeValue, InvalidArgumentError, NonFiniteError } from '@gflow/core';
+import { readOptions } from '@gflow/core/internal';
 import { checkPoints, checkProgress, checkRange, linspace } from './internal/grid.js';
 import { evaluate, nonFiniteName, prepare } from './internal/objective.js';
-import { checkOptions } from './internal/options.js';
 import { assertFiniteVector, flatFrom, layoutOf, SavedParameters, tensorsFrom } from './internal/params.js';
 import type { NonFinitePoint, Objective, ParamsLike, Progress, VectorLike } from './types.js';
 
@@ -82,7 +82,7 @@ export function lossPlane<B>(
   options: LossPlaneOptions = {},
 ): LossPlaneResult {
   const fn = 'lossPlane';
-  checkOptions(fn, options);
+  readOptions(fn, options);
   const [rx, ry] = axisRange(fn, options.range);
   const pts = options.points ?? 21;
   const [nx, ny] = Array.isArray(pts)

@@ -1,6 +1,6 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { readOptions } from '@gflow/core/internal';
 import type { ParameterRole } from '@gflow/models';
-import { checkOptions } from './internal/options.js';
 import { layoutOf, readFlat } from './internal/params.js';
 import { Random } from './internal/random.js';
 import type { ParameterVector, ParamsLike } from './types.js';
@@ -53,7 +53,7 @@ const ROLES: readonly ParameterRole[] = ['kernel', 'bias', 'norm', 'gate', 'recu
  */
 export function randomDirection(params: ParamsLike, options: RandomDirectionOptions = {}): ParameterVector {
   const fn = 'randomDirection';
-  checkOptions(fn, options);
+  readOptions(fn, options);
   const normalization = options.normalization ?? 'filter';
   if (normalization !== 'filter' && normalization !== 'layer' && normalization !== 'none') {
     throw new InvalidArgumentError(

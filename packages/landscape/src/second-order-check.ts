@@ -1,6 +1,6 @@
+import { readOptions } from '@gflow/core/internal';
+import { backwardSaveMode, releaseFailedTape } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { releaseFailedTape } from './internal/engine-cleanup.js';
-import { checkOptions } from './internal/options.js';
 
 /** One probe of {@link checkSecondOrderGradients}. */
 export interface SecondOrderProbe {
@@ -172,8 +172,7 @@ const WATCHED = [
 let cache: { key: unknown[]; report: SecondOrderReport } | undefined;
 
 function fingerprint(): unknown[] {
-  const engine = tf.engine() as unknown as Record<string, unknown>;
-  return [tf.getBackend(), engine.saveTensorsForBackwardMode, ...WATCHED.map((k) => tf.getGradient(k))];
+  return [tf.getBackend(), backwardSaveMode(), ...WATCHED.map((k) => tf.getGradient(k))];
 }
 
 /**
@@ -196,7 +195,7 @@ function fingerprint(): unknown[] {
  * @see Pearlmutter 1994, "Fast exact multiplication by the Hessian".
  */
 export function checkSecondOrderGradients(options: { readonly refresh?: boolean } = {}): SecondOrderReport {
-  checkOptions('checkSecondOrderGradients', options);
+  readOptions('checkSecondOrderGradients', options);
   const key = fingerprint();
   if (
     !options.refresh &&

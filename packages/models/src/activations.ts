@@ -1,18 +1,10 @@
-import {
-  type ActivationName as CoreActivationName,
-  activationNames as coreActivationNames,
-} from '@gflow/core';
+import { type ActivationName, activationNames } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { checkName, checkNumber, checkOneOf, checkTensor } from './internal/validate.js';
 
-/**
- * The activation names of `@gflow/core`'s registry (its `ActivationName`), each implemented here
- * with tfjs ops. `swish` is an alias of `silu` (β = 1).
- */
-export type ActivationName = CoreActivationName;
-
-/** Every {@link ActivationName}, in the registry's order (`@gflow/core`'s `activationNames`). */
-export const activationNames: readonly ActivationName[] = coreActivationNames;
+// One ActivationName: `@gflow/core`'s registry names, each implemented here with tfjs ops
+// (`swish` is an alias of `silu`, β = 1). Re-exported so that models' users need not import core.
+export { type ActivationName, activationNames } from '@gflow/core';
 
 /** An activation with its parameter. */
 export interface ActivationConfig {

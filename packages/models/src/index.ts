@@ -69,6 +69,8 @@ export type { AddingProblemOptions, AddingProblemTask } from './tasks/adding-pro
 export { addingProblem } from './tasks/adding-problem.js';
 export type { CopyMemoryOptions, CopyMemoryTask } from './tasks/copy-memory-task.js';
 export { copyMemoryTask } from './tasks/copy-memory-task.js';
+export type { LengthSchedule, LinearCurriculumOptions } from './tasks/curriculum.js';
+export { linearCurriculum } from './tasks/curriculum.js';
 export type { LabeledBatch, SyntheticImagesOptions, SyntheticImagesTask } from './tasks/synthetic-images.js';
 export { syntheticImages } from './tasks/synthetic-images.js';
 export type { SyntheticTask, TaskBatch } from './tasks/task.js';

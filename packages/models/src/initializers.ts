@@ -1,5 +1,5 @@
 import { activationGain, checkAllocation, describeValue, InvalidArgumentError } from '@gflow/core';
-import { Matrix, QrDecomposition } from 'ml-matrix';
+import { haarOrthogonal } from '@gflow/core/internal';
 import { type ActivationName, resolveActivation } from './activations.js';
 import { Rng } from './internal/rng.js';
 import { checkInt, checkName, checkNumber, checkOneOf, checkOptions } from './internal/validate.js';
@@ -158,31 +158,6 @@ function fans(shape: readonly number[]): [number, number] {
   if (shape.length === 1) return [shape[0] as number, shape[0] as number];
   const rf = shape.slice(0, -2).reduce((a, b) => a * b, 1);
   return [rf * (shape[shape.length - 2] as number), rf * (shape[shape.length - 1] as number)];
-}
-
-/**
- * Haar-random orthogonal matrix rows × cols (orthonormal columns when rows ≥ cols, rows otherwise),
- * in float64: QR of a Gaussian matrix with the signs of R's diagonal folded in (Mezzadri 2007).
- */
-function haarOrthogonal(rows: number, cols: number, rng: Rng): Float64Array {
-  const tall = rows >= cols;
-  const m = tall ? rows : cols;
-  const n = tall ? cols : rows;
-  const g = new Matrix(m, n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) g.set(i, j, rng.normal());
-  const qr = new QrDecomposition(g);
-  const q = qr.orthogonalMatrix; // m × m
-  const r = qr.upperTriangularMatrix;
-  const out = new Float64Array(rows * cols);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      const s = r.get(j, j) < 0 ? -1 : 1;
-      const v = q.get(i, j) * s;
-      if (tall) out[i * cols + j] = v;
-      else out[j * cols + i] = v;
-    }
-  }
-  return out;
 }
 
 /**

@@ -2,13 +2,11 @@
  * Section a. Depth: ‖∂L/∂h‖ at every block of plain and residual conv nets at several depths,
  * and the input-gradient norm against depth.
  */
-import * as diagnostics from '@gflow/diagnostics';
-import * as models from '@gflow/models';
 import { plainConvNet, residualConvNet } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { linePlot, type Row } from '../plot.js';
 import { blockIndex, fmt, measureTaps, normal } from './measure.js';
-import { needs, type SectionDef } from './section.js';
+import type { SectionDef } from './section.js';
 
 const DEPTHS = [10, 20, 50, 100];
 const QUICK_DEPTHS = [5, 10, 20];
@@ -17,10 +15,6 @@ const QUICK_DEPTHS = [5, 10, 20];
 export const section: SectionDef = {
   id: 'a-depth',
   title: 'a. Depth: plain vs residual conv nets',
-  needs: [
-    ...needs('@gflow/models', models, 'plainConvNet', 'residualConvNet'),
-    ...needs('@gflow/diagnostics', diagnostics, 'gradientTape'),
-  ],
   steps: (quick) => 2 * (quick ? QUICK_DEPTHS : DEPTHS).length,
   run: async ({ quick, progress }) => {
     const depths = quick ? QUICK_DEPTHS : DEPTHS;

@@ -3,15 +3,12 @@
  * at depth 50 under Xavier and He initialization, with @gflow/core's mean-field prediction
  * drawn over the measurement.
  */
-import * as core from '@gflow/core';
 import { heVariance, meanField, xavierVariance } from '@gflow/core';
-import * as diagnostics from '@gflow/diagnostics';
-import * as models from '@gflow/models';
 import { plainMLP } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { linePlot, type Row } from '../plot.js';
 import { blockIndex, fittedRate, fmt, measureTaps, normal } from './measure.js';
-import { needs, type SectionDef } from './section.js';
+import type { SectionDef } from './section.js';
 
 const ACTS = ['sigmoid', 'tanh', 'relu', 'gelu'] as const;
 const INITS = ['xavier', 'he'] as const;
@@ -20,11 +17,6 @@ const INITS = ['xavier', 'he'] as const;
 export const section: SectionDef = {
   id: 'b-activations',
   title: 'b. Activations and initialization',
-  needs: [
-    ...needs('@gflow/models', models, 'plainMLP'),
-    ...needs('@gflow/diagnostics', diagnostics, 'gradientTape'),
-    ...needs('@gflow/core', core, 'meanField', 'xavierVariance', 'heVariance'),
-  ],
   steps: () => ACTS.length * INITS.length,
   run: async ({ quick, progress }) => {
     const depth = quick ? 20 : 50;

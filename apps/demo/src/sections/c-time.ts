@@ -3,15 +3,12 @@
  * recurrent spectral radius 0.9, 1.0 and 1.1, an LSTM, and orthogonal and unitary RNNs, with the
  * linear prediction ρ^(T−t) and @gflow/core's memory span.
  */
-import * as core from '@gflow/core';
 import { memorySpan } from '@gflow/core';
-import * as diagnostics from '@gflow/diagnostics';
-import * as models from '@gflow/models';
 import { lstm, orthogonalRNN, type RecurrentModel, unitaryRNN, vanillaRNN } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { linePlot, type Row } from '../plot.js';
 import { fittedRate, fmt, measureTaps, mse, normal } from './measure.js';
-import { needs, type SectionDef } from './section.js';
+import type { SectionDef } from './section.js';
 
 /**
  * The loss is scaled by 2^64 for the backward pass: backpropagation is linear in the upstream
@@ -30,11 +27,6 @@ const RHOS = [0.9, 1.0, 1.1] as const;
 export const section: SectionDef = {
   id: 'c-time',
   title: 'c. Through time',
-  needs: [
-    ...needs('@gflow/models', models, 'vanillaRNN', 'lstm', 'orthogonalRNN', 'unitaryRNN'),
-    ...needs('@gflow/diagnostics', diagnostics, 'gradientTape'),
-    ...needs('@gflow/core', core, 'memorySpan'),
-  ],
   steps: () => 6,
   run: async ({ quick, progress }) => {
     const T = quick ? 200 : 1000;

@@ -3,13 +3,11 @@
  * initialization and after a short training run), and gradient norms per sublayer of pre-norm
  * vs post-norm transformer stacks at depth 24.
  */
-import * as diagnostics from '@gflow/diagnostics';
-import * as models from '@gflow/models';
 import { highwayMLP, type Model, transformerStack } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { linePlot, type Row } from '../plot.js';
 import { fmt, measureTaps, mse, normal } from './measure.js';
-import { needs, type SectionDef } from './section.js';
+import type { SectionDef } from './section.js';
 
 /**
  * Mean transform gate T_i = σ(h_{i−1}W_T + b_T) of every block of a highway MLP on a batch.
@@ -60,10 +58,6 @@ function meanGates(model: Model, x: tf.Tensor, depth: number): number[] {
 export const section: SectionDef = {
   id: 'd-fixes',
   title: 'd. Architecture fixes: highway gates, pre- vs post-norm',
-  needs: [
-    ...needs('@gflow/models', models, 'highwayMLP', 'transformerStack'),
-    ...needs('@gflow/diagnostics', diagnostics, 'gradientTape'),
-  ],
   steps: () => 4,
   run: async ({ quick, progress }) => {
     const hwDepth = quick ? 10 : 20;

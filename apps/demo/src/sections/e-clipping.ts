@@ -4,7 +4,6 @@
  * clipByGlobalNorm, with adaptive gradient clipping and with autoClip (@gflow/diagnostics'
  * gradient transforms), recording the loss and the gradient norm before and after clipping.
  */
-import * as diagnostics from '@gflow/diagnostics';
 import {
   adaptiveGradientClip,
   autoClip,
@@ -15,12 +14,11 @@ import {
   TrainingGuard,
   trainStep,
 } from '@gflow/diagnostics';
-import * as models from '@gflow/models';
 import { addingProblem, vanillaRNN } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { linePlot, type Row } from '../plot.js';
 import { fmt } from './measure.js';
-import { needs, type SectionDef } from './section.js';
+import type { SectionDef } from './section.js';
 
 type Method =
   | 'no clipping'
@@ -109,18 +107,6 @@ async function train(
 export const section: SectionDef = {
   id: 'e-clipping',
   title: 'e. Clipping and recovery',
-  needs: [
-    ...needs('@gflow/models', models, 'vanillaRNN', 'addingProblem'),
-    ...needs(
-      '@gflow/diagnostics',
-      diagnostics,
-      'clipByGlobalNorm',
-      'adaptiveGradientClip',
-      'autoClip',
-      'TrainingGuard',
-      'trainStep',
-    ),
-  ],
   steps: () => METHODS.length,
   run: async ({ quick, progress }) => {
     const o = { T: quick ? 30 : 40, steps: quick ? 30 : 150, batch: 32, lr: 0.5, gain: 1.2 };

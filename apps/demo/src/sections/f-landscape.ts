@@ -3,30 +3,17 @@
  * residual net, their top Hessian eigenvalues and their Hessian spectral densities.
  */
 import { meanSquaredError } from '@gflow/backend';
-import * as landscape from '@gflow/landscape';
 import { hessianEigenvalues, hessianSpectralDensity, lossLine, randomDirection } from '@gflow/landscape';
-import * as models from '@gflow/models';
 import { type Model, plainMLP, residualMLP } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { barPlot, linePlot, type Row } from '../plot.js';
 import { fmt, normal } from './measure.js';
-import { needs, type SectionDef } from './section.js';
+import type { SectionDef } from './section.js';
 
 /** Section f. */
 export const section: SectionDef = {
   id: 'f-landscape',
   title: 'f. Landscape and curvature',
-  needs: [
-    ...needs('@gflow/models', models, 'plainMLP', 'residualMLP'),
-    ...needs(
-      '@gflow/landscape',
-      landscape,
-      'randomDirection',
-      'lossLine',
-      'hessianEigenvalues',
-      'hessianSpectralDensity',
-    ),
-  ],
   steps: () => 6,
   run: async ({ quick, progress }) => {
     const depth = quick ? 6 : 12;

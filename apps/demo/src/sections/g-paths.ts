@@ -3,16 +3,13 @@
  * length carries for 54 blocks (with the per-block branch gain measured on a real residual MLP),
  * and the tanh order-to-chaos phase diagram from mean-field theory.
  */
-import * as core from '@gflow/core';
 import { criticalLine, effectivePathContribution, meanField, pathLengthDistribution } from '@gflow/core';
-import * as diagnostics from '@gflow/diagnostics';
 import { gradientTape, tensorNorms } from '@gflow/diagnostics';
-import * as models from '@gflow/models';
 import { residualMLP } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { heatmapPlot, linePlot, type Row } from '../plot.js';
 import { fmt, mse, normal } from './measure.js';
-import { needs, type SectionDef } from './section.js';
+import type { SectionDef } from './section.js';
 
 const BLOCKS = 54;
 
@@ -71,18 +68,6 @@ function measureBranchGains(blocks: number, width: number, batch: number, branch
 export const section: SectionDef = {
   id: 'g-paths',
   title: 'g. Paths and phases',
-  needs: [
-    ...needs(
-      '@gflow/core',
-      core,
-      'pathLengthDistribution',
-      'effectivePathContribution',
-      'meanField',
-      'criticalLine',
-    ),
-    ...needs('@gflow/models', models, 'residualMLP'),
-    ...needs('@gflow/diagnostics', diagnostics, 'gradientTape'),
-  ],
   steps: () => 3,
   run: async ({ quick, progress }) => {
     const width = quick ? 16 : 32;

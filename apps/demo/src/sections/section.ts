@@ -25,38 +25,14 @@ export interface SectionResult {
   readonly tables?: Readonly<Record<string, readonly Row[]>>;
 }
 
-/** An export a section needs from a @gflow package. */
-export interface Need {
-  /** Package name. */
-  readonly pkg: string;
-  /** The package's exports (a namespace import). */
-  readonly exports: object;
-  /** The export's name. */
-  readonly name: string;
-}
-
 /** A report section. */
 export interface SectionDef {
   /** Id, e.g. `a-depth`. */
   readonly id: string;
   /** Heading. */
   readonly title: string;
-  /** The package exports it needs; if one is missing the section is reported as not available yet. */
-  readonly needs: readonly Need[];
   /** Progress steps. */
   steps(quick: boolean): number;
-  /** Runs the measurement; absent while the section is waiting on a package. */
-  readonly run?: (ctx: SectionContext) => Promise<SectionResult>;
-  /** Why there is no run yet (when `run` is absent). */
-  readonly pending?: string;
-}
-
-/** Lists `needs` entries for one package. */
-export function needs(pkg: string, exports: object, ...names: string[]): Need[] {
-  return names.map((name) => ({ pkg, exports, name }));
-}
-
-/** The needed exports that are missing, as `pkg.name` strings. */
-export function missingNeeds(def: SectionDef): string[] {
-  return def.needs.filter((n) => !(n.name in n.exports)).map((n) => `${n.pkg} ${n.name}`);
+  /** Runs the measurement. */
+  readonly run: (ctx: SectionContext) => Promise<SectionResult>;
 }

@@ -1,8 +1,8 @@
 import os from 'node:os';
+import type { EngineName } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 
-/** The engines gflow knows (kept here so that internal modules need not import the public file). */
-export type EngineName = 'tensorflow-gpu' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export type { EngineName } from '@gflow/core/internal';
 
 /** What a loader found: the tfjs backend to switch to, or why the engine cannot start and what to do. */
 export type LoadOutcome =

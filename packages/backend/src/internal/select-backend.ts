@@ -1,5 +1,7 @@
 import os from 'node:os';
 import { BackendUnavailableError, describeValue, InvalidArgumentError } from '@gflow/core';
+import { ENGINE_NAMES } from '@gflow/core/internal';
+import { backendInitialized } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { gradientFills } from '../register-gradients.js';
 import {
@@ -12,7 +14,7 @@ import {
 import { enableWasmThreads, maxWasmThreads, type WasmThreadsSetup } from './wasm-threads.js';
 
 /** The order `'auto'` tries, fastest first. */
-export const AUTO_ORDER: readonly EngineName[] = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+export const AUTO_ORDER: readonly EngineName[] = ENGINE_NAMES;
 
 /** One engine tried. */
 export interface Tried {
@@ -68,7 +70,7 @@ const isNode = typeof process !== 'undefined' && typeof process.versions?.node =
 
 /** Whether tfjs has already started (initialized) the wasm backend in this process. */
 function wasmStarted(): boolean {
-  return (tf.engine().registry as Record<string, unknown>).wasm !== undefined;
+  return backendInitialized('wasm');
 }
 
 /**

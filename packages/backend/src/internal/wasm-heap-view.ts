@@ -44,8 +44,8 @@ const KEEP_LIMIT = 1 << 24;
 
 /**
  * An ordinary (unshared) float32 array of length `n` for a kernel's JavaScript loops, from a
- * per-`slot` pool that is reused across calls: allocating a fresh 256 KiB array costs ~110 µs
- * (zeroed memory), more than the loop it serves. The contents are left from earlier calls; a
+ * per-`slot` pool that is reused across calls: allocating a fresh array of a few hundred KiB
+ * (zeroed memory) costs more than the loop it serves (BENCHMARKS.md). The contents are left from earlier calls; a
  * kernel uses at most a few slots and must not hold the array past its return.
  */
 export function hostScratch(slot: number, n: number): Float32Array {
@@ -63,7 +63,7 @@ export function hostScratch(slot: number, n: number): Float32Array {
  * With the threaded engine the heap is a SharedArrayBuffer, which V8 reads and writes element by
  * element 3–5 times slower than an ordinary buffer (racy memory is not optimized the same way),
  * and whose `slice` is as slow: a kernel's loop runs faster on such a copy, written back with
- * {@link heapSet} (each copy is one memcpy, ~12 µs per 256 KiB).
+ * {@link heapSet} (each copy is one memcpy).
  */
 export function heapCopy(backend: WasmHeapBackend, at: number, n: number, slot: number): Float32Array {
   const a = hostScratch(slot, n);

@@ -30,6 +30,7 @@
  */
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { backendInitialized } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 
 const require = createRequire(import.meta.url);
@@ -81,7 +82,7 @@ export async function enableWasmThreads(threads: number): Promise<WasmThreadsSet
     );
   }
   const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as WasmModuleExports;
-  if ((tf.engine().registry as Record<string, unknown>).wasm !== undefined) {
+  if (backendInitialized('wasm')) {
     throw new Error(
       'enableWasmThreads: the wasm backend is already initialized; call this before tf.setBackend("wasm")',
     );

@@ -10,8 +10,8 @@ import { KernelScratch } from '../internal/wasm-scratch.js';
  * backward pass of a dense layer asks for both (dX = dY·Wᵀ, dW = Xᵀ·dY). This fill swaps the last
  * two axes of the transposed operand explicitly (the `Transpose` kernel, one copy) and calls the
  * stock kernel untransposed: A·B with A' = transpose(A) when `transposeA`, likewise B. Batch
- * broadcasting is left to the stock kernel. Measured in BENCHMARKS.md ("What each lever bought",
- * by the benchmark helper): [256,784]ᵀ×[256,256] 109.9 ms → 13.9 ms. A `b` whose buffer tfjs
+ * broadcasting is left to the stock kernel. What it saves is measured in BENCHMARKS.md
+ * ("What each lever bought"). A `b` whose buffer tfjs
  * already packed in another shape is copied first (see `internal/packed-operand.ts`).
  *
  * @param stock - tfjs's own wasm `BatchMatMul` config (its `setupFunc` is kept).

@@ -6,7 +6,7 @@ const POLY_LIMIT = 0.625;
 
 /**
  * A wasm `Tanh` built on XNNPACK's vectorized sigmoid: tfjs-backend-wasm 4.22's own kernel calls
- * the scalar libm `tanh` per element, ~1.4–2.3 ms for [256, 256] (the sigmoid kernel: 0.2 ms), and
+ * the scalar libm `tanh` per element, several times slower than the vectorized sigmoid, and
  * an MLP's Hessian-vector products run it ~160 times per 20 power iterations (the tanh gradient is
  * recomputed from the input for exact second derivatives).
  *
@@ -51,7 +51,7 @@ export function tanhWasmConfig(stock: tf.KernelConfig, sigmoid: tf.KernelConfig)
 
 // The loops live in small functions of their own: inside the kernel function V8 compiled them by
 // on-stack replacement, then threw that code away at the first untried call after the loop,
-// every call (0.9 ms for both loops on [256, 256] there, 0.6 ms as functions).
+// every call (BENCHMARKS.md, "What remains", has the times).
 
 /** dst = 2·src. */
 function double(src: Float32Array, dst: Float32Array): void {

@@ -52,8 +52,8 @@ export function filterGradByTapMatmuls(
   const hp = g.oh + g.kh - 1;
   const wp = g.ow + g.kw - 1;
   const k = n * hp * wp;
-  // xP [ci + 1, n, hp, wp] and dyP [n, hp, wp, co], written in one pass each (the Transpose and
-  // two PadV2 kernels they replace took 2–3 ms for [4, 32, 32, 64]). The transposition runs on
+  // xP [ci + 1, n, hp, wp] and dyP [n, hp, wp, co], written in one pass each (replacing a
+  // Transpose and two PadV2 kernels; see BENCHMARKS.md). The transposition runs on
   // host copies (see heapCopy): its strided reads are the slow kind on the threaded engine's
   // shared heap; dyP is row copies within the heap.
   const xP = s.adopt(backend.makeOutput([ci + 1, n, hp, wp], 'float32'));

@@ -10,8 +10,8 @@ const MIN_SIZE = 8192;
  * batch norm's statistics and the bias and scale gradients of every NHWC layer).
  *
  * tfjs-backend-wasm 4.22 first transposes the reduced axes to the end (a copy of the whole
- * tensor) and then sums; for [4, 32, 32, 64] that took 0.73 ms where an elementwise op takes
- * 0.1 ms. Seen as [rows, cols], a sum over the leading axes is a sum of rows: this fill adds the
+ * tensor) and then sums, several times the cost of an elementwise op (BENCHMARKS.md has the
+ * measurement). Seen as [rows, cols], a sum over the leading axes is a sum of rows: this fill adds the
  * first half of the rows to the second half with the stock `Add` kernel, on two *views* of the
  * heap (no copy), halving until one row is left (an odd row out is added at the end), and divides
  * by the row count for `Mean`. That is pairwise summation (error O(log rows · ε) rather than the

@@ -25,8 +25,7 @@ export const HOST_MEMORY_ENGINES: ReadonlySet<string> = new Set(['cpu', 'wasm', 
  * mispredicted branches of a per-value zero test made the pass three times slower): the moments
  * are shifted sums in float64, Σ(v − k) and Σ(v − k)² with k the first value (0 if it is not finite), which
  * keep the cancellation error at ε·(mean − k)²/σ² (Chan, Golub and LeVeque 1983); zeros are found
- * in the float32 bit patterns (|v| = 0 exactly when the bits below the sign are all zero). 1.2 ms
- * for a [4, 32, 32, 64] activation, against 3.6 ms for the two-pass loop it replaced.
+ * in the float32 bit patterns (|v| = 0 exactly when the bits below the sign are all zero).
  */
 export function hostActivationStats(data: ArrayLike<number>, units: number): number[] {
   const f = data instanceof Float32Array ? data : Float32Array.from(data);

@@ -1,3 +1,4 @@
+import { setOptimizerIterations } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { alias } from './tensors.js';
 
@@ -110,7 +111,7 @@ export function restoreSnapshot(snap: StateSnapshot, opt: tf.Optimizer): void {
     const t = snap.slots.get(slot.key);
     if (t && t.size === slot.variable.size) slot.variable.assign(t);
   }
-  (opt as unknown as { iterations_: number }).iterations_ = snap.iterations;
+  setOptimizerIterations(opt, snap.iterations);
 }
 
 /** Frees the handles of a snapshot. */

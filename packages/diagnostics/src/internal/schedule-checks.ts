@@ -1,28 +1,20 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { checkInteger, checkNonNegative } from '@gflow/core/internal';
 import type { Schedule } from '../schedules/schedule.js';
 
 /** Throws unless `step` is an integer ≥ 0 (the argument every schedule takes). */
 export function checkStep(fn: string, step: unknown): number {
-  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0) {
-    throw new InvalidArgumentError(`${fn}: step must be an integer ≥ 0, got ${describeValue(step)}`);
-  }
-  return step;
+  return checkInteger(fn, 'step', step, 0);
 }
 
 /** Throws unless `value` is a finite number ≥ 0 (a rate, or a factor applied to one). */
 export function checkRate(fn: string, arg: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidArgumentError(`${fn}: ${arg} must be a finite number ≥ 0, got ${describeValue(value)}`);
-  }
-  return value;
+  return checkNonNegative(fn, arg, value);
 }
 
 /** Throws unless `value` is an integer ≥ `min`. */
 export function checkSteps(fn: string, arg: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new InvalidArgumentError(`${fn}: ${arg} must be an integer ≥ ${min}, got ${describeValue(value)}`);
-  }
-  return value;
+  return checkInteger(fn, arg, value, min);
 }
 
 /** Throws unless `options` is a plain object. */

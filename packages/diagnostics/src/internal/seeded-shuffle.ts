@@ -1,16 +1,12 @@
+import { Rng } from '@gflow/core/internal';
+
 /**
- * A seeded uniform stream on [0, 1) (mulberry32): deterministic across platforms, for choices
- * that must be reproducible (PCGrad's task order).
+ * A seeded uniform stream on (0, 1) from gflow's shared generator (`@gflow/core/internal`):
+ * deterministic across platforms, for choices that must be reproducible (PCGrad's task order).
  */
 export function seededUniform(seed: number): () => number {
-  let a = Math.floor(seed) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.uniform();
 }
 
 /** Shuffles `items` in place (Fisher–Yates) with the uniform stream `u`; returns them. */

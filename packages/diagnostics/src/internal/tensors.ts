@@ -1,21 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 
+export { aliasTensor as alias } from '@gflow/core/internal/tfjs';
+
 /** Tensors keyed by parameter (or variable) name. */
 export type NamedTensors = Readonly<Record<string, tf.Tensor>>;
-
-/**
- * A second handle on the same data as `t`, without copying it. tfjs tensors are immutable and
- * `Variable.assign` swaps the variable's data rather than writing into it, so an alias of a
- * variable keeps the value it had when the alias was made. The alias is the caller's to dispose.
- */
-export function alias(t: tf.Tensor): tf.Tensor {
-  const engine = tf.engine();
-  const out = engine.makeTensorFromDataId(t.dataId, t.shape.slice(), t.dtype);
-  // The engine counts tensor handles; the backend counts references to the data buffer. A new
-  // handle on the same buffer needs both, as the backends' own Reshape and Identity kernels do.
-  engine.backend.incRef(t.dataId);
-  return out;
-}
 
 /** Disposes every tensor of a record. */
 export function disposeAll(record: Readonly<Record<string, tf.Tensor | null | undefined>>): void {

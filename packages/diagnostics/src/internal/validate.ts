@@ -1,52 +1,7 @@
 import { describeValue, InvalidArgumentError, ShapeError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 
-/** Throws unless `value` is a finite number ≥ 0 (or > 0 when `strict`). */
-export function checkNonNegative(fn: string, arg: string, value: unknown, strict = false): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (strict && value === 0)) {
-    throw new InvalidArgumentError(
-      `${fn}: ${arg} must be a finite number ${strict ? '> 0' : '≥ 0'}, got ${describeValue(value)}`,
-    );
-  }
-  return value;
-}
-
-/** Throws unless `value` is an integer in [min, max]. */
-export function checkInteger(
-  fn: string,
-  arg: string,
-  value: unknown,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in [${min}, ${max}]`;
-    throw new InvalidArgumentError(`${fn}: ${arg} must be an integer ${range}, got ${describeValue(value)}`);
-  }
-  return value;
-}
-
-/** Throws unless `value` is a finite number in the interval described by the bounds. */
-export function checkInRange(
-  fn: string,
-  arg: string,
-  value: unknown,
-  lo: number,
-  hi: number,
-  { loOpen = false, hiOpen = false }: { loOpen?: boolean; hiOpen?: boolean } = {},
-): number {
-  const ok =
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    (loOpen ? value > lo : value >= lo) &&
-    (hiOpen ? value < hi : value <= hi);
-  if (!ok) {
-    throw new InvalidArgumentError(
-      `${fn}: ${arg} must be in ${loOpen ? '(' : '['}${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${describeValue(value)}`,
-    );
-  }
-  return value as number;
-}
+export { checkInRange, checkInteger, checkNonNegative } from '@gflow/core/internal';
 
 /** The names and shapes a transform was initialised with (parameter name → shape). */
 export type TensorSpec = Readonly<Record<string, readonly number[]>>;

@@ -1,15 +1,14 @@
 import { checkAllocation, describeValue, InvalidArgumentError } from '@gflow/core';
+import { checkInteger } from '@gflow/core/internal';
 
 /**
  * Checks a point count (an integer ≥ 2), and that a grid of that many points is within
  * `@gflow/core`'s allocation limit (each point is a loss evaluation and a stored float64).
  */
 export function checkPoints(fn: string, arg: string, points: unknown): number {
-  if (typeof points !== 'number' || !Number.isInteger(points) || points < 2) {
-    throw new InvalidArgumentError(`${fn}: ${arg} must be an integer ≥ 2, got ${describeValue(points)}`);
-  }
-  checkAllocation(fn, 'grid points', points, 8);
-  return points;
+  const n = checkInteger(fn, arg, points, 2);
+  checkAllocation(fn, 'grid points', n, 8);
+  return n;
 }
 
 /** Checks a range `[lo, hi]` of finite numbers with lo < hi. */

@@ -1,10 +1,10 @@
 import { describeValue, InvalidArgumentError, NonFiniteError, UnsupportedError } from '@gflow/core';
+import { releaseFailedTape } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { checkSecondOrderGradients } from '../second-order-check.js';
 import type { HvpMode, HvpOptions, Objective, ParamsLike } from '../types.js';
-import { releaseFailedTape } from './engine-cleanup.js';
 import { evaluate, type Prepared, prepare, scalarLoss } from './objective.js';
-import { type Layout, layoutOf, readFlat, SavedParameters } from './params.js';
+import { type Layout, layoutOf, readFlat, SavedParameters, tensorsFrom } from './params.js';
 
 /** The largest relative difference between the first exact product and finite differences that `'auto'` accepts. */
 const AUTO_TOLERANCE = 0.05;
@@ -197,11 +197,7 @@ export class HessianOperator {
     const vars = layout.variables as tf.Variable[];
     const n = prepared.parts.length;
     const out = tf.tidy(() => {
-      const f32 = Float32Array.from(v);
-      const vt = layout.shapes.map((shape, i) => {
-        const off = layout.offsets[i] ?? 0;
-        return tf.tensor(f32.subarray(off, off + (layout.sizes[i] ?? 0)), shape, 'float32');
-      });
+      const vt = tensorsFrom(layout, v);
       let acc: tf.Tensor | undefined;
       for (const part of prepared.parts) {
         // a gradient that no parameter reaches (a loss linear in them) has a zero Hessian
@@ -269,13 +265,10 @@ export class HessianOperator {
     }
     const h = stepScale * this.eps * Math.max(1, this.thetaNorm);
     const saved = this.saved;
-    const dir = tf.tidy(() => {
-      const f32 = Float32Array.from(v, (x) => x / norm);
-      return this.layout.shapes.map((shape, i) => {
-        const off = this.layout.offsets[i] ?? 0;
-        return tf.tensor(f32.subarray(off, off + (this.layout.sizes[i] ?? 0)), shape, 'float32');
-      });
-    });
+    const dir = tensorsFrom(
+      this.layout,
+      v.map((x) => x / norm),
+    );
     let plus: tf.Tensor | undefined;
     let minus: tf.Tensor | undefined;
     try {

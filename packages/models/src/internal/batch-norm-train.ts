@@ -1,3 +1,4 @@
+import { backwardIsRecorded } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 
 /**
@@ -6,21 +7,6 @@ import * as tf from '@tensorflow/tfjs';
  * tensors are freed after it returns (keep what must outlive it).
  */
 export type OnBatchStatistics = (mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
-
-/** The part of tfjs's engine state read here (tfjs 4.x; checked before use). */
-interface EngineState {
-  readonly gradientDepth?: unknown;
-}
-
-/**
- * Whether the backward pass now running is itself being recorded (a gradient of a gradient, e.g.
- * a Hessian-vector product). tfjs records ops while `gradientDepth > 0`; an engine whose state is
- * not the one this reads counts as recording, which selects the differentiable path.
- */
-function backwardIsRecorded(): boolean {
-  const state = (tf.engine() as unknown as { state?: EngineState }).state;
-  return !(typeof state?.gradientDepth === 'number' && state.gradientDepth === 0);
-}
 
 /** x̂ = (x − μ)/√(σ² + ε) with μ, σ² the mean and biased variance over `axes`, and 1/√(σ² + ε). */
 function normalize(

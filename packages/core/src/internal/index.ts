@@ -1,0 +1,29 @@
+/**
+ * `@gflow/core/internal`: the helpers gflow's own packages share (argument checks, the seeded
+ * generator, the Haar-orthogonal sampler, the engine names), kept in one place so that no package
+ * carries a copy. Not part of the public API: it may change in any release. The tfjs engine
+ * internals are a separate entry, `@gflow/core/internal/tfjs`.
+ *
+ * @module
+ */
+
+export { ENGINE_NAMES, type EngineName } from './engines.js';
+export { haarOrthogonal } from './orthogonal.js';
+export { createRng, deriveSeed, gaussianVector, Rng } from './rng.js';
+export {
+  checkBoolean,
+  checkInRange,
+  checkInt,
+  checkInteger,
+  checkNonNegative,
+  checkNumber,
+  checkOneOf,
+  readOptions,
+  requireFinite,
+  requireFiniteVector,
+  requireInteger,
+  requireNonNegative,
+  requireOpenUnit,
+  requirePositive,
+  requireProbability,
+} from './validate.js';
