@@ -9,6 +9,8 @@ import { InstrumentedOptimizer, instrument } from './instrument.js';
 import { parseFlowReport } from './json.js';
 import { jsonLinesLogger } from './loggers/json-lines-logger.js';
 import { measureGradientFlow } from './measure-gradient-flow.js';
+import { linearPrediction } from './measures/gradient-predictiveness.js';
+import { digamma } from './measures/mutual-information.js';
 import { frobeniusPenalty } from './penalties/frobenius-penalty.js';
 import { tinyMLP } from './test-utils/tiny.js';
 import { TrainingGuard } from './training-guard.js';
@@ -158,5 +160,28 @@ describe('found by the seeded bad-input suite', () => {
     expect(refusal(() => jsonLinesLogger(() => {}, null as never)).message).toBe(
       'jsonLinesLogger: options must be an object, got null',
     );
+  });
+});
+
+describe('new exports from main, caught by the suite without editing it', () => {
+  it('digamma refuses x ≤ 0, NaN and Infinity (NaN came back, and −1e308 looped for ever)', () => {
+    for (const bad of [Number.NaN, 0, -1, -1e308, Number.POSITIVE_INFINITY]) {
+      expect(refusal(() => digamma(bad)).message).toMatch(/^digamma: x must be a finite number > 0/);
+    }
+    // ψ(1) = −γ
+    expect(digamma(1)).toBeCloseTo(-0.5772156649015329, 13);
+  });
+
+  it('linearPrediction refuses what is not a gradient record, snapshot or parameter list', () => {
+    expect(refusal(() => linearPrediction(null as never, new Map(), [])).message).toMatch(
+      /^linearPrediction: grads must be a record/,
+    );
+    expect(refusal(() => linearPrediction({}, {} as never, [])).message).toMatch(
+      /^linearPrediction: before must be a snapshot/,
+    );
+    expect(refusal(() => linearPrediction({}, new Map(), null as never)).message).toMatch(
+      /^linearPrediction: params must be an array/,
+    );
+    expect(linearPrediction({}, new Map(), [])).toBe(0);
   });
 });
