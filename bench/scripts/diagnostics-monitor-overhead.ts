@@ -12,9 +12,10 @@
 import { initBackend } from '@gflow/backend';
 import {
   clipByGlobalNorm,
+  createTrainState,
+  disposeTrainState,
   GradientMonitor,
   type GradientMonitorOptions,
-  releaseTrainState,
   TrainingGuard,
   trainStep,
 } from '@gflow/diagnostics';
@@ -53,7 +54,7 @@ function runOnce(v: Variant): number {
   const optimizer = tf.train.sgd(0.01);
   const monitor = v.monitor ? new GradientMonitor(v.monitor) : undefined;
   const guard = v.guard ? new TrainingGuard() : undefined;
-  const transform = v.clip ? clipByGlobalNorm(1) : undefined;
+  const state = createTrainState(v.clip ? { transform: clipByGlobalNorm(1) } : {});
   const vars = model.parameters().map((p) => p.variable);
   const t0 = performance.now();
   const c0 = process.cpuUsage();
@@ -64,17 +65,12 @@ function runOnce(v: Variant): number {
       last = c.dataSync()[0] as number;
       c.dispose();
     } else {
-      const out = trainStep(
-        model,
-        { inputs, targets },
-        {
-          optimizer,
-          loss,
-          ...(transform ? { transform } : {}),
-          ...(monitor ? { monitor } : {}),
-          ...(guard ? { guard } : {}),
-        },
-      );
+      const out = trainStep(model, { inputs, targets }, state, {
+        optimizer,
+        loss,
+        ...(monitor ? { monitor } : {}),
+        ...(guard ? { guard } : {}),
+      });
       last = out.loss ?? Number.NaN;
     }
   }
@@ -82,7 +78,7 @@ function runOnce(v: Variant): number {
   const cpu = process.cpuUsage(c0);
   cpuSamples[v.name]?.push((cpu.user + cpu.system) / 1e6);
   if (!Number.isFinite(last)) throw new Error(`${v.name}: loss ${last}`);
-  releaseTrainState(model);
+  disposeTrainState(state);
   monitor?.dispose();
   guard?.dispose();
   optimizer.dispose();

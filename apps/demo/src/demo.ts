@@ -14,10 +14,11 @@ import { section as d } from './sections/d-fixes.js';
 import { section as e } from './sections/e-clipping.js';
 import { section as f } from './sections/f-landscape.js';
 import { section as g } from './sections/g-paths.js';
+import { section as h } from './sections/h-remedies.js';
 import type { SectionDef } from './sections/section.js';
 
 /** Every section, in report order. */
-export const SECTIONS: readonly SectionDef[] = [a, b, c, d, e, f, g];
+export const SECTIONS: readonly SectionDef[] = [a, b, c, d, e, f, g, h];
 
 /**
  * Runs one section and times it.

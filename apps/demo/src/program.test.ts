@@ -57,7 +57,7 @@ describe('gflow command line', () => {
   it('demo: rejects an unknown section letter', async () => {
     const r = await parse('demo', '--sections', 'a,z');
     expect(r.code).toBe(1);
-    expect(r.error).toMatch(/--sections entry must be one of a, b, c, d, e, f, g; got "z"/);
+    expect(r.error).toMatch(/--sections entry must be one of a, b, c, d, e, f, g, h; got "z"/);
   });
 
   it('analyze by flags, the issue example', async () => {

@@ -305,7 +305,7 @@ export function createProgram(
     .option(
       '--sections <letters>',
       'only these sections, e.g. a,c,g',
-      listOf('--sections', oneOf('--sections entry', [...'abcdefg'])),
+      listOf('--sections', oneOf('--sections entry', [...'abcdefgh'])),
     )
     .addOption(engineOption())
     .action(async (o: { quick: boolean; out: string; sections?: string[]; engine: EngineFlag }) => {

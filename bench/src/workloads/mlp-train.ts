@@ -1,5 +1,11 @@
 import { softmaxCrossEntropy } from '@gflow/backend';
-import { clipByGlobalNorm, GradientMonitor, releaseTrainState, trainStep } from '@gflow/diagnostics';
+import {
+  clipByGlobalNorm,
+  createTrainState,
+  disposeTrainState,
+  GradientMonitor,
+  trainStep,
+} from '@gflow/diagnostics';
 import { plainMLP } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { randomLabels } from '../rng.js';
@@ -37,18 +43,18 @@ function trainWorkload(name: string, what: string, monitored: boolean): Workload
             weightNorms: false,
           })
         : undefined;
-      const transform = monitored ? clipByGlobalNorm(1) : undefined;
+      const state = createTrainState(monitored ? { transform: clipByGlobalNorm(1) } : {});
       const loss = (t: tf.Tensor, y: tf.Tensor): tf.Scalar => softmaxCrossEntropy(t, y);
       return {
         run() {
           let last = Number.NaN;
           let paramNorms = 0;
           for (let i = 0; i < STEPS; i++) {
-            const out = trainStep(
-              model,
-              { inputs, targets },
-              { optimizer, loss, ...(transform ? { transform } : {}), ...(monitor ? { monitor } : {}) },
-            );
+            const out = trainStep(model, { inputs, targets }, state, {
+              optimizer,
+              loss,
+              ...(monitor ? { monitor } : {}),
+            });
             last = out.loss ?? Number.NaN;
             if (monitor) {
               const rec = out.record;
@@ -59,7 +65,7 @@ function trainWorkload(name: string, what: string, monitored: boolean): Workload
           return monitored ? { loss: last, parameterNormsPerStep: paramNorms } : { loss: last };
         },
         dispose() {
-          releaseTrainState(model);
+          disposeTrainState(state);
           monitor?.dispose();
           optimizer.dispose();
           inputs.dispose();

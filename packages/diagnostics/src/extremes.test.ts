@@ -7,6 +7,7 @@ import { GradientMonitor } from './gradient-monitor.js';
 import { gradientTape } from './gradient-tape.js';
 import { hostScaledPair, pairSquared, scaledPairs } from './internal/norms.js';
 import { measureGradientFlow } from './measure-gradient-flow.js';
+import { createTrainState } from './train-state.js';
 import { trainStep } from './train-step.js';
 
 // Truth at the extremes (issue 14): a deep linear net h_{k+1} = h_k·W_k with W_k = s·I, loss
@@ -95,11 +96,12 @@ for (const engine of ['wasm', 'cpu'] as const) {
         // GradientMonitor through trainStep (taps on), with a learning rate of 0 so the weights stay.
         const monitor = new GradientMonitor({ histogram: false });
         const optimizer = tf.train.sgd(0);
-        const outcome = trainStep(
-          net,
-          { inputs: x, targets: y },
-          { optimizer, loss: innerWithU, monitor, taps: true },
-        );
+        const outcome = trainStep(net, { inputs: x, targets: y }, createTrainState(), {
+          optimizer,
+          loss: innerWithU,
+          monitor,
+          taps: true,
+        });
         const rec = outcome.record!;
         rec.taps!.forEach((t, k) => {
           expect(rel(t.gradNorm, expected(s, depth, k))).toBeLessThan(1e-5);

@@ -23,8 +23,14 @@ export interface Finding {
   readonly evidence: Readonly<Record<string, number>>;
   /** What usually fixes it. */
   readonly remedy: string;
-  /** The parameter or tap concerned, if one. */
+  /** The parameter or tap concerned, if one; for a finding about several, the worst of them. */
   readonly subject?: string;
+  /**
+   * Every parameter or tap a grouped finding is about, worst first (the message names the first
+   * few). Per-parameter trouble (dead units, disconnected parameters, update ratios) is one finding
+   * per kind listing its cases, not one line per parameter.
+   */
+  readonly subjects?: readonly string[];
   /** The first step where it was seen, for findings over a history. */
   readonly step?: number;
 }

@@ -38,7 +38,7 @@ describe('GradientMonitor', () => {
           ]),
         },
       });
-      expect(r1.step).toBe(0);
+      expect(r1.step).toBe(1); // steps count from 1
       expect(r1.loss).toBe(0.5);
       expect(r1.globalNorm).toBeCloseTo(Math.sqrt(26), 6);
       expect(r1.cosine).toBeNull();
@@ -82,7 +82,7 @@ describe('GradientMonitor', () => {
           ]),
         },
       });
-      expect(r2.step).toBe(1);
+      expect(r2.step).toBe(2);
       expect(r2.loss).toBe(0.25);
       // g₁·g₂ = 25 + 0; ‖g₁‖ = ‖g₂‖ = √26.
       expect(r2.cosine).toBeCloseTo(25 / 26, 6);
@@ -144,11 +144,12 @@ describe('GradientMonitor', () => {
     for (let i = 0; i < 12; i++)
       tidyValue(() => m.record({ loss: i === 3 ? Number.NaN : i, grads: { w: tf.tensor1d([i, 1]) } }));
     expect(m.size).toBe(5);
-    expect(m.history().map((r) => r.step)).toEqual([7, 8, 9, 10, 11]);
+    // Steps count from 1: loop index i is step i + 1.
+    expect(m.history().map((r) => r.step)).toEqual([8, 9, 10, 11, 12]);
     const lines = m.toJSONLines().trimEnd().split('\n');
     expect(lines).toHaveLength(5);
     const parsed = lines.map((l) => JSON.parse(l));
-    expect(parsed[0].step).toBe(7);
+    expect(parsed[0].step).toBe(8);
     expect(parsed[0].globalNorm).toBeCloseTo(Math.hypot(7, 1), 5);
     m.clear();
     expect(m.size).toBe(0);
@@ -196,7 +197,7 @@ describe('GradientMonitor', () => {
     const end = tf.memory().numTensors;
     expect(end).toBe(start);
     expect(monitor.size).toBe(50);
-    expect(monitor.latest()!.step).toBe(steps - 1);
+    expect(monitor.latest()!.step).toBe(steps);
     // The loss went down: the monitor did not disturb training.
     const losses = monitor.history().map((r) => r.loss as number);
     expect(losses[losses.length - 1]!).toBeLessThan(monitor.history()[0]!.loss as number);

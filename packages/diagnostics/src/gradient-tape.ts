@@ -1,5 +1,6 @@
 import type { Context, Parameter } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
+import { activationStatsAt } from './internal/activation-layout.js';
 import { pairSquared } from './internal/norms.js';
 import { runTape, type TapMode } from './internal/tap-recorder.js';
 import { BatchedRead, disposeAll } from './internal/tensors.js';
@@ -117,18 +118,7 @@ export function gradientTape(fn: (ctx: Context) => tf.Scalar, options: GradientT
       name: t.name,
       shape: t.shape,
       gradNorm: g >= 0 ? Math.sqrt(pairSquared(v[g] as number, v[g + 1] as number)) : null,
-      ...(a >= 0
-        ? {
-            activation: {
-              mean: v[a] as number,
-              std: v[a + 1] as number,
-              min: v[a + 2] as number,
-              max: v[a + 3] as number,
-              zeroFraction: v[a + 4] as number,
-              deadUnitFraction: v[a + 5] as number,
-            },
-          }
-        : {}),
+      ...(a >= 0 ? { activation: activationStatsAt(v, a) } : {}),
     };
     return stat;
   });

@@ -94,16 +94,24 @@ describe('checkHealth', () => {
         ],
       }),
     );
-    const f = checkHealth(h);
-    const by = (s: string) => f.filter((x) => x.subject === s).map((x) => x.kind);
-    expect(by('dead')).toEqual(['dead-units']);
-    expect(by('none')).toEqual(['disconnected']);
-    expect(by('zero')).toEqual(['disconnected']);
-    expect(by('slow')).toEqual(['update-ratio']);
-    expect(by('fast')).toEqual(['update-ratio']);
-    expect(by('proxy')).toEqual(['update-ratio']);
-    expect(f.find((x) => x.subject === 'proxy')!.evidence.medianUpdateRatio).toBeCloseTo(0.1, 12);
-    expect(f.find((x) => x.subject === 'slow')!.remedy).toMatch(/raise the learning rate/);
+    // Per-parameter trouble is one finding per kind (and side of the band), its cases worst first.
+    const f = checkHealth(h, { learningRate: 1e-3 });
+    const of = (kind: string) => f.filter((x) => x.kind === kind);
+    expect(of('dead-units').map((x) => x.subjects)).toEqual([['dead']]);
+    expect(of('disconnected').map((x) => x.subjects)).toEqual([['none', 'zero']]);
+    expect(of('disconnected')[0]!.message).toMatch(
+      /^disconnected: 2 of 6 parameters never got a non-zero gradient: none \(no gradient at all 5 steps\), zero \(an exactly zero gradient at all 5 steps\)$/,
+    );
+    const ratios = of('update-ratio');
+    expect(ratios.map((x) => x.subjects)).toEqual([['slow'], ['fast', 'proxy']]);
+    // proxy: learning rate 1e-3 × ‖g‖/‖θ‖ = 1e-3 × 100 = 0.1 > 1e-2, the same as fast's 0.1.
+    expect(ratios[1]!.evidence.worstUpdateRatio).toBeCloseTo(0.1, 12);
+    expect(ratios[1]!.message).toMatch(/\(1 estimated as learning rate 0\.001 × ‖g‖\/‖θ‖\)/);
+    expect(ratios[0]!.remedy).toMatch(/raise the learning rate/);
+    expect(ratios[1]!.remedy).toMatch(/lower the learning rate/);
+    // Without a learning rate given, no ratio is estimated from the default: proxy is not reported.
+    const unknown = checkHealth(h).filter((x) => x.kind === 'update-ratio');
+    expect(unknown.map((x) => x.subjects)).toEqual([['slow'], ['fast']]);
   });
 
   it('rejects bad thresholds and histories', () => {

@@ -1,7 +1,8 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
-import { type Finding, fmt } from './finding.js';
+import type { Finding } from './finding.js';
 import { GradientMonitor } from './gradient-monitor.js';
 import { checkInteger, checkNonNegative } from './internal/validate.js';
+import { diagnoseHistory } from './rules/index.js';
 import type { StepRecord } from './step-record.js';
 
 /**
@@ -19,8 +20,9 @@ import type { StepRecord } from './step-record.js';
  * - `updateRatioBand` = [1e-4, 1e-2]: Karpathy's CS231n notes ("Neural Networks Part 3"): the
  *   update/weight ratio should be around 1e-3; a decade below means too low a learning rate,
  *   a decade above too high.
- * - `learningRate` = 1e-3: used only when a record has no measured update ratio: the ratio
- *   ‖g‖/‖θ‖ times this rate stands in for it (exact for plain SGD).
+ * - `learningRate` = 1e-3: used only when a record has no measured update ratio, and only when
+ *   given explicitly (the default is not used to invent a ratio): the ratio ‖g‖/‖θ‖ times this
+ *   rate stands in for it (exact for plain SGD).
  * - `deadUnitFraction` = 0.5: more than half the units of a layer with an all-zero gradient
  *   (dying ReLU; Lu et al. 2019 show whole layers dying in deep narrow nets).
  * - `flowRatio` = 1e-4: the first block's gradient norm below 1e-4 of the last block's is
@@ -104,12 +106,6 @@ export function resolveThresholds(fn: string, t: HealthThresholds = {}): Resolve
   return r;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
 /**
  * Finds trouble in a training history: vanishing and exploding gradients (absolute, and k times
  * the previous step), unstable norms, non-finite loss, gradients or weights, dead units,
@@ -117,7 +113,8 @@ function median(xs: number[]): number {
  * outside the healthy band.
  *
  * Findings are aggregated: one per kind (and parameter), with the first step, the number of
- * steps affected and the worst value as evidence.
+ * steps affected and the worst value as evidence. The rules are the same ones, with the same
+ * remedy texts, as those of `measureGradientFlow`'s diagnosis (one file each in `rules/`).
  *
  * @param history - Step records (oldest first), or a {@link GradientMonitor} (its history).
  * @param thresholds - Overrides of {@link defaultThresholds}.
@@ -145,192 +142,6 @@ export function checkHealth(
     );
   }
   const t = resolveThresholds('checkHealth', thresholds);
-  const findings: Finding[] = [];
-  if (records.length === 0) return findings;
-
-  // Non-finite loss, gradients, weights.
-  const nf = { loss: [] as number[], grads: [] as number[], weights: [] as number[] };
-  for (const r of records) {
-    if (r.loss !== null && !Number.isFinite(r.loss)) nf.loss.push(r.step);
-    if (r.parameters.some((p) => p.gradNorm !== null && !Number.isFinite(p.gradNorm))) nf.grads.push(r.step);
-    if (r.parameters.some((p) => p.weightNorm !== null && !Number.isFinite(p.weightNorm)))
-      nf.weights.push(r.step);
-  }
-  for (const [what, steps] of Object.entries(nf)) {
-    if (steps.length === 0) continue;
-    findings.push({
-      kind: 'non-finite',
-      severity: 'error',
-      subject: what,
-      step: steps[0] as number,
-      message: `non-finite: the ${what === 'loss' ? 'loss was' : `${what} were`} NaN or infinite at ${steps.length} of ${records.length} steps, first at step ${steps[0]}`,
-      evidence: { steps: steps.length, firstStep: steps[0] as number, of: records.length },
-      remedy:
-        'lower the learning rate, clip gradients (clipByGlobalNorm), check the data for NaN, and guard the run (TrainingGuard restores the last good weights)',
-    });
-  }
-
-  // Vanishing and exploding global norms.
-  const finite = records.filter((r) => Number.isFinite(r.globalNorm));
-  const small = finite.filter((r) => r.globalNorm < t.vanishing);
-  if (small.length > 0) {
-    const worst = Math.min(...small.map((r) => r.globalNorm));
-    findings.push({
-      kind: 'vanishing',
-      severity: small.length === finite.length ? 'error' : 'warning',
-      step: (small[0] as StepRecord).step,
-      message: `vanishing: the global gradient norm was below ${fmt(t.vanishing)} at ${small.length} of ${records.length} steps (smallest ${fmt(worst)})`,
-      evidence: {
-        steps: small.length,
-        firstStep: (small[0] as StepRecord).step,
-        smallest: worst,
-        threshold: t.vanishing,
-      },
-      remedy:
-        'use residual connections, He/orthogonal initialization or normalization layers; check for saturated activations',
-    });
-  }
-  const big = finite.filter((r) => r.globalNorm > t.exploding);
-  if (big.length > 0) {
-    const worst = Math.max(...big.map((r) => r.globalNorm));
-    findings.push({
-      kind: 'exploding',
-      severity: 'error',
-      step: (big[0] as StepRecord).step,
-      message: `exploding: the global gradient norm exceeded ${fmt(t.exploding)} at ${big.length} of ${records.length} steps (largest ${fmt(worst)})`,
-      evidence: {
-        steps: big.length,
-        firstStep: (big[0] as StepRecord).step,
-        largest: worst,
-        threshold: t.exploding,
-      },
-      remedy:
-        'clip gradients (clipByGlobalNorm or autoClip), lower the learning rate, or use a smaller initialization',
-    });
-  }
-  const spikes: { step: number; factor: number }[] = [];
-  for (let i = 1; i < finite.length; i++) {
-    const prev = (finite[i - 1] as StepRecord).globalNorm;
-    const cur = (finite[i] as StepRecord).globalNorm;
-    if (prev > 0 && cur > t.explodingFactor * prev)
-      spikes.push({ step: (finite[i] as StepRecord).step, factor: cur / prev });
-  }
-  if (spikes.length > 0) {
-    const worst = Math.max(...spikes.map((s) => s.factor));
-    findings.push({
-      kind: 'exploding',
-      severity: 'warning',
-      subject: 'spike',
-      step: (spikes[0] as { step: number }).step,
-      message: `exploding: the global norm jumped more than ${fmt(t.explodingFactor)}× from one step to the next ${spikes.length} times (worst ${fmt(worst)}×, first at step ${(spikes[0] as { step: number }).step})`,
-      evidence: {
-        spikes: spikes.length,
-        firstStep: (spikes[0] as { step: number }).step,
-        worstFactor: worst,
-        threshold: t.explodingFactor,
-      },
-      remedy: 'clip gradients relative to their history (autoClip, emaClip) or lower the learning rate',
-    });
-  }
-
-  // Unstable: variance over a window above the squared mean (rolling sums).
-  const w = t.unstableWindow;
-  if (finite.length >= w) {
-    let s1 = 0;
-    let s2 = 0;
-    let flagged = 0;
-    let first = -1;
-    let worst = 0;
-    for (let i = 0; i < finite.length; i++) {
-      const x = (finite[i] as StepRecord).globalNorm;
-      s1 += x;
-      s2 += x * x;
-      if (i >= w) {
-        const y = (finite[i - w] as StepRecord).globalNorm;
-        s1 -= y;
-        s2 -= y * y;
-      }
-      if (i >= w - 1) {
-        const mean = s1 / w;
-        const variance = Math.max(0, s2 / w - mean * mean);
-        if (mean > 0 && variance > mean * mean) {
-          flagged++;
-          if (first < 0) first = (finite[i] as StepRecord).step;
-          worst = Math.max(worst, variance / (mean * mean));
-        }
-      }
-    }
-    if (flagged > 0) {
-      findings.push({
-        kind: 'unstable',
-        severity: 'warning',
-        step: first,
-        message: `unstable: over ${flagged} windows of ${w} steps the variance of the global norm exceeded its squared mean (worst ratio ${fmt(worst)}, first window ending at step ${first})`,
-        evidence: { windows: flagged, firstStep: first, worstRatio: worst, window: w },
-        remedy: 'lower the learning rate, add warm-up, or clip gradients (autoClip adapts to the run)',
-      });
-    }
-  }
-
-  // Per parameter: disconnected, dead units, update ratio.
-  const names = new Set<string>();
-  for (const r of records) for (const p of r.parameters) names.add(p.name);
-  const last = records[records.length - 1] as StepRecord;
-  for (const name of names) {
-    const entries = records.flatMap((r) =>
-      r.parameters.filter((p) => p.name === name).map((p) => ({ r, p })),
-    );
-    const noGrad = entries.filter(({ p }) => p.gradNorm === null || p.gradNorm === 0);
-    if (noGrad.length === entries.length) {
-      const none = entries.filter(({ p }) => p.gradNorm === null).length;
-      findings.push({
-        kind: 'disconnected',
-        severity: 'warning',
-        subject: name,
-        message: `disconnected: ${name} got ${none === entries.length ? 'no gradient' : 'an exactly zero gradient'} at all ${entries.length} steps`,
-        evidence: { steps: entries.length, noGradient: none, zeroGradient: entries.length - none },
-        remedy:
-          'check that the parameter is used in the forward pass and that nothing (stopGradient, an integer cast, a dead ReLU layer) cuts its path to the loss',
-      });
-      continue;
-    }
-    const lastEntry = last.parameters.find((p) => p.name === name);
-    if (lastEntry?.deadUnitFraction !== undefined && lastEntry.deadUnitFraction > t.deadUnitFraction) {
-      findings.push({
-        kind: 'dead-units',
-        severity: 'warning',
-        subject: name,
-        step: last.step,
-        message: `dead units: ${fmt(100 * lastEntry.deadUnitFraction)}% of the units of ${name} had an all-zero gradient at step ${last.step} (threshold ${fmt(100 * t.deadUnitFraction)}%)`,
-        evidence: { deadUnitFraction: lastEntry.deadUnitFraction, threshold: t.deadUnitFraction },
-        remedy:
-          'use leaky ReLU, ELU or GELU, a lower learning rate, or He initialization with a small positive bias',
-      });
-    }
-    const measured = entries
-      .map(({ p }) => p.updateRatio)
-      .filter((x): x is number => x !== null && Number.isFinite(x));
-    const proxy = entries
-      .map(({ p }) => (p.ratio === null ? null : p.ratio * t.learningRate))
-      .filter((x): x is number => x !== null && Number.isFinite(x));
-    const ratios = measured.length > 0 ? measured : proxy;
-    if (ratios.length === 0) continue;
-    const m = median(ratios);
-    const [lo, hi] = t.updateRatioBand;
-    if (m < lo || m > hi) {
-      findings.push({
-        kind: 'update-ratio',
-        severity: 'warning',
-        subject: name,
-        message: `update ratio: the median ‖Δθ‖/‖θ‖ of ${name} was ${fmt(m)}${measured.length > 0 ? '' : ` (estimated as learning rate ${fmt(t.learningRate)} × ‖g‖/‖θ‖)`}, outside the healthy band [${fmt(lo)}, ${fmt(hi)}]`,
-        evidence: { medianUpdateRatio: m, low: lo, high: hi, steps: ratios.length },
-        remedy:
-          m < lo
-            ? 'raise the learning rate for this parameter (or check for vanishing gradients)'
-            : 'lower the learning rate or clip gradients',
-      });
-    }
-  }
-  const order = { error: 0, warning: 1, info: 2 } as const;
-  return findings.sort((a, b) => order[a.severity] - order[b.severity]);
+  if (records.length === 0) return [];
+  return diagnoseHistory(records, t, { learningRateKnown: thresholds?.learningRate !== undefined });
 }

@@ -100,12 +100,16 @@ export { caGrad } from './surgery/ca-grad.js';
 export type { PcGradOptions } from './surgery/pc-grad.js';
 export { pcGrad } from './surgery/pc-grad.js';
 export { tensorNorms } from './tensor-norms.js';
+export type { TrainState, TrainStateOptions } from './train-state.js';
+export { createTrainState, disposeTrainState } from './train-state.js';
 export type { Batch, LossSpec, StepOutcome, TrainStepOptions } from './train-step.js';
-export { releaseTrainState, trainStep } from './train-step.js';
+export { trainStep } from './train-step.js';
 export type {
   GuardAction,
+  GuardChange,
   GuardEvent,
   GuardReason,
+  GuardRollback,
   GuardVerdict,
   TrainingGuardOptions,
 } from './training-guard.js';
@@ -137,7 +141,6 @@ export type {
   ChainState,
   GradientTransform,
   NamedTensors,
-  SquaredNorms,
   TransformResult,
 } from './transforms/transform.js';
 export { chain, readInfo } from './transforms/transform.js';

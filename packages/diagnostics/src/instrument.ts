@@ -3,10 +3,10 @@ import { registeredVariable } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { GradientMonitor } from './gradient-monitor.js';
 import { getLearningRate, setLearningRate } from './internal/optimizer-state.js';
-import { type ConstraintSlot, runStep, type StepOutcome, type TransformSlot } from './internal/run-step.js';
-import { checkSchedule } from './internal/schedule-checks.js';
-import { checkSchedulable, ScheduledRate, slotWithRate } from './internal/scheduled-rate.js';
+import { runStep, type StepOutcome } from './internal/run-step.js';
+import { checkSchedulable } from './internal/scheduled-rate.js';
 import type { Schedule } from './schedules/schedule.js';
+import { TrainStateSlots } from './train-state.js';
 import { TrainingGuard } from './training-guard.js';
 import type { ParameterTransform } from './transforms/spectral-normalization.js';
 import type { GradientTransform } from './transforms/transform.js';
@@ -30,8 +30,8 @@ export interface InstrumentOptions {
   /** A guard that undoes bad steps and keeps training alive. */
   readonly guard?: TrainingGuard;
   /**
-   * A learning-rate schedule (e.g. `warmupCosine(…)`): before step t (counted from 0 over every
-   * step this optimizer runs, the guard's rejected ones included) the wrapped optimizer's rate is
+   * A learning-rate schedule (e.g. `warmupCosine(…)`): before step t (t = the steps this optimizer
+   * has run, the guard's rejected ones included, 0 first) the wrapped optimizer's rate is
    * set to schedule(t), and the step's info (so the monitor's record) carries it as
    * `schedule.learningRate`. When something else changes the rate between steps (the guard's
    * 'lower-lr'), the schedule goes on multiplied by that change.
@@ -66,10 +66,8 @@ export class InstrumentedOptimizer extends tf.Optimizer {
   readonly guard: TrainingGuard | undefined;
   /** What the last step did. */
   lastOutcome: StepOutcome | undefined;
-  private readonly transformSlot: TransformSlot | undefined;
-  private readonly constraintSlot: ConstraintSlot | undefined;
-  private readonly rate: ScheduledRate | undefined;
-  private step = 0;
+  /** The transforms' states, the schedule and the step count: created once, with the wrapper. */
+  private readonly state: TrainStateSlots;
 
   /**
    * @param inner - The optimizer that makes the updates (SGD, Adam, …).
@@ -79,15 +77,9 @@ export class InstrumentedOptimizer extends tf.Optimizer {
     checkInstrumentArgs('InstrumentedOptimizer', inner, options);
     super();
     this.inner = inner;
-    this.rate = options.schedule ? new ScheduledRate('instrument', options.schedule) : undefined;
+    this.state = new TrainStateSlots('instrument', options);
     this.monitor = options.monitor;
     this.guard = options.guard;
-    this.transformSlot = options.transform
-      ? { transform: options.transform as GradientTransform<unknown> }
-      : undefined;
-    this.constraintSlot = options.constraint
-      ? { transform: options.constraint as ParameterTransform<unknown> }
-      : undefined;
   }
 
   /** The wrapped optimizer's learning rate (undefined when it has none). */
@@ -167,10 +159,7 @@ export class InstrumentedOptimizer extends tf.Optimizer {
   /** Disposes the wrapped optimizer and the transforms' state (the monitor and guard stay yours). */
   override dispose(): void {
     this.inner.dispose();
-    if (this.transformSlot?.state !== undefined)
-      this.transformSlot.transform.dispose(this.transformSlot.state);
-    if (this.constraintSlot?.state !== undefined)
-      this.constraintSlot.transform.dispose(this.constraintSlot.state);
+    this.state.dispose();
   }
 
   private runNamed(grads: Record<string, tf.Tensor | null>, loss: tf.Scalar | undefined): void {
@@ -188,28 +177,23 @@ export class InstrumentedOptimizer extends tf.Optimizer {
       vars.push(v);
       if (g != null) connected[name] = g;
     }
-    const step = this.step++;
-    const scheduled = this.rate
-      ? slotWithRate(this.transformSlot, this.rate.apply(this.inner, step))
-      : undefined;
-    const transform = scheduled ? scheduled.slot : this.transformSlot;
-    try {
-      this.lastOutcome = runStep({
-        step,
-        names,
-        vars,
-        grads: connected,
-        disconnected: names.filter((n) => connected[n] === undefined),
-        optimizer: this.inner,
-        ...(loss ? { loss } : {}),
-        ...(transform ? { transform } : {}),
-        ...(this.constraintSlot ? { constraint: this.constraintSlot } : {}),
-        ...(this.monitor ? { monitor: this.monitor } : {}),
-        ...(this.guard ? { guard: this.guard } : {}),
-      });
-    } finally {
-      scheduled?.commit();
-    }
+    const st = this.state;
+    const rate = st.applySchedule(this.inner);
+    st.step++;
+    this.lastOutcome = runStep({
+      step: st.step,
+      names,
+      vars,
+      grads: connected,
+      disconnected: names.filter((n) => connected[n] === undefined),
+      optimizer: this.inner,
+      ...(loss ? { loss } : {}),
+      ...(st.transformSlot ? { transform: st.transformSlot } : {}),
+      ...(st.constraintSlot ? { constraint: st.constraintSlot } : {}),
+      ...(rate !== undefined ? { scheduledRate: rate } : {}),
+      ...(this.monitor ? { monitor: this.monitor } : {}),
+      ...(this.guard ? { guard: this.guard } : {}),
+    });
   }
 }
 
@@ -270,19 +254,5 @@ function checkInstrumentArgs(fn: string, optimizer: unknown, options: unknown): 
       `${fn}: options.guard must be a TrainingGuard, got ${describeValue(o.guard)}`,
     );
   }
-  for (const key of ['transform', 'constraint'] as const) {
-    const t = o[key];
-    if (
-      t !== undefined &&
-      (typeof t !== 'object' || t === null || typeof t.init !== 'function' || typeof t.update !== 'function')
-    ) {
-      throw new InvalidArgumentError(
-        `${fn}: options.${key} must be a transform (init, update), got ${describeValue(t)}`,
-      );
-    }
-  }
-  if (o.schedule !== undefined) {
-    checkSchedule(fn, 'options.schedule', o.schedule);
-    checkSchedulable(fn, optimizer as tf.Optimizer);
-  }
+  if (o.schedule !== undefined) checkSchedulable(fn, optimizer as tf.Optimizer);
 }

@@ -100,8 +100,14 @@ describe('measureGradientFlow', () => {
     expect(v.message).toMatch(
       /^vanishing: the first block's gradient \(blocks\.0\) is .* of the last block's .*\(threshold 1e-4\)/,
     );
-    expect(v.remedy).toMatch(/residual connections or He initialization/);
+    // Sigmoid activations stay within (0, 1) with no exact zeros at every tap: the remedy is for
+    // saturation (change the activation, residual, normalization), not a different initialization.
+    expect(v.message).toMatch(/as saturating sigmoid\/tanh outputs do/);
+    expect(v.remedy).toMatch(/^change the activation/);
+    expect(v.remedy).not.toMatch(/He initialization/);
     expect(v.evidence.ratio).toBeLessThan(1e-4);
+    // No learning rate was given: no update-ratio finding from a default rate.
+    expect(rp.diagnosis.filter((f) => f.kind === 'update-ratio')).toEqual([]);
     // The ratio in the evidence is the taps' own ratio.
     const first = rp.taps.find((t) => t.gradNorm !== null)!;
     expect(first.ratioToLast).toBeCloseTo(v.evidence.ratio!, 10);

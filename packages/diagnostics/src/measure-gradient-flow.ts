@@ -1,15 +1,17 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
 import type { Module, ParameterRole } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
-import { type Finding, fmt } from './finding.js';
+import type { Finding } from './finding.js';
 import type { ActivationStats } from './gradient-tape.js';
-import { type HealthThresholds, type ResolvedThresholds, resolveThresholds } from './health.js';
+import { type HealthThresholds, resolveThresholds } from './health.js';
+import { activationStatsAt } from './internal/activation-layout.js';
 import { type LossSpec, resolveLoss } from './internal/loss.js';
 import { pairSquared } from './internal/norms.js';
 import { parameterSquaredNorms } from './internal/parameter-norms.js';
 import { runTape } from './internal/tap-recorder.js';
 import { BatchedRead } from './internal/tensors.js';
 import { checkNonNegative } from './internal/validate.js';
+import { diagnoseReport } from './rules/index.js';
 
 /**
  * The version of the {@link FlowReport} layout; bumped on any incompatible change.
@@ -103,7 +105,11 @@ export interface MeasureGradientFlowOptions {
   readonly targets: tf.Tensor;
   /** The loss, by name or as a function (targets, outputs) → scalar (default 'meanSquaredError'). */
   readonly loss?: LossSpec;
-  /** Learning rate for the update ratios (default 1e-3). */
+  /**
+   * Learning rate for the update ratios (default 1e-3 for the parameters' `updateRatio`). The
+   * diagnosis reports update ratios outside the healthy band only when it is given: a ratio from
+   * a rate the user never chose says nothing about their training.
+   */
   readonly learningRate?: number;
   /** Run the module in training mode (default true: batch statistics as in training). */
   readonly training?: boolean;
@@ -192,31 +198,7 @@ export function measureGradientFlow(module: Module, options: MeasureGradientFlow
       updateRatio: ratio === null ? null : lr * ratio,
     };
   });
-  const tapNorms = raw.taps.map((_, i) => {
-    const at = tapAt[i] as number;
-    return at >= 0 ? Math.sqrt(pairSquared(v[at] as number, v[at + 1] as number)) : null;
-  });
-  let lastNorm: number | null = null;
-  for (let i = tapNorms.length - 1; i >= 0 && lastNorm === null; i--) lastNorm = tapNorms[i] ?? null;
-  const taps: FlowTap[] = raw.taps.map((r, i) => {
-    const a = actAt[i] as number;
-    const g = tapNorms[i] ?? null;
-    return {
-      name: r.name,
-      shape: r.shape,
-      gradNorm: g,
-      ratioToLast: g === null || lastNorm === null || lastNorm === 0 ? null : g / lastNorm,
-      ...(g === null ? { noGradient: NO_GRADIENT_REASON } : {}),
-      activation: {
-        mean: v[a] as number,
-        std: v[a + 1] as number,
-        min: v[a + 2] as number,
-        max: v[a + 3] as number,
-        zeroFraction: v[a + 4] as number,
-        deadUnitFraction: v[a + 5] as number,
-      },
-    };
-  });
+  const taps = tapsOf(raw.taps, v, tapAt, actAt);
   const report = {
     schemaVersion: flowReportSchemaVersion,
     model: module.name,
@@ -226,147 +208,34 @@ export function measureGradientFlow(module: Module, options: MeasureGradientFlow
     parameters,
     globalNorm: Math.sqrt(normSq),
   };
-  return { ...report, diagnosis: diagnoseFlow(report, t) };
+  return {
+    ...report,
+    diagnosis: diagnoseReport(report, t, { learningRateKnown: options.learningRate !== undefined }),
+  };
 }
 
-/** The diagnosis of a flow report: findings with evidence and remedies, errors first. */
-function diagnoseFlow(r: Omit<FlowReport, 'diagnosis'>, t: ResolvedThresholds): Finding[] {
-  const out: Finding[] = [];
-  const badGrads = r.parameters.filter((p) => p.gradNorm !== null && !Number.isFinite(p.gradNorm));
-  const badWeights = r.parameters.filter((p) => !Number.isFinite(p.weightNorm));
-  // A tap whose ∂L/∂h has an infinite or NaN element: non-finite, not "no gradient" (null).
-  const badTaps = r.taps.filter((x) => x.gradNorm !== null && !Number.isFinite(x.gradNorm));
-  if (!Number.isFinite(r.loss) || badGrads.length > 0 || badWeights.length > 0 || badTaps.length > 0) {
-    out.push({
-      kind: 'non-finite',
-      severity: 'error',
-      message: `non-finite: loss ${fmt(r.loss)}, ${badGrads.length} parameters with non-finite gradients, ${badWeights.length} with non-finite weights, ${badTaps.length} taps with non-finite gradients${badTaps[0] ? ` (first: ${badTaps[0].name})` : ''}`,
-      evidence: {
-        loss: r.loss,
-        gradients: badGrads.length,
-        weights: badWeights.length,
-        taps: badTaps.length,
-      },
-      remedy: 'check the inputs for NaN, lower the learning rate, and clip gradients',
-    });
-  }
-  const withGrad = r.taps.filter((x) => x.gradNorm !== null && Number.isFinite(x.gradNorm));
-  if (withGrad.length >= 2) {
-    const first = withGrad[0] as FlowTap;
-    const last = withGrad[withGrad.length - 1] as FlowTap;
-    const ratio = (first.gradNorm as number) / (last.gradNorm as number);
-    const evidence = {
-      firstNorm: first.gradNorm as number,
-      lastNorm: last.gradNorm as number,
-      ratio,
-      threshold: t.flowRatio,
+/** The report's taps from the values read back: gradient norms, ratios to the last, activations. */
+function tapsOf(
+  raw: readonly { readonly name: string; readonly shape: readonly number[] }[],
+  v: Float64Array,
+  tapAt: readonly number[],
+  actAt: readonly number[],
+): FlowTap[] {
+  const norms = raw.map((_, i) => {
+    const at = tapAt[i] as number;
+    return at >= 0 ? Math.sqrt(pairSquared(v[at] as number, v[at + 1] as number)) : null;
+  });
+  let lastNorm: number | null = null;
+  for (let i = norms.length - 1; i >= 0 && lastNorm === null; i--) lastNorm = norms[i] ?? null;
+  return raw.map((r, i) => {
+    const g = norms[i] ?? null;
+    return {
+      name: r.name,
+      shape: r.shape,
+      gradNorm: g,
+      ratioToLast: g === null || lastNorm === null || lastNorm === 0 ? null : g / lastNorm,
+      ...(g === null ? { noGradient: NO_GRADIENT_REASON } : {}),
+      activation: activationStatsAt(v, actAt[i] as number),
     };
-    if (ratio < t.flowRatio) {
-      out.push({
-        kind: 'vanishing',
-        severity: 'error',
-        subject: first.name,
-        message: `vanishing: the first block's gradient (${first.name}) is ${fmt(ratio)} of the last block's (${last.name}) (threshold ${fmt(t.flowRatio)})`,
-        evidence,
-        remedy:
-          'use residual connections or He initialization (orthogonal for tanh), or add normalization layers',
-      });
-    } else if (ratio > 1 / t.flowRatio) {
-      out.push({
-        kind: 'exploding',
-        severity: 'error',
-        subject: first.name,
-        message: `exploding: the first block's gradient (${first.name}) is ${fmt(ratio)} times the last block's (${last.name}) (threshold ${fmt(1 / t.flowRatio)})`,
-        evidence,
-        remedy:
-          'lower the initialization gain, add normalization layers, or clip gradients (clipByGlobalNorm)',
-      });
-    }
-  }
-  if (Number.isFinite(r.globalNorm) && r.globalNorm < t.vanishing) {
-    out.push({
-      kind: 'vanishing',
-      severity: 'error',
-      message: `vanishing: the global gradient norm is ${fmt(r.globalNorm)} (threshold ${fmt(t.vanishing)})`,
-      evidence: { globalNorm: r.globalNorm, threshold: t.vanishing },
-      remedy: 'check for saturated activations and use He/orthogonal initialization or residual connections',
-    });
-  } else if (r.globalNorm > t.exploding) {
-    out.push({
-      kind: 'exploding',
-      severity: 'error',
-      message: `exploding: the global gradient norm is ${fmt(r.globalNorm)} (threshold ${fmt(t.exploding)})`,
-      evidence: { globalNorm: r.globalNorm, threshold: t.exploding },
-      remedy: 'clip gradients (clipByGlobalNorm), lower the learning rate or the initialization gain',
-    });
-  }
-  for (const tap of r.taps) {
-    if (tap.activation.deadUnitFraction > t.deadUnitFraction) {
-      out.push({
-        kind: 'dead-units',
-        severity: 'warning',
-        subject: tap.name,
-        message: `dead units: ${fmt(100 * tap.activation.deadUnitFraction)}% of the units at ${tap.name} are zero for the whole batch (threshold ${fmt(100 * t.deadUnitFraction)}%)`,
-        evidence: {
-          deadUnitFraction: tap.activation.deadUnitFraction,
-          zeroFraction: tap.activation.zeroFraction,
-          threshold: t.deadUnitFraction,
-        },
-        remedy:
-          'use leaky ReLU, ELU or GELU, He initialization with a small positive bias, or a lower learning rate',
-      });
-    }
-  }
-  // A parameter the loss reaches but whose gradient is exactly 0 is not disconnected: its gradient
-  // vanished (float32 underflow through a deep stack, or saturated/dead units upstream). One finding
-  // names them all; a deep sigmoid net would otherwise print one line per parameter.
-  const zero = r.parameters.filter((p) => p.gradNorm === 0);
-  if (zero.length > 0) {
-    const names = zero.map((p) => p.name);
-    const span = names.length === 1 ? names[0] : `${names[0]} … ${names[names.length - 1]}`;
-    out.push({
-      kind: 'vanishing',
-      severity: 'error',
-      subject: names[0] as string,
-      message: `vanishing: ${zero.length} of ${r.parameters.length} parameters (${span}) get an exactly zero gradient although the loss depends on them (float32 underflow below ~1e-38, or saturated or dead units upstream)`,
-      evidence: { zeroGradientParameters: zero.length, parameters: r.parameters.length },
-      remedy:
-        'use residual connections, He/orthogonal initialization or normalization layers; check for saturated sigmoids/tanh and dead ReLUs',
-    });
-  }
-  for (const p of r.parameters) {
-    if (p.gradNorm === 0) continue;
-    if (p.gradNorm === null) {
-      out.push({
-        kind: 'disconnected',
-        severity: 'warning',
-        subject: p.name,
-        message: `disconnected: ${p.name} gets no gradient from this loss`,
-        evidence: { gradNorm: 0, connected: 0 },
-        remedy:
-          'check that the parameter is used in the forward pass and that nothing cuts its path to the loss',
-      });
-      continue;
-    }
-    const [lo, hi] = t.updateRatioBand;
-    if (
-      p.updateRatio !== null &&
-      Number.isFinite(p.updateRatio) &&
-      (p.updateRatio < lo || p.updateRatio > hi)
-    ) {
-      out.push({
-        kind: 'update-ratio',
-        severity: 'info',
-        subject: p.name,
-        message: `update ratio: an SGD step of ${fmt(r.learningRate)} would change ${p.name} by ${fmt(p.updateRatio)} of its norm, outside [${fmt(lo)}, ${fmt(hi)}]`,
-        evidence: { updateRatio: p.updateRatio, learningRate: r.learningRate, low: lo, high: hi },
-        remedy:
-          p.updateRatio < lo
-            ? 'this parameter learns slowly: raise its learning rate or fix vanishing gradients'
-            : 'this parameter would jump: lower the learning rate or clip',
-      });
-    }
-  }
-  const order = { error: 0, warning: 1, info: 2 } as const;
-  return out.sort((a, b) => order[a.severity] - order[b.severity]);
+  });
 }

@@ -67,7 +67,7 @@ export interface GuardNote {
 
 /** Everything a `GradientMonitor` keeps about one step: plain numbers, JSON-ready. */
 export interface StepRecord {
-  /** Step number (0-based, counted by the monitor unless given). */
+  /** Step number (counted from 1 by the monitor unless given, as every step number in gflow). */
   readonly step: number;
   /** Wall-clock time of the record, milliseconds since the epoch. */
   readonly time: number;

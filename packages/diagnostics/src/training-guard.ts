@@ -1,6 +1,5 @@
-import { describeValue, GflowIOError, InvalidArgumentError, NonFiniteError } from '@gflow/core';
-import * as tf from '@tensorflow/tfjs';
-import { nodeFs } from './internal/node-fs.js';
+import { describeValue, InvalidArgumentError, NonFiniteError } from '@gflow/core';
+import type * as tf from '@tensorflow/tfjs';
 import {
   disposeSnapshot,
   getLearningRate,
@@ -9,6 +8,7 @@ import {
   setLearningRate,
   takeSnapshot,
 } from './internal/optimizer-state.js';
+import { readSnapshotFile, writeSnapshotFile } from './internal/snapshot-file.js';
 import { checkInteger, checkNonNegative } from './internal/validate.js';
 
 /** What a {@link TrainingGuard} can do about a bad step. */
@@ -17,30 +17,57 @@ export type GuardAction = 'skip' | 'restore' | 'lower-lr' | 'clip';
 /** Why a step was bad. */
 export type GuardReason = 'non-finite' | 'exploding';
 
+/**
+ * Where a rejected step with the 'restore' action rolls back to: `'last-good'`, the state right
+ * after the last good step (the default), falling back to the last periodic snapshot when a second
+ * bad step in a row shows that state is itself doomed; `'snapshot'`, always the last periodic
+ * snapshot (every `snapshotEvery` good steps, in memory or in the file at `path`).
+ */
+export type GuardRollback = 'last-good' | 'snapshot';
+
 /** Options of {@link TrainingGuard}. */
 export interface TrainingGuardOptions {
-  /** Good steps between snapshots (default 50). A snapshot is also taken after the first good step. */
+  /**
+   * Where a rejected step with the 'restore' action rolls back to (default `'last-good'`, or
+   * `'snapshot'` when `path` is given; see {@link GuardRollback}). Every rejected step is undone
+   * in either case.
+   */
+  readonly rollback?: GuardRollback;
+  /**
+   * Good steps between periodic snapshots (default 50). A snapshot is also taken after the first
+   * good step. It is where `rollback: 'snapshot'` goes, and the fallback of `'last-good'`.
+   */
   readonly snapshotEvery?: number;
   /**
-   * Keep the snapshot in a file at this path instead of in memory (Node only). Each snapshot is
-   * written to `path + '.tmp'` and renamed over `path`, so a crash never leaves half a snapshot.
+   * Keep the periodic snapshot in a file at this path instead of in memory (Node only; the
+   * default rollback becomes `'snapshot'`). Each snapshot is written to `path + '.tmp'` and
+   * renamed over `path`, so a crash never leaves half a snapshot.
    */
   readonly path?: string;
   /** A raw global gradient norm above this is exploding (default ∞: only the relative test). */
   readonly explodingNorm?: number;
-  /** A norm this many times the running average of good norms is exploding (default 10). */
+  /** A raw norm this many times the running average of good raw norms is exploding (default 10). */
   readonly explodingFactor?: number;
   /** Good steps before the relative test starts (default 10). */
   readonly warmup?: number;
   /** Responses to a non-finite step (default: skip, restore, lower-lr, clip). */
   readonly onNonFinite?: readonly GuardAction[];
-  /** Responses to an exploding step (default: skip, lower-lr, clip). */
+  /**
+   * Responses to an exploding step (default: skip, lower-lr, clip). Add 'restore' where a state can
+   * be doomed (an exploding recurrent net whose every batch explodes from the last good state):
+   * then a second exploding step in a row goes back to the periodic snapshot.
+   */
   readonly onExploding?: readonly GuardAction[];
   /** Factor applied to the learning rate by 'lower-lr' (default 0.5). */
   readonly lrFactor?: number;
   /** Floor of the learning rate (default 0). */
   readonly minLearningRate?: number;
-  /** Global norm that 'clip' clips to (default: twice the running average of good norms). */
+  /**
+   * Good steps in a row after which a lowered learning rate is raised by 1/`lrFactor` again,
+   * never above the rate before the cuts (default 20; see {@link TrainingGuard}).
+   */
+  readonly lrRecoverySteps?: number;
+  /** Global norm that 'clip' clips to (default: twice the running average of good raw norms). */
   readonly clipNorm?: number;
   /** Consecutive bad steps after which the guard gives up with a NonFiniteError (default 25). */
   readonly maxConsecutive?: number;
@@ -48,20 +75,36 @@ export interface TrainingGuardOptions {
   readonly onEvent?: (event: GuardEvent) => void;
 }
 
+/** One thing a {@link GuardEvent} changed, with its value before and after. */
+export interface GuardChange {
+  /**
+   * `'state'`: the weights and optimizer state were rolled back (`from` the rejected step, `to`
+   * the step restored: 0 is the state before the first step); `'learningRate'`: the optimizer's
+   * rate; `'clipNorm'`: the guard's clipping norm (`from` null when clipping was off).
+   */
+  readonly what: 'state' | 'learningRate' | 'clipNorm';
+  /** The value before. */
+  readonly from: number | null;
+  /** The value after. */
+  readonly to: number;
+}
+
 /** A bad step and what the guard did about it. */
 export interface GuardEvent {
-  /** The step. */
+  /** The step (counted from 1, as every step number in gflow). */
   readonly step: number;
   /** Why it was bad. */
   readonly reason: GuardReason;
   /** What was done, in order. */
   readonly actions: readonly GuardAction[];
+  /** Everything the event changed, each with its value before and after. */
+  readonly changes: readonly GuardChange[];
   /** The loss of the step (NaN when unknown or non-finite). */
   readonly loss: number;
   /** The raw global gradient norm of the step. */
   readonly globalNorm: number;
-  /** The step of the snapshot restored, if one was. */
-  readonly restoredStep?: number;
+  /** The step whose state was restored (0: the state before the first step). */
+  readonly restoredStep: number;
   /** The learning rate after the event, when the optimizer has one. */
   readonly learningRate?: number;
   /** The clipping norm in force after the event, if any. */
@@ -76,92 +119,87 @@ export interface GuardVerdict {
   readonly reason?: GuardReason;
 }
 
-const magic = 'GFLOWSNP';
+type ResolvedOptions = Required<Omit<TrainingGuardOptions, 'path' | 'clipNorm' | 'onEvent'>> &
+  Pick<TrainingGuardOptions, 'path' | 'clipNorm' | 'onEvent'>;
+
+const ACTIONS: readonly GuardAction[] = ['skip', 'restore', 'lower-lr', 'clip'];
 
 /**
- * Keeps training alive: on a non-finite or exploding step it skips the update, restores the last
- * good snapshot of the weights and of the optimizer's state, lowers the learning rate, switches
- * gradient clipping on, and records the event. Training continues; no good state is lost.
+ * Keeps training alive: every step is judged, and a non-finite or exploding one is undone (weights
+ * and optimizer state as after the last good step, bit for bit), the learning rate lowered, gradient
+ * clipping switched on, and the event recorded with what it changed. Training continues.
  *
- * Give it to `instrument` (for `model.fit`) or `trainStep`. Every step is applied and then
- * judged from the same one read-back as the monitor's (loss, raw global norm, finiteness of the
- * new weights); a bad step is undone exactly from zero-copy handles on the state before it.
- * Snapshots are zero-copy handles too (or a file, with `path`).
+ * - **Judging.** A step is bad when its loss, raw gradient or new weights are not finite, or its
+ *   raw global gradient norm (before any clipping) exceeds `explodingNorm` or `explodingFactor`
+ *   times the running average of good raw norms. Every step is judged the same way once clipping
+ *   is on: the thresholds keep meaning the raw norm, so clipping bounds the update of the steps
+ *   that pass (raw norm between the clipping norm and the threshold) and never hides a step above
+ *   the threshold.
+ * - **Rollback.** By default to the last good step: before each step the guard keeps zero-copy
+ *   handles on the weights and the optimizer's slots; an accepted step drops them, a rejected one
+ *   assigns them back. No data is copied; the cost is that the buffers replaced by the update stay
+ *   alive until the step is judged: at most one extra set of weights and optimizer slots (with
+ *   Adam 3 × 4 bytes per parameter) during a step. A second bad step in a row means the last good
+ *   state is itself doomed (finite weights whose next forward pass overflows, say): its 'restore'
+ *   goes back to the last periodic snapshot, taken (zero-copy too) after the first good step and
+ *   every `snapshotEvery` good steps; it keeps the buffers of that step alive, at most one more set
+ *   of weights and slots between steps (none with `path`, where it is a file). With `rollback:
+ *   'snapshot'` (or `path`) every 'restore' goes back to the periodic snapshot.
+ * - **Learning-rate recovery**, as dynamic loss scaling does in mixed-precision training: each
+ *   'lower-lr' multiplies the rate by `lrFactor` (floored at `minLearningRate`); after
+ *   `lrRecoverySteps` good steps in a row the rate is multiplied by 1/`lrFactor`, and again after
+ *   each further `lrRecoverySteps` good steps, until it is back at the rate it had before the first
+ *   cut (exactly that rate: the last rise sets it). One bad step costs `lrRecoverySteps` good steps
+ *   at the lowered rate (20 by default); k cuts in a row take k·`lrRecoverySteps`.
  *
- * The optimizer's state is read from its own variables (Adam's moments, accBeta1/2, momentum
- * accumulators) rather than through the asynchronous `getWeights`/`setWeights`, because
- * `model.fit` calls `minimize` synchronously.
+ * Give it to `instrument` (for `model.fit`) or `trainStep`. Steps count from 1. The optimizer's
+ * state is read from its own variables (Adam's moments, accBeta1/2, momentum accumulators) rather
+ * than through the asynchronous `getWeights`/`setWeights`, because `model.fit` calls `minimize`
+ * synchronously.
  *
  * @example
  * ```ts
- * const guard = new TrainingGuard({ snapshotEvery: 100 });
+ * const guard = new TrainingGuard({ explodingFactor: 20, lrRecoverySteps: 50 });
  * model.compile({ optimizer: instrument(tf.train.adam(1e-3), { guard }), loss: 'meanSquaredError' });
  * await model.fit(xs, ys, { epochs: 10 });
- * console.log(guard.events);
+ * for (const e of guard.events) console.log(e.step, e.reason, e.changes);
  * ```
- * @see Pascanu, Mikolov & Bengio 2013 (clipping as the response to a gradient explosion).
+ * @see Pascanu, Mikolov & Bengio 2013 (clipping as the response to a gradient explosion);
+ *   Micikevicius et al. 2018, "Mixed Precision Training" (dynamic loss scaling: back off on
+ *   overflow, grow again after N good steps).
  */
 export class TrainingGuard {
-  private readonly o: Required<Omit<TrainingGuardOptions, 'path' | 'clipNorm' | 'onEvent'>> &
-    Pick<TrainingGuardOptions, 'path' | 'clipNorm' | 'onEvent'>;
+  private readonly o: ResolvedOptions;
   private readonly eventLog: GuardEvent[] = [];
   private snapshot: StateSnapshot | undefined;
   private snapshotStepOnDisk: number | undefined;
   private undo: StateSnapshot | undefined;
   private goodSteps = 0;
+  private lastGood = 0;
   private sinceSnapshot = 0;
   private consecutive = 0;
   private avgNorm = 0;
   private clip: number | undefined;
+  /** The product of the learning-rate cuts not yet recovered (1: none). */
+  private lrCut = 1;
+  /** The rate before the first outstanding cut, and the rate the guard itself set last. */
+  private lrBase: number | undefined;
+  private lrSet: number | undefined;
+  private goodSinceCut = 0;
   /** The variables of the last `begin`, matched by name when reading a snapshot file. */
   private lastVars: readonly tf.Variable[] = [];
 
   /**
-   * @param options - Snapshot cadence and place, detection thresholds, responses.
+   * @param options - Rollback, snapshot cadence and place, detection thresholds, responses,
+   *   learning-rate recovery.
    * @throws InvalidArgumentError (from `@gflow/core`) for options that are not an object, negative
-   *   thresholds or unknown actions.
+   *   thresholds, unknown actions or an unknown rollback.
    */
   constructor(options: TrainingGuardOptions = {}) {
-    const fn = 'TrainingGuard';
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-      throw new InvalidArgumentError(`${fn}: options must be an object, got ${describeValue(options)}`);
-    }
-    const actions = ['skip', 'restore', 'lower-lr', 'clip'];
-    for (const key of ['onNonFinite', 'onExploding'] as const) {
-      const a = options[key];
-      if (a !== undefined && (!Array.isArray(a) || a.some((x) => !actions.includes(x)))) {
-        throw new InvalidArgumentError(
-          `${fn}: options.${key} must be an array of ${actions.map((x) => `'${x}'`).join(', ')}, got ${describeValue(a)}`,
-        );
-      }
-    }
-    if (options.path !== undefined && (typeof options.path !== 'string' || options.path === '')) {
-      throw new InvalidArgumentError(
-        `${fn}: options.path must be a non-empty string, got ${describeValue(options.path)}`,
-      );
-    }
-    this.o = {
-      snapshotEvery: checkInteger(fn, 'options.snapshotEvery', options.snapshotEvery ?? 50, 1),
-      explodingNorm:
-        options.explodingNorm === undefined
-          ? Number.POSITIVE_INFINITY
-          : checkNonNegative(fn, 'options.explodingNorm', options.explodingNorm, true),
-      explodingFactor: checkNonNegative(fn, 'options.explodingFactor', options.explodingFactor ?? 10, true),
-      warmup: checkInteger(fn, 'options.warmup', options.warmup ?? 10, 0),
-      onNonFinite: options.onNonFinite ?? ['skip', 'restore', 'lower-lr', 'clip'],
-      onExploding: options.onExploding ?? ['skip', 'lower-lr', 'clip'],
-      lrFactor: checkNonNegative(fn, 'options.lrFactor', options.lrFactor ?? 0.5, true),
-      minLearningRate: checkNonNegative(fn, 'options.minLearningRate', options.minLearningRate ?? 0),
-      maxConsecutive: checkInteger(fn, 'options.maxConsecutive', options.maxConsecutive ?? 25, 1),
-      ...(options.path !== undefined ? { path: options.path } : {}),
-      ...(options.clipNorm !== undefined
-        ? { clipNorm: checkNonNegative(fn, 'options.clipNorm', options.clipNorm, true) }
-        : {}),
-      ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}),
-    };
+    this.o = resolveOptions(options);
   }
 
-  /** Every event so far, oldest first. */
+  /** Every event so far, oldest first (the last 10,000). */
   get events(): readonly GuardEvent[] {
     return this.eventLog;
   }
@@ -171,9 +209,19 @@ export class TrainingGuard {
     return this.clip;
   }
 
-  /** The step of the last good snapshot, if any. */
+  /** The learning rate's outstanding cut: 1 when none, 0.5 after one 'lower-lr' not yet recovered. */
+  get learningRateScale(): number {
+    return this.lrCut;
+  }
+
+  /** The step of the last periodic snapshot, if any. */
   get snapshotStep(): number | undefined {
     return this.o.path !== undefined ? this.snapshotStepOnDisk : this.snapshot?.step;
+  }
+
+  /** The last step accepted (0 before any). */
+  get lastGoodStep(): number {
+    return this.lastGood;
   }
 
   /**
@@ -192,9 +240,8 @@ export class TrainingGuard {
 
   /**
    * Judges a step from its numbers: non-finite loss, gradient or new weights; a raw global norm
-   * above `explodingNorm` or `explodingFactor` times the running average of good norms (this
-   * second test only until the guard has switched clipping on: from then on the applied update
-   * is clipped, so a large raw norm is no longer a reason to reject it).
+   * above `explodingNorm` or `explodingFactor` times the running average of good raw norms (after
+   * `warmup` good steps). The same tests apply while the guard's clipping is on.
    *
    * @param values - The step's loss (NaN when unknown is fine only if `lossKnown` is false), raw
    *   global gradient norm and whether every new weight is finite.
@@ -213,11 +260,6 @@ export class TrainingGuard {
     ) {
       return { ok: false, reason: 'non-finite' };
     }
-    // Once the guard has switched clipping on, a large raw norm is what clipping is for: the update
-    // that is applied is bounded, so only a non-finite step is rejected from then on. (Judging the
-    // raw norm would reject every step of a run whose gradients stay large, halving the learning
-    // rate each time.)
-    if (this.clip !== undefined) return { ok: true };
     if (values.globalNorm > this.o.explodingNorm) return { ok: false, reason: 'exploding' };
     if (
       this.goodSteps >= this.o.warmup &&
@@ -230,8 +272,9 @@ export class TrainingGuard {
   }
 
   /**
-   * Accepts a good step: drops the undo point, updates the running average of norms, and takes a
-   * snapshot after the first good step and every `snapshotEvery` good steps.
+   * Accepts a good step: drops the undo point, updates the running average of raw norms, raises a
+   * lowered learning rate after `lrRecoverySteps` good steps, and takes a periodic snapshot after
+   * the first good step and every `snapshotEvery` good steps.
    *
    * @param step - The step.
    * @param globalNorm - Its raw global gradient norm.
@@ -243,17 +286,21 @@ export class TrainingGuard {
     this.undo = undefined;
     this.consecutive = 0;
     this.goodSteps++;
+    this.lastGood = step;
     // Running average of good norms: the mean over the first steps, then an EMA of memory ~50.
     const a = Math.max(1 / this.goodSteps, 0.02);
     this.avgNorm = this.avgNorm + a * (globalNorm - this.avgNorm);
+    this.recoverRate(optimizer);
     this.sinceSnapshot++;
     if (this.goodSteps === 1 || this.sinceSnapshot >= this.o.snapshotEvery)
       this.takeSnapshot(step, vars, optimizer);
   }
 
   /**
-   * Rejects a bad step: undoes it, and applies the configured responses (restore the last good
-   * snapshot, lower the learning rate, switch clipping on); records and returns the event.
+   * Rejects a bad step: undoes it (the state after the last good step comes back), applies the
+   * configured responses ('restore': the last periodic snapshot with rollback 'snapshot', or after
+   * a second bad step in a row; lower the learning rate; switch clipping on), and records and
+   * returns the event.
    *
    * @param step - The step.
    * @param verdict - Why it was bad (from {@link TrainingGuard.judge}).
@@ -271,6 +318,7 @@ export class TrainingGuard {
     const reason = verdict.reason ?? 'non-finite';
     const wanted = reason === 'non-finite' ? this.o.onNonFinite : this.o.onExploding;
     const actions: GuardAction[] = [];
+    const changes: GuardChange[] = [];
     // The update is always taken back: a guard that lets a NaN into the weights guards nothing.
     if (this.undo) {
       restoreSnapshot(this.undo, optimizer);
@@ -278,43 +326,34 @@ export class TrainingGuard {
       this.undo = undefined;
     }
     if (wanted.includes('skip')) actions.push('skip');
-    let restoredStep: number | undefined;
+    let restoredStep = this.lastGood;
     if (wanted.includes('restore')) {
-      restoredStep = this.restoreLast(optimizer);
-      if (restoredStep !== undefined) actions.push('restore');
-    }
-    if (wanted.includes('lower-lr')) {
-      const lr = getLearningRate(optimizer);
-      if (
-        lr !== undefined &&
-        setLearningRate(optimizer, Math.max(lr * this.o.lrFactor, this.o.minLearningRate))
-      ) {
-        actions.push('lower-lr');
+      // The last good state already failed once (the previous step was bad too, and was undone to
+      // it): go back to the periodic snapshot.
+      const toSnapshot = this.o.rollback === 'snapshot' || this.consecutive > 0;
+      const restored = toSnapshot ? this.restoreLast(optimizer) : this.lastGood;
+      if (restored !== undefined) {
+        restoredStep = restored;
+        actions.push('restore');
       }
     }
-    if (wanted.includes('clip')) {
-      const c = this.o.clipNorm ?? (this.avgNorm > 0 ? 2 * this.avgNorm : undefined);
-      if (c !== undefined) {
-        this.clip = this.clip === undefined ? c : Math.min(this.clip, c);
-        actions.push('clip');
-      }
-    }
+    changes.push({ what: 'state', from: step, to: restoredStep });
+    if (wanted.includes('lower-lr')) this.lowerRate(optimizer, actions, changes);
+    if (wanted.includes('clip')) this.switchClipOn(actions, changes);
     const lrNow = getLearningRate(optimizer);
     const event: GuardEvent = {
       step,
       reason,
       actions,
+      changes,
       loss: values.loss,
       globalNorm: values.globalNorm,
-      ...(restoredStep !== undefined ? { restoredStep } : {}),
+      restoredStep,
       ...(lrNow !== undefined ? { learningRate: lrNow } : {}),
       ...(this.clip !== undefined ? { clipNorm: this.clip } : {}),
     };
-    this.eventLog.push(event);
-    if (this.eventLog.length > 10_000) this.eventLog.shift();
-    this.o.onEvent?.(event);
-    this.consecutive++;
-    if (this.consecutive >= this.o.maxConsecutive) {
+    this.record(event);
+    if (++this.consecutive >= this.o.maxConsecutive) {
       throw new NonFiniteError(
         `TrainingGuard: training must produce a good step within ${this.o.maxConsecutive} tries, got ${this.consecutive} bad steps in a row (last: ${reason} at step ${step}, global norm ${values.globalNorm})`,
       );
@@ -323,7 +362,7 @@ export class TrainingGuard {
   }
 
   /**
-   * Takes a snapshot now (in memory, or written atomically to `path`).
+   * Takes a periodic snapshot now (in memory, or written atomically to `path`).
    *
    * @param step - The step it belongs to.
    * @param vars - The variables to save.
@@ -339,7 +378,7 @@ export class TrainingGuard {
       return;
     }
     try {
-      writeSnapshot(this.o.path, snap);
+      writeSnapshotFile(this.o.path, snap);
       this.snapshotStepOnDisk = step;
     } finally {
       disposeSnapshot(snap);
@@ -354,6 +393,51 @@ export class TrainingGuard {
     this.undo = undefined;
   }
 
+  private record(event: GuardEvent): void {
+    this.eventLog.push(event);
+    if (this.eventLog.length > 10_000) this.eventLog.shift();
+    this.o.onEvent?.(event);
+  }
+
+  private lowerRate(optimizer: tf.Optimizer, actions: GuardAction[], changes: GuardChange[]): void {
+    const lr = getLearningRate(optimizer);
+    if (lr === undefined) return;
+    const next = Math.max(lr * this.o.lrFactor, this.o.minLearningRate);
+    if (!setLearningRate(optimizer, next)) return;
+    if (this.lrCut === 1) this.lrBase = lr;
+    if (lr > 0) this.lrCut *= next / lr;
+    this.lrSet = next;
+    this.goodSinceCut = 0;
+    actions.push('lower-lr');
+    changes.push({ what: 'learningRate', from: lr, to: next });
+  }
+
+  private switchClipOn(actions: GuardAction[], changes: GuardChange[]): void {
+    const c = this.o.clipNorm ?? (this.avgNorm > 0 ? 2 * this.avgNorm : undefined);
+    if (c === undefined) return;
+    const before = this.clip;
+    this.clip = before === undefined ? c : Math.min(before, c);
+    actions.push('clip');
+    if (this.clip !== before) changes.push({ what: 'clipNorm', from: before ?? null, to: this.clip });
+  }
+
+  /** After `lrRecoverySteps` good steps, one step of the rate back up (see the class comment). */
+  private recoverRate(optimizer: tf.Optimizer): void {
+    if (this.lrCut >= 1 || ++this.goodSinceCut < this.o.lrRecoverySteps) return;
+    this.goodSinceCut = 0;
+    const lr = getLearningRate(optimizer);
+    if (lr === undefined) return;
+    const up = Math.min(1 / this.o.lrFactor, 1 / this.lrCut);
+    this.lrCut = Math.min(1, this.lrCut * up);
+    // The last rise restores the very rate before the cuts, unless someone else (a schedule) set
+    // the rate since: then the same relative rise applies to theirs.
+    const done = this.lrCut >= 1 - 1e-12;
+    if (done) this.lrCut = 1;
+    const next = done && lr === this.lrSet && this.lrBase !== undefined ? this.lrBase : lr * up;
+    setLearningRate(optimizer, next);
+    this.lrSet = next;
+  }
+
   private restoreLast(optimizer: tf.Optimizer): number | undefined {
     if (this.o.path === undefined) {
       if (!this.snapshot) return undefined;
@@ -361,7 +445,7 @@ export class TrainingGuard {
       return this.snapshot.step;
     }
     if (this.snapshotStepOnDisk === undefined) return undefined;
-    const snap = readSnapshot(this.o.path, this.lastVars);
+    const snap = readSnapshotFile(this.o.path, this.lastVars);
     try {
       restoreSnapshot(snap, optimizer);
     } finally {
@@ -371,106 +455,59 @@ export class TrainingGuard {
   }
 }
 
-interface FileEntry {
-  readonly key: string;
-  readonly shape: number[];
-  readonly dtype: 'float32' | 'int32';
-  readonly offset: number;
-  readonly length: number;
-}
-
-function writeSnapshot(path: string, snap: StateSnapshot): void {
-  const fs = nodeFs('TrainingGuard');
-  const entries: FileEntry[] = [];
-  const chunks: Uint8Array[] = [];
-  let offset = 0;
-  const add = (key: string, t: tf.Tensor) => {
-    const data = t.dataSync() as Float32Array | Int32Array;
-    const bytes = new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
-    entries.push({
-      key,
-      shape: t.shape.slice(),
-      dtype: t.dtype === 'int32' ? 'int32' : 'float32',
-      offset,
-      length: bytes.length,
-    });
-    chunks.push(bytes);
-    offset += bytes.length;
-  };
-  for (const [v, t] of snap.vars) add(`var:${v.name}`, t);
-  for (const [k, t] of snap.slots) add(`slot:${k}`, t);
-  const header = new TextEncoder().encode(
-    JSON.stringify({
-      version: 1,
-      step: snap.step,
-      iterations: snap.iterations,
-      arrayLengths: Object.fromEntries(snap.arrayLengths),
-      entries,
-    }),
-  );
-  const out = new Uint8Array(8 + 4 + header.length + offset);
-  out.set(new TextEncoder().encode(magic), 0);
-  new DataView(out.buffer).setUint32(8, header.length, true);
-  out.set(header, 12);
-  let at = 12 + header.length;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
+/** Checks the options of a {@link TrainingGuard} and fills in the defaults. */
+function resolveOptions(options: TrainingGuardOptions): ResolvedOptions {
+  const fn = 'TrainingGuard';
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidArgumentError(`${fn}: options must be an object, got ${describeValue(options)}`);
   }
-  const tmp = `${path}.tmp`;
-  try {
-    fs.writeFileSync(tmp, out);
-    fs.renameSync(tmp, path);
-  } catch (cause) {
-    throw new GflowIOError(
-      `TrainingGuard: options.path must be writable, got ${JSON.stringify(path)}: ${String(cause)}`,
-      { cause },
-    );
-  }
-}
-
-function readSnapshot(path: string, vars: readonly tf.Variable[]): StateSnapshot {
-  const fs = nodeFs('TrainingGuard');
-  let buf: Uint8Array;
-  try {
-    buf = fs.readFileSync(path);
-  } catch (cause) {
-    throw new GflowIOError(
-      `TrainingGuard: snapshot file ${JSON.stringify(path)} must be readable: ${String(cause)}`,
-      { cause },
-    );
-  }
-  if (new TextDecoder().decode(buf.subarray(0, 8)) !== magic) {
-    throw new GflowIOError(`TrainingGuard: snapshot file ${JSON.stringify(path)} must start with ${magic}`);
-  }
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const headerLength = view.getUint32(8, true);
-  const header = JSON.parse(new TextDecoder().decode(buf.subarray(12, 12 + headerLength))) as {
-    step: number;
-    iterations: number;
-    arrayLengths: Record<string, number>;
-    entries: FileEntry[];
-  };
-  const base = 12 + headerLength;
-  const byName = new Map(vars.map((v) => [v.name, v]));
-  const v = new Map<tf.Variable, tf.Tensor>();
-  const s = new Map<string, tf.Tensor>();
-  for (const e of header.entries) {
-    // Copy: Node's Buffer#slice is a view into a shared pool.
-    const bytes = new Uint8Array(buf.subarray(base + e.offset, base + e.offset + e.length));
-    const data = e.dtype === 'int32' ? new Int32Array(bytes.buffer) : new Float32Array(bytes.buffer);
-    if (e.key.startsWith('var:')) {
-      const variable = byName.get(e.key.slice(4));
-      if (variable) v.set(variable, tf.keep(tf.tensor(data, e.shape, e.dtype)));
-    } else {
-      s.set(e.key.slice(5), tf.keep(tf.tensor(data, e.shape, e.dtype)));
+  for (const key of ['onNonFinite', 'onExploding'] as const) {
+    const a = options[key];
+    if (a !== undefined && (!Array.isArray(a) || a.some((x) => !ACTIONS.includes(x)))) {
+      throw new InvalidArgumentError(
+        `${fn}: options.${key} must be an array of ${ACTIONS.map((x) => `'${x}'`).join(', ')}, got ${describeValue(a)}`,
+      );
     }
   }
+  if (options.path !== undefined && (typeof options.path !== 'string' || options.path === '')) {
+    throw new InvalidArgumentError(
+      `${fn}: options.path must be a non-empty string, got ${describeValue(options.path)}`,
+    );
+  }
+  const rollback = options.rollback ?? (options.path !== undefined ? 'snapshot' : 'last-good');
+  if (rollback !== 'last-good' && rollback !== 'snapshot') {
+    throw new InvalidArgumentError(
+      `${fn}: options.rollback must be 'last-good' or 'snapshot', got ${describeValue(options.rollback)}`,
+    );
+  }
   return {
-    step: header.step,
-    vars: v,
-    slots: s,
-    arrayLengths: new Map(Object.entries(header.arrayLengths)),
-    iterations: header.iterations,
+    rollback,
+    snapshotEvery: checkInteger(fn, 'options.snapshotEvery', options.snapshotEvery ?? 50, 1),
+    explodingNorm:
+      options.explodingNorm === undefined
+        ? Number.POSITIVE_INFINITY
+        : checkNonNegative(fn, 'options.explodingNorm', options.explodingNorm, true),
+    explodingFactor: checkNonNegative(fn, 'options.explodingFactor', options.explodingFactor ?? 10, true),
+    warmup: checkInteger(fn, 'options.warmup', options.warmup ?? 10, 0),
+    onNonFinite: options.onNonFinite ?? ['skip', 'restore', 'lower-lr', 'clip'],
+    onExploding: options.onExploding ?? ['skip', 'lower-lr', 'clip'],
+    lrFactor: checkLrFactor(fn, options.lrFactor ?? 0.5),
+    minLearningRate: checkNonNegative(fn, 'options.minLearningRate', options.minLearningRate ?? 0),
+    lrRecoverySteps: checkInteger(fn, 'options.lrRecoverySteps', options.lrRecoverySteps ?? 20, 1),
+    maxConsecutive: checkInteger(fn, 'options.maxConsecutive', options.maxConsecutive ?? 25, 1),
+    ...(options.path !== undefined ? { path: options.path } : {}),
+    ...(options.clipNorm !== undefined
+      ? { clipNorm: checkNonNegative(fn, 'options.clipNorm', options.clipNorm, true) }
+      : {}),
+    ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}),
   };
+}
+
+/** lrFactor must lie in (0, 1]: a cut that recovers by 1/lrFactor. */
+function checkLrFactor(fn: string, v: number): number {
+  checkNonNegative(fn, 'options.lrFactor', v, true);
+  if (v > 1) {
+    throw new InvalidArgumentError(`${fn}: options.lrFactor must be in (0, 1], got ${describeValue(v)}`);
+  }
+  return v;
 }

@@ -10,7 +10,8 @@ import { checkHealth } from './health.js';
 import { instrument } from './instrument.js';
 import { optimizerSlots } from './internal/optimizer-state.js';
 import { randomMatrix, tinyMLP } from './test-utils/tiny.js';
-import { releaseTrainState, trainStep } from './train-step.js';
+import { createTrainState, disposeTrainState } from './train-state.js';
+import { trainStep } from './train-step.js';
 import { TrainingGuard } from './training-guard.js';
 import { clipByGlobalNorm } from './transforms/clip-by-global-norm.js';
 import { spectralNormalization } from './transforms/spectral-normalization.js';
@@ -52,7 +53,7 @@ describe('instrument + model.fit', () => {
     await watched.fit(xs, ys, { epochs: 3, batchSize: 8, shuffle: false, verbose: 0 });
     // 3 epochs × 4 batches = 12 steps.
     expect(monitor.size).toBe(12);
-    expect(monitor.history().map((r) => r.step)).toEqual([...Array(12).keys()]);
+    expect(monitor.history().map((r) => r.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     const a = weightsOf(plain);
     const b = weightsOf(watched);
     a.forEach((w, i) => {
@@ -119,8 +120,8 @@ describe('instrument + model.fit + guard', () => {
     const guarded = await fit(guard);
     expect(guarded.every(Number.isFinite)).toBe(true);
     expect(guard.events.map((e) => [e.step, e.reason])).toEqual([
-      [2, 'non-finite'],
-      [6, 'non-finite'],
+      [3, 'non-finite'],
+      [7, 'non-finite'],
     ]);
     guard.dispose();
     // Control: the same fit without a guard ends with NaN weights.
@@ -138,12 +139,13 @@ describe('trainStep', () => {
     const model = tinyMLP({ sizes: [4, 6, 2], seed: 3 });
     const opt = tf.train.sgd(0.1);
     const monitor = new GradientMonitor({ histogram: false });
-    trainStep(model, { inputs: x, targets: y }, { optimizer: opt, monitor });
+    const state = createTrainState();
+    trainStep(model, { inputs: x, targets: y }, state, { optimizer: opt, monitor });
     const before = tf.memory().numTensors;
     let first = 0;
     let last = 0;
     for (let i = 0; i < 30; i++) {
-      const out = trainStep(model, { inputs: x, targets: y }, { optimizer: opt, monitor, taps: true });
+      const out = trainStep(model, { inputs: x, targets: y }, state, { optimizer: opt, monitor, taps: true });
       if (i === 0) first = out.loss!;
       last = out.loss!;
       expect(out.applied).toBe(true);
@@ -154,7 +156,9 @@ describe('trainStep', () => {
     for (const p of r.parameters) expect(p.updateRatio!).toBeCloseTo((0.1 * p.gradNorm!) / p.weightNorm!, 5);
     expect(r.taps!.map((t) => t.name)).toEqual(['blocks.0', 'blocks.1']);
     expect(r.taps![1]!.gradNorm).toBeGreaterThan(0);
-    releaseTrainState(model);
+    expect(state.step).toBe(31);
+    expect(r.step).toBe(31);
+    disposeTrainState(state);
     monitor.dispose();
     opt.dispose();
     model.dispose();
@@ -167,8 +171,12 @@ describe('trainStep', () => {
     const ob = tf.train.sgd(0.1);
     const monitor = new GradientMonitor({ histogram: false });
     const before = tf.memory().numTensors;
-    trainStep(a, { inputs: x, targets: y }, { optimizer: oa });
-    const out = trainStep(b, { inputs: x, targets: y }, { optimizer: ob, monitor, microBatches: 4 });
+    trainStep(a, { inputs: x, targets: y }, createTrainState(), { optimizer: oa });
+    const out = trainStep(b, { inputs: x, targets: y }, createTrainState(), {
+      optimizer: ob,
+      monitor,
+      microBatches: 4,
+    });
     expect(out.record!.snr).toBeGreaterThan(0);
     a.parameters().forEach((p, i) => {
       const q = b.parameters()[i]!;
@@ -177,10 +185,7 @@ describe('trainStep', () => {
     });
     monitor.dispose();
     expect(tf.memory().numTensors).toBe(before);
-    for (const m of [a, b]) {
-      releaseTrainState(m);
-      m.dispose();
-    }
+    for (const m of [a, b]) m.dispose();
     tf.dispose([oa, ob] as never);
   });
 
@@ -188,8 +193,8 @@ describe('trainStep', () => {
     const model = tinyMLP({ sizes: [4, 3, 2], seed: 4, scale: 3 });
     const opt = tf.train.sgd(0.05);
     const sn = spectralNormalization({ include: (name) => name.endsWith('kernel') });
-    for (let i = 0; i < 15; i++)
-      trainStep(model, { inputs: x, targets: y }, { optimizer: opt, constraint: sn });
+    const state = createTrainState({ constraint: sn });
+    for (let i = 0; i < 15; i++) trainStep(model, { inputs: x, targets: y }, state, { optimizer: opt });
     // σ of the [3, 2] kernel: √(largest eigenvalue of WᵀW), a 2×2 closed form.
     const w = model.parameters()[2]!.variable.dataSync();
     const c = [0, 1].map((i) =>
@@ -198,7 +203,7 @@ describe('trainStep', () => {
     const [p, q, r] = [c[0]![0]!, c[0]![1]!, c[1]![1]!];
     const lmax = (p + r) / 2 + Math.sqrt(((p - r) / 2) ** 2 + q * q);
     expect(Math.sqrt(lmax)).toBeCloseTo(1, 3);
-    releaseTrainState(model);
+    disposeTrainState(state);
     model.dispose();
   });
 });
@@ -216,17 +221,14 @@ describe('disconnected parameters and direct applyGradients', () => {
     const monitor = new GradientMonitor({ histogram: false });
     const x = randomMatrix(8, 4, 1);
     const y = randomMatrix(8, 2, 2);
+    const state = createTrainState({ transform: clipByGlobalNorm(1) });
     for (let i = 0; i < 3; i++)
-      trainStep(
-        withUnused,
-        { inputs: x, targets: y },
-        { optimizer: opt, monitor, transform: clipByGlobalNorm(1) },
-      );
+      trainStep(withUnused, { inputs: x, targets: y }, state, { optimizer: opt, monitor });
     const p = monitor.latest()!.parameters.find((q) => q.name === 'unused')!;
     expect(p.gradNorm).toBeNull();
     expect(p.weightNorm).toBeCloseTo(Math.sqrt(3), 6);
     expect(checkHealth(monitor).find((f) => f.kind === 'disconnected')!.subject).toBe('unused');
-    releaseTrainState(withUnused);
+    disposeTrainState(state);
     monitor.dispose();
     opt.dispose();
     model.dispose();
@@ -274,15 +276,16 @@ describe('TrainingGuard', () => {
     const model = tinyMLP({ sizes: [4, 8, 2], seed: 2 });
     const opt = tf.train.adam(0.01);
     const monitor = new GradientMonitor({ capacity: 20, histogram: false, moments: false });
+    const state = createTrainState();
     for (let i = 0; i < steps; i++) {
       const clean = teacher(i % 50);
       const batch = fault(i, clean);
-      trainStep(model, batch, { optimizer: opt, monitor, ...(guard ? { guard } : {}) });
+      trainStep(model, batch, state, { optimizer: opt, monitor, ...(guard ? { guard } : {}) });
       if (batch !== clean) tf.dispose([batch.inputs, batch.targets]);
       tf.dispose([clean.inputs, clean.targets]);
     }
     const weights = model.parameters().map((p) => Array.from(p.variable.dataSync()));
-    releaseTrainState(model);
+    disposeTrainState(state);
     monitor.dispose();
     return { model, opt, weights };
   };
@@ -290,21 +293,26 @@ describe('TrainingGuard', () => {
   const nanAt = (k: number) => (i: number, b: { inputs: tf.Tensor; targets: tf.Tensor }) =>
     i === k ? { inputs: tf.tidy(() => tf.mul(b.inputs, Number.NaN)), targets: tf.clone(b.targets) } : b;
 
-  it('a NaN injected at step 500 of 600: the run finishes with finite weights', () => {
+  it('a NaN injected at step 501 of 600: the run finishes with finite weights', () => {
     const before = tf.memory().numTensors;
-    const guard = new TrainingGuard({ snapshotEvery: 50 });
+    const guard = new TrainingGuard();
     const guarded = run(guard, 600, nanAt(500));
     expect(guarded.weights.flat().every(Number.isFinite)).toBe(true);
     expect(guard.events).toHaveLength(1);
     const e = guard.events[0]!;
+    // Steps count from 1: loop index 500 is step 501; the rollback is to the last good step.
     expect(e).toMatchObject({
-      step: 500,
+      step: 501,
       reason: 'non-finite',
       actions: ['skip', 'restore', 'lower-lr', 'clip'],
+      restoredStep: 500,
     });
-    expect(e.restoredStep!).toBeGreaterThanOrEqual(450);
-    expect(e.restoredStep!).toBeLessThan(500);
     expect(e.learningRate).toBeCloseTo(0.005, 12);
+    expect(e.changes.slice(0, 2)).toEqual([
+      { what: 'state', from: 501, to: 500 },
+      { what: 'learningRate', from: 0.01, to: 0.005 },
+    ]);
+    expect(e.changes[2]).toMatchObject({ what: 'clipNorm', from: null });
     expect(guard.clipNorm).toBeGreaterThan(0);
     guard.dispose();
     guarded.opt.dispose();
@@ -317,47 +325,97 @@ describe('TrainingGuard', () => {
     unguarded.model.dispose();
   });
 
-  it('restores weights and Adam state from the last snapshot, in memory and on disk', () => {
+  it("rollback 'snapshot' restores weights and Adam state from the last periodic snapshot, in memory and on disk", () => {
     for (const path of [undefined, join(dir, 'snap.bin')]) {
-      const guard = new TrainingGuard({ snapshotEvery: 5, ...(path ? { path } : {}) });
+      const guard = new TrainingGuard({ snapshotEvery: 5, ...(path ? { path } : { rollback: 'snapshot' }) });
       const model = tinyMLP({ sizes: [4, 5, 2], seed: 6 });
       const opt = tf.train.adam(0.01);
       let saved: number[][] = [];
       let savedSlots: number[][] = [];
       let savedIter = 0;
+      const state = createTrainState();
       for (let i = 0; i < 13; i++) {
         const b = teacher(i);
-        trainStep(model, b, { optimizer: opt, guard });
+        trainStep(model, b, state, { optimizer: opt, guard });
         tf.dispose([b.inputs, b.targets]);
-        if (guard.snapshotStep === i) {
+        if (guard.snapshotStep === i + 1) {
           saved = model.parameters().map((p) => Array.from(p.variable.dataSync()));
           savedSlots = optimizerSlots(opt).map((s) => Array.from(s.variable.dataSync()));
           savedIter = opt.iterations;
         }
       }
-      expect(guard.snapshotStep).toBe(10); // snapshots after steps 0, 5 and 10
+      expect(guard.snapshotStep).toBe(11); // snapshots after steps 1, 6 and 11
       if (path) {
         expect(existsSync(path)).toBe(true);
         expect(existsSync(`${path}.tmp`)).toBe(false);
       }
-      // Corrupt a weight: the next step's loss is NaN and the guard restores step 10's state.
+      // Corrupt a weight: the next step's loss is NaN and the guard restores step 11's state.
       const v = model.parameters()[0]!.variable;
       v.assign(tf.tidy(() => tf.fill(v.shape, Number.NaN)));
       const b = teacher(99);
-      const out = trainStep(model, b, { optimizer: opt, guard });
+      const out = trainStep(model, b, state, { optimizer: opt, guard });
       tf.dispose([b.inputs, b.targets]);
       expect(out.applied).toBe(false);
-      expect(out.event!.restoredStep).toBe(10);
+      expect(out.event!.restoredStep).toBe(11);
       for (const [i, p] of model.parameters().entries())
         expect(Array.from(p.variable.dataSync())).toEqual(saved[i]);
       for (const [i, s] of optimizerSlots(opt).entries())
         expect(Array.from(s.variable.dataSync())).toEqual(savedSlots[i]);
       expect(opt.iterations).toBe(savedIter);
-      releaseTrainState(model);
+      disposeTrainState(state);
       guard.dispose();
       opt.dispose();
       model.dispose();
     }
+    // A file can also hold the fallback snapshot of rollback 'last-good'.
+    new TrainingGuard({ path: join(dir, 'x.bin'), rollback: 'last-good' }).dispose();
+    expect(() => new TrainingGuard({ rollback: 'yesterday' as never })).toThrow(
+      /options.rollback must be 'last-good' or 'snapshot', got "yesterday"/,
+    );
+  });
+
+  it("rollback 'last-good': a second bad step in a row falls back to the periodic snapshot", () => {
+    const before = tf.memory().numTensors;
+    const guard = new TrainingGuard({ snapshotEvery: 5 });
+    const model = tinyMLP({ sizes: [4, 5, 2], seed: 6 });
+    const opt = tf.train.adam(0.01);
+    const state = createTrainState();
+    const weights = () => model.parameters().map((p) => Array.from(p.variable.dataSync()));
+    const step = (i: number) => {
+      const b = teacher(i);
+      const out = trainStep(model, b, state, { optimizer: opt, guard });
+      tf.dispose([b.inputs, b.targets]);
+      return out;
+    };
+    let atSnapshot: number[][] = [];
+    for (let i = 0; i < 13; i++) {
+      step(i);
+      if (guard.snapshotStep === i + 1) atSnapshot = weights();
+    }
+    expect(guard.snapshotStep).toBe(11);
+    // A doomed state: a weight set to NaN after the last good step (13). Step 14 is undone to it,
+    // step 15 fails from it again and goes back to step 11's snapshot; step 16 is good.
+    const v = model.parameters()[0]!.variable;
+    const nan = tf.fill(v.shape, Number.NaN);
+    v.assign(nan);
+    nan.dispose();
+    const e14 = step(14).event!;
+    expect([e14.step, e14.restoredStep]).toEqual([14, 13]);
+    expect(weights()[0]!.every(Number.isNaN)).toBe(true);
+    const e15 = step(15).event!;
+    expect([e15.step, e15.restoredStep, e15.actions]).toEqual([
+      15,
+      11,
+      ['skip', 'restore', 'lower-lr', 'clip'],
+    ]);
+    expect(e15.changes[0]).toEqual({ what: 'state', from: 15, to: 11 });
+    expect(weights()).toEqual(atSnapshot);
+    expect(step(16).applied).toBe(true);
+    disposeTrainState(state);
+    guard.dispose();
+    opt.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('catches an exploding step, lowers the rate and switches clipping on', () => {
@@ -369,7 +427,7 @@ describe('TrainingGuard', () => {
     const spike = (i: number, b: { inputs: tf.Tensor; targets: tf.Tensor }) =>
       i === 30 ? { inputs: tf.clone(b.inputs), targets: tf.tidy(() => tf.mul(b.targets, 1e5)) } : b;
     const r = run(guard, 40, spike);
-    expect(guard.events.map((e) => [e.step, e.reason])).toEqual([[30, 'exploding']]);
+    expect(guard.events.map((e) => [e.step, e.reason])).toEqual([[31, 'exploding']]);
     expect(guard.events[0]!.actions).toEqual(['skip', 'lower-lr', 'clip']);
     expect(guard.clipNorm).toBeGreaterThan(0);
     expect(r.weights.flat().every(Number.isFinite)).toBe(true);
@@ -378,23 +436,135 @@ describe('TrainingGuard', () => {
     r.model.dispose();
   });
 
-  it('once clipping is on, large but finite gradients are clipped, not rejected again', () => {
-    const guard = new TrainingGuard({
-      explodingFactor: 20,
-      warmup: 5,
-      onExploding: ['skip', 'lower-lr', 'clip'],
+  describe('fault test: exploding batches', () => {
+    const explode = (b: { inputs: tf.Tensor; targets: tf.Tensor }) => ({
+      inputs: tf.clone(b.inputs),
+      targets: tf.tidy(() => tf.mul(b.targets, 1e5)),
     });
-    // Targets scaled by 1e5 on steps 30–34: the first spike is rejected and switches clipping on;
-    // the next four have as large a raw norm, but the update applied is clipped, so they stand.
-    const spike = (i: number, b: { inputs: tf.Tensor; targets: tf.Tensor }) =>
-      i >= 30 && i < 35 ? { inputs: tf.clone(b.inputs), targets: tf.tidy(() => tf.mul(b.targets, 1e5)) } : b;
-    const r = run(guard, 40, spike);
-    expect(guard.events.map((e) => [e.step, e.reason])).toEqual([[30, 'exploding']]);
-    expect(guard.clipNorm).toBeGreaterThan(0);
-    expect(r.weights.flat().every(Number.isFinite)).toBe(true);
-    guard.dispose();
-    r.opt.dispose();
-    r.model.dispose();
+    /** Trains a fresh model with `opt` for `steps` steps, calling `after(step, applied)` after each. */
+    const loop = (
+      guard: TrainingGuard,
+      opt: tf.Optimizer,
+      steps: number,
+      bad: (step: number) => boolean,
+      after: (step: number, applied: boolean, model: ReturnType<typeof tinyMLP>) => void = () => {},
+    ) => {
+      const model = tinyMLP({ sizes: [4, 8, 2], seed: 2 });
+      const state = createTrainState();
+      for (let step = 1; step <= steps; step++) {
+        const clean = teacher(step % 50);
+        const batch = bad(step) ? explode(clean) : clean;
+        const out = trainStep(model, batch, state, { optimizer: opt, guard });
+        if (batch !== clean) tf.dispose([batch.inputs, batch.targets]);
+        tf.dispose([clean.inputs, clean.targets]);
+        after(step, out.applied, model);
+      }
+      disposeTrainState(state);
+      return model;
+    };
+    const rateOf = (opt: tf.Optimizer) => (opt as unknown as { learningRate: number }).learningRate;
+
+    it('every exploding step is judged and rejected, also while the guard clips', () => {
+      const before = tf.memory().numTensors;
+      const guard = new TrainingGuard({ explodingFactor: 20, warmup: 5 });
+      const opt = tf.train.adam(0.01);
+      const applied: boolean[] = [];
+      const model = loop(
+        guard,
+        opt,
+        40,
+        (s) => s >= 31 && s <= 35,
+        (_s, ok) => applied.push(ok),
+      );
+      // Clipping is on from step 31; steps 32–35 are as large and are rejected all the same.
+      expect(guard.events.map((e) => [e.step, e.reason])).toEqual(
+        [31, 32, 33, 34, 35].map((s) => [s, 'exploding']),
+      );
+      expect(guard.clipNorm).toBe(guard.events[0]!.clipNorm);
+      expect(applied.map((ok, i) => (ok ? 0 : i + 1)).filter((s) => s > 0)).toEqual([31, 32, 33, 34, 35]);
+      for (const p of model.parameters())
+        expect(Array.from(p.variable.dataSync()).every(Number.isFinite)).toBe(true);
+      guard.dispose();
+      opt.dispose();
+      model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it('after one bad step the rate is back at its original value after lrRecoverySteps good steps', () => {
+      for (const lrRecoverySteps of [20, 7]) {
+        const guard = new TrainingGuard({ explodingFactor: 20, warmup: 5, lrRecoverySteps });
+        const opt = tf.train.adam(0.01);
+        const rates: number[] = [];
+        const model = loop(
+          guard,
+          opt,
+          31 + lrRecoverySteps + 3,
+          (s) => s === 31,
+          () => rates.push(rateOf(opt)),
+        );
+        expect(guard.events.map((e) => e.step)).toEqual([31]);
+        // rates[k] is the rate after step k + 1: halved by step 31, the same through the next
+        // lrRecoverySteps − 1 good steps, exactly 0.01 again after the lrRecoverySteps-th.
+        expect(rates[29]).toBe(0.01);
+        expect(rates[30]).toBe(0.005);
+        expect(rates[30 + lrRecoverySteps - 1]).toBe(0.005);
+        expect(rates.slice(30 + lrRecoverySteps)).toEqual([0.01, 0.01, 0.01, 0.01]);
+        expect(guard.learningRateScale).toBe(1);
+        guard.dispose();
+        opt.dispose();
+        model.dispose();
+      }
+      // Two cuts in a row (0.0025) come back in two rises, 2·lrRecoverySteps good steps.
+      const guard = new TrainingGuard({ explodingFactor: 20, warmup: 5, lrRecoverySteps: 4 });
+      const opt = tf.train.adam(0.01);
+      const rates: number[] = [];
+      const model = loop(
+        guard,
+        opt,
+        42,
+        (s) => s === 31 || s === 32,
+        () => rates.push(rateOf(opt)),
+      );
+      expect(rates.slice(30)).toEqual([
+        0.005, 0.0025, 0.0025, 0.0025, 0.0025, 0.005, 0.005, 0.005, 0.005, 0.01, 0.01, 0.01,
+      ]);
+      guard.dispose();
+      opt.dispose();
+      model.dispose();
+    });
+
+    it('the weights and Adam state after a rejected step equal those after the last good step, bit for bit', () => {
+      const guard = new TrainingGuard({ explodingFactor: 20, warmup: 5 });
+      const opt = tf.train.adam(0.01);
+      const copy = (model: ReturnType<typeof tinyMLP>) => [
+        ...model.parameters().map((p) => p.variable.dataSync().slice()),
+        ...optimizerSlots(opt).map((s) => s.variable.dataSync().slice()),
+      ];
+      const snaps = new Map<number, unknown[]>();
+      const iterations = new Map<number, number>();
+      const model = loop(
+        guard,
+        opt,
+        34,
+        (s) => s === 31 || s === 33,
+        (step, _ok, m) => {
+          snaps.set(step, copy(m));
+          iterations.set(step, opt.iterations);
+        },
+      );
+      expect(guard.events.map((e) => [e.step, e.restoredStep])).toEqual([
+        [31, 30],
+        [33, 32],
+      ]);
+      // Float32Array equality is element-wise ===: bit for bit for finite values.
+      expect(snaps.get(31)).toEqual(snaps.get(30));
+      expect(snaps.get(33)).toEqual(snaps.get(32));
+      expect(snaps.get(32)).not.toEqual(snaps.get(30));
+      expect(iterations.get(31)).toBe(iterations.get(30));
+      guard.dispose();
+      opt.dispose();
+      model.dispose();
+    });
   });
 
   it('gives up with a NonFiniteError after maxConsecutive bad steps', () => {
@@ -409,6 +579,10 @@ describe('TrainingGuard', () => {
     );
     expect(() => new TrainingGuard({ onNonFinite: ['explode' as never] })).toThrow(
       /options.onNonFinite must be an array of/,
+    );
+    expect(() => new TrainingGuard({ lrFactor: 2 })).toThrow(/options.lrFactor must be in \(0, 1\], got 2/);
+    expect(() => new TrainingGuard({ lrRecoverySteps: 0 })).toThrow(
+      /options.lrRecoverySteps must be an integer ≥ 1, got 0/,
     );
     guard.dispose();
   });

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { initBackend } from '@gflow/backend';
 import {
   clipByGlobalNorm,
+  createTrainState,
   dashboardLogger,
+  disposeTrainState,
   GradientMonitor,
   instrument,
-  releaseTrainState,
   TrainingGuard,
   trainStep,
   warmupCosine,
@@ -96,9 +97,10 @@ describe.skipIf(!executablePath)('gflow dashboard in headless Chromium', () => {
     const schedule = warmupCosine({ peak: 0.05, warmupSteps: 10, totalSteps: 60 });
     const live = dashboardLogger({ run: 'mlp-tanh', url: srv.url });
     const monitor = new GradientMonitor({ loggers: [live], histogram: { every: 5 } });
+    const state = createTrainState({ schedule });
     const train = async (steps: number) => {
       for (let i = 0; i < steps; i++) {
-        trainStep(model, { inputs: x, targets: y }, { optimizer, monitor, taps: true, schedule });
+        trainStep(model, { inputs: x, targets: y }, state, { optimizer, monitor, taps: true });
         await new Promise((r) => setTimeout(r, 5)); // as between model.fit batches: lets the logger send
       }
       await live.flush();
@@ -149,13 +151,13 @@ describe.skipIf(!executablePath)('gflow dashboard in headless Chromium', () => {
     const opt2 = tf.train.sgd(0.2);
     const live2 = dashboardLogger({ run: 'mlp-relu-clipped', url: srv.url });
     const monitor2 = new GradientMonitor({ loggers: [live2], histogram: { every: 5 } });
-    const transform = clipByGlobalNorm(0.5);
+    const state2 = createTrainState({ transform: clipByGlobalNorm(0.5) });
     for (let i = 0; i < 30; i++) {
-      trainStep(
-        model2,
-        { inputs: x, targets: y },
-        { optimizer: opt2, monitor: monitor2, taps: true, transform },
-      );
+      trainStep(model2, { inputs: x, targets: y }, state2, {
+        optimizer: opt2,
+        monitor: monitor2,
+        taps: true,
+      });
       await new Promise((r) => setTimeout(r, 5));
     }
     await live2.flush();
@@ -188,7 +190,7 @@ describe.skipIf(!executablePath)('gflow dashboard in headless Chromium', () => {
 
     expect(problems).toEqual([]);
     await page.close();
-    for (const m of [model, model2]) releaseTrainState(m);
+    for (const st of [state, state2]) disposeTrainState(st);
     monitor.dispose();
     monitor2.dispose();
     optimizer.dispose();

@@ -8,9 +8,10 @@ import {
   adaptiveGradientClip,
   autoClip,
   clipByGlobalNorm,
+  createTrainState,
+  disposeTrainState,
   type GradientTransform,
   type GuardEvent,
-  releaseTrainState,
   TrainingGuard,
   trainStep,
 } from '@gflow/diagnostics';
@@ -75,20 +76,21 @@ async function train(
     seed: 5,
   });
   const transform = transformFor(method);
-  const guard = new TrainingGuard({ snapshotEvery: 20, maxConsecutive: 1000 });
+  const guard = new TrainingGuard({
+    maxConsecutive: 1000,
+    snapshotEvery: 20,
+    onExploding: ['skip', 'restore', 'lower-lr', 'clip'],
+  });
   const optimizer = tf.train.sgd(o.lr);
   const steps: StepRecord[] = [];
+  const state = createTrainState(transform ? { transform } : {});
   try {
     for (let step = 0; step < o.steps; step++) {
       const b = task.batch(o.batch);
       try {
-        const r = trainStep(model, b, {
-          optimizer,
-          loss: 'meanSquaredError',
-          guard,
-          ...(transform ? { transform: transform as GradientTransform<never> } : {}),
-        });
-        steps.push({ step, loss: r.loss, rawNorm: r.globalNorm, applied: r.applied });
+        const r = trainStep(model, b, state, { optimizer, loss: 'meanSquaredError', guard });
+        // Steps count from 1, as the guard's events do.
+        steps.push({ step: step + 1, loss: r.loss, rawNorm: r.globalNorm, applied: r.applied });
       } finally {
         tf.dispose([b.inputs, b.targets]);
       }
@@ -96,7 +98,7 @@ async function train(
     }
     return { steps, events: [...guard.events] };
   } finally {
-    releaseTrainState(model);
+    disposeTrainState(state);
     guard.dispose();
     optimizer.dispose();
     model.dispose();
@@ -115,7 +117,7 @@ export const section: SectionDef = {
       model: `vanilla RNN, ReLU, 32 hidden units, recurrent kernel ${o.gain} × orthogonal (spectral radius ${o.gain})`,
       optimizer: `SGD, learning rate ${o.lr}`,
       guard:
-        'TrainingGuard with its defaults (undo, restore, lower the learning rate, switch clipping on), snapshots every 20 good steps',
+        'TrainingGuard judging every step: a bad one is rolled back to the last good step, a second in a row to the snapshot taken every 20 good steps (restore also on exploding steps); the learning rate is lowered until 20 good steps restore it; clipping is switched on',
       steps: o.steps,
       seed: 5,
     };

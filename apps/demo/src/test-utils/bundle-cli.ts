@@ -4,7 +4,7 @@
  * esbuild bundles the demo and the `@gflow/*` sources; npm dependencies stay external and resolve
  * from `apps/demo/node_modules`, which is why the folder is made inside `apps/demo`.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -12,6 +12,19 @@ import { build } from 'esbuild';
 const demoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const repoRoot = join(demoRoot, '..', '..');
 const packages = ['core', 'backend', 'models', 'diagnostics', 'landscape'];
+
+/** A package `exports` value: a path, or conditions mapping to more of them. */
+type ExportTarget = string | { readonly [condition: string]: ExportTarget } | undefined;
+
+/** The path Node would load: the `node`, then `import`, then `default` condition. */
+function pickNode(e: ExportTarget): string | undefined {
+  if (e === undefined || typeof e === 'string') return e;
+  for (const c of ['node', 'import', 'default']) {
+    const t = pickNode(e[c]);
+    if (t) return t;
+  }
+  return undefined;
+}
 
 /** A bundled `gflow`: run `node <cli>`; `dispose()` removes the folder. */
 export interface BundledCli {
@@ -44,17 +57,21 @@ export async function bundleCli(): Promise<BundledCli> {
     logLevel: 'error',
     plugins: [
       {
-        // `@gflow/<pkg>` → packages/<pkg>/src/index.ts, `@gflow/<pkg>/<sub>` → …/src/<sub>/index.ts
-        // (as vitest.config.ts resolves them); every other package import stays external: npm
-        // packages load their own files (wasm binaries, worker entries, Lua scripts).
+        // `@gflow/<pkg>[/<sub>]` → the source file behind that entry of the package's `exports`
+        // (./dist/X.js → src/X.ts), as vitest.config.ts resolves them.
         name: 'gflow-sources',
         setup(b) {
-          b.onResolve({ filter: /^@gflow\/[a-z-]+(\/[a-z-]+)?$/ }, (args) => {
-            const [, pkg, sub] = /^@gflow\/([a-z-]+)(?:\/([a-z-]+))?$/.exec(args.path) as RegExpExecArray;
-            if (!packages.includes(pkg as string)) return undefined;
-            return {
-              path: join(repoRoot, 'packages', pkg as string, 'src', ...(sub ? [sub] : []), 'index.ts'),
+          b.onResolve({ filter: /^@gflow\// }, (args) => {
+            const [, pkg, sub] = /^@gflow\/([a-z-]+)(\/.+)?$/.exec(args.path) ?? [];
+            if (!pkg || !packages.includes(pkg)) return undefined;
+            const dir = join(repoRoot, 'packages', pkg);
+            const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+              exports: Record<string, ExportTarget>;
             };
+            const target = pickNode(manifest.exports[`.${sub ?? ''}`]);
+            if (!target)
+              return { errors: [{ text: `${args.path} is not an entry of ${pkg}'s package exports` }] };
+            return { path: join(dir, target.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts')) };
           });
           // External: the demo's own dependencies (they resolve from apps/demo/node_modules) and
           // tfjs (one copy, its wasm files beside it). The packages' other dependencies (ml-matrix,

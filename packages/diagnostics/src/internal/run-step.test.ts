@@ -4,14 +4,16 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GradientMonitor } from '../gradient-monitor.js';
 import { randomMatrix, tinyMLP } from '../test-utils/tiny.js';
-import { releaseTrainState, type TrainStepOptions, trainStep } from '../train-step.js';
+import { createTrainState, disposeTrainState, type TrainStateOptions } from '../train-state.js';
+import { type TrainStepOptions, trainStep } from '../train-step.js';
 import { TrainingGuard } from '../training-guard.js';
 import { clipByGlobalNorm } from '../transforms/clip-by-global-norm.js';
 import { clipByValue } from '../transforms/clip-by-value.js';
 import { chain, type GradientTransform } from '../transforms/transform.js';
+import { normsPathOf, withNormsPath } from './norms-path.js';
 
 // The shared-norm path of a training step: the raw gradients' per-parameter Σg² is computed once
-// and feeds the raw global norm, clipByGlobalNorm's scale (through updateWithNorms) and the
+// and feeds the raw global norm, clipByGlobalNorm's scale (through its shared-norms path) and the
 // monitor's per-parameter norms.
 
 beforeAll(async () => {
@@ -57,9 +59,31 @@ function linear(): Module & { w: tf.Variable; b: tf.Variable; dispose(): void } 
 
 const mse = (t: tf.Tensor, y: tf.Tensor): tf.Scalar => tf.mean(tf.square(tf.sub(y, t)));
 
+/** trainStep's options and the train state's, as one record (split by {@link stepOnce}). */
+type StepOptions = Omit<TrainStepOptions, 'optimizer' | 'loss'> & TrainStateOptions;
+
+/** One trainStep with a fresh train state made from `options`' transform, constraint, schedule. */
+function stepOnce(
+  model: Module,
+  batch: { inputs: tf.Tensor; targets: tf.Tensor },
+  options: StepOptions & Pick<TrainStepOptions, 'optimizer' | 'loss'>,
+): ReturnType<typeof trainStep> {
+  const { transform, constraint, schedule, ...rest } = options;
+  const state = createTrainState({
+    ...(transform ? { transform } : {}),
+    ...(constraint ? { constraint } : {}),
+    ...(schedule ? { schedule } : {}),
+  });
+  try {
+    return trainStep(model, batch, state, rest);
+  } finally {
+    disposeTrainState(state);
+  }
+}
+
 /** Runs one trainStep of the linear model and hands back the outcome and the new weights. */
 function stepLinear(
-  options: Omit<TrainStepOptions, 'optimizer' | 'loss'>,
+  options: StepOptions,
   lr = 0.1,
 ): { outcome: ReturnType<typeof trainStep>; w: number[]; b: number } {
   const model = linear();
@@ -67,10 +91,9 @@ function stepLinear(
   const inputs = tf.tensor2d([1, 0, 0, 1], [2, 2]);
   const targets = tf.tensor2d([1, 2], [2, 1]);
   try {
-    const outcome = trainStep(model, { inputs, targets }, { ...options, optimizer, loss: mse });
+    const outcome = stepOnce(model, { inputs, targets }, { ...options, optimizer, loss: mse });
     return { outcome, w: Array.from(model.w.dataSync()), b: model.b.dataSync()[0] as number };
   } finally {
-    releaseTrainState(model);
     tf.dispose([inputs, targets]);
     optimizer.dispose();
     model.dispose();
@@ -89,30 +112,18 @@ function counted<S>(
   t: GradientTransform<S>,
 ): GradientTransform<S> & { calls: { update: number; withNorms: number } } {
   const calls = { update: 0, withNorms: 0 };
-  const hook = t.updateWithNorms?.bind(t);
-  return {
-    name: t.name,
-    calls,
-    init: (p) => t.init(p),
-    update(g, s, p) {
-      calls.update++;
-      return t.update(g, s, p);
-    },
-    ...(hook
-      ? {
-          updateWithNorms(
-            g: Parameters<typeof hook>[0],
-            sq: Parameters<typeof hook>[1],
-            s: S,
-            p?: Parameters<typeof hook>[3],
-          ) {
-            calls.withNorms++;
-            return hook(g, sq, s, p);
-          },
-        }
-      : {}),
-    dispose: (s) => t.dispose(s),
+  const path = normsPathOf(t);
+  const update: GradientTransform<S>['update'] = (g, s, p) => {
+    calls.update++;
+    return t.update(g, s, p);
   };
+  if (path) {
+    withNormsPath(update, (g, sq, s, p) => {
+      calls.withNorms++;
+      return path(g, sq, s, p);
+    });
+  }
+  return { name: t.name, calls, init: (p) => t.init(p), update, dispose: (s) => t.dispose(s) };
 }
 
 describe('shared per-parameter squared norms', () => {
@@ -153,10 +164,13 @@ describe('shared per-parameter squared norms', () => {
       const clip = counted(clipByGlobalNorm(1));
       const shared = stepLinear({ transform: clip });
       expect(clip.calls).toEqual({ update: 0, withNorms: 1 });
-      // The same transform stripped of its hook goes through update: same numbers.
+      // The same transform with its update wrapped goes through update: same numbers.
       const plain = clipByGlobalNorm(1);
-      const { updateWithNorms: _, ...noHook } = plain;
-      const viaUpdate = stepLinear({ transform: noHook as GradientTransform<unknown> });
+      const noHook: GradientTransform<unknown> = {
+        ...(plain as GradientTransform<unknown>),
+        update: (g, s, p) => plain.update(g, s as never, p),
+      };
+      const viaUpdate = stepLinear({ transform: noHook });
       expect(shared.outcome.globalNorm).toBeCloseTo(viaUpdate.outcome.globalNorm, 5);
       expect(shared.outcome.info['clipByGlobalNorm.norm']).toBeCloseTo(
         viaUpdate.outcome.info['clipByGlobalNorm.norm']!,
@@ -165,6 +179,38 @@ describe('shared per-parameter squared norms', () => {
       expect(shared.w[0]).toBeCloseTo(viaUpdate.w[0]!, 6);
       expect(shared.w[1]).toBeCloseTo(viaUpdate.w[1]!, 6);
       expect(shared.b).toBeCloseTo(viaUpdate.b, 6);
+    }));
+
+  it('a spread copy with its own update has that update run: { ...clipByGlobalNorm(10), update }', () =>
+    leakFree(() => {
+      // The override zeroes the gradients: the step must leave w and b where they were. Had the
+      // step taken clipByGlobalNorm's shared-norms path, ‖g‖ = √11.375 < 10 would pass unclipped
+      // and SGD would move w by −0.1·g.
+      let calls = 0;
+      const base = clipByGlobalNorm(10);
+      const zeroing: GradientTransform<unknown> = {
+        ...(base as GradientTransform<unknown>),
+        update(g, s) {
+          calls++;
+          const out: Record<string, tf.Tensor> = {};
+          for (const [k, v] of Object.entries(g)) out[k] = tf.zerosLike(v);
+          return { grads: out, state: s, info: {} };
+        },
+      };
+      const r = stepLinear({ transform: zeroing });
+      expect(calls).toBe(1);
+      expect(r.w).toEqual(W0);
+      expect(r.b).toBe(B0);
+      // A chain starting with the copy runs the copy's update too.
+      calls = 0;
+      const c = stepLinear({ transform: chain(zeroing, clipByValue(5)) });
+      expect(calls).toBe(1);
+      expect(c.w).toEqual(W0);
+      // A spread copy that keeps update keeps the shortcut, which computes the same step.
+      const same = counted({ ...base } as GradientTransform<unknown>);
+      const kept = stepLinear({ transform: same });
+      expect(same.calls).toEqual({ update: 0, withNorms: 1 });
+      expect(kept.w[1]).toBeCloseTo((W0[1] as number) - 0.1 * (GW[1] as number), 6);
     }));
 
   it('matches a separate tfjs computation of Σg² on a random MLP', () =>
@@ -186,7 +232,7 @@ describe('shared per-parameter squared norms', () => {
 
       const monitor = new GradientMonitor({ histogram: false });
       const optimizer = tf.train.sgd(0.05);
-      const out = trainStep(
+      const out = stepOnce(
         model,
         { inputs: x, targets: y },
         { optimizer, loss: mse, monitor, transform: clipByGlobalNorm(0.5) },
@@ -205,7 +251,6 @@ describe('shared per-parameter squared norms', () => {
           1e-5 * Math.sqrt(wsq[i] as number) + 1e-7,
         );
       });
-      releaseTrainState(model);
       monitor.dispose();
       optimizer.dispose();
       model.dispose();
@@ -237,7 +282,7 @@ describe('shared per-parameter squared norms', () => {
       // the global norm clipped is that of the value-clipped gradient: w [−0.25, −1], b [−1] →
       // √(0.0625 + 1 + 1) = √2.0625.
       const c1 = chain(clipByValue(1), clipByGlobalNorm(1));
-      expect(c1.updateWithNorms).toBeUndefined();
+      expect(normsPathOf(c1)).toBeUndefined();
       const r1 = stepLinear({ transform: c1 });
       expect(r1.outcome.info['clipByGlobalNorm.norm']).toBeCloseTo(Math.sqrt(2.0625), 5);
       expect(r1.outcome.globalNorm).toBeCloseTo(GLOBAL, 5);
@@ -280,7 +325,7 @@ describe('shared per-parameter squared norms', () => {
     }));
 
   it('monitoring and clipping reduce no gradient twice: Square kernels counted with tf.profile', async () => {
-    const squares = async (options: Omit<TrainStepOptions, 'optimizer' | 'loss'>) => {
+    const squares = async (options: StepOptions) => {
       const info = await tf.profile(() => {
         stepLinear(options);
       });
@@ -323,15 +368,14 @@ describe('shared per-parameter squared norms', () => {
 
   it('NaN gradients: the guard still rejects the step and keeps the weights; without it the record is not finite', () =>
     leakFree(() => {
-      const nanStep = (opts: Omit<TrainStepOptions, 'optimizer' | 'loss'>) => {
+      const nanStep = (opts: StepOptions) => {
         const model = linear();
         const optimizer = tf.train.sgd(0.1);
         // NaN in the inputs makes ∂L/∂w NaN.
         const inputs = tf.tensor2d([Number.NaN, 0, 0, 1], [2, 2]);
         const targets = tf.tensor2d([1, 2], [2, 1]);
-        const outcome = trainStep(model, { inputs, targets }, { ...opts, optimizer, loss: mse });
+        const outcome = stepOnce(model, { inputs, targets }, { ...opts, optimizer, loss: mse });
         const w = Array.from(model.w.dataSync());
-        releaseTrainState(model);
         tf.dispose([inputs, targets]);
         optimizer.dispose();
         model.dispose();

@@ -1,9 +1,7 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { Schedule } from '../schedules/schedule.js';
-import { cloneAll, type GradientTransform, type TransformResult } from '../transforms/transform.js';
 import { getLearningRate, setLearningRate } from './optimizer-state.js';
-import type { TransformSlot } from './run-step.js';
 import { evaluateSchedule } from './schedule-checks.js';
 
 /** The info key under which a scheduled learning rate is recorded. */
@@ -46,41 +44,4 @@ export class ScheduledRate {
     this.lastSet = rate;
     return rate;
   }
-}
-
-/**
- * A slot whose transform runs `inner`'s (if any) and adds the scheduled rate to the step's info,
- * so that the monitor records it. `commit` hands the state it ended with back to `inner`.
- */
-export function slotWithRate(
-  inner: TransformSlot | undefined,
-  rate: number,
-): { slot: TransformSlot; commit(): void } {
-  const t = inner?.transform;
-  const withRate = (r: TransformResult<unknown>): TransformResult<unknown> => ({
-    ...r,
-    info: { ...r.info, [SCHEDULE_INFO_KEY]: tf.scalar(rate) },
-  });
-  const transform: GradientTransform<unknown> = {
-    name: t ? t.name : 'schedule',
-    init: (params) => (t ? t.init(params) : null),
-    update: (grads, state, params) =>
-      withRate(t ? t.update(grads, state, params) : { grads: cloneAll(grads), state, info: {} }),
-    ...(t?.updateWithNorms
-      ? {
-          updateWithNorms: (grads, sqNorms, state, params) =>
-            withRate(
-              (t.updateWithNorms as NonNullable<typeof t.updateWithNorms>)(grads, sqNorms, state, params),
-            ),
-        }
-      : {}),
-    dispose: (state) => t?.dispose(state),
-  };
-  const slot: TransformSlot = inner?.state !== undefined ? { transform, state: inner.state } : { transform };
-  return {
-    slot,
-    commit() {
-      if (inner && slot.state !== undefined) inner.state = slot.state;
-    },
-  };
 }

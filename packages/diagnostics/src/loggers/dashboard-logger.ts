@@ -51,8 +51,9 @@ const RUN_NAME = /^[A-Za-z0-9._-]{1,100}$/;
  * // in one terminal: gflow dashboard --logdir runs
  * const live = dashboardLogger({ run: 'adam-lr3' });
  * const monitor = new GradientMonitor({ loggers: [live, jsonLinesLogger('runs/adam-lr3.jsonl')] });
+ * const state = createTrainState();
  * for (let i = 0; i < 300; i++) {
- *   trainStep(model, task.batch(32), { optimizer, monitor, taps: true });
+ *   trainStep(model, task.batch(32), state, { optimizer, monitor, taps: true });
  *   await tf.nextFrame(); // lets the logger send
  * }
  * await live.flush();

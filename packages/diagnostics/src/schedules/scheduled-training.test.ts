@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GradientMonitor } from '../gradient-monitor.js';
 import { instrument } from '../instrument.js';
 import { tinyMLP } from '../test-utils/tiny.js';
-import { releaseTrainState, trainStep } from '../train-step.js';
+import { createTrainState, disposeTrainState } from '../train-state.js';
+import { trainStep } from '../train-step.js';
 import { clipByGlobalNorm } from '../transforms/clip-by-global-norm.js';
 import { scaleBySchedule } from '../transforms/scale-by-schedule.js';
 import { readInfo } from '../transforms/transform.js';
@@ -145,7 +146,7 @@ describe('instrument({ schedule }) through model.fit', () => {
     opt.applyGradients({ [v.name]: g });
     expect(() => opt.applyGradients({ [v.name]: g })).toThrow(InvalidArgumentError);
     expect(() => opt.applyGradients({ [v.name]: g })).toThrow(
-      /instrument: the schedule must return a finite rate ≥ 0, got NaN at step 2/,
+      /instrument: the schedule must return a finite rate ≥ 0, got NaN at step 1/,
     );
     // The failed steps changed nothing: v = 1 − 1·1 = 0 after the one good step.
     expect(v.dataSync()[0]).toBe(0);
@@ -165,18 +166,15 @@ describe('schedules in trainStep', () => {
     const monitor = new GradientMonitor({ histogram: false });
     const schedule = warmupCosine({ peak: 0.01, warmupSteps: 2, totalSteps: 5 });
     const before = tf.memory().numTensors;
+    const state = createTrainState({ schedule, transform: clipByGlobalNorm(10) });
     for (let t = 0; t < 6; t++) {
-      trainStep(
-        model,
-        { inputs: x, targets: y },
-        { optimizer, monitor, schedule, transform: clipByGlobalNorm(10) },
-      );
+      trainStep(model, { inputs: x, targets: y }, state, { optimizer, monitor });
       expect((optimizer as unknown as { learningRate: number }).learningRate).toBe(schedule(t));
     }
     expect(monitor.history().map((r) => r.info?.['schedule.learningRate'])).toEqual(
       [0, 1, 2, 3, 4, 5].map((t) => Math.fround(schedule(t))),
     );
-    releaseTrainState(model);
+    disposeTrainState(state);
     monitor.dispose();
     // Adam's two moment slots per parameter remain (created lazily at the first step).
     expect(tf.memory().numTensors).toBe(before + 2 * model.parameters().length);

@@ -2,15 +2,16 @@ import { initBackend } from '@gflow/backend';
 import { InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { normsPathOf, type SquaredNorms } from '../internal/norms-path.js';
 import { close } from '../test-utils/tiny.js';
 import { clipByGlobalNorm } from './clip-by-global-norm.js';
-import { readInfo, type SquaredNorms } from './transform.js';
+import { readInfo } from './transform.js';
 
 beforeAll(async () => {
   await initBackend();
 });
 
-describe('clipByGlobalNorm.updateWithNorms', () => {
+describe("clipByGlobalNorm's shared-norms path", () => {
   it('takes ‖g‖ from the given scaled pairs: (3, 4) and (12) → ‖g‖ = 13, scale 1/13', () => {
     const before = tf.memory().numTensors;
     // a = (3, 4): m = 4, s = (3/4)² + 1 = 25/16; b = (12): m = 12, s = 1; ‖g‖ = √(25 + 144) = 13.
@@ -20,7 +21,7 @@ describe('clipByGlobalNorm.updateWithNorms', () => {
     const sqNorms: SquaredNorms = { names: ['b', 'a'], pairs: tf.tensor1d([12, 1, 4, 25 / 16]) };
     const t = clipByGlobalNorm(1);
     const state = t.init(grads);
-    const r = t.updateWithNorms!(grads, sqNorms, state);
+    const r = normsPathOf(t)!(grads, sqNorms, state);
     expect(close(r.grads.a!.dataSync(), [3 / 13, 4 / 13], 1e-7)).toBe(true);
     expect(close(r.grads.b!.dataSync(), [12 / 13], 1e-7)).toBe(true);
     const info = readInfo(r.info);
@@ -48,17 +49,17 @@ describe('clipByGlobalNorm.updateWithNorms', () => {
     const state = t.init(grads);
     const v2 = tf.tensor1d([4, 25 / 16, 12, 1]);
     const v3 = tf.tensor1d([4, 25 / 16, 12, 1, 1, 1]);
-    expect(() => t.updateWithNorms!(grads, { names: ['a'], pairs: v2 }, state)).toThrow(InvalidArgumentError);
-    expect(() => t.updateWithNorms!(grads, { names: ['a', 'c'], pairs: v2 }, state)).toThrow(
-      /clipByGlobalNorm.updateWithNorms: sqNorms.names must be exactly the names of grads \["a", "b"\], got \["a", "c"\]/,
+    expect(() => normsPathOf(t)!(grads, { names: ['a'], pairs: v2 }, state)).toThrow(InvalidArgumentError);
+    expect(() => normsPathOf(t)!(grads, { names: ['a', 'c'], pairs: v2 }, state)).toThrow(
+      /clipByGlobalNorm: sqNorms.names must be exactly the names of grads \["a", "b"\], got \["a", "c"\]/,
     );
-    expect(() => t.updateWithNorms!(grads, { names: ['a', 'a'], pairs: v2 }, state)).toThrow(
+    expect(() => normsPathOf(t)!(grads, { names: ['a', 'a'], pairs: v2 }, state)).toThrow(
       /sqNorms.names must be exactly/,
     );
-    expect(() => t.updateWithNorms!(grads, { names: ['a', 'b'], pairs: v3 }, state)).toThrow(
+    expect(() => normsPathOf(t)!(grads, { names: ['a', 'b'], pairs: v3 }, state)).toThrow(
       /sqNorms.pairs must have shape \[4\], got \[6\]/,
     );
-    expect(() => t.updateWithNorms!(grads, null as unknown as SquaredNorms, state)).toThrow(
+    expect(() => normsPathOf(t)!(grads, null as unknown as SquaredNorms, state)).toThrow(
       /sqNorms must be \{names, pairs\}/,
     );
     tf.dispose([v2, v3, ...Object.values(grads)]);

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { clipFactorFromPairs, normFromPairs, pairsOf, scaleAll } from '../internal/norms.js';
+import { withNormsPath } from '../internal/norms-path.js';
 import {
   checkAgainstSpec,
   checkNonNegative,
@@ -27,15 +28,14 @@ export interface ClipByGlobalNormState {
  *
  * Info: `clipByGlobalNorm.norm` (the global norm before clipping) and `clipByGlobalNorm.scale`.
  *
- * It implements `updateWithNorms`: given the gradients' norms as scaled pairs (a `SquaredNorms`,
- * which `trainStep` and `instrument` compute once per step), no gradient is reduced again.
+ * Inside `trainStep` and `instrument`, which compute every gradient's scaled pair once per step,
+ * it takes its norm from those pairs: no gradient is reduced again. A copy whose `update` is
+ * replaced runs that `update` instead.
  *
  * @param maxNorm - The largest global norm allowed, c > 0.
  * @returns A gradient transform.
  * @throws InvalidArgumentError (from `@gflow/core`) when `maxNorm` is not a finite number > 0;
- *   `update` throws ShapeError when the gradients' names or shapes differ from `init`'s;
- *   `updateWithNorms` also throws InvalidArgumentError when `sqNorms` does not name exactly the
- *   gradients.
+ *   `update` throws ShapeError when the gradients' names or shapes differ from `init`'s.
  * @example
  * ```ts
  * const clip = clipByGlobalNorm(1);
@@ -57,23 +57,25 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransform<ClipByGloba
     const out = scaleAll(grads, scale);
     return { grads: out, state, info: { 'clipByGlobalNorm.norm': norm, 'clipByGlobalNorm.scale': scale } };
   };
+  const update: GradientTransform<ClipByGlobalNormState>['update'] = (grads, state) => {
+    checkAgainstSpec('clipByGlobalNorm', 'grads', grads, state.spec);
+    const pairs = pairsOf(grads);
+    try {
+      return clip(grads, pairs, state);
+    } finally {
+      pairs.dispose();
+    }
+  };
+  // Given the step's shared norms, no gradient is reduced again (tied to this very `update`).
+  withNormsPath(update, (grads, sqNorms, state) => {
+    checkAgainstSpec('clipByGlobalNorm', 'grads', grads, state.spec);
+    checkSquaredNorms('clipByGlobalNorm', grads, sqNorms);
+    return clip(grads, sqNorms.pairs, state);
+  });
   return {
     name: 'clipByGlobalNorm',
     init: (params) => ({ spec: specOf('clipByGlobalNorm', params) }),
-    update(grads, state) {
-      checkAgainstSpec('clipByGlobalNorm', 'grads', grads, state.spec);
-      const pairs = pairsOf(grads);
-      try {
-        return clip(grads, pairs, state);
-      } finally {
-        pairs.dispose();
-      }
-    },
-    updateWithNorms(grads, sqNorms, state) {
-      checkAgainstSpec('clipByGlobalNorm', 'grads', grads, state.spec);
-      checkSquaredNorms('clipByGlobalNorm.updateWithNorms', grads, sqNorms);
-      return clip(grads, sqNorms.pairs, state);
-    },
+    update,
     dispose: () => {},
   };
 }

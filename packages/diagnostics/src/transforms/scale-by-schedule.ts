@@ -33,7 +33,8 @@ export interface ScaleByScheduleState {
  * ```ts
  * const optimizer = tf.train.sgd(1);
  * const transform = chain(clipByGlobalNorm(1), scaleBySchedule(warmupCosine({ peak: 0.1, warmupSteps: 10, totalSteps: 100 })));
- * for (let i = 0; i < 100; i++) trainStep(model, task.batch(32), { optimizer, transform, monitor });
+ * const state = createTrainState({ transform }); // once, before the loop
+ * for (let i = 0; i < 100; i++) trainStep(model, task.batch(32), state, { optimizer, monitor });
  * monitor.records.map((r) => r.info?.['scaleBySchedule.rate']);
  * ```
  * @see Babuschkin et al. 2020, "The DeepMind JAX Ecosystem" (optax `scale_by_schedule`).

@@ -1,5 +1,6 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
+import { normsPathOf, type SquaredNorms, withNormsPath } from '../internal/norms-path.js';
 import { BatchedRead, type NamedTensors } from '../internal/tensors.js';
 
 export type { NamedTensors } from '../internal/tensors.js';
@@ -19,28 +20,6 @@ export interface TransformResult<S> {
 }
 
 /**
- * The norms of a set of gradients, computed once and shared within a training step, in the
- * scale-safe form gflow reads every norm in: for gradient i a pair (mᵢ, sᵢ) with
- * mᵢ = max(max|gᵢ|, 2⁻¹²⁶) and sᵢ = Σ (gᵢ/mᵢ)², so that ‖gᵢ‖² = mᵢ²·sᵢ. A float32 Σg² underflows
- * below about 1e-19 per element and overflows above 1.8e19; the pair does neither, for any finite
- * float32 element.
- *
- * `trainStep` and `instrument` compute it once per step from the raw gradients and derive the raw
- * global norm, the monitor's per-parameter norms and (through
- * {@link GradientTransform.updateWithNorms}) `clipByGlobalNorm`'s scale from it, instead of
- * reducing every gradient once per consumer. It belongs to whoever made it: a transform reads it
- * and never disposes it.
- */
-export interface SquaredNorms {
-  /** The gradients' names, in the order of `pairs`: exactly the names of the gradients. */
-  readonly names: readonly string[];
-  /**
-   * The pairs interleaved, [m₀, s₀, m₁, s₁, …], shape [2·names.length] (float32): ‖gᵢ‖² = mᵢ²·sᵢ.
-   */
-  readonly pairs: tf.Tensor1D;
-}
-
-/**
  * A gradient transformation in the optax shape: a pair of pure functions with explicit state.
  *
  * - `init(params)` records the names and shapes of the parameters and returns the first state.
@@ -52,12 +31,10 @@ export interface SquaredNorms {
  * Grads and params are records keyed by parameter name; names and shapes must match the
  * parameters given to `init`.
  *
- * A transform whose first step needs the gradients' norms may also implement the optional
- * `updateWithNorms(grads, sqNorms, state, params?)`: the same step as `update`, given the
- * per-gradient norms already computed (see {@link SquaredNorms}), so that a training
- * step that computed them once does not compute them again. Its result must equal `update`'s (up
- * to float rounding). Callers that have no norms at hand call `update`; transforms without the
- * hook are always called through `update`.
+ * A transform is exactly this object: `trainStep` and `instrument` call its `update`. (Inside
+ * gflow, `clipByGlobalNorm` and a `chain` starting with it reuse the gradients' norms the step has
+ * already computed; that shortcut is tied to their own `update` function, so a copy with another
+ * `update`, such as `{ ...clipByGlobalNorm(10), update }`, has that `update` run, never bypassed.)
  *
  * @typeParam S - The state's type.
  * @see Babuschkin et al. 2020, "The DeepMind JAX Ecosystem" (optax).
@@ -69,16 +46,6 @@ export interface GradientTransform<S = unknown> {
   init(params: NamedTensors): S;
   /** One step: the gradients transformed, the next state, and information scalars. */
   update(grads: NamedTensors, state: S, params?: NamedTensors): TransformResult<S>;
-  /**
-   * Optional: the same step as `update`, given `sqNorms`, the squared norm of every gradient in
-   * `grads` (its names are exactly the names of `grads`; it is not disposed here).
-   */
-  updateWithNorms?(
-    grads: NamedTensors,
-    sqNorms: SquaredNorms,
-    state: S,
-    params?: NamedTensors,
-  ): TransformResult<S>;
   /** Frees the tensors held by `state`. */
   dispose(state: S): void;
 }
@@ -89,8 +56,8 @@ export type ChainState = readonly unknown[];
 /**
  * Composes gradient transforms: `update` runs each in turn on the previous one's output.
  *
- * The chain has `updateWithNorms` when its first transform has it; the squared norms are passed to
- * that first transform only (the later ones see transformed gradients).
+ * When a training step has the gradients' norms at hand, they reach the first transform only
+ * (the later ones see transformed gradients).
  *
  * @param transforms - The transforms, applied first to last.
  * @returns A transform whose state is the array of the inner states.
@@ -130,10 +97,9 @@ export function chain(...transforms: readonly GradientTransform<unknown>[]): Gra
     try {
       inner.forEach((t, i) => {
         // Only the first transform sees the gradients the norms were taken of.
+        const path = i === 0 && sqNorms ? normsPathOf(t) : undefined;
         const r =
-          i === 0 && sqNorms && t.updateWithNorms
-            ? t.updateWithNorms(current, sqNorms, state[i], params)
-            : t.update(current, state[i], params);
+          path && sqNorms ? path(current, sqNorms, state[i], params) : t.update(current, state[i], params);
         if (current !== grads) tf.dispose(Object.values(current));
         current = r.grads;
         states.push(r.state);
@@ -150,22 +116,16 @@ export function chain(...transforms: readonly GradientTransform<unknown>[]): Gra
       info,
     };
   };
+  const update: GradientTransform<ChainState>['update'] = (grads, state, params) =>
+    run(grads, undefined, state, params);
+  // The shared-norms path exists when the first transform has one: the norms describe the chain's input only.
   const first = inner[0];
+  if (first && normsPathOf(first))
+    withNormsPath(update, (grads, sqNorms, state, params) => run(grads, sqNorms, state, params));
   return {
     name: `chain(${inner.map((t) => t.name).join(', ')})`,
     init: (params) => inner.map((t) => t.init(params)),
-    update: (grads, state, params) => run(grads, undefined, state, params),
-    // The hook exists when the first transform has it: the norms describe the chain's input only.
-    ...(first?.updateWithNorms
-      ? {
-          updateWithNorms: (
-            grads: NamedTensors,
-            sqNorms: SquaredNorms,
-            state: ChainState,
-            params?: NamedTensors,
-          ) => run(grads, sqNorms, state, params),
-        }
-      : {}),
+    update,
     dispose(state) {
       if (!Array.isArray(state)) return;
       inner.forEach((t, i) => {
