@@ -69,6 +69,16 @@ export interface TrainingGuardOptions {
   readonly lrRecoverySteps?: number;
   /** Global norm that 'clip' clips to (default: twice the running average of good raw norms). */
   readonly clipNorm?: number;
+  /**
+   * What an exploding step (finite, raw norm above a threshold) gets once the guard has switched
+   * clipping on: `'clip'` (default) lets its update stand, clipped to `clipNorm`, and records an
+   * event with the single action 'clip' (the step is judged and reported, and the clipping the
+   * guard chose is what bounds it); `'reject'` undoes it like any bad step. With `'reject'`, a net
+   * whose raw norm stays above the threshold at its current weights (a recurrent net with ρ > 1)
+   * can never take a step again, so use it only where an explosion comes from a bad batch.
+   * Non-finite steps are always rejected.
+   */
+  readonly whileClipping?: 'clip' | 'reject';
   /** Consecutive bad steps after which the guard gives up with a NonFiniteError (default 25). */
   readonly maxConsecutive?: number;
   /** Called with every event. */
@@ -103,8 +113,11 @@ export interface GuardEvent {
   readonly loss: number;
   /** The raw global gradient norm of the step. */
   readonly globalNorm: number;
-  /** The step whose state was restored (0: the state before the first step). */
-  readonly restoredStep: number;
+  /**
+   * The step whose state was restored (0: the state before the first step); absent when the
+   * update stood (an exploding step applied clipped, see `whileClipping`).
+   */
+  readonly restoredStep?: number;
   /** The learning rate after the event, when the optimizer has one. */
   readonly learningRate?: number;
   /** The clipping norm in force after the event, if any. */
@@ -115,8 +128,10 @@ export interface GuardEvent {
 export interface GuardVerdict {
   /** Whether the update may stand. */
   readonly ok: boolean;
-  /** Why not. */
+  /** Why not (or, with `clipped`, why it was clipped). */
   readonly reason?: GuardReason;
+  /** The step was exploding but may stand, clipped by the guard (`whileClipping: 'clip'`). */
+  readonly clipped?: boolean;
 }
 
 type ResolvedOptions = Required<Omit<TrainingGuardOptions, 'path' | 'clipNorm' | 'onEvent'>> &
@@ -132,9 +147,10 @@ const ACTIONS: readonly GuardAction[] = ['skip', 'restore', 'lower-lr', 'clip'];
  * - **Judging.** A step is bad when its loss, raw gradient or new weights are not finite, or its
  *   raw global gradient norm (before any clipping) exceeds `explodingNorm` or `explodingFactor`
  *   times the running average of good raw norms. Every step is judged the same way once clipping
- *   is on: the thresholds keep meaning the raw norm, so clipping bounds the update of the steps
- *   that pass (raw norm between the clipping norm and the threshold) and never hides a step above
- *   the threshold.
+ *   is on: the thresholds keep meaning the raw norm, and a step above them is never hidden: by
+ *   default (`whileClipping: 'clip'`) its update stands clipped to the guard's clipping norm and
+ *   the step is recorded as an event with the action 'clip'; with `whileClipping: 'reject'` it is
+ *   undone like a step before clipping was on. Non-finite steps are always undone.
  * - **Rollback.** By default to the last good step: before each step the guard keeps zero-copy
  *   handles on the weights and the optimizer's slots; an accepted step drops them, a rejected one
  *   assigns them back. No data is copied; the cost is that the buffers replaced by the update stay
@@ -260,15 +276,49 @@ export class TrainingGuard {
     ) {
       return { ok: false, reason: 'non-finite' };
     }
-    if (values.globalNorm > this.o.explodingNorm) return { ok: false, reason: 'exploding' };
-    if (
-      this.goodSteps >= this.o.warmup &&
-      this.avgNorm > 0 &&
-      values.globalNorm > this.o.explodingFactor * this.avgNorm
-    ) {
-      return { ok: false, reason: 'exploding' };
-    }
-    return { ok: true };
+    const exploding =
+      values.globalNorm > this.o.explodingNorm ||
+      (this.goodSteps >= this.o.warmup &&
+        this.avgNorm > 0 &&
+        values.globalNorm > this.o.explodingFactor * this.avgNorm);
+    if (!exploding) return { ok: true };
+    if (this.clip !== undefined && this.o.whileClipping === 'clip')
+      return { ok: true, reason: 'exploding', clipped: true };
+    return { ok: false, reason: 'exploding' };
+  }
+
+  /**
+   * Lets an exploding step stand, clipped (a verdict with `clipped`): drops the undo point and
+   * records an event with the action 'clip'. The step does not count as good (no learning-rate
+   * recovery, no snapshot, its raw norm stays out of the running average).
+   *
+   * @param step - The step.
+   * @param values - Its loss and raw global norm, for the record.
+   * @param optimizer - The optimizer (for the learning rate in the record).
+   * @returns The event.
+   */
+  keepClipped(
+    step: number,
+    values: { loss: number; globalNorm: number },
+    optimizer: tf.Optimizer,
+  ): GuardEvent {
+    if (this.undo) disposeSnapshot(this.undo);
+    this.undo = undefined;
+    this.consecutive = 0;
+    this.lastGood = step;
+    const lrNow = getLearningRate(optimizer);
+    const event: GuardEvent = {
+      step,
+      reason: 'exploding',
+      actions: ['clip'],
+      changes: [],
+      loss: values.loss,
+      globalNorm: values.globalNorm,
+      ...(lrNow !== undefined ? { learningRate: lrNow } : {}),
+      ...(this.clip !== undefined ? { clipNorm: this.clip } : {}),
+    };
+    this.record(event);
+    return event;
   }
 
   /**
@@ -491,6 +541,7 @@ function resolveOptions(options: TrainingGuardOptions): ResolvedOptions {
     warmup: checkInteger(fn, 'options.warmup', options.warmup ?? 10, 0),
     onNonFinite: options.onNonFinite ?? ['skip', 'restore', 'lower-lr', 'clip'],
     onExploding: options.onExploding ?? ['skip', 'lower-lr', 'clip'],
+    whileClipping: checkWhileClipping(fn, options.whileClipping ?? 'clip'),
     lrFactor: checkLrFactor(fn, options.lrFactor ?? 0.5),
     minLearningRate: checkNonNegative(fn, 'options.minLearningRate', options.minLearningRate ?? 0),
     lrRecoverySteps: checkInteger(fn, 'options.lrRecoverySteps', options.lrRecoverySteps ?? 20, 1),
@@ -501,6 +552,14 @@ function resolveOptions(options: TrainingGuardOptions): ResolvedOptions {
       : {}),
     ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}),
   };
+}
+
+function checkWhileClipping(fn: string, v: unknown): 'clip' | 'reject' {
+  if (v !== 'clip' && v !== 'reject')
+    throw new InvalidArgumentError(
+      `${fn}: options.whileClipping must be 'clip' or 'reject', got ${describeValue(v)}`,
+    );
+  return v;
 }
 
 /** lrFactor must lie in (0, 1]: a cut that recovers by 1/lrFactor. */

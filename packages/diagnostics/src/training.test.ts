@@ -464,9 +464,9 @@ describe('TrainingGuard', () => {
     };
     const rateOf = (opt: tf.Optimizer) => (opt as unknown as { learningRate: number }).learningRate;
 
-    it('every exploding step is judged and rejected, also while the guard clips', () => {
+    it("whileClipping 'reject': every exploding step is judged and rejected, also while the guard clips", () => {
       const before = tf.memory().numTensors;
-      const guard = new TrainingGuard({ explodingFactor: 20, warmup: 5 });
+      const guard = new TrainingGuard({ explodingFactor: 20, warmup: 5, whileClipping: 'reject' });
       const opt = tf.train.adam(0.01);
       const applied: boolean[] = [];
       const model = loop(
@@ -484,6 +484,41 @@ describe('TrainingGuard', () => {
       expect(applied.map((ok, i) => (ok ? 0 : i + 1)).filter((s) => s > 0)).toEqual([31, 32, 33, 34, 35]);
       for (const p of model.parameters())
         expect(Array.from(p.variable.dataSync()).every(Number.isFinite)).toBe(true);
+      guard.dispose();
+      opt.dispose();
+      model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it("default (whileClipping 'clip'): once the guard clips, every exploding step is judged and recorded, and stands clipped", () => {
+      const before = tf.memory().numTensors;
+      const guard = new TrainingGuard({ explodingFactor: 20, warmup: 5 });
+      const opt = tf.train.adam(0.01);
+      const applied: boolean[] = [];
+      const model = loop(
+        guard,
+        opt,
+        40,
+        (s) => s >= 31 && s <= 35,
+        (_s, ok) => applied.push(ok),
+      );
+      // Step 31 is undone and switches clipping on; 32–35 are as large: each is an event, applied clipped.
+      expect(guard.events.map((e) => [e.step, e.reason, e.actions.join(',')])).toEqual([
+        [31, 'exploding', 'skip,lower-lr,clip'],
+        ...[32, 33, 34, 35].map((s) => [s, 'exploding', 'clip']),
+      ]);
+      expect(guard.events[0]!.restoredStep).toBe(30);
+      for (const e of guard.events.slice(1)) {
+        expect(e.restoredStep).toBeUndefined();
+        expect(e.changes).toEqual([]);
+        expect(e.clipNorm).toBe(guard.clipNorm);
+      }
+      expect(applied.map((ok, i) => (ok ? 0 : i + 1)).filter((s) => s > 0)).toEqual([31]);
+      for (const p of model.parameters())
+        expect(Array.from(p.variable.dataSync()).every(Number.isFinite)).toBe(true);
+      expect(() => new TrainingGuard({ whileClipping: 'maybe' as never })).toThrow(
+        /options.whileClipping must be 'clip' or 'reject'/,
+      );
       guard.dispose();
       opt.dispose();
       model.dispose();
@@ -514,8 +549,14 @@ describe('TrainingGuard', () => {
         opt.dispose();
         model.dispose();
       }
-      // Two cuts in a row (0.0025) come back in two rises, 2·lrRecoverySteps good steps.
-      const guard = new TrainingGuard({ explodingFactor: 20, warmup: 5, lrRecoverySteps: 4 });
+      // Two cuts in a row (0.0025) come back in two rises, 2·lrRecoverySteps good steps (the second
+      // bad step comes while the guard clips: 'reject' undoes it too).
+      const guard = new TrainingGuard({
+        explodingFactor: 20,
+        warmup: 5,
+        lrRecoverySteps: 4,
+        whileClipping: 'reject',
+      });
       const opt = tf.train.adam(0.01);
       const rates: number[] = [];
       const model = loop(
@@ -534,7 +575,7 @@ describe('TrainingGuard', () => {
     });
 
     it('the weights and Adam state after a rejected step equal those after the last good step, bit for bit', () => {
-      const guard = new TrainingGuard({ explodingFactor: 20, warmup: 5 });
+      const guard = new TrainingGuard({ explodingFactor: 20, warmup: 5, whileClipping: 'reject' });
       const opt = tf.train.adam(0.01);
       const copy = (model: ReturnType<typeof tinyMLP>) => [
         ...model.parameters().map((p) => p.variable.dataSync().slice()),

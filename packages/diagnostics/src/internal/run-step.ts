@@ -262,7 +262,9 @@ function judgeAndRecord(
       globalNorm,
       weightsFinite: decodeSquared(v, reads.weightsAt, Object.keys(c.params).length).every(Number.isFinite),
     });
-    if (verdict.ok) p.guard.accept(p.step, globalNorm, p.vars, p.optimizer);
+    if (verdict.clipped)
+      event = p.guard.keepClipped(p.step, { loss: loss ?? Number.NaN, globalNorm }, p.optimizer);
+    else if (verdict.ok) p.guard.accept(p.step, globalNorm, p.vars, p.optimizer);
     else event = p.guard.reject(p.step, verdict, { loss: loss ?? Number.NaN, globalNorm }, p.optimizer);
   }
   const taps = (p.taps ?? []).map((t, i) => {
@@ -278,7 +280,7 @@ function judgeAndRecord(
     ...(event ? { guard: { action: event.actions.join(',') || 'none', reason: event.reason } } : {}),
   });
   return {
-    applied: event === undefined,
+    applied: event === undefined || event.restoredStep === undefined,
     loss,
     globalNorm,
     info: infoValues,
