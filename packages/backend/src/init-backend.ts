@@ -1,3 +1,4 @@
+import { describeValue, InvalidArgumentError } from '@gflow/core';
 import { type EngineName, makeLoaders } from './internal/engine-loaders.js';
 import { probeAvailable, selectBackend } from './internal/select-backend.js';
 import './register-gradients.js';
@@ -134,8 +135,8 @@ let current: BackendInfo | undefined;
  * @throws BackendUnavailableError (from `@gflow/core`) when no engine named in `prefer` can start
  * (never for `'auto'` while the cpu backend exists); the message says why for each, the exact
  * install or repair command, and what is available.
- * @throws InvalidArgumentError (from `@gflow/core`) when `prefer` names no known engine, or
- * `threads` is neither `'auto'` nor an integer in [1, 8].
+ * @throws InvalidArgumentError (from `@gflow/core`) when `options` is not an object, `prefer` names
+ * no known engine, or `threads` is neither `'auto'` nor an integer in [1, 8].
  * @example
  * ```ts
  * import { initBackend } from '@gflow/backend';
@@ -145,6 +146,9 @@ let current: BackendInfo | undefined;
  * ```
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(`initBackend: options must be an object, got ${describeValue(options)}`);
+  }
   current = await selectBackend(options.prefer, makeLoaders(), undefined, options.threads);
   return current;
 }

@@ -6,6 +6,12 @@
 
 export type { Activation, ActivationInput, ActivationName, ActivationOptions } from './activations.js';
 export { activation, activationNames } from './activations.js';
+export {
+  allocationLimit,
+  checkAllocation,
+  DEFAULT_ALLOCATION_LIMIT,
+  setAllocationLimit,
+} from './allocation-limit.js';
 export type { LogValue } from './bounds.js';
 export { attenuation, clippedStep, plainUpperBound, residualLowerBound } from './bounds.js';
 export type { Eigenvalues } from './eigenvalues.js';

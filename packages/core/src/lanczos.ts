@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { checkAllocation } from './allocation-limit.js';
 import { describeValue, InvalidArgumentError, NonFiniteError, ShapeError } from './errors.js';
 import { dot, norm2 } from './internal/matrix.js';
 import { createRng, gaussianVector } from './internal/rng.js';
@@ -70,6 +71,8 @@ export function lanczos(matvec: Matvec, dim: number, opts?: LanczosOptions): Lan
   const o = readOptions(fn, opts);
   const m = requireInteger(fn, 'opts.steps', o.steps ?? Math.min(dim, 30), 1, dim);
   const reorth = o.reorthogonalize ?? true;
+  // the Lanczos basis and the Ritz vectors: 2m + 2 vectors of length dim
+  checkAllocation(fn, 'float64 values', dim * (2 * m + 2), 8);
   let q: Float64Array;
   if (o.init !== undefined) {
     if (!(o.init instanceof Float64Array) || o.init.length !== dim) {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { checkAllocation } from './allocation-limit.js';
 import { describeValue, InvalidArgumentError, NonFiniteError, ShapeError } from './errors.js';
 import { dot, norm2 } from './internal/matrix.js';
 import { createRng, gaussianVector } from './internal/rng.js';
@@ -95,6 +96,13 @@ export function powerIteration(
   const tol = requirePositive(fn, 'opts.tol', o.tol ?? 1e-8);
   const maxIter = requireInteger(fn, 'opts.maxIter', o.maxIter ?? 1000, 1);
   const deflate = o.deflate ?? [];
+  if (!Array.isArray(deflate)) {
+    throw new InvalidArgumentError(
+      `${fn}: opts.deflate must be an array of Float64Array, got ${describeValue(deflate)}`,
+    );
+  }
+  // the iterate, its image and its copy: 3 vectors of length dim
+  checkAllocation(fn, 'float64 values', dim * 3, 8);
   deflate.forEach((q, i) => {
     checkVector(fn, `opts.deflate[${i}]`, q, dim);
   });

@@ -1,4 +1,4 @@
-import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { checkAllocation, describeValue, InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { RingBuffer } from './internal/ring-buffer.js';
 import { alias, BatchedRead, type NamedTensors } from './internal/tensors.js';
@@ -132,10 +132,18 @@ export class GradientMonitor {
 
   /**
    * @param options - Capacity, which statistics, histogram, loggers.
-   * @throws InvalidArgumentError (from `@gflow/core`) for a capacity < 1 or a bad histogram.
+   * @throws InvalidArgumentError (from `@gflow/core`) for options that are not an object, a capacity < 1
+   *   or a bad histogram.
    */
   constructor(options: GradientMonitorOptions = {}) {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+      throw new InvalidArgumentError(
+        `GradientMonitor: options must be an object, got ${describeValue(options)}`,
+      );
+    }
     const capacity = checkInteger('GradientMonitor', 'options.capacity', options.capacity ?? 1000, 1);
+    // the ring buffer holds up to capacity records (an array of that length is made now)
+    checkAllocation('GradientMonitor', 'records', capacity, 8);
     this.buffer = new RingBuffer<StepRecord>(capacity);
     let histogram: false | { bins: number; min: number; max: number; every: number } = false;
     if (options.histogram !== false) {

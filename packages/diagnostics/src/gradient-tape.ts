@@ -51,7 +51,10 @@ export interface GradientTapeOptions {
 export interface TapeResult {
   /** The loss returned by `fn`. */
   readonly loss: tf.Scalar;
-  /** The loss as a number. */
+  /**
+   * The loss as a number; NaN or ±Infinity when the loss is not finite (the tape is still returned,
+   * so that the gradients can be inspected to find where the non-finite values start).
+   */
   readonly lossValue: number;
   /** ∂L/∂θ for every connected parameter, keyed by parameter name. */
   readonly paramGrads: Readonly<Record<string, tf.Tensor>>;

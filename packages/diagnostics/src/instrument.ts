@@ -74,6 +74,7 @@ export class InstrumentedOptimizer extends tf.Optimizer {
    * @param options - Transform, constraint, monitor, guard, schedule.
    */
   constructor(inner: tf.Optimizer, options: InstrumentOptions = {}) {
+    checkInstrumentArgs('InstrumentedOptimizer', inner, options);
     super();
     this.inner = inner;
     this.state = new TrainStateSlots('instrument', options);
@@ -228,21 +229,30 @@ export class InstrumentedOptimizer extends tf.Optimizer {
  * ```
  */
 export function instrument(optimizer: tf.Optimizer, options: InstrumentOptions = {}): InstrumentedOptimizer {
-  if (!(optimizer instanceof tf.Optimizer)) {
-    throw new InvalidArgumentError(
-      `instrument: optimizer must be a tf.Optimizer, got ${describeValue(optimizer)}`,
-    );
-  }
-  if (options.monitor !== undefined && !(options.monitor instanceof GradientMonitor)) {
-    throw new InvalidArgumentError(
-      `instrument: options.monitor must be a GradientMonitor, got ${describeValue(options.monitor)}`,
-    );
-  }
-  if (options.guard !== undefined && !(options.guard instanceof TrainingGuard)) {
-    throw new InvalidArgumentError(
-      `instrument: options.guard must be a TrainingGuard, got ${describeValue(options.guard)}`,
-    );
-  }
-  if (options.schedule !== undefined) checkSchedulable('instrument', optimizer);
+  checkInstrumentArgs('instrument', optimizer, options);
   return new InstrumentedOptimizer(optimizer, options);
+}
+
+/** The checks of {@link instrument} and the {@link InstrumentedOptimizer} constructor. */
+function checkInstrumentArgs(fn: string, optimizer: unknown, options: unknown): void {
+  if (typeof optimizer !== 'object' || optimizer === null || !(optimizer instanceof tf.Optimizer)) {
+    throw new InvalidArgumentError(
+      `${fn}: optimizer must be a tf.Optimizer, got ${describeValue(optimizer)}`,
+    );
+  }
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(`${fn}: options must be an object, got ${describeValue(options)}`);
+  }
+  const o = options as InstrumentOptions;
+  if (o.monitor !== undefined && !(o.monitor instanceof GradientMonitor)) {
+    throw new InvalidArgumentError(
+      `${fn}: options.monitor must be a GradientMonitor, got ${describeValue(o.monitor)}`,
+    );
+  }
+  if (o.guard !== undefined && !(o.guard instanceof TrainingGuard)) {
+    throw new InvalidArgumentError(
+      `${fn}: options.guard must be a TrainingGuard, got ${describeValue(o.guard)}`,
+    );
+  }
+  if (o.schedule !== undefined) checkSchedulable(fn, optimizer as tf.Optimizer);
 }

@@ -1,3 +1,4 @@
+import { describeValue, InvalidArgumentError } from '@gflow/core';
 import type { FlowReport } from './measure-gradient-flow.js';
 
 /**
@@ -63,7 +64,8 @@ export function flowReportToJSON(report: FlowReport, space?: number): string {
  *
  * @param text - The JSON text.
  * @returns The report.
- * @throws SyntaxError when `text` is not JSON.
+ * @throws InvalidArgumentError (from `@gflow/core`) when `text` is not a string or not JSON (the
+ *   parser's message is kept).
  * @example
  * ```ts
  * const r = parseFlowReport(readFileSync('flow.json', 'utf8'));
@@ -71,5 +73,14 @@ export function flowReportToJSON(report: FlowReport, space?: number): string {
  * ```
  */
 export function parseFlowReport(text: string): FlowReport {
-  return JSON.parse(text, nonFiniteReviver) as FlowReport;
+  if (typeof text !== 'string') {
+    throw new InvalidArgumentError(
+      `parseFlowReport: text must be a string of JSON, got ${describeValue(text)}`,
+    );
+  }
+  try {
+    return JSON.parse(text, nonFiniteReviver) as FlowReport;
+  } catch (e) {
+    throw new InvalidArgumentError(`parseFlowReport: text is not JSON: ${(e as Error).message}`);
+  }
 }

@@ -129,7 +129,8 @@ export interface MeasureGradientFlowOptions {
  * @param options - Batch, loss, learning rate, training flag, thresholds.
  * @returns The report (plain data).
  * @throws InvalidArgumentError (from `@gflow/core`) for a missing batch, an unknown loss or a bad
- *   learning rate or threshold.
+ *   learning rate or threshold; ShapeError when a named loss's targets do not have the shape of the
+ *   model's outputs.
  * @example
  * ```ts
  * const report = measureGradientFlow(plainMLP({ depth: 20, width: 64, inputSize: 16, activation: 'tanh' }),
@@ -150,6 +151,13 @@ export function measureGradientFlow(module: Module, options: MeasureGradientFlow
     throw new InvalidArgumentError(
       `${fn}: options.inputs and options.targets must be tensors, got ${describeValue(options?.inputs)} and ${describeValue(options?.targets)}`,
     );
+  }
+  for (const key of ['inputs', 'targets'] as const) {
+    if (options[key].isDisposed) {
+      throw new InvalidArgumentError(
+        `${fn}: options.${key} was disposed (shape [${options[key].shape.join(', ')}]); pass a live tensor`,
+      );
+    }
   }
   const lossFn = resolveLoss(fn, options.loss ?? 'meanSquaredError');
   const lr = checkNonNegative(fn, 'options.learningRate', options.learningRate ?? 1e-3, true);

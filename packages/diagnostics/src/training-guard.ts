@@ -208,8 +208,8 @@ export class TrainingGuard {
   /**
    * @param options - Rollback, snapshot cadence and place, detection thresholds, responses,
    *   learning-rate recovery.
-   * @throws InvalidArgumentError (from `@gflow/core`) for negative thresholds, unknown actions or
-   *   an unknown rollback.
+   * @throws InvalidArgumentError (from `@gflow/core`) for options that are not an object, negative
+   *   thresholds, unknown actions or an unknown rollback.
    */
   constructor(options: TrainingGuardOptions = {}) {
     this.o = resolveOptions(options);
@@ -508,7 +508,7 @@ export class TrainingGuard {
 /** Checks the options of a {@link TrainingGuard} and fills in the defaults. */
 function resolveOptions(options: TrainingGuardOptions): ResolvedOptions {
   const fn = 'TrainingGuard';
-  if (options === null || typeof options !== 'object') {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new InvalidArgumentError(`${fn}: options must be an object, got ${describeValue(options)}`);
   }
   for (const key of ['onNonFinite', 'onExploding'] as const) {

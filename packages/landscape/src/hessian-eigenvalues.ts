@@ -1,4 +1,5 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { readOptions } from '@gflow/core/internal';
 import { type Pair, powerResidual, rayleighRitz, restartedLanczos } from './internal/eigensolvers.js';
 import { HessianOperator } from './internal/hessian-operator.js';
 import { toParameterVector } from './internal/params.js';
@@ -143,6 +144,7 @@ export function hessianEigenvalues<B>(
   options: HessianEigenvaluesOptions = {},
 ): HessianEigenvaluesResult {
   const fn = 'hessianEigenvalues';
+  readOptions(fn, options);
   const method = options.method ?? 'lanczos';
   if (method !== 'power' && method !== 'lanczos') {
     throw new InvalidArgumentError(

@@ -1,4 +1,5 @@
-import { describeValue, gaussQuadrature, InvalidArgumentError, lanczos } from '@gflow/core';
+import { checkAllocation, describeValue, gaussQuadrature, InvalidArgumentError, lanczos } from '@gflow/core';
+import { readOptions } from '@gflow/core/internal';
 import { HessianOperator } from './internal/hessian-operator.js';
 import { Random } from './internal/random.js';
 import type { HvpOptions, Objective, ParamsLike } from './types.js';
@@ -103,7 +104,8 @@ function positiveInt(fn: string, arg: string, x: unknown, least: number): number
  * @param params - The parameters (a `Module` or a list of `Parameter`s).
  * @param options - `steps`, `runs`, `seed`, `gridPoints`, `sigma`, `range`, `mode`, `eps`.
  * @returns The grid and density with its probe-sampling standard error, each run's nodes and weights, and the trace estimate with its standard error.
- * @throws InvalidArgumentError (from `@gflow/core`) for bad options.
+ * @throws InvalidArgumentError (from `@gflow/core`) for bad options (also runs, steps and grid points
+ *   whose values exceed `@gflow/core`'s allocation limit).
  * @throws NonFiniteError (from `@gflow/core`) when the loss at the parameters or a product is not finite.
  * @example
  * ```ts
@@ -117,9 +119,12 @@ export function hessianSpectralDensity<B>(
   options: HessianSpectralDensityOptions = {},
 ): HessianSpectralDensityResult {
   const fn = 'hessianSpectralDensity';
+  readOptions(fn, options);
   const runsN = positiveInt(fn, 'options.runs', options.runs ?? 1, 1);
   const gridPoints = positiveInt(fn, 'options.gridPoints', options.gridPoints ?? 1000, 2);
   const stepsAsked = positiveInt(fn, 'options.steps', options.steps ?? 100, 1);
+  // the nodes and weights of every run, then the grid, the density and its spread
+  checkAllocation(fn, 'float64 values', 2 * runsN * stepsAsked + 3 * gridPoints, 8);
   if (
     options.sigma !== undefined &&
     !(typeof options.sigma === 'number' && options.sigma > 0 && Number.isFinite(options.sigma))

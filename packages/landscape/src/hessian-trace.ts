@@ -1,4 +1,5 @@
-import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { checkAllocation, describeValue, InvalidArgumentError } from '@gflow/core';
+import { readOptions } from '@gflow/core/internal';
 import { HessianOperator } from './internal/hessian-operator.js';
 import { Random } from './internal/random.js';
 import { dot, norm, projectOut } from './internal/vec.js';
@@ -103,7 +104,8 @@ function meanAndError(xs: readonly number[]): { mean: number; se: number } {
  * @param params - The parameters (a `Module` or a list of `Parameter`s).
  * @param options - `samples`, `tol`, `method`, `seed`, `mode`, `eps`.
  * @returns The estimate, its standard error (absolute and relative), whether `tol` was met, and the individual terms.
- * @throws InvalidArgumentError (from `@gflow/core`) for a bad sample count, tol or method.
+ * @throws InvalidArgumentError (from `@gflow/core`) for options that are not an object, a bad sample
+ *   count (or one whose estimates exceed `@gflow/core`'s allocation limit), tol or method.
  * @throws NonFiniteError (from `@gflow/core`) when the loss at the parameters or a product is not finite.
  * @example
  * ```ts
@@ -118,6 +120,7 @@ export function hessianTrace<B>(
   options: HessianTraceOptions = {},
 ): HessianTraceResult {
   const fn = 'hessianTrace';
+  readOptions(fn, options);
   const method = options.method ?? 'hutchinson';
   if (method !== 'hutchinson' && method !== 'hutch++') {
     throw new InvalidArgumentError(
@@ -137,6 +140,8 @@ export function hessianTrace<B>(
       `${fn}: options.tol must be a positive finite number, got ${describeValue(tol)}`,
     );
   }
+  // one stored estimate per sample
+  checkAllocation(fn, 'estimates', samples, 8);
   const rng = new Random(options.seed ?? 0);
   const op = new HessianOperator(fn, lossFn as Objective<unknown>, params, options);
   try {

@@ -1,3 +1,4 @@
+import { readOptions } from '@gflow/core/internal';
 import { HessianOperator } from './internal/hessian-operator.js';
 import { assertFiniteVector, flatFrom, toParameterVector } from './internal/params.js';
 import type { HvpOptions, Objective, ParameterVector, ParamsLike, VectorLike } from './types.js';
@@ -45,6 +46,7 @@ export function hessianVectorProduct<B>(
   options: HvpOptions = {},
 ): HessianVectorProductResult {
   const fn = 'hessianVectorProduct';
+  readOptions(fn, options);
   const op = new HessianOperator(fn, lossFn as Objective<unknown>, params, options);
   try {
     const flat = flatFrom(fn, 'v', op.layout, v);

@@ -1,4 +1,5 @@
 import { NonFiniteError } from '@gflow/core';
+import { readOptions } from '@gflow/core/internal';
 import { checkPoints, checkProgress, checkRange, linspace } from './internal/grid.js';
 import { evaluate, nonFiniteName, prepare } from './internal/objective.js';
 import {
@@ -76,7 +77,8 @@ function endpoint(fn: string, arg: string, layout: Layout, x: EndpointLike): Flo
  * @param options - Number of points, range of α and a progress callback.
  * @returns The losses along the segment, at both ends, and the barrier.
  * @throws ShapeError (from `@gflow/core`) when an end point does not match the parameters.
- * @throws InvalidArgumentError (from `@gflow/core`) for `points < 2` or a bad range.
+ * @throws InvalidArgumentError (from `@gflow/core`) for options that are not an object, `points < 2` or
+ *   above `@gflow/core`'s allocation limit, or a bad range.
  * @throws NonFiniteError (from `@gflow/core`) when the loss at either end is not finite.
  * @example
  * ```ts
@@ -95,6 +97,7 @@ export function interpolate<B>(
   options: InterpolateOptions = {},
 ): InterpolateResult {
   const fn = 'interpolate';
+  readOptions(fn, options);
   const [lo, hi] = checkRange(fn, 'options.range', options.range ?? [0, 1]);
   const points = checkPoints(fn, 'options.points', options.points ?? 21);
   checkProgress(fn, options.onProgress);

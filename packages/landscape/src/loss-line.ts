@@ -1,4 +1,5 @@
 import { NonFiniteError } from '@gflow/core';
+import { readOptions } from '@gflow/core/internal';
 import { checkPoints, checkProgress, checkRange, linspace } from './internal/grid.js';
 import { evaluate, nonFiniteName, prepare } from './internal/objective.js';
 import { assertFiniteVector, flatFrom, layoutOf, SavedParameters, tensorsFrom } from './internal/params.js';
@@ -40,7 +41,8 @@ export interface LossLineResult {
  * @param options - Range, number of points and a progress callback.
  * @returns The grid of α and the losses, the center loss and the non-finite points.
  * @throws ShapeError (from `@gflow/core`) when the direction does not match the parameters.
- * @throws InvalidArgumentError (from `@gflow/core`) for `points < 2`, a bad range or a non-finite direction.
+ * @throws InvalidArgumentError (from `@gflow/core`) for options that are not an object, `points < 2` or a
+ *   grid above `@gflow/core`'s allocation limit, a bad range or a non-finite direction.
  * @throws NonFiniteError (from `@gflow/core`) when the loss at the center is not finite.
  * @example
  * ```ts
@@ -56,6 +58,7 @@ export function lossLine<B>(
   options: LossLineOptions = {},
 ): LossLineResult {
   const fn = 'lossLine';
+  readOptions(fn, options);
   const [lo, hi] = checkRange(fn, 'options.range', options.range ?? [-1, 1]);
   const points = checkPoints(fn, 'options.points', options.points ?? 51);
   checkProgress(fn, options.onProgress);

@@ -1,4 +1,5 @@
-import { describeValue, InvalidArgumentError, NonFiniteError } from '@gflow/core';
+import { checkAllocation, describeValue, InvalidArgumentError, NonFiniteError } from '@gflow/core';
+import { readOptions } from '@gflow/core/internal';
 import { checkPoints, checkProgress, checkRange, linspace } from './internal/grid.js';
 import { evaluate, nonFiniteName, prepare } from './internal/objective.js';
 import { assertFiniteVector, flatFrom, layoutOf, SavedParameters, tensorsFrom } from './internal/params.js';
@@ -62,7 +63,8 @@ function axisRange(fn: string, range: LossPlaneOptions['range']): [[number, numb
  * @param options - Ranges, points per axis and a progress callback.
  * @returns The axes, the grid of losses, the center loss and the non-finite points.
  * @throws ShapeError (from `@gflow/core`) when a direction does not match the parameters.
- * @throws InvalidArgumentError (from `@gflow/core`) for `points < 2`, a bad range or a non-finite direction.
+ * @throws InvalidArgumentError (from `@gflow/core`) for options that are not an object, `points < 2` or a
+ *   grid above `@gflow/core`'s allocation limit, a bad range or a non-finite direction.
  * @throws NonFiniteError (from `@gflow/core`) when the loss at the center is not finite.
  * @example
  * ```ts
@@ -80,11 +82,13 @@ export function lossPlane<B>(
   options: LossPlaneOptions = {},
 ): LossPlaneResult {
   const fn = 'lossPlane';
+  readOptions(fn, options);
   const [rx, ry] = axisRange(fn, options.range);
   const pts = options.points ?? 21;
   const [nx, ny] = Array.isArray(pts)
     ? [checkPoints(fn, 'options.points[0]', pts[0]), checkPoints(fn, 'options.points[1]', pts[1])]
     : [checkPoints(fn, 'options.points', pts), checkPoints(fn, 'options.points', pts)];
+  checkAllocation(fn, 'grid points', nx * ny, 8);
   checkProgress(fn, options.onProgress);
   const layout = layoutOf(fn, params);
   const prepared = prepare(fn, lossFn);

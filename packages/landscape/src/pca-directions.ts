@@ -39,6 +39,11 @@ function flatten(s: SnapshotLike, i: number): Flat {
       parts: [{ name: 'flat', shape: [a.length], size: a.length }],
     };
   }
+  if (!Array.isArray(s)) {
+    throw new InvalidArgumentError(
+      `${fn}: snapshots[${i}] must be a parameter vector (an array of { values }) or a flat array, got ${describeValue(s)}`,
+    );
+  }
   const parts = s as readonly { name?: string; shape?: readonly number[]; values: ArrayLike<number> }[];
   let total = 0;
   const meta = parts.map((p, j) => {

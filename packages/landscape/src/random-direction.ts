@@ -1,4 +1,5 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { readOptions } from '@gflow/core/internal';
 import type { ParameterRole } from '@gflow/models';
 import { layoutOf, readFlat } from './internal/params.js';
 import { Random } from './internal/random.js';
@@ -52,6 +53,7 @@ const ROLES: readonly ParameterRole[] = ['kernel', 'bias', 'norm', 'gate', 'recu
  */
 export function randomDirection(params: ParamsLike, options: RandomDirectionOptions = {}): ParameterVector {
   const fn = 'randomDirection';
+  readOptions(fn, options);
   const normalization = options.normalization ?? 'filter';
   if (normalization !== 'filter' && normalization !== 'layer' && normalization !== 'none') {
     throw new InvalidArgumentError(

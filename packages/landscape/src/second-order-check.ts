@@ -1,3 +1,4 @@
+import { readOptions } from '@gflow/core/internal';
 import { backwardSaveMode, releaseFailedTape } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 
@@ -194,6 +195,7 @@ function fingerprint(): unknown[] {
  * @see Pearlmutter 1994, "Fast exact multiplication by the Hessian".
  */
 export function checkSecondOrderGradients(options: { readonly refresh?: boolean } = {}): SecondOrderReport {
+  readOptions('checkSecondOrderGradients', options);
   const key = fingerprint();
   if (
     !options.refresh &&

@@ -1,6 +1,6 @@
 import { type ActivationName, activationNames } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
-import { checkNumber, checkOneOf } from './internal/validate.js';
+import { checkName, checkNumber, checkOneOf, checkTensor } from './internal/validate.js';
 
 // One ActivationName: `@gflow/core`'s registry names, each implemented here with tfjs ops
 // (`swish` is an alias of `silu`, β = 1). Re-exported so that models' users need not import core.
@@ -56,6 +56,7 @@ export function resolveActivation(
   fnName = 'resolveActivation',
   arg = 'activation',
 ): ResolvedActivation {
+  checkName('resolveActivation', fnName, arg);
   const isObj = typeof spec === 'object' && spec !== null;
   const name = checkOneOf(fnName, isObj ? `${arg}.name` : arg, isObj ? spec.name : spec, activationNames);
   const defaultAlpha = name === 'leakyRelu' ? 0.01 : 1;
@@ -100,12 +101,13 @@ function activationFn(name: ActivationName, alpha: number): (x: tf.Tensor) => tf
  * @param spec - The activation.
  * @param x - The input tensor.
  * @returns The activation of `x`, the caller's to dispose (for `linear`, `x` itself).
- * @throws InvalidArgumentError (from `@gflow/core`) for an unknown name.
+ * @throws InvalidArgumentError (from `@gflow/core`) for an unknown name, or `x` not a live float32 tensor.
  * @example
  * ```ts
  * const y = applyActivation('relu', tf.tensor1d([-1, 2])); // [0, 2]
  * ```
  */
 export function applyActivation(spec: ActivationSpec, x: tf.Tensor): tf.Tensor {
+  checkTensor('applyActivation', 'x', x, { dtype: 'float32' });
   return resolveActivation(spec, 'applyActivation').fn(x);
 }

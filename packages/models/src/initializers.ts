@@ -1,8 +1,8 @@
-import { activationGain, describeValue, InvalidArgumentError } from '@gflow/core';
+import { activationGain, checkAllocation, describeValue, InvalidArgumentError } from '@gflow/core';
 import { haarOrthogonal } from '@gflow/core/internal';
 import { type ActivationName, resolveActivation } from './activations.js';
 import { Rng } from './internal/rng.js';
-import { checkNumber, checkOneOf } from './internal/validate.js';
+import { checkInt, checkName, checkNumber, checkOneOf, checkOptions } from './internal/validate.js';
 
 /** The initializer names. */
 export type InitializerName =
@@ -112,6 +112,7 @@ interface Resolved {
  * ```
  */
 export function validateInit(spec: InitSpec, fnName: string, arg: string): void {
+  checkName('validateInit', fnName, arg);
   resolveInit(spec, fnName, arg);
 }
 
@@ -180,7 +181,20 @@ export function initialize(
   options: InitializeOptions = {},
 ): Float32Array {
   const r = resolveInit(spec, 'initialize', 'spec');
+  if (!Array.isArray(shape)) {
+    throw new InvalidArgumentError(
+      `initialize: shape must be an array of positive integers, got ${describeValue(shape)}`,
+    );
+  }
+  shape.forEach((d, i) => {
+    checkInt('initialize', `shape[${i}]`, d);
+  });
   const size = shape.reduce((a, b) => a * b, 1);
+  checkAllocation('initialize', 'values', size, 4);
+  checkOptions('initialize', options, true);
+  if (options.seed !== undefined) checkNumber('initialize', 'options.seed', options.seed);
+  if (options.fanIn !== undefined) checkInt('initialize', 'options.fanIn', options.fanIn);
+  if (options.fanOut !== undefined) checkInt('initialize', 'options.fanOut', options.fanOut);
   const rng = new Rng(options.seed ?? 0);
   const [fi, fo] = fans(shape);
   const fanIn = options.fanIn ?? fi;

@@ -1,5 +1,13 @@
+import { describeValue, InvalidArgumentError, NonFiniteError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
-import { checkInt, checkNumber } from './internal/validate.js';
+import {
+  checkFiniteValues,
+  checkInt,
+  checkModule,
+  checkNumber,
+  checkOptions,
+  checkTensor,
+} from './internal/validate.js';
 import type { Context, Module } from './module.js';
 
 /** Options of {@link lsuvInit}. */
@@ -39,7 +47,10 @@ export interface LsuvStep {
  * @param inputs - A representative batch.
  * @param options - Tolerance, iteration cap and tap pattern.
  * @returns One record per normalized layer, in order.
- * @throws InvalidArgumentError (from `@gflow/core`) for a non-positive tolerance or iteration cap.
+ * @throws InvalidArgumentError (from `@gflow/core`) for a non-positive tolerance or iteration cap, a
+ *   module that is not a Module, or inputs that are not a live float32 tensor; NonFiniteError when
+ *   the inputs or the module's weights have a NaN or ±Infinity entry, or a measured variance is
+ *   not finite (the weights are then restored).
  * @example
  * ```ts
  * const net = plainMLP({ depth: 20, width: 64, inputSize: 10, init: 'lsuv', activation: 'tanh' });
@@ -49,6 +60,16 @@ export interface LsuvStep {
  */
 export function lsuvInit(module: Module, inputs: tf.Tensor, options: LsuvOptions = {}): LsuvStep[] {
   const fn = 'lsuvInit';
+  checkModule(fn, 'module', module);
+  checkTensor(fn, 'inputs', inputs, { dtype: 'float32' });
+  checkOptions(fn, options, true);
+  if (options.taps !== undefined && !(options.taps instanceof RegExp)) {
+    throw new InvalidArgumentError(
+      `${fn}: options.taps must be a RegExp, got ${describeValue(options.taps)}`,
+    );
+  }
+  checkFiniteValues(fn, 'inputs', inputs.dataSync());
+  for (const p of module.parameters()) checkFiniteValues(fn, `parameter ${p.name}`, p.variable.dataSync());
   const tol = checkNumber(fn, 'options.tolerance', options.tolerance ?? 0.1, Number.MIN_VALUE);
   const maxIter = checkInt(fn, 'options.maxIterations', options.maxIterations ?? 10);
   const pattern = options.taps ?? /^blocks\.\d+$/;
@@ -81,6 +102,7 @@ export function lsuvInit(module: Module, inputs: tf.Tensor, options: LsuvOptions
         return v;
       });
     let variance = measure();
+    const saved = kernels.map((k) => tf.clone(k.variable));
     let it = 0;
     while (it < maxIter && Number.isFinite(variance) && variance > 0 && Math.abs(variance - 1) >= tol) {
       const s = variance ** (-1 / (2 * kernels.length));
@@ -88,6 +110,18 @@ export function lsuvInit(module: Module, inputs: tf.Tensor, options: LsuvOptions
       variance = measure();
       it++;
     }
+    if (!Number.isFinite(variance)) {
+      // put this tap's kernels back as they were, so that no NaN weight is left behind
+      kernels.forEach((k, i) => {
+        k.variable.assign(saved[i] as tf.Tensor);
+      });
+      for (const t of saved) t.dispose();
+      throw new NonFiniteError(
+        `${fn}: the output variance at tap ${JSON.stringify(tap)} is ${variance} after ${it} rescalings; ` +
+          'the network overflows on these inputs (its kernels at this tap are left as they were)',
+      );
+    }
+    for (const t of saved) t.dispose();
     out.push({ tap, kernels: kernels.map((k) => k.name), variance, iterations: it });
   }
   return out;

@@ -1,3 +1,4 @@
+import { describeValue, InvalidArgumentError } from '@gflow/core';
 import type * as tf from '@tensorflow/tfjs';
 
 /** What a parameter is for; reports, clipping and landscape directions key on it. */
@@ -57,12 +58,18 @@ const identityContexts = new WeakSet<Context>();
  *
  * @param training - Training mode (batch statistics, dropout on); default false.
  * @returns The context.
+ * @throws InvalidArgumentError (from `@gflow/core`) unless `training` is a boolean.
  * @example
  * ```ts
  * const y = model.apply(x, identityContext(true)); // training mode, no taps
  * ```
  */
 export function identityContext(training = false): Context {
+  if (typeof training !== 'boolean') {
+    throw new InvalidArgumentError(
+      `identityContext: training must be true or false, got ${describeValue(training)}`,
+    );
+  }
   const ctx: Context = Object.freeze({ training, tap: (_name: string, t: tf.Tensor) => t });
   identityContexts.add(ctx);
   return ctx;

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { prefixContext } from './internal/base-module.js';
+import { checkModule } from './internal/validate.js';
 import type { Model } from './model.js';
 import { type Context, identityContext, type Module, type Parameter } from './module.js';
 
@@ -59,5 +60,8 @@ export function sequential(...modules: readonly Module[]): Model {
   if (modules.length === 0) {
     throw new InvalidArgumentError('sequential: modules must be at least one module, got none');
   }
+  modules.forEach((m, i) => {
+    checkModule('sequential', `modules[${i}]`, m);
+  });
   return new SequentialModel(modules);
 }

@@ -72,10 +72,10 @@ export function requireFiniteVector<T extends ArrayLike<number>>(fn: string, arg
   return v;
 }
 
-/** Reads an options object, treating `undefined` as `{}` and rejecting non-objects. */
+/** Reads an options object, treating `undefined` as `{}` and rejecting non-objects (arrays too). */
 export function readOptions<T extends object>(fn: string, opts: T | undefined): Partial<T> {
   if (opts === undefined) return {};
-  if (typeof opts !== 'object' || opts === null) {
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
     throw new InvalidArgumentError(`${fn}: options must be an object, got ${describeValue(opts)}`);
   }
   return opts;

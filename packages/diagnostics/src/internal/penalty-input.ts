@@ -12,6 +12,9 @@ export function checkWeight(fn: string, w: unknown, matrix: boolean): tf.Tensor 
   if (!(w instanceof tf.Tensor)) {
     throw new InvalidArgumentError(`${fn}: weight must be a tensor (or variable), got ${describeValue(w)}`);
   }
+  if (w.isDisposed) {
+    throw new InvalidArgumentError(`${fn}: weight was disposed (shape [${w.shape}]); pass a live tensor`);
+  }
   if (w.dtype !== 'float32') {
     throw new InvalidArgumentError(`${fn}: weight must be float32, got ${w.dtype}`);
   }

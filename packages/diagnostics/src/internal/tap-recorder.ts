@@ -80,9 +80,9 @@ export function runTape(
       `${fnName}: fn must be a function (ctx) => tf.Scalar, got ${describeValue(fn)}`,
     );
   }
-  if (!Array.isArray(params)) {
+  if (!Array.isArray(params) || params.length === 0) {
     throw new InvalidArgumentError(
-      `${fnName}: params must be an array of Parameter, got ${describeValue(params)}`,
+      `${fnName}: params must be a non-empty array of Parameter, got ${describeValue(params)}`,
     );
   }
   const seen = new Set<string>();

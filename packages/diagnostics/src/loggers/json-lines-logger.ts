@@ -30,7 +30,8 @@ export interface JsonLinesLoggerOptions {
  * @param options - How many records to hold before writing to a file.
  * @returns A logger; `close()` writes what is held and closes the file (a `GradientMonitor`'s
  *   `dispose()` calls it).
- * @throws InvalidArgumentError (from `@gflow/core`) for a sink that is neither; UnsupportedError
+ * @throws InvalidArgumentError (from `@gflow/core`) for a sink that is neither, or options that are
+ *   not an object; UnsupportedError
  *   when a path is given outside Node.
  * @example
  * ```ts
@@ -44,6 +45,11 @@ export function jsonLinesLogger(
   sink: string | ((line: string) => void),
   options: JsonLinesLoggerOptions = {},
 ): StepLogger {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(
+      `jsonLinesLogger: options must be an object, got ${describeValue(options)}`,
+    );
+  }
   const flushEvery = checkInteger('jsonLinesLogger', 'options.flushEvery', options.flushEvery ?? 1, 1);
   if (typeof sink === 'function') {
     return { log: (r: StepRecord) => sink(JSON.stringify(r, nonFiniteReplacer)) };

@@ -128,8 +128,8 @@ export function snapshotParameters(params: readonly Parameter[]): ParameterSnaps
  * @param before - {@link snapshotParameters} taken before the step.
  * @param params - The parameters after the step.
  * @returns gᵀΔθ.
- * @throws InvalidArgumentError when a gradient's size differs from its parameter's, or a name is
- *   missing from `before`.
+ * @throws InvalidArgumentError when an argument has the wrong type (a disposed tensor included), a
+ *   gradient's size differs from its parameter's, or a name is missing from `before`.
  *
  * @example
  * ```ts
@@ -143,8 +143,28 @@ export function linearPrediction(
   params: readonly Parameter[],
 ): number {
   const fn = 'linearPrediction';
+  if (typeof grads !== 'object' || grads === null || Array.isArray(grads)) {
+    throw new InvalidArgumentError(
+      `${fn}: grads must be a record of tensors by name, got ${describeValue(grads)}`,
+    );
+  }
+  if (!(before instanceof Map)) {
+    throw new InvalidArgumentError(
+      `${fn}: before must be a snapshot (a Map from snapshotParameters), got ${describeValue(before)}`,
+    );
+  }
+  if (!Array.isArray(params)) {
+    throw new InvalidArgumentError(
+      `${fn}: params must be an array of Parameter, got ${describeValue(params)}`,
+    );
+  }
   let sum = 0;
   for (const p of params) {
+    if (typeof p !== 'object' || p === null || !(p.variable instanceof tf.Tensor) || p.variable.isDisposed) {
+      throw new InvalidArgumentError(
+        `${fn}: params must hold { name, variable } with a live variable, got ${describeValue(p)}`,
+      );
+    }
     const g = grads[p.name];
     if (!g) continue;
     const b = before.get(p.name);
@@ -152,6 +172,11 @@ export function linearPrediction(
       throw new InvalidArgumentError(
         `${fn}: before has no snapshot of parameter "${p.name}"; take it with snapshotParameters before the step.`,
       );
+    if (!(g instanceof tf.Tensor) || g.isDisposed) {
+      throw new InvalidArgumentError(
+        `${fn}: grads[${JSON.stringify(p.name)}] must be a live tensor, got ${describeValue(g)}`,
+      );
+    }
     const gv = g.dataSync();
     const av = p.variable.dataSync();
     if (gv.length !== b.length || av.length !== b.length)

@@ -29,6 +29,7 @@ export const MAX_MI_SAMPLES = 20_000;
  *
  * @param x - A positive number.
  * @returns ψ(x).
+ * @throws InvalidArgumentError (from `@gflow/core`) unless `x` is a finite number > 0.
  * @example
  * ```ts
  * digamma(1); // −0.5772156649015329 (−γ)
@@ -36,6 +37,10 @@ export const MAX_MI_SAMPLES = 20_000;
  * @see Abramowitz & Stegun 6.3.5 and 6.3.18.
  */
 export function digamma(x: number): number {
+  // x ≤ 0 or NaN would give NaN, and a huge negative x would loop for ever
+  if (typeof x !== 'number' || !(x > 0) || x === Number.POSITIVE_INFINITY) {
+    throw new InvalidArgumentError(`digamma: x must be a finite number > 0, got ${describeValue(x)}`);
+  }
   let r = 0;
   let v = x;
   while (v < 10) {

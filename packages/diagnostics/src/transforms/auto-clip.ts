@@ -1,3 +1,4 @@
+import { checkAllocation } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { clipFactor, globalNorm, scaleAll } from '../internal/norms.js';
 import {
@@ -48,6 +49,8 @@ export interface AutoClipState {
 export function autoClip(percentile: number, historyLength = 1000): GradientTransform<AutoClipState> {
   checkInRange('autoClip', 'percentile', percentile, 0, 100, { loOpen: true });
   checkInteger('autoClip', 'historyLength', historyLength, 1);
+  // the history is one float32 tensor of historyLength norms, made by init
+  checkAllocation('autoClip', 'history values', historyLength, 4);
   return {
     name: 'autoClip',
     init: (params) => ({

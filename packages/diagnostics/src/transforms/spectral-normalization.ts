@@ -10,6 +10,9 @@ import {
   type TensorSpec,
 } from '../internal/validate.js';
 
+/** The most power iterations one step may run: every step stays bounded. */
+const MAX_ITERATIONS = 1000;
+
 /**
  * What {@link ParameterTransform.update} returns; every tensor is new and the caller's.
  *
@@ -46,7 +49,10 @@ export interface ParameterTransform<S = unknown> {
 
 /** Options of {@link spectralNormalization}. */
 export interface SpectralNormalizationOptions {
-  /** Power iterations per step (default 1, as in Miyato et al.; the vectors carry over). */
+  /**
+   * Power iterations per step, 1 to 1000 (default 1, as in Miyato et al.; the vectors carry over
+   * from step to step, so a few suffice; the cap keeps every step bounded).
+   */
   readonly iterations?: number;
   /** The spectral norm to normalise to (default 1). */
   readonly target?: number;
@@ -97,7 +103,18 @@ export interface SpectralNormalizationState {
 export function spectralNormalization(
   options: SpectralNormalizationOptions = {},
 ): ParameterTransform<SpectralNormalizationState> {
-  const iterations = checkInteger('spectralNormalization', 'options.iterations', options.iterations ?? 1, 1);
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(
+      `spectralNormalization: options must be an object, got ${describeValue(options)}`,
+    );
+  }
+  const iterations = checkInteger(
+    'spectralNormalization',
+    'options.iterations',
+    options.iterations ?? 1,
+    1,
+    MAX_ITERATIONS,
+  );
   const target = checkNonNegative('spectralNormalization', 'options.target', options.target ?? 1, true);
   const mode = options.mode ?? 'normalize';
   if (mode !== 'normalize' && mode !== 'clip') {

@@ -148,6 +148,8 @@ export function cloneAll(r: NamedTensors): Record<string, tf.Tensor> {
  *
  * @param info - The `info` of a {@link TransformResult}.
  * @returns The same keys with plain numbers.
+ * @throws InvalidArgumentError (from `@gflow/core`) when `info` is not a record of live one-element
+ *   tensors (nothing is disposed then).
  * @example
  * ```ts
  * const { grads: g, info } = clipByGlobalNorm(1).update(grads, state);
@@ -155,8 +157,25 @@ export function cloneAll(r: NamedTensors): Record<string, tf.Tensor> {
  * ```
  */
 export function readInfo(info: Readonly<Record<string, tf.Scalar>>): Record<string, number> {
-  const reader = new BatchedRead();
+  if (typeof info !== 'object' || info === null || Array.isArray(info)) {
+    throw new InvalidArgumentError(
+      `readInfo: info must be a record of scalar tensors keyed by name, got ${describeValue(info)}`,
+    );
+  }
   const keys = Object.keys(info);
+  for (const k of keys) {
+    const t = info[k] as unknown;
+    if (!(t instanceof tf.Tensor) || t.isDisposed || t.size !== 1) {
+      throw new InvalidArgumentError(
+        `readInfo: info[${JSON.stringify(k)}] must be a live one-element tensor, got ${
+          t instanceof tf.Tensor
+            ? `shape [${t.shape.join(', ')}]${t.isDisposed ? ' (disposed)' : ''}`
+            : describeValue(t)
+        }`,
+      );
+    }
+  }
+  const reader = new BatchedRead();
   const at = keys.map((k) => reader.add(info[k] as tf.Scalar));
   const v = reader.read();
   const out: Record<string, number> = {};

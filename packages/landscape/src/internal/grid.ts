@@ -1,9 +1,14 @@
-import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { checkAllocation, describeValue, InvalidArgumentError } from '@gflow/core';
 import { checkInteger } from '@gflow/core/internal';
 
-/** Checks a point count (an integer ≥ 2). */
+/**
+ * Checks a point count (an integer ≥ 2), and that a grid of that many points is within
+ * `@gflow/core`'s allocation limit (each point is a loss evaluation and a stored float64).
+ */
 export function checkPoints(fn: string, arg: string, points: unknown): number {
-  return checkInteger(fn, arg, points, 2);
+  const n = checkInteger(fn, arg, points, 2);
+  checkAllocation(fn, 'grid points', n, 8);
+  return n;
 }
 
 /** Checks a range `[lo, hi]` of finite numbers with lo < hi. */

@@ -200,15 +200,21 @@ export class HessianOperator {
       const vt = tensorsFrom(layout, v);
       let acc: tf.Tensor | undefined;
       for (const part of prepared.parts) {
-        const { grads } = tf.variableGrads(() => {
-          const inner = tf.variableGrads(() => scalarLoss(fn, part), vars).grads;
-          const terms: tf.Tensor[] = [];
-          vars.forEach((x, i) => {
-            const g = inner[x.name];
-            if (g != null) terms.push(tf.sum(tf.mul(g, vt[i] as tf.Tensor)));
-          });
-          return (terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Scalar;
-        }, vars);
+        // a gradient that no parameter reaches (a loss linear in them) has a zero Hessian
+        const grads = gradsOf(
+          fn,
+          () => {
+            const inner = gradsOf(fn, () => scalarLoss(fn, part), vars);
+            const terms: tf.Tensor[] = [];
+            vars.forEach((x, i) => {
+              const g = inner[x.name];
+              if (g != null) terms.push(tf.sum(tf.mul(g, vt[i] as tf.Tensor)));
+            });
+            return (terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Scalar;
+          },
+          vars,
+          true,
+        );
         const flat = tf.concat(
           vars.map((x, i) => {
             const g = grads[x.name];
@@ -231,7 +237,7 @@ export class HessianOperator {
     return tf.tidy(() => {
       let acc: tf.Tensor | undefined;
       for (const part of prepared.parts) {
-        const { grads } = tf.variableGrads(() => scalarLoss(fn, part), vars);
+        const grads = gradsOf(fn, () => scalarLoss(fn, part), vars);
         const flat = tf.concat(
           vars.map((x, i) => {
             const g = grads[x.name];
@@ -291,5 +297,29 @@ export class HessianOperator {
   dispose(): void {
     this.saved?.dispose();
     this.saved = undefined;
+  }
+}
+
+const NO_CONNECTION = /Cannot find a connection between any variable and the result/;
+
+/**
+ * `tf.variableGrads(f, vars).grads`, with tfjs's assertion that some variable reaches `f` turned
+ * into an `InvalidArgumentError` naming `fn` (the loss does not depend on the parameters), or,
+ * with `zeroIfUnconnected`, into no gradients at all (read as zeros by the caller).
+ */
+function gradsOf(
+  fn: string,
+  f: () => tf.Scalar,
+  vars: tf.Variable[],
+  zeroIfUnconnected = false,
+): tf.NamedTensorMap {
+  try {
+    return tf.variableGrads(f, vars).grads;
+  } catch (err) {
+    if (!(err instanceof Error) || !NO_CONNECTION.test(err.message)) throw err;
+    if (zeroIfUnconnected) return {};
+    throw new InvalidArgumentError(
+      `${fn}: the loss does not depend on the parameters (no gradient reaches any of them)`,
+    );
   }
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MLPStack } from '../internal/mlp-stack.js';
+import { checkOptions } from '../internal/validate.js';
 import type { Model } from '../model.js';
 import type { Context } from '../module.js';
 import type { MLPOptions } from './options.js';
@@ -36,5 +37,6 @@ class DenseMLP extends MLPStack {
  * @see Huang et al. 2017, "Densely Connected Convolutional Networks".
  */
 export function denseMLP(options: MLPOptions): Model {
+  checkOptions('denseMLP', options);
   return new DenseMLP(options);
 }

@@ -3,7 +3,13 @@ import type { ResolvedActivation } from '../activations.js';
 import { BaseModule } from '../internal/base-module.js';
 import { resolveCommon } from '../internal/feedforward-options.js';
 import { makeDense, makeNorm } from '../internal/norm.js';
-import { checkInt, checkNumber, checkShape } from '../internal/validate.js';
+import {
+  checkInt,
+  checkNumber,
+  checkOptions,
+  checkParameterCount,
+  checkShape,
+} from '../internal/validate.js';
 import { DenseLayer } from '../layers/dense.js';
 import type { Model } from '../model.js';
 import type { Context } from '../module.js';
@@ -33,6 +39,11 @@ class HighwayMLP extends BaseModule {
     const c = resolveCommon(fn, o, { activation: 'relu', init: 'he' });
     const width = checkInt(fn, 'options.width', o.width);
     const inputSize = checkInt(fn, 'options.inputSize', o.inputSize);
+    // stem, then a transform and a gate per layer, then the readout
+    checkParameterCount(
+      fn,
+      (inputSize + 1) * width + 2 * c.depth * (width + 1) * width + (width + 1) * (c.outputSize ?? 0),
+    );
     const gateBias = checkNumber(fn, 'options.gateBias', o.gateBias ?? -2);
     super(fn);
     this.act = c.activation;
@@ -112,5 +123,6 @@ class HighwayMLP extends BaseModule {
  * @see Srivastava, Greff and Schmidhuber 2015, "Training Very Deep Networks".
  */
 export function highwayMLP(options: HighwayMLPOptions): Model {
+  checkOptions('highwayMLP', options);
   return new HighwayMLP(options);
 }

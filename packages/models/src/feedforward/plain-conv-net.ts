@@ -3,7 +3,13 @@ import type { ResolvedActivation } from '../activations.js';
 import { BaseModule } from '../internal/base-module.js';
 import { convNorms, resolveCommon } from '../internal/feedforward-options.js';
 import { makeNorm } from '../internal/norm.js';
-import { checkBoolean, checkInt, checkShape } from '../internal/validate.js';
+import {
+  checkBoolean,
+  checkInt,
+  checkOptions,
+  checkParameterCount,
+  checkShape,
+} from '../internal/validate.js';
 import { Conv2dLayer } from '../layers/conv2d.js';
 import { DenseLayer } from '../layers/dense.js';
 import type { Model } from '../model.js';
@@ -39,6 +45,11 @@ class PlainConvNet extends BaseModule {
     const kernelSize = checkInt(fn, 'options.kernelSize', o.kernelSize ?? 3);
     const bias = checkBoolean(fn, 'options.bias', o.bias ?? true);
     const perBlock = checkInt(fn, 'options.convsPerBlock', o.convsPerBlock ?? 1);
+    checkParameterCount(
+      fn,
+      c.depth * perBlock * kernelSize * kernelSize * Math.max(channels, inputChannels) * channels +
+        (channels + 1) * (c.outputSize ?? 0),
+    );
     super(fn);
     this.act = c.activation;
     this.inputChannels = inputChannels;
@@ -115,5 +126,6 @@ class PlainConvNet extends BaseModule {
  * @see He et al. 2016a, "Deep Residual Learning for Image Recognition" (the plain baselines).
  */
 export function plainConvNet(options: PlainConvNetOptions): Model {
+  checkOptions('plainConvNet', options);
   return new PlainConvNet(options);
 }

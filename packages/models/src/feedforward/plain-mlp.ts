@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { MLPStack } from '../internal/mlp-stack.js';
+import { checkOptions } from '../internal/validate.js';
 import type { Model } from '../model.js';
 import type { Context } from '../module.js';
 import type { MLPOptions } from './options.js';
@@ -35,5 +36,6 @@ class PlainMLP extends MLPStack {
  * @see Glorot and Bengio 2010, "Understanding the difficulty of training deep feedforward neural networks".
  */
 export function plainMLP(options: MLPOptions): Model {
+  checkOptions('plainMLP', options);
   return new PlainMLP(options);
 }

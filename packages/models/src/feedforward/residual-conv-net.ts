@@ -1,7 +1,15 @@
 import { InvalidArgumentError } from '@gflow/core';
 import { convNorms, resolveCommon } from '../internal/feedforward-options.js';
 import { ResidualStack, type ResidualVariant } from '../internal/residual-core.js';
-import { checkBoolean, checkInt, checkNumber, checkOneOf, checkShape } from '../internal/validate.js';
+import {
+  checkBoolean,
+  checkInt,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+  checkParameterCount,
+  checkShape,
+} from '../internal/validate.js';
 import { Conv2dLayer } from '../layers/conv2d.js';
 import { DenseLayer } from '../layers/dense.js';
 import type { Model } from '../model.js';
@@ -43,11 +51,18 @@ export interface ResidualConvNetOptions extends ConvNetOptions {
  * @see He et al. 2016b, "Identity Mappings in Deep Residual Networks".
  */
 export function residualConvNet(options: ResidualConvNetOptions): Model {
+  checkOptions('residualConvNet', options);
   const fn = 'residualConvNet';
   const c = resolveCommon(fn, options, { activation: 'relu', init: 'he' }, convNorms);
   const channels = checkInt(fn, 'options.channels', options.channels);
   const inputChannels = checkInt(fn, 'options.inputChannels', options.inputChannels);
   const kernelSize = checkInt(fn, 'options.kernelSize', options.kernelSize ?? 3);
+  // a stem and two convolutions per block, then the readout
+  checkParameterCount(
+    fn,
+    (2 * c.depth + 1) * kernelSize * kernelSize * Math.max(channels, inputChannels) * channels +
+      (channels + 1) * (c.outputSize ?? 0),
+  );
   const bias = checkBoolean(fn, 'options.bias', options.bias ?? true);
   const variant: ResidualVariant = checkOneOf(fn, 'options.variant', options.variant ?? 'pre-activation', [
     'post-activation',

@@ -1,7 +1,14 @@
 import { resolveCommon } from '../internal/feedforward-options.js';
 import { makeDense } from '../internal/norm.js';
 import { ResidualStack, type ResidualVariant } from '../internal/residual-core.js';
-import { checkInt, checkNumber, checkOneOf, checkShape } from '../internal/validate.js';
+import {
+  checkInt,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+  checkParameterCount,
+  checkShape,
+} from '../internal/validate.js';
 import { DenseLayer } from '../layers/dense.js';
 import type { Model } from '../model.js';
 import type { MLPOptions } from './options.js';
@@ -34,10 +41,16 @@ export interface ResidualMLPOptions extends MLPOptions {
  * @see He et al. 2016a, "Deep Residual Learning"; He et al. 2016b, "Identity Mappings in Deep Residual Networks".
  */
 export function residualMLP(options: ResidualMLPOptions): Model {
+  checkOptions('residualMLP', options);
   const fn = 'residualMLP';
   const c = resolveCommon(fn, options, { activation: 'relu', init: 'he' });
   const width = checkInt(fn, 'options.width', options.width);
   const inputSize = checkInt(fn, 'options.inputSize', options.inputSize);
+  // a stem, two dense layers per block, then the readout
+  checkParameterCount(
+    fn,
+    (inputSize + 1) * width + 2 * c.depth * (width + 1) * width + (width + 1) * (c.outputSize ?? 0),
+  );
   const variant: ResidualVariant = checkOneOf(fn, 'options.variant', options.variant ?? 'pre-activation', [
     'post-activation',
     'pre-activation',

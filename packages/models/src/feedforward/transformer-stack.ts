@@ -3,7 +3,14 @@ import * as tf from '@tensorflow/tfjs';
 import { type ActivationSpec, type ResolvedActivation, resolveActivation } from '../activations.js';
 import { type InitSpec, validateInit } from '../initializers.js';
 import { BaseModule } from '../internal/base-module.js';
-import { checkInt, checkNumber, checkOneOf, checkShape } from '../internal/validate.js';
+import {
+  checkInt,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+  checkParameterCount,
+  checkShape,
+} from '../internal/validate.js';
 import { DenseLayer } from '../layers/dense.js';
 import { LayerNormLayer } from '../layers/layer-norm.js';
 import type { Model } from '../model.js';
@@ -72,6 +79,11 @@ class TransformerStack extends BaseModule {
     const inputSize = checkInt(fn, 'options.inputSize', o.inputSize ?? width);
     const outputSize =
       o.outputSize === undefined ? undefined : checkInt(fn, 'options.outputSize', o.outputSize);
+    // per block: Q, K, V, O (4·width²) and the MLP (2·width·mlpWidth); input and output projections
+    checkParameterCount(
+      fn,
+      depth * (4 * width * width + 2 * width * mlpWidth) + inputSize * width + width * (outputSize ?? 0),
+    );
     const norm = checkOneOf(fn, 'options.norm', o.norm ?? 'pre', ['pre', 'post'] as const);
     const act = resolveActivation(o.activation ?? 'gelu', fn, 'options.activation');
     const init = o.init ?? 'xavier';
@@ -171,5 +183,6 @@ class TransformerStack extends BaseModule {
  * @see Vaswani et al. 2017, "Attention Is All You Need"; Xiong et al. 2020, "On Layer Normalization in the Transformer Architecture".
  */
 export function transformerStack(options: TransformerOptions): Model {
+  checkOptions('transformerStack', options);
   return new TransformerStack(options);
 }

@@ -6,7 +6,7 @@ import type { Context } from '../module.js';
 import { BaseModule } from './base-module.js';
 import { resolveCommon } from './feedforward-options.js';
 import { makeDense, makeNorm } from './norm.js';
-import { checkInt, checkShape } from './validate.js';
+import { checkInt, checkParameterCount, checkShape } from './validate.js';
 
 /**
  * The shared construction of the fully connected stacks of blocks φ(norm(W_i a_i + b_i)): block i
@@ -27,6 +27,23 @@ export abstract class MLPStack extends BaseModule {
     const c = resolveCommon(fn, o, { activation: 'relu', init: 'he' });
     const width = checkInt(fn, 'options.width', o.width);
     const inputSize = checkInt(fn, 'options.inputSize', o.inputSize);
+    // a dense block per layer; block inputs are affine in i for i ≥ 1 (width, or inputSize + i·width
+    // for dense connections), so their sum over i = 1…depth−1 is exact by the trapezoid rule
+    const first = blockInputSize(0, inputSize, width);
+    const rest =
+      c.depth > 1
+        ? ((c.depth - 1) *
+            (blockInputSize(1, inputSize, width) + blockInputSize(c.depth - 1, inputSize, width))) /
+          2
+        : 0;
+    // kernels and biases of the blocks, then the readout: exact without norms (a norm adds a few
+    // vectors of length width per block, so the estimate is then a close lower bound)
+    checkParameterCount(
+      fn,
+      width * (first + rest) +
+        ((o.bias ?? true) ? c.depth * width : 0) +
+        (blockInputSize(c.depth, inputSize, width) + 1) * (c.outputSize ?? 0),
+    );
     super(fn);
     this.act = c.activation;
     this.inputSize = inputSize;

@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { BaseModule } from '../internal/base-module.js';
 import { batchNormTrain } from '../internal/batch-norm-train.js';
-import { checkInt, checkNumber, checkShape } from '../internal/validate.js';
+import {
+  checkInt,
+  checkNumber,
+  checkOptions,
+  checkParameterCount,
+  checkShape,
+} from '../internal/validate.js';
 import type { Model } from '../model.js';
 import type { Context } from '../module.js';
 
@@ -31,6 +37,7 @@ export class BatchNormLayer extends BaseModule {
 
   constructor(o: BatchNormOptions, fn = 'batchNorm') {
     const size = checkInt(fn, 'options.size', o.size);
+    checkParameterCount(fn, 4 * size);
     const momentum = checkNumber(fn, 'options.momentum', o.momentum ?? 0.9, 0, 1);
     const epsilon = checkNumber(fn, 'options.epsilon', o.epsilon ?? 1e-5, 0);
     super(o.name ?? 'norm');
@@ -85,5 +92,6 @@ export class BatchNormLayer extends BaseModule {
  * @see Ioffe and Szegedy 2015, "Batch Normalization".
  */
 export function batchNorm(options: BatchNormOptions): Model {
+  checkOptions('batchNorm', options);
   return new BatchNormLayer(options);
 }

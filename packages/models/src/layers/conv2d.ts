@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type InitSpec, initialize, validateInit } from '../initializers.js';
 import { BaseModule } from '../internal/base-module.js';
 import { deriveSeed } from '../internal/rng.js';
-import { checkInt, checkOneOf, checkShape } from '../internal/validate.js';
+import { checkInt, checkOneOf, checkOptions, checkParameterCount, checkShape } from '../internal/validate.js';
 import type { Model } from '../model.js';
 import type { Context } from '../module.js';
 
@@ -41,6 +41,7 @@ export class Conv2dLayer extends BaseModule {
     const cin = checkInt(fn, 'options.inputChannels', o.inputChannels);
     const cout = checkInt(fn, 'options.outputChannels', o.outputChannels);
     const k = checkInt(fn, 'options.kernelSize', o.kernelSize ?? 3);
+    checkParameterCount(fn, k * k * cin * cout + cout);
     const stride = checkInt(fn, 'options.stride', o.stride ?? 1);
     const padding = checkOneOf(fn, 'options.padding', o.padding ?? 'same', ['same', 'valid']);
     const init = o.init ?? 'he';
@@ -88,5 +89,6 @@ export class Conv2dLayer extends BaseModule {
  * ```
  */
 export function conv2d(options: Conv2dOptions): Model {
+  checkOptions('conv2d', options);
   return new Conv2dLayer(options);
 }

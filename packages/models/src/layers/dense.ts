@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type InitSpec, initialize, validateInit } from '../initializers.js';
 import { BaseModule } from '../internal/base-module.js';
 import { deriveSeed } from '../internal/rng.js';
-import { checkInt, checkShape } from '../internal/validate.js';
+import { checkInt, checkOptions, checkParameterCount, checkShape } from '../internal/validate.js';
 import type { Model } from '../model.js';
 import type { Context, ParameterRole } from '../module.js';
 
@@ -36,6 +36,7 @@ export class DenseLayer extends BaseModule {
   constructor(o: DenseOptions, fn = 'dense') {
     const inputSize = checkInt(fn, 'options.inputSize', o.inputSize);
     const outputSize = checkInt(fn, 'options.outputSize', o.outputSize);
+    checkParameterCount(fn, (inputSize + 1) * outputSize);
     const init = o.init ?? 'xavier';
     const biasInit = o.biasInit ?? 'zeros';
     validateInit(init, fn, 'options.init');
@@ -92,5 +93,6 @@ export class DenseLayer extends BaseModule {
  * ```
  */
 export function dense(options: DenseOptions): Model {
+  checkOptions('dense', options);
   return new DenseLayer(options);
 }

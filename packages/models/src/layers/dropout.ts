@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BaseModule } from '../internal/base-module.js';
-import { checkNumber } from '../internal/validate.js';
+import { checkNumber, checkOptions } from '../internal/validate.js';
 import type { Model } from '../model.js';
 import type { Context } from '../module.js';
 
@@ -52,5 +52,6 @@ export class DropoutLayer extends BaseModule {
  * @see Srivastava et al. 2014, "Dropout".
  */
 export function dropout(options: DropoutOptions): Model {
+  checkOptions('dropout', options);
   return new DropoutLayer(options);
 }

@@ -1,7 +1,13 @@
 import { InvalidArgumentError, ShapeError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { BaseModule } from '../internal/base-module.js';
-import { checkInt, checkNumber, checkShape } from '../internal/validate.js';
+import {
+  checkInt,
+  checkNumber,
+  checkOptions,
+  checkParameterCount,
+  checkShape,
+} from '../internal/validate.js';
 import type { Model } from '../model.js';
 import type { Context } from '../module.js';
 
@@ -27,6 +33,7 @@ export class GroupNormLayer extends BaseModule {
 
   constructor(o: GroupNormOptions, fn = 'groupNorm') {
     const size = checkInt(fn, 'options.size', o.size);
+    checkParameterCount(fn, 4 * size);
     const groups = checkInt(fn, 'options.groups', o.groups);
     if (size % groups !== 0) {
       throw new InvalidArgumentError(
@@ -91,5 +98,6 @@ export class GroupNormLayer extends BaseModule {
  * @see Wu and He 2018, "Group Normalization".
  */
 export function groupNorm(options: GroupNormOptions): Model {
+  checkOptions('groupNorm', options);
   return new GroupNormLayer(options);
 }

@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { BaseModule } from '../internal/base-module.js';
-import { checkInt, checkNumber, checkShape } from '../internal/validate.js';
+import {
+  checkInt,
+  checkNumber,
+  checkOptions,
+  checkParameterCount,
+  checkShape,
+} from '../internal/validate.js';
 import type { Model } from '../model.js';
 import type { Context } from '../module.js';
 
@@ -23,6 +29,7 @@ export class LayerNormLayer extends BaseModule {
 
   constructor(o: LayerNormOptions, fn = 'layerNorm') {
     const size = checkInt(fn, 'options.size', o.size);
+    checkParameterCount(fn, 4 * size);
     const epsilon = checkNumber(fn, 'options.epsilon', o.epsilon ?? 1e-5, 0);
     super(o.name ?? 'norm');
     this.size = size;
@@ -58,5 +65,6 @@ export class LayerNormLayer extends BaseModule {
  * @see Ba et al. 2016, "Layer Normalization".
  */
 export function layerNorm(options: LayerNormOptions): Model {
+  checkOptions('layerNorm', options);
   return new LayerNormLayer(options);
 }

@@ -4,7 +4,7 @@ import { type InitSpec, initialize, validateInit } from '../initializers.js';
 import { BaseModule } from '../internal/base-module.js';
 import { columnNorm } from '../internal/column-norm.js';
 import { deriveSeed } from '../internal/rng.js';
-import { checkInt, checkShape } from '../internal/validate.js';
+import { checkInt, checkOptions, checkParameterCount, checkShape } from '../internal/validate.js';
 import type { Model } from '../model.js';
 import type { Context } from '../module.js';
 
@@ -42,6 +42,7 @@ export class WeightNormDenseLayer extends BaseModule {
   constructor(o: WeightNormOptions, fn = 'weightNorm') {
     const inputSize = checkInt(fn, 'options.inputSize', o.inputSize);
     const outputSize = checkInt(fn, 'options.outputSize', o.outputSize);
+    checkParameterCount(fn, (inputSize + 2) * outputSize);
     const init = o.init ?? 'xavier';
     const biasInit = o.biasInit ?? 'zeros';
     validateInit(init, fn, 'options.init');
@@ -130,5 +131,6 @@ export class WeightNormDenseLayer extends BaseModule {
  *   Training of Deep Neural Networks".
  */
 export function weightNorm(options: WeightNormOptions): Model {
+  checkOptions('weightNorm', options);
   return new WeightNormDenseLayer(options);
 }

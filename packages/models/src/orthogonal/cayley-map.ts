@@ -1,8 +1,8 @@
-import { ShapeError } from '@gflow/core';
+import { NonFiniteError, ShapeError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { inverse, Matrix } from 'ml-matrix';
 import { toFloat32, toMatrix } from '../internal/dense64.js';
-import { checkFloat } from '../internal/validate.js';
+import { checkFiniteValues, checkFloat, checkTensor } from '../internal/validate.js';
 
 /**
  * The Cayley map W = (I + A)⁻¹(I − A), differentiable; for skew-symmetric A it is orthogonal with
@@ -11,7 +11,8 @@ import { checkFloat } from '../internal/validate.js';
  *
  * @param a - A square float32 matrix [n, n] with I + A invertible.
  * @returns W, float32 [n, n], the caller's to dispose.
- * @throws ShapeError (from `@gflow/core`) when `a` is not square 2-D.
+ * @throws ShapeError (from `@gflow/core`) when `a` is not square 2-D; InvalidArgumentError when it is
+ *   not a live float32 tensor; NonFiniteError when it has a NaN or ±Infinity entry, or I + a is singular.
  * @example
  * ```ts
  * const w = cayleyMap(tf.tensor2d([[0, 1], [-1, 0]])); // [[0, −1], [1, 0]]
@@ -19,6 +20,7 @@ import { checkFloat } from '../internal/validate.js';
  * @see Helfrich, Willmott and Ye 2018, "Orthogonal Recurrent Neural Networks with Scaled Cayley Transform"; Lezcano-Casado and Martínez-Rubio 2019.
  */
 export function cayleyMap(a: tf.Tensor2D): tf.Tensor2D {
+  checkTensor('cayleyMap', 'a', a);
   if (a.rank !== 2 || a.shape[0] !== a.shape[1]) {
     throw new ShapeError(`cayleyMap: a must be a square matrix [n, n], got shape [${a.shape.join(', ')}]`);
   }
@@ -27,10 +29,22 @@ export function cayleyMap(a: tf.Tensor2D): tf.Tensor2D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor;
     const save = args[1] as tf.GradSaveFunc;
-    const A = toMatrix(x.dataSync(), n, n);
+    const data = x.dataSync();
+    checkFiniteValues('cayleyMap', 'a', data);
+    const A = toMatrix(data, n, n);
     const I = Matrix.eye(n, n);
-    const X = inverse(I.clone().add(A));
+    let X: Matrix;
+    try {
+      X = inverse(I.clone().add(A));
+    } catch (e) {
+      throw new NonFiniteError(
+        `cayleyMap: I + a is singular (${(e as Error).message}): the result is not finite`,
+      );
+    }
     const W = X.mmul(I.clone().sub(A));
+    if (!W.to1DArray().every(Number.isFinite)) {
+      throw new NonFiniteError('cayleyMap: I + a is singular (or nearly so): the result is not finite');
+    }
     const xT = tf.tensor2d(toFloat32(X), [n, n]);
     const wT = tf.tensor2d(toFloat32(W), [n, n]);
     save([xT, wT]);

@@ -1,7 +1,7 @@
 import { ShapeError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { expm64 } from '../internal/dense64.js';
-import { checkFloat } from '../internal/validate.js';
+import { checkFiniteValues, checkFloat, checkTensor } from '../internal/validate.js';
 
 /**
  * The matrix exponential exp(A) = Σ A^k/k!, differentiable, computed in float64 by scaling and
@@ -14,7 +14,9 @@ import { checkFloat } from '../internal/validate.js';
  *
  * @param a - A square float32 matrix [n, n].
  * @returns exp(A), float32 [n, n], the caller's to dispose.
- * @throws ShapeError (from `@gflow/core`) when `a` is not square 2-D.
+ * @throws ShapeError (from `@gflow/core`) when `a` is not square 2-D; InvalidArgumentError when it is
+ *   not a live float32 tensor; NonFiniteError when it has a NaN or ±Infinity entry, or exp(a)
+ *   overflows float64.
  * @example
  * ```ts
  * const w = matrixExp(tf.tensor2d([[0, 1], [-1, 0]])); // [[cos 1, sin 1], [−sin 1, cos 1]]
@@ -22,6 +24,7 @@ import { checkFloat } from '../internal/validate.js';
  * @see Lezcano-Casado and Martínez-Rubio 2019, "Cheap Orthogonal Constraints in Neural Networks"; Higham 2005, "The scaling and squaring method for the matrix exponential revisited".
  */
 export function matrixExp(a: tf.Tensor2D): tf.Tensor2D {
+  checkTensor('matrixExp', 'a', a);
   if (a.rank !== 2 || a.shape[0] !== a.shape[1]) {
     throw new ShapeError(`matrixExp: a must be a square matrix [n, n], got shape [${a.shape.join(', ')}]`);
   }
@@ -30,9 +33,14 @@ export function matrixExp(a: tf.Tensor2D): tf.Tensor2D {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor;
     const save = args[1] as tf.GradSaveFunc;
+    const data = x.dataSync();
+    // a NaN or infinite entry would make the scaling-and-squaring loop run forever
+    checkFiniteValues('matrixExp', 'a', data);
+    const e = expm64(Float64Array.from(data), n);
+    checkFiniteValues('matrixExp', 'exp(a) (float64 overflow)', e);
     save([x]);
     return {
-      value: tf.tensor2d(Float32Array.from(expm64(Float64Array.from(x.dataSync()), n)), [n, n]),
+      value: tf.tensor2d(Float32Array.from(e), [n, n]),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         // ∂L/∂A = upper-right block of exp([[Aᵀ, G], [0, Aᵀ]])
         const a0 = (saved[0] as tf.Tensor).dataSync();

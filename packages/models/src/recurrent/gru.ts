@@ -3,6 +3,7 @@ import type { InitSpec } from '../initializers.js';
 import { KernelCell } from '../internal/projected-cell.js';
 import { resolveChrono, resolveRecurrentInit } from '../internal/recurrent-options.js';
 import { deriveSeed } from '../internal/rng.js';
+import { checkOptions } from '../internal/validate.js';
 import { chronoValues } from './lstm.js';
 import type { RecurrentModel, RecurrentOptions } from './options.js';
 import { RecurrentStack, resolveRecurrent } from './rnn-core.js';
@@ -76,6 +77,7 @@ class GRUCell extends KernelCell {
  * @see Cho et al. 2014, "Learning Phrase Representations using RNN Encoder–Decoder".
  */
 export function gru(options: GRUOptions): RecurrentModel {
+  checkOptions('gru', options);
   const fn = 'gru';
   const r = resolveRecurrent(fn, options);
   const recurrentInit = resolveRecurrentInit(fn, options);

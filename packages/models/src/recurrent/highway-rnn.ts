@@ -3,7 +3,7 @@ import { type ResolvedActivation, resolveActivation } from '../activations.js';
 import type { InitSpec } from '../initializers.js';
 import { KernelCell } from '../internal/projected-cell.js';
 import { resolveRecurrentInit } from '../internal/recurrent-options.js';
-import { checkNumber } from '../internal/validate.js';
+import { checkNumber, checkOptions } from '../internal/validate.js';
 import type { RecurrentModel, SimpleRecurrentOptions } from './options.js';
 import { RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
@@ -59,6 +59,7 @@ class HighwayCell extends KernelCell {
  * @see Zilly et al. 2017, "Recurrent Highway Networks".
  */
 export function highwayRNN(options: HighwayRNNOptions): RecurrentModel {
+  checkOptions('highwayRNN', options);
   const fn = 'highwayRNN';
   const r = resolveRecurrent(fn, options);
   const act = resolveActivation(options.activation ?? 'tanh', fn, 'options.activation');

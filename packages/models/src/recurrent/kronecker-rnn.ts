@@ -4,7 +4,7 @@ import { type ActivationSpec, type ResolvedActivation, resolveActivation } from 
 import { type InitSpec, initialize } from '../initializers.js';
 import { ProjectedCell } from '../internal/projected-cell.js';
 import { deriveSeed } from '../internal/rng.js';
-import { checkInt, checkNumber } from '../internal/validate.js';
+import { checkInt, checkNumber, checkOptions } from '../internal/validate.js';
 import type { RecurrentModel, RecurrentOptions } from './options.js';
 import { modRelu, RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
@@ -143,6 +143,7 @@ class KroneckerStack extends RecurrentStack implements KroneckerRNNModel {
  * @see Jose, Cissé and Fleuret 2018, "Kronecker Recurrent Units".
  */
 export function kroneckerRNN(options: KroneckerRNNOptions): KroneckerRNNModel {
+  checkOptions('kroneckerRNN', options);
   const fn = 'kroneckerRNN';
   const r = resolveRecurrent(fn, options);
   let factors: [number, number];

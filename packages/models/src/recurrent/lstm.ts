@@ -3,7 +3,7 @@ import type { InitSpec } from '../initializers.js';
 import { KernelCell } from '../internal/projected-cell.js';
 import { resolveChrono, resolveRecurrentInit } from '../internal/recurrent-options.js';
 import { deriveSeed, Rng } from '../internal/rng.js';
-import { checkNumber } from '../internal/validate.js';
+import { checkNumber, checkOptions } from '../internal/validate.js';
 import type { RecurrentModel, RecurrentOptions } from './options.js';
 import { RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
@@ -99,6 +99,7 @@ class LSTMCell extends KernelCell {
  * @see Hochreiter and Schmidhuber 1997; Tallec and Ollivier 2018, "Can recurrent neural networks warp time?".
  */
 export function lstm(options: LSTMOptions): RecurrentModel {
+  checkOptions('lstm', options);
   const fn = 'lstm';
   const r = resolveRecurrent(fn, options, options.zoneoutCell);
   const recurrentInit = resolveRecurrentInit(fn, options);

@@ -3,7 +3,7 @@ import { type ActivationSpec, type ResolvedActivation, resolveActivation } from 
 import { type InitSpec, initialize } from '../initializers.js';
 import { ProjectedCell } from '../internal/projected-cell.js';
 import { deriveSeed, Rng } from '../internal/rng.js';
-import { checkInt, checkOneOf } from '../internal/validate.js';
+import { checkInt, checkOneOf, checkOptions, checkParameterCount } from '../internal/validate.js';
 import { cayleyMap } from '../orthogonal/cayley-map.js';
 import { householderProduct } from '../orthogonal/householder-product.js';
 import { matrixExp } from '../orthogonal/matrix-exp.js';
@@ -118,6 +118,7 @@ class OrthogonalCell extends ProjectedCell {
  * @see Mhammedi et al. 2017; Lezcano-Casado and Martínez-Rubio 2019, "Cheap Orthogonal Constraints in Neural Networks"; Helfrich et al. 2018.
  */
 export function orthogonalRNN(options: OrthogonalRNNOptions): RecurrentModel {
+  checkOptions('orthogonalRNN', options);
   const fn = 'orthogonalRNN';
   const r = resolveRecurrent(fn, options);
   const param = checkOneOf(fn, 'options.parametrization', options.parametrization ?? 'exp', [
@@ -126,6 +127,7 @@ export function orthogonalRNN(options: OrthogonalRNNOptions): RecurrentModel {
     'exp',
   ] as const);
   const k = checkInt(fn, 'options.reflections', options.reflections ?? r.hiddenSize);
+  checkParameterCount(fn, r.layers * k * r.hiddenSize);
   const a = options.activation ?? 'modRelu';
   const act = a === 'modRelu' ? undefined : resolveActivation(a, fn, 'options.activation');
   return new RecurrentStack(

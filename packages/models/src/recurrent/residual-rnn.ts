@@ -1,3 +1,4 @@
+import { checkOptions } from '../internal/validate.js';
 import type { RecurrentModel, SimpleRecurrentOptions } from './options.js';
 import { simpleStack } from './vanilla-rnn.js';
 
@@ -25,5 +26,6 @@ export interface ResidualRNNOptions extends SimpleRecurrentOptions {
  * @see Yue, Fu and Liang 2018, "Residual Recurrent Neural Networks for Learning Sequential Representations".
  */
 export function residualRNN(options: ResidualRNNOptions): RecurrentModel {
+  checkOptions('residualRNN', options);
   return simpleStack('residualRNN', options, 'residual', options.branchScale ?? 1);
 }

@@ -5,7 +5,7 @@ import { BaseModule } from '../internal/base-module.js';
 import { resolveRegularizers } from '../internal/recurrent-options.js';
 import { type RecurrentRegularizers, StackRegularizers } from '../internal/recurrent-regularizers.js';
 import { deriveSeed } from '../internal/rng.js';
-import { checkInt, checkNumber, checkShape } from '../internal/validate.js';
+import { checkInt, checkNumber, checkParameterCount, checkShape } from '../internal/validate.js';
 import { zerosOnTape } from '../internal/zeros-on-tape.js';
 import { DenseLayer } from '../layers/dense.js';
 import { type Context, isIdentityContext } from '../module.js';
@@ -73,6 +73,13 @@ export function resolveRecurrent(fn: string, o: RecurrentOptions, zoneoutCell?: 
   const layers = checkInt(fn, 'options.layers', o.layers ?? 1);
   const outputSize =
     o.outputSize === undefined ? undefined : checkInt(fn, 'options.outputSize', o.outputSize);
+  // at least one gate per layer (LSTM has four, GRU three): a lower bound of the parameter count
+  checkParameterCount(
+    fn,
+    (inputSize + hiddenSize + 1) * hiddenSize +
+      (layers - 1) * (2 * hiddenSize + 1) * hiddenSize +
+      (hiddenSize + 1) * (outputSize ?? 0),
+  );
   const seed = checkNumber(fn, 'options.seed', o.seed ?? 0);
   if (o.init !== undefined) validateInit(o.init, fn, 'options.init');
   const regularizers = resolveRegularizers(fn, o, zoneoutCell);

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { initialize } from '../initializers.js';
 import { deriveSeed, Rng } from '../internal/rng.js';
+import { checkOptions } from '../internal/validate.js';
 import type { RecurrentModel, RecurrentOptions } from './options.js';
 import { Cell, RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
@@ -154,6 +155,7 @@ class UnitaryCell extends Cell {
  * @see Arjovsky, Shah and Bengio 2016, "Unitary Evolution Recurrent Neural Networks".
  */
 export function unitaryRNN(options: RecurrentOptions): RecurrentModel {
+  checkOptions('unitaryRNN', options);
   const fn = 'unitaryRNN';
   const r = resolveRecurrent(fn, options);
   if (r.hiddenSize % 2 !== 0) {

@@ -3,7 +3,7 @@ import { type ResolvedActivation, resolveActivation } from '../activations.js';
 import type { InitSpec } from '../initializers.js';
 import { KernelCell } from '../internal/projected-cell.js';
 import { resolveRecurrentInit } from '../internal/recurrent-options.js';
-import { checkNumber } from '../internal/validate.js';
+import { checkNumber, checkOptions } from '../internal/validate.js';
 import type { RecurrentModel, SimpleRecurrentOptions } from './options.js';
 import { RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
@@ -76,5 +76,6 @@ export function simpleStack(
  * @see Pascanu, Mikolov and Bengio 2013, "On the difficulty of training recurrent neural networks"; Le, Jaitly and Hinton 2015 (IRNN).
  */
 export function vanillaRNN(options: SimpleRecurrentOptions): RecurrentModel {
+  checkOptions('vanillaRNN', options);
   return simpleStack('vanillaRNN', options, 'vanilla');
 }

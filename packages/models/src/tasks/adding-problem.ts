@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkSchedule, lengthAt } from '../internal/curriculum.js';
 import { Rng } from '../internal/rng.js';
-import { checkInt, checkNumber } from '../internal/validate.js';
+import { checkBatchSize, checkInt, checkNumber, checkOptions } from '../internal/validate.js';
 import type { LengthSchedule } from './curriculum.js';
 import type { SyntheticTask, TaskBatch } from './task.js';
 
@@ -66,8 +66,10 @@ export interface AddingProblemTask extends SyntheticTask {
  * @see Bengio, Louradour, Collobert and Weston 2009, "Curriculum Learning" (ICML), for the curriculum.
  */
 export function addingProblem(options: AddingProblemOptions): AddingProblemTask {
+  checkOptions('addingProblem', options);
   const fn = 'addingProblem';
   const T = checkInt(fn, 'options.length', options.length, 2);
+  checkBatchSize(fn, 1, T * 2); // one example must fit
   const rng = new Rng(checkNumber(fn, 'options.seed', options.seed ?? 0));
   const curriculum = checkSchedule(fn, options.curriculum);
   const lengthOf = (f: string, step: number) =>
@@ -89,6 +91,7 @@ export function addingProblem(options: AddingProblemOptions): AddingProblemTask 
     batch(size: number): TaskBatch {
       const n = checkInt(`${fn}.batch`, 'size', size);
       const L = lengthOf(`${fn}.batch`, drawn);
+      checkBatchSize(`${fn}.batch`, n, L * 2);
       const half = Math.floor(L / 2);
       drawn += 1;
       const x = new Float32Array(n * L * 2);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkSchedule, lengthAt } from '../internal/curriculum.js';
 import { Rng } from '../internal/rng.js';
-import { checkInt, checkNumber } from '../internal/validate.js';
+import { checkBatchSize, checkInt, checkNumber, checkOptions } from '../internal/validate.js';
 import type { LengthSchedule } from './curriculum.js';
 import type { SyntheticTask, TaskBatch } from './task.js';
 
@@ -85,10 +85,12 @@ export interface CopyMemoryTask extends SyntheticTask {
  * @see Bengio, Louradour, Collobert and Weston 2009, "Curriculum Learning" (ICML), for the curriculum.
  */
 export function copyMemoryTask(options: CopyMemoryOptions): CopyMemoryTask {
+  checkOptions('copyMemoryTask', options);
   const fn = 'copyMemoryTask';
   const delay = checkInt(fn, 'options.delay', options.delay);
   const alphabet = checkInt(fn, 'options.alphabet', options.alphabet ?? 8, 2);
   const length = checkInt(fn, 'options.length', options.length ?? 10);
+  checkBatchSize(fn, 1, 2 * (delay + 2 * length) * (alphabet + 2)); // one example must fit
   const rng = new Rng(checkNumber(fn, 'options.seed', options.seed ?? 0));
   const curriculum = checkSchedule(fn, options.curriculum);
   const K = alphabet + 2;
@@ -117,6 +119,7 @@ export function copyMemoryTask(options: CopyMemoryOptions): CopyMemoryTask {
       const n = checkInt(`${fn}.batch`, 'size', size);
       const lag = delayAt(`${fn}.batch`, drawn);
       const T = lag + 2 * length;
+      checkBatchSize(`${fn}.batch`, n, 2 * T * K);
       drawn += 1;
       const x = new Float32Array(n * T * K);
       const y = new Float32Array(n * T * K);

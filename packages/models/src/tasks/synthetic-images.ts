@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../internal/rng.js';
-import { checkInt, checkNumber } from '../internal/validate.js';
+import { checkBatchSize, checkInt, checkNumber, checkOptions } from '../internal/validate.js';
 import type { SyntheticTask, TaskBatch } from './task.js';
 
 /** Options of {@link syntheticImages}. */
@@ -48,14 +48,17 @@ export interface SyntheticImagesTask extends SyntheticTask {
  * ```
  */
 export function syntheticImages(options: SyntheticImagesOptions = {}): SyntheticImagesTask {
+  checkOptions('syntheticImages', options, true);
   const fn = 'syntheticImages';
   const classes = checkInt(fn, 'options.classes', options.classes ?? 4, 2);
   const size = checkInt(fn, 'options.size', options.size ?? 16, 4);
   const channels = checkInt(fn, 'options.channels', options.channels ?? 1);
+  checkBatchSize(fn, 1, size * size * channels + classes); // one example must fit
   const noise = checkNumber(fn, 'options.noise', options.noise ?? 0.5, 0);
   const rng = new Rng(checkNumber(fn, 'options.seed', options.seed ?? 0));
   const gains = Array.from({ length: channels }, (_, c) => 1 - 0.5 * (c / Math.max(1, channels)));
   const draw = (n: number): { x: Float32Array; y: Float32Array; l: Int32Array } => {
+    checkBatchSize(`${fn}.batch`, n, size * size * channels + classes + 1);
     const x = new Float32Array(n * size * size * channels);
     const y = new Float32Array(n * classes);
     const l = new Int32Array(n);

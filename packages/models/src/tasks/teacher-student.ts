@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ActivationSpec } from '../activations.js';
 import { plainMLP } from '../feedforward/plain-mlp.js';
 import { Rng } from '../internal/rng.js';
-import { checkInt, checkNumber } from '../internal/validate.js';
+import { checkInt, checkNumber, checkOptions, checkParameterCount } from '../internal/validate.js';
 import type { Model } from '../model.js';
 import type { SyntheticTask, TaskBatch } from './task.js';
 
@@ -53,11 +53,13 @@ export interface TeacherStudentTask extends SyntheticTask {
  * @see Seung, Sompolinsky and Tishby 1992; Saxe et al. 2014 for the linear case.
  */
 export function teacherStudent(options: TeacherStudentOptions): TeacherStudentTask {
+  checkOptions('teacherStudent', options);
   const fn = 'teacherStudent';
   const inputSize = checkInt(fn, 'options.inputSize', options.inputSize);
   const outputSize = checkInt(fn, 'options.outputSize', options.outputSize ?? 1);
   const depth = checkInt(fn, 'options.teacherDepth', options.teacherDepth ?? 2);
   const width = checkInt(fn, 'options.teacherWidth', options.teacherWidth ?? 32);
+  checkParameterCount(fn, (inputSize + 1) * width + depth * (width + 1) * width + (width + 1) * outputSize);
   const noise = checkNumber(fn, 'options.noise', options.noise ?? 0, 0);
   const seed = checkNumber(fn, 'options.seed', options.seed ?? 0);
   const teacher = plainMLP({
