@@ -385,10 +385,10 @@ describe('loggers that lose nothing', () => {
     );
     expect(stdout, stderr).toContain('{"recorded":12}');
     const lines = readFileSync(jsonl, 'utf8').trimEnd().split('\n');
-    expect(lines.map((l) => JSON.parse(l).step)).toEqual([...Array(12).keys()]);
+    expect(lines.map((l) => JSON.parse(l).step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     const evs = readEvents(tb);
     expect(evs[0]!.fileVersion).toBe('brain.Event:2');
-    expect(evs.slice(1).map((e) => e.step)).toEqual([...Array(12).keys()]);
+    expect(evs.slice(1).map((e) => e.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     return { status, signal };
   };
 
