@@ -94,6 +94,33 @@ describe('gflow analyze', () => {
     expect(r.report.globalNorm).toBeGreaterThan(0);
   });
 
+  it('update ratios are judged only with --lr: the rate you train with, not a default', async () => {
+    const run = (lr?: number) =>
+      analyze({
+        kind: 'flags',
+        model: {
+          arch: 'plain-mlp',
+          depth: 4,
+          activation: 'tanh',
+          init: 'xavier',
+          norm: 'none',
+          width: 16,
+          seed: 0,
+        },
+        json: false,
+        batch: 8,
+        engine: 'cpu',
+        ...(lr === undefined ? {} : { lr }),
+      });
+    const without = await run();
+    expect(without.report.diagnosis.filter((f) => f.kind === 'update-ratio')).toEqual([]);
+    const withLr = await run(5);
+    expect(withLr.report.learningRate).toBe(5);
+    const f = withLr.report.diagnosis.filter((d) => d.kind === 'update-ratio');
+    expect(f).toHaveLength(1); // one finding for the kind, the parameters listed in it
+    expect(f[0]?.message).toMatch(/an SGD step of 5 would change/);
+  });
+
   it('a foreign or escaping file is one GflowError paragraph', async () => {
     const p = join(dir, 'evil.json');
     writeFileSync(

@@ -62,7 +62,12 @@ export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
     const { model, inputShape } = buildModel(o.model);
     const { x, y } = randomBatch(inputShape, o.batch, o.model.seed, { arch: o.model.arch, loss });
     try {
-      const report = measureGradientFlow(model, { inputs: x, targets: y, loss: lossName(loss) });
+      const report = measureGradientFlow(model, {
+        inputs: x,
+        targets: y,
+        loss: lossName(loss),
+        ...(o.lr === undefined ? {} : { learningRate: o.lr }),
+      });
       return {
         source: { kind: 'flags', flags: { ...o.model } },
         engine: info.name,
@@ -94,7 +99,12 @@ export async function analyze(o: AnalyzeOptions): Promise<AnalyzeResult> {
     made.push(y);
     let report: FlowReport;
     try {
-      report = measureGradientFlow(module, { inputs: x, targets: y, loss: lossName(loss) });
+      report = measureGradientFlow(module, {
+        inputs: x,
+        targets: y,
+        loss: lossName(loss),
+        ...(o.lr === undefined ? {} : { learningRate: o.lr }),
+      });
     } catch (e) {
       if (e instanceof GflowError) throw e;
       throw new UnsupportedError(

@@ -380,6 +380,18 @@ describe('gflow command line', () => {
     });
   });
 
+  it('analyze --lr: a rate in (0, 10]', async () => {
+    expect(
+      (await parse('analyze', '--arch', 'plain-mlp', '--depth', '3', '--lr', '0.01')).call?.o,
+    ).toMatchObject({
+      lr: 0.01,
+    });
+    expect((await parse('analyze', '--arch', 'plain-mlp', '--depth', '3')).call?.o).not.toHaveProperty('lr');
+    expect((await parse('analyze', '--arch', 'plain-mlp', '--depth', '3', '--lr', '0')).error).toMatch(
+      /--lr must be a number greater than 0 and at most 10, got "0"/,
+    );
+  });
+
   it('backend, and unknown commands', async () => {
     expect((await parse('backend', '--engine', 'cpu')).call).toEqual({
       cmd: 'backend',

@@ -111,6 +111,8 @@ export type AnalyzeOptions = {
   readonly engine: EngineFlag;
   /** Exit with code 2 when the diagnosis has a finding this severe or worse (`never`: always 0; default `error`). */
   readonly failOn?: FailOn;
+  /** The learning rate you train with: the diagnosis then reports update ratios (lr·‖g‖/‖θ‖). */
+  readonly lr?: number;
 } & (
   | { readonly kind: 'flags'; readonly model: ModelFlags }
   | { readonly kind: 'file'; readonly path: string }
@@ -196,6 +198,14 @@ export interface Handlers {
   worker(o: WorkerOptions): Promise<void>;
   /** `gflow backend`. */
   backend(o: { readonly engine: EngineFlag; readonly json: boolean }): Promise<void>;
+}
+
+/** A learning rate: a number in (0, 10]. */
+function learningRate(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 10)
+    throw new InvalidArgumentError(`--lr must be a number greater than 0 and at most 10, got "${v}".`);
+  return n;
 }
 
 /** `text (1 to max)`: a flag's help with its 1-based range. */
@@ -379,6 +389,11 @@ export function createProgram(
         .default('mse'),
     )
     .option('--json', 'print the flow report as JSON', false)
+    .option(
+      '--lr <rate>',
+      'the learning rate you train with (greater than 0, at most 10): the diagnosis then also judges update ratios lr·‖g‖/‖θ‖',
+      learningRate,
+    )
     .addOption(
       new Option(
         '--fail-on <severity>',
@@ -409,10 +424,18 @@ export function createProgram(
           json: boolean;
           failOn: FailOn;
           engine: EngineFlag;
+          lr?: number;
         },
         cmd: Command,
       ) => {
-        const common = { json: o.json, batch: o.batch, loss: o.loss, engine: o.engine, failOn: o.failOn };
+        const common = {
+          json: o.json,
+          batch: o.batch,
+          loss: o.loss,
+          engine: o.engine,
+          failOn: o.failOn,
+          ...(o.lr === undefined ? {} : { lr: o.lr }),
+        };
         if (o.model !== undefined) {
           if (o.depth !== undefined || o.width !== undefined || o.steps !== undefined) {
             cmd.error(

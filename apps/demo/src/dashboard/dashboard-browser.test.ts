@@ -18,6 +18,7 @@ import {
   TrainingGuard,
   trainStep,
   warmupCosine,
+  watchFlow,
 } from '@gflow/diagnostics';
 import { plainMLP } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
@@ -201,7 +202,7 @@ describe.skipIf(!executablePath)('gflow dashboard in headless Chromium', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('[slow] a 300-step model.fit streams to the page as it runs (screenshots mid-fit and at the end)', async () => {
+  it('[slow] a 300-step model.fit with watchFlow streams to the page as it runs: steps and both heat maps grow (screenshots mid-fit and at the end)', async () => {
     const srv = server as DashboardServer;
     const page = await (browser as Browser).newPage({ viewport: { width: 1400, height: 1800 } });
     const problems: string[] = [];
@@ -232,9 +233,13 @@ describe.skipIf(!executablePath)('gflow dashboard in headless Chromium', () => {
     model.compile({ optimizer, loss: 'meanSquaredError' });
     const x = tf.randomNormal([320, 8], 0, 1, 'float32', 4);
     const y = tf.tidy(() => tf.tanh(tf.matMul(x, tf.randomNormal([8, 2], 0, 1, 'float32', 5))));
-    // 10 batches of 32 per epoch, 30 epochs: 300 steps.
+    // 10 batches of 32 per epoch, 30 epochs: 300 steps. watchFlow measures ‖∂L/∂h‖ at every layer
+    // on a held batch before training and every 30 steps (11 times, 5 layers each).
+    const held = { inputs: x.slice([0, 0], [32, 8]), targets: y.slice([0, 0], [32, 2]) };
+    const flow = watchFlow(model, { every: 30, batch: held, monitor });
     const seen: number[] = [];
     const cells: number[] = [];
+    const tapCells: number[] = [];
     const atEpochEnd = async (epoch: number) => {
       await live.flush();
       seen.push(await apiSteps(run));
@@ -247,7 +252,9 @@ describe.skipIf(!executablePath)('gflow dashboard in headless Chromium', () => {
         [run, n] as const,
         { timeout: 20_000 },
       );
-      cells.push((await shown(page, run)).paramCells);
+      const now = await shown(page, run);
+      cells.push(now.paramCells);
+      tapCells.push(now.tapCells);
       if (epoch === 14) await page.screenshot({ path: join(shots, 'fit-1-step-150.png'), fullPage: true });
     };
     await model.fit(x, y, {
@@ -255,7 +262,7 @@ describe.skipIf(!executablePath)('gflow dashboard in headless Chromium', () => {
       batchSize: 32,
       shuffle: false,
       verbose: 0,
-      callbacks: { onEpochEnd: atEpochEnd },
+      callbacks: [flow, new tf.CustomCallback({ onEpochEnd: atEpochEnd })],
     });
     await live.flush();
     await page.screenshot({ path: join(shots, 'fit-2-step-300.png'), fullPage: true });
@@ -265,6 +272,10 @@ describe.skipIf(!executablePath)('gflow dashboard in headless Chromium', () => {
     // the parameter heat map grows with every epoch, one cell per parameter and step
     expect(cells.at(-1)).toBe(300 * 10);
     for (let i = 1; i < cells.length; i++) expect(cells[i]).toBeGreaterThan(cells[i - 1] as number);
+    // the activation-gradient heat map fills as watchFlow measures: every 3 epochs a new column
+    expect(tapCells.at(-1)).toBeGreaterThanOrEqual(10 * 5);
+    for (let i = 3; i < tapCells.length; i += 3)
+      expect(tapCells[i]).toBeGreaterThan(tapCells[i - 3] as number);
     expect(problems).toEqual([]);
 
     await page.close();
@@ -272,7 +283,7 @@ describe.skipIf(!executablePath)('gflow dashboard in headless Chromium', () => {
     guard.dispose();
     model.dispose();
     optimizer.dispose();
-    tf.dispose([x, y]);
+    tf.dispose([x, y, held.inputs, held.targets]);
     expect(tf.memory().numTensors).toBe(before);
   }, 300_000);
 });
