@@ -1,5 +1,5 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
-import { type Pair, powerResidual, rayleighRitz, restartedLanczos } from './internal/eigensolvers.js';
+import { type Pair, powerResidual, rayleighRitz, verifiedLanczos } from './internal/eigensolvers.js';
 import { HessianOperator } from './internal/hessian-operator.js';
 import { toParameterVector } from './internal/params.js';
 import { norm, projectOut } from './internal/vec.js';
@@ -50,7 +50,12 @@ export interface HessianEigenvaluesOptions extends HvpOptions {
 }
 
 /** Why {@link hessianEigenvalues} stopped. */
-export type EigenStopReason = 'converged' | 'max-iterations' | 'residual-floor' | 'krylov-exhausted';
+export type EigenStopReason =
+  | 'converged'
+  | 'max-iterations'
+  | 'residual-floor'
+  | 'krylov-exhausted'
+  | 'verification-limit';
 
 /** The result of {@link hessianEigenvalues}: plain data. */
 export interface HessianEigenvaluesResult {
@@ -97,9 +102,17 @@ export interface HessianEigenvaluesResult {
    * Why the search stopped: `'converged'` (every pair met `tol`), `'max-iterations'`,
    * `'residual-floor'` (Lanczos: its residual estimates fell 1000× below `tol` while the checked
    * residuals did not: float32 products cannot do better) or `'krylov-exhausted'` (the Krylov space
-   * is the whole parameter space).
+   * is the whole parameter space) or `'verification-limit'` (Lanczos: every pair met `tol` but the
+   * set was not confirmed: `k + 2` verification passes each found a missed eigenvalue, or the last
+   * pass did not converge; the pairs may then not be the `k` of largest magnitude).
    */
   readonly stopReason: EigenStopReason;
+  /**
+   * Lanczos: how many verification passes ran after the pairs converged (`1` when the first found
+   * nothing missed; each further one follows a missed eigenvalue, e.g. a second copy of a repeated
+   * one); `0` for power iteration and when the pairs did not converge.
+   */
+  readonly verificationPasses: number;
   /** How Hessian-vector products were computed. */
   readonly mode: 'exact' | 'finite-difference';
   /** Why that mode. */
@@ -192,6 +205,7 @@ export function hessianEigenvalues<B>(
     let lo: Pair | undefined;
     let hi: Pair | undefined;
     let stopReason: EigenStopReason;
+    let verificationPasses = 0;
     if (method === 'power') {
       const found: Float64Array[] = [];
       for (let i = 0; i < k; i++) {
@@ -219,7 +233,7 @@ export function hessianEigenvalues<B>(
       const all = [...pairs, ...(lo && hi ? [lo, hi] : [])];
       stopReason = all.every((p) => p.converged) ? 'converged' : 'max-iterations';
     } else {
-      const run = restartedLanczos(op.matvec, dim, {
+      const run = verifiedLanczos(op.matvec, dim, {
         k,
         ends: extremes,
         tol,
@@ -231,6 +245,7 @@ export function hessianEigenvalues<B>(
       lo = run.min;
       hi = run.max;
       stopReason = run.stopReason;
+      verificationPasses = run.verificationPasses;
     }
     const lambdaMax = hi?.value ?? null;
     const lambdaMin = lo?.value ?? null;
@@ -263,6 +278,7 @@ export function hessianEigenvalues<B>(
       method,
       tol,
       stopReason,
+      verificationPasses,
       mode: op.mode,
       modeReason: op.reason,
       hessianVectorProducts: op.count,
