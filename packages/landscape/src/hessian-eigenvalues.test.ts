@@ -159,7 +159,12 @@ describe('hessianEigenvalues', () => {
   const bulk = Array.from({ length: 60 }, (_, i) => 0.5 + 0.005 * i);
   const repeated: [string, number[], number, number[]][] = [
     // Without verification 13 of these 20 seeds gave 5, 4, 2, each pair passing its residual test.
-    ['a double on top, diag(5, 5, 4, 2, 1, 0.5, 0.25, 0.1, −1)', [5, 5, 4, 2, 1, 0.5, 0.25, 0.1, -1], 3, [5, 5, 4]],
+    [
+      'a double on top, diag(5, 5, 4, 2, 1, 0.5, 0.25, 0.1, −1)',
+      [5, 5, 4, 2, 1, 0.5, 0.25, 0.1, -1],
+      3,
+      [5, 5, 4],
+    ],
     [
       'a triple in the middle, diag(6, 5, 3, 3, 3, 2, −1, bulk)',
       [6, 5, 3, 3, 3, 2, -1, ...bulk],
