@@ -29,6 +29,7 @@ export const SECTIONS: readonly SectionDef[] = [a, b, c, d, e, f, g, h];
  * @returns The section for the report.
  */
 export async function runSection(def: SectionDef, quick: boolean, progress: Progress): Promise<Section> {
+  const command = reproduceCommand(def.id, quick);
   const t0 = performance.now();
   const r = await def.run({ quick, progress });
   return {
@@ -36,12 +37,28 @@ export async function runSection(def: SectionDef, quick: boolean, progress: Prog
     title: def.title,
     status: 'ok',
     summary: r.summary,
+    conclusion: r.conclusion,
+    verdicts: r.verdicts,
+    remedies: r.remedies ?? [],
+    command,
     findings: r.findings,
     plots: r.plots,
     settings: r.settings,
     ...(r.tables ? { tables: r.tables } : {}),
     seconds: (performance.now() - t0) / 1000,
   };
+}
+
+/**
+ * The command line that runs one section alone, at the same sizes.
+ *
+ * @param id - Section id, e.g. `a-depth`.
+ * @param quick - Quick sizes.
+ * @returns E.g. `gflow demo --sections a --quick --out gflow-report-a`.
+ */
+export function reproduceCommand(id: string, quick: boolean): string {
+  const letter = id[0] ?? '';
+  return `gflow demo --sections ${letter}${quick ? ' --quick' : ''} --out gflow-report-${letter}`;
 }
 
 /** Options of {@link runDemo} beyond the command line's. */
@@ -97,11 +114,14 @@ export function summaryTable(report: Report): string[] {
     s.title.split(':')[0] ?? s.id,
     s.status === 'ok' ? 'ok' : 'n/a',
     s.status === 'ok' ? `${s.seconds.toFixed(1)} s` : '',
-    s.status === 'ok' ? (s.summary.at(-1) ?? '') : s.reason,
+    s.status === 'ok'
+      ? `${(s.verdicts ?? []).filter((v) => v.verdict === 'agrees').length} agree, ${(s.verdicts ?? []).filter((v) => v.verdict === 'differs').length} differ`
+      : '',
+    s.status === 'ok' ? (s.conclusion?.[0] ?? '') : s.reason,
   ]);
-  const head = ['section', 'status', 'time', 'finding'];
+  const head = ['section', 'status', 'time', 'vs theory', 'conclusion'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  widths[3] = Math.min(widths[3] ?? 0, 100);
+  widths[4] = Math.min(widths[4] ?? 0, 90);
   const fmt = (r: string[]): string =>
     r
       .map((cell, i) => {

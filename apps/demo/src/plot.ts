@@ -86,6 +86,8 @@ export interface LinePlotOptions {
   readonly predicted?: readonly Row[];
   /** Vertical rules (e.g. a memory span) with a label, drawn dotted. */
   readonly rules?: readonly { readonly x: number; readonly label: string; readonly series?: string }[];
+  /** Horizontal rules (e.g. a baseline loss) with a label, drawn dotted. */
+  readonly hrules?: readonly { readonly y: number; readonly label: string }[];
   /** Facet into small multiples by this field (one column per value). */
   readonly facet?: { readonly field: string; readonly title: string; readonly columns?: number };
   /** Field whose value becomes the stroke dash (e.g. measured vs predicted); legend included. */
@@ -109,7 +111,17 @@ export function linePlot(o: LinePlotOptions): Plot {
     return true;
   };
   const measured = o.data.filter(keep);
-  const predicted = (o.predicted ?? []).filter(keep);
+  // Predictions are clipped to the measured range, so a prediction that runs off (ρ^T at ρ > 1)
+  // cannot stretch the axis and flatten the measured curves; the rows keep every value.
+  const ys = measured.map((r) => r[o.y.field]).filter((v): v is number => typeof v === 'number');
+  const yLo = Math.min(...ys);
+  const yHi = Math.max(...ys);
+  const predictedAll = (o.predicted ?? []).filter(keep);
+  const predicted = predictedAll.filter((r) => {
+    const v = r[o.y.field];
+    return typeof v !== 'number' || (v >= yLo && v <= yHi);
+  });
+  const predictionClipped = predicted.length < predictedAll.length;
   const color = {
     field: o.series.field,
     type: 'nominal',
@@ -118,6 +130,20 @@ export function linePlot(o: LinePlotOptions): Plot {
   };
   const x = axisEncoding(o.x);
   const y = axisEncoding(o.y);
+  // Dashed = predicted, said in a legend of its own.
+  const kindDash = {
+    field: '__kind',
+    type: 'nominal',
+    title: 'line',
+    scale: {
+      domain: ['measured', 'predicted'],
+      range: [
+        [1, 0],
+        [5, 4],
+      ],
+    },
+    legend: { symbolStrokeColor: '#333', symbolType: 'stroke' },
+  };
   const layers: Record<string, unknown>[] = [
     {
       data: { values: measured.map((r) => ({ ...r, __kind: 'measured' })) },
@@ -128,7 +154,9 @@ export function linePlot(o: LinePlotOptions): Plot {
         color,
         ...(o.dashField
           ? { strokeDash: { field: o.dashField.field, type: 'nominal', title: o.dashField.title } }
-          : {}),
+          : predicted.length > 0
+            ? { strokeDash: kindDash }
+            : {}),
         tooltip: [{ field: o.x.field }, { field: o.y.field }, { field: o.series.field }],
       },
     },
@@ -136,8 +164,8 @@ export function linePlot(o: LinePlotOptions): Plot {
   if (predicted.length > 0) {
     layers.push({
       data: { values: predicted.map((r) => ({ ...r, __kind: 'predicted' })) },
-      mark: { type: 'line', strokeDash: [5, 4], strokeWidth: 1.4, opacity: 0.9, clip: true },
-      encoding: { x, y, color, detail: { field: o.series.field } },
+      mark: { type: 'line', strokeWidth: 1.4, opacity: 0.9, clip: true },
+      encoding: { x, y, color, strokeDash: kindDash, detail: { field: o.series.field } },
     });
   }
   if (o.rules && o.rules.length > 0) {
@@ -152,9 +180,41 @@ export function linePlot(o: LinePlotOptions): Plot {
     });
     layers.push({
       data: { values: rows },
-      mark: { type: 'text', align: 'left', dx: 3, dy: -4, baseline: 'bottom', fontSize: 10, angle: 0 },
-      encoding: { x, y: { value: 10 }, text: { field: 'label' }, color: { value: '#333' } },
+      mark: {
+        type: 'text',
+        align: 'left',
+        dx: 4,
+        dy: 2,
+        baseline: 'top',
+        fontSize: 11,
+        fontWeight: 'bold',
+        angle: 0,
+      },
+      encoding: { x, y: { value: 2 }, text: { field: 'label' }, color: { value: '#111' } },
     });
+  }
+  if (o.hrules && o.hrules.length > 0) {
+    const rows = o.hrules.map((r) => ({ [o.y.field]: r.y, label: r.label }));
+    layers.push(
+      {
+        data: { values: rows },
+        mark: { type: 'rule', strokeDash: [2, 3], color: '#111', strokeWidth: 1.5 },
+        encoding: { y },
+      },
+      {
+        data: { values: rows },
+        mark: {
+          type: 'text',
+          align: 'right',
+          dx: -4,
+          dy: -4,
+          baseline: 'bottom',
+          fontSize: 11,
+          color: '#111',
+        },
+        encoding: { y, x: { value: o.width ?? WIDTH }, text: { field: 'label' } },
+      },
+    );
   }
   const width = o.width ?? WIDTH;
   const body = o.facet
@@ -163,18 +223,98 @@ export function linePlot(o: LinePlotOptions): Plot {
         facet: { field: o.facet.field, type: 'nominal', title: o.facet.title },
         columns: o.facet.columns ?? 2,
         spec: { width, height: HEIGHT * 0.8, layer: layers.map(({ data: _d, ...l }) => l) },
-        resolve: { scale: { y: 'shared' } },
+        // Each panel its own x range (depth 5 and depth 100 share no useful axis); y shared to compare.
+        resolve: { scale: { y: 'shared', x: 'independent' } },
       }
     : { width, height: HEIGHT, layer: layers };
   if (o.facet && predicted.length > 0) {
     throw new Error('linePlot: predicted lines and facets cannot be combined');
   }
+  const same = coincidingSeries(measured, o.x.field, o.y.field, o.series.field, { log: o.y.log === true });
+  const notes = [
+    ...same.map(
+      (g) =>
+        `${g.join(' and ')} coincide (within 1% of the axis range at every point), so they draw as one line.`,
+    ),
+    ...(predictionClipped
+      ? ['Dashed predictions are drawn only inside the measured range (all values are in results.json).']
+      : []),
+  ];
   return {
     id: o.id,
-    caption: o.caption,
+    caption: notes.length > 0 ? `${o.caption} ${notes.join(' ')}` : o.caption,
     data: [...o.data, ...(o.predicted ?? []).map((r) => ({ ...r, predicted: true }))],
     spec: withConfig(body),
   };
+}
+
+/**
+ * Groups of series that draw as one line: at every shared x (at least two) their values differ by
+ * at most `tol` of the plotted range, measured in log₁₀ on a log axis (span log₁₀(max/min) of the
+ * positive values) and linearly otherwise (max − min). The caption must say so.
+ *
+ * @param rows - Measured rows.
+ * @param xField - The x field.
+ * @param yField - The y field.
+ * @param seriesField - The series field.
+ * @param opts - `log`: the y axis is logarithmic; `tol`: the fraction of the range (default 1%).
+ * @returns Groups of two or more series names, in first-seen order.
+ */
+export function coincidingSeries(
+  rows: readonly Row[],
+  xField: string,
+  yField: string,
+  seriesField: string,
+  opts: { readonly log?: boolean; readonly tol?: number } = {},
+): string[][] {
+  const log = opts.log === true;
+  const tol = opts.tol ?? 0.01;
+  const ys = rows
+    .map((r) => r[yField])
+    .filter((v): v is number => typeof v === 'number' && Number.isFinite(v) && (!log || v > 0))
+    .map((v) => (log ? Math.log10(v) : v));
+  if (ys.length === 0) return [];
+  const span = Math.max(...ys) - Math.min(...ys);
+  if (!(span > 0)) return [];
+  const bySeries = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    const v = r[yField];
+    if (typeof v !== 'number' || !Number.isFinite(v) || (log && v <= 0)) continue;
+    const k = String(r[seriesField]);
+    const m = bySeries.get(k) ?? new Map<string, number>();
+    m.set(String(r[xField]), log ? Math.log10(v) : v);
+    bySeries.set(k, m);
+  }
+  const names = [...bySeries.keys()];
+  const close = (a: Map<string, number>, b: Map<string, number>): boolean => {
+    let shared = 0;
+    for (const [xk, va] of a) {
+      const vb = b.get(xk);
+      if (vb === undefined) continue;
+      shared += 1;
+      if (Math.abs(va - vb) > tol * span) return false;
+    }
+    return shared >= 2;
+  };
+  const groups: string[][] = [];
+  const used = new Set<string>();
+  for (let i = 0; i < names.length; i++) {
+    const a = names[i] as string;
+    if (used.has(a)) continue;
+    const g = [a];
+    for (let j = i + 1; j < names.length; j++) {
+      const b = names[j] as string;
+      if (
+        !used.has(b) &&
+        close(bySeries.get(a) as Map<string, number>, bySeries.get(b) as Map<string, number>)
+      ) {
+        g.push(b);
+        used.add(b);
+      }
+    }
+    if (g.length > 1) groups.push(g);
+  }
+  return groups;
 }
 
 /** Options of {@link heatmapPlot}. */
@@ -193,6 +333,13 @@ export interface HeatmapPlotOptions {
   readonly value: AxisSpec;
   /** An overlay line (e.g. the critical line), drawn over the cells: rows with x and y fields. */
   readonly line?: { readonly data: readonly Row[]; readonly label: string };
+  /**
+   * Cells of width 1 at integer x and y (steps, layers): the `_end` fields are made as value + 1.
+   * Without it every row carries `<x>_end` and `<y>_end`.
+   */
+  readonly unitCells?: boolean;
+  /** Small multiples, one panel per value of this field (not with `line`). */
+  readonly facet?: { readonly field: string; readonly title: string; readonly columns?: number };
 }
 
 /**
@@ -202,10 +349,17 @@ export interface HeatmapPlotOptions {
  * @returns The plot.
  */
 export function heatmapPlot(o: HeatmapPlotOptions): Plot {
-  const cells = o.data.filter((r) => {
+  const kept = o.data.filter((r) => {
     const v = r[o.value.field];
     return typeof v === 'number' && Number.isFinite(v) && (!o.value.log || v > 0);
   });
+  const cells = o.unitCells
+    ? kept.map((r) => ({
+        ...r,
+        [`${o.x.field}_end`]: (r[o.x.field] as number) + 1,
+        [`${o.y.field}_end`]: (r[o.y.field] as number) + 1,
+      }))
+    : kept;
   const layers: Record<string, unknown>[] = [
     {
       data: { values: cells },
@@ -232,21 +386,129 @@ export function heatmapPlot(o: HeatmapPlotOptions): Plot {
   if (o.line) {
     layers.push({
       data: { values: o.line.data.map((r) => ({ ...r, curve: o.line?.label ?? '' })) },
-      mark: { type: 'line', color: 'white', strokeWidth: 2.5 },
+      mark: { type: 'line', strokeWidth: 2.5 },
       encoding: {
         x: { field: o.x.field, type: 'quantitative' },
         y: { field: o.y.field, type: 'quantitative' },
         order: { field: o.y.field },
-        strokeDash: { field: 'curve', type: 'nominal', title: 'overlay' },
+        // A red line shows over every viridis colour, and its legend swatch on white.
+        stroke: {
+          field: 'curve',
+          type: 'nominal',
+          title: 'overlay',
+          scale: { range: ['#e8112d'] },
+          legend: { symbolType: 'stroke', symbolStrokeWidth: 3 },
+        },
       },
     });
   }
+  if (o.facet && o.line) throw new Error('heatmapPlot: an overlay line and facets cannot be combined');
+  const body = o.facet
+    ? {
+        data: { values: cells },
+        // Panels in the order the rows come (vega-lite would sort them by name).
+        facet: {
+          field: o.facet.field,
+          type: 'nominal',
+          title: o.facet.title,
+          sort: [...new Set(cells.map((r) => String(r[o.facet?.field ?? ''])))],
+        },
+        columns: o.facet.columns ?? 1,
+        spec: { width: WIDTH + 100, height: HEIGHT * 0.6, layer: layers.map(({ data: _d, ...l }) => l) },
+      }
+    : { width: WIDTH, height: HEIGHT, layer: layers };
   return {
     id: o.id,
     caption: o.caption,
     data: [...o.data, ...(o.line?.data ?? []).map((r) => ({ ...r, overlay: o.line?.label ?? '' }))],
-    spec: withConfig({ width: WIDTH, height: HEIGHT, layer: layers }),
+    spec: withConfig(body),
   };
+}
+
+/** Options of {@link histogramPlot}. */
+export interface HistogramPlotOptions {
+  /** Plot id. */
+  readonly id: string;
+  /** Caption under the figure. */
+  readonly caption: string;
+  /** Bins: rows with `<x.field>` (bin start), `<x.field>_end` and the y field. */
+  readonly data: readonly Row[];
+  /** The binned value (its title with units). */
+  readonly x: AxisSpec;
+  /** The bin height (e.g. fraction of entries). */
+  readonly y: AxisSpec;
+  /** One panel per value of this field, each with its own x range. */
+  readonly facet: { readonly field: string; readonly title: string; readonly columns?: number };
+}
+
+/**
+ * Histograms as small multiples: one panel per facet value, each with its own x range (the
+ * values of different activations live on different scales), a shared y axis.
+ *
+ * @param o - Bins, axes and facet.
+ * @returns The plot.
+ */
+export function histogramPlot(o: HistogramPlotOptions): Plot {
+  return {
+    id: o.id,
+    caption: o.caption,
+    data: o.data,
+    spec: withConfig({
+      data: { values: o.data },
+      facet: {
+        field: o.facet.field,
+        type: 'nominal',
+        title: o.facet.title,
+        sort: [...new Set(o.data.map((r) => String(r[o.facet.field])))],
+      },
+      columns: o.facet.columns ?? 4,
+      spec: {
+        width: 200,
+        height: 140,
+        mark: { type: 'rect', color: '#4a7ab5' },
+        encoding: {
+          x: { field: o.x.field, type: 'quantitative', bin: { binned: true }, title: o.x.title },
+          x2: { field: `${o.x.field}_end` },
+          y: { ...axisEncoding(o.y), ...(o.y.log ? {} : { scale: { zero: true } }) },
+        },
+      },
+      resolve: { scale: { x: 'independent', y: 'shared' } },
+    }),
+  };
+}
+
+/**
+ * Bins values into `bins` equal bins over [min, max] of the finite values.
+ *
+ * @param values - The values.
+ * @param bins - Number of bins.
+ * @returns Bin starts, ends and the fraction of the finite values in each.
+ */
+export function binValues(
+  values: ArrayLike<number>,
+  bins: number,
+): { start: number; end: number; fraction: number }[] {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!Number.isFinite(v)) continue;
+    n += 1;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (n === 0) return [];
+  if (hi === lo) return [{ start: lo - 0.5, end: hi + 0.5, fraction: 1 }];
+  const w = (hi - lo) / bins;
+  const counts = new Array<number>(bins).fill(0);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!Number.isFinite(v)) continue;
+    const k = Math.min(bins - 1, Math.floor((v - lo) / w));
+    counts[k] = (counts[k] ?? 0) + 1;
+  }
+  return counts.map((c, i) => ({ start: lo + i * w, end: lo + (i + 1) * w, fraction: c / n }));
 }
 
 /** Options of {@link barPlot}. */

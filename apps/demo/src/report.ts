@@ -10,12 +10,16 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { nonFiniteReplacer } from '@gflow/diagnostics';
 import { type Plot, type Row, renderSvg } from './plot.js';
+import type { Remedy, Verdict } from './sections/section.js';
 
 /** Version of the results.json layout. */
 export const RESULTS_SCHEMA_VERSION = 1;
 
 /** A finding: a named measured number (or string) shown in the text and kept in results.json. */
-export type Findings = Record<string, number | string | boolean | null | readonly (number | string)[]>;
+export type Findings = Record<
+  string,
+  number | string | boolean | null | readonly (number | string)[] | readonly Readonly<Row>[]
+>;
 
 /** A section that ran. */
 export interface CompletedSection {
@@ -29,6 +33,14 @@ export interface CompletedSection {
   readonly summary: readonly string[];
   /** The numbers quoted in the summary. */
   readonly findings: Findings;
+  /** What the numbers mean (built from this run's numbers); every demo section has one. */
+  readonly conclusion?: readonly string[];
+  /** The section's claims checked against theory (the summary table's rows). */
+  readonly verdicts?: readonly Verdict[];
+  /** Problems shown and their remedies. */
+  readonly remedies?: readonly Remedy[];
+  /** The command that reproduces this section, e.g. `gflow demo --sections a --quick`. */
+  readonly command?: string;
   /** The plots. */
   readonly plots: readonly Plot[];
   /** Seconds spent. */
@@ -49,6 +61,8 @@ export interface UnavailableSection {
   readonly status: 'unavailable';
   /** Why, e.g. `not available yet: @gflow/models does not export lstm`. */
   readonly reason: string;
+  /** The command that would run it. */
+  readonly command?: string;
 }
 
 /** One section of the report. */
@@ -75,6 +89,47 @@ export interface Report {
   readonly sections: readonly Section[];
 }
 
+/** One row of the report's summary table: a section's claim checked against theory. */
+export interface SummaryRow {
+  /** Section id. */
+  readonly section: string;
+  /** What the experiment tests. */
+  readonly claim: string;
+  /** Theory's prediction. */
+  readonly predicted: string;
+  /** This run's measurement. */
+  readonly measured: string;
+  /** agrees, differs, or not run (a section that could not run). */
+  readonly verdict: 'agrees' | 'differs' | 'not run';
+  /** Why it differs (with the paper), or why it did not run; null when it agrees. */
+  readonly explanation: string | null;
+}
+
+/** The summary table: every verdict of every section, in report order; one row for a section that did not run. */
+export function summaryRows(report: Report): SummaryRow[] {
+  return report.sections.flatMap((s): SummaryRow[] =>
+    s.status === 'ok'
+      ? (s.verdicts ?? []).map((v) => ({ section: s.id, ...v }))
+      : [
+          {
+            section: s.id,
+            claim: s.title,
+            predicted: '',
+            measured: '',
+            verdict: 'not run',
+            explanation: s.reason,
+          },
+        ],
+  );
+}
+
+/** The remedies table: every section's problems and their fixes, in report order. */
+export function remedyRows(report: Report): (Remedy & { readonly section: string })[] {
+  return report.sections.flatMap((s) =>
+    s.status === 'ok' ? (s.remedies ?? []).map((r) => ({ section: s.id, ...r })) : [],
+  );
+}
+
 /** The JSON form of a report: plots carry their rows and spec, not the SVG. */
 export function reportToJson(report: Report): unknown {
   return {
@@ -84,6 +139,8 @@ export function reportToJson(report: Report): unknown {
     quick: report.quick,
     startedAt: report.startedAt,
     seconds: report.seconds,
+    summary: summaryRows(report),
+    remedies: remedyRows(report),
     sections: Object.fromEntries(
       report.sections.map((s) => [
         s.id,
@@ -92,13 +149,20 @@ export function reportToJson(report: Report): unknown {
               title: s.title,
               status: s.status,
               summary: s.summary,
+              ...(s.conclusion ? { conclusion: s.conclusion } : {}),
+              ...(s.command ? { command: s.command } : {}),
               findings: s.findings,
               settings: s.settings,
               seconds: s.seconds,
               plots: s.plots.map((p) => ({ id: p.id, caption: p.caption, data: p.data })),
               ...(s.tables ? { tables: s.tables } : {}),
             }
-          : { title: s.title, status: s.status, reason: s.reason },
+          : {
+              title: s.title,
+              status: s.status,
+              reason: s.reason,
+              ...(s.command ? { command: s.command } : {}),
+            },
       ]),
     ),
   };
@@ -122,6 +186,10 @@ figcaption{font-size:.9em;color:#444;max-width:640px;margin-top:.3em}
 .unavailable{background:#fff4e5;border-left:4px solid #f0a020;padding:.6em 1em}
 table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ddd;padding:.2em .6em;text-align:left}
 nav a{margin-right:1em}
+.summary td{vertical-align:top}.agrees{color:#1a7f37;font-weight:bold}.differs{color:#b35900;font-weight:bold}
+.conclusion{background:#f3f7fb;border-left:4px solid #4a7ab5;padding:.4em 1em;margin:1em 0}
+.conclusion h3{margin:.2em 0;font-size:1em}pre.cmd{background:#f5f5f5;padding:.4em .8em;font-size:.85em;overflow-x:auto}
+caption{text-align:left;font-weight:bold;padding:.3em 0}
 `;
 
 /** Renders the whole report to a self-contained HTML document (inline SVG, no script, no network). */
@@ -138,6 +206,8 @@ export async function reportToHtml(report: Report): Promise<string> {
     `<p class="meta">Engine: ${escapeHtml(report.engine.name)} (SIMD ${report.engine.simd ? 'on' : 'off'}, ${report.engine.threads} thread${report.engine.threads === 1 ? '' : 's'}${report.engine.fills.length ? `; ${report.engine.fills.length} kernel and gradient fills from @gflow/backend` : ''}). ` +
       `Mode: ${report.quick ? 'quick (reduced sizes)' : 'full'}. Started ${escapeHtml(report.startedAt)}, ${report.seconds.toFixed(1)} s. ` +
       'Every number behind every plot is in <code>results.json</code> beside this file.</p>',
+    summaryHtml(report),
+    remediesHtml(report),
     `<nav>${report.sections.map((s) => `<a href="#${escapeHtml(s.id)}">${escapeHtml(s.title)}</a>`).join('')}</nav>`,
   );
   for (const s of report.sections) {
@@ -146,6 +216,7 @@ export async function reportToHtml(report: Report): Promise<string> {
       parts.push(`<p class="unavailable">Not in this report: ${escapeHtml(s.reason)}</p></section>`);
       continue;
     }
+    if (s.command) parts.push(`<p>Reproduce: </p><pre class="cmd">${escapeHtml(s.command)}</pre>`);
     for (const p of s.summary) parts.push(`<p>${escapeHtml(p)}</p>`);
     for (const plot of s.plots) {
       const svg = await renderSvg(plot);
@@ -154,6 +225,13 @@ export async function reportToHtml(report: Report): Promise<string> {
       );
     }
     for (const [caption, rows] of Object.entries(s.tables ?? {})) parts.push(tableHtml(caption, rows));
+    if (s.conclusion && s.conclusion.length > 0) {
+      parts.push(
+        '<div class="conclusion"><h3>Conclusion</h3>',
+        ...s.conclusion.map((c) => `<p>${escapeHtml(c)}</p>`),
+        '</div>',
+      );
+    }
     parts.push('</section>');
   }
   parts.push('</body></html>');
@@ -161,6 +239,39 @@ export async function reportToHtml(report: Report): Promise<string> {
 }
 
 const TABLE_ROWS = 25;
+
+/** The summary table at the top of the report: one row per claim, with its verdict and why. */
+function summaryHtml(report: Report): string {
+  const rows = summaryRows(report);
+  if (!rows.some((r) => r.verdict !== 'not run')) return '';
+  const head = ['section', 'claim', 'theory predicts', 'measured', 'verdict', 'why it differs'];
+  return [
+    '<h2 id="summary">Summary</h2>',
+    '<p>Each experiment’s claim, what theory predicts, what this run measured, and whether they agree; where they differ, the reason with its paper. The sections below hold the plots and the full conclusions.</p>',
+    `<table class="summary"><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`,
+    ...rows.map(
+      (r) =>
+        `<tr><td><a href="#${escapeHtml(r.section)}">${escapeHtml(r.section)}</a></td><td>${escapeHtml(r.claim)}</td><td>${escapeHtml(r.predicted)}</td><td>${escapeHtml(r.measured)}</td><td class="${r.verdict === 'not run' ? '' : r.verdict}">${escapeHtml(r.verdict)}</td><td>${escapeHtml(r.explanation ?? '')}</td></tr>`,
+    ),
+    '</table>',
+  ].join('\n');
+}
+
+/** The remedies table: each problem the run showed, where, and what fixes it. */
+function remediesHtml(report: Report): string {
+  const rows = remedyRows(report);
+  if (rows.length === 0) return '';
+  const head = ['problem', 'seen in this run', 'remedy', 'see', 'section'];
+  return [
+    '<h2 id="remedies">Remedies</h2>',
+    `<table class="summary"><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`,
+    ...rows.map(
+      (r) =>
+        `<tr><td>${escapeHtml(r.problem)}</td><td>${escapeHtml(r.seen)}</td><td>${escapeHtml(r.remedy)}</td><td>${escapeHtml(r.see)}</td><td><a href="#${escapeHtml(r.section)}">${escapeHtml(r.section)}</a></td></tr>`,
+    ),
+    '</table>',
+  ].join('\n');
+}
 
 /** A small HTML table of rows (the first 25; all of them are in results.json). */
 function tableHtml(caption: string, rows: readonly Row[]): string {

@@ -89,9 +89,55 @@ export const section: SectionDef = {
     const inRes = inputRows.find((r) => r.arch === 'residual' && r.depth === deepest)?.inputGradNorm as
       | number
       | null;
+    // "Level" = first/last within a factor LEVEL over the whole depth.
+    const LEVEL = 10;
+    const level = (r: number | null): boolean => r !== null && r >= 1 / LEVEL && r <= LEVEL;
+    const perBlockFactor = (r: number | null): number | null =>
+      r !== null && r > 0 ? r ** (1 / (deepest - 1)) : null;
+    const plainExplodes = rp !== null && rp > LEVEL;
     return {
       settings,
       findings: { ...ratios, plainInputGradNormDeepest: inPlain, residualInputGradNormDeepest: inRes },
+      conclusion: [
+        plainExplodes
+          ? `The plain net does not keep its gradient level: at ${deepest} blocks the first block's gradient is ${fmt(rp)} times the last's, a factor ${fmt(perBlockFactor(rp))} per block going backward. He initialization alone would keep a ReLU net's gradient level (He et al. 2015); it is batch norm that makes a deep plain network's gradients explode at initialization, exponentially in depth (Yang et al. 2019, "A Mean Field Theory of Batch Normalization"). This is expected, not a bug.`
+          : `The plain net keeps its gradient within a factor ${LEVEL} over ${deepest} blocks (first/last ${fmt(rp)}).`,
+        level(rr)
+          ? `The residual net keeps it level (first/last ${fmt(rr)}): the identity path carries the gradient past every batch-normalized branch, which is why residual networks train at depths where plain ones do not (He et al. 2016).`
+          : `The residual net's first/last ratio is ${fmt(rr)} (${fmt(perBlockFactor(rr))} per block): not level, but nothing like the plain net's ${fmt(rp)}. Each unscaled residual branch adds its own variance to the stream, so the gradient grows slowly with depth (Hanin and Rolnick 2018); branches scaled by 1/√L (section f, g) keep it level.`,
+        `At the input, ‖∂L/∂x‖ is ${fmt(inPlain)} (plain) against ${fmt(inRes)} (residual) at ${deepest} blocks.`,
+      ],
+      verdicts: [
+        {
+          claim: `Plain ReLU + He + batch-norm conv net keeps ‖∂L/∂h‖ level over ${deepest} blocks (first/last within ×${LEVEL})`,
+          predicted: '≈ 1 (He init preserves the ReLU backward signal; He et al. 2015)',
+          measured: `first/last ${fmt(rp)} (${fmt(perBlockFactor(rp))} per block)`,
+          verdict: level(rp) ? ('agrees' as const) : ('differs' as const),
+          explanation: level(rp)
+            ? null
+            : 'Batch norm in a deep plain net makes gradients explode at initialization, exponentially in depth (Yang et al. 2019); residual connections remove it.',
+        },
+        {
+          claim: `Residual ReLU + He + batch-norm conv net keeps ‖∂L/∂h‖ level over ${deepest} blocks (within ×${LEVEL})`,
+          predicted: '≈ 1 (identity paths; He et al. 2016)',
+          measured: `first/last ${fmt(rr)} (${fmt(perBlockFactor(rr))} per block)`,
+          verdict: level(rr) ? ('agrees' as const) : ('differs' as const),
+          explanation: level(rr)
+            ? null
+            : 'Unscaled residual branches add variance per block, so the gradient grows slowly with depth (Hanin and Rolnick 2018); scale branches by 1/√L.',
+        },
+      ],
+      remedies: plainExplodes
+        ? [
+            {
+              problem: 'gradients explode backward in a deep plain net with batch norm',
+              seen: `a: plain, ${deepest} blocks: first/last block ${fmt(rp)}`,
+              remedy:
+                'add residual connections (the same net with skips stays level); re-initializing does not help',
+              see: 'Yang et al. 2019; He et al. 2016',
+            },
+          ]
+        : [],
       summary: [
         'The first plot shows ‖∂L/∂h‖ at the output of every block (block 0 nearest the input) for plain and residual ReLU conv nets with He initialization and batch norm, one panel per depth; the second shows ‖∂L/∂x‖ at the input against depth.',
         `Measured: plain, ${deepest} blocks: the first block's gradient is ${fmt(rp)} of the last's; residual: ${fmt(rr)}. The input gradient at ${deepest} blocks is ${fmt(inPlain)} (plain) and ${fmt(inRes)} (residual).`,
