@@ -106,7 +106,7 @@ export interface HessianEigenvaluesResult {
   /**
    * Why the search stopped: `'converged'` (every pair met `tol`), `'max-iterations'`,
    * `'residual-floor'` (Lanczos: its residual estimates fell 1000× below `tol` while the checked
-   * residuals did not: float32 products cannot do better) or `'krylov-exhausted'` (the Krylov space
+   * residuals did not: float32 products cannot do better), `'krylov-exhausted'` (the Krylov space
    * is the whole parameter space) or `'verification-limit'` (Lanczos: every pair met `tol` but the
    * set was not confirmed: `k + 2` verification passes each found a missed eigenvalue, or the last
    * pass did not converge; the pairs may then not be the `k` of largest magnitude).
@@ -144,8 +144,9 @@ export interface HessianEigenvaluesResult {
  * more than `tol` relative. What it finds joins the set by Rayleigh–Ritz and another pass follows,
  * at most `k + 2` in all, else `'verification-limit'`. The guarantee: every copy of every
  * eigenvalue in the top k, up to `tol`, unless the fresh vectors miss an eigenspace entirely
- * (probability zero in exact arithmetic). The cost: one more Krylov pass, usually fewer products
- * than the first (24 → 44 products for the tanh MLP 5-8-3 with `k: 3`), and one per missed copy.
+ * (probability zero in exact arithmetic). The cost: one more Krylov pass, about as many products
+ * as the first search or more (24 → 44 for the tanh MLP 5-8-3 with `k: 3`, 24 → 54 for a conv +
+ * batch-norm net), and one more per missed copy.
  * Power iteration stops an eigenvalue when the residual of H itself (not of
  * the deflated operator) at the current vector is at most `tol`; the other end comes from power
  * iteration on `H − λ_1 I`. With float32 products a `tol` below about `1e-7·‖H‖/|λ|` cannot be met:
