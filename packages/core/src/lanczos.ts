@@ -44,7 +44,12 @@ export interface LanczosResult {
  *
  * The operator must be symmetric. The tridiagonal's eigenproblem is solved by ml-matrix
  * (symmetric QL). Stops early, with fewer steps, when β falls below 1e-12·‖T‖ (an invariant
- * subspace: the Ritz values are then exact eigenvalues).
+ * subspace: the Ritz values are then exact eigenvalues). One start vector sees one direction per
+ * eigenspace: in exact arithmetic a repeated eigenvalue appears once among the Ritz values,
+ * whatever its multiplicity (diag(2, 2, 2, 7, 7) stops after 2 steps with Ritz values 2, 7), so
+ * the Ritz values are not the eigenvalues counted with multiplicity. That is what quadrature
+ * needs (the weights carry the multiplicity); for the k largest eigenvalues with their copies,
+ * lock the pairs found and run again from a start vector orthogonal to them.
  *
  * @param matvec - v ↦ Av (synchronous; must not mutate v).
  * @param dim - Dimension n ≥ 1.

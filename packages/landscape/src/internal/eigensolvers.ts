@@ -181,6 +181,11 @@ export interface RestartedLanczosOptions {
   /** The largest Krylov basis kept in memory (thick restart when full). */
   basisSize: number;
   seed: number;
+  /**
+   * Orthonormal vectors the search stays orthogonal to (the start vector and every fresh one are
+   * drawn outside them); `matvec` must project them out too. Default none.
+   */
+  deflate?: readonly Float64Array[];
 }
 
 /** The result of {@link restartedLanczos}. */
@@ -261,7 +266,10 @@ export function restartedLanczos(
   o: RestartedLanczosOptions,
 ): RestartedLanczosResult {
   const rng = new Random(o.seed);
-  const basisSize = Math.max(2, Math.min(dim, o.basisSize));
+  const deflate = o.deflate ?? [];
+  // The dimension of the space searched: the complement of the deflated vectors.
+  const free = dim - deflate.length;
+  const basisSize = Math.max(2, Math.min(free, o.basisSize));
   const V: Float64Array[] = [];
   const T: number[][] = Array.from({ length: basisSize }, () => new Array<number>(basisSize).fill(0));
   let steps = 0;
@@ -274,7 +282,7 @@ export function restartedLanczos(
   let lastWorst: number | undefined;
   let lastCheckStep = 0;
   let lastChecked: { top: Pair[]; min: Pair | undefined; max: Pair | undefined } | undefined;
-  const first = freshVector(rng, dim, []);
+  const first = freshVector(rng, dim, deflate);
   if (first === undefined) throw new Error('restartedLanczos: no start vector');
   V.push(first);
 
@@ -324,7 +332,7 @@ export function restartedLanczos(
     let scale = 0;
     for (const v of ritz.values) scale = Math.max(scale, Math.abs(v));
     const closed = !(beta > 1e-10 * scale);
-    const exhausted = closed && m === dim;
+    const exhausted = closed && m === free;
     const want = wantedOf(ritz.values, o.k, o.ends);
     // A Krylov space that closed before the whole space did (an eigenvalue repeated, or a start
     // vector without components along some eigenvectors) is extended by a fresh vector before
@@ -382,10 +390,11 @@ export function restartedLanczos(
     let next: Float64Array | undefined;
     if (beta > 1e-10 * scale) {
       next = Float64Array.from(w);
+      projectOut(next, deflate);
       projectOut(next, V);
       if (!unit(next)) next = undefined;
     }
-    next ??= freshVector(rng, dim, V);
+    next ??= freshVector(rng, dim, [...deflate, ...V]);
     if (next === undefined) {
       lastChecked = checkAll(ritz, want);
       stopReason = 'krylov-exhausted';
@@ -416,9 +425,10 @@ export function restartedLanczos(
         diagonal.push(ritz.values[i] as number);
       }
     }
+    projectOut(next, deflate);
     projectOut(next, basis);
     if (!unit(next)) {
-      const fresh = freshVector(rng, dim, basis);
+      const fresh = freshVector(rng, dim, [...deflate, ...basis]);
       if (fresh === undefined) {
         lastChecked = checkAll(ritz, want);
         stopReason = 'krylov-exhausted';
@@ -435,4 +445,117 @@ export function restartedLanczos(
   }
   const c = lastChecked as NonNullable<typeof lastChecked>;
   return { top: c.top, min: c.min, max: c.max, steps, restarts, checks, stopReason };
+}
+
+/** The result of {@link verifiedLanczos}. */
+export interface VerifiedLanczosResult extends Omit<RestartedLanczosResult, 'stopReason'> {
+  stopReason: StopReason | 'verification-limit';
+  /** Verification passes run (0 when the first search did not converge or spanned everything). */
+  verificationPasses: number;
+}
+
+/** Orthonormal vectors spanning `vs` (a vector within 1e-6 of the span of those before it is dropped). */
+function orthonormal(vs: readonly Float64Array[]): Float64Array[] {
+  const basis: Float64Array[] = [];
+  for (const v of vs) {
+    const y = Float64Array.from(v);
+    const n0 = norm(y);
+    projectOut(y, basis);
+    if (norm(y) > 1e-6 * n0 && unit(y)) basis.push(y);
+  }
+  return basis;
+}
+
+/** Whether `a` beats `b` in magnitude by more than the residual tolerance of both (a tie is not a miss). */
+function beats(a: number, b: number, tol: number): boolean {
+  return Math.abs(a) - Math.abs(b) > tol * (Math.abs(a) + Math.abs(b));
+}
+
+/**
+ * {@link restartedLanczos}, then a check that the set of pairs is the right one. A single-vector
+ * Krylov method sees one vector per eigenspace in exact arithmetic, so a second copy of a repeated
+ * eigenvalue shows up only through rounding, and the pairs can each pass their residual test while
+ * the set misses it (diag(5, 5, 4, 2, …) answered 5, 4, 2). So, once the wanted pairs converge, they
+ * are locked (with the two ends) and a further Lanczos pass runs on `(I − LLᵀ) H (I − LLᵀ)` from a
+ * fresh random vector orthogonal to them, reorthogonalized against them at every product (ARPACK
+ * and SLEPc lock converged vectors the same way). When that pass converges to a pair of larger
+ * magnitude than the k-th (or beyond an end) by more than `tol`, Rayleigh–Ritz on the locked
+ * vectors and the new one, with one explicit product per vector, gives the new set and another
+ * pass follows; at most `k + 2` passes. The set is accepted only when a converged pass finds
+ * nothing that belongs; otherwise the stop reason is `'verification-limit'`.
+ */
+export function verifiedLanczos(
+  matvec: Matvec,
+  dim: number,
+  o: RestartedLanczosOptions,
+): VerifiedLanczosResult {
+  const first = restartedLanczos(matvec, dim, o);
+  let { top, min, max, steps, restarts, checks } = first;
+  if (first.stopReason !== 'converged') return { ...first, verificationPasses: 0 };
+  const maxPasses = o.k + 2;
+  let passes = 0;
+  let stopReason: VerifiedLanczosResult['stopReason'] = 'verification-limit';
+  for (;;) {
+    const locked = orthonormal([...top, ...(min && max ? [min, max] : [])].map((p) => p.vector));
+    if (locked.length >= dim) {
+      stopReason = 'converged'; // the locked vectors span everything: nothing is left to miss
+      break;
+    }
+    if (passes >= maxPasses) break;
+    passes++;
+    const deflated: Matvec = (v) => {
+      const u = Float64Array.from(v);
+      projectOut(u, locked);
+      const w = matvec(u);
+      projectOut(w, locked);
+      return w;
+    };
+    const sub = restartedLanczos(deflated, dim, {
+      k: 1,
+      ends: o.ends,
+      tol: o.tol,
+      maxSteps: o.maxSteps,
+      basisSize: o.basisSize,
+      seed: o.seed + 7919 * passes,
+      deflate: locked,
+    });
+    steps += sub.steps;
+    restarts += sub.restarts;
+    checks += sub.checks;
+    const kth = top[top.length - 1] as Pair;
+    const found: Pair[] = [];
+    const s0 = sub.top[0];
+    if (s0 !== undefined && beats(s0.value, kth.value, o.tol)) found.push(s0);
+    if (min && max && sub.min && sub.max) {
+      const band = o.tol * (Math.abs(min.value) + Math.abs(max.value));
+      if (sub.min.value < min.value - band) found.push(sub.min);
+      if (sub.max.value > max.value + band) found.push(sub.max);
+    }
+    // Ritz values lie inside the spectrum, so a miss found is one even unconverged; no miss found
+    // proves nothing unless the pass converged.
+    if (found.length === 0) {
+      if (sub.stopReason === 'converged' || sub.stopReason === 'krylov-exhausted') stopReason = 'converged';
+      break;
+    }
+    // Rayleigh–Ritz on the locked vectors and the new ones, one explicit product each.
+    const basis = orthonormal([...locked, ...found.map((p) => p.vector)]);
+    if (basis.length === locked.length) break; // nothing new outside the locked vectors: unverified
+    const withProducts = basis.map((v): Pair => {
+      checks++;
+      return { value: 0, vector: v, iterations: steps, converged: false, residual: 0, product: matvec(v) };
+    });
+    const rr = rayleighRitz(withProducts, o.tol).map((p) => ({ ...p, iterations: steps }));
+    top = rr
+      .slice()
+      .sort((a, b) => Math.abs(b.value) - Math.abs(a.value))
+      .slice(0, o.k);
+    if (min && max) {
+      min = rr.reduce((a, b) => (b.value < a.value ? b : a));
+      max = rr.reduce((a, b) => (b.value > a.value ? b : a));
+    }
+  }
+  const all = [...top, ...(min && max ? [min, max] : [])];
+  for (const p of all) p.iterations = steps;
+  if (stopReason === 'converged' && !all.every((p) => p.converged)) stopReason = 'residual-floor';
+  return { top, min, max, steps, restarts, checks, stopReason, verificationPasses: passes };
 }
