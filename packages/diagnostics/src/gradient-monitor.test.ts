@@ -17,6 +17,56 @@ function moments(xs: number[]) {
 }
 
 describe('GradientMonitor', () => {
+  it('entropy: per parameter, as −Σ p ln p of p = |g|/Σ|g| by hand, at any magnitude; null for a zero gradient', () => {
+    const before = tf.memory().numTensors;
+    const m = new GradientMonitor({ histogram: false, entropy: true });
+    const h13 = -(0.25 * Math.log(0.25) + 0.75 * Math.log(0.75)); // p = (1/4, 3/4)
+    tf.tidy(() => {
+      const r = m.record({
+        grads: {
+          even: tf.tensor1d([2, -2, 2, -2]),
+          pair: tf.tensor1d([1e-30, -3e-30]),
+          huge: tf.tensor2d([[1e30, 3e30]]),
+          zero: tf.tensor1d([0, 0]),
+        },
+      });
+      const e = Object.fromEntries(r.parameters.map((p) => [p.name, p.entropy]));
+      expect(e.even).toBeCloseTo(Math.log(4), 6);
+      expect(e.pair).toBeCloseTo(h13, 6);
+      expect(e.huge).toBeCloseTo(h13, 6);
+      expect(e.zero).toBeNull();
+    });
+    // σ₁ and ρ of named weights every `every` steps: [[0, 2], [0.5, 0]] has ρ = 1 (eigenvalues ±1), σ₁ = 2.
+    const sp = new GradientMonitor({ histogram: false, spectra: { params: ['w'], every: 2 } });
+    tf.tidy(() => {
+      const w = tf.tensor2d([
+        [0, 2],
+        [0.5, 0],
+      ]);
+      const input = { grads: { w: tf.onesLike(w) }, params: { w } };
+      expect(sp.record(input).spectra).toBeUndefined();
+      const s2 = sp.record(input).spectra;
+      expect(s2?.map((x) => x.name)).toEqual(['w']);
+      expect(s2?.[0]?.sigma1).toBeCloseTo(2, 6);
+      expect(s2?.[0]?.spectralRadius).toBeCloseTo(1, 6);
+      const every1 = new GradientMonitor({ histogram: false, spectra: { params: ['w'], every: 1 } });
+      expect(() => every1.record({ grads: { v: tf.ones([2]) }, params: { v: tf.ones([2]) } })).toThrow(
+        /options.spectra names "w", but the step's params have no such weight/,
+      );
+      every1.dispose();
+    });
+    sp.dispose();
+    expect(() => new GradientMonitor({ spectra: { params: [] } })).toThrow(/options.spectra must be/);
+    // Off by default: no field.
+    const plain = new GradientMonitor({ histogram: false });
+    tf.tidy(() => {
+      expect(plain.record({ grads: { a: tf.tensor1d([1, 2]) } }).parameters[0]).not.toHaveProperty('entropy');
+    });
+    m.dispose();
+    plain.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('computes norms, ratios, moments, dead units, cosine and update ratio by hand', () => {
     const before = tf.memory().numTensors;
     const m = new GradientMonitor({ histogram: false });

@@ -5,6 +5,7 @@ import { alias, BatchedRead, type NamedTensors } from './internal/tensors.js';
 import { checkInteger } from './internal/validate.js';
 import { nonFiniteReplacer } from './json.js';
 import type { StepLogger } from './loggers/step-logger.js';
+import { matrixSpectrum, type WeightSpectrum } from './measures/weight-spectrum.js';
 import {
   checkStepInput,
   type DecodedStep,
@@ -47,6 +48,19 @@ export interface GradientMonitorOptions {
   readonly weightNorms?: boolean;
   /** Fraction of units with an all-zero gradient, per kernel (default true). */
   readonly deadUnits?: boolean;
+  /**
+   * The information content of each parameter's gradient, H = −Σ p ln p with p = |g|/Σ|g|
+   * (`ParameterRecord.entropy`; see `gradientEntropy`), in the same read-back (default false:
+   * about five more element-wise kernels per parameter and step).
+   */
+  readonly entropy?: boolean;
+  /**
+   * σ₁ and the spectral radius ρ of the named weight matrices (typically W_hh), every `every`
+   * steps (default 10), as `StepRecord.spectra`; the weights come from the step's `params`. Cost:
+   * one read-back of those matrices and a host SVD + eigen-solve (O(n³), float64) per recorded step,
+   * outside the batched read. See `weightSpectrum`.
+   */
+  readonly spectra?: { readonly params: readonly string[]; readonly every?: number };
   /**
    * A log₁₀|g| histogram: `false` for none, or bins (default 24) over [min, max] (default −12..0)
    * every `every` steps (default 10).
@@ -122,6 +136,7 @@ export interface MonitorPlan {
 export class GradientMonitor {
   private readonly buffer: RingBuffer<StepRecord>;
   private readonly opts: MonitorSettings;
+  private readonly spectra: { readonly params: readonly string[]; readonly every: number } | undefined;
   private readonly loggers: StepLogger[];
   private prevGrads: Record<string, tf.Tensor> | undefined;
   private prevGradNormSq = 0;
@@ -159,12 +174,14 @@ export class GradientMonitor {
       const every = checkInteger('GradientMonitor', 'options.histogram.every', h.every ?? 10, 1);
       histogram = { bins, min, max, every };
     }
+    this.spectra = checkSpectra(options.spectra);
     this.opts = {
       moments: options.moments ?? true,
       cosine: options.cosine ?? true,
       updateRatio: options.updateRatio ?? true,
       weightNorms: options.weightNorms ?? true,
       deadUnits: options.deadUnits ?? true,
+      entropy: options.entropy ?? false,
       histogram,
     };
     this.loggers = [...(options.loggers ?? [])];
@@ -235,6 +252,7 @@ export class GradientMonitor {
       planned = planStep(reader, input, this.opts, prev, step, shared);
     });
     const slots = planned as StepPlan;
+    const spectra = this.spectraOf(step, input);
     const lossNumber = typeof input.loss === 'number' ? input.loss : null;
     let done = false;
     const finish = (
@@ -259,6 +277,7 @@ export class GradientMonitor {
         ...(extra.info ? { info: extra.info } : {}),
         finite: d.finite,
         ...(extra.guard ? { guard: extra.guard } : {}),
+        ...(spectra ? { spectra } : {}),
       };
       this.keepForNextStep(input, d);
       this.nextStep = step + 1;
@@ -271,6 +290,24 @@ export class GradientMonitor {
         done = true;
       },
     };
+  }
+
+  /** σ₁ and ρ of the `spectra` weights at a recording step (host, float64), or undefined. */
+  private spectraOf(step: number, input: MonitorInput): WeightSpectrum[] | undefined {
+    const o = this.spectra;
+    if (!o || step % o.every !== 0) return undefined;
+    return o.params.map((name) => {
+      const w = input.params?.[name];
+      if (!w)
+        throw new InvalidArgumentError(
+          `GradientMonitor.record: options.spectra names ${JSON.stringify(name)}, but the step's params have no such weight (params: ${
+            Object.keys(input.params ?? {})
+              .slice(0, 5)
+              .join(', ') || 'none'
+          })`,
+        );
+      return matrixSpectrum('GradientMonitor.record', name, w);
+    });
   }
 
   /** Keeps zero-copy handles on this step's gradient (cosine) and weights (update ratio). */
@@ -350,4 +387,25 @@ export class GradientMonitor {
     if (this.prevParams) tf.dispose(Object.values(this.prevParams));
     this.prevParams = undefined;
   }
+}
+
+/** The `spectra` option, checked. */
+function checkSpectra(
+  o: GradientMonitorOptions['spectra'],
+): { readonly params: readonly string[]; readonly every: number } | undefined {
+  if (o === undefined) return undefined;
+  if (
+    o === null ||
+    typeof o !== 'object' ||
+    !Array.isArray(o.params) ||
+    o.params.length === 0 ||
+    !o.params.every((n) => typeof n === 'string')
+  )
+    throw new InvalidArgumentError(
+      `GradientMonitor: options.spectra must be { params: a non-empty array of weight names, every? }, got ${describeValue(o)}`,
+    );
+  return {
+    params: [...o.params],
+    every: checkInteger('GradientMonitor', 'options.spectra.every', o.every ?? 10, 1),
+  };
 }

@@ -1,3 +1,4 @@
+import type { WeightSpectrum } from './measures/weight-spectrum.js';
 import type { ValueHistogram } from './value-histogram.js';
 
 /** One parameter's numbers at one training step. */
@@ -25,6 +26,12 @@ export interface ParameterRecord {
   readonly kurtosis?: number;
   /** Fraction of units (last axis) whose gradient is exactly zero: dead units (rank ≥ 2 only). */
   readonly deadUnitFraction?: number;
+  /**
+   * With the monitor's `entropy` option: H = −Σ p_i ln p_i of p_i = |g_i|/Σ|g_j| in nats (ln n when
+   * the gradient is spread evenly over its n entries, 0 when one entry holds it all); `null` for an
+   * all-zero gradient.
+   */
+  readonly entropy?: number | null;
 }
 
 /** A histogram of log₁₀|g| over every gradient entry. */
@@ -108,4 +115,9 @@ export interface StepRecord {
    * `watchFlow`'s held batch (then `loss`, `globalNorm`, `parameters` and `taps` are of that batch).
    */
   readonly source?: 'watchFlow';
+  /**
+   * σ₁ and the spectral radius of the monitor's `spectra` weights, at the steps it records them
+   * (every `spectra.every` steps).
+   */
+  readonly spectra?: readonly WeightSpectrum[];
 }

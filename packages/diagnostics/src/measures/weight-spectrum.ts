@@ -18,7 +18,7 @@ export interface WeightSpectrum {
 /** The largest matrix {@link weightSpectrum} takes (its SVD is O(n³) on the host). */
 export const MAX_SPECTRUM_SIZE = 2048;
 
-function matrixOf(fn: string, p: Parameter): number[][] {
+function matrixOf(fn: string, p: { readonly name: string; readonly variable: tf.Tensor }): number[][] {
   const v = p.variable;
   if (v.rank !== 2)
     throw new InvalidArgumentError(
@@ -57,12 +57,20 @@ export function weightSpectrum(param: Parameter): WeightSpectrum {
     throw new InvalidArgumentError(
       `${fn}: param must be a Parameter { name, variable, role }, got ${describeValue(param)}.`,
     );
-  if (param.variable.isDisposed)
-    throw new InvalidArgumentError(`${fn}: parameter "${param.name}" is disposed.`);
-  const m = matrixOf(fn, param);
+  return matrixSpectrum(fn, param.name, param.variable);
+}
+
+/**
+ * σ₁ and ρ of a rank-2 tensor (read back once), for {@link weightSpectrum} and the monitor.
+ *
+ * @internal
+ */
+export function matrixSpectrum(fn: string, name: string, t: tf.Tensor): WeightSpectrum {
+  if (t.isDisposed) throw new InvalidArgumentError(`${fn}: parameter "${name}" is disposed.`);
+  const m = matrixOf(fn, { name, variable: t });
   const s = singularValues(m);
   const square = m.length === (m[0]?.length ?? 0);
-  return { name: param.name, sigma1: s[0] ?? 0, spectralRadius: square ? spectralRadius(m) : null };
+  return { name, sigma1: s[0] ?? 0, spectralRadius: square ? spectralRadius(m) : null };
 }
 
 /** Options of {@link SpectrumTracker}. */

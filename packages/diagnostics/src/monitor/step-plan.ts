@@ -6,6 +6,7 @@ import type { GradientHistogram, ParameterRecord } from '../step-record.js';
 import { addToRead, type Pair, ParamParts, pairAt, type Slot, squared, valueAt } from './slots.js';
 import { cosineOf, planCosine } from './stats/cosine.js';
 import { planDeadUnits } from './stats/dead-units.js';
+import { planEntropy } from './stats/entropy.js';
 import { planGradientScale } from './stats/gradient-scale.js';
 import { type HistogramBins, planHistogram } from './stats/histogram.js';
 import { centralSums, planMoments } from './stats/moments.js';
@@ -29,6 +30,7 @@ export interface MonitorSettings {
   readonly updateRatio: boolean;
   readonly weightNorms: boolean;
   readonly deadUnits: boolean;
+  readonly entropy: boolean;
   readonly histogram: false | (HistogramBins & { readonly every: number });
 }
 
@@ -68,6 +70,7 @@ interface ParamPlan {
   moments?: Slot<Float64Array>;
   dot?: Slot<number>;
   dead?: Slot<number>;
+  entropy?: Slot<number | null>;
   update?: Slot<Pair>;
 }
 
@@ -196,7 +199,7 @@ function planParameter(
   const slots: ParamPlan = { name, n: g.size };
   const plan = new ParamParts();
   const dead = o.deadUnits && g.rank >= 2;
-  if ((o.moments || dead || o.cosine) && g.size > 0) {
+  if ((o.moments || dead || o.cosine || o.entropy) && g.size > 0) {
     const { scaled, slot } = planGradientScale(g, plan);
     // The scale's pair is this gradient's norm, unless a training step shares one.
     slots.scale = slot;
@@ -205,6 +208,7 @@ function planParameter(
     const previous = prevGrads?.[name];
     if (previous) slots.dot = planCosine(scaled, previous, prevScales?.get(name) ?? 1, plan);
     if (dead) slots.dead = planDeadUnits(g.rank, scaled, plan);
+    if (o.entropy) slots.entropy = planEntropy(scaled, plan);
   }
   const from = update.from?.[name];
   const to = update.to?.[name];
@@ -295,6 +299,7 @@ function decodeParameter(
     Object.assign(record, describeSums(sums));
   }
   if (s.dead) record.deadUnitFraction = s.dead.read(v);
+  if (s.entropy) record.entropy = s.entropy.read(v);
   return {
     record,
     gSq,
