@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -97,15 +97,28 @@ describe('a bundle of the sources for Node (a plain src mapping, as the demo bun
           {
             name: 'plain-src-mapping',
             setup(b) {
-              b.onResolve({ filter: /^@gflow\/[a-z-]+$/ }, (args) => ({
-                path: path.join(
-                  workspaceRoot,
-                  'packages',
-                  args.path.slice('@gflow/'.length),
-                  'src',
-                  'index.ts',
-                ),
-              }));
+              // `@gflow/<pkg>[/<sub>]` → the source behind that entry of the package's `exports`
+              // (./dist/X.js → src/X.ts): `@gflow/core/internal/tfjs` as well as `@gflow/core`.
+              b.onResolve({ filter: /^@gflow\// }, (args) => {
+                const [, pkg, sub] = /^@gflow\/([a-z-]+)(\/.+)?$/.exec(args.path) ?? [];
+                const dir = path.join(workspaceRoot, 'packages', pkg as string);
+                const exportsMap = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'))
+                  .exports as Record<string, unknown>;
+                const pick = (e: unknown): string | undefined => {
+                  if (typeof e === 'string') return e;
+                  if (e && typeof e === 'object')
+                    for (const c of ['node', 'import', 'default']) {
+                      const t = pick((e as Record<string, unknown>)[c]);
+                      if (t) return t;
+                    }
+                  return undefined;
+                };
+                const target = pick(exportsMap[`.${sub ?? ''}`]);
+                if (!target) return { errors: [{ text: `${args.path}: no such entry in ${pkg}'s exports` }] };
+                return {
+                  path: path.join(dir, target.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts')),
+                };
+              });
               b.onResolve({ filter: /^@tensorflow\// }, (args) => ({ path: args.path, external: true }));
             },
           },
