@@ -29,6 +29,14 @@ export interface HistogramOptions {
   readonly every?: number;
 }
 
+/** The `spectra` option of {@link GradientMonitorOptions}: which weights' σ₁ and ρ to record, how often. */
+export interface MonitorSpectraOptions {
+  /** Names of the rank-2 weights (as in the step's `params`), typically the recurrent matrices. */
+  readonly params: readonly string[];
+  /** Record every this many steps (default 10). */
+  readonly every?: number;
+}
+
 /** Options of {@link GradientMonitor}. */
 export interface GradientMonitorOptions {
   /** Records kept in the ring buffer (default 1000); older ones are dropped. */
@@ -60,7 +68,7 @@ export interface GradientMonitorOptions {
    * one read-back of those matrices and a host SVD + eigen-solve (O(n³), float64) per recorded step,
    * outside the batched read. See `weightSpectrum`.
    */
-  readonly spectra?: { readonly params: readonly string[]; readonly every?: number };
+  readonly spectra?: MonitorSpectraOptions;
   /**
    * A log₁₀|g| histogram: `false` for none, or bins (default 24) over [min, max] (default −12..0)
    * every `every` steps (default 10).

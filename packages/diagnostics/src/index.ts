@@ -9,7 +9,12 @@
  */
 
 export type { Finding, FindingKind, Severity } from './finding.js';
-export type { GradientMonitorOptions, HistogramOptions, MonitorInput } from './gradient-monitor.js';
+export type {
+  GradientMonitorOptions,
+  HistogramOptions,
+  MonitorInput,
+  MonitorSpectraOptions,
+} from './gradient-monitor.js';
 export { GradientMonitor } from './gradient-monitor.js';
 export type { ActivationStats, GradientTapeOptions, TapeResult, TapMode, TapStat } from './gradient-tape.js';
 export { gradientTape } from './gradient-tape.js';
