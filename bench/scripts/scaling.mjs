@@ -8,7 +8,7 @@
 // each beside the PyTorch peer doing the same work (bench/peer/torch_peer.py --scaling KIND:SIZE).
 //
 //   node bench/scripts/scaling.mjs [--only depth,rnn,hessian] [--repeats 3] [--repeats-largest 1]
-//                                  [--out bench/results/scaling-DATE.json] [--svg FILE]
+//                                  [--wasm-threads N|auto] [--out bench/results/scaling-DATE.json] [--svg FILE]
 //   node bench/scripts/scaling.mjs --render results.json --svg FILE   (the plot again, no runs)
 //
 // Every point runs in a fresh process (gflow: this script with --point KIND:SIZE on the default
@@ -51,6 +51,7 @@ const { values: opts } = parseArgs({
     only: { type: 'string' },
     repeats: { type: 'string' },
     'repeats-largest': { type: 'string' },
+    'wasm-threads': { type: 'string' },
     out: { type: 'string' },
     svg: { type: 'string' },
     render: { type: 'string' },
@@ -67,7 +68,8 @@ async function point(spec, repeats) {
   const { hessianEigenvalues } = await import('@gflow/landscape');
   const { plainMLP, vanillaRNN } = await import('@gflow/models');
   const tf = await import('@tensorflow/tfjs');
-  const info = await initBackend({ prefer: 'wasm', threads: 'auto' });
+  const t = opts['wasm-threads'] ?? 'auto';
+  const info = await initBackend({ prefer: 'wasm', threads: t === 'auto' ? 'auto' : Number(t) });
   const before = tf.memory().numTensors;
   let run;
   let dispose;
@@ -160,8 +162,22 @@ async function point(spec, repeats) {
 /** The Vega-Lite spec: time and peak RSS against size, log-log, gflow beside PyTorch. */
 function spec(rows) {
   const data = rows.flatMap((r) => [
-    { kind: LABEL[r.kind], x: r.x, who: 'gflow (wasm)', seconds: r.gflow.seconds, mib: r.gflow.peakRssMiB },
-    { kind: LABEL[r.kind], x: r.x, who: 'PyTorch', seconds: r.peer.seconds, mib: r.peer.peakRssMiB },
+    {
+      kind: LABEL[r.kind],
+      x: r.x,
+      who: 'gflow (wasm)',
+      seconds: Math.min(...r.gflow.samples),
+      mib: r.gflow.peakRssMiB,
+      added: Math.max(r.gflow.peakRssMiB - r.gflow.baseRssMiB, 0.1),
+    },
+    {
+      kind: LABEL[r.kind],
+      x: r.x,
+      who: 'PyTorch',
+      seconds: Math.min(...r.peer.samples),
+      mib: r.peer.peakRssMiB,
+      added: Math.max(r.peer.peakRssMiB - r.peer.baseRssMiB, 0.1),
+    },
   ]);
   const kinds = [...new Set(rows.map((r) => r.kind))];
   const chart = (kind, field, title) => ({
@@ -176,18 +192,22 @@ function spec(rows) {
         field,
         type: 'quantitative',
         scale: { type: 'log' },
-        title: field === 'seconds' ? 'seconds (median)' : 'peak RSS, MiB',
+        title: { seconds: 'seconds (fastest run)', mib: 'peak RSS, MiB', added: 'peak − RSS before, MiB' }[
+          field
+        ],
       },
       color: { field: 'who', type: 'nominal', title: null },
     },
   });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'How cost grows: gflow against PyTorch (one process per point)',
+    title:
+      'How cost grows: gflow (wasm, 2 threads) against PyTorch (2 threads), one process per point, log-log',
     data: { values: data },
     vconcat: [
       { hconcat: kinds.map((k) => chart(k, 'seconds', 'time')) },
-      { hconcat: kinds.map((k) => chart(k, 'mib', 'peak memory')) },
+      { hconcat: kinds.map((k) => chart(k, 'mib', 'peak memory (process)')) },
+      { hconcat: kinds.map((k) => chart(k, 'added', 'memory the work added')) },
     ],
     config: { legend: { orient: 'bottom' } },
   };
@@ -203,14 +223,17 @@ async function render(rows, file) {
 
 function table(rows) {
   const lines = [
-    '| workload | size | parameters | gflow s | PyTorch s | ratio | gflow peak RSS MiB | tfjs peak MiB | PyTorch peak RSS MiB | repeats |',
+    '| workload | size | parameters | gflow s median (fastest) | PyTorch s median (fastest) | ratio of medians (fastest) | gflow peak RSS MiB (added) | tfjs peak MiB | PyTorch peak RSS MiB (added) | runs |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
     const g = r.gflow;
     const p = r.peer;
+    const gMin = Math.min(...g.samples);
+    const pMin = Math.min(...p.samples);
+    const added = (x) => `${x.peakRssMiB.toFixed(0)} (${(x.peakRssMiB - x.baseRssMiB).toFixed(0)})`;
     lines.push(
-      `| ${r.kind} | ${r.size} | ${g.parameters} | ${g.seconds.toFixed(3)} | ${p.seconds.toFixed(3)} | ${(g.seconds / p.seconds).toFixed(2)} | ${g.peakRssMiB.toFixed(0)} | ${g.tfPeakMiB.toFixed(1)} | ${p.peakRssMiB.toFixed(0)} | ${g.samples.length} |`,
+      `| ${r.kind} | ${r.size} | ${g.parameters} | ${g.seconds.toFixed(3)} (${gMin.toFixed(3)}) | ${p.seconds.toFixed(3)} (${pMin.toFixed(3)}) | ${(g.seconds / p.seconds).toFixed(2)} (${(gMin / pMin).toFixed(2)}) | ${added(g)} | ${g.tfPeakMiB.toFixed(1)} | ${added(p)} | ${g.samples.length} |`,
     );
   }
   return lines.join('\n');
@@ -248,7 +271,14 @@ async function main() {
       const n = size === sizes[sizes.length - 1] ? repeatsLargest : repeats;
       const g = spawnSync(
         process.execPath,
-        [fileURLToPath(import.meta.url), '--point', `${kind}:${size}`, '--repeats', String(n)],
+        [
+          fileURLToPath(import.meta.url),
+          '--point',
+          `${kind}:${size}`,
+          '--repeats',
+          String(n),
+          ...(opts['wasm-threads'] ? ['--wasm-threads', opts['wasm-threads']] : []),
+        ],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
       );
       if (g.status !== 0) throw new Error(`gflow ${kind}:${size} failed (${g.status})`);
@@ -279,6 +309,7 @@ async function main() {
       loadAverageEnd: os.loadavg().map((v) => +v.toFixed(2)),
       node: process.version,
     },
+    wasmThreads: opts['wasm-threads'] ?? 'auto',
     protocol: `one process per point, gflow then PyTorch per size; median of ${repeats} timed runs after a warm-up, ${repeatsLargest} at each largest size`,
     rows,
   };
