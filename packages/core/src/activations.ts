@@ -109,6 +109,7 @@ function make(
  * Ramachandran et al. (2017) for Swish.
  */
 export function activation(name: ActivationName, opts?: ActivationOptions): Activation {
+  // Kept whole: a table with one case per activation (value, first and second derivative side by side, so each is checked against the others in one place); its length is the number of activations.
   const fn = 'activation';
   const o = readOptions(fn, opts);
   switch (name) {

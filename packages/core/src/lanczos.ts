@@ -66,6 +66,7 @@ export interface LanczosResult {
  * @see Lanczos (1950); Paige (1972); Golub & Van Loan, Matrix Computations §10.1.
  */
 export function lanczos(matvec: Matvec, dim: number, opts?: LanczosOptions): LanczosResult {
+  // Kept whole: the Lanczos three-term recurrence with optional full reorthogonalization, its basis and tridiagonal shared by every step; it mirrors the algorithm as written.
   const fn = 'lanczos';
   if (typeof matvec !== 'function') {
     throw new InvalidArgumentError(

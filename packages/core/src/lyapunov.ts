@@ -106,6 +106,7 @@ function householderQr(Z: Float64Array, n: number, k: number, rdiag: Float64Arra
  * "The emergence of spectral universality in deep networks"; Engelken, Wolf & Abbott (2023), "Lyapunov spectra of chaotic recurrent neural networks".
  */
 export function lyapunovSpectrum(jacobians: JacobianSequence, opts?: LyapunovOptions): LyapunovSpectrum {
+  // Kept whole: the QR method of Benettin et al. (1980) with its warm-up, running log-sums and convergence test sharing one orthonormal frame; the input forms (array or function) are resolved at the top because the loop needs both `steps` and `get`.
   const fn = 'lyapunovSpectrum';
   const o = readOptions(fn, opts);
   let steps: number;
