@@ -45,6 +45,7 @@ export type {
   FlowReport,
   FlowTap,
   MeasureGradientFlowOptions,
+  MeasureGradientFlowSettings,
 } from './measure-gradient-flow.js';
 export { flowReportSchemaVersion, measureGradientFlow, NO_GRADIENT_REASON } from './measure-gradient-flow.js';
 export type {
