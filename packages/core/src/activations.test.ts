@@ -79,7 +79,7 @@ describe('activation', () => {
       /^activation: name must be one of sigmoid, .*, got "swishy"$/,
     );
     expect(() => activation('elu', { alpha: Number.NaN })).toThrow(
-      /activation: opts\.alpha must be a finite number, got NaN/,
+      /activation: options\.alpha must be a finite number, got NaN/,
     );
   });
 });

@@ -55,9 +55,9 @@ export interface Activation {
 /** Parameters of the parameterized activations. */
 export interface ActivationOptions {
   /** Negative slope of leakyRelu (default 0.01) or the scale of elu (default 1). */
-  alpha?: number;
+  readonly alpha?: number;
   /** The β of swish, φ(x) = x·sigmoid(βx) (default 1; silu is swish with β = 1). */
-  beta?: number;
+  readonly beta?: number;
 }
 
 /** Either an activation name or an {@link Activation} object. */
@@ -95,7 +95,7 @@ function make(
  * silu x·sigmoid(x); swish x·sigmoid(βx) (β = 1); mish x·tanh(softplus x); softplus ln(1 + eˣ); linear x.
  *
  * @param name - One of {@link activationNames}.
- * @param opts - `alpha` for leakyRelu/elu, `beta` for swish.
+ * @param options - `alpha` for leakyRelu/elu, `beta` for swish.
  * @returns A frozen {@link Activation}.
  * @throws InvalidArgumentError for an unknown name or a non-finite parameter.
  * @example
@@ -108,9 +108,10 @@ function make(
  * @see Hendrycks & Gimpel (2016) for GELU; Klambauer et al. (2017) for SELU; Misra (2019) for Mish;
  * Ramachandran et al. (2017) for Swish.
  */
-export function activation(name: ActivationName, opts?: ActivationOptions): Activation {
+export function activation(name: ActivationName, options?: ActivationOptions): Activation {
+  // Kept whole: a table with one case per activation (value, first and second derivative side by side, so each is checked against the others in one place); its length is the number of activations.
   const fn = 'activation';
-  const o = readOptions(fn, opts);
+  const o = readOptions(fn, options);
   switch (name) {
     case 'sigmoid':
       return make(
@@ -147,7 +148,7 @@ export function activation(name: ActivationName, opts?: ActivationOptions): Acti
         [0],
       );
     case 'leakyRelu': {
-      const a = requireFinite(fn, 'opts.alpha', o.alpha ?? 0.01);
+      const a = requireFinite(fn, 'options.alpha', o.alpha ?? 0.01);
       return make(
         name,
         (x) => (x > 0 ? x : a * x),
@@ -157,7 +158,7 @@ export function activation(name: ActivationName, opts?: ActivationOptions): Acti
       );
     }
     case 'elu': {
-      const a = requireFinite(fn, 'opts.alpha', o.alpha ?? 1);
+      const a = requireFinite(fn, 'options.alpha', o.alpha ?? 1);
       return make(
         name,
         (x) => (x > 0 ? x : a * Math.expm1(x)),
@@ -183,7 +184,7 @@ export function activation(name: ActivationName, opts?: ActivationOptions): Acti
       );
     case 'silu':
     case 'swish': {
-      const b = name === 'silu' ? 1 : requireFinite(fn, 'opts.beta', o.beta ?? 1);
+      const b = name === 'silu' ? 1 : requireFinite(fn, 'options.beta', o.beta ?? 1);
       return make(
         name,
         (x) => x * sigmoid(b * x),

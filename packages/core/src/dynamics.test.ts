@@ -120,7 +120,7 @@ describe('lyapunovSpectrum', () => {
       /lyapunovSpectrum: jacobians\[0\] must be square, got shape \[1, 2\]/,
     );
     expect(() => lyapunovSpectrum(() => [[1]])).toThrow(
-      /lyapunovSpectrum: opts\.steps must be given when jacobians is a function/,
+      /lyapunovSpectrum: options\.steps must be given when jacobians is a function/,
     );
     expect(() =>
       lyapunovSpectrum([
@@ -132,7 +132,7 @@ describe('lyapunovSpectrum', () => {
       ]),
     ).toThrow(/lyapunovSpectrum: jacobians\[1\] must have shape \[1, 1\] like jacobians\[0\], got \[2, 2\]/);
     expect(() => lyapunovSpectrum([[[1]]], { k: 2 })).toThrow(
-      /lyapunovSpectrum: opts\.k must be an integer in \[1, 1\], got 2/,
+      /lyapunovSpectrum: options\.k must be an integer in \[1, 1\], got 2/,
     );
   });
 });

@@ -100,6 +100,8 @@ describe('orthogonalMatrix', () => {
     expect(() => orthogonalMatrix(0)).toThrow(
       /orthogonalMatrix: n must be an integer in \[1, 10000\], got 0/,
     );
-    expect(() => orthogonalMatrix(3, { gain: 0 })).toThrow(/orthogonalMatrix: opts\.gain must be > 0, got 0/);
+    expect(() => orthogonalMatrix(3, { gain: 0 })).toThrow(
+      /orthogonalMatrix: options\.gain must be > 0, got 0/,
+    );
   });
 });

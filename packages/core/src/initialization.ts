@@ -43,7 +43,7 @@ export function xavierVariance(fanIn: number, fanOut: number): number {
  * and for objects sigmoid 1.8462, tanh 1.5925, relu √2, selu 1.0000.
  *
  * @param act - An activation name or object (default 'relu').
- * @param opts - `alpha`: the negative slope of leakyRelu (default 0.01).
+ * @param options - `alpha`: the negative slope of leakyRelu (default 0.01).
  * @returns g > 0.
  * @throws InvalidArgumentError for an unknown activation.
  * @example
@@ -56,8 +56,8 @@ export function xavierVariance(fanIn: number, fanOut: number): number {
  * ```
  * @see He et al. (2015), "Delving deep into rectifiers"; PyTorch `torch.nn.init.calculate_gain`.
  */
-export function activationGain(act: ActivationInput = 'relu', opts?: { alpha?: number }): number {
-  return Math.sqrt(gainSquared('activationGain', act, readOptions('activationGain', opts).alpha));
+export function activationGain(act: ActivationInput = 'relu', options?: { alpha?: number }): number {
+  return Math.sqrt(gainSquared('activationGain', act, readOptions('activationGain', options).alpha));
 }
 
 /** g² of {@link activationGain}, exact for the tabulated activations (2 for relu, not √2²). */
@@ -73,7 +73,7 @@ function gainSquared(fn: string, act: ActivationInput, alpha: number | undefined
       case 'relu':
         return 2;
       case 'leakyRelu': {
-        const a = requireFinite(fn, 'opts.alpha', alpha ?? 0.01);
+        const a = requireFinite(fn, 'options.alpha', alpha ?? 0.01);
         return 2 / (1 + a * a);
       }
       case 'selu':
@@ -129,9 +129,9 @@ export function lecunVariance(fanIn: number): number {
 /** Options of {@link orthogonalMatrix}. */
 export interface OrthogonalMatrixOptions {
   /** Scale of the result (default 1): gain·Q. */
-  gain?: number;
+  readonly gain?: number;
   /** Seed (default 0). */
-  seed?: number;
+  readonly seed?: number;
 }
 
 /**
@@ -140,7 +140,7 @@ export interface OrthogonalMatrixOptions {
  * (Q ← Q·diag(sign r_ii)); without that correction Q is not Haar-distributed. All singular values equal `gain`.
  *
  * @param n - Size n ≥ 1.
- * @param opts - `gain` (1), `seed` (0).
+ * @param options - `gain` (1), `seed` (0).
  * @returns An n×n `{ rows, cols, data: Float64Array }` row-major matrix.
  * @throws InvalidArgumentError when n is not a positive integer or gain is not positive.
  * @example
@@ -152,11 +152,11 @@ export interface OrthogonalMatrixOptions {
  * @see Mezzadri (2007), "How to generate random matrices from the classical compact groups";
  * Saxe, McClelland & Ganguli (2014), "Exact solutions to the nonlinear dynamics of learning in deep linear networks".
  */
-export function orthogonalMatrix(n: number, opts?: OrthogonalMatrixOptions): DenseMatrix {
+export function orthogonalMatrix(n: number, options?: OrthogonalMatrixOptions): DenseMatrix {
   const fn = 'orthogonalMatrix';
   requireInteger(fn, 'n', n, 1, 10_000);
-  const o = readOptions(fn, opts);
-  const gain = requirePositive(fn, 'opts.gain', o.gain ?? 1);
+  const o = readOptions(fn, options);
+  const gain = requirePositive(fn, 'options.gain', o.gain ?? 1);
   const data = haarOrthogonal(n, n, createRng(o.seed ?? 0));
   for (let i = 0; i < data.length; i++) data[i] = gain * (data[i] as number);
   return { rows: n, cols: n, data };

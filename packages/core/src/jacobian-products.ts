@@ -12,7 +12,7 @@ import type { MatrixLike } from './matrix-like.js';
 /** Options of {@link jacobianProductNorms}. */
 export interface JacobianProductNormsOptions {
   /** `'spectral'` (default, σ_max) or `'frobenius'`. */
-  norm?: 'spectral' | 'frobenius';
+  readonly norm?: 'spectral' | 'frobenius';
 }
 
 /** Result of {@link jacobianProductNorms}. */
@@ -32,7 +32,7 @@ export interface JacobianProductNorms {
  * exact where the plain norms would overflow or underflow.
  *
  * @param jacobians - L ≥ 1 matrices; cols(J_{i+1}) must equal rows(J_i).
- * @param opts - `norm`: 'spectral' (default) or 'frobenius'.
+ * @param options - `norm`: 'spectral' (default) or 'frobenius'.
  * @returns `norms` and `log10`, each of length L.
  * @throws InvalidArgumentError for an empty list; ShapeError when shapes do not chain;
  * NonFiniteError for non-finite entries.
@@ -46,7 +46,7 @@ export interface JacobianProductNorms {
  */
 export function jacobianProductNorms(
   jacobians: readonly MatrixLike[],
-  opts?: JacobianProductNormsOptions,
+  options?: JacobianProductNormsOptions,
 ): JacobianProductNorms {
   const fn = 'jacobianProductNorms';
   if (!Array.isArray(jacobians) || jacobians.length === 0) {
@@ -54,11 +54,11 @@ export function jacobianProductNorms(
       `${fn}: jacobians must be a non-empty array of matrices, got ${describeValue(jacobians)}`,
     );
   }
-  const o = readOptions(fn, opts);
+  const o = readOptions(fn, options);
   const kind = o.norm ?? 'spectral';
   if (kind !== 'spectral' && kind !== 'frobenius') {
     throw new InvalidArgumentError(
-      `${fn}: opts.norm must be 'spectral' or 'frobenius', got ${describeValue(kind)}`,
+      `${fn}: options.norm must be 'spectral' or 'frobenius', got ${describeValue(kind)}`,
     );
   }
   const mats = jacobians.map((j, i) => toDense(fn, `jacobians[${i}]`, j));

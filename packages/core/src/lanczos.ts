@@ -14,13 +14,13 @@ import type { Matvec } from './matrix-like.js';
 /** Options of {@link lanczos}. */
 export interface LanczosOptions {
   /** Number of Lanczos steps m (default min(dim, 30)); fewer when an invariant subspace is found. */
-  steps?: number;
+  readonly steps?: number;
   /** Full reorthogonalization against every previous vector, twice (default true). */
-  reorthogonalize?: boolean;
+  readonly reorthogonalize?: boolean;
   /** Seed of the random start vector (default 0). */
-  seed?: number;
+  readonly seed?: number;
   /** Start vector (default: seeded Gaussian); normalized internally, not mutated. */
-  init?: Float64Array;
+  readonly init?: Float64Array;
 }
 
 /** Result of {@link lanczos}: the tridiagonal T = QᵀAQ and its Ritz pairs. */
@@ -53,7 +53,7 @@ export interface LanczosResult {
  *
  * @param matvec - v ↦ Av (synchronous; must not mutate v).
  * @param dim - Dimension n ≥ 1.
- * @param opts - `steps` (min(n, 30)), `reorthogonalize` (true), `seed` (0), `init`.
+ * @param options - `steps` (min(n, 30)), `reorthogonalize` (true), `seed` (0), `init`.
  * @returns α, β, steps, ascending Ritz values and their vectors.
  * @throws InvalidArgumentError for bad options; ShapeError / NonFiniteError for a bad matvec result.
  * @example
@@ -65,7 +65,8 @@ export interface LanczosResult {
  * ```
  * @see Lanczos (1950); Paige (1972); Golub & Van Loan, Matrix Computations §10.1.
  */
-export function lanczos(matvec: Matvec, dim: number, opts?: LanczosOptions): LanczosResult {
+export function lanczos(matvec: Matvec, dim: number, options?: LanczosOptions): LanczosResult {
+  // Kept whole: the Lanczos three-term recurrence with optional full reorthogonalization, its basis and tridiagonal shared by every step; it mirrors the algorithm as written.
   const fn = 'lanczos';
   if (typeof matvec !== 'function') {
     throw new InvalidArgumentError(
@@ -73,8 +74,8 @@ export function lanczos(matvec: Matvec, dim: number, opts?: LanczosOptions): Lan
     );
   }
   requireInteger(fn, 'dim', dim, 1);
-  const o = readOptions(fn, opts);
-  const m = requireInteger(fn, 'opts.steps', o.steps ?? Math.min(dim, 30), 1, dim);
+  const o = readOptions(fn, options);
+  const m = requireInteger(fn, 'options.steps', o.steps ?? Math.min(dim, 30), 1, dim);
   const reorth = o.reorthogonalize ?? true;
   // the Lanczos basis and the Ritz vectors: 2m + 2 vectors of length dim
   checkAllocation(fn, 'float64 values', dim * (2 * m + 2), 8);
@@ -82,7 +83,7 @@ export function lanczos(matvec: Matvec, dim: number, opts?: LanczosOptions): Lan
   if (o.init !== undefined) {
     if (!(o.init instanceof Float64Array) || o.init.length !== dim) {
       throw new ShapeError(
-        `${fn}: opts.init must be a Float64Array of length ${dim}, got ${describeValue(o.init)}`,
+        `${fn}: options.init must be a Float64Array of length ${dim}, got ${describeValue(o.init)}`,
       );
     }
     q = Float64Array.from(o.init);
@@ -91,7 +92,7 @@ export function lanczos(matvec: Matvec, dim: number, opts?: LanczosOptions): Lan
   }
   const n0 = norm2(q);
   if (!(n0 > 0) || !Number.isFinite(n0)) {
-    throw new InvalidArgumentError(`${fn}: opts.init must be a finite nonzero vector, got norm ${n0}`);
+    throw new InvalidArgumentError(`${fn}: options.init must be a finite nonzero vector, got norm ${n0}`);
   }
   for (let i = 0; i < dim; i++) q[i]! /= n0;
   const Q: Float64Array[] = [q];

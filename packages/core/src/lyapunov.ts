@@ -16,23 +16,23 @@ export type LyapunovRegime = 'ordered' | 'edge-of-chaos' | 'chaotic';
 /** Options of {@link lyapunovSpectrum}. */
 export interface LyapunovOptions {
   /** Number of exponents k (default min(n, 8)). */
-  k?: number;
+  readonly k?: number;
   /** Number of steps accumulated (default: the number of Jacobians minus `warmup`; required for a function). */
-  steps?: number;
+  readonly steps?: number;
   /**
    * Steps run before accumulating (default 0): lets the random start align with the dominant
    * directions, removing the O(1/T) transient bias of the estimate.
    */
-  warmup?: number;
+  readonly warmup?: number;
   /** Seed of the random orthonormal start (default 0). */
-  seed?: number;
+  readonly seed?: number;
   /**
    * The QR procedure for the n×k block: `'gram-schmidt'` (default: modified Gram–Schmidt with one
    * reorthogonalization pass, on Float64Array columns) or `'householder'` (ml-matrix QR).
    */
-  qr?: 'gram-schmidt' | 'householder';
+  readonly qr?: 'gram-schmidt' | 'householder';
   /** |λ_max| at or below this is the edge of chaos (default 0.01 nats per step). */
-  edgeTolerance?: number;
+  readonly edgeTolerance?: number;
 }
 
 /** Result of {@link lyapunovSpectrum}. */
@@ -91,8 +91,8 @@ function householderQr(Z: Float64Array, n: number, k: number, rdiag: Float64Arra
  * (Benettin et al. 1980): Q_{t+1} R_t = J_t Q_t, λ_i = (1/T) Σ_t ln |R_t[i,i]|.
  * λ_1 > 0 means perturbations (and gradients) grow exponentially with depth or time, λ_1 < 0 that they vanish.
  *
- * @param jacobians - A list of square n×n Jacobians, or a function t ↦ J_t (then `opts.steps` is required).
- * @param opts - `k` (min(n, 8)), `steps`, `warmup` (0), `seed` (0), `qr` ('gram-schmidt'), `edgeTolerance` (0.01).
+ * @param jacobians - A list of square n×n Jacobians, or a function t ↦ J_t (then `options.steps` is required).
+ * @param options - `k` (min(n, 8)), `steps`, `warmup` (0), `seed` (0), `qr` ('gram-schmidt'), `edgeTolerance` (0.01).
  * @returns The exponents (descending, nats per step), the step count and the regime.
  * @throws InvalidArgumentError for an empty list, a bad k or steps; ShapeError for non-square or
  * differently sized Jacobians; NonFiniteError for non-finite entries.
@@ -105,24 +105,25 @@ function householderQr(Z: Float64Array, n: number, k: number, rdiag: Float64Arra
  * @see Benettin, Galgani, Giorgilli & Strelcyn (1980), Meccanica 15; Pennington, Schoenholz & Ganguli (2018),
  * "The emergence of spectral universality in deep networks"; Engelken, Wolf & Abbott (2023), "Lyapunov spectra of chaotic recurrent neural networks".
  */
-export function lyapunovSpectrum(jacobians: JacobianSequence, opts?: LyapunovOptions): LyapunovSpectrum {
+export function lyapunovSpectrum(jacobians: JacobianSequence, options?: LyapunovOptions): LyapunovSpectrum {
+  // Kept whole: the QR method of Benettin et al. (1980) with its warm-up, running log-sums and convergence test sharing one orthonormal frame; the input forms (array or function) are resolved at the top because the loop needs both `steps` and `get`.
   const fn = 'lyapunovSpectrum';
-  const o = readOptions(fn, opts);
+  const o = readOptions(fn, options);
   let steps: number;
   let get: (t: number) => MatrixLike;
-  const warmup = requireInteger(fn, 'opts.warmup', o.warmup ?? 0, 0);
+  const warmup = requireInteger(fn, 'options.warmup', o.warmup ?? 0, 0);
   if (typeof jacobians === 'function') {
     if (o.steps === undefined) {
       throw new InvalidArgumentError(
-        `${fn}: opts.steps must be given when jacobians is a function, got undefined`,
+        `${fn}: options.steps must be given when jacobians is a function, got undefined`,
       );
     }
-    steps = requireInteger(fn, 'opts.steps', o.steps, 1);
+    steps = requireInteger(fn, 'options.steps', o.steps, 1);
     get = jacobians;
   } else if (Array.isArray(jacobians) && jacobians.length > warmup) {
     steps = requireInteger(
       fn,
-      'opts.steps',
+      'options.steps',
       o.steps ?? jacobians.length - warmup,
       1,
       jacobians.length - warmup,
@@ -130,21 +131,21 @@ export function lyapunovSpectrum(jacobians: JacobianSequence, opts?: LyapunovOpt
     get = (t) => jacobians[t]!;
   } else {
     throw new InvalidArgumentError(
-      `${fn}: jacobians must be an array of more than opts.warmup = ${warmup} matrices, or a function t => J_t, got ${describeValue(jacobians)}`,
+      `${fn}: jacobians must be an array of more than options.warmup = ${warmup} matrices, or a function t => J_t, got ${describeValue(jacobians)}`,
     );
   }
   const qrKind = o.qr ?? 'gram-schmidt';
   if (qrKind !== 'gram-schmidt' && qrKind !== 'householder') {
     throw new InvalidArgumentError(
-      `${fn}: opts.qr must be 'gram-schmidt' or 'householder', got ${describeValue(qrKind)}`,
+      `${fn}: options.qr must be 'gram-schmidt' or 'householder', got ${describeValue(qrKind)}`,
     );
   }
-  const edge = requireNonNegative(fn, 'opts.edgeTolerance', o.edgeTolerance ?? 0.01);
+  const edge = requireNonNegative(fn, 'options.edgeTolerance', o.edgeTolerance ?? 0.01);
   const first: DenseMatrix = toDense(fn, 'jacobians[0]', get(0));
   const n = first.rows;
   if (first.cols !== n)
     throw new ShapeError(`${fn}: jacobians[0] must be square, got shape [${first.rows}, ${first.cols}]`);
-  const k = requireInteger(fn, 'opts.k', o.k ?? Math.min(n, 8), 1, n);
+  const k = requireInteger(fn, 'options.k', o.k ?? Math.min(n, 8), 1, n);
   // Q is n×k column-major: column c at [c*n, (c+1)*n).
   let Q = new Float64Array(n * k);
   const rng = createRng(o.seed ?? 0);
@@ -211,8 +212,8 @@ export function lyapunovSpectrum(jacobians: JacobianSequence, opts?: LyapunovOpt
  * The largest Lyapunov exponent λ_1 = lim (1/T) ln ‖J_{T−1} ⋯ J_0 v‖ for a generic v,
  * by {@link lyapunovSpectrum} with k = 1.
  *
- * @param jacobians - A list of square Jacobians or a function t ↦ J_t (then `opts.steps` is required).
- * @param opts - As for {@link lyapunovSpectrum} (k is 1).
+ * @param jacobians - A list of square Jacobians or a function t ↦ J_t (then `options.steps` is required).
+ * @param options - As for {@link lyapunovSpectrum} (k is 1).
  * @returns λ_1 in nats per step.
  * @throws As {@link lyapunovSpectrum}.
  * @example
@@ -223,6 +224,9 @@ export function lyapunovSpectrum(jacobians: JacobianSequence, opts?: LyapunovOpt
  * ```
  * @see Benettin et al. (1980); Poole et al. (2016), "Exponential expressivity in deep neural networks through transient chaos".
  */
-export function maxLyapunovExponent(jacobians: JacobianSequence, opts?: Omit<LyapunovOptions, 'k'>): number {
-  return lyapunovSpectrum(jacobians, { ...readOptions('maxLyapunovExponent', opts), k: 1 }).exponents[0]!;
+export function maxLyapunovExponent(
+  jacobians: JacobianSequence,
+  options?: Omit<LyapunovOptions, 'k'>,
+): number {
+  return lyapunovSpectrum(jacobians, { ...readOptions('maxLyapunovExponent', options), k: 1 }).exponents[0]!;
 }

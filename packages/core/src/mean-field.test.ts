@@ -97,10 +97,10 @@ describe('meanField', () => {
 
   it('rejects bad input', () => {
     expect(() => meanField('tanh', { weightVariance: 0 })).toThrow(
-      /meanField: opts\.weightVariance must be > 0, got 0/,
+      /meanField: options\.weightVariance must be > 0, got 0/,
     );
     expect(() => meanField('tanh', { weightVariance: 1, biasVariance: -1 })).toThrow(
-      /meanField: opts\.biasVariance must be ≥ 0, got -1/,
+      /meanField: options\.biasVariance must be ≥ 0, got -1/,
     );
     // biome-ignore lint/suspicious/noExplicitAny: deliberately wrong input
     expect(() => meanField('tahn' as any, { weightVariance: 1 })).toThrow(

@@ -18,17 +18,17 @@ export type MeanFieldPhase = 'ordered' | 'critical' | 'chaotic';
 /** Options of {@link meanField}. */
 export interface MeanFieldOptions {
   /** σ_w², the variance of each weight times the fan-in (W_ij ~ N(0, σ_w²/n)). */
-  weightVariance: number;
+  readonly weightVariance: number;
   /** σ_b², the bias variance (default 0). */
-  biasVariance?: number;
+  readonly biasVariance?: number;
   /** |χ₁ − 1| ≤ tol counts as critical (default 1e-8). */
-  tol?: number;
+  readonly tol?: number;
   /**
    * Starting q for the length-map iteration (default 1): the fixed point reported is the one this
    * iteration reaches; it matters where every q is a fixed point (relu at σ_w² = 2, σ_b² = 0) or where
    * the map has more than one stable fixed point (gelu at σ_w² = 2.5 without bias: 0 from q0 = 0.01, ∞ from 1).
    */
-  q0?: number;
+  readonly q0?: number;
 }
 
 /** Result of {@link meanField}. */
@@ -372,7 +372,7 @@ function meanFieldCore(fn: string, net: Net, tol: number, q0: number): MeanField
  * method on the monotone length map; c* likewise on the correlation map.
  *
  * @param act - An activation name or object.
- * @param opts - `weightVariance` σ_w² > 0, `biasVariance` σ_b² ≥ 0 (default 0), `tol` (1e-8), `q0` (1).
+ * @param options - `weightVariance` σ_w² > 0, `biasVariance` σ_b² ≥ 0 (default 0), `tol` (1e-8), `q0` (1).
  * @returns q*, χ₁, the three depth scales ξ_∇, ξ_c, ξ_q, c* and the phase.
  * @throws InvalidArgumentError for an unknown activation, an activation object without `d2f`, or
  * σ_w² ≤ 0, σ_b² < 0; ConvergenceError when an integral is not finite, or when an activation object
@@ -388,18 +388,18 @@ function meanFieldCore(fn: string, net: Net, tol: number, q0: number): MeanField
  * @see Poole et al. (2016), "Exponential expressivity in deep neural networks through transient chaos";
  * Schoenholz, Gilmer, Ganguli & Sohl-Dickstein (2017), "Deep Information Propagation".
  */
-export function meanField(act: ActivationInput, opts: MeanFieldOptions): MeanFieldResult {
+export function meanField(act: ActivationInput, options: MeanFieldOptions): MeanFieldResult {
   const fn = 'meanField';
   const a = resolveActivation(fn, act);
-  if (opts === null || typeof opts !== 'object') {
+  if (options === null || typeof options !== 'object') {
     throw new InvalidArgumentError(
-      `${fn}: opts must be { weightVariance, biasVariance? }, got ${describeValue(opts)}`,
+      `${fn}: options must be { weightVariance, biasVariance? }, got ${describeValue(options)}`,
     );
   }
-  const sw = requirePositive(fn, 'opts.weightVariance', opts.weightVariance);
-  const sb = requireNonNegative(fn, 'opts.biasVariance', opts.biasVariance ?? 0);
-  const tol = requireNonNegative(fn, 'opts.tol', opts.tol ?? 1e-8);
-  const q0 = requirePositive(fn, 'opts.q0', opts.q0 ?? 1);
+  const sw = requirePositive(fn, 'options.weightVariance', options.weightVariance);
+  const sb = requireNonNegative(fn, 'options.biasVariance', options.biasVariance ?? 0);
+  const tol = requireNonNegative(fn, 'options.tol', options.tol ?? 1e-8);
+  const q0 = requirePositive(fn, 'options.q0', options.q0 ?? 1);
   if (typeof a.d2f !== 'function') {
     throw new InvalidArgumentError(
       `${fn}: activation.d2f must be a function (ξ_q needs φ″), got ${describeValue(a.d2f)}`,
@@ -505,9 +505,9 @@ export function criticalLine(act: ActivationInput, biasVariances: readonly numbe
 /** Options of {@link initializationAdvice}. */
 export interface InitializationAdviceOptions {
   /** σ_b² (default 0). */
-  biasVariance?: number;
+  readonly biasVariance?: number;
   /** Fan-in n, to also report the per-weight standard deviation √(σ_w²/n). */
-  fanIn?: number;
+  readonly fanIn?: number;
 }
 
 /** Result of {@link initializationAdvice}. */
@@ -531,7 +531,7 @@ export interface InitializationAdvice {
  *
  * @param act - An activation name or object.
  * @param depth - Number of layers L ≥ 1.
- * @param opts - `biasVariance` (0), `fanIn` (to report the per-weight std).
+ * @param options - `biasVariance` (0), `fanIn` (to report the per-weight std).
  * @returns The critical variance and the admissible range.
  * @throws InvalidArgumentError for bad input; ConvergenceError when no critical point exists.
  * @example
@@ -545,18 +545,18 @@ export interface InitializationAdvice {
 export function initializationAdvice(
   act: ActivationInput,
   depth: number,
-  opts?: InitializationAdviceOptions,
+  options?: InitializationAdviceOptions,
 ): InitializationAdvice {
   const fn = 'initializationAdvice';
   const a = resolveActivation(fn, act);
   const L = requireInteger(fn, 'depth', depth, 1);
-  const o = readOptions(fn, opts);
-  const sb = requireNonNegative(fn, 'opts.biasVariance', o.biasVariance ?? 0);
+  const o = readOptions(fn, options);
+  const sb = requireNonNegative(fn, 'options.biasVariance', o.biasVariance ?? 0);
   const weightVariance = solveChi(fn, a, sb, 1);
   const lo = L === 1 ? 0 : solveChi(fn, a, sb, 1 - 1 / L);
   const hi = solveChi(fn, a, sb, 1 + 1 / L);
   const base = { weightVariance, weightVarianceRange: [lo, hi] as const, biasVariance: sb, depth: L };
   if (o.fanIn === undefined) return base;
-  const n = requireInteger(fn, 'opts.fanIn', o.fanIn, 1);
+  const n = requireInteger(fn, 'options.fanIn', o.fanIn, 1);
   return { ...base, weightStd: Math.sqrt(weightVariance / n) };
 }

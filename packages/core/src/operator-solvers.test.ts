@@ -59,7 +59,7 @@ describe('powerIteration', () => {
       /powerIteration: matvec must return finite values/,
     );
     expect(() => powerIteration((v) => v, 2, { tol: -1 })).toThrow(
-      /powerIteration: opts\.tol must be > 0, got -1/,
+      /powerIteration: options\.tol must be > 0, got -1/,
     );
   });
 });
@@ -116,10 +116,10 @@ describe('lanczos', () => {
 
   it('rejects bad input', () => {
     expect(() => lanczos((v) => v, 3, { steps: 4 })).toThrow(
-      /lanczos: opts\.steps must be an integer in \[1, 3\], got 4/,
+      /lanczos: options\.steps must be an integer in \[1, 3\], got 4/,
     );
     expect(() => lanczos((v) => v, 3, { init: new Float64Array(3) })).toThrow(
-      /lanczos: opts\.init must be a finite nonzero vector, got norm 0/,
+      /lanczos: options\.init must be a finite nonzero vector, got norm 0/,
     );
   });
 });

@@ -105,7 +105,7 @@ describe('effectivePathContribution', () => {
       /effectivePathContribution: gainPerBlock must be ≥ 0, got -1/,
     );
     expect(() => effectivePathContribution(10, 1, { share: 0 })).toThrow(
-      /effectivePathContribution: opts\.share must be in \(0, 1\], got 0/,
+      /effectivePathContribution: options\.share must be in \(0, 1\], got 0/,
     );
   });
 });

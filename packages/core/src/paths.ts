@@ -152,7 +152,7 @@ export function pathFraction(blocks: number, kMin: number, kMax: number): number
 /** Options of {@link effectivePathContribution}. */
 export interface EffectivePathOptions {
   /** The share of the total gradient the reported length range must carry (default 0.9). */
-  share?: number;
+  readonly share?: number;
 }
 
 /** A contiguous range of path lengths and the share of the gradient it carries. */
@@ -177,7 +177,7 @@ export interface EffectivePathContribution {
   readonly meanLength: number;
   /** The most contributing length. */
   readonly mode: number;
-  /** The shortest contiguous length range [kMin, kMax] carrying at least `opts.share` of the total, and its share. */
+  /** The shortest contiguous length range [kMin, kMax] carrying at least `options.share` of the total, and its share. */
   readonly range: PathRange;
 }
 
@@ -192,7 +192,7 @@ export interface EffectivePathContribution {
  *
  * @param blocks - L ≥ 0.
  * @param gainPerBlock - g ≥ 0, the gradient magnitude factor of one residual branch.
- * @param opts - `share` in (0, 1] (default 0.9).
+ * @param options - `share` in (0, 1] (default 0.9).
  * @returns Per-length contributions (log and share), total, mean, mode and the range.
  * @throws InvalidArgumentError when L is not a non-negative integer, g < 0 or share is outside (0, 1].
  * @example
@@ -207,15 +207,15 @@ export interface EffectivePathContribution {
 export function effectivePathContribution(
   blocks: number,
   gainPerBlock: number,
-  opts?: EffectivePathOptions,
+  options?: EffectivePathOptions,
 ): EffectivePathContribution {
   const fn = 'effectivePathContribution';
   const L = requireInteger(fn, 'blocks', blocks, 0, MAX_BLOCKS);
   const g = requireNonNegative(fn, 'gainPerBlock', gainPerBlock);
-  const o = readOptions(fn, opts);
-  const target = requireFinite(fn, 'opts.share', o.share ?? 0.9);
+  const o = readOptions(fn, options);
+  const target = requireFinite(fn, 'options.share', o.share ?? 0.9);
   if (!(target > 0 && target <= 1)) {
-    throw new InvalidArgumentError(`${fn}: opts.share must be in (0, 1], got ${describeValue(target)}`);
+    throw new InvalidArgumentError(`${fn}: options.share must be in (0, 1], got ${describeValue(target)}`);
   }
   const row = logBinomialRow(L);
   const lg = Math.log(g);

@@ -13,15 +13,15 @@ import type { Matvec } from './matrix-like.js';
 /** Options of {@link powerIteration}. */
 export interface PowerIterationOptions {
   /** Stop when the residual ‖Av − λv‖ ≤ tol·|λ| (default 1e-8). */
-  tol?: number;
+  readonly tol?: number;
   /** Maximum number of matvecs (default 1000). */
-  maxIter?: number;
+  readonly maxIter?: number;
   /** Seed of the random start vector (default 0). */
-  seed?: number;
+  readonly seed?: number;
   /** Orthonormal vectors projected out of every iterate (to find the next eigenpair). */
-  deflate?: readonly Float64Array[];
+  readonly deflate?: readonly Float64Array[];
   /** Start vector (default: seeded Gaussian). Not mutated. */
-  init?: Float64Array;
+  readonly init?: Float64Array;
 }
 
 /** Result of {@link powerIteration}. */
@@ -67,7 +67,7 @@ function checkVector(fn: string, what: string, v: unknown, dim: number): Float64
  *
  * @param matvec - v ↦ Av (synchronous; must not mutate v).
  * @param dim - Dimension n ≥ 1.
- * @param opts - `tol` (1e-8), `maxIter` (1000), `seed` (0), `deflate`, `init`.
+ * @param options - `tol` (1e-8), `maxIter` (1000), `seed` (0), `deflate`, `init`.
  * @returns The Rayleigh quotient, the unit vector, iterations, convergence flag and residual.
  * @throws InvalidArgumentError for bad options; ShapeError when matvec returns the wrong length;
  * NonFiniteError when it returns NaN or ±Infinity.
@@ -83,7 +83,7 @@ function checkVector(fn: string, what: string, v: unknown, dim: number): Float64
 export function powerIteration(
   matvec: Matvec,
   dim: number,
-  opts?: PowerIterationOptions,
+  options?: PowerIterationOptions,
 ): PowerIterationResult {
   const fn = 'powerIteration';
   if (typeof matvec !== 'function') {
@@ -92,24 +92,24 @@ export function powerIteration(
     );
   }
   requireInteger(fn, 'dim', dim, 1);
-  const o = readOptions(fn, opts);
-  const tol = requirePositive(fn, 'opts.tol', o.tol ?? 1e-8);
-  const maxIter = requireInteger(fn, 'opts.maxIter', o.maxIter ?? 1000, 1);
+  const o = readOptions(fn, options);
+  const tol = requirePositive(fn, 'options.tol', o.tol ?? 1e-8);
+  const maxIter = requireInteger(fn, 'options.maxIter', o.maxIter ?? 1000, 1);
   const deflate = o.deflate ?? [];
   if (!Array.isArray(deflate)) {
     throw new InvalidArgumentError(
-      `${fn}: opts.deflate must be an array of Float64Array, got ${describeValue(deflate)}`,
+      `${fn}: options.deflate must be an array of Float64Array, got ${describeValue(deflate)}`,
     );
   }
   // the iterate, its image and its copy: 3 vectors of length dim
   checkAllocation(fn, 'float64 values', dim * 3, 8);
   deflate.forEach((q, i) => {
-    checkVector(fn, `opts.deflate[${i}]`, q, dim);
+    checkVector(fn, `options.deflate[${i}]`, q, dim);
   });
   let v =
     o.init === undefined
       ? gaussianVector(createRng(o.seed ?? 0), dim)
-      : Float64Array.from(checkVector(fn, 'opts.init', o.init, dim));
+      : Float64Array.from(checkVector(fn, 'options.init', o.init, dim));
   project(v, deflate);
   let nv = norm2(v);
   if (nv === 0) {

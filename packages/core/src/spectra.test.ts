@@ -129,7 +129,7 @@ describe('singular values and norms', () => {
     expectClose(spectralNorm(a, { method: 'lanczos', tol: 1e-12 }), exact, 0, 1e-11);
     expectClose(spectralNorm(a, { method: 'lanczos', tol: 1e-6 }), exact, 0, 1e-6);
     expect(() => spectralNorm(a, { method: 'lanczos', tol: 1e-14, maxIter: 3 })).toThrow(
-      /spectralNorm: Lanczos must reach relative error 1e-14 within opts\.maxIter = 3 steps/,
+      /spectralNorm: Lanczos must reach relative error 1e-14 within options\.maxIter = 3 steps/,
     );
   });
 
@@ -150,7 +150,7 @@ describe('singular values and norms', () => {
     expect(() => stableRank([[0, 0]])).toThrow(/stableRank: A must be nonzero, got the zero matrix/);
     // biome-ignore lint/suspicious/noExplicitAny: deliberately wrong input
     expect(() => spectralNorm([[1]], { method: 'qr' as any })).toThrow(
-      /spectralNorm: opts\.method must be 'auto', 'lanczos', 'power' or 'exact', got "qr"/,
+      /spectralNorm: options\.method must be 'auto', 'lanczos', 'power' or 'exact', got "qr"/,
     );
   });
 });

@@ -15,13 +15,13 @@ export interface SpectralNormOptions {
    * `'lanczos'` (Lanczos on AᵀA with full reorthogonalization), `'power'` (power iteration on AᵀA),
    * `'exact'` (full SVD) or `'auto'` (default: exact when min(m, n) ≤ 64, else lanczos).
    */
-  method?: 'auto' | 'lanczos' | 'power' | 'exact';
+  readonly method?: 'auto' | 'lanczos' | 'power' | 'exact';
   /** Relative accuracy asked of σ_max for the iterative methods (default 1e-10). */
-  tol?: number;
+  readonly tol?: number;
   /** Maximum iterations (Lanczos steps, default 300; power iterations, default 10,000). */
-  maxIter?: number;
+  readonly maxIter?: number;
   /** Seed of the random start vector (default 0). */
-  seed?: number;
+  readonly seed?: number;
 }
 
 /**
@@ -33,7 +33,7 @@ export interface SpectralNormOptions {
  * estimate of σ is below `tol` relative.
  *
  * @param A - A matrix (`number[][]` or `{ rows, cols, data }`).
- * @param opts - `method` ('auto'), `tol` (1e-10), `maxIter`, `seed` (0).
+ * @param options - `method` ('auto'), `tol` (1e-10), `maxIter`, `seed` (0).
  * @returns σ_max(A) ≥ 0.
  * @throws ShapeError / NonFiniteError for malformed input; ConvergenceError when an iterative
  * method does not reach `tol` in `maxIter`.
@@ -45,8 +45,8 @@ export interface SpectralNormOptions {
  * @see Miyato et al. (2018), "Spectral Normalization for Generative Adversarial Networks";
  * Golub & Van Loan, Matrix Computations §10.1 (Lanczos).
  */
-export function spectralNorm(A: MatrixLike, opts?: SpectralNormOptions): number {
-  const o = readOptions('spectralNorm', opts);
+export function spectralNorm(A: MatrixLike, options?: SpectralNormOptions): number {
+  const o = readOptions('spectralNorm', options);
   return denseSpectralNorm('spectralNorm', toDense('spectralNorm', 'A', A), o);
 }
 
@@ -72,7 +72,7 @@ export function frobeniusNorm(A: MatrixLike): number {
  * (1 ≤ srank(A) ≤ rank(A)).
  *
  * @param A - A nonzero matrix.
- * @param opts - Passed to {@link spectralNorm}.
+ * @param options - Passed to {@link spectralNorm}.
  * @returns The stable rank.
  * @throws InvalidArgumentError for the zero matrix (0/0); ShapeError / NonFiniteError for malformed input.
  * @example
@@ -83,9 +83,9 @@ export function frobeniusNorm(A: MatrixLike): number {
  * ```
  * @see Rudelson & Vershynin (2007), "Sampling from large matrices"; Sanyal et al. (2020), "Stable rank normalization".
  */
-export function stableRank(A: MatrixLike, opts?: SpectralNormOptions): number {
+export function stableRank(A: MatrixLike, options?: SpectralNormOptions): number {
   const m = toDense('stableRank', 'A', A);
-  const o = readOptions('stableRank', opts);
+  const o = readOptions('stableRank', options);
   const fro = norm2(m.data);
   if (fro === 0) throw new InvalidArgumentError('stableRank: A must be nonzero, got the zero matrix (0/0)');
   const s = denseSpectralNorm('stableRank', m, o);
@@ -95,7 +95,7 @@ export function stableRank(A: MatrixLike, opts?: SpectralNormOptions): number {
 /** Options of {@link spectralNormalize}. */
 export interface SpectralNormalizeOptions extends SpectralNormOptions {
   /** The spectral norm of the result (default 1). */
-  target?: number;
+  readonly target?: number;
 }
 
 /**
@@ -103,7 +103,7 @@ export interface SpectralNormalizeOptions extends SpectralNormOptions {
  * returned unchanged (there is no direction to scale). The input is not mutated.
  *
  * @param A - A matrix.
- * @param opts - `target` (1) and the {@link spectralNorm} options.
+ * @param options - `target` (1) and the {@link spectralNorm} options.
  * @returns A new matrix of the same kind as the input: `number[][]` in, `number[][]` out;
  * a typed matrix in, a `{ rows, cols, data: Float64Array }` out.
  * @throws ShapeError / NonFiniteError for malformed input; InvalidArgumentError when target ≤ 0.
@@ -116,11 +116,11 @@ export interface SpectralNormalizeOptions extends SpectralNormOptions {
  */
 export function spectralNormalize<T extends MatrixLike>(
   A: T,
-  opts?: SpectralNormalizeOptions,
+  options?: SpectralNormalizeOptions,
 ): T extends readonly (readonly number[])[] ? number[][] : DenseMatrix {
   const fn = 'spectralNormalize';
-  const o = readOptions(fn, opts);
-  const target = requirePositive(fn, 'opts.target', o.target ?? 1);
+  const o = readOptions(fn, options);
+  const target = requirePositive(fn, 'options.target', o.target ?? 1);
   const m = toDense(fn, 'A', A);
   const s = denseSpectralNorm(fn, m, o);
   const f = s === 0 ? 1 : target / s;

@@ -48,7 +48,7 @@ export interface GradientTapeOptions {
 }
 
 /** The result of {@link gradientTape}. Its tensors are the caller's: call `dispose()` when done. */
-export interface TapeResult {
+export interface GradientTapeResult {
   /** The loss returned by `fn`. */
   readonly loss: tf.Scalar;
   /**
@@ -94,7 +94,10 @@ export interface TapeResult {
  * ```
  * @see Paszke et al. 2019, PyTorch (tensor hooks, `register_hook`).
  */
-export function gradientTape(fn: (ctx: Context) => tf.Scalar, options: GradientTapeOptions): TapeResult {
+export function gradientTape(
+  fn: (ctx: Context) => tf.Scalar,
+  options: GradientTapeOptions,
+): GradientTapeResult {
   const mode = options?.taps ?? 'norms';
   const raw = runTape(
     'gradientTape',
@@ -136,3 +139,11 @@ export function gradientTape(fn: (ctx: Context) => tf.Scalar, options: GradientT
     },
   };
 }
+
+/**
+ * The former name of {@link GradientTapeResult}.
+ *
+ * @deprecated Renamed `GradientTapeResult` (results are named after the function that makes
+ *   them); this alias goes in the next major release.
+ */
+export type TapeResult = GradientTapeResult;

@@ -16,7 +16,14 @@ export type {
   MonitorSpectraOptions,
 } from './gradient-monitor.js';
 export { GradientMonitor } from './gradient-monitor.js';
-export type { ActivationStats, GradientTapeOptions, TapeResult, TapMode, TapStat } from './gradient-tape.js';
+export type {
+  ActivationStats,
+  GradientTapeOptions,
+  GradientTapeResult,
+  TapeResult,
+  TapMode,
+  TapStat,
+} from './gradient-tape.js';
 export { gradientTape } from './gradient-tape.js';
 export type { HealthThresholds, ResolvedThresholds } from './health.js';
 export { checkHealth, defaultThresholds } from './health.js';
@@ -38,6 +45,7 @@ export type {
   FlowReport,
   FlowTap,
   MeasureGradientFlowOptions,
+  MeasureGradientFlowSettings,
 } from './measure-gradient-flow.js';
 export { flowReportSchemaVersion, measureGradientFlow, NO_GRADIENT_REASON } from './measure-gradient-flow.js';
 export type {
@@ -107,7 +115,7 @@ export { pcGrad } from './surgery/pc-grad.js';
 export { tensorNorms } from './tensor-norms.js';
 export type { TrainState, TrainStateOptions } from './train-state.js';
 export { createTrainState, disposeTrainState } from './train-state.js';
-export type { Batch, LossSpec, StepOutcome, TrainStepOptions } from './train-step.js';
+export type { Batch, LossSpec, StepOutcome, TrainStepOptions, TrainStepResult } from './train-step.js';
 export { trainStep } from './train-step.js';
 export type {
   GuardAction,

@@ -3,7 +3,7 @@ import { registeredVariable } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { GradientMonitor } from './gradient-monitor.js';
 import { getLearningRate, setLearningRate } from './internal/optimizer-state.js';
-import { runStep, type StepOutcome } from './internal/run-step.js';
+import { runStep, type TrainStepResult } from './internal/run-step.js';
 import { checkSchedulable } from './internal/scheduled-rate.js';
 import type { Schedule } from './schedules/schedule.js';
 import { TrainStateSlots } from './train-state.js';
@@ -65,7 +65,7 @@ export class InstrumentedOptimizer extends tf.Optimizer {
   /** The guard, if any. */
   readonly guard: TrainingGuard | undefined;
   /** What the last step did. */
-  lastOutcome: StepOutcome | undefined;
+  lastOutcome: TrainStepResult | undefined;
   /** The transforms' states, the schedule and the step count: created once, with the wrapper. */
   private readonly state: TrainStateSlots;
 

@@ -12,6 +12,34 @@ beforeAll(async () => {
 });
 
 describe('measureGradientFlow', () => {
+  it('(module, batch, options) gives the report of (module, { ...batch, ...options }), as trainStep takes its batch', () => {
+    const m = plainMLP({ depth: 3, width: 6, inputSize: 4, outputSize: 2, activation: 'tanh', seed: 4 });
+    const x = randomMatrix(5, 4, 1);
+    const y = randomMatrix(5, 2, 2);
+    const before = tf.memory().numTensors;
+    const three = measureGradientFlow(
+      m,
+      { inputs: x, targets: y },
+      { loss: 'meanSquaredError', learningRate: 0.1 },
+    );
+    const two = measureGradientFlow(m, {
+      inputs: x,
+      targets: y,
+      loss: 'meanSquaredError',
+      learningRate: 0.1,
+    });
+    expect(three.taps.map((t) => t.gradNorm)).toEqual(two.taps.map((t) => t.gradNorm));
+    expect(three.learningRate).toBe(0.1);
+    expect(three.globalNorm).toBe(two.globalNorm);
+    expect(() => measureGradientFlow(m, { inputs: x, targets: y }, null as never)).toThrow(
+      /options must be an object/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+    x.dispose();
+    y.dispose();
+  });
+
   it('matches a hand computation on a one-layer linear model', () => {
     const before = tf.memory().numTensors;
     const w = tf.tidy(() => tf.variable(tf.tensor2d([[1], [2]]), true, `w.${Math.random()}`));

@@ -12,6 +12,7 @@ import { runTape } from './internal/tap-recorder.js';
 import { BatchedRead } from './internal/tensors.js';
 import { checkNonNegative } from './internal/validate.js';
 import { diagnoseReport } from './rules/index.js';
+import type { Batch } from './train-step.js';
 
 /**
  * The version of the {@link FlowReport} layout; bumped on any incompatible change.
@@ -97,7 +98,10 @@ export interface FlowReport {
   readonly diagnosis: readonly Finding[];
 }
 
-/** Options of {@link measureGradientFlow}. */
+/** The options of {@link measureGradientFlow}'s three-argument form (everything but the batch). */
+export type MeasureGradientFlowSettings = Omit<MeasureGradientFlowOptions, 'inputs' | 'targets'>;
+
+/** The batch and the options of {@link measureGradientFlow} in one object (its two-argument form). */
 export interface MeasureGradientFlowOptions {
   /** A batch of inputs. */
   readonly inputs: tf.Tensor;
@@ -118,6 +122,20 @@ export interface MeasureGradientFlowOptions {
 }
 
 /**
+ * {@link measureGradientFlow} with the batch and the options in one object (the form before the
+ * batch became its own argument; both forms stay supported).
+ *
+ * @param module - Any `Module`.
+ * @param options - Inputs, targets, and the options of the three-argument form.
+ * @returns The report.
+ * @throws As the three-argument form.
+ * @example
+ * ```ts
+ * measureGradientFlow(model, { inputs: x, targets: y, loss: 'softmaxCrossEntropy' });
+ * ```
+ */
+export function measureGradientFlow(module: Module, options: MeasureGradientFlowOptions): FlowReport;
+/**
  * Measures how the gradient flows through a module on one batch: per tap, the gradient norm and
  * its ratio to the last tap, and activation statistics; per parameter, gradient and weight norms,
  * their ratio and the update ratio; the global norm; and a diagnosis whose findings carry
@@ -126,7 +144,8 @@ export interface MeasureGradientFlowOptions {
  * One forward and backward pass; every number comes back in one batched read.
  *
  * @param module - Any `Module` from `@gflow/models` (or `fromLayersModel(model)`).
- * @param options - Batch, loss, learning rate, training flag, thresholds.
+ * @param batch - The inputs and targets, as `trainStep` takes them.
+ * @param options - Loss, learning rate, training flag, thresholds.
  * @returns The report (plain data).
  * @throws InvalidArgumentError (from `@gflow/core`) for a missing batch, an unknown loss or a bad
  *   learning rate or threshold; ShapeError when a named loss's targets do not have the shape of the
@@ -134,13 +153,26 @@ export interface MeasureGradientFlowOptions {
  * @example
  * ```ts
  * const report = measureGradientFlow(plainMLP({ depth: 20, width: 64, inputSize: 16, activation: 'tanh' }),
- *   { inputs: x, targets: y, loss: 'meanSquaredError' });
+ *   { inputs: x, targets: y }, { loss: 'meanSquaredError' });
  * for (const f of report.diagnosis) console.log(f.message, '→', f.remedy);
  * ```
  * @see Glorot & Bengio 2010, "Understanding the difficulty of training deep feedforward neural
  *   networks"; He et al. 2016, "Deep Residual Learning for Image Recognition".
  */
-export function measureGradientFlow(module: Module, options: MeasureGradientFlowOptions): FlowReport {
+export function measureGradientFlow(
+  module: Module,
+  batch: Batch,
+  options?: MeasureGradientFlowSettings,
+): FlowReport;
+export function measureGradientFlow(
+  module: Module,
+  batchOrOptions: MeasureGradientFlowOptions | Batch,
+  settings?: MeasureGradientFlowSettings,
+): FlowReport {
+  const options: MeasureGradientFlowOptions =
+    settings === undefined
+      ? (batchOrOptions as MeasureGradientFlowOptions)
+      : { ...readSettings(settings), inputs: batchOrOptions?.inputs, targets: batchOrOptions?.targets };
   const fn = 'measureGradientFlow';
   if (module == null || typeof module.apply !== 'function' || typeof module.parameters !== 'function') {
     throw new InvalidArgumentError(
@@ -238,4 +270,13 @@ function tapsOf(
       activation: activationStatsAt(v, actAt[i] as number),
     };
   });
+}
+
+/** The three-argument form's options, checked to be an object. */
+function readSettings(settings: unknown): MeasureGradientFlowSettings {
+  if (settings === null || typeof settings !== 'object' || Array.isArray(settings))
+    throw new InvalidArgumentError(
+      `measureGradientFlow: options must be an object { loss?, learningRate?, training?, thresholds? }, got ${describeValue(settings)}`,
+    );
+  return settings as MeasureGradientFlowSettings;
 }

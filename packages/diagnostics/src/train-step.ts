@@ -3,7 +3,7 @@ import type { Module } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import type { GradientMonitor } from './gradient-monitor.js';
 import { type LossSpec, resolveLoss } from './internal/loss.js';
-import { runStep, type StepOutcome } from './internal/run-step.js';
+import { runStep, type TrainStepResult } from './internal/run-step.js';
 import { checkSchedulable } from './internal/scheduled-rate.js';
 import { type RawTape, runTape } from './internal/tap-recorder.js';
 import { checkInteger } from './internal/validate.js';
@@ -11,7 +11,7 @@ import { slotsOf, type TrainState } from './train-state.js';
 import type { TrainingGuard } from './training-guard.js';
 
 export type { LossSpec } from './internal/loss.js';
-export type { StepOutcome } from './internal/run-step.js';
+export type { TrainStepResult } from './internal/run-step.js';
 
 /** A batch of inputs and targets. */
 export interface Batch {
@@ -81,7 +81,7 @@ export function trainStep(
   batch: Batch,
   state: TrainState,
   options: TrainStepOptions,
-): StepOutcome {
+): TrainStepResult {
   const fn = 'trainStep';
   const slots = checkArguments(fn, module, batch, state, options);
   const lossFn = resolveLoss(fn, options.loss ?? 'meanSquaredError');
@@ -216,3 +216,11 @@ function disposeTape(t: RawTape): void {
     r.activation?.dispose();
   }
 }
+
+/**
+ * The former name of {@link TrainStepResult}.
+ *
+ * @deprecated Renamed `TrainStepResult` (results are named after the function that makes them);
+ *   this alias goes in the next major release.
+ */
+export type StepOutcome = TrainStepResult;

@@ -174,36 +174,7 @@ export function hessianEigenvalues<B>(
   options: HessianEigenvaluesOptions = {},
 ): HessianEigenvaluesResult {
   const fn = 'hessianEigenvalues';
-  readOptions(fn, options);
-  const method = options.method ?? 'lanczos';
-  if (method !== 'power' && method !== 'lanczos') {
-    throw new InvalidArgumentError(
-      `${fn}: options.method must be 'power' or 'lanczos', got ${describeValue(method)}`,
-    );
-  }
-  const tol = options.tol ?? 1e-3;
-  if (typeof tol !== 'number' || !(tol > 0) || !Number.isFinite(tol)) {
-    throw new InvalidArgumentError(
-      `${fn}: options.tol must be a positive finite number, got ${describeValue(tol)}`,
-    );
-  }
-  const maxIter = options.maxIter ?? 100;
-  if (!Number.isInteger(maxIter) || maxIter < 1) {
-    throw new InvalidArgumentError(
-      `${fn}: options.maxIter must be an integer ≥ 1, got ${describeValue(maxIter)}`,
-    );
-  }
-  const seed = options.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) {
-    throw new InvalidArgumentError(`${fn}: options.seed must be a finite number, got ${describeValue(seed)}`);
-  }
-  const k = options.k ?? 1;
-  const basisSizeAsked = options.basisSize;
-  if (basisSizeAsked !== undefined && (!Number.isInteger(basisSizeAsked) || basisSizeAsked < 2)) {
-    throw new InvalidArgumentError(
-      `${fn}: options.basisSize must be an integer ≥ 2, got ${describeValue(basisSizeAsked)}`,
-    );
-  }
+  const { method, tol, maxIter, seed, k, basisSizeAsked } = readEigenOptions(fn, options);
   const op = new HessianOperator(fn, lossFn as Objective<unknown>, params, options);
   try {
     const dim = op.dim;
@@ -226,31 +197,7 @@ export function hessianEigenvalues<B>(
     let stopReason: EigenStopReason;
     let verificationPasses = 0;
     if (method === 'power') {
-      const found: Float64Array[] = [];
-      for (let i = 0; i < k; i++) {
-        const p = powerResidual(op.matvec, dim, found, tol, maxIter, seed + i);
-        pairs.push(p);
-        const q = Float64Array.from(p.vector);
-        projectOut(q, found);
-        const n = norm(q);
-        if (n > 0) for (let j = 0; j < dim; j++) q[j] = (q[j] as number) / n;
-        found.push(q);
-      }
-      // Each deflated eigenvector inherits the error of those before it; Rayleigh–Ritz on their
-      // span, from the products already taken, removes that part.
-      pairs = rayleighRitz(pairs, tol).sort((a, b) => Math.abs(b.value) - Math.abs(a.value));
-      const top = pairs[0] as Pair;
-      if (extremes && dim > 1) {
-        // The dominant eigenvalue of H − λ_1 I is λ_other − λ_1, the other end of the spectrum.
-        const other = powerResidual(op.matvec, dim, [], tol, maxIter, seed + k, top.value);
-        const ends = [top, other, ...pairs];
-        lo = ends.reduce((a, b) => (b.value < a.value ? b : a));
-        hi = ends.reduce((a, b) => (b.value > a.value ? b : a));
-      } else if (extremes) {
-        lo = hi = top;
-      }
-      const all = [...pairs, ...(lo && hi ? [lo, hi] : [])];
-      stopReason = all.every((p) => p.converged) ? 'converged' : 'max-iterations';
+      ({ pairs, lo, hi, stopReason } = powerEigenpairs(op, k, tol, maxIter, seed, extremes));
     } else {
       const run = verifiedLanczos(op.matvec, dim, {
         k,
@@ -268,15 +215,7 @@ export function hessianEigenvalues<B>(
     }
     const lambdaMax = hi?.value ?? null;
     const lambdaMin = lo?.value ?? null;
-    let conditionNumber: number | null = null;
-    let negativeRatio: number | null = null;
-    if (lambdaMax !== null && lambdaMin !== null) {
-      const a = Math.abs(lambdaMax);
-      const b = Math.abs(lambdaMin);
-      const small = Math.min(a, b);
-      conditionNumber = small > 0 ? Math.max(a, b) / small : null;
-      negativeRatio = lambdaMin < 0 ? (lambdaMax !== 0 ? Math.abs(lambdaMin / lambdaMax) : null) : 0;
-    }
+    const { conditionNumber, negativeRatio } = conditioning(lambdaMax, lambdaMin);
     const sorted = pairs.slice().sort((a, b) => Math.abs(b.value) - Math.abs(a.value));
     return {
       eigenvalues: sorted.map((p) => p.value),
@@ -305,4 +244,106 @@ export function hessianEigenvalues<B>(
   } finally {
     op.dispose();
   }
+}
+
+/** hessianEigenvalues' options, checked (k against the dimension is checked once it is known). */
+function readEigenOptions(
+  fn: string,
+  options: HessianEigenvaluesOptions,
+): {
+  method: 'power' | 'lanczos';
+  tol: number;
+  maxIter: number;
+  seed: number;
+  k: number;
+  basisSizeAsked: number | undefined;
+} {
+  readOptions(fn, options);
+  const method = options.method ?? 'lanczos';
+  if (method !== 'power' && method !== 'lanczos') {
+    throw new InvalidArgumentError(
+      `${fn}: options.method must be 'power' or 'lanczos', got ${describeValue(method)}`,
+    );
+  }
+  const tol = options.tol ?? 1e-3;
+  if (typeof tol !== 'number' || !(tol > 0) || !Number.isFinite(tol)) {
+    throw new InvalidArgumentError(
+      `${fn}: options.tol must be a positive finite number, got ${describeValue(tol)}`,
+    );
+  }
+  const maxIter = options.maxIter ?? 100;
+  if (!Number.isInteger(maxIter) || maxIter < 1) {
+    throw new InvalidArgumentError(
+      `${fn}: options.maxIter must be an integer ≥ 1, got ${describeValue(maxIter)}`,
+    );
+  }
+  const seed = options.seed ?? 0;
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) {
+    throw new InvalidArgumentError(`${fn}: options.seed must be a finite number, got ${describeValue(seed)}`);
+  }
+  const basisSizeAsked = options.basisSize;
+  if (basisSizeAsked !== undefined && (!Number.isInteger(basisSizeAsked) || basisSizeAsked < 2)) {
+    throw new InvalidArgumentError(
+      `${fn}: options.basisSize must be an integer ≥ 2, got ${describeValue(basisSizeAsked)}`,
+    );
+  }
+  return { method, tol, maxIter, seed, k: options.k ?? 1, basisSizeAsked };
+}
+
+/**
+ * The power-iteration path: k deflated power iterations with residual tests, Rayleigh–Ritz on
+ * their span, and (with `extremes`) the other end of the spectrum by a shifted power iteration.
+ */
+function powerEigenpairs(
+  op: HessianOperator,
+  k: number,
+  tol: number,
+  maxIter: number,
+  seed: number,
+  extremes: boolean,
+): { pairs: Pair[]; lo: Pair | undefined; hi: Pair | undefined; stopReason: EigenStopReason } {
+  const dim = op.dim;
+  let pairs: Pair[] = [];
+  let lo: Pair | undefined;
+  let hi: Pair | undefined;
+  const found: Float64Array[] = [];
+  for (let i = 0; i < k; i++) {
+    const p = powerResidual(op.matvec, dim, found, tol, maxIter, seed + i);
+    pairs.push(p);
+    const q = Float64Array.from(p.vector);
+    projectOut(q, found);
+    const n = norm(q);
+    if (n > 0) for (let j = 0; j < dim; j++) q[j] = (q[j] as number) / n;
+    found.push(q);
+  }
+  // Each deflated eigenvector inherits the error of those before it; Rayleigh–Ritz on their
+  // span, from the products already taken, removes that part.
+  pairs = rayleighRitz(pairs, tol).sort((a, b) => Math.abs(b.value) - Math.abs(a.value));
+  const top = pairs[0] as Pair;
+  if (extremes && dim > 1) {
+    // The dominant eigenvalue of H − λ_1 I is λ_other − λ_1, the other end of the spectrum.
+    const other = powerResidual(op.matvec, dim, [], tol, maxIter, seed + k, top.value);
+    const ends = [top, other, ...pairs];
+    lo = ends.reduce((a, b) => (b.value < a.value ? b : a));
+    hi = ends.reduce((a, b) => (b.value > a.value ? b : a));
+  } else if (extremes) {
+    lo = hi = top;
+  }
+  const all = [...pairs, ...(lo && hi ? [lo, hi] : [])];
+  return { pairs, lo, hi, stopReason: all.every((p) => p.converged) ? 'converged' : 'max-iterations' };
+}
+
+/** |λ|max/|λ|min over the two ends, and |λ_min/λ_max| when λ_min < 0 (0 when it is not). */
+function conditioning(
+  lambdaMax: number | null,
+  lambdaMin: number | null,
+): { conditionNumber: number | null; negativeRatio: number | null } {
+  if (lambdaMax === null || lambdaMin === null) return { conditionNumber: null, negativeRatio: null };
+  const a = Math.abs(lambdaMax);
+  const b = Math.abs(lambdaMin);
+  const small = Math.min(a, b);
+  return {
+    conditionNumber: small > 0 ? Math.max(a, b) / small : null,
+    negativeRatio: lambdaMin < 0 ? (lambdaMax !== 0 ? Math.abs(lambdaMin / lambdaMax) : null) : 0,
+  };
 }

@@ -119,29 +119,7 @@ export function hessianSpectralDensity<B>(
   options: HessianSpectralDensityOptions = {},
 ): HessianSpectralDensityResult {
   const fn = 'hessianSpectralDensity';
-  readOptions(fn, options);
-  const runsN = positiveInt(fn, 'options.runs', options.runs ?? 1, 1);
-  const gridPoints = positiveInt(fn, 'options.gridPoints', options.gridPoints ?? 1000, 2);
-  const stepsAsked = positiveInt(fn, 'options.steps', options.steps ?? 100, 1);
-  // the nodes and weights of every run, then the grid, the density and its spread
-  checkAllocation(fn, 'float64 values', 2 * runsN * stepsAsked + 3 * gridPoints, 8);
-  if (
-    options.sigma !== undefined &&
-    !(typeof options.sigma === 'number' && options.sigma > 0 && Number.isFinite(options.sigma))
-  ) {
-    throw new InvalidArgumentError(
-      `${fn}: options.sigma must be a positive finite number, got ${describeValue(options.sigma)}`,
-    );
-  }
-  const r = options.range;
-  if (
-    r !== undefined &&
-    !(Array.isArray(r) && r.length === 2 && Number.isFinite(r[0]) && Number.isFinite(r[1]) && r[0] < r[1])
-  ) {
-    throw new InvalidArgumentError(
-      `${fn}: options.range must be [lo, hi] with finite lo < hi, got ${describeValue(r)}`,
-    );
-  }
+  const { runsN, gridPoints, stepsAsked } = readDensityOptions(fn, options);
   const rng = new Random(options.seed ?? 0);
   const op = new HessianOperator(fn, lossFn as Objective<unknown>, params, options);
   try {
@@ -168,7 +146,7 @@ export function hessianSpectralDensity<B>(
       hi = Math.max(hi, ...q.nodes);
     }
     const sigma = options.sigma ?? (hi > lo ? (hi - lo) / 200 : 1e-3);
-    const [gLo, gHi] = r ?? [lo - 5 * sigma, hi + 5 * sigma];
+    const [gLo, gHi] = options.range ?? [lo - 5 * sigma, hi + 5 * sigma];
     const grid = new Array<number>(gridPoints);
     const density = new Array<number>(gridPoints).fill(0);
     const spread: number[] | null = runsN > 1 ? new Array<number>(gridPoints).fill(0) : null;
@@ -210,4 +188,35 @@ export function hessianSpectralDensity<B>(
   } finally {
     op.dispose();
   }
+}
+
+/** hessianSpectralDensity's options, checked, with the memory they imply. */
+function readDensityOptions(
+  fn: string,
+  options: HessianSpectralDensityOptions,
+): { runsN: number; gridPoints: number; stepsAsked: number } {
+  readOptions(fn, options);
+  const runsN = positiveInt(fn, 'options.runs', options.runs ?? 1, 1);
+  const gridPoints = positiveInt(fn, 'options.gridPoints', options.gridPoints ?? 1000, 2);
+  const stepsAsked = positiveInt(fn, 'options.steps', options.steps ?? 100, 1);
+  // the nodes and weights of every run, then the grid, the density and its spread
+  checkAllocation(fn, 'float64 values', 2 * runsN * stepsAsked + 3 * gridPoints, 8);
+  if (
+    options.sigma !== undefined &&
+    !(typeof options.sigma === 'number' && options.sigma > 0 && Number.isFinite(options.sigma))
+  ) {
+    throw new InvalidArgumentError(
+      `${fn}: options.sigma must be a positive finite number, got ${describeValue(options.sigma)}`,
+    );
+  }
+  const r = options.range;
+  if (
+    r !== undefined &&
+    !(Array.isArray(r) && r.length === 2 && Number.isFinite(r[0]) && Number.isFinite(r[1]) && r[0] < r[1])
+  ) {
+    throw new InvalidArgumentError(
+      `${fn}: options.range must be [lo, hi] with finite lo < hi, got ${describeValue(r)}`,
+    );
+  }
+  return { runsN, gridPoints, stepsAsked };
 }

@@ -120,58 +120,18 @@ export function hessianTrace<B>(
   options: HessianTraceOptions = {},
 ): HessianTraceResult {
   const fn = 'hessianTrace';
-  readOptions(fn, options);
-  const method = options.method ?? 'hutchinson';
-  if (method !== 'hutchinson' && method !== 'hutch++') {
-    throw new InvalidArgumentError(
-      `${fn}: options.method must be 'hutchinson' or 'hutch++', got ${describeValue(method)}`,
-    );
-  }
-  const samples = options.samples ?? 100;
-  const least = method === 'hutch++' ? 6 : 2;
-  if (!Number.isInteger(samples) || samples < least) {
-    throw new InvalidArgumentError(
-      `${fn}: options.samples must be an integer ≥ ${least}, got ${describeValue(samples)}`,
-    );
-  }
-  const tol = options.tol;
-  if (tol !== undefined && !(typeof tol === 'number' && tol > 0 && Number.isFinite(tol))) {
-    throw new InvalidArgumentError(
-      `${fn}: options.tol must be a positive finite number, got ${describeValue(tol)}`,
-    );
-  }
-  // one stored estimate per sample
-  checkAllocation(fn, 'estimates', samples, 8);
+  const { method, samples, tol } = readTraceOptions(fn, options);
   const rng = new Random(options.seed ?? 0);
   const op = new HessianOperator(fn, lossFn as Objective<unknown>, params, options);
   try {
     const dim = op.dim;
     const loss = op.centerLoss();
-    let sketch: { trace: number; rank: number } | null = null;
-    let basis: Float64Array[] = [];
-    let left = samples;
-    if (method === 'hutch++') {
-      // Sketch: Q = orth(H S) with S of samples/3 Rademacher columns (at most dim).
-      const s = Math.min(Math.floor(samples / 3), dim);
-      for (let i = 0; i < s; i++) {
-        const y = op.matvec(rng.rademacherVector(dim));
-        const n0 = norm(y);
-        projectOut(y, basis);
-        const n = norm(y);
-        if (n > 1e-10 * n0 && n > 0) {
-          for (let j = 0; j < dim; j++) y[j] = (y[j] as number) / n;
-          basis.push(y);
-        }
-      }
-      left -= s;
-      let t = 0;
-      for (const q of basis) t += dot(q, op.matvec(q));
-      left -= basis.length;
-      sketch = { trace: t, rank: basis.length };
-      if (basis.length === dim) left = 0; // the sketch spans everything: the trace is exact
-    } else {
-      basis = [];
-    }
+    const { sketch, basis, used } =
+      method === 'hutch++'
+        ? hutchPlusPlusSketch(op, rng, samples)
+        : { sketch: null, basis: [] as Float64Array[], used: 0 };
+    // The sketch spans everything when its rank is the dimension: the trace is exact.
+    const left = sketch !== null && basis.length === dim ? 0 : samples - used;
     const estimates: number[] = [];
     const base = sketch?.trace ?? 0;
     for (let i = 0; i < Math.max(left, 0); i++) {
@@ -210,4 +170,61 @@ export function hessianTrace<B>(
   } finally {
     op.dispose();
   }
+}
+
+/** hessianTrace's options, checked: the method, the sample budget, the target relative error. */
+function readTraceOptions(
+  fn: string,
+  options: HessianTraceOptions,
+): { method: 'hutchinson' | 'hutch++'; samples: number; tol: number | undefined } {
+  readOptions(fn, options);
+  const method = options.method ?? 'hutchinson';
+  if (method !== 'hutchinson' && method !== 'hutch++') {
+    throw new InvalidArgumentError(
+      `${fn}: options.method must be 'hutchinson' or 'hutch++', got ${describeValue(method)}`,
+    );
+  }
+  const samples = options.samples ?? 100;
+  const least = method === 'hutch++' ? 6 : 2;
+  if (!Number.isInteger(samples) || samples < least) {
+    throw new InvalidArgumentError(
+      `${fn}: options.samples must be an integer ≥ ${least}, got ${describeValue(samples)}`,
+    );
+  }
+  const tol = options.tol;
+  if (tol !== undefined && !(typeof tol === 'number' && tol > 0 && Number.isFinite(tol))) {
+    throw new InvalidArgumentError(
+      `${fn}: options.tol must be a positive finite number, got ${describeValue(tol)}`,
+    );
+  }
+  // one stored estimate per sample
+  checkAllocation(fn, 'estimates', samples, 8);
+  return { method, samples, tol };
+}
+
+/**
+ * Hutch++'s sketch (Meyer et al. 2021): Q = orth(H S) with S of samples/3 Rademacher columns (at
+ * most dim), and tr(QᵀHQ) exactly; `used` counts the Hessian-vector products spent.
+ */
+function hutchPlusPlusSketch(
+  op: HessianOperator,
+  rng: Random,
+  samples: number,
+): { sketch: { trace: number; rank: number }; basis: Float64Array[]; used: number } {
+  const dim = op.dim;
+  const basis: Float64Array[] = [];
+  const s = Math.min(Math.floor(samples / 3), dim);
+  for (let i = 0; i < s; i++) {
+    const y = op.matvec(rng.rademacherVector(dim));
+    const n0 = norm(y);
+    projectOut(y, basis);
+    const n = norm(y);
+    if (n > 1e-10 * n0 && n > 0) {
+      for (let j = 0; j < dim; j++) y[j] = (y[j] as number) / n;
+      basis.push(y);
+    }
+  }
+  let t = 0;
+  for (const q of basis) t += dot(q, op.matvec(q));
+  return { sketch: { trace: t, rank: basis.length }, basis, used: s + basis.length };
 }

@@ -93,30 +93,9 @@ function flatten(s: SnapshotLike, i: number): Flat {
  */
 export function pcaDirections(snapshots: readonly SnapshotLike[]): PcaDirectionsResult {
   const fn = 'pcaDirections';
-  if (!Array.isArray(snapshots) || snapshots.length < 3) {
-    throw new InvalidArgumentError(
-      `${fn}: snapshots must be an array of at least 3 snapshots, got ${Array.isArray(snapshots) ? `${snapshots.length}` : describeValue(snapshots)}`,
-    );
-  }
-  const flats = snapshots.map((s, i) => flatten(s, i));
+  const flats = checkedFlats(fn, snapshots);
   const ref = flats[flats.length - 1] as Flat;
   const dim = ref.values.length;
-  flats.forEach((f, i) => {
-    const same =
-      f.parts.length === ref.parts.length && f.parts.every((p, j) => p.size === ref.parts[j]?.size);
-    if (!same || f.values.length !== dim) {
-      throw new ShapeError(
-        `${fn}: snapshots[${i}] must have the parts and sizes of the last snapshot ([${ref.parts.map((p) => p.size).join(', ')}]), got [${f.parts.map((p) => p.size).join(', ')}]`,
-      );
-    }
-    for (let j = 0; j < dim; j++) {
-      if (!Number.isFinite(f.values[j])) {
-        throw new NonFiniteError(
-          `${fn}: snapshots[${i}] must be finite, got ${f.values[j]} at flat index ${j}`,
-        );
-      }
-    }
-  });
   const m = flats.length - 1;
   const rows = flats.slice(0, m).map((f) => {
     const r = new Float64Array(dim);
@@ -189,4 +168,33 @@ export function pcaDirections(snapshots: readonly SnapshotLike[]): PcaDirections
     explainedVariance: [l1 / totalVar, l2 / totalVar],
     projections,
   };
+}
+
+/** The snapshots flattened, checked: at least 3, every one with the last one's parts and sizes, finite. */
+function checkedFlats(fn: string, snapshots: readonly SnapshotLike[]): Flat[] {
+  if (!Array.isArray(snapshots) || snapshots.length < 3) {
+    throw new InvalidArgumentError(
+      `${fn}: snapshots must be an array of at least 3 snapshots, got ${Array.isArray(snapshots) ? `${snapshots.length}` : describeValue(snapshots)}`,
+    );
+  }
+  const flats = snapshots.map((s, i) => flatten(s, i));
+  const ref = flats[flats.length - 1] as Flat;
+  const dim = ref.values.length;
+  flats.forEach((f, i) => {
+    const same =
+      f.parts.length === ref.parts.length && f.parts.every((p, j) => p.size === ref.parts[j]?.size);
+    if (!same || f.values.length !== dim) {
+      throw new ShapeError(
+        `${fn}: snapshots[${i}] must have the parts and sizes of the last snapshot ([${ref.parts.map((p) => p.size).join(', ')}]), got [${f.parts.map((p) => p.size).join(', ')}]`,
+      );
+    }
+    for (let j = 0; j < dim; j++) {
+      if (!Number.isFinite(f.values[j])) {
+        throw new NonFiniteError(
+          `${fn}: snapshots[${i}] must be finite, got ${f.values[j]} at flat index ${j}`,
+        );
+      }
+    }
+  });
+  return flats;
 }

@@ -180,6 +180,7 @@ export function initialize(
   shape: readonly number[],
   options: InitializeOptions = {},
 ): Float32Array {
+  // Kept whole: one case per initializer name (a table), all drawing from the same seeded stream with the same fans; the checks at the top run before the size check allocates.
   const r = resolveInit(spec, 'initialize', 'spec');
   if (!Array.isArray(shape)) {
     throw new InvalidArgumentError(

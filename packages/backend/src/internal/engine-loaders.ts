@@ -139,6 +139,7 @@ interface GpuLike {
 
 /** Loader for WebGPU over Dawn (the `webgpu` npm package) and `@tensorflow/tfjs-backend-webgpu`. */
 function webgpuLoader(importer: Importer): EngineLoader {
+  // Kept whole: one ordered decision list (browser WebGPU, Dawn for Node, adapter, tfjs backend), each step returning its own reason and fix; splitting it would scatter the list that the user reads back as `tried`.
   return async () => {
     const g = globalThis as { navigator?: { gpu?: GpuLike } };
     let gpu = g.navigator?.gpu;

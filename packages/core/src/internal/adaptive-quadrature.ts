@@ -34,13 +34,13 @@ function gk15(f: (x: number) => number, a: number, b: number): { value: number; 
 /** Options of {@link integrate}. */
 export interface IntegrateOptions {
   /** Absolute tolerance (default 1e-14). */
-  absTol?: number;
+  readonly absTol?: number;
   /** Relative tolerance (default 1e-13). */
-  relTol?: number;
+  readonly relTol?: number;
   /** Maximum number of subintervals (default 20,000). */
-  maxIntervals?: number;
+  readonly maxIntervals?: number;
   /** Interior points where the integrand is not smooth. */
-  breakpoints?: readonly number[];
+  readonly breakpoints?: readonly number[];
 }
 
 /**
@@ -51,15 +51,15 @@ export function integrate(
   f: (x: number) => number,
   a: number,
   b: number,
-  opts: IntegrateOptions = {},
+  options: IntegrateOptions = {},
 ): { value: number; error: number } {
-  const absTol = opts.absTol ?? 1e-14;
-  const relTol = opts.relTol ?? 1e-13;
-  const maxIntervals = opts.maxIntervals ?? 20_000;
+  const absTol = options.absTol ?? 1e-14;
+  const relTol = options.relTol ?? 1e-13;
+  const maxIntervals = options.maxIntervals ?? 20_000;
   let g = f;
   let lo = a;
   let hi = b;
-  let bps = [...(opts.breakpoints ?? [])];
+  let bps = [...(options.breakpoints ?? [])];
   if (!Number.isFinite(a) || !Number.isFinite(b)) {
     // x = t / (1 − t²), t ∈ (−1, 1); dx = (1 + t²)/(1 − t²)² dt.
     const toT = (x: number): number => (x === 0 ? 0 : (-1 + Math.sqrt(1 + 4 * x * x)) / (2 * x));

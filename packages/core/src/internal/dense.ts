@@ -62,19 +62,19 @@ export function denseEigenvalues(m: DenseMatrix): { re: number[]; im: number[] }
 }
 
 /** σ_max of a dense matrix (shared by spectralNorm, stableRank and spectralNormalize). */
-export function denseSpectralNorm(fn: string, m: DenseMatrix, opts: SpectralNormOptions = {}): number {
-  const method = opts.method ?? 'auto';
+export function denseSpectralNorm(fn: string, m: DenseMatrix, options: SpectralNormOptions = {}): number {
+  const method = options.method ?? 'auto';
   if (!['auto', 'lanczos', 'power', 'exact'].includes(method)) {
     throw new InvalidArgumentError(
-      `${fn}: opts.method must be 'auto', 'lanczos', 'power' or 'exact', got ${describeValue(method)}`,
+      `${fn}: options.method must be 'auto', 'lanczos', 'power' or 'exact', got ${describeValue(method)}`,
     );
   }
-  const tol = requirePositive(fn, 'opts.tol', opts.tol ?? 1e-10);
-  const seed = opts.seed ?? 0;
+  const tol = requirePositive(fn, 'options.tol', options.tol ?? 1e-10);
+  const seed = options.seed ?? 0;
   const small = Math.min(m.rows, m.cols);
   if (method === 'exact' || (method === 'auto' && small <= 64)) return denseSingularValues(m, fn)[0]!;
   if (method === 'power') {
-    const maxIter = requireInteger(fn, 'opts.maxIter', opts.maxIter ?? 10_000, 1);
+    const maxIter = requireInteger(fn, 'options.maxIter', options.maxIter ?? 10_000, 1);
     const tall = m.rows >= m.cols;
     const inner = new Float64Array(tall ? m.rows : m.cols);
     const gram = (v: Float64Array): Float64Array =>
@@ -83,16 +83,16 @@ export function denseSpectralNorm(fn: string, m: DenseMatrix, opts: SpectralNorm
     const r = powerIteration(gram, small, { tol: 2 * tol, maxIter, seed });
     if (!r.converged) {
       throw new ConvergenceError(
-        `${fn}: power iteration must reach relative residual ${2 * tol} within opts.maxIter = ${maxIter} iterations, got ${r.residual / Math.abs(r.value)}; use method 'lanczos'`,
+        `${fn}: power iteration must reach relative residual ${2 * tol} within options.maxIter = ${maxIter} iterations, got ${r.residual / Math.abs(r.value)}; use method 'lanczos'`,
       );
     }
     return Math.sqrt(Math.max(r.value, 0));
   }
-  const maxIter = requireInteger(fn, 'opts.maxIter', opts.maxIter ?? 300, 1);
+  const maxIter = requireInteger(fn, 'options.maxIter', options.maxIter ?? 300, 1);
   const r = topSingularValueLanczos(m, tol, maxIter, seed);
   if (!r.converged) {
     throw new ConvergenceError(
-      `${fn}: Lanczos must reach relative error ${tol} within opts.maxIter = ${maxIter} steps, got ${r.relError.toExponential(2)}; raise maxIter or use method 'exact'`,
+      `${fn}: Lanczos must reach relative error ${tol} within options.maxIter = ${maxIter} steps, got ${r.relError.toExponential(2)}; raise maxIter or use method 'exact'`,
     );
   }
   return r.sigma;

@@ -96,6 +96,7 @@ export function topSingularValueLanczos(
   maxSteps: number,
   seed: number,
 ): TopSingular {
+  // Kept whole: Lanczos on the Gram matrix (applied, never formed) with full reorthogonalization, its basis and tridiagonal shared by every step; it mirrors the algorithm as written.
   const n = a.cols;
   const rows = a.rows;
   const data = a.data;

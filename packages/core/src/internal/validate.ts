@@ -73,12 +73,12 @@ export function requireFiniteVector<T extends ArrayLike<number>>(fn: string, arg
 }
 
 /** Reads an options object, treating `undefined` as `{}` and rejecting non-objects (arrays too). */
-export function readOptions<T extends object>(fn: string, opts: T | undefined): Partial<T> {
-  if (opts === undefined) return {};
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
-    throw new InvalidArgumentError(`${fn}: options must be an object, got ${describeValue(opts)}`);
+export function readOptions<T extends object>(fn: string, options: T | undefined): Partial<T> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(`${fn}: options must be an object, got ${describeValue(options)}`);
   }
-  return opts;
+  return options;
 }
 
 /** Throws unless `v` is an integer ≥ `min` (default 1). */

@@ -47,7 +47,7 @@ export interface StepParts {
 }
 
 /** What one training step did. */
-export interface StepOutcome {
+export interface TrainStepResult {
   /** Whether the update stands (false when the guard undid it). */
   readonly applied: boolean;
   /** The loss, or null when none was given. */
@@ -72,7 +72,7 @@ export interface StepOutcome {
  * values in the read-back, and the raw global norm is their sum on the host (float64), exact for
  * gradients of any magnitude a float32 tensor can hold.
  */
-export function runStep(p: StepParts): StepOutcome {
+export function runStep(p: StepParts): TrainStepResult {
   const c = contextOf(p);
   const reader = new BatchedRead();
   const owned: tf.Tensor[] = [];
@@ -245,7 +245,7 @@ function judgeAndRecord(
   v: Float64Array,
   reads: StepReads,
   sqAt: number,
-): StepOutcome {
+): TrainStepResult {
   const loss = reads.lossAt >= 0 ? (v[reads.lossAt] as number) : null;
   let rawNormSq = 0;
   for (const x of decodeSquared(v, sqAt, c.connected.length)) rawNormSq += x;

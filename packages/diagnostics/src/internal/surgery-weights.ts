@@ -91,6 +91,7 @@ export function caGradWeights(
   tol: number,
   maxIterations: number,
 ): CaGradSolution {
+  // Kept whole: one projected-gradient solve of CAGrad's dual on the simplex (Liu et al. 2021), its iterate, step size and gap test sharing the k × k Gram matrix closures; it mirrors the paper's algorithm line by line.
   const G = (i: number, j: number) => gram[i * k + j] as number;
   const quad = (x: ArrayLike<number>, y: ArrayLike<number>) => {
     let s = 0;

@@ -75,6 +75,7 @@ export function runTape(
   activations: boolean,
   training: boolean,
 ): RawTape {
+  // Kept whole: the taps' custom-gradient closures, the gradient tape and the cleanup on failure share one scope: the closures write into the records that the tape's result and the error path both dispose.
   if (typeof fn !== 'function') {
     throw new InvalidArgumentError(
       `${fnName}: fn must be a function (ctx) => tf.Scalar, got ${describeValue(fn)}`,

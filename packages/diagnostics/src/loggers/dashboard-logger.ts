@@ -61,6 +61,7 @@ const RUN_NAME = /^[A-Za-z0-9._-]{1,100}$/;
  * @see https://jsonlines.org ; Biewald, "Experiment Tracking with Weights and Biases" (wandb.watch)
  */
 export function dashboardLogger(options: DashboardLoggerOptions): DashboardLogger {
+  // Kept whole: the returned logger's log, flush and close share the closure's queue, in-flight request, failure count and one-time warning; the options are checked at the top because the endpoint they give is part of that state.
   const fn = 'dashboardLogger';
   if (options == null || typeof options !== 'object') {
     throw new InvalidArgumentError(

@@ -111,7 +111,6 @@ export function effectiveLearningSignal(
     throw new InvalidArgumentError(
       `${fn}: no parameters to measure (the model has none with role 'recurrent'); pass options.params.`,
     );
-  const vars = params.map((p) => p.variable);
 
   // 1. ∂L/∂h_t at every step, and the whole gradient of the chosen parameters.
   const tape = gradientTape(
@@ -132,49 +131,11 @@ export function effectiveLearningSignal(
     const contributions: number[][] = [];
     const sums: tf.Tensor[] = params.map((p) => tf.zerosLike(p.variable));
     try {
-      for (const step of steps) {
-        const delta = tape.tapGrads[step] as tf.Tensor;
-        let picked: tf.Tensor | undefined;
-        const { grads, value } = tf.variableGrads(() => {
-          const ctx: Context = {
-            training: false,
-            tap: (name, t) => {
-              // Kept past the model's own tidy scopes (a clone on the tape, so the gradient flows).
-              if (name === step) picked = tf.keep(t.clone());
-              return blockGradient(t);
-            },
-          };
-          const out = model.apply(options.inputs, ctx);
-          out.dispose();
-          if (!picked)
-            throw new InvalidArgumentError(`${fn}: the second pass did not reach the tap "${step}".`);
-          return tf.sum(tf.mul(delta, picked)) as tf.Scalar;
-        }, vars as tf.Variable[]);
-        value.dispose();
-        (picked as tf.Tensor | undefined)?.dispose();
+      for (const step of steps)
         contributions.push(
-          params.map((p, i) => {
-            const g = grads[p.variable.name];
-            if (!g) return 0;
-            const next = tf.add(sums[i] as tf.Tensor, g);
-            (sums[i] as tf.Tensor).dispose();
-            sums[i] = next;
-            return hostNormSquared(g);
-          }),
+          stepContribution(fn, model, options.inputs, step, tape.tapGrads[step] as tf.Tensor, params, sums),
         );
-        for (const g of Object.values(grads)) g.dispose();
-      }
-      // Closure: Σ_t contributions against the whole gradient.
-      let diff2 = 0;
-      let total2 = 0;
-      for (const [i, p] of params.entries()) {
-        const whole = tape.paramGrads[p.name];
-        if (!whole) continue;
-        const d = tf.sub(sums[i] as tf.Tensor, whole);
-        diff2 += hostNormSquared(d);
-        d.dispose();
-        total2 += hostNormSquared(whole);
-      }
+      const closure = closureOf(params, sums, tape.paramGrads);
       const norms = contributions.map((c) => Math.sqrt(c.reduce((a, b) => a + b, 0)));
       const sumNorms = norms.reduce((a, b) => a + b, 0);
       const last = steps.length - 1;
@@ -189,11 +150,75 @@ export function effectiveLearningSignal(
           share: sumNorms > 0 ? (norms[t] as number) / sumNorms : 0,
         }))
         .reverse();
-      return { loss: tape.lossValue, lags, closure: total2 > 0 ? Math.sqrt(diff2 / total2) : 0 };
+      return { loss: tape.lossValue, lags, closure };
     } finally {
       for (const s of sums) s.dispose();
     }
   } finally {
     tape.dispose();
   }
+}
+
+/**
+ * ∇_θ ⟨δ_t, h_t⟩ for one step with every tap passing no gradient back (h_{t−1} held fixed): adds
+ * each parameter's contribution into `sums` and returns its squared norm per parameter.
+ */
+function stepContribution(
+  fn: string,
+  model: Model,
+  inputs: tf.Tensor,
+  step: string,
+  delta: tf.Tensor,
+  params: readonly Parameter[],
+  sums: tf.Tensor[],
+): number[] {
+  let picked: tf.Tensor | undefined;
+  const { grads, value } = tf.variableGrads(
+    () => {
+      const ctx: Context = {
+        training: false,
+        tap: (name, t) => {
+          // Kept past the model's own tidy scopes (a clone on the tape, so the gradient flows).
+          if (name === step) picked = tf.keep(t.clone());
+          return blockGradient(t);
+        },
+      };
+      const out = model.apply(inputs, ctx);
+      out.dispose();
+      if (!picked) throw new InvalidArgumentError(`${fn}: the second pass did not reach the tap "${step}".`);
+      return tf.sum(tf.mul(delta, picked)) as tf.Scalar;
+    },
+    params.map((p) => p.variable),
+  );
+  value.dispose();
+  (picked as tf.Tensor | undefined)?.dispose();
+  const out = params.map((p, i) => {
+    const g = grads[p.variable.name];
+    if (!g) return 0;
+    const next = tf.add(sums[i] as tf.Tensor, g);
+    (sums[i] as tf.Tensor).dispose();
+    sums[i] = next;
+    return hostNormSquared(g);
+  });
+  for (const g of Object.values(grads)) g.dispose();
+  return out;
+}
+
+/** ‖Σ_t contributions − ∂L/∂θ‖ / ‖∂L/∂θ‖ over the parameters (0 when the gradient is zero). */
+function closureOf(
+  params: readonly Parameter[],
+  sums: readonly tf.Tensor[],
+  whole: Readonly<Record<string, tf.Tensor>>,
+): number {
+  let diff2 = 0;
+  let total2 = 0;
+  for (const [i, p] of params.entries()) {
+    const w = whole[p.name];
+    if (!w) continue;
+    const d = tf.sub(sums[i] as tf.Tensor, w);
+    diff2 += hostNormSquared(d);
+    d.dispose();
+    total2 += hostNormSquared(w);
+  }
+  return total2 > 0 ? Math.sqrt(diff2 / total2) : 0;
 }

@@ -265,6 +265,7 @@ export function restartedLanczos(
   dim: number,
   o: RestartedLanczosOptions,
 ): RestartedLanczosResult {
+  // Kept whole: one thick-restart Lanczos iteration (Wu & Simon 2000) whose basis V, tridiagonal T, locked Ritz pairs and restart bookkeeping are shared by every phase of the loop; split into functions, each would take and return that whole state, and the algorithm would no longer read as the paper's.
   const rng = new Random(o.seed);
   const deflate = o.deflate ?? [];
   // The dimension of the space searched: the complement of the deflated vectors.

@@ -28,8 +28,21 @@ export abstract class Cell extends BaseModule {
 
   checkInput(_x: tf.Tensor): void {}
 
-  forward(_x: tf.Tensor, _ctx: Context): tf.Tensor {
-    throw new Error('Cell.forward is not used');
+  /**
+   * One step from the zero state: x [batch, inputSize] → h₁ [batch, hiddenSize] (the stack runs
+   * `project`/`step` over a sequence itself; this keeps the Module contract for a cell on its own).
+   */
+  forward(x: tf.Tensor, _ctx: Context): tf.Tensor {
+    if (x.rank !== 2 || x.shape[1] !== this.inputSize)
+      throw new ShapeError(
+        `${this.name}.forward: x must be [batch, ${this.inputSize}] (one step of a cell), got [${x.shape.join(', ')}]`,
+      );
+    const b = x.shape[0] as number;
+    const state = Array.from(
+      { length: this.stateCount },
+      () => tf.zeros([b, this.hiddenSize]) as tf.Tensor2D,
+    );
+    return this.step(this.project(x as tf.Tensor2D), state, this.prepare())[0] as tf.Tensor2D;
   }
 
   /** Per-apply precomputation (the recurrent matrix). */
