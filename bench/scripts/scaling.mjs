@@ -160,7 +160,7 @@ async function point(spec, repeats) {
 }
 
 /** The Vega-Lite spec: time and peak RSS against size, log-log, gflow beside PyTorch. */
-function spec(rows) {
+function spec(rows, threads) {
   const data = rows.flatMap((r) => [
     {
       kind: LABEL[r.kind],
@@ -201,8 +201,7 @@ function spec(rows) {
   });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title:
-      'How cost grows: gflow (wasm, 2 threads) against PyTorch (2 threads), one process per point, log-log',
+    title: `How cost grows: gflow (wasm, threads ${threads}) against PyTorch (2 threads), one process per point, log-log`,
     data: { values: data },
     vconcat: [
       { hconcat: kinds.map((k) => chart(k, 'seconds', 'time')) },
@@ -213,10 +212,10 @@ function spec(rows) {
   };
 }
 
-async function render(rows, file) {
+async function render(rows, file, threads) {
   const vega = await import('vega');
   const vl = await import('vega-lite');
-  const view = new vega.View(vega.parse(vl.compile(spec(rows)).spec), { renderer: 'none' });
+  const view = new vega.View(vega.parse(vl.compile(spec(rows, threads)).spec), { renderer: 'none' });
   writeFileSync(file, await view.toSVG());
   view.finalize();
 }
@@ -247,7 +246,7 @@ async function main() {
   }
   if (opts.render) {
     const saved = JSON.parse(readFileSync(opts.render, 'utf8'));
-    await render(saved.rows, opts.svg ?? opts.render.replace(/\.json$/, '.svg'));
+    await render(saved.rows, opts.svg ?? opts.render.replace(/\.json$/, '.svg'), saved.wasmThreads ?? 'auto');
     console.log(table(saved.rows));
     return;
   }
@@ -314,7 +313,7 @@ async function main() {
     rows,
   };
   writeFileSync(out, `${JSON.stringify(saved, null, 1)}\n`);
-  await render(rows, svg);
+  await render(rows, svg, saved.wasmThreads);
   console.log(table(rows));
   console.error(`wrote ${out} and ${svg}`);
 }
