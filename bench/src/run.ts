@@ -8,6 +8,7 @@
  * (the peer's count unless --repeats); the median is reported. Every run reads its results back
  * to the host as plain numbers.
  */
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
@@ -27,11 +28,28 @@ interface Result {
   what: string;
   summary?: Summary;
   leakedTensors?: number;
+  /**
+   * The process's resident-set high-water mark (`process.resourceUsage().maxRSS`) right after
+   * the timed runs, MiB. With one process per workload (the default) it is this workload's peak,
+   * the Node.js runtime and the engine included.
+   */
+  peakRssMiB?: number;
+  /** RSS after `prepare`, before the warm-up, MiB: the floor the workload's own peak sits on. */
+  baseRssMiB?: number;
+  /**
+   * The tensor engine's peak bytes during one extra untimed run under `tf.profile`
+   * (`peakBytes`: every live tensor's bytes, the model's weights included), MiB.
+   */
+  tfPeakMiB?: number;
 }
+
+const MiB = 2 ** 20;
+const mib = (bytes: number): number => +(bytes / MiB).toFixed(1);
 
 function usage(): string {
   return [
-    'usage: node bench/dist/run.js [--backend NAME] [--only a,b] [--repeats N] [--wasm-threads N|auto] [--out FILE]',
+    'usage: node bench/dist/run.js [--backend NAME] [--only a,b] [--repeats N] [--wasm-threads N|auto] [--same-process] [--out FILE]',
+    'Each workload runs in a fresh Node.js process (so that its peak RSS is its own) unless --same-process.',
     `workloads: ${workloads.map((w) => w.name).join(', ')}`,
     'backends: wasm (default), cpu, tensorflow, tensorflow-gpu, webgpu',
   ].join('\n');
@@ -48,6 +66,8 @@ function parse(argv: string[]) {
       repeats: { type: 'string' },
       out: { type: 'string' },
       'wasm-threads': { type: 'string' },
+      'same-process': { type: 'boolean' },
+      child: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -74,14 +94,25 @@ async function runOne(w: Workload, repeats: number): Promise<Result> {
   const tensors = (): number => (w.engine === false ? 0 : tf.memory().numTensors);
   const before = tensors();
   const prepared = await w.prepare();
+  const baseRss = process.memoryUsage().rss;
   let summary: Summary | undefined;
   const samples: number[] = [];
+  let peakRss = Number.NaN;
+  let tfPeak: number | undefined;
   try {
     summary = await prepared.run(); // warm-up
     for (let i = 0; i < repeats; i++) {
       const t0 = performance.now();
       summary = await prepared.run();
       samples.push((performance.now() - t0) / 1000);
+    }
+    // maxRSS is in KiB; read before the profiled run below, which keeps every kernel's record.
+    peakRss = process.resourceUsage().maxRSS * 1024;
+    if (w.engine !== false) {
+      const info = await tf.profile(async () => {
+        await prepared.run();
+      });
+      tfPeak = info.peakBytes;
     }
   } finally {
     prepared.dispose();
@@ -93,6 +124,9 @@ async function runOne(w: Workload, repeats: number): Promise<Result> {
     what: w.what,
     ...(summary ? { summary } : {}),
     ...(leaked !== 0 ? { leakedTensors: leaked } : {}),
+    peakRssMiB: mib(peakRss),
+    baseRssMiB: mib(baseRss),
+    ...(tfPeak !== undefined ? { tfPeakMiB: mib(tfPeak) } : {}),
   };
 }
 
@@ -125,6 +159,15 @@ async function main(): Promise<void> {
   }
   // Workloads without tensors first, before any engine exists in the process (see Workload.engine).
   const selected = workloads.filter((w) => only.length === 0 || only.includes(w.name));
+  if (!opts.child && !opts['same-process'] && selected.length > 1) {
+    const passOn = [
+      ...(opts.backend !== undefined ? ['--backend', opts.backend] : []),
+      ...(opts.repeats !== undefined ? ['--repeats', opts.repeats] : []),
+      ...(opts['wasm-threads'] !== undefined ? ['--wasm-threads', opts['wasm-threads']] : []),
+    ];
+    writeOut(runIsolated(selected, passOn, loadAtStart), opts.out);
+    return;
+  }
   const results: Record<string, Result> = {};
   const failed: Record<string, string> = {};
   const runAll = async (ws: readonly Workload[], engineName: string): Promise<void> => {
@@ -182,6 +225,10 @@ async function main(): Promise<void> {
       memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
       loadAverage: loadAtStart,
       date: new Date().toISOString(),
+      memoryMeasured:
+        selected.length <= 1
+          ? 'one process per workload'
+          : 'all workloads in one process (--same-process): each peak RSS includes the rows before it',
     },
     // In the order of WORKLOADS.md.
     workloads: Object.fromEntries(
@@ -190,9 +237,57 @@ async function main(): Promise<void> {
     failed,
   };
 
+  writeOut(out, opts.out);
+}
+
+function writeOut(out: unknown, file: string | undefined): void {
   const json = `${JSON.stringify(out, null, 1)}\n`;
-  if (opts.out) writeFileSync(opts.out, json);
+  if (file) writeFileSync(file, json);
   else process.stdout.write(json);
+}
+
+interface RunOutput {
+  engine?: unknown;
+  versions?: unknown;
+  machine?: Record<string, unknown>;
+  workloads: Record<string, Result>;
+  failed: Record<string, string>;
+}
+
+/**
+ * Runs each workload in its own Node.js process (this script with `--only NAME --child`) and
+ * merges their outputs, so that each row's peak RSS is that workload's alone.
+ */
+function runIsolated(selected: readonly Workload[], passOn: string[], loadAtStart: number[]): RunOutput {
+  const merged: RunOutput = { workloads: {}, failed: {} };
+  for (const w of selected) {
+    const args = [process.argv[1] as string, ...passOn, '--only', w.name, '--child'];
+    const r = spawnSync(process.execPath, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * MiB,
+    });
+    let child: RunOutput | undefined;
+    try {
+      child = JSON.parse(r.stdout) as RunOutput;
+    } catch {
+      child = undefined;
+    }
+    if (!child) {
+      merged.failed[w.name] = `child process exited with ${r.status ?? r.signal} and no JSON`;
+      process.exitCode = 1;
+      continue;
+    }
+    Object.assign(merged.workloads, child.workloads);
+    Object.assign(merged.failed, child.failed);
+    if (r.status !== 0) process.exitCode = 1;
+    if (w.engine !== false || merged.engine === undefined) {
+      merged.engine = child.engine;
+      merged.versions = child.versions;
+      merged.machine = { ...child.machine, loadAverage: loadAtStart };
+    }
+  }
+  return merged;
 }
 
 main().catch((e: unknown) => {
