@@ -76,7 +76,11 @@ export interface QueueSweepOptions {
   readonly signal?: AbortSignal;
   /** Where notes go; default: a line on stderr. */
   readonly note?: (message: string) => void;
-  /** Milliseconds between full checks of the cells still pending (default 5000); events wake it sooner. */
+  /**
+   * Milliseconds without a completion event after which every pending cell is checked again
+   * (default 5000): a safety net for a missed event. While events arrive, only their cells are
+   * checked.
+   */
   readonly reconcileMs?: number;
 }
 
@@ -159,7 +163,10 @@ export async function runQueueSweep(o: QueueSweepOptions): Promise<QueueSweepSum
     for (const cell of todo) pending.set(jobIdOf(cellKey(cell)), { key: cellKey(cell), cell });
     // Listen before enqueuing, so that no completion between the two is missed.
     const dirty = new Set<string>();
+    const reconcileMs = o.reconcileMs ?? 5000;
+    let nextFull = 0;
     const mark = ({ jobId }: { jobId: string }): void => {
+      nextFull = Date.now() + reconcileMs; // events are flowing: no full check needed yet
       if (pending.has(jobId)) {
         dirty.add(jobId);
         wake?.();
@@ -245,16 +252,16 @@ export async function runQueueSweep(o: QueueSweepOptions): Promise<QueueSweepSum
     };
     o.signal?.addEventListener('abort', onAbort, { once: true });
     if (o.signal?.aborted) aborted = true;
-    const reconcileMs = o.reconcileMs ?? 5000;
-    let nextFull = 0; // a full check first: jobs may have finished while no coordinator ran
+    let full = true; // a full check first: jobs may have finished while no coordinator ran
     try {
       while (!aborted && !lost && pending.size > 0) {
         if (errors.length > 0) throw errors[0];
         const now = Date.now();
         let batch: string[];
-        if (now >= nextFull) {
+        if (full || now >= nextFull) {
           batch = [...pending.keys()].slice(0, 5000);
           nextFull = now + reconcileMs;
+          full = false;
         } else {
           batch = [...dirty];
         }

@@ -3,11 +3,11 @@
  * initialization and after a short training run), and gradient norms per sublayer of pre-norm
  * vs post-norm transformer stacks at depth 24.
  */
-import { createTrainState, disposeTrainState, GradientMonitor, trainStep } from '@gflow/diagnostics';
+import { createTrainState, disposeTrainState, trainStep } from '@gflow/diagnostics';
 import { highwayMLP, type Model, transformerStack } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { heatmapPlot, linePlot, type Row } from '../plot.js';
-import { blockIndex, fmt, measureTaps, normal } from './measure.js';
+import { blockIndex, fmt, measureTaps, normal, tapsOnlyMonitor } from './measure.js';
 import type { SectionDef } from './section.js';
 
 /**
@@ -106,15 +106,7 @@ export const section: SectionDef = {
       progress.tick(1, 'd: training the highway net');
       // trainStep with the monitor's taps: the same Adam step on mean((ŷ − y)²), and ‖∂L/∂h‖ at
       // every block for the heat map.
-      const monitor = new GradientMonitor({
-        capacity: 1,
-        moments: false,
-        cosine: false,
-        updateRatio: false,
-        weightNorms: false,
-        deadUnits: false,
-        histogram: false,
-      });
+      const monitor = tapsOnlyMonitor();
       let loss0 = Number.NaN;
       let lossN = Number.NaN;
       const state = createTrainState();

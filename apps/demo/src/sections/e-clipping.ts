@@ -10,7 +10,6 @@ import {
   clipByGlobalNorm,
   createTrainState,
   disposeTrainState,
-  GradientMonitor,
   type GradientTransform,
   type GuardEvent,
   TrainingGuard,
@@ -19,7 +18,7 @@ import {
 import { addingProblem, type RecurrentModel, vanillaRNN } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { heatmapPlot, linePlot, type Row } from '../plot.js';
-import { fmt } from './measure.js';
+import { fmt, tapsOnlyMonitor } from './measure.js';
 import type { SectionDef } from './section.js';
 
 /** The trivial baseline: the adding problem's target is a sum of two U(0, 1) draws, variance 2/12. */
@@ -139,16 +138,7 @@ async function train(
   const guard = spec.guarded
     ? new TrainingGuard({ snapshotEvery: 20, maxConsecutive: 1000, explodingNorm: GUARD_NORM, clipNorm: 1 })
     : undefined;
-  // Only the taps' gradient norms are wanted (the heat map): every other statistic off.
-  const monitor = new GradientMonitor({
-    capacity: 1,
-    moments: false,
-    cosine: false,
-    updateRatio: false,
-    weightNorms: false,
-    deadUnits: false,
-    histogram: false,
-  });
+  const monitor = tapsOnlyMonitor();
   const optimizer = tf.train.momentum(o.lr, o.momentum);
   const state = createTrainState(transform ? { transform: transform as GradientTransform<never> } : {});
   const trainRows: Row[] = [];

@@ -2,7 +2,7 @@
  * Shared measurement helpers of the report sections: seeded data, one backward pass through
  * `gradientTape` (from @gflow/diagnostics) with the input tapped too, number formatting.
  */
-import { gradientTape, tensorNorms } from '@gflow/diagnostics';
+import { GradientMonitor, gradientTape, tensorNorms } from '@gflow/diagnostics';
 import type { Module } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 
@@ -124,4 +124,21 @@ export function fittedRate(g: readonly (number | null | undefined)[], maxK: numb
   }
   if (n < 2) return null;
   return Math.exp((n * sxy - sx * sy) / (n * sxx - sx * sx));
+}
+
+/**
+ * A monitor that keeps only what `trainStep({ taps: true })` records of the taps (‖∂L/∂h‖ per tap,
+ * for the heat maps) and the norms every record has: every other statistic off, one record kept.
+ * The caller disposes it.
+ */
+export function tapsOnlyMonitor(): GradientMonitor {
+  return new GradientMonitor({
+    capacity: 1,
+    moments: false,
+    cosine: false,
+    updateRatio: false,
+    weightNorms: false,
+    deadUnits: false,
+    histogram: false,
+  });
 }

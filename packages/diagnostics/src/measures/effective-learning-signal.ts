@@ -3,6 +3,7 @@ import type { Context, Model, Parameter } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { gradientTape } from '../gradient-tape.js';
 import { type LossSpec, resolveLoss } from '../internal/loss.js';
+import { hostScaledPair, pairSquared } from '../internal/norms.js';
 
 /** Options of {@link effectiveLearningSignal}. */
 export interface EffectiveLearningSignalOptions {
@@ -54,15 +55,9 @@ const blockGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =
   gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.zerosLike(dy as tf.Tensor),
 })) as (x: tf.Tensor) => tf.Tensor;
 
+/** ‖t‖² in float64 on the host (the contributions can lie far below float32's squared range). */
 function hostNormSquared(t: tf.Tensor): number {
-  // float64 on the host: the contributions can be far below float32's squared range.
-  const v = t.dataSync();
-  let m = 0;
-  for (const x of v) m = Math.max(m, Math.abs(x));
-  if (m === 0) return 0;
-  let s = 0;
-  for (const x of v) s += (x / m) ** 2;
-  return m * m * s;
+  return pairSquared(...hostScaledPair(t.dataSync()));
 }
 
 /**
