@@ -1,6 +1,7 @@
 import type { FieldsOf, OptionsOf } from './parameter-stat.js';
 import { deadUnitsStat } from './stats/dead-units.js';
 import { entropyStat } from './stats/entropy.js';
+import { maxAbsStat } from './stats/max-abs.js';
 
 /**
  * The per-parameter statistics of `GradientMonitor`, in the order their fields are written into a
@@ -9,7 +10,7 @@ import { entropyStat } from './stats/entropy.js';
  * fields join `ParameterRecord` through the types below. (Not exported from the package, and not
  * marked internal: the published `.d.ts` derives the public types from it.)
  */
-export const PARAMETER_STATS = [deadUnitsStat, entropyStat] as const;
+export const PARAMETER_STATS = [deadUnitsStat, entropyStat, maxAbsStat] as const;
 
 /** The options of every registered statistic, as `GradientMonitorOptions` has them. */
 export type ParameterStatOptions = OptionsOf<typeof PARAMETER_STATS>;
