@@ -41,7 +41,7 @@ export interface MonitorSpectraOptions {
 
 /**
  * Options of {@link GradientMonitor}. Besides those below, each per-parameter statistic has its
- * option (`deadUnits`, `entropy`, …; see {@link ParameterStatOptions}).
+ * option (`deadUnits`, `entropy`, `maxAbs`, …), registered in the monitor's list of statistics.
  */
 export interface GradientMonitorOptions extends ParameterStatOptions {
   /** Records kept in the ring buffer (default 1000); older ones are dropped. */

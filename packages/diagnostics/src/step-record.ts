@@ -4,8 +4,7 @@ import type { ValueHistogram } from './value-histogram.js';
 
 /**
  * One parameter's numbers at one training step. Besides those below, each per-parameter statistic
- * the monitor has on adds its fields (`deadUnitFraction`, `entropy`, …; see
- * {@link ParameterStatFields}).
+ * the monitor has on adds its fields (`deadUnitFraction`, `entropy`, `gradMaxAbs`, …).
  */
 export interface ParameterRecord extends ParameterStatFields {
   /** The parameter's name. */
