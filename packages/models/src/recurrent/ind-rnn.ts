@@ -13,8 +13,8 @@ export interface IndRNNOptions extends RecurrentOptions {
   /** Activation φ (default `'relu'`, as in the paper). */
   readonly activation?: ActivationSpec;
   /**
-   * [lo, hi]: each unit's recurrent weight uᵢ starts uniform in this range (default [0, 1]). With
-   * ReLU a unit that stays active passes ∂L/∂h_t back over k steps times uᵢᵏ, so a range
+   * The range `[lo, hi]` each unit's recurrent weight wᵢ starts uniform in (default `[0, 1]`). With
+   * ReLU a unit that stays active passes ∂L/∂h_t back over k steps times wᵢᵏ, so a range
    * [ε^{1/T}, γ^{1/T}] keeps that factor over T steps within [ε, γ] (Li et al. 2018, §3.1).
    */
   readonly recurrentRange?: readonly [number, number];
