@@ -40,6 +40,7 @@ badInputSuite('@gflow/diagnostics', {
     clipByValue: () => [1],
     constantSchedule: () => [0.1],
     emaClip: () => [0.9, 2],
+    zClip: () => [{ alpha: 0.9, zThreshold: 2, warmupSteps: 3 }],
     exponentialDecay: () => [{ init: 0.1, decayRate: 0.5, transitionSteps: 10 }],
     frobeniusPenalty: () => [n().weight, { lambda: 0.1 }],
     gradientAwareLearningRate: () => [0.1, 10],

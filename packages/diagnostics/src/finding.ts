@@ -6,7 +6,8 @@ export type FindingKind =
   | 'non-finite'
   | 'dead-units'
   | 'disconnected'
-  | 'update-ratio';
+  | 'update-ratio'
+  | 'noisy-gradient';
 
 /** How bad a finding is: `error` stops training from working, `warning` slows or skews it. */
 export type Severity = 'info' | 'warning' | 'error';

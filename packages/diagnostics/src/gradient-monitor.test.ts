@@ -1,7 +1,7 @@
 import { initBackend } from '@gflow/backend';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GradientMonitor } from './gradient-monitor.js';
+import { GradientMonitor, type GradientMonitorOptions } from './gradient-monitor.js';
 import { randomMatrix, tidyValue, tinyMLP } from './test-utils/tiny.js';
 
 beforeAll(async () => {
@@ -64,6 +64,64 @@ describe('GradientMonitor', () => {
     });
     m.dispose();
     plain.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('maxAbs: ‖g‖∞ per parameter by hand, exact at any magnitude (subnormal included), 0 for a zero gradient, absent by default', () => {
+    const before = tf.memory().numTensors;
+    const m = new GradientMonitor({ histogram: false, maxAbs: true });
+    const plain = new GradientMonitor({ histogram: false });
+    tf.tidy(() => {
+      const grads = {
+        small: tf.tensor1d([3, -7, 2]),
+        huge: tf.tensor2d([[1e30, -3e30]]),
+        tiny: tf.tensor1d([1e-40, -2e-40]), // float32 subnormals, below the scale's floor 2⁻¹²⁶
+        zero: tf.tensor2d([[0], [0]]),
+      };
+      const r = m.record({ grads });
+      const inf = Object.fromEntries(r.parameters.map((p) => [p.name, p.gradMaxAbs]));
+      // The float32 values of the largest magnitudes, written down: a float32 max is exact.
+      expect(inf).toEqual({ small: 7, huge: Math.fround(3e30), tiny: Math.fround(2e-40), zero: 0 });
+      // ‖g‖∞ ≤ ‖g‖₂ ≤ √n‖g‖∞ (n = 3): √(9 + 49 + 4) = √62.
+      expect(r.parameters[0]?.gradNorm).toBeCloseTo(Math.sqrt(62), 5);
+      expect(JSON.parse(m.toJSONLines()).parameters[1].gradMaxAbs).toBe(Math.fround(3e30));
+      expect('gradMaxAbs' in (plain.record({ grads }).parameters[0] as object)).toBe(false);
+      // A NaN entry is reported, not skipped by the maximum (and the record is not finite).
+      const bad = m.record({ grads: { a: tf.tensor1d([1, Number.NaN, -2]) } });
+      expect(bad.parameters[0]?.gradMaxAbs).toBeNaN();
+      expect(bad.finite).toBe(false);
+    });
+    m.dispose();
+    plain.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => new GradientMonitor({ maxAbs: 'yes' as unknown as boolean })).toThrow(
+      /GradientMonitor: options\.maxAbs must be true or false, got "yes"/,
+    );
+    expect(() => new GradientMonitor({ entropy: 1 as unknown as boolean })).toThrow(
+      /GradientMonitor: options\.entropy must be true or false, got 1/,
+    );
+  });
+
+  it('maxAbs reuses the maximum the gradient scale takes: one Reshape per parameter more, no reduction (tf.profile)', async () => {
+    const before = tf.memory().numTensors;
+    const grads = { w: randomMatrix(4, 3, 1), b: tf.tensor1d([0.5, -1, 2]) };
+    const kernels = async (options: GradientMonitorOptions) => {
+      const m = new GradientMonitor({ histogram: false, ...options });
+      const info = await tf.profile(() => {
+        m.record({ grads });
+      });
+      m.dispose();
+      const counts = new Map<string, number>();
+      for (const k of info.kernels) counts.set(k.name, (counts.get(k.name) ?? 0) + 1);
+      return counts;
+    };
+    const plain = await kernels({});
+    const withMax = await kernels({ maxAbs: true });
+    const added = [...withMax].flatMap(([name, n]) =>
+      n !== (plain.get(name) ?? 0) ? [[name, n - (plain.get(name) ?? 0)]] : [],
+    );
+    expect(added).toEqual([['Reshape', 2]]);
+    tf.dispose(Object.values(grads));
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -6,6 +6,7 @@ import { checkInteger } from './internal/validate.js';
 import { nonFiniteReplacer } from './json.js';
 import type { StepLogger } from './loggers/step-logger.js';
 import { matrixSpectrum, type WeightSpectrum } from './measures/weight-spectrum.js';
+import type { ParameterStatOptions } from './monitor/parameter-stats.js';
 import {
   checkStepInput,
   type DecodedStep,
@@ -13,6 +14,7 @@ import {
   type MonitorSettings,
   type PreviousStep,
   planStep,
+  resolveParameterStats,
   type StepPlan,
 } from './monitor/step-plan.js';
 import type { StepRecord } from './step-record.js';
@@ -37,8 +39,11 @@ export interface MonitorSpectraOptions {
   readonly every?: number;
 }
 
-/** Options of {@link GradientMonitor}. */
-export interface GradientMonitorOptions {
+/**
+ * Options of {@link GradientMonitor}. Besides those below, each per-parameter statistic has its
+ * option (`deadUnits`, `entropy`, `maxAbs`, …), registered in the monitor's list of statistics.
+ */
+export interface GradientMonitorOptions extends ParameterStatOptions {
   /** Records kept in the ring buffer (default 1000); older ones are dropped. */
   readonly capacity?: number;
   /** Per-parameter and global mean, variance, skewness, kurtosis (default true). */
@@ -54,14 +59,6 @@ export interface GradientMonitorOptions {
    * This saves one pass over every weight per step, for a monitor that only wants gradient norms.
    */
   readonly weightNorms?: boolean;
-  /** Fraction of units with an all-zero gradient, per kernel (default true). */
-  readonly deadUnits?: boolean;
-  /**
-   * The information content of each parameter's gradient, H = −Σ p ln p with p = |g|/Σ|g|
-   * (`ParameterRecord.entropy`; see `gradientEntropy`), in the same read-back (default false:
-   * about five more element-wise kernels per parameter and step).
-   */
-  readonly entropy?: boolean;
   /**
    * σ₁ and the spectral radius ρ of the named weight matrices (typically W_hh), every `every`
    * steps (default 10), as `StepRecord.spectra`; the weights come from the step's `params`. Cost:
@@ -188,8 +185,7 @@ export class GradientMonitor {
       cosine: options.cosine ?? true,
       updateRatio: options.updateRatio ?? true,
       weightNorms: options.weightNorms ?? true,
-      deadUnits: options.deadUnits ?? true,
-      entropy: options.entropy ?? false,
+      stats: resolveParameterStats(options),
       histogram,
     };
     this.loggers = [...(options.loggers ?? [])];

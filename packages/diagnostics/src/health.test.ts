@@ -1,4 +1,7 @@
+import { initBackend } from '@gflow/backend';
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { GradientMonitor } from './gradient-monitor.js';
 import { checkHealth, defaultThresholds } from './health.js';
 import type { ParameterRecord, StepRecord } from './step-record.js';
 
@@ -112,6 +115,26 @@ describe('checkHealth', () => {
     // Without a learning rate given, no ratio is estimated from the default: proxy is not reported.
     const unknown = checkHealth(h).filter((x) => x.kind === 'update-ratio');
     expect(unknown.map((x) => x.subjects)).toEqual([['slow'], ['fast']]);
+  });
+
+  it('finds a noisy gradient from a monitor given micro-batches: SNR 0.5 by hand at every step', async () => {
+    await initBackend();
+    const before = tf.memory().numTensors;
+    const monitor = new GradientMonitor({ histogram: false });
+    tf.tidy(() => {
+      for (let i = 0; i < 3; i++) {
+        // Micro-batch gradients [2, 0] and [0, 0]: ḡ = [1, 0], ‖ḡ‖² = 1; deviations ±[1, 0], whose
+        // squares sum to 2, over k − 1 = 1: tr Σ̂ = 2, SNR = 1/2.
+        const microBatchGrads = [{ w: tf.tensor1d([2, 0]) }, { w: tf.tensor1d([0, 0]) }];
+        monitor.record({ grads: { w: tf.tensor1d([1, 0]) }, microBatchGrads });
+      }
+    });
+    const findings = checkHealth(monitor.history()).filter((f) => f.kind === 'noisy-gradient');
+    expect(findings).toHaveLength(1);
+    expect(findings[0]?.evidence.medianSnr).toBeCloseTo(0.5, 12);
+    expect(findings[0]?.step).toBe(1);
+    monitor.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('rejects bad thresholds and histories', () => {

@@ -157,6 +157,7 @@ export type {
   TransformResult,
 } from './transforms/transform.js';
 export { chain, readInfo } from './transforms/transform.js';
+export { type ZClipOptions, type ZClipState, type ZClipStats, zClip } from './transforms/z-clip.js';
 export type { ValueHistogram } from './value-histogram.js';
 export { tensorflowBucketLimits, valueHistogram } from './value-histogram.js';
 export type { WatchFlowOptions } from './watch-flow.js';

@@ -1,8 +1,12 @@
 import type { WeightSpectrum } from './measures/weight-spectrum.js';
+import type { ParameterStatFields } from './monitor/parameter-stats.js';
 import type { ValueHistogram } from './value-histogram.js';
 
-/** One parameter's numbers at one training step. */
-export interface ParameterRecord {
+/**
+ * One parameter's numbers at one training step. Besides those below, each per-parameter statistic
+ * the monitor has on adds its fields (`deadUnitFraction`, `entropy`, `gradMaxAbs`, …).
+ */
+export interface ParameterRecord extends ParameterStatFields {
   /** The parameter's name. */
   readonly name: string;
   /** ‖∂L/∂θ‖ (Frobenius), or `null` when the parameter got no gradient (disconnected). */
@@ -24,14 +28,6 @@ export interface ParameterRecord {
   readonly skewness?: number;
   /** Excess kurtosis m₄/m₂² − 3 of the gradient's entries (0 for a Gaussian). */
   readonly kurtosis?: number;
-  /** Fraction of units (last axis) whose gradient is exactly zero: dead units (rank ≥ 2 only). */
-  readonly deadUnitFraction?: number;
-  /**
-   * With the monitor's `entropy` option: H = −Σ p_i ln p_i of p_i = |g_i|/Σ|g_j| in nats (ln n when
-   * the gradient is spread evenly over its n entries, 0 when one entry holds it all); `null` for an
-   * all-zero gradient.
-   */
-  readonly entropy?: number | null;
 }
 
 /** A histogram of log₁₀|g| over every gradient entry. */

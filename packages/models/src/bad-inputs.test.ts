@@ -36,6 +36,7 @@ badInputSuite('@gflow/models', {
     orthogonalRNN: () => [{ ...rnn }],
     unitaryRNN: () => [{ ...rnn }],
     kroneckerRNN: () => [{ ...rnn }],
+    indRNN: () => [{ ...rnn, recurrentRange: [0, 1] }],
     dense: () => [{ inputSize: 3, outputSize: 2 }],
     conv2d: () => [{ inputChannels: 1, outputChannels: 2, kernelSize: 3 }],
     weightNorm: () => [{ inputSize: 3, outputSize: 2 }],

@@ -53,6 +53,7 @@ export type { GRUOptions } from './recurrent/gru.js';
 export { gru } from './recurrent/gru.js';
 export type { HighwayRNNOptions } from './recurrent/highway-rnn.js';
 export { highwayRNN } from './recurrent/highway-rnn.js';
+export { type IndRNNOptions, indRNN } from './recurrent/ind-rnn.js';
 export type { KroneckerRNNModel, KroneckerRNNOptions } from './recurrent/kronecker-rnn.js';
 export { kroneckerRNN } from './recurrent/kronecker-rnn.js';
 export type { LSTMOptions } from './recurrent/lstm.js';

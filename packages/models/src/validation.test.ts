@@ -67,6 +67,7 @@ const builders: [string, (o: unknown) => unknown, Record<string, unknown>][] = [
   ['orthogonalRNN', models.orthogonalRNN as never, { inputSize: 3, hiddenSize: 4, outputSize: 2 }],
   ['unitaryRNN', models.unitaryRNN as never, { inputSize: 3, hiddenSize: 4, outputSize: 2 }],
   ['kroneckerRNN', models.kroneckerRNN as never, { inputSize: 3, hiddenSize: 4, outputSize: 2 }],
+  ['indRNN', models.indRNN as never, { inputSize: 3, hiddenSize: 4, outputSize: 2 }],
   ['dense', models.dense as never, { inputSize: 3, outputSize: 2 }],
   ['conv2d', models.conv2d as never, { inputChannels: 1, outputChannels: 2, kernelSize: 3 }],
   ['weightNorm', models.weightNorm as never, { inputSize: 3, outputSize: 2 }],

@@ -6,9 +6,10 @@ import type { BatchedRead } from '../internal/tensors.js';
  * Typed slots in the monitor's one batched read-back. A statistic adds its tensors to the step's
  * `BatchedRead` (directly, or through one parameter's {@link ParamParts}) while the step is
  * planned, and gets back a {@link Slot} that reads its numbers from the values once they are read
- * back, so no statistic decodes by integer offsets it did not make.
+ * back, so no statistic decodes by integer offsets it did not make. Not exported from the
+ * package; not marked internal, since the statistics' types (`parameter-stat.ts`), from which
+ * public types are derived, name `Slot` and `ParamParts` in the published `.d.ts`.
  *
- * @internal
  * @module
  */
 

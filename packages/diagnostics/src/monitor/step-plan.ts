@@ -3,11 +3,11 @@ import * as tf from '@tensorflow/tfjs';
 import { type CentralSums, describeSums, mergeSums } from '../internal/moments.js';
 import { type BatchedRead, f32, type NamedTensors } from '../internal/tensors.js';
 import type { GradientHistogram, ParameterRecord } from '../step-record.js';
+import type { AnyParameterStat, StatInput } from './parameter-stat.js';
+import { PARAMETER_STATS, type ParameterStatOptions } from './parameter-stats.js';
 import { addToRead, type Pair, ParamParts, pairAt, type Slot, squared, valueAt } from './slots.js';
 import { cosineOf, planCosine } from './stats/cosine.js';
-import { planDeadUnits } from './stats/dead-units.js';
-import { planEntropy } from './stats/entropy.js';
-import { planGradientScale } from './stats/gradient-scale.js';
+import { planGradientScale, type ScaledGradient } from './stats/gradient-scale.js';
 import { type HistogramBins, planHistogram } from './stats/histogram.js';
 import { centralSums, planMoments } from './stats/moments.js';
 import { planNormPairs } from './stats/norm-pairs.js';
@@ -29,9 +29,30 @@ export interface MonitorSettings {
   readonly cosine: boolean;
   readonly updateRatio: boolean;
   readonly weightNorms: boolean;
-  readonly deadUnits: boolean;
-  readonly entropy: boolean;
+  /** The registered per-parameter statistics that are on, in `PARAMETER_STATS` order. */
+  readonly stats: readonly StatSetting[];
   readonly histogram: false | (HistogramBins & { readonly every: number });
+}
+
+/** A per-parameter statistic that is on, with its resolved setting. */
+export interface StatSetting {
+  readonly stat: AnyParameterStat;
+  readonly setting: unknown;
+}
+
+/** The options of every statistic in `PARAMETER_STATS`, checked; those left on, in order. */
+export function resolveParameterStats(options: ParameterStatOptions): StatSetting[] {
+  const out: StatSetting[] = [];
+  for (const stat of PARAMETER_STATS as readonly AnyParameterStat[]) {
+    const key = stat.option;
+    const setting = stat.resolve(
+      'GradientMonitor',
+      `options.${key}`,
+      (options as Record<string, unknown>)[key],
+    );
+    if (setting !== false) out.push({ stat, setting });
+  }
+  return out;
 }
 
 /** What the monitor kept from the previous step (zero-copy handles). */
@@ -69,8 +90,8 @@ interface ParamPlan {
   scale?: Slot<Pair>;
   moments?: Slot<Float64Array>;
   dot?: Slot<number>;
-  dead?: Slot<number>;
-  entropy?: Slot<number | null>;
+  /** The registered statistics' slots, in `PARAMETER_STATS` order. */
+  readonly stats: { readonly stat: AnyParameterStat; readonly slot: Slot<unknown> }[];
   update?: Slot<Pair>;
 }
 
@@ -196,19 +217,33 @@ function planParameter(
   update: { from: NamedTensors | undefined; to: NamedTensors | undefined },
 ): { plan: ParamParts; slots: ParamPlan } {
   const g = f32(grads[name] as tf.Tensor);
-  const slots: ParamPlan = { name, n: g.size };
+  const slots: ParamPlan = { name, n: g.size, stats: [] };
   const plan = new ParamParts();
-  const dead = o.deadUnits && g.rank >= 2;
-  if ((o.moments || dead || o.cosine || o.entropy) && g.size > 0) {
-    const { scaled, slot } = planGradientScale(g, plan);
-    // The scale's pair is this gradient's norm, unless a training step shares one.
-    slots.scale = slot;
-    slots.grad = slot;
-    if (o.moments) slots.moments = planMoments(scaled, plan);
-    const previous = prevGrads?.[name];
-    if (previous) slots.dot = planCosine(scaled, previous, prevScales?.get(name) ?? 1, plan);
-    if (dead) slots.dead = planDeadUnits(g.rank, scaled, plan);
-    if (o.entropy) slots.entropy = planEntropy(scaled, plan);
+  // g/m is made once, by the first statistic that needs it; its pair is then this gradient's
+  // norm, unless a training step shares one.
+  let scaledGrad: ScaledGradient | undefined;
+  const scaled = (): ScaledGradient => {
+    if (!scaledGrad) {
+      const made = planGradientScale(g, plan);
+      scaledGrad = made.scaled;
+      slots.scale = made.slot;
+      slots.grad = made.slot;
+    }
+    return scaledGrad;
+  };
+  if (g.size > 0) {
+    if (o.moments) slots.moments = planMoments(scaled(), plan);
+    if (o.cosine) {
+      // The cosine keeps this step's scale for the next step, so g/m is made even without one before.
+      const s = scaled();
+      const previous = prevGrads?.[name];
+      if (previous) slots.dot = planCosine(s, previous, prevScales?.get(name) ?? 1, plan);
+    }
+    const input: StatInput = { name, g, scaled, parts: plan };
+    for (const { stat, setting } of o.stats) {
+      const slot = stat.plan(input, setting);
+      if (slot) slots.stats.push({ stat, slot });
+    }
   }
   const from = update.from?.[name];
   const to = update.to?.[name];
@@ -298,8 +333,7 @@ function decodeParameter(
     sums = centralSums(s.n, scalePair, s.moments.read(v));
     Object.assign(record, describeSums(sums));
   }
-  if (s.dead) record.deadUnitFraction = s.dead.read(v);
-  if (s.entropy) record.entropy = s.entropy.read(v);
+  for (const { stat, slot } of s.stats) Object.assign(record, stat.decode(slot.read(v)));
   return {
     record,
     gSq,

@@ -4,6 +4,7 @@ import type { StepRecord } from '../step-record.js';
 import { deadUnitsRule } from './dead-units.js';
 import { disconnectedRule } from './disconnected.js';
 import { explodingRule } from './exploding.js';
+import { noisyGradientRule } from './noisy-gradient.js';
 import { nonFiniteRule } from './non-finite.js';
 import {
   type FlowEvidence,
@@ -30,6 +31,7 @@ export const HEALTH_RULES: readonly HealthRule[] = [
   deadUnitsRule,
   disconnectedRule,
   updateRatioRule,
+  noisyGradientRule,
 ];
 
 /** The diagnosis of a flow report: every rule's findings, errors first. @internal */

@@ -98,3 +98,10 @@ export function worstFirst(
   const rest = sorted.length - head.length;
   return { sorted, listed: rest > 0 ? `${head.join(', ')} and ${rest} more` : head.join(', ') };
 }
+
+/** The median of a non-empty list (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}

@@ -64,8 +64,30 @@ describe('health rules', () => {
         'unstable',
         'update-ratio',
         'vanishing',
+        'noisy-gradient',
       ].sort(),
     );
+  });
+
+  it('noisy gradient: the median measured SNR of a history below 1, over at least 3 measured steps', () => {
+    const noisy = (snrs: readonly (number | undefined)[]) =>
+      diagnoseHistory(
+        snrs.map((snr, i) => record(i + 1, snr === undefined ? {} : { snr })),
+        t,
+        known,
+      ).filter((f) => f.kind === 'noisy-gradient');
+    // NaN (0/0: every micro-batch gradient zero) is no reading; the median of the other four,
+    // sorted 0.2, 0.4, 0.5, 3, is (0.4 + 0.5)/2 = 0.45; the first low step is step 2.
+    const [f] = noisy([undefined, 0.2, 0.5, 3, 0.4, Number.NaN]);
+    expect(f?.severity).toBe('info');
+    expect(f?.step).toBe(2);
+    expect(f?.evidence).toEqual({ medianSnr: 0.45, steps: 4, of: 6, threshold: 1 });
+    expect(f?.message).toMatch(/median gradient signal-to-noise ratio .* over 4 measured steps is 0\.45/);
+    expect(f?.remedy).toMatch(/larger batches/);
+    expect(noisy([2, 0.5, 3])).toEqual([]); // median 2
+    expect(noisy([Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, 0.1])).toEqual([]); // no noise: +∞
+    expect(noisy([0.1, 0.2])).toEqual([]); // two readings are no trend
+    expect(noisy([undefined, undefined, undefined])).toEqual([]); // never measured
   });
 
   it('a kind seen by measureGradientFlow and by checkHealth carries the same remedy text', () => {

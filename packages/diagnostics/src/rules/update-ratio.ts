@@ -1,6 +1,6 @@
 import { type Finding, fmt, type Severity } from '../finding.js';
 import type { ResolvedThresholds } from '../health.js';
-import { type Case, type HealthRule, neverReached, worstFirst } from './rule.js';
+import { type Case, type HealthRule, median, neverReached, worstFirst } from './rule.js';
 
 /** What to do about updates too small for their weights. */
 const LOW = 'raise the learning rate for these parameters (they learn slowly), or fix vanishing gradients';
@@ -107,10 +107,4 @@ function outside(
     });
   }
   return out;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }

@@ -12,6 +12,7 @@ import {
   gru,
   highwayMLP,
   highwayRNN,
+  indRNN,
   kroneckerRNN,
   lstm,
   type Model,
@@ -191,6 +192,7 @@ export const families: readonly Family[] = [
   { name: 'orthogonalRNN exp', build: (seed) => orthogonalRNN({ ...rec, seed }), input: seq, taps: rTaps },
   { name: 'unitaryRNN', build: (seed) => unitaryRNN({ ...rec, seed }), input: seq, taps: rTaps },
   { name: 'kroneckerRNN', build: (seed) => kroneckerRNN({ ...rec, seed }), input: seq, taps: rTaps },
+  { name: 'indRNN', build: (seed) => indRNN({ ...rec, activation: 'tanh', seed }), input: seq, taps: rTaps },
   {
     name: 'fromLayersModel',
     build: (seed) => {

@@ -4,6 +4,8 @@ import { type Pair, type ParamParts, pairAt, type Slot } from '../slots.js';
 
 /** A gradient divided by its own scale, shared by the statistics taken of g/m. */
 export interface ScaledGradient {
+  /** max|g|, the gradient's ℓ∞ norm (float32, not floored). */
+  readonly maxAbs: tf.Scalar;
   /** m = max(max|g|, 2⁻¹²⁶). */
   readonly m: tf.Scalar;
   /** g/m, every element in [−1, 1]. */
@@ -24,9 +26,10 @@ export function planGradientScale(
   g: tf.Tensor,
   parts: ParamParts,
 ): { scaled: ScaledGradient; slot: Slot<Pair> } {
-  const m = tf.maximum(tf.max(tf.abs(g)), SCALE_FLOOR) as tf.Scalar;
+  const maxAbs = tf.max(tf.abs(g)) as tf.Scalar;
+  const m = tf.maximum(maxAbs, SCALE_FLOOR) as tf.Scalar;
   const gs = tf.div(g, m);
   const gs2 = tf.square(gs);
   const at = parts.add(tf.reshape(m, [1]), tf.reshape(tf.sum(gs2), [1]));
-  return { scaled: { m, gs, gs2 }, slot: pairAt(at) };
+  return { scaled: { maxAbs, m, gs, gs2 }, slot: pairAt(at) };
 }
