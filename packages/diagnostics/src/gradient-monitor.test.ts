@@ -246,6 +246,28 @@ describe('GradientMonitor', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('reads an all-zero micro-batch SNR as null (0/0), and identical micro-batches as Infinity', () => {
+    const before = tf.memory().numTensors;
+    const m = new GradientMonitor({ histogram: false });
+    const zero = tidyValue(() =>
+      m.record({
+        grads: { a: tf.zeros([3]) },
+        microBatchGrads: [{ a: tf.zeros([3]) }, { a: tf.zeros([3]) }],
+      }),
+    );
+    expect(zero.snr).toBeNull();
+    const same = tidyValue(() =>
+      m.record({
+        grads: { a: tf.tensor1d([1, 2, 0]) },
+        microBatchGrads: [{ a: tf.tensor1d([1, 2, 0]) }, { a: tf.tensor1d([1, 2, 0]) }],
+      }),
+    );
+    // ‖ḡ‖² = 5, tr Σ̂ = 0: all signal.
+    expect(same.snr).toBe(Number.POSITIVE_INFINITY);
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('keeps a bounded ring buffer and exports JSON lines', () => {
     const m = new GradientMonitor({ capacity: 5, histogram: false });
     const before = tf.memory().numTensors;

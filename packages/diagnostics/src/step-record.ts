@@ -86,8 +86,11 @@ export interface StepRecord {
   readonly distribution?: DistributionStats;
   /** A log₁₀|g| histogram (every `histogram.every` steps). */
   readonly histogram?: GradientHistogram;
-  /** Gradient signal-to-noise ratio ‖ḡ‖² / tr Σ̂ from micro-batches, when they were given. */
-  readonly snr?: number;
+  /**
+   * Gradient signal-to-noise ratio ‖ḡ‖² / tr Σ̂ from micro-batches, when they were given; `null`
+   * when every micro-batch gradient is zero (0/0: no signal and no noise to compare).
+   */
+  readonly snr?: number | null;
   /** Per parameter, in the order of the gradients. */
   readonly parameters: readonly ParameterRecord[];
   /** Gradient norms at the model's tap points, when the step recorded them. */

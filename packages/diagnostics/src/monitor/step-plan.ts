@@ -104,7 +104,7 @@ export interface StepPlan {
   readonly disconnected: readonly { name: string; weight: Slot<Pair> | undefined }[];
   readonly loss: Slot<number> | undefined;
   readonly histogram: Slot<GradientHistogram> | undefined;
-  readonly snr: Slot<number> | undefined;
+  readonly snr: Slot<number | null> | undefined;
 }
 
 /** The checks of `GradientMonitor.record`'s input: grads a record, params and paramsBefore matching. */
@@ -261,7 +261,7 @@ export interface DecodedStep {
   readonly cosine: number | null;
   readonly distribution: ReturnType<typeof describeSums> | undefined;
   readonly histogram: GradientHistogram | undefined;
-  readonly snr: number | undefined;
+  readonly snr: number | null | undefined;
 }
 
 /** Decodes a step planned by {@link planStep} (float64 on the host). */

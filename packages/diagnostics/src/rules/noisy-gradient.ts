@@ -31,7 +31,7 @@ export const noisyGradientRule: HealthRule = {
   kind: 'noisy-gradient',
   fromHistory({ records }) {
     // 0/0 (every micro-batch gradient zero) is no reading; +∞ (no noise) is a high one.
-    const measured = records.filter((r) => r.snr !== undefined && !Number.isNaN(r.snr));
+    const measured = records.filter((r) => typeof r.snr === 'number' && !Number.isNaN(r.snr));
     if (measured.length < MIN_STEPS) return [];
     const snr = median(measured.map((r) => r.snr as number));
     if (!(snr < SNR_FLOOR)) return [];

@@ -8,7 +8,8 @@ import { addToRead, type Slot } from '../slots.js';
  * Monitor statistic: the gradient signal-to-noise ratio from k ≥ 2 micro-batches,
  * SNR = ‖ḡ‖² / tr Σ̂ with Σ̂ the unbiased covariance of the micro-batch gradients. Per name the
  * triple [m, Σ(ḡ/m)², Σ((g−ḡ)/m)²/(k−1)] with m the largest magnitude, summed on the host in
- * float64.
+ * float64. When every micro-batch gradient is zero (signal and noise both 0) the ratio is 0/0 and
+ * the slot reads `null`, never NaN; identical non-zero micro-batches give `Infinity` (no noise).
  *
  * @internal
  * @see Liu et al. 2020, "Understanding Why Neural Networks Generalize Well Through GSNR of Parameters".
@@ -17,7 +18,7 @@ export function planSnr(
   reader: BatchedRead,
   names: readonly string[],
   microBatches: readonly NamedTensors[],
-): Slot<number> {
+): Slot<number | null> {
   const k = microBatches.length;
   const perName = names.map((name) => {
     const gs = microBatches.map((m, i) => {
@@ -45,7 +46,7 @@ export function planSnr(
         signal += m * m * (v[at() + 3 * i + 1] as number);
         noise += m * m * (v[at() + 3 * i + 2] as number);
       }
-      return signal / noise;
+      return signal === 0 && noise === 0 ? null : signal / noise;
     },
   };
 }
