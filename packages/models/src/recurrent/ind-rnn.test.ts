@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { indRNN } from './ind-rnn.js';
+import { vanillaRNN } from './vanilla-rnn.js';
 
 beforeAll(async () => {
   await initBackend({ prefer: 'cpu' });
@@ -80,6 +81,17 @@ describe('indRNN', () => {
     expect(() => indRNN({ inputSize: 1, hiddenSize: 2, recurrentRange: [1, 0] })).toThrow(
       /indRNN: options\.recurrentRange must be \[lo, hi\], two finite numbers with lo ≤ hi, got \[1, 0\]/,
     );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('counts one recurrent weight per unit in its size check, not H²', () => {
+    const before = tf.memory().numTensors;
+    // H = 20,000 with one input: (1 + 1 + 1)·H = 6e4 parameters; an H×H matrix would be 4e8,
+    // above the default allocation limit of 2^28 ≈ 2.7e8 values.
+    expect(() => vanillaRNN({ inputSize: 1, hiddenSize: 20_000 })).toThrow(/above the allocation limit/);
+    const big = indRNN({ inputSize: 1, hiddenSize: 20_000 });
+    expect(big.parameters().reduce((n, p) => n + p.variable.size, 0)).toBe(3 * 20_000);
+    big.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 });

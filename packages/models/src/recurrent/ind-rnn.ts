@@ -79,7 +79,7 @@ class IndCell extends ProjectedCell {
 export function indRNN(options: IndRNNOptions): RecurrentModel {
   const fn = 'indRNN';
   checkOptions(fn, options);
-  const r = resolveRecurrent(fn, options);
+  const r = resolveRecurrent(fn, options, undefined, 'diagonal');
   const act = resolveActivation(options.activation ?? 'relu', fn, 'options.activation');
   const range = options.recurrentRange ?? [0, 1];
   if (

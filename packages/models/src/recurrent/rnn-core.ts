@@ -79,18 +79,29 @@ export interface RecurrentResolved {
   readonly regularizers: RecurrentRegularizers;
 }
 
-/** Validates the shared recurrent options (no tensors); `zoneoutCell` is LSTM's. @internal */
-export function resolveRecurrent(fn: string, o: RecurrentOptions, zoneoutCell?: number): RecurrentResolved {
+/**
+ * Validates the shared recurrent options (no tensors); `zoneoutCell` is LSTM's. `recurrent` says
+ * how the size check counts the hidden-to-hidden weights: an H×H `matrix` per layer, or one weight
+ * per unit (`diagonal`, IndRNN's), so that a large diagonal net is not refused for an H² it lacks.
+ * @internal
+ */
+export function resolveRecurrent(
+  fn: string,
+  o: RecurrentOptions,
+  zoneoutCell?: number,
+  recurrent: 'matrix' | 'diagonal' = 'matrix',
+): RecurrentResolved {
   const inputSize = checkInt(fn, 'options.inputSize', o.inputSize);
   const hiddenSize = checkInt(fn, 'options.hiddenSize', o.hiddenSize);
   const layers = checkInt(fn, 'options.layers', o.layers ?? 1);
   const outputSize =
     o.outputSize === undefined ? undefined : checkInt(fn, 'options.outputSize', o.outputSize);
   // at least one gate per layer (LSTM has four, GRU three): a lower bound of the parameter count
+  const hh = recurrent === 'matrix' ? hiddenSize : 1;
   checkParameterCount(
     fn,
-    (inputSize + hiddenSize + 1) * hiddenSize +
-      (layers - 1) * (2 * hiddenSize + 1) * hiddenSize +
+    (inputSize + hh + 1) * hiddenSize +
+      (layers - 1) * (hiddenSize + hh + 1) * hiddenSize +
       (hiddenSize + 1) * (outputSize ?? 0),
   );
   const seed = checkNumber(fn, 'options.seed', o.seed ?? 0);
