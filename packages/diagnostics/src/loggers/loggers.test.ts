@@ -135,6 +135,17 @@ describe('tensorBoardLogger', () => {
     logger.log(
       record(1, {
         info: { 'clipByGlobalNorm.norm': 3 },
+        parameters: [
+          {
+            name: 'blocks.0.kernel',
+            gradNorm: 0.25,
+            weightNorm: 2,
+            ratio: 0.125,
+            updateRatio: 1e-3,
+            gradMaxAbs: 0.125,
+            entropy: Number.NaN,
+          },
+        ],
         taps: [
           { name: 'layers.dense_1', gradNorm: 1e-30 },
           { name: 'layers.dense_2', gradNorm: null },
@@ -164,6 +175,9 @@ describe('tensorBoardLogger', () => {
       'info/clipByGlobalNorm.norm': 3,
     });
     expect(scalars['update_ratio/blocks.0.kernel']).toBe(Math.fround(1e-3));
+    expect(scalars['gradMaxAbs/blocks.0.kernel']).toBe(0.125); // a registered statistic's field
+    expect('entropy/blocks.0.kernel' in scalars).toBe(false); // NaN: not drawn
+    expect('ratio/blocks.0.kernel' in scalars).toBe(false); // base fields keep their own tags
     expect(scalars['tap_grad_norm/layers.dense_1']).toBe(Math.fround(1e-30));
     expect('tap_grad_norm/layers.dense_2' in scalars).toBe(false); // no gradient: not drawn
     const histo = ev.summary!.value.find((v) => v.histo)!;

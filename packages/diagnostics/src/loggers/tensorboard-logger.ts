@@ -13,6 +13,9 @@ export interface TensorBoardLogger extends StepLogger {
   readonly path: string;
 }
 
+/** The per-parameter fields written under their own tags; every other numeric field is `<field>/<name>`. */
+const BASE_FIELDS = new Set(['name', 'gradNorm', 'weightNorm', 'ratio', 'updateRatio']);
+
 /** Options of {@link tensorBoardLogger}. */
 export interface TensorBoardLoggerOptions {
   /**
@@ -21,7 +24,10 @@ export interface TensorBoardLoggerOptions {
    * a process killed with SIGKILL loses at most the last n − 1.
    */
   readonly flushEvery?: number;
-  /** Write per-parameter scalars (gradient norm, weight norm, update ratio) too (default true). */
+  /**
+   * Write per-parameter scalars too (default true): gradient norm, weight norm, update ratio, and
+   * each per-parameter statistic the monitor recorded (`gradMaxAbs`, `entropy`, …).
+   */
   readonly perParameter?: boolean;
   /** Suffix of the event file's name (default 'gflow'). */
   readonly suffix?: string;
@@ -31,7 +37,8 @@ export interface TensorBoardLoggerOptions {
  * Writes {@link StepRecord}s as a TensorBoard event file (`events.out.tfevents.<seconds>.<pid>.<n>.<suffix>`) in `logdir`:
  * scalars `loss`, `grad/global_norm`, `grad/cosine`, `grad/snr`, `grad/variance`,
  * `grad/kurtosis`, per parameter `grad_norm/<name>`, `weight_norm/<name>`,
- * `update_ratio/<name>`, per tap `tap_grad_norm/<name>`, transform numbers under `info/`; and
+ * `update_ratio/<name>`, every other numeric per-parameter field of the record under its own
+ * name (`gradMaxAbs/<name>`, `entropy/<name>`, `deadUnitFraction/<name>`, `kurtosis/<name>`, …), per tap `tap_grad_norm/<name>`, transform numbers under `info/`; and
  * the record's per-parameter histograms (`gradients/<name>`, `parameters/<name>`, from
  * `watchFlow`) as TensorBoard histograms with exact min, max, num, sum and sum of squares.
  * A record made by `watchFlow` on its held batch has its scalars under `held_batch/` (taps and
@@ -91,6 +98,9 @@ export function tensorBoardLogger(logdir: string, options: TensorBoardLoggerOpti
           add(`grad_norm/${p.name}`, p.gradNorm);
           add(`weight_norm/${p.name}`, p.weightNorm);
           add(`update_ratio/${p.name}`, p.updateRatio);
+          // every registered monitor statistic and the moments, under their record field's name
+          for (const [k, v] of Object.entries(p))
+            if (!BASE_FIELDS.has(k) && typeof v === 'number') add(`${k}/${p.name}`, v);
         }
       }
       for (const [k, v] of Object.entries(r.info ?? {})) add(`info/${k}`, v);
