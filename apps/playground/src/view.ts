@@ -26,6 +26,8 @@ export interface PlotSpec {
   readonly xLabel: string;
   readonly yLabel: string;
   readonly logY: boolean;
+  /** Whether x counts things (blocks, steps, lengths): integer ticks only. */
+  readonly integerX?: boolean;
   readonly width?: number;
   readonly height?: number;
   readonly ariaLabel: string;
@@ -92,7 +94,8 @@ export function plotSvg(s: PlotSpec): string {
     }
   } else {
     const step = niceStep(y1 - y0, 5);
-    for (let v = Math.ceil(y0 / step) * step; v <= y1; v += step) {
+    for (let i = Math.ceil(y0 / step); i * step <= y1; i++) {
+      const v = i * step;
       const y = Y(v);
       out.push(
         `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}" class="grid"/>`,
@@ -100,8 +103,9 @@ export function plotSvg(s: PlotSpec): string {
       );
     }
   }
-  const xstep = niceStep(x1 - x0, 6);
-  for (let v = Math.ceil(x0 / xstep) * xstep; v <= x1 + 1e-9; v += xstep) {
+  const xstep = s.integerX ? Math.max(1, Math.round(niceStep(x1 - x0, 6))) : niceStep(x1 - x0, 6);
+  for (let i = Math.ceil(x0 / xstep - 1e-9); i * xstep <= x1 + 1e-9 * xstep; i++) {
+    const v = i * xstep; // from the index, so that 0 is exactly 0
     out.push(
       `<line x1="${X(v)}" x2="${X(v)}" y1="${H - PAD.bottom}" y2="${H - PAD.bottom + 4}" class="axis"/>`,
       `<text x="${X(v)}" y="${H - PAD.bottom + 16}" text-anchor="middle">${tickLabel(v, xstep)}</text>`,
@@ -179,6 +183,7 @@ export function flowPlot(m: Measurement): string {
         : `${axisName(m)} (input side → output side)`,
     yLabel: '‖∂L/∂h‖ (log scale)',
     logY: true,
+    integerX: true,
     ariaLabel: `gradient norm per ${m.axis}`,
   });
 }
@@ -206,6 +211,7 @@ export function pathsPlot(m: Measurement): string {
     xLabel: 'path length k (residual branches on the path)',
     yLabel: 'fraction',
     logY: false,
+    integerX: true,
     height: 260,
     ariaLabel: 'path length distribution',
   });
@@ -264,7 +270,7 @@ export function explainFlow(m: Measurement): string {
     parts.push(
       g === null
         ? `<p>Residual blocks add their input to their output, so the backward pass has an identity path around every block. Here the gradient does not grow toward the input, so no per-block branch gain can be read from it.</p>`
-        : `<p>Residual blocks add their input to their output: the gradient at block 1 is a sum over the 2^${m.config.depth} paths through the blocks, and never needs to pass a branch. Reading the measured growth as (1 + g)^${steps} gives a branch gain g = ${fmt(g)} per block; paths of length k then carry C(L, k)·g^k of the gradient, so the gradient comes from paths of mean length ${fmt(th.effectiveLength)} (90% from lengths ${th.range?.kMin}–${th.range?.kMax}), although the typical path has length ${fmt(th.meanLength)} (Veit et al. 2016).</p>`,
+        : `<p>Residual blocks add their input to their output: the gradient at block 1 is a sum over the 2^${m.config.depth} paths through the blocks, and never needs to pass a branch. Reading the measured growth as (1 + g)^${steps} gives a branch gain g = ${fmt(g)} per block; paths of length k then carry C(L, k)·g^k of the gradient, so the gradient comes from paths of mean length ${fmt(th.effectiveLength)} (90% from ${th.range === null ? '—' : th.range.kMin === th.range.kMax ? `length ${th.range.kMin}` : `lengths ${th.range.kMin}–${th.range.kMax}`}), although the typical path has length ${fmt(th.meanLength)} (Veit et al. 2016).</p>`,
     );
   } else if (m.theoryNote !== '') {
     parts.push(`<p>No overlay: ${m.theoryNote}.</p>`);
@@ -296,6 +302,7 @@ export function lossPlot(t: TrainResult): string {
     xLabel: 'step',
     yLabel: 'loss (log scale)',
     logY: true,
+    integerX: true,
     height: 240,
     ariaLabel: 'training loss per step',
   });
