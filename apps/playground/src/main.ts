@@ -164,8 +164,8 @@ function resetExtras(): void {
   page.top = null;
   page.line = null;
   $('loss-plot').innerHTML = '';
-  $('train-status').textContent = '';
-  $('landscape-status').textContent = '';
+  $('train-status').textContent = offReason;
+  $('landscape-status').textContent = offReason;
   $('line-plot').innerHTML = '';
   $('line-explanation').innerHTML = '';
   $('train-explanation').innerHTML =
@@ -188,8 +188,17 @@ function enqueue(job: () => Promise<void>): void {
   queue = queue.then(job, job);
 }
 
+/**
+ * Training, the eigenvalue and the loss line read tensors synchronously (trainStep's one
+ * read-back, Lanczos, lossLine), which tfjs does on webgpu through a canvas: in headless Chromium
+ * over SwiftShader that lost the device, and every later measurement with it. So on webgpu the
+ * buttons are off, with the reason beside them.
+ */
+let syncReads = true;
+let offReason = '';
+
 function setBusy(busy: boolean): void {
-  for (const id of ['train', 'hessian', 'line']) $<HTMLButtonElement>(id).disabled = busy;
+  for (const id of ['train', 'hessian', 'line']) $<HTMLButtonElement>(id).disabled = busy || !syncReads;
 }
 
 async function update(fromHash: boolean, t0: number): Promise<void> {
@@ -322,7 +331,25 @@ async function main(): Promise<void> {
   const order = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
   const asked = new URLSearchParams(location.search).get('engine');
   const first = order.find((e) => e === asked);
-  const info = await initBackend({ prefer: first ? [first, ...order.filter((e) => e !== first)] : 'auto' });
+  let info = await initBackend({ prefer: first ? [first, ...order.filter((e) => e !== first)] : 'auto' });
+  // A software GPU (SwiftShader, llvmpipe: a CPU emulating a GPU) is 5–25× slower than wasm for
+  // these networks (README, "How fast"); where the page is served, so that wasm can load its
+  // files, and no engine was asked for, use wasm instead and say so.
+  let swapped = '';
+  const software = /swiftshader|llvmpipe|software/i.test(info.device ?? '');
+  if (
+    asked === null &&
+    software &&
+    (info.name === 'webgl' || info.name === 'webgpu') &&
+    location.protocol !== 'file:'
+  ) {
+    const gpu = info.name;
+    const wasm = await initBackend({ prefer: ['wasm', gpu] });
+    if (wasm.name === 'wasm') {
+      swapped = ` (not ${gpu}: its device is a software renderer, slower than wasm here; ?engine=${gpu} to use it)`;
+      info = wasm;
+    }
+  }
   const note =
     asked === null
       ? ''
@@ -331,8 +358,14 @@ async function main(): Promise<void> {
         : info.name !== first
           ? ` (${first} was asked for and could not start: hover for why)`
           : '';
-  $('engine').textContent = `engine: ${info.name}${info.device ? ` (${info.device})` : ''}${note}`;
+  $('engine').textContent = `engine: ${info.name}${info.device ? ` (${info.device})` : ''}${note}${swapped}`;
   $('engine').title = info.tried.map((t) => `${t.name}: ${t.ok ? 'ok' : 'skipped'} — ${t.reason}`).join('\n');
+  if (info.name === 'webgpu') {
+    syncReads = false;
+    setBusy(false);
+    offReason =
+      'Off on webgpu: these need synchronous reads, which tfjs does on webgpu through a canvas (in headless Chromium over SwiftShader that lost the GPU device). Open the page with ?engine=webgl or ?engine=wasm for them.';
+  }
   for (const id of keys) {
     $(id).addEventListener('change', () => {
       const t0 = performance.now();

@@ -420,15 +420,17 @@ export async function measureProblemAsync(p: Problem, engine: string): Promise<M
     const y = p.model.apply(p.inputs, { training: true, tap: (_n, t) => tf.add(t, zs[k++]!) });
     return tf.losses.meanSquaredError(p.targets, y) as tf.Scalar;
   })(zeros);
+  let loss: number;
+  const all: { name: string; gradNorm: number | null }[] = [];
   try {
-    const loss = (await value.data())[0]!;
-    const all: { name: string; gradNorm: number | null }[] = [];
+    loss = (await value.data())[0]!;
     for (let i = 0; i < names.length; i++)
       all.push({ name: names[i]!, gradNorm: norm64(await grads[i]!.data()) });
-    return summarize(p, engine, loss, all, []);
   } finally {
     tf.dispose([value, ...grads, ...zeros]);
   }
+  // After the disposal, so that numTensors counts only what the page keeps.
+  return summarize(p, engine, loss, all, []);
 }
 
 /** What {@link train} did. */

@@ -56,6 +56,7 @@ it.skipIf(!haveChromium)(
               ? `${server.origin}/index.html?engine=wasm`
               : pathToFileURL(path.join(dir, 'index.html')).href;
           for (const family of choices.family) {
+            await page.goto('about:blank'); // a new document, not a hashchange
             await page.goto(`${base}#family=${family}`);
             const cold = await next(page, 0);
             const warm: number[] = [];

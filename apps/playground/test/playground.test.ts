@@ -96,8 +96,13 @@ function expectSameFlow(s: Measurement, node: Measurement, tol = TOL): void {
   });
 }
 
-/** Loads the page with a hash (a new document: its versions start again at 1). */
+/**
+ * Loads the page with a hash as a new document (its versions start again at 1): going from one
+ * hash to another on the same page would be a hashchange, not a load, and the old state would
+ * still be there to read.
+ */
 async function open(p: Page, hash: string): Promise<State> {
+  await p.goto('about:blank');
   await p.goto(`${pathToFileURL(path.join(dir, 'index.html')).href}${hash}`);
   return state(p);
 }
@@ -273,13 +278,17 @@ describe.skipIf(!run)('the playground, built and opened from disk', () => {
       const s = await state(p);
       await p.screenshot({ path: path.join(shots, 'plain-sigmoid-50-webgpu.png'), fullPage: true });
       expect(s.engine).toBe('webgpu');
+      // Training and the landscape need synchronous reads: off on webgpu, with the reason.
+      expect(await p.isDisabled('#train')).toBe(true);
+      expect(await p.isDisabled('#hessian')).toBe(true);
+      expect(await p.textContent('#train-status')).toMatch(/Off on webgpu: .*synchronous reads/);
       expect(rel(s.firstToLast!, measure(parseHash(hash).config, 'wasm').firstToLast!)).toBeLessThan(TOL);
     } finally {
       await gpu.close();
     }
   });
 
-  it('on wasm (served over http, ?engine=wasm), the issue link gives the same ratio', async () => {
+  it('on wasm (served over http: ?engine=wasm, and by itself where webgl is SwiftShader), the issue link gives the same ratio', async () => {
     const files: Record<string, { file: string }> = {};
     for (const f of ['index.html', 'playground.js']) files[`/${f}`] = { file: path.join(dir, f) };
     for (const f of readdirSync(path.join(dir, 'wasm')))
@@ -294,6 +303,12 @@ describe.skipIf(!run)('the playground, built and opened from disk', () => {
       const s = await state(p);
       expect(s.engine).toBe('wasm');
       expectSameFlow(s, measure(parseHash(hash).config, 'wasm'));
+      // Served, with no engine asked for, in a browser whose webgl is SwiftShader: wasm, and why.
+      await page.goto('about:blank');
+      await page.goto(`${server.origin}/index.html${hash}`);
+      const auto = await state(page);
+      expect(auto.engine).toBe('wasm');
+      expect(await page.textContent('#engine')).toMatch(/not webgl: its device is a software renderer/);
     } finally {
       await cpu.close();
       await server.close();
