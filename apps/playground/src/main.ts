@@ -142,6 +142,8 @@ function writeState(): void {
     train: page.train,
     hessian: page.top?.result ?? null,
     lossLine: page.line,
+    // Live tensors now (numTensors is at the measurement, which during training is mid-run).
+    live: tf.memory().numTensors,
   });
 }
 

@@ -91,6 +91,16 @@ export function plotSvg(s: PlotSpec): string {
         `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}" class="grid"/>`,
         `<text x="${PAD.left - 6}" y="${y + 4}" text-anchor="end">1e${e}</text>`,
       );
+      // Within one or two decades, also 2× and 5× (labelled), so that values can be read off.
+      if (y1 - y0 <= 2 && e < y1) {
+        for (const m of [2, 5]) {
+          const ym = Y(m * 10 ** e);
+          out.push(
+            `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${ym}" y2="${ym}" class="grid minor"/>`,
+            `<text x="${PAD.left - 6}" y="${ym + 4}" text-anchor="end">${m}e${e}</text>`,
+          );
+        }
+      }
     }
   } else {
     const step = niceStep(y1 - y0, 5);

@@ -53,6 +53,7 @@ type State = Measurement & {
   train: (TrainResult & { steps: number; done: boolean }) | null;
   hessian: TopEigenvalue | null;
   lossLine: LossLine | null;
+  live: number;
 };
 
 let dir: string;
@@ -263,6 +264,11 @@ describe.skipIf(!run)('the playground, built and opened from disk', () => {
       expect(Math.max(...diffs)).toBeLessThan(TRAIN_TOL);
       // The flow shown after training is the trained network's.
       expectSameFlow(t, measureProblem(p, 'wasm'), TRAIN_TOL);
+      // Nothing left behind: after training (its optimizer and state freed) and an eigenvalue,
+      // the page holds as many tensors as before (one network and its data).
+      await page.click('#hessian');
+      const h = await state(page, t.version, "s.action === 'hessian'");
+      expect(h.live).toBe(s.live);
     } finally {
       p.dispose();
     }
