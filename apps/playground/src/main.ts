@@ -203,6 +203,15 @@ function setBusy(busy: boolean): void {
   for (const id of ['train', 'hessian', 'line']) $<HTMLButtonElement>(id).disabled = busy || !syncReads;
 }
 
+/** The newest configuration change; an update that a newer one has overtaken is skipped. */
+let latest = 0;
+
+/** Queues a re-measurement for a control change or a new hash, timed from `t0`. */
+function requestUpdate(fromHash: boolean, t0: number): void {
+  const ticket = ++latest;
+  enqueue(() => (ticket === latest ? update(fromHash, t0) : Promise.resolve()));
+}
+
 async function update(fromHash: boolean, t0: number): Promise<void> {
   let config: PlaygroundConfig;
   if (fromHash) {
@@ -371,7 +380,7 @@ async function main(): Promise<void> {
   for (const id of keys) {
     $(id).addEventListener('change', () => {
       const t0 = performance.now();
-      enqueue(() => update(false, t0));
+      requestUpdate(false, t0);
     });
   }
   $('train').addEventListener('click', () => enqueue(runTraining));
@@ -379,10 +388,10 @@ async function main(): Promise<void> {
   $('line').addEventListener('click', () => enqueue(runLine));
   window.addEventListener('hashchange', () => {
     const t0 = performance.now();
-    enqueue(() => update(true, t0));
+    requestUpdate(true, t0);
   });
   const t0 = performance.now();
-  enqueue(() => update(true, t0));
+  requestUpdate(true, t0);
 }
 
 main().catch((e: unknown) => {
