@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { choices, defaultConfig, parseHash, relevantKeys, toHash } from './config.js';
+import { choices, defaultConfig, defaultsFor, parseHash, relevantKeys, toHash } from './config.js';
 
 describe('the URL hash', () => {
   it('reads the issue example and keeps the defaults for the rest', () => {
@@ -42,6 +42,19 @@ describe('the URL hash', () => {
       'rho= (a number in [0.05, 3])',
       'branch=-1 (a number in [0, 10])',
     ]);
+  });
+
+  it('gives conv nets and transformers their own smaller default sizes, which a link overrides', () => {
+    expect(parseHash('#family=conv').config).toEqual({
+      ...defaultConfig,
+      family: 'conv',
+      depth: 8,
+      width: 16,
+    });
+    expect(parseHash('#family=transformer').config).toEqual(defaultsFor('transformer'));
+    expect(defaultsFor('transformer')).toMatchObject({ depth: 4, width: 32 });
+    expect(parseHash('#family=resconv&depth=30').config).toMatchObject({ depth: 30, width: 16 });
+    expect(defaultsFor('lstm')).toEqual({ ...defaultConfig, family: 'lstm' });
   });
 
   it('names the keys a family does not use: an LSTM has no depth and no spectral-radius control', () => {

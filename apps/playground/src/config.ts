@@ -48,6 +48,21 @@ export const defaultConfig: PlaygroundConfig = {
   seed: 1,
 };
 
+/**
+ * Sizes that differ by family: conv nets and transformers cost several times an MLP of the same
+ * depth and width (README, "How fast"), so their defaults are smaller, to update within a second.
+ */
+const familySizes: Partial<Record<Family, Pick<PlaygroundConfig, 'depth' | 'width'>>> = {
+  conv: { depth: 8, width: 16 },
+  resconv: { depth: 8, width: 16 },
+  transformer: { depth: 4, width: 32 },
+};
+
+/** The defaults of a family: {@link defaultConfig} with the family's own sizes. */
+export function defaultsFor(family: Family): PlaygroundConfig {
+  return { ...defaultConfig, ...familySizes[family], family };
+}
+
 /** The choices of each enumerated control. */
 export const choices = {
   family: [
@@ -140,13 +155,15 @@ export function relevantKeys(f: Family): ReadonlySet<Key> {
 
 /**
  * Reads a configuration from a URL hash (`#family=plain&depth=50&activation=sigmoid`); missing or
- * invalid entries take the default, and each one ignored is named in `ignored` (so is a key the
+ * invalid entries take the family's default ({@link defaultsFor}), and each one ignored is named in `ignored` (so is a key the
  * chosen family does not use).
  */
 export function parseHash(hash: string): { config: PlaygroundConfig; ignored: string[] } {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
   const ignored: string[] = [];
-  const out: Record<string, string | number> = { ...defaultConfig };
+  const family = params.get('family');
+  const known = (choices.family as readonly string[]).includes(family ?? '');
+  const out: Record<string, string | number> = { ...defaultsFor(known ? (family as Family) : 'plain') };
   const given: string[] = [];
   for (const [key, value] of params) {
     if (key in choices) {

@@ -7,6 +7,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import {
   choices,
   defaultConfig,
+  defaultsFor,
   familyLabels,
   type Key,
   type PlaygroundConfig,
@@ -103,7 +104,11 @@ function readControls(): PlaygroundConfig {
   };
 }
 
+/** The family the controls show (set by {@link writeControls} and by the family control). */
+let shownFamily: PlaygroundConfig['family'] = 'plain';
+
 function writeControls(c: PlaygroundConfig): void {
+  shownFamily = c.family;
   for (const key of keys) $<HTMLInputElement | HTMLSelectElement>(key).value = String(c[key]);
   const relevant = relevantKeys(c.family);
   for (const label of Array.from(document.querySelectorAll<HTMLLabelElement>('form label[data-key]'))) {
@@ -377,6 +382,17 @@ async function main(): Promise<void> {
     offReason =
       'Off on webgpu: these need synchronous reads, which tfjs does on webgpu through a canvas (in headless Chromium over SwiftShader that lost the GPU device). Open the page with ?engine=webgl or ?engine=wasm for them.';
   }
+  // A new family brings its own default sizes, unless the sizes were changed from the old one's.
+  $('family').addEventListener('change', () => {
+    const next = $<HTMLSelectElement>('family').value as PlaygroundConfig['family'];
+    const was = defaultsFor(shownFamily);
+    const now = defaultsFor(next);
+    for (const key of ['depth', 'width'] as const) {
+      const input = $<HTMLInputElement>(key);
+      if (Number(input.value) === was[key]) input.value = String(now[key]);
+    }
+    shownFamily = next;
+  });
   for (const id of keys) {
     $(id).addEventListener('change', () => {
       const t0 = performance.now();

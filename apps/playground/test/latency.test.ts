@@ -15,7 +15,8 @@ import { choices } from '../src/config.js';
 // from the change event to the state written). Each family: the link loads (cold: the engine
 // compiles its kernels for these shapes), then the seed is changed 4 times (warm: same shapes).
 // Slow (about a minute per engine): GFLOW_SLOW=1 npx vitest run --project playground test/latency.test.ts
-// Writes the table to $GFLOW_LATENCY (default /tmp/playground-latency.json).
+// Writes the table to $GFLOW_LATENCY (default /tmp/playground-latency.json); GFLOW_ENGINES and
+// GFLOW_FAMILIES (comma-separated) narrow the run.
 
 async function version(p: Page): Promise<number> {
   const t = await p.textContent('#gflow-state');
@@ -55,7 +56,8 @@ it.skipIf(!haveChromium)(
             engine === 'wasm'
               ? `${server.origin}/index.html?engine=wasm`
               : pathToFileURL(path.join(dir, 'index.html')).href;
-          for (const family of choices.family) {
+          const families = process.env.GFLOW_FAMILIES?.split(',') ?? choices.family;
+          for (const family of families) {
             await page.goto('about:blank'); // a new document, not a hashchange
             await page.goto(`${base}#family=${family}`);
             const cold = await next(page, 0);

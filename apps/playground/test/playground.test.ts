@@ -213,6 +213,11 @@ describe.skipIf(!run)('the playground, built and opened from disk', () => {
     const s = await open(page, '#family=mamba&depth=-3&width=abc');
     expect(s.config.family).toBe('plain');
     expect(await page.textContent('#warnings')).toMatch(/family=mamba \(one of .*\); depth=-3 .*; width=abc/);
+    // Switching the family from plain at its default sizes brings the conv net's default sizes.
+    await page.selectOption('#family', 'conv');
+    const c = await state(page, s.version);
+    expect(c.config).toMatchObject({ family: 'conv', depth: 8, width: 16 });
+    expectSameFlow(c, measure(c.config, 'wasm'));
   });
 
   const small = '#family=plain&depth=4&width=12&activation=tanh';
