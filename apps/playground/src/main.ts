@@ -232,6 +232,13 @@ async function update(fromHash: boolean, t0: number): Promise<void> {
   $('warnings').textContent =
     page.ignored.length > 0 ? `Ignored in the link: ${page.ignored.join('; ')}.` : '';
   $('errors').textContent = '';
+  if (!syncReads && config.family === 'orthornn') {
+    // matrixExp computes exp(A) on the host after a synchronous read; on webgpu over SwiftShader
+    // that lost the device (and every later measurement with it), so it is not tried.
+    $('errors').textContent =
+      'The orthogonal RNN is off on webgpu: its matrix exponential reads the recurrent generator synchronously, which tfjs does on webgpu through a canvas (in headless Chromium over SwiftShader that lost the GPU device). Open the page with ?engine=webgl or ?engine=wasm for it.';
+    return;
+  }
   try {
     page.problem?.dispose();
     page.problem = null;

@@ -297,6 +297,11 @@ describe.skipIf(!run)('the playground, built and opened from disk', () => {
       expect(await p.isDisabled('#train')).toBe(true);
       expect(await p.isDisabled('#hessian')).toBe(true);
       expect(await p.textContent('#train-status')).toMatch(/Off on webgpu: .*synchronous reads/);
+      // The orthogonal RNN (a synchronous read in its matrix exponential) is refused, with the reason.
+      await p.selectOption('#family', 'orthornn');
+      await p.waitForFunction(() =>
+        /orthogonal RNN is off on webgpu/.test(document.getElementById('errors')?.textContent ?? ''),
+      );
       expect(rel(s.firstToLast!, measure(parseHash(hash).config, 'wasm').firstToLast!)).toBeLessThan(TOL);
     } finally {
       await gpu.close();
