@@ -19,6 +19,7 @@ import { leadingAxesReduceWasmConfig } from './kernels/leading-axes-reduce.js';
 import { sliceWasmConfig } from './kernels/Slice.js';
 import { sharedDataWasmConfig } from './kernels/shared-data-identity.js';
 import { tanhWasmConfig } from './kernels/Tanh.js';
+import { tanhRnnSequenceGradWasmConfig, tanhRnnSequenceWasmConfig } from './kernels/TanhRnnSequence.js';
 import { unpackWasmConfig } from './kernels/Unpack.js';
 import { unsortedSegmentSumWasmConfig } from './kernels/UnsortedSegmentSum.js';
 
@@ -45,6 +46,8 @@ const configs: readonly tf.KernelConfig[] = [
   sharedDataWasmConfig(stockWasm('Identity'), 'Identity'),
   sharedDataWasmConfig(stockWasm('Cast'), 'Cast'),
   tanhWasmConfig(stockWasm('Tanh'), stockWasm('Sigmoid')),
+  tanhRnnSequenceWasmConfig,
+  tanhRnnSequenceGradWasmConfig,
   conv2DBackpropFilterConfig('cpu'),
 ];
 

@@ -8,6 +8,7 @@
  */
 
 export { ENGINE_NAMES, type EngineName } from './engines.js';
+export { TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from './fused-kernels.js';
 export { haarOrthogonal } from './orthogonal.js';
 export { createRng, deriveSeed, gaussianVector, Rng } from './rng.js';
 export {

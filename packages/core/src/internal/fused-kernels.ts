@@ -1,0 +1,21 @@
+/**
+ * Names of the fused kernels that `@gflow/backend` registers and `@gflow/models` runs when they
+ * are registered for the engine in use (the two packages do not depend on each other).
+ *
+ * `GflowTanhRnnSequence`: inputs `u` [batch, steps, hidden] (the projected inputs x_t U + b),
+ * `w` [hidden, hidden], `h0` [batch, hidden]; output `h` [batch, steps, hidden] with
+ * h_t = tanh(u_t + h_{t−1} w).
+ *
+ * `GflowTanhRnnSequenceGrad`: inputs `dh` [batch, steps, hidden] (the gradient of `h` from
+ * downstream), `h` (the forward output), `w`, `h0`; outputs `du` [batch, steps, hidden], `dw`
+ * [hidden, hidden], `dh0` [batch, hidden] and `dhTotal` [steps, batch, hidden], the whole ∂L/∂h_t
+ * of every step (from downstream and through the recurrence), step-major.
+ *
+ * @internal
+ * @module
+ */
+
+/** The forward kernel of a whole tanh RNN sequence. */
+export const TANH_RNN_SEQUENCE = 'GflowTanhRnnSequence';
+/** Its backward kernel (backpropagation through time in one call). */
+export const TANH_RNN_SEQUENCE_GRAD = 'GflowTanhRnnSequenceGrad';
