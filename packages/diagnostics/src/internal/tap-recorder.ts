@@ -2,7 +2,7 @@ import { describeValue, InvalidArgumentError } from '@gflow/core';
 import type { Context, Parameter } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { HOST_MEMORY_ENGINES, hostActivationStats } from './host-activation-stats.js';
-import { scaledPair } from './norms.js';
+import { scaledPair, scaledPairs } from './norms.js';
 import { alias, f32 } from './tensors.js';
 
 /** What a tap records: nothing, the gradient's norm, or the gradient itself too. */
@@ -60,6 +60,34 @@ export function activationStatsTensor(
       dead = tf.cast(tf.equal(tf.max(tf.abs(x)), 0), 'float32');
     }
     return tf.stack([mean, tf.sqrt(variance), tf.min(x), tf.max(x), zero, dead]) as tf.Tensor1D;
+  });
+}
+
+/**
+ * Records the gradients of a fused op's steps: `grads` is ∂L/∂h_t of every step, stacked
+ * step-major. The scaled pair of each step is the one `tap` records (`scaledPairs`: computed on
+ * the host from one read-back on host-memory engines, else by reductions), so a fused layer's
+ * norms are those of the stepwise taps.
+ */
+function recordSteps(recs: readonly RecordedTap[], grads: tf.Tensor, mode: TapMode): void {
+  const steps = tf.unstack(grads);
+  const named: Record<string, tf.Tensor> = {};
+  recs.forEach((r, i) => {
+    named[r.name] = steps[i] as tf.Tensor;
+  });
+  const pairs = scaledPairs(
+    named,
+    recs.map((r) => r.name),
+  );
+  const rows = tf.unstack(tf.reshape(pairs, [recs.length, 2])) as tf.Tensor1D[];
+  pairs.dispose();
+  recs.forEach((r, i) => {
+    r.gradPair?.dispose();
+    r.gradPair = tf.keep(rows[i] as tf.Tensor1D);
+    if (mode === 'tensors') {
+      r.grad?.dispose();
+      r.grad = tf.keep(steps[i] as tf.Tensor);
+    }
   });
 }
 
@@ -131,6 +159,19 @@ export function runTape(
       return tapOp ? (tapOp(rec)(t) as tf.Tensor) : t;
     },
   };
+  // A fused recurrent op's steps, taken as one (see Context.tapSteps). Activation statistics need
+  // each h_t, so with them (and with nothing recorded) the model runs step by step.
+  if (mode !== 'none' && !activations) {
+    ctx.tapSteps = (names: readonly string[], shape: readonly number[]) => {
+      const recs = names.map((name): RecordedTap => {
+        const k = (counts.get(name) ?? 0) + 1;
+        counts.set(name, k);
+        return { name: k === 1 ? name : `${name}#${k}`, shape: shape.slice() };
+      });
+      taps.push(...recs);
+      return (grads: tf.Tensor) => recordSteps(recs, grads, mode);
+    };
+  }
   const vars = params.map((p) => p.variable);
   // An exception thrown inside tf.engine().gradients leaves tfjs's scope stack unbalanced (tensors
   // leak from then on), so errors raised by `fn` or by our checks are caught inside, replaced by a

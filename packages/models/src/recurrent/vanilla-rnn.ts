@@ -26,6 +26,10 @@ export class SimpleCell extends KernelCell {
     super(prefix, inputSize, hiddenSize, 1, init, recurrentInit, seed);
   }
 
+  override fusedTanhKernel(): tf.Tensor2D | undefined {
+    return this.kind === 'vanilla' && this.act.name === 'tanh' ? (this.recurrent as tf.Tensor2D) : undefined;
+  }
+
   step(u: tf.Tensor2D, [h]: tf.Tensor2D[], _p: unknown, hIn?: tf.Tensor2D): tf.Tensor2D[] {
     const z = this.act.fn(tf.add(u, tf.matMul(hIn ?? (h as tf.Tensor2D), this.recurrent as tf.Tensor2D)));
     if (this.kind === 'vanilla') return [z as tf.Tensor2D];
