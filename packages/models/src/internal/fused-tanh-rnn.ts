@@ -2,6 +2,7 @@ import { TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal'
 import { backwardIsRecorded } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import type { StepGradients } from '../module.js';
+import { unstack } from './unstack.js';
 
 /**
  * Whether the engine in use has both fused tanh-RNN kernels (`@gflow/backend` registers them for
@@ -72,8 +73,8 @@ function recordedBackward(
   h0: tf.Tensor2D,
 ): { du: tf.Tensor; dw: tf.Tensor; dh0: tf.Tensor; dhTotal: tf.Tensor } {
   const T = u.shape[1];
-  const us = tf.unstack(u, 1) as tf.Tensor2D[];
-  const dys = tf.unstack(dy, 1) as tf.Tensor2D[];
+  const us = unstack(u, 1) as tf.Tensor2D[];
+  const dys = unstack(dy, 1) as tf.Tensor2D[];
   const hs: tf.Tensor2D[] = [h0];
   for (let t = 0; t < T; t++) {
     hs.push(tf.tanh(tf.add(us[t] as tf.Tensor2D, tf.matMul(hs[t] as tf.Tensor2D, w))) as tf.Tensor2D);

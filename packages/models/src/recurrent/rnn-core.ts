@@ -6,6 +6,7 @@ import { fusedTanhRnn, fusedTanhRnnAvailable } from '../internal/fused-tanh-rnn.
 import { resolveRegularizers } from '../internal/recurrent-options.js';
 import { type RecurrentRegularizers, StackRegularizers } from '../internal/recurrent-regularizers.js';
 import { deriveSeed } from '../internal/rng.js';
+import { unstack } from '../internal/unstack.js';
 import { checkInt, checkNumber, checkParameterCount, checkShape } from '../internal/validate.js';
 import { zerosOnTape } from '../internal/zeros-on-tape.js';
 import { DenseLayer } from '../layers/dense.js';
@@ -178,7 +179,7 @@ export class RecurrentStack extends BaseModule implements RecurrentModel {
       const fusedW = reg === undefined && fusedTanhRnnAvailable() ? cell.fusedTanhKernel() : undefined;
       // The steps' projected inputs (a fused layer takes them whole, and unstacks only if the
       // listener declines the fused taps).
-      let us = fusedW === undefined ? (tf.unstack(proj, 1) as tf.Tensor2D[]) : undefined;
+      let us = fusedW === undefined ? (unstack(proj, 1) as tf.Tensor2D[]) : undefined;
       // A plain zero h₀ depends on nothing watched, so tfjs would prune the tap's gradient hook and
       // ∂L/∂h₀ would never be seen. For a listening context h₀ is zeros placed on the tape as a
       // function of what the first step depends on (its projected input, all of it for a fused
@@ -208,7 +209,7 @@ export class RecurrentStack extends BaseModule implements RecurrentModel {
           return;
         }
       }
-      us ??= tf.unstack(proj, 1) as tf.Tensor2D[];
+      us ??= unstack(proj, 1) as tf.Tensor2D[];
       const prepared = cell.prepare();
       for (let s = 1; s < cell.stateCount; s++) state.push(tf.zeros([b, cell.hiddenSize]));
       outs = [];
