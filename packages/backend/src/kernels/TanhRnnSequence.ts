@@ -1,3 +1,4 @@
+import { InvalidArgumentError, ShapeError } from '@gflow/core';
 import { TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -30,6 +31,43 @@ function matMul(backend: tf.KernelBackend, a: tf.TensorInfo, b: tf.TensorInfo): 
   }) as tf.TensorInfo;
 }
 
+/**
+ * Checks the kernels' inputs: float32, `u` (or `h`) [b, T, n] with b, T, n ≥ 1, `w` [n, n],
+ * `h0` [b, n], and `dh` the shape of `h`.
+ * @throws ShapeError or InvalidArgumentError (from `@gflow/core`).
+ */
+function checkInputs(
+  kernel: string,
+  seq: string,
+  inputs: Record<string, tf.TensorInfo>,
+): [number, number, number] {
+  for (const [k, t] of Object.entries(inputs)) {
+    if (t === undefined || t.dtype !== 'float32') {
+      throw new InvalidArgumentError(
+        `${kernel}: ${k} must be a float32 tensor, got ${t === undefined ? 'none' : t.dtype}`,
+      );
+    }
+  }
+  const x = inputs[seq] as tf.TensorInfo;
+  const shape = (t: tf.TensorInfo): string => `[${t.shape.join(', ')}]`;
+  if (x.shape.length !== 3 || x.shape.some((d) => d < 1)) {
+    throw new ShapeError(
+      `${kernel}: ${seq} must be [batch, steps, hidden] with every size ≥ 1, got ${shape(x)}`,
+    );
+  }
+  const [b, T, n] = x.shape as [number, number, number];
+  const want: Record<string, number[]> = { w: [n, n], h0: [b, n], dh: [b, T, n] };
+  for (const [k, s] of Object.entries(want)) {
+    const t = inputs[k];
+    if (t !== undefined && (t.shape.length !== s.length || t.shape.some((d, i) => d !== s[i]))) {
+      throw new ShapeError(
+        `${kernel}: ${k} must be [${s.join(', ')}] for ${seq} ${shape(x)}, got ${shape(t)}`,
+      );
+    }
+  }
+  return [b, T, n];
+}
+
 /** A fresh float32 heap tensor of `shape` holding `values`. */
 function heapTensor(heap: WasmHeapBackend, shape: number[], values: Float32Array): tf.TensorInfo {
   const t = heap.makeOutput(shape, 'float32');
@@ -52,7 +90,7 @@ export const tanhRnnSequenceWasmConfig: tf.KernelConfig = {
     const { u, w, h0 } = args.inputs as { u: tf.TensorInfo; w: tf.TensorInfo; h0: tf.TensorInfo };
     const backend = args.backend as tf.KernelBackend;
     const heap = asWasmHeap(backend);
-    const [b, T, n] = u.shape as [number, number, number];
+    const [b, T, n] = checkInputs(TANH_RNN_SEQUENCE, 'u', { u, w, h0 });
     const s = new KernelScratch(backend, 'wasm');
     const U = heapCopy(heap, heapOffset(heap, u) / 4, b * T * n, S_U);
     const H = hostScratch(S_H, b * T * n);
@@ -92,7 +130,7 @@ export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
     };
     const backend = args.backend as tf.KernelBackend;
     const heap = asWasmHeap(backend);
-    const [b, T, n] = h.shape as [number, number, number];
+    const [b, T, n] = checkInputs(TANH_RNN_SEQUENCE_GRAD, 'h', { h, dh, w, h0 });
     const size = b * T * n;
     const s = new KernelScratch(backend, 'wasm');
     const wT3 = s.reshape(s.run('Transpose', { x: w }, { perm: [1, 0] }), [1, n, n]);
