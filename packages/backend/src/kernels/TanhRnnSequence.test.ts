@@ -53,9 +53,10 @@ function refBackward(
         dz[j] = d * (1 - h[at + j]! ** 2);
         du[at + j] = dz[j]!;
       }
-      for (let k = 0; k < n; k++) for (let j = 0; j < n; j++) dw[k * n + j] += prev[k]! * dz[j]!;
+      for (let k = 0; k < n; k++)
+        for (let j = 0; j < n; j++) dw[k * n + j] = dw[k * n + j]! + prev[k]! * dz[j]!;
       g = new Float64Array(n);
-      for (let k = 0; k < n; k++) for (let j = 0; j < n; j++) g[k] += dz[j]! * w[k * n + j]!;
+      for (let k = 0; k < n; k++) for (let j = 0; j < n; j++) g[k] = g[k]! + dz[j]! * w[k * n + j]!;
     }
     dh0.set(g, i * n);
   }
@@ -153,13 +154,11 @@ describe('wasm fused tanh RNN kernels (GflowTanhRnnSequence, GflowTanhRnnSequenc
       tf.tidy(() => {
         const w = tf.randomNormal([n, n], 0, 0.4, 'float32', 1);
         const h0 = tf.zeros([b, n]);
-        const h = tf
-          .engine()
-          .runKernel(TANH_RNN_SEQUENCE, {
-            u: tf.randomNormal([b, T, n], 0, 1, 'float32', 2),
-            w,
-            h0,
-          }) as tf.Tensor;
+        const h = tf.engine().runKernel(TANH_RNN_SEQUENCE, {
+          u: tf.randomNormal([b, T, n], 0, 1, 'float32', 2),
+          w,
+          h0,
+        }) as tf.Tensor;
         tf.engine().runKernel(TANH_RNN_SEQUENCE_GRAD, { dh: tf.onesLike(h), h, w, h0 });
       });
     // The backend's own count sees buffers made inside the kernels that the engine never saw.

@@ -63,6 +63,10 @@ export function simpleStack(
  * (Bengio et al. 1994; Pascanu et al. 2013). `{ activation: 'relu', recurrentInit: 'identity' }` is
  * the IRNN of Le et al. 2015.
  *
+ * With tanh on the wasm engine (`@gflow/backend`'s fused kernels) each layer runs as one op over
+ * the whole sequence, forward and backward, with the same taps (see the package README,
+ * "Decisions"); elsewhere, and for listeners that need each step, it runs step by step.
+ *
  * Taps `h.init` (the zero initial state; under a listening context it is on the gradient tape, so
  * its tap receives ∂L/∂h₀, as in every recurrent model here), `h.<t>` (`layers.<l>.h.<t>` when
  * stacked); parameters `layers.<l>.input.kernel`, `layers.<l>.bias`, `layers.<l>.recurrent.kernel`
