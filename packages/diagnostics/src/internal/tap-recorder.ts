@@ -2,7 +2,7 @@ import { describeValue, InvalidArgumentError } from '@gflow/core';
 import type { Context, Parameter } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { HOST_MEMORY_ENGINES, hostActivationStats } from './host-activation-stats.js';
-import { scaledPair, scaledPairs } from './norms.js';
+import { hostScaledPair, pairsOnHost, scaledPair, scaledPairs } from './norms.js';
 import { alias, f32 } from './tensors.js';
 
 /** What a tap records: nothing, the gradient's norm, or the gradient itself too. */
@@ -65,28 +65,45 @@ export function activationStatsTensor(
 
 /**
  * Records the gradients of a fused op's steps: `grads` is ∂L/∂h_t of every step, stacked
- * step-major. The scaled pair of each step is the one `tap` records (`scaledPairs`: computed on
- * the host from one read-back on host-memory engines, else by reductions), so a fused layer's
- * norms are those of the stepwise taps.
+ * step-major. Each step's scaled pair is the one `tap` records: on host-memory engines
+ * `hostScaledPair` of the step's values from ONE read-back of the whole stack (rather than one
+ * per step), elsewhere `scaledPairs`' reductions per step.
  */
 function recordSteps(recs: readonly RecordedTap[], grads: tf.Tensor, mode: TapMode): void {
-  const steps = tf.unstack(grads);
-  const named: Record<string, tf.Tensor> = {};
-  recs.forEach((r, i) => {
-    named[r.name] = steps[i] as tf.Tensor;
-  });
-  const pairs = scaledPairs(
-    named,
-    recs.map((r) => r.name),
-  );
-  const rows = tf.unstack(tf.reshape(pairs, [recs.length, 2])) as tf.Tensor1D[];
+  const T = recs.length;
+  const steps = mode === 'tensors' || !pairsOnHost() ? tf.unstack(grads) : undefined;
+  let pairs: tf.Tensor;
+  if (steps === undefined) {
+    const all = grads.dataSync() as Float32Array;
+    const per = all.length / T;
+    const out = new Float32Array(2 * T);
+    for (let t = 0; t < T; t++) {
+      const [m, s] = hostScaledPair(all.subarray(t * per, (t + 1) * per));
+      out[2 * t] = m;
+      out[2 * t + 1] = s;
+    }
+    pairs = tf.tensor2d(out, [T, 2]);
+  } else {
+    const named: Record<string, tf.Tensor> = {};
+    recs.forEach((r, i) => {
+      named[r.name] = steps[i] as tf.Tensor;
+    });
+    pairs = tf.reshape(
+      scaledPairs(
+        named,
+        recs.map((r) => r.name),
+      ),
+      [T, 2],
+    );
+  }
+  const rows = T === 1 ? [tf.reshape(pairs, [2]) as tf.Tensor1D] : (tf.unstack(pairs) as tf.Tensor1D[]);
   pairs.dispose();
   recs.forEach((r, i) => {
     r.gradPair?.dispose();
     r.gradPair = tf.keep(rows[i] as tf.Tensor1D);
     if (mode === 'tensors') {
       r.grad?.dispose();
-      r.grad = tf.keep(steps[i] as tf.Tensor);
+      r.grad = tf.keep(steps?.[i] as tf.Tensor);
     }
   });
 }
