@@ -107,6 +107,48 @@ describe('taps of a fused tanh RNN layer (Context.tapSteps) equal the stepwise t
     },
   );
 
+  it("with taps: 'none' the layer still runs fused (one forward and one backward kernel) and gives the stepwise parameter gradients", () => {
+    const rnn = vanillaRNN({ inputSize: 3, hiddenSize: 5, seed: 8 });
+    const x = input([2, 12, 3], 4);
+    const calls = new Map<string, number>();
+    const spied = [TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD].map(
+      (n) => tf.getKernel(n, 'wasm') as tf.KernelConfig,
+    );
+    const originals = spied.map((k) => k.kernelFunc);
+    spied.forEach((k, i) => {
+      (k as { kernelFunc: tf.KernelFunc }).kernelFunc = (args) => {
+        calls.set(k.kernelName, (calls.get(k.kernelName) ?? 0) + 1);
+        return (originals[i] as tf.KernelFunc)(args);
+      };
+    });
+    const run = () => {
+      const tape = gradientTape((ctx) => tf.tidy(() => tf.sum(tf.square(rnn.apply(x, ctx)))), {
+        params: rnn.parameters(),
+        taps: 'none',
+      });
+      const grads = Object.values(tape.paramGrads).map((g) => g.dataSync().slice());
+      expect(tape.tapStats).toEqual([]);
+      tape.dispose();
+      return grads;
+    };
+    try {
+      const before = tf.memory().numTensors;
+      const fused = run();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(Object.fromEntries(calls)).toEqual({ [TANH_RNN_SEQUENCE]: 1, [TANH_RNN_SEQUENCE_GRAD]: 1 });
+      const ref = stepwise(run);
+      fused.forEach((g, i) => {
+        expect(relErr(g, ref[i] as Float32Array)).toBeLessThan(2e-5);
+      });
+    } finally {
+      spied.forEach((k, i) => {
+        (k as { kernelFunc: tf.KernelFunc }).kernelFunc = originals[i] as tf.KernelFunc;
+      });
+      x.dispose();
+      rnn.dispose();
+    }
+  });
+
   it('with activation statistics the tape declines the fused taps and the layer runs step by step', () => {
     const rnn = vanillaRNN({ inputSize: 3, hiddenSize: 4, seed: 2 });
     const x = input([2, 5, 3], 9);

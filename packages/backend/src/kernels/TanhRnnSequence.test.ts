@@ -124,6 +124,18 @@ describe('wasm fused tanh RNN kernels (GflowTanhRnnSequence, GflowTanhRnnSequenc
           expect(relErr(dw!.dataSync(), ref.dw)).toBeLessThan(2e-6);
           expect(relErr(dh0!.dataSync(), ref.dh0)).toBeLessThan(2e-6);
           expect(relErr(dhTotal!.dataSync(), ref.dhTotal)).toBeLessThan(2e-6);
+          // without the step gradients: the same first three outputs
+          const three = tf
+            .engine()
+            .runKernel(
+              TANH_RNN_SEQUENCE_GRAD,
+              { dh: f32(dy, [b, T, n]), h, w: f32(w, [n, n]), h0: f32(h0, [b, n]) },
+              { stepGradients: false },
+            ) as tf.Tensor[];
+          expect(three).toHaveLength(3);
+          three.forEach((t, k) => {
+            expect(Array.from(t.dataSync())).toEqual(Array.from(([du, dw, dh0][k] as tf.Tensor).dataSync()));
+          });
         });
       });
     },

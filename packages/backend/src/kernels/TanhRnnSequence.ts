@@ -139,7 +139,11 @@ export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
     const DY = heapCopy(heap, heapOffset(heap, dh) / 4, size, S_U);
     const Hh = heapCopy(heap, heapOffset(heap, h) / 4, size, S_H);
     const DZ = hostScratch(S_DZ, size);
-    const DHT = hostScratch(S_DHT, size);
+    // `stepGradients: false` (nobody listens to the steps) skips dhTotal.
+    const DHT =
+      (args.attrs as { stepGradients?: boolean } | undefined)?.stepGradients === false
+        ? undefined
+        : hostScratch(S_DHT, size);
     const row = hostScratch(S_ROW, b * n);
     const dzIn = s.adopt(heap.makeOutput([1, b, n], 'float32'));
     let g: Float32Array | undefined;
@@ -152,7 +156,7 @@ export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
     }
     const dh0 = heapTensor(heap, [b, n], g as Float32Array);
     const du = heapTensor(heap, [b, T, n], DZ);
-    const dhTotal = heapTensor(heap, [T, b, n], DHT);
+    const dhTotal = DHT === undefined ? undefined : heapTensor(heap, [T, b, n], DHT);
     // ∂L/∂w = H_prevᵀ · dz over all (example, step) rows, H_prev's row (i, t) being h_{t−1} of
     // example i (h0 for t = 0), written transposed here: tfjs's Transpose kernel took 2.5 times
     // as long as this loop for [8192, 128] (fastest of 25).
@@ -164,7 +168,7 @@ export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
     const dw = s.reshape(s.adopt(matMul(backend, hPrevT, dz)), [n, n]);
     // Everything made here goes except dw, which the engine takes (it shares its source's data).
     s.finish(dw);
-    return [du, dw, dh0, dhTotal];
+    return dhTotal === undefined ? [du, dw, dh0] : [du, dw, dh0, dhTotal];
   },
 };
 
@@ -230,7 +234,7 @@ function backwardStep(
   H: Float32Array,
   g: Float32Array | undefined,
   DZ: Float32Array,
-  DHT: Float32Array,
+  DHT: Float32Array | undefined,
   row: Float32Array,
   t: number,
   T: number,
@@ -243,7 +247,7 @@ function backwardStep(
     const r = i * n;
     for (let j = 0; j < n; j++) {
       const d = g === undefined ? DY[at + j]! : DY[at + j]! + g[r + j]!;
-      DHT[base + r + j] = d;
+      if (DHT !== undefined) DHT[base + r + j] = d;
       const hv = H[at + j]!;
       const z = d * (1 - hv * hv);
       DZ[at + j] = z;

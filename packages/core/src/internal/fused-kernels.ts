@@ -9,7 +9,8 @@
  * `GflowTanhRnnSequenceGrad`: inputs `dh` [batch, steps, hidden] (the gradient of `h` from
  * downstream), `h` (the forward output), `w`, `h0`; outputs `du` [batch, steps, hidden], `dw`
  * [hidden, hidden], `dh0` [batch, hidden] and `dhTotal` [steps, batch, hidden], the whole ∂L/∂h_t
- * of every step (from downstream and through the recurrence), step-major.
+ * of every step (from downstream and through the recurrence), step-major; with the attribute
+ * `stepGradients: false`, only the first three.
  *
  * @internal
  * @module

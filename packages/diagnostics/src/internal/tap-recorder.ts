@@ -177,9 +177,11 @@ export function runTape(
     },
   };
   // A fused recurrent op's steps, taken as one (see Context.tapSteps). Activation statistics need
-  // each h_t, so with them (and with nothing recorded) the model runs step by step.
-  if (mode !== 'none' && !activations) {
+  // each h_t, so with them the model runs step by step. With nothing recorded the fused op runs
+  // and its step gradients are not asked for.
+  if (!activations) {
     ctx.tapSteps = (names: readonly string[], shape: readonly number[]) => {
+      if (mode === 'none') return () => {};
       const recs = names.map((name): RecordedTap => {
         const k = (counts.get(name) ?? 0) + 1;
         counts.set(name, k);

@@ -48,13 +48,14 @@ export function fusedTanhRnn(
           onStepGradients?.(r.dhTotal);
           return [r.du, r.dw, r.dh0];
         }
-        const [du, dw, dh0, dhTotal] = tf.engine().runKernel(TANH_RNN_SEQUENCE_GRAD, {
-          dh: dy,
-          h: hs,
-          w: ws,
-          h0: h0s,
-        }) as tf.Tensor[];
-        onStepGradients?.(dhTotal as tf.Tensor);
+        const [du, dw, dh0, dhTotal] = tf
+          .engine()
+          .runKernel(
+            TANH_RNN_SEQUENCE_GRAD,
+            { dh: dy, h: hs, w: ws, h0: h0s },
+            { stepGradients: onStepGradients !== undefined },
+          ) as tf.Tensor[];
+        if (onStepGradients !== undefined) onStepGradients(dhTotal as tf.Tensor);
         return [du as tf.Tensor, dw as tf.Tensor, dh0 as tf.Tensor];
       },
     };
