@@ -15,6 +15,7 @@ import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './kernels/Depthwi
 import { depthwiseConv2dNativeBackpropInputWasmConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
 import { einsumWasmConfig } from './kernels/Einsum.js';
 import { fusedMatMulWasmConfig } from './kernels/FusedMatMul.js';
+import { lstmSequenceGradWasmConfig, lstmSequenceWasmConfig } from './kernels/LstmSequence.js';
 import { leadingAxesReduceWasmConfig } from './kernels/leading-axes-reduce.js';
 import { sliceWasmConfig } from './kernels/Slice.js';
 import { sharedDataWasmConfig } from './kernels/shared-data-identity.js';
@@ -48,6 +49,8 @@ const configs: readonly tf.KernelConfig[] = [
   tanhWasmConfig(stockWasm('Tanh'), stockWasm('Sigmoid')),
   tanhRnnSequenceWasmConfig,
   tanhRnnSequenceGradWasmConfig,
+  lstmSequenceWasmConfig,
+  lstmSequenceGradWasmConfig,
   conv2DBackpropFilterConfig('cpu'),
 ];
 

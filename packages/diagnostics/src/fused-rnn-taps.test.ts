@@ -1,6 +1,11 @@
 import { initBackend } from '@gflow/backend';
-import { TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
-import { vanillaRNN } from '@gflow/models';
+import {
+  LSTM_SEQUENCE,
+  LSTM_SEQUENCE_GRAD,
+  TANH_RNN_SEQUENCE,
+  TANH_RNN_SEQUENCE_GRAD,
+} from '@gflow/core/internal';
+import { lstm, vanillaRNN } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gradientTape, type TapMode } from './gradient-tape.js';
@@ -8,7 +13,7 @@ import { measureGradientFlow } from './measure-gradient-flow.js';
 
 /** Runs `body` with the fused RNN kernels unregistered: the stepwise taps, as on cpu or webgl. */
 function stepwise<T>(body: () => T): T {
-  const saved = [TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD].map(
+  const saved = [TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD, LSTM_SEQUENCE, LSTM_SEQUENCE_GRAD].map(
     (n) => tf.getKernel(n, 'wasm') as tf.KernelConfig,
   );
   for (const k of saved) tf.unregisterKernel(k.kernelName, 'wasm');
@@ -51,6 +56,49 @@ describe('taps of a fused tanh RNN layer (Context.tapSteps) equal the stepwise t
     { b: 2, T: 11, n: 1, layers: 2, returnSequences: false, mode: 'norms' as TapMode },
     { b: 4, T: 40, n: 12, layers: 2, returnSequences: true, mode: 'tensors' as TapMode },
   ];
+
+  it.each([
+    { T: 1, n: 1, layers: 1, mode: 'norms' as TapMode },
+    { T: 17, n: 6, layers: 2, mode: 'tensors' as TapMode },
+  ])(
+    'lstm T=$T hidden=$n layers=$layers taps=$mode: the same tap names, norms, tensors and parameter gradients fused and stepwise',
+    ({ T, n, layers, mode }) => {
+      const net = lstm({ inputSize: 3, hiddenSize: n, layers, returnSequences: true, seed: T });
+      const x = input([3, T, 3], T + 1);
+      const run = () => {
+        const tape = gradientTape((ctx) => tf.tidy(() => tf.mul(0.5, tf.sum(tf.square(net.apply(x, ctx))))), {
+          params: net.parameters(),
+          taps: mode,
+        });
+        const out = {
+          names: tape.tapStats.map((s) => s.name),
+          norms: tape.tapStats.map((s) => s.gradNorm as number),
+          tapGrads: Object.entries(tape.tapGrads).map(([k, v]) => [k, v.dataSync().slice()] as const),
+          paramGrads: Object.values(tape.paramGrads).map((v) => v.dataSync().slice()),
+        };
+        tape.dispose();
+        return out;
+      };
+      const before = tf.memory().numTensors;
+      const fused = run();
+      expect(tf.memory().numTensors).toBe(before);
+      const ref = stepwise(run);
+      expect(fused.names).toEqual(ref.names);
+      expect(fused.names).toHaveLength(layers * (T + 1));
+      fused.norms.forEach((v, i) => {
+        expect(Math.abs(v - (ref.norms[i] as number)) / Math.abs(ref.norms[i] as number)).toBeLessThan(2e-5);
+      });
+      expect(fused.tapGrads.map((e) => e[0])).toEqual(ref.tapGrads.map((e) => e[0]));
+      fused.tapGrads.forEach(([, g], i) => {
+        expect(relErr(g, ref.tapGrads[i]?.[1] as Float32Array)).toBeLessThan(2e-5);
+      });
+      fused.paramGrads.forEach((g, i) => {
+        expect(relErr(g, ref.paramGrads[i] as Float32Array)).toBeLessThan(2e-5);
+      });
+      x.dispose();
+      net.dispose();
+    },
+  );
 
   it.each(cases)(
     'b=$b T=$T hidden=$n layers=$layers returnSequences=$returnSequences taps=$mode: names, order, norms, tensors and parameter gradients within 2e-5',

@@ -22,7 +22,7 @@ const S_DHT = 15;
 const S_HPT = 16;
 
 /** The registered wasm `BatchMatMul` (gflow's fill): [1, m, k] · [1, k, n], untransposed. */
-function matMul(backend: tf.KernelBackend, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+export function matMul(backend: tf.KernelBackend, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
   const k = tf.getKernel('BatchMatMul', 'wasm');
   if (k === undefined) throw new Error('gflow TanhRnnSequence: no wasm BatchMatMul is registered');
   return k.kernelFunc({
@@ -70,7 +70,7 @@ function checkInputs(
 }
 
 /** A fresh float32 heap tensor of `shape` holding `values`. */
-function heapTensor(heap: WasmHeapBackend, shape: number[], values: Float32Array): tf.TensorInfo {
+export function heapTensor(heap: WasmHeapBackend, shape: number[], values: Float32Array): tf.TensorInfo {
   const t = heap.makeOutput(shape, 'float32');
   heapSet(heap, values, heapOffset(heap, t) / 4);
   return t;
@@ -257,7 +257,7 @@ function backwardStep(
 }
 
 /** HpT [n, b·T] with column (i, t) = h_{t−1} of example i (h0's row i for t = 0). */
-function transposedPrev(
+export function transposedPrev(
   H: Float32Array,
   h0: Float32Array,
   HpT: Float32Array,

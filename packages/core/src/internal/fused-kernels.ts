@@ -20,3 +20,16 @@
 export const TANH_RNN_SEQUENCE = 'GflowTanhRnnSequence';
 /** Its backward kernel (backpropagation through time in one call). */
 export const TANH_RNN_SEQUENCE_GRAD = 'GflowTanhRnnSequenceGrad';
+
+/**
+ * The forward kernel of a whole LSTM sequence (gate order i, f, g, o; c₀ = 0): inputs `u`
+ * [batch, steps, 4·hidden], `w` [hidden, 4·hidden], `h0` [batch, hidden]; outputs `h` [batch,
+ * steps, hidden], the activated gates [batch, steps, 4·hidden] and the cell states `c` [batch,
+ * steps, hidden] (the last two for the backward kernel).
+ */
+export const LSTM_SEQUENCE = 'GflowLstmSequence';
+/**
+ * Its backward kernel: inputs `dh`, `h`, `gates`, `c`, `w`, `h0`; outputs `du`, `dw`, `dh0` and,
+ * unless the attribute `stepGradients` is false, `dhTotal` [steps, batch, hidden].
+ */
+export const LSTM_SEQUENCE_GRAD = 'GflowLstmSequenceGrad';

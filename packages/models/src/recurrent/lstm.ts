@@ -5,7 +5,7 @@ import { resolveChrono, resolveRecurrentInit } from '../internal/recurrent-optio
 import { deriveSeed, Rng } from '../internal/rng.js';
 import { checkNumber, checkOptions } from '../internal/validate.js';
 import type { RecurrentModel, RecurrentOptions } from './options.js';
-import { RecurrentStack, resolveRecurrent } from './rnn-core.js';
+import { type FusedCell, RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
 /** Options of {@link lstm}. */
 export interface LSTMOptions extends RecurrentOptions {
@@ -64,6 +64,10 @@ class LSTMCell extends KernelCell {
   ) {
     const bias = lstmBias(hiddenSize, forgetBias, chrono, deriveSeed(seed, `${prefix}.bias`));
     super(prefix, inputSize, hiddenSize, 4, init, recurrentInit, seed, bias);
+  }
+
+  override fusedKernel(): FusedCell {
+    return { kind: 'lstm', w: this.recurrent as tf.Tensor2D };
   }
 
   step(u: tf.Tensor2D, [h, c]: tf.Tensor2D[], _p: unknown, hIn?: tf.Tensor2D): tf.Tensor2D[] {

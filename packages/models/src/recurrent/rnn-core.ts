@@ -2,6 +2,7 @@ import { InvalidArgumentError, ShapeError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { type InitSpec, initialize, validateInit } from '../initializers.js';
 import { BaseModule } from '../internal/base-module.js';
+import { fusedLstm, fusedLstmAvailable } from '../internal/fused-lstm.js';
 import { fusedTanhRnn, fusedTanhRnnAvailable } from '../internal/fused-tanh-rnn.js';
 import { resolveRegularizers } from '../internal/recurrent-options.js';
 import { type RecurrentRegularizers, StackRegularizers } from '../internal/recurrent-regularizers.js';
@@ -67,15 +68,22 @@ export abstract class Cell extends BaseModule {
   ): tf.Tensor2D[];
 
   /**
-   * The recurrent kernel W when a step is exactly h' = tanh(u + h W) (a vanilla tanh cell), so
-   * that a whole sequence may run as one fused op; undefined otherwise (the default).
+   * Which fused sequence op computes exactly this cell's steps, and its recurrent kernel W:
+   * `'tanh'` for h' = tanh(u + h W) (a vanilla tanh cell), `'lstm'` for the LSTM step (gate order
+   * i, f, g, o); undefined (the default) when none does.
    */
-  fusedTanhKernel(): tf.Tensor2D | undefined {
+  fusedKernel(): FusedCell | undefined {
     return undefined;
   }
 
   /** The recurrent matrix for inspection (caller disposes). */
   abstract recurrentMatrix(): tf.Tensor2D;
+}
+
+/** A cell that a fused sequence op can run (see {@link Cell.fusedKernel}). @internal */
+export interface FusedCell {
+  readonly kind: 'tanh' | 'lstm';
+  readonly w: tf.Tensor2D;
 }
 
 /** Validated shared recurrent options. @internal */
@@ -174,12 +182,16 @@ export class RecurrentStack extends BaseModule implements RecurrentModel {
       const flat = tf.reshape(seq, [b * T, cell.inputSize]) as tf.Tensor2D;
       const proj = tf.reshape(cell.project(flat), [b, T, cell.projectedSize]) as tf.Tensor3D;
       const reg = regularizer?.(l, b, cell.hiddenSize);
-      // A vanilla tanh layer runs as one fused op where the engine has the kernels (wasm), unless a
-      // regularizer changes the step or the listener wants the taps one step at a time.
-      const fusedW = reg === undefined && fusedTanhRnnAvailable() ? cell.fusedTanhKernel() : undefined;
+      // A vanilla tanh or LSTM layer runs as one fused op where the engine has the kernels (wasm),
+      // unless a regularizer changes the step or the listener wants the taps one step at a time.
+      const fusable = reg === undefined ? cell.fusedKernel() : undefined;
+      const fused =
+        fusable !== undefined && (fusable.kind === 'tanh' ? fusedTanhRnnAvailable() : fusedLstmAvailable())
+          ? fusable
+          : undefined;
       // The steps' projected inputs (a fused layer takes them whole, and unstacks only if the
       // listener declines the fused taps).
-      let us = fusedW === undefined ? (unstack(proj, 1) as tf.Tensor2D[]) : undefined;
+      let us = fused === undefined ? (unstack(proj, 1) as tf.Tensor2D[]) : undefined;
       // A plain zero h₀ depends on nothing watched, so tfjs would prune the tap's gradient hook and
       // ∂L/∂h₀ would never be seen. For a listening context h₀ is zeros placed on the tape as a
       // function of what the first step depends on (its projected input, all of it for a fused
@@ -193,7 +205,7 @@ export class RecurrentStack extends BaseModule implements RecurrentModel {
             [us === undefined ? proj : (us[0] as tf.Tensor2D), ...cell.parameters().map((p) => p.variable)],
           );
       const state: tf.Tensor2D[] = [ctx.tap(`${pfx}h.init`, h0) as tf.Tensor2D];
-      if (fusedW !== undefined) {
+      if (fused !== undefined) {
         // The steps' taps h.0 … h.<T−1> as one: the listener receives ∂L/∂h_t of every step from
         // the fused backward pass. A listener without tapSteps, or one that declines, gets them
         // step by step below (h.init is already tapped, in its place before h.0).
@@ -204,7 +216,12 @@ export class RecurrentStack extends BaseModule implements RecurrentModel {
               [b, cell.hiddenSize],
             );
         if (identity || sink !== undefined) {
-          seq = fusedTanhRnn(proj, fusedW, state[0] as tf.Tensor2D, sink);
+          seq = (fused.kind === 'tanh' ? fusedTanhRnn : fusedLstm)(
+            proj,
+            fused.w,
+            state[0] as tf.Tensor2D,
+            sink,
+          );
           outs = [];
           return;
         }

@@ -5,7 +5,7 @@ import { KernelCell } from '../internal/projected-cell.js';
 import { resolveRecurrentInit } from '../internal/recurrent-options.js';
 import { checkNumber, checkOptions } from '../internal/validate.js';
 import type { RecurrentModel, SimpleRecurrentOptions } from './options.js';
-import { RecurrentStack, resolveRecurrent } from './rnn-core.js';
+import { type FusedCell, RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
 /** Which update a {@link SimpleCell} computes. @internal */
 export type SimpleKind = 'vanilla' | 'residual';
@@ -26,8 +26,10 @@ export class SimpleCell extends KernelCell {
     super(prefix, inputSize, hiddenSize, 1, init, recurrentInit, seed);
   }
 
-  override fusedTanhKernel(): tf.Tensor2D | undefined {
-    return this.kind === 'vanilla' && this.act.name === 'tanh' ? (this.recurrent as tf.Tensor2D) : undefined;
+  override fusedKernel(): FusedCell | undefined {
+    return this.kind === 'vanilla' && this.act.name === 'tanh'
+      ? { kind: 'tanh', w: this.recurrent as tf.Tensor2D }
+      : undefined;
   }
 
   step(u: tf.Tensor2D, [h]: tf.Tensor2D[], _p: unknown, hIn?: tf.Tensor2D): tf.Tensor2D[] {

@@ -1,20 +1,27 @@
 import { initBackend } from '@gflow/backend';
-import { TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
+import {
+  LSTM_SEQUENCE,
+  LSTM_SEQUENCE_GRAD,
+  TANH_RNN_SEQUENCE,
+  TANH_RNN_SEQUENCE_GRAD,
+} from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fusedLstm, fusedLstmAvailable } from '../internal/fused-lstm.js';
 import { fusedTanhRnn, fusedTanhRnnAvailable } from '../internal/fused-tanh-rnn.js';
 import type { Context } from '../module.js';
 import { seededNormal } from '../test-utils/gradcheck.js';
+import { lstm } from './lstm.js';
 import { vanillaRNN } from './vanilla-rnn.js';
 
 /** Runs `body` with the fused kernels unregistered: the stepwise path, as on an engine without them. */
 function stepwise<T>(body: () => T): T {
-  const saved = [TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD].map(
+  const saved = [TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD, LSTM_SEQUENCE, LSTM_SEQUENCE_GRAD].map(
     (n) => tf.getKernel(n, 'wasm') as tf.KernelConfig,
   );
   for (const k of saved) tf.unregisterKernel(k.kernelName, 'wasm');
   try {
-    expect(fusedTanhRnnAvailable()).toBe(false);
+    expect(fusedTanhRnnAvailable() || fusedLstmAvailable()).toBe(false);
     return body();
   } finally {
     for (const k of saved) tf.registerKernel(k);
@@ -65,6 +72,167 @@ function refLoss(p: Float64Array, c: Float64Array, b: number, T: number, n: numb
   }
   return loss;
 }
+
+/** L = Σ c ⊙ h + ½‖h‖² in float64 for the LSTM of the packed [w (n×4n) | u (b×T×4n) | h0]. */
+function refLstmLoss(p: Float64Array, cw: Float64Array, b: number, T: number, n: number): number {
+  const sig = (x: number) => 1 / (1 + Math.exp(-x));
+  const w = p.subarray(0, 4 * n * n);
+  const u = p.subarray(4 * n * n, 4 * n * n + b * T * 4 * n);
+  const h0 = p.subarray(4 * n * n + b * T * 4 * n);
+  let loss = 0;
+  for (let i = 0; i < b; i++) {
+    let hp = Array.from(h0.subarray(i * n, (i + 1) * n));
+    let cp = new Array<number>(n).fill(0);
+    for (let t = 0; t < T; t++) {
+      const z: number[] = [];
+      for (let q = 0; q < 4 * n; q++) {
+        let v = u[(i * T + t) * 4 * n + q] as number;
+        for (let k = 0; k < n; k++) v += (hp[k] as number) * (w[k * 4 * n + q] as number);
+        z.push(v);
+      }
+      const hn: number[] = [];
+      const cn: number[] = [];
+      for (let j = 0; j < n; j++) {
+        const c =
+          sig(z[n + j] as number) * (cp[j] as number) +
+          sig(z[j] as number) * Math.tanh(z[2 * n + j] as number);
+        const h = sig(z[3 * n + j] as number) * Math.tanh(c);
+        cn.push(c);
+        hn.push(h);
+        loss += (cw[(i * T + t) * n + j] as number) * h + 0.5 * h * h;
+      }
+      hp = hn;
+      cp = cn;
+    }
+  }
+  return loss;
+}
+
+/** ‖Hv − float64 mixed central differences‖ and the gradient's error, for f at p0 along v0. */
+function checkHvp(
+  f: (p: tf.Tensor) => tf.Scalar,
+  L: (q: Float64Array) => number,
+  p0: Float64Array,
+  v0: Float64Array,
+): { gradErr: number; hvpErr: number } {
+  const m = p0.length;
+  const [grad, hvp] = tf.tidy(() => {
+    const p = tf.tensor1d(Float32Array.from(p0));
+    const v = tf.tensor1d(Float32Array.from(v0));
+    const g = tf.grad(f);
+    const hv = tf.grad((q: tf.Tensor) => tf.sum(tf.mul(g(q), v)))(p);
+    return [g(p).dataSync().slice(), hv.dataSync().slice()];
+  });
+  const refGrad = new Float64Array(m);
+  const refHvp = new Float64Array(m);
+  const h = 1e-4;
+  const at = (i: number, si: number, sv: number): number => {
+    const q = Float64Array.from(p0);
+    for (let j = 0; j < m; j++) q[j] = (q[j] as number) + sv * h * (v0[j] as number);
+    q[i] = (q[i] as number) + si * h;
+    return L(q);
+  };
+  for (let i = 0; i < m; i++) {
+    const qp = Float64Array.from(p0);
+    const qm = Float64Array.from(p0);
+    qp[i] = (qp[i] as number) + 1e-6;
+    qm[i] = (qm[i] as number) - 1e-6;
+    refGrad[i] = (L(qp) - L(qm)) / 2e-6;
+    refHvp[i] = (at(i, 1, 1) - at(i, 1, -1) - at(i, -1, 1) + at(i, -1, -1)) / (4 * h * h);
+  }
+  return { gradErr: relErr(grad, refGrad), hvpErr: relErr(hvp, refHvp) };
+}
+
+describe('fused LSTM (one op per sequence on wasm)', () => {
+  beforeAll(async () => {
+    await initBackend();
+    expect(fusedLstmAvailable()).toBe(true);
+  });
+
+  it.each([
+    { b: 1, T: 1, inputSize: 1, hiddenSize: 1, layers: 1, returnSequences: false, chrono: undefined },
+    { b: 3, T: 7, inputSize: 2, hiddenSize: 5, layers: 2, returnSequences: true, chrono: undefined },
+    { b: 4, T: 25, inputSize: 3, hiddenSize: 9, layers: 1, returnSequences: false, chrono: 20 },
+  ])(
+    'equals the stepwise path: output and ∂L/∂(every parameter, x) within 2e-5 ($b×$T×$inputSize → $hiddenSize, layers $layers)',
+    ({ b, T, inputSize, hiddenSize, layers, returnSequences, chrono }) => {
+      const before = tf.memory().numTensors;
+      const net = lstm({
+        inputSize,
+        hiddenSize,
+        layers,
+        returnSequences,
+        outputSize: 2,
+        ...(chrono === undefined ? {} : { chrono }),
+        seed: b + T,
+      });
+      const x = seededNormal([b, T, inputSize], T);
+      const vars = net.parameters().map((p) => p.variable);
+      const run = (): Float32Array[] =>
+        tf.tidy(() => {
+          const f = (xx: tf.Tensor) => tf.mul(0.5, tf.sum(tf.square(net.apply(xx)))) as tf.Scalar;
+          const { value, grads } = tf.variableGrads(() => f(x), vars);
+          const dx = tf.grad(f)(x);
+          return [
+            value.dataSync() as Float32Array,
+            ...vars.map((v) => (grads[v.name] as tf.Tensor).dataSync() as Float32Array),
+            dx.dataSync() as Float32Array,
+          ].map((a) => a.slice());
+        });
+      const fused = run();
+      const ref = stepwise(run);
+      fused.forEach((a, i) => {
+        expect(relErr(a, ref[i] as Float32Array)).toBeLessThan(2e-5);
+      });
+      x.dispose();
+      net.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
+
+  it('keeps second derivatives exact: a Hessian-vector product through the fused LSTM equals float64 finite differences (w, u, h0 together)', () => {
+    const [b, T, n] = [2, 4, 2];
+    const m = 4 * n * n + b * T * 4 * n + b * n;
+    const p0 = values(m, 21, 0.8);
+    const v0 = values(m, 22);
+    const c = values(b * T * n, 23);
+    const before = tf.memory().numTensors;
+    const cT = tf.tensor3d(Float32Array.from(c), [b, T, n]);
+    const { gradErr, hvpErr } = checkHvp(
+      (p) => {
+        const w = tf.reshape(tf.slice(p, 0, 4 * n * n), [n, 4 * n]) as tf.Tensor2D;
+        const u = tf.reshape(tf.slice(p, 4 * n * n, b * T * 4 * n), [b, T, 4 * n]) as tf.Tensor3D;
+        const h0 = tf.reshape(tf.slice(p, 4 * n * n + b * T * 4 * n, b * n), [b, n]) as tf.Tensor2D;
+        const h = fusedLstm(u, w, h0);
+        return tf.add(tf.sum(tf.mul(cT, h)), tf.mul(0.5, tf.sum(tf.square(h)))) as tf.Scalar;
+      },
+      (q) => refLstmLoss(q, c, b, T, n),
+      p0,
+      v0,
+    );
+    cT.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(gradErr).toBeLessThan(1e-5);
+    expect(hvpErr).toBeLessThan(1e-4);
+  });
+
+  it('a Hessian-vector product through lstm (w.r.t. x) is the same fused and stepwise', () => {
+    const net = lstm({ inputSize: 3, hiddenSize: 4, outputSize: 2, seed: 4 });
+    const x = seededNormal([2, 6, 3], 5);
+    const v = seededNormal([2, 6, 3], 6);
+    const hvp = (): Float32Array =>
+      tf.tidy(() => {
+        const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.square(net.apply(xx))) as tf.Scalar);
+        return tf
+          .grad((xx: tf.Tensor) => tf.sum(tf.mul(g(xx), v)))(x)
+          .dataSync() as Float32Array;
+      });
+    const fused = hvp();
+    expect(relErr(fused, stepwise(hvp))).toBeLessThan(2e-5);
+    for (const t of [x, v]) t.dispose();
+    net.dispose();
+  });
+});
 
 describe('fused tanh RNN (one op per sequence on wasm)', () => {
   beforeAll(async () => {
