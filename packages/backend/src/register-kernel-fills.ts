@@ -15,6 +15,7 @@ import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './kernels/Depthwi
 import { depthwiseConv2dNativeBackpropInputWasmConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
 import { einsumWasmConfig } from './kernels/Einsum.js';
 import { fusedMatMulWasmConfig } from './kernels/FusedMatMul.js';
+import { gruSequenceGradWasmConfig, gruSequenceWasmConfig } from './kernels/GruSequence.js';
 import { lstmSequenceGradWasmConfig, lstmSequenceWasmConfig } from './kernels/LstmSequence.js';
 import { leadingAxesReduceWasmConfig } from './kernels/leading-axes-reduce.js';
 import { sliceWasmConfig } from './kernels/Slice.js';
@@ -51,6 +52,8 @@ const configs: readonly tf.KernelConfig[] = [
   tanhRnnSequenceGradWasmConfig,
   lstmSequenceWasmConfig,
   lstmSequenceGradWasmConfig,
+  gruSequenceWasmConfig,
+  gruSequenceGradWasmConfig,
   conv2DBackpropFilterConfig('cpu'),
 ];
 

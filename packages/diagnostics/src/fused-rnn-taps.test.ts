@@ -1,11 +1,13 @@
 import { initBackend } from '@gflow/backend';
 import {
+  GRU_SEQUENCE,
+  GRU_SEQUENCE_GRAD,
   LSTM_SEQUENCE,
   LSTM_SEQUENCE_GRAD,
   TANH_RNN_SEQUENCE,
   TANH_RNN_SEQUENCE_GRAD,
 } from '@gflow/core/internal';
-import { lstm, vanillaRNN } from '@gflow/models';
+import { gru, lstm, vanillaRNN } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gradientTape, type TapMode } from './gradient-tape.js';
@@ -13,9 +15,14 @@ import { measureGradientFlow } from './measure-gradient-flow.js';
 
 /** Runs `body` with the fused RNN kernels unregistered: the stepwise taps, as on cpu or webgl. */
 function stepwise<T>(body: () => T): T {
-  const saved = [TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD, LSTM_SEQUENCE, LSTM_SEQUENCE_GRAD].map(
-    (n) => tf.getKernel(n, 'wasm') as tf.KernelConfig,
-  );
+  const saved = [
+    TANH_RNN_SEQUENCE,
+    TANH_RNN_SEQUENCE_GRAD,
+    LSTM_SEQUENCE,
+    LSTM_SEQUENCE_GRAD,
+    GRU_SEQUENCE,
+    GRU_SEQUENCE_GRAD,
+  ].map((n) => tf.getKernel(n, 'wasm') as tf.KernelConfig);
   for (const k of saved) tf.unregisterKernel(k.kernelName, 'wasm');
   try {
     return body();
@@ -58,12 +65,20 @@ describe('taps of a fused tanh RNN layer (Context.tapSteps) equal the stepwise t
   ];
 
   it.each([
-    { T: 1, n: 1, layers: 1, mode: 'norms' as TapMode },
-    { T: 17, n: 6, layers: 2, mode: 'tensors' as TapMode },
+    { family: 'lstm', T: 1, n: 1, layers: 1, mode: 'norms' as TapMode },
+    { family: 'lstm', T: 17, n: 6, layers: 2, mode: 'tensors' as TapMode },
+    { family: 'gru', T: 1, n: 2, layers: 1, mode: 'norms' as TapMode },
+    { family: 'gru', T: 13, n: 5, layers: 2, mode: 'tensors' as TapMode },
   ])(
-    'lstm T=$T hidden=$n layers=$layers taps=$mode: the same tap names, norms, tensors and parameter gradients fused and stepwise',
-    ({ T, n, layers, mode }) => {
-      const net = lstm({ inputSize: 3, hiddenSize: n, layers, returnSequences: true, seed: T });
+    '$family T=$T hidden=$n layers=$layers taps=$mode: the same tap names, norms, tensors and parameter gradients fused and stepwise',
+    ({ family, T, n, layers, mode }) => {
+      const net = (family === 'gru' ? gru : lstm)({
+        inputSize: 3,
+        hiddenSize: n,
+        layers,
+        returnSequences: true,
+        seed: T,
+      });
       const x = input([3, T, 3], T + 1);
       const run = () => {
         const tape = gradientTape((ctx) => tf.tidy(() => tf.mul(0.5, tf.sum(tf.square(net.apply(x, ctx))))), {

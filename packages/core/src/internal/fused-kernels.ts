@@ -33,3 +33,16 @@ export const LSTM_SEQUENCE = 'GflowLstmSequence';
  * unless the attribute `stepGradients` is false, `dhTotal` [steps, batch, hidden].
  */
 export const LSTM_SEQUENCE_GRAD = 'GflowLstmSequenceGrad';
+
+/**
+ * The forward kernel of a whole GRU sequence (gate order r, z, n, PyTorch's form: n =
+ * tanh(u_n + r ⊙ (h W_n + b_n))): inputs `u` [batch, steps, 3·hidden], `w` [hidden, 3·hidden],
+ * `b` [3·hidden] (the recurrent bias), `h0` [batch, hidden]; outputs `h` [batch, steps, hidden]
+ * and `saved` [batch, steps, 4·hidden] (r, z, n and h W_n + b_n, for the backward kernel).
+ */
+export const GRU_SEQUENCE = 'GflowGruSequence';
+/**
+ * Its backward kernel: inputs `dh`, `h`, `saved`, `w`, `h0`; outputs `du`, `dw`, `db`, `dh0` and,
+ * unless the attribute `stepGradients` is false, `dhTotal` [steps, batch, hidden].
+ */
+export const GRU_SEQUENCE_GRAD = 'GflowGruSequenceGrad';

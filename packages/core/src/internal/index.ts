@@ -9,6 +9,8 @@
 
 export { ENGINE_NAMES, type EngineName } from './engines.js';
 export {
+  GRU_SEQUENCE,
+  GRU_SEQUENCE_GRAD,
   LSTM_SEQUENCE,
   LSTM_SEQUENCE_GRAD,
   TANH_RNN_SEQUENCE,

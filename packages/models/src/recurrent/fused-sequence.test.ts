@@ -1,5 +1,7 @@
 import { initBackend } from '@gflow/backend';
 import {
+  GRU_SEQUENCE,
+  GRU_SEQUENCE_GRAD,
   LSTM_SEQUENCE,
   LSTM_SEQUENCE_GRAD,
   TANH_RNN_SEQUENCE,
@@ -7,21 +9,28 @@ import {
 } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fusedGru, fusedGruAvailable } from '../internal/fused-gru.js';
 import { fusedLstm, fusedLstmAvailable } from '../internal/fused-lstm.js';
 import { fusedTanhRnn, fusedTanhRnnAvailable } from '../internal/fused-tanh-rnn.js';
 import type { Context } from '../module.js';
 import { seededNormal } from '../test-utils/gradcheck.js';
+import { gru } from './gru.js';
 import { lstm } from './lstm.js';
 import { vanillaRNN } from './vanilla-rnn.js';
 
 /** Runs `body` with the fused kernels unregistered: the stepwise path, as on an engine without them. */
 function stepwise<T>(body: () => T): T {
-  const saved = [TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD, LSTM_SEQUENCE, LSTM_SEQUENCE_GRAD].map(
-    (n) => tf.getKernel(n, 'wasm') as tf.KernelConfig,
-  );
+  const saved = [
+    TANH_RNN_SEQUENCE,
+    TANH_RNN_SEQUENCE_GRAD,
+    LSTM_SEQUENCE,
+    LSTM_SEQUENCE_GRAD,
+    GRU_SEQUENCE,
+    GRU_SEQUENCE_GRAD,
+  ].map((n) => tf.getKernel(n, 'wasm') as tf.KernelConfig);
   for (const k of saved) tf.unregisterKernel(k.kernelName, 'wasm');
   try {
-    expect(fusedTanhRnnAvailable() || fusedLstmAvailable()).toBe(false);
+    expect(fusedTanhRnnAvailable() || fusedLstmAvailable() || fusedGruAvailable()).toBe(false);
     return body();
   } finally {
     for (const k of saved) tf.registerKernel(k);
@@ -218,6 +227,139 @@ describe('fused LSTM (one op per sequence on wasm)', () => {
 
   it('a Hessian-vector product through lstm (w.r.t. x) is the same fused and stepwise', () => {
     const net = lstm({ inputSize: 3, hiddenSize: 4, outputSize: 2, seed: 4 });
+    const x = seededNormal([2, 6, 3], 5);
+    const v = seededNormal([2, 6, 3], 6);
+    const hvp = (): Float32Array =>
+      tf.tidy(() => {
+        const g = tf.grad((xx: tf.Tensor) => tf.sum(tf.square(net.apply(xx))) as tf.Scalar);
+        return tf
+          .grad((xx: tf.Tensor) => tf.sum(tf.mul(g(xx), v)))(x)
+          .dataSync() as Float32Array;
+      });
+    const fused = hvp();
+    expect(relErr(fused, stepwise(hvp))).toBeLessThan(2e-5);
+    for (const t of [x, v]) t.dispose();
+    net.dispose();
+  });
+});
+
+/** L = Σ c ⊙ h + ½‖h‖² in float64 for the GRU of the packed [w (n×3n) | b (3n) | u (b×T×3n) | h0]. */
+function refGruLoss(p: Float64Array, cw: Float64Array, b: number, T: number, n: number): number {
+  const sig = (x: number) => 1 / (1 + Math.exp(-x));
+  const w = p.subarray(0, 3 * n * n);
+  const bias = p.subarray(3 * n * n, 3 * n * n + 3 * n);
+  const u = p.subarray(3 * n * n + 3 * n, 3 * n * n + 3 * n + b * T * 3 * n);
+  const h0 = p.subarray(3 * n * n + 3 * n + b * T * 3 * n);
+  let loss = 0;
+  for (let i = 0; i < b; i++) {
+    let hp = Array.from(h0.subarray(i * n, (i + 1) * n));
+    for (let t = 0; t < T; t++) {
+      const y: number[] = [];
+      for (let q = 0; q < 3 * n; q++) {
+        let v = bias[q] as number;
+        for (let k = 0; k < n; k++) v += (hp[k] as number) * (w[k * 3 * n + q] as number);
+        y.push(v);
+      }
+      const uo = (i * T + t) * 3 * n;
+      const hn: number[] = [];
+      for (let j = 0; j < n; j++) {
+        const r = sig((u[uo + j] as number) + (y[j] as number));
+        const z = sig((u[uo + n + j] as number) + (y[n + j] as number));
+        const nn = Math.tanh((u[uo + 2 * n + j] as number) + r * (y[2 * n + j] as number));
+        const h = nn + z * ((hp[j] as number) - nn);
+        hn.push(h);
+        loss += (cw[(i * T + t) * n + j] as number) * h + 0.5 * h * h;
+      }
+      hp = hn;
+    }
+  }
+  return loss;
+}
+
+describe('fused GRU (one op per sequence on wasm)', () => {
+  beforeAll(async () => {
+    await initBackend();
+    expect(fusedGruAvailable()).toBe(true);
+  });
+
+  it.each([
+    { b: 1, T: 1, inputSize: 1, hiddenSize: 1, layers: 1, returnSequences: false },
+    { b: 3, T: 7, inputSize: 2, hiddenSize: 5, layers: 2, returnSequences: true },
+    { b: 4, T: 25, inputSize: 3, hiddenSize: 9, layers: 1, returnSequences: false },
+  ])(
+    'equals the stepwise path: output and ∂L/∂(every parameter, x) within 2e-5 ($b×$T×$inputSize → $hiddenSize, layers $layers)',
+    ({ b, T, inputSize, hiddenSize, layers, returnSequences }) => {
+      const before = tf.memory().numTensors;
+      const net = gru({
+        inputSize,
+        hiddenSize,
+        layers,
+        returnSequences,
+        outputSize: 2,
+        chrono: 10,
+        seed: b + T,
+      });
+      // a non-zero recurrent bias, so that its gradient path is exercised
+      for (const p of net.parameters()) {
+        if (p.name.endsWith('recurrent.bias'))
+          tf.tidy(() => p.variable.assign(tf.mul(seededNormal(p.variable.shape, 9), 0.5)));
+      }
+      const x = seededNormal([b, T, inputSize], T);
+      const vars = net.parameters().map((p) => p.variable);
+      const run = (): Float32Array[] =>
+        tf.tidy(() => {
+          const f = (xx: tf.Tensor) => tf.mul(0.5, tf.sum(tf.square(net.apply(xx)))) as tf.Scalar;
+          const { value, grads } = tf.variableGrads(() => f(x), vars);
+          const dx = tf.grad(f)(x);
+          return [
+            value.dataSync() as Float32Array,
+            ...vars.map((v) => (grads[v.name] as tf.Tensor).dataSync() as Float32Array),
+            dx.dataSync() as Float32Array,
+          ].map((a) => a.slice());
+        });
+      const fused = run();
+      const ref = stepwise(run);
+      fused.forEach((a, i) => {
+        expect(relErr(a, ref[i] as Float32Array)).toBeLessThan(2e-5);
+      });
+      x.dispose();
+      net.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
+
+  it('keeps second derivatives exact: a Hessian-vector product through the fused GRU equals float64 finite differences (w, b, u, h0 together)', () => {
+    const [b, T, n] = [2, 4, 2];
+    const sizes = [3 * n * n, 3 * n, b * T * 3 * n, b * n];
+    const m = sizes.reduce((x, y) => x + y, 0);
+    const p0 = values(m, 31, 0.8);
+    const v0 = values(m, 32);
+    const c = values(b * T * n, 33);
+    const before = tf.memory().numTensors;
+    const cT = tf.tensor3d(Float32Array.from(c), [b, T, n]);
+    const { gradErr, hvpErr } = checkHvp(
+      (p) => {
+        const [w, bias, u, h0] = tf.split(p, sizes);
+        const h = fusedGru(
+          tf.reshape(u as tf.Tensor, [b, T, 3 * n]) as tf.Tensor3D,
+          tf.reshape(w as tf.Tensor, [n, 3 * n]) as tf.Tensor2D,
+          bias as tf.Tensor1D,
+          tf.reshape(h0 as tf.Tensor, [b, n]) as tf.Tensor2D,
+        );
+        return tf.add(tf.sum(tf.mul(cT, h)), tf.mul(0.5, tf.sum(tf.square(h)))) as tf.Scalar;
+      },
+      (q) => refGruLoss(q, c, b, T, n),
+      p0,
+      v0,
+    );
+    cT.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(gradErr).toBeLessThan(1e-5);
+    expect(hvpErr).toBeLessThan(1e-4);
+  });
+
+  it('a Hessian-vector product through gru (w.r.t. x) is the same fused and stepwise', () => {
+    const net = gru({ inputSize: 3, hiddenSize: 4, outputSize: 2, seed: 4 });
     const x = seededNormal([2, 6, 3], 5);
     const v = seededNormal([2, 6, 3], 6);
     const hvp = (): Float32Array =>

@@ -6,7 +6,7 @@ import { deriveSeed } from '../internal/rng.js';
 import { checkOptions } from '../internal/validate.js';
 import { chronoValues } from './lstm.js';
 import type { RecurrentModel, RecurrentOptions } from './options.js';
-import { RecurrentStack, resolveRecurrent } from './rnn-core.js';
+import { type FusedCell, RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
 /** Options of {@link gru}. */
 export interface GRUOptions extends RecurrentOptions {
@@ -43,6 +43,10 @@ class GRUCell extends KernelCell {
       [3 * hiddenSize],
       'bias',
     ).variable;
+  }
+
+  override fusedKernel(): FusedCell {
+    return { kind: 'gru', w: this.recurrent as tf.Tensor2D, b: this.recurrentBias as tf.Tensor1D };
   }
 
   step(u: tf.Tensor2D, [h]: tf.Tensor2D[], _p: unknown, hIn?: tf.Tensor2D): tf.Tensor2D[] {

@@ -2,6 +2,7 @@ import { InvalidArgumentError, ShapeError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { type InitSpec, initialize, validateInit } from '../initializers.js';
 import { BaseModule } from '../internal/base-module.js';
+import { fusedGru, fusedGruAvailable } from '../internal/fused-gru.js';
 import { fusedLstm, fusedLstmAvailable } from '../internal/fused-lstm.js';
 import { fusedTanhRnn, fusedTanhRnnAvailable } from '../internal/fused-tanh-rnn.js';
 import { resolveRegularizers } from '../internal/recurrent-options.js';
@@ -70,7 +71,8 @@ export abstract class Cell extends BaseModule {
   /**
    * Which fused sequence op computes exactly this cell's steps, and its recurrent kernel W:
    * `'tanh'` for h' = tanh(u + h W) (a vanilla tanh cell), `'lstm'` for the LSTM step (gate order
-   * i, f, g, o); undefined (the default) when none does.
+   * i, f, g, o), `'gru'` for the GRU step (gate order r, z, n, with its recurrent bias); undefined
+   * (the default) when none does.
    */
   fusedKernel(): FusedCell | undefined {
     return undefined;
@@ -82,8 +84,10 @@ export abstract class Cell extends BaseModule {
 
 /** A cell that a fused sequence op can run (see {@link Cell.fusedKernel}). @internal */
 export interface FusedCell {
-  readonly kind: 'tanh' | 'lstm';
+  readonly kind: 'tanh' | 'lstm' | 'gru';
   readonly w: tf.Tensor2D;
+  /** The recurrent bias (GRU's b_h, inside the reset gate's product). */
+  readonly b?: tf.Tensor1D;
 }
 
 /** Validated shared recurrent options. @internal */
@@ -182,11 +186,16 @@ export class RecurrentStack extends BaseModule implements RecurrentModel {
       const flat = tf.reshape(seq, [b * T, cell.inputSize]) as tf.Tensor2D;
       const proj = tf.reshape(cell.project(flat), [b, T, cell.projectedSize]) as tf.Tensor3D;
       const reg = regularizer?.(l, b, cell.hiddenSize);
-      // A vanilla tanh or LSTM layer runs as one fused op where the engine has the kernels (wasm),
+      // A vanilla tanh, LSTM or GRU layer runs as one fused op where the engine has the kernels (wasm),
       // unless a regularizer changes the step or the listener wants the taps one step at a time.
       const fusable = reg === undefined ? cell.fusedKernel() : undefined;
       const fused =
-        fusable !== undefined && (fusable.kind === 'tanh' ? fusedTanhRnnAvailable() : fusedLstmAvailable())
+        fusable !== undefined &&
+        (fusable.kind === 'tanh'
+          ? fusedTanhRnnAvailable()
+          : fusable.kind === 'lstm'
+            ? fusedLstmAvailable()
+            : fusedGruAvailable())
           ? fusable
           : undefined;
       // The steps' projected inputs (a fused layer takes them whole, and unstacks only if the
@@ -216,12 +225,13 @@ export class RecurrentStack extends BaseModule implements RecurrentModel {
               [b, cell.hiddenSize],
             );
         if (identity || sink !== undefined) {
-          seq = (fused.kind === 'tanh' ? fusedTanhRnn : fusedLstm)(
-            proj,
-            fused.w,
-            state[0] as tf.Tensor2D,
-            sink,
-          );
+          const h0f = state[0] as tf.Tensor2D;
+          seq =
+            fused.kind === 'tanh'
+              ? fusedTanhRnn(proj, fused.w, h0f, sink)
+              : fused.kind === 'lstm'
+                ? fusedLstm(proj, fused.w, h0f, sink)
+                : fusedGru(proj, fused.w, fused.b as tf.Tensor1D, h0f, sink);
           outs = [];
           return;
         }
