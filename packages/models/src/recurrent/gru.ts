@@ -70,6 +70,10 @@ class GRUCell extends KernelCell {
  * Taps `h.init`, `h.<t>`; parameters `layers.<l>.input.kernel` ([in, 3H], gate order r, z, n),
  * `layers.<l>.bias`, `layers.<l>.recurrent.kernel` ([H, 3H]), `layers.<l>.recurrent.bias`, `readout.*`.
  *
+ * On the wasm engine (`@gflow/backend`'s fused kernels) each layer runs as one op over the whole
+ * sequence, forward and backward, with the same taps, unless a recurrent regularizer is on or the
+ * listener needs each step (see the package README, "Decisions").
+ *
  * @param options - See {@link GRUOptions}.
  * @returns The model; input [batch, time, inputSize].
  * @throws InvalidArgumentError (from `@gflow/core`) for sizes of 0, unknown initializers, or a chrono

@@ -92,6 +92,10 @@ class LSTMCell extends KernelCell {
  * ([in, 4H], gate order i, f, g, o), `layers.<l>.bias`, `layers.<l>.recurrent.kernel` ([H, 4H]),
  * `readout.*`.
  *
+ * On the wasm engine (`@gflow/backend`'s fused kernels) each layer runs as one op over the whole
+ * sequence, forward and backward, with the same taps, unless a recurrent regularizer is on or the
+ * listener needs each step (see the package README, "Decisions").
+ *
  * @param options - See {@link LSTMOptions}.
  * @returns The model; input [batch, time, inputSize].
  * @throws InvalidArgumentError (from `@gflow/core`) for sizes of 0, unknown initializers, or a chrono
