@@ -31,7 +31,7 @@ export interface Context {
   tap(name: string, t: tf.Tensor): tf.Tensor;
   /**
    * Optional: observe a whole sequence of steps at once. A recurrent model that runs its steps as
-   * one fused op (`vanillaRNN` with tanh on the wasm engine) calls `tapSteps(names, shape)` where
+   * one fused op (`vanillaRNN` with tanh, `lstm`, `gru` on wasm) calls `tapSteps(names, shape)` where
    * it would otherwise call `tap(names[t], h_t)` for every step t, in the same order. The listener
    * returns a function that the model calls during the backward pass with ∂L/∂h_t of every step,
    * stacked step-major ([names.length, ...shape]; the total gradient, from downstream and through
