@@ -15,10 +15,13 @@ import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './kernels/Depthwi
 import { depthwiseConv2dNativeBackpropInputWasmConfig } from './kernels/DepthwiseConv2dNativeBackpropInput.js';
 import { einsumWasmConfig } from './kernels/Einsum.js';
 import { fusedMatMulWasmConfig } from './kernels/FusedMatMul.js';
+import { gruSequenceGradWasmConfig, gruSequenceWasmConfig } from './kernels/GruSequence.js';
+import { lstmSequenceGradWasmConfig, lstmSequenceWasmConfig } from './kernels/LstmSequence.js';
 import { leadingAxesReduceWasmConfig } from './kernels/leading-axes-reduce.js';
 import { sliceWasmConfig } from './kernels/Slice.js';
 import { sharedDataWasmConfig } from './kernels/shared-data-identity.js';
 import { tanhWasmConfig } from './kernels/Tanh.js';
+import { tanhRnnSequenceGradWasmConfig, tanhRnnSequenceWasmConfig } from './kernels/TanhRnnSequence.js';
 import { unpackWasmConfig } from './kernels/Unpack.js';
 import { unsortedSegmentSumWasmConfig } from './kernels/UnsortedSegmentSum.js';
 
@@ -45,6 +48,12 @@ const configs: readonly tf.KernelConfig[] = [
   sharedDataWasmConfig(stockWasm('Identity'), 'Identity'),
   sharedDataWasmConfig(stockWasm('Cast'), 'Cast'),
   tanhWasmConfig(stockWasm('Tanh'), stockWasm('Sigmoid')),
+  tanhRnnSequenceWasmConfig,
+  tanhRnnSequenceGradWasmConfig,
+  lstmSequenceWasmConfig,
+  lstmSequenceGradWasmConfig,
+  gruSequenceWasmConfig,
+  gruSequenceGradWasmConfig,
   conv2DBackpropFilterConfig('cpu'),
 ];
 

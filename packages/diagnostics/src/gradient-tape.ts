@@ -74,7 +74,11 @@ export interface GradientTapeResult {
  *
  * Each `ctx.tap(name, h)` wraps `h` in a `tf.customGrad` identity whose gradient function records
  * the incoming gradient ∂L/∂h (its squared norm as a scalar kept on the device, and the tensor
- * itself with `taps: 'tensors'`). Every norm and statistic is read back in one batched transfer.
+ * itself with `taps: 'tensors'`). A layer that runs a whole sequence as one fused op
+ * (`vanillaRNN`, `lstm`, `gru` on wasm) hands the tape ∂L/∂h_t of every step at once through `ctx.tapSteps`, and
+ * the tape records the same per-step norms and tensors from it; with `activations: true` the
+ * tape declines, and such a layer runs step by step. Every norm and statistic is read back in one
+ * batched transfer.
  *
  * @param fn - Runs the model with the given context and returns the loss (a rank-0 tensor).
  * @param options - The parameters, what the taps record, and the training flag.

@@ -44,7 +44,7 @@ export { weightNorm } from './layers/weight-norm.js';
 export type { LsuvOptions, LsuvStep } from './lsuv-init.js';
 export { lsuvInit } from './lsuv-init.js';
 export type { Model } from './model.js';
-export type { Context, Module, Parameter, ParameterRole } from './module.js';
+export type { Context, Module, Parameter, ParameterRole, StepGradients } from './module.js';
 export { identityContext } from './module.js';
 export { cayleyMap } from './orthogonal/cayley-map.js';
 export { householderProduct } from './orthogonal/householder-product.js';

@@ -29,7 +29,24 @@ export interface Context {
    * returns; without a listener this is the identity.
    */
   tap(name: string, t: tf.Tensor): tf.Tensor;
+  /**
+   * Optional: observe a whole sequence of steps at once. A recurrent model that runs its steps as
+   * one fused op (`vanillaRNN` with tanh, `lstm`, `gru` on wasm) calls `tapSteps(names, shape)` where
+   * it would otherwise call `tap(names[t], h_t)` for every step t, in the same order. The listener
+   * returns a function that the model calls during the backward pass with ∂L/∂h_t of every step,
+   * stacked step-major ([names.length, ...shape]; the total gradient, from downstream and through
+   * the recurrence, as `tap` would see it), or `undefined`, and the model then runs step by step
+   * through `tap`. Without this member the model also runs step by step. gflow's own listeners
+   * (`gradientTape`, `measureGradientFlow`, `trainStep`) implement it.
+   */
+  tapSteps?(names: readonly string[], shape: readonly number[]): StepGradients | undefined;
 }
+
+/**
+ * Receives ∂L/∂h_t of every step of a fused recurrent op, stacked step-major; called at most once
+ * per backward pass, inside it (keep what must outlive it). See {@link Context.tapSteps}.
+ */
+export type StepGradients = (grads: tf.Tensor) => void;
 
 /**
  * The protocol every gflow model implements.

@@ -8,6 +8,14 @@
  */
 
 export { ENGINE_NAMES, type EngineName } from './engines.js';
+export {
+  GRU_SEQUENCE,
+  GRU_SEQUENCE_GRAD,
+  LSTM_SEQUENCE,
+  LSTM_SEQUENCE_GRAD,
+  TANH_RNN_SEQUENCE,
+  TANH_RNN_SEQUENCE_GRAD,
+} from './fused-kernels.js';
 export { haarOrthogonal } from './orthogonal.js';
 export { createRng, deriveSeed, gaussianVector, Rng } from './rng.js';
 export {

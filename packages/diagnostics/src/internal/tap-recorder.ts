@@ -2,7 +2,7 @@ import { describeValue, InvalidArgumentError } from '@gflow/core';
 import type { Context, Parameter } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { HOST_MEMORY_ENGINES, hostActivationStats } from './host-activation-stats.js';
-import { scaledPair } from './norms.js';
+import { hostScaledPair, pairsOnHost, scaledPair, scaledPairs } from './norms.js';
 import { alias, f32 } from './tensors.js';
 
 /** What a tap records: nothing, the gradient's norm, or the gradient itself too. */
@@ -60,6 +60,51 @@ export function activationStatsTensor(
       dead = tf.cast(tf.equal(tf.max(tf.abs(x)), 0), 'float32');
     }
     return tf.stack([mean, tf.sqrt(variance), tf.min(x), tf.max(x), zero, dead]) as tf.Tensor1D;
+  });
+}
+
+/**
+ * Records the gradients of a fused op's steps: `grads` is ∂L/∂h_t of every step, stacked
+ * step-major. Each step's scaled pair is the one `tap` records: on host-memory engines
+ * `hostScaledPair` of the step's values from ONE read-back of the whole stack (rather than one
+ * per step), elsewhere `scaledPairs`' reductions per step.
+ */
+function recordSteps(recs: readonly RecordedTap[], grads: tf.Tensor, mode: TapMode): void {
+  const T = recs.length;
+  const steps = mode === 'tensors' || !pairsOnHost() ? tf.unstack(grads) : undefined;
+  let pairs: tf.Tensor;
+  if (steps === undefined) {
+    const all = grads.dataSync() as Float32Array;
+    const per = all.length / T;
+    const out = new Float32Array(2 * T);
+    for (let t = 0; t < T; t++) {
+      const [m, s] = hostScaledPair(all.subarray(t * per, (t + 1) * per));
+      out[2 * t] = m;
+      out[2 * t + 1] = s;
+    }
+    pairs = tf.tensor2d(out, [T, 2]);
+  } else {
+    const named: Record<string, tf.Tensor> = {};
+    recs.forEach((r, i) => {
+      named[r.name] = steps[i] as tf.Tensor;
+    });
+    pairs = tf.reshape(
+      scaledPairs(
+        named,
+        recs.map((r) => r.name),
+      ),
+      [T, 2],
+    );
+  }
+  const rows = T === 1 ? [tf.reshape(pairs, [2]) as tf.Tensor1D] : (tf.unstack(pairs) as tf.Tensor1D[]);
+  pairs.dispose();
+  recs.forEach((r, i) => {
+    r.gradPair?.dispose();
+    r.gradPair = tf.keep(rows[i] as tf.Tensor1D);
+    if (mode === 'tensors') {
+      r.grad?.dispose();
+      r.grad = tf.keep(steps?.[i] as tf.Tensor);
+    }
   });
 }
 
@@ -131,6 +176,21 @@ export function runTape(
       return tapOp ? (tapOp(rec)(t) as tf.Tensor) : t;
     },
   };
+  // A fused recurrent op's steps, taken as one (see Context.tapSteps). Activation statistics need
+  // each h_t, so with them the model runs step by step. With nothing recorded the fused op runs
+  // and its step gradients are not asked for.
+  if (!activations) {
+    ctx.tapSteps = (names: readonly string[], shape: readonly number[]) => {
+      if (mode === 'none') return () => {};
+      const recs = names.map((name): RecordedTap => {
+        const k = (counts.get(name) ?? 0) + 1;
+        counts.set(name, k);
+        return { name: k === 1 ? name : `${name}#${k}`, shape: shape.slice() };
+      });
+      taps.push(...recs);
+      return (grads: tf.Tensor) => recordSteps(recs, grads, mode);
+    };
+  }
   const vars = params.map((p) => p.variable);
   // An exception thrown inside tf.engine().gradients leaves tfjs's scope stack unbalanced (tensors
   // leak from then on), so errors raised by `fn` or by our checks are caught inside, replaced by a

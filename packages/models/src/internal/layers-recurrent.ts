@@ -10,6 +10,7 @@
 import { UnsupportedError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { type Context, isIdentityContext } from '../module.js';
+import { unstack } from './unstack.js';
 import { zerosOnTape } from './zeros-on-tape.js';
 
 /** An activation object as tfjs-layers holds it (`tanh`, `hardSigmoid`, `linear`, …). */
@@ -210,7 +211,7 @@ function runDirection(
   const xs = d.layer.goBackwards ? tf.reverse(x, 1) : x;
   let proj = tf.matMul(tf.reshape(xs, [b * T, inSize]) as tf.Tensor2D, kernel) as tf.Tensor2D;
   if (bias) proj = tf.add(proj, bias) as tf.Tensor2D;
-  const us = tf.unstack(tf.reshape(proj, [b, T, kernel.shape[1]]), 1) as tf.Tensor2D[];
+  const us = unstack(tf.reshape(proj, [b, T, kernel.shape[1]]), 1) as tf.Tensor2D[];
   // As in gflow's recurrent stack: the zero h₀ is placed on the tape when someone listens, so
   // that a tap on it receives ∂L/∂h₀ (exactly zero gradient to its anchors).
   const anchors = [us[0] as tf.Tensor2D, kernel, rk, ...(bias ? [bias] : [])];

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, ShapeError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
+import { unstack } from '../internal/unstack.js';
 import { checkFiniteValues, checkTensor } from '../internal/validate.js';
 
 /**
@@ -34,7 +35,7 @@ export function householderProduct(vectors: tf.Tensor2D): tf.Tensor2D {
   }
   return tf.tidy(() => {
     let m: tf.Tensor2D = tf.eye(n);
-    const rows = tf.unstack(vectors, 0);
+    const rows = unstack(vectors, 0);
     for (let i = 0; i < k; i++) {
       const u = tf.reshape(rows[i] as tf.Tensor, [n, 1]) as tf.Tensor2D;
       const mu = tf.matMul(m, u); // [n, 1]

@@ -6,7 +6,7 @@ import { deriveSeed } from '../internal/rng.js';
 import { checkOptions } from '../internal/validate.js';
 import { chronoValues } from './lstm.js';
 import type { RecurrentModel, RecurrentOptions } from './options.js';
-import { RecurrentStack, resolveRecurrent } from './rnn-core.js';
+import { type FusedCell, RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
 /** Options of {@link gru}. */
 export interface GRUOptions extends RecurrentOptions {
@@ -45,6 +45,10 @@ class GRUCell extends KernelCell {
     ).variable;
   }
 
+  override fusedKernel(): FusedCell {
+    return { kind: 'gru', w: this.recurrent as tf.Tensor2D, b: this.recurrentBias as tf.Tensor1D };
+  }
+
   step(u: tf.Tensor2D, [h]: tf.Tensor2D[], _p: unknown, hIn?: tf.Tensor2D): tf.Tensor2D[] {
     const hh = h as tf.Tensor2D;
     const w = tf.add(tf.matMul(hIn ?? hh, this.recurrent as tf.Tensor2D), this.recurrentBias);
@@ -65,6 +69,10 @@ class GRUCell extends KernelCell {
  *
  * Taps `h.init`, `h.<t>`; parameters `layers.<l>.input.kernel` ([in, 3H], gate order r, z, n),
  * `layers.<l>.bias`, `layers.<l>.recurrent.kernel` ([H, 3H]), `layers.<l>.recurrent.bias`, `readout.*`.
+ *
+ * On the wasm engine (`@gflow/backend`'s fused kernels) each layer runs as one op over the whole
+ * sequence, forward and backward, with the same taps, unless a recurrent regularizer is on or the
+ * listener needs each step (see the package README, "Decisions").
  *
  * @param options - See {@link GRUOptions}.
  * @returns The model; input [batch, time, inputSize].

@@ -1,4 +1,5 @@
 import { initBackend } from '@gflow/backend';
+import { LSTM_SEQUENCE, LSTM_SEQUENCE_GRAD } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Model } from '../model.js';
@@ -262,13 +263,31 @@ describe('the h.init tap sees ∂L/∂h₀', () => {
     }
   }
 
-  it('leaves parameter gradients and Hessian-vector products bit-for-bit as without a listener', () => {
+  // On wasm an LSTM layer runs as one fused op for both contexts here (the listening one takes
+  // the steps' taps through tapSteps); with the fused kernels unregistered, step by step.
+  it.each(['fused', 'stepwise'])(
+    'leaves parameter gradients and Hessian-vector products bit-for-bit as without a listener (%s)',
+    (path) => {
+      const saved =
+        path === 'stepwise'
+          ? [LSTM_SEQUENCE, LSTM_SEQUENCE_GRAD].map((n) => tf.getKernel(n, 'wasm') as tf.KernelConfig)
+          : [];
+      for (const k of saved) tf.unregisterKernel(k.kernelName, 'wasm');
+      try {
+        bitForBit();
+      } finally {
+        for (const k of saved) tf.registerKernel(k);
+      }
+    },
+  );
+
+  function bitForBit(): void {
     const before = tf.memory().numTensors;
     const model = lstm({ inputSize: 2, hiddenSize: 4, layers: 2, outputSize: 3, seed: 51 });
     const x = seededNormal([2, 5, 2], 52);
     const vars = model.parameters().map((p) => p.variable);
     // a listening context whose taps change nothing; h₀ is then placed on the tape
-    const listening: Context = { training: false, tap: (_n, t) => t };
+    const listening: Context = { training: false, tap: (_n, t) => t, tapSteps: () => () => {} };
     const run = (ctx: Context): { g: number[][]; hv: number[][] } =>
       tf.tidy(() => {
         const v = vars.map((w, i) => seededNormal(w.shape, 60 + i));
@@ -298,5 +317,5 @@ describe('the h.init tap sees ∂L/∂h₀', () => {
     x.dispose();
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
-  });
+  }
 });

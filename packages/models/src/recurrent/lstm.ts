@@ -5,7 +5,7 @@ import { resolveChrono, resolveRecurrentInit } from '../internal/recurrent-optio
 import { deriveSeed, Rng } from '../internal/rng.js';
 import { checkNumber, checkOptions } from '../internal/validate.js';
 import type { RecurrentModel, RecurrentOptions } from './options.js';
-import { RecurrentStack, resolveRecurrent } from './rnn-core.js';
+import { type FusedCell, RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
 /** Options of {@link lstm}. */
 export interface LSTMOptions extends RecurrentOptions {
@@ -66,6 +66,10 @@ class LSTMCell extends KernelCell {
     super(prefix, inputSize, hiddenSize, 4, init, recurrentInit, seed, bias);
   }
 
+  override fusedKernel(): FusedCell {
+    return { kind: 'lstm', w: this.recurrent as tf.Tensor2D };
+  }
+
   step(u: tf.Tensor2D, [h, c]: tf.Tensor2D[], _p: unknown, hIn?: tf.Tensor2D): tf.Tensor2D[] {
     const z = tf.add(u, tf.matMul(hIn ?? (h as tf.Tensor2D), this.recurrent as tf.Tensor2D));
     const [zi, zf, zg, zo] = tf.split(z, 4, 1) as tf.Tensor2D[];
@@ -87,6 +91,10 @@ class LSTMCell extends KernelCell {
  * Taps `h.init`, `h.<t>` (`layers.<l>.h.<t>` when stacked); parameters `layers.<l>.input.kernel`
  * ([in, 4H], gate order i, f, g, o), `layers.<l>.bias`, `layers.<l>.recurrent.kernel` ([H, 4H]),
  * `readout.*`.
+ *
+ * On the wasm engine (`@gflow/backend`'s fused kernels) each layer runs as one op over the whole
+ * sequence, forward and backward, with the same taps, unless a recurrent regularizer is on or the
+ * listener needs each step (see the package README, "Decisions").
  *
  * @param options - See {@link LSTMOptions}.
  * @returns The model; input [batch, time, inputSize].

@@ -2,9 +2,13 @@ import { InvalidArgumentError, ShapeError } from '@gflow/core';
 import * as tf from '@tensorflow/tfjs';
 import { type InitSpec, initialize, validateInit } from '../initializers.js';
 import { BaseModule } from '../internal/base-module.js';
+import { fusedGru, fusedGruAvailable } from '../internal/fused-gru.js';
+import { fusedLstm, fusedLstmAvailable } from '../internal/fused-lstm.js';
+import { fusedTanhRnn, fusedTanhRnnAvailable } from '../internal/fused-tanh-rnn.js';
 import { resolveRegularizers } from '../internal/recurrent-options.js';
 import { type RecurrentRegularizers, StackRegularizers } from '../internal/recurrent-regularizers.js';
 import { deriveSeed } from '../internal/rng.js';
+import { unstack } from '../internal/unstack.js';
 import { checkInt, checkNumber, checkParameterCount, checkShape } from '../internal/validate.js';
 import { zerosOnTape } from '../internal/zeros-on-tape.js';
 import { DenseLayer } from '../layers/dense.js';
@@ -64,8 +68,26 @@ export abstract class Cell extends BaseModule {
     recurrentInput?: tf.Tensor2D,
   ): tf.Tensor2D[];
 
+  /**
+   * Which fused sequence op computes exactly this cell's steps, and its recurrent kernel W:
+   * `'tanh'` for h' = tanh(u + h W) (a vanilla tanh cell), `'lstm'` for the LSTM step (gate order
+   * i, f, g, o), `'gru'` for the GRU step (gate order r, z, n, with its recurrent bias); undefined
+   * (the default) when none does.
+   */
+  fusedKernel(): FusedCell | undefined {
+    return undefined;
+  }
+
   /** The recurrent matrix for inspection (caller disposes). */
   abstract recurrentMatrix(): tf.Tensor2D;
+}
+
+/** A cell that a fused sequence op can run (see {@link Cell.fusedKernel}). @internal */
+export interface FusedCell {
+  readonly kind: 'tanh' | 'lstm' | 'gru';
+  readonly w: tf.Tensor2D;
+  /** The recurrent bias (GRU's b_h, inside the reset gate's product). */
+  readonly b?: tf.Tensor1D;
 }
 
 /** Validated shared recurrent options. @internal */
@@ -173,25 +195,63 @@ export class RecurrentStack extends BaseModule implements RecurrentModel {
     this.cells.forEach((cell, l) => {
       const pfx = this.layers > 1 ? `layers.${l}.` : '';
       const flat = tf.reshape(seq, [b * T, cell.inputSize]) as tf.Tensor2D;
-      const proj = tf.reshape(cell.project(flat), [b, T, cell.projectedSize]);
-      const us = tf.unstack(proj, 1) as tf.Tensor2D[];
-      const prepared = cell.prepare();
+      const proj = tf.reshape(cell.project(flat), [b, T, cell.projectedSize]) as tf.Tensor3D;
+      const reg = regularizer?.(l, b, cell.hiddenSize);
+      // A vanilla tanh, LSTM or GRU layer runs as one fused op where the engine has the kernels (wasm),
+      // unless a regularizer changes the step or the listener wants the taps one step at a time.
+      const fusable = reg === undefined ? cell.fusedKernel() : undefined;
+      const fused =
+        fusable !== undefined &&
+        (fusable.kind === 'tanh'
+          ? fusedTanhRnnAvailable()
+          : fusable.kind === 'lstm'
+            ? fusedLstmAvailable()
+            : fusedGruAvailable())
+          ? fusable
+          : undefined;
+      // The steps' projected inputs (a fused layer takes them whole, and unstacks only if the
+      // listener declines the fused taps).
+      let us = fused === undefined ? (unstack(proj, 1) as tf.Tensor2D[]) : undefined;
       // A plain zero h₀ depends on nothing watched, so tfjs would prune the tap's gradient hook and
       // ∂L/∂h₀ would never be seen. For a listening context h₀ is zeros placed on the tape as a
-      // function of what the first step depends on (its projected input and the cell's
-      // parameters), with an exact zero gradient to them: `h.init` is then observable whenever
-      // `h.0` is. Without a listener h₀ is plain zeros, as before.
-      const h0 = isIdentityContext(ctx)
+      // function of what the first step depends on (its projected input, all of it for a fused
+      // layer, and the cell's parameters), with an exact zero gradient to them: `h.init` is then
+      // observable whenever `h.0` is. Without a listener h₀ is plain zeros, as before.
+      const identity = isIdentityContext(ctx);
+      const h0 = identity
         ? tf.zeros([b, cell.hiddenSize])
         : zerosOnTape(
             [b, cell.hiddenSize],
-            [us[0] as tf.Tensor2D, ...cell.parameters().map((p) => p.variable)],
+            [us === undefined ? proj : (us[0] as tf.Tensor2D), ...cell.parameters().map((p) => p.variable)],
           );
       const state: tf.Tensor2D[] = [ctx.tap(`${pfx}h.init`, h0) as tf.Tensor2D];
+      if (fused !== undefined) {
+        // The steps' taps h.0 … h.<T−1> as one: the listener receives ∂L/∂h_t of every step from
+        // the fused backward pass. A listener without tapSteps, or one that declines, gets them
+        // step by step below (h.init is already tapped, in its place before h.0).
+        const sink = identity
+          ? undefined
+          : ctx.tapSteps?.(
+              Array.from({ length: T }, (_, t) => `${pfx}h.${t}`),
+              [b, cell.hiddenSize],
+            );
+        if (identity || sink !== undefined) {
+          const h0f = state[0] as tf.Tensor2D;
+          seq =
+            fused.kind === 'tanh'
+              ? fusedTanhRnn(proj, fused.w, h0f, sink)
+              : fused.kind === 'lstm'
+                ? fusedLstm(proj, fused.w, h0f, sink)
+                : fusedGru(proj, fused.w, fused.b as tf.Tensor1D, h0f, sink);
+          outs = [];
+          return;
+        }
+      }
+      us ??= unstack(proj, 1) as tf.Tensor2D[];
+      const prepared = cell.prepare();
       for (let s = 1; s < cell.stateCount; s++) state.push(tf.zeros([b, cell.hiddenSize]));
       outs = [];
       let st = state;
-      const reg = regularizer?.(l, b, cell.hiddenSize);
       for (let t = 0; t < T; t++) {
         const next = cell.step(us[t] as tf.Tensor2D, st, prepared, reg?.recurrentInput(st[0] as tf.Tensor2D));
         st = reg ? reg.update(st, next) : next;
@@ -201,8 +261,14 @@ export class RecurrentStack extends BaseModule implements RecurrentModel {
       if (l < this.cells.length - 1) seq = tf.stack(outs, 1) as tf.Tensor3D;
     });
     if (this.returnSequences) {
-      const all = tf.stack(outs, 1);
+      // outs is empty when the last layer ran fused: its whole sequence is seq.
+      const all = outs.length === 0 ? seq : tf.stack(outs, 1);
       return this.readout ? this.readout.forward(all) : all;
+    }
+    if (outs.length === 0) {
+      const h = this.hiddenSize;
+      const last = tf.reshape(tf.slice(seq, [0, T - 1, 0], [b, 1, h]), [b, h]);
+      return this.readout ? this.readout.forward(last) : last;
     }
     const last = outs[outs.length - 1] as tf.Tensor2D;
     return this.readout ? this.readout.forward(last) : tf.clone(last);

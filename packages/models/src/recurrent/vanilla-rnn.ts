@@ -5,7 +5,7 @@ import { KernelCell } from '../internal/projected-cell.js';
 import { resolveRecurrentInit } from '../internal/recurrent-options.js';
 import { checkNumber, checkOptions } from '../internal/validate.js';
 import type { RecurrentModel, SimpleRecurrentOptions } from './options.js';
-import { RecurrentStack, resolveRecurrent } from './rnn-core.js';
+import { type FusedCell, RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
 /** Which update a {@link SimpleCell} computes. @internal */
 export type SimpleKind = 'vanilla' | 'residual';
@@ -24,6 +24,12 @@ export class SimpleCell extends KernelCell {
     private readonly branchScale: number,
   ) {
     super(prefix, inputSize, hiddenSize, 1, init, recurrentInit, seed);
+  }
+
+  override fusedKernel(): FusedCell | undefined {
+    return this.kind === 'vanilla' && this.act.name === 'tanh'
+      ? { kind: 'tanh', w: this.recurrent as tf.Tensor2D }
+      : undefined;
   }
 
   step(u: tf.Tensor2D, [h]: tf.Tensor2D[], _p: unknown, hIn?: tf.Tensor2D): tf.Tensor2D[] {
@@ -58,6 +64,10 @@ export function simpleStack(
  * ‖∂h_T/∂h_0‖ ≤ (‖W‖·max|φ′|)^T: it vanishes geometrically when that factor is below 1
  * (Bengio et al. 1994; Pascanu et al. 2013). `{ activation: 'relu', recurrentInit: 'identity' }` is
  * the IRNN of Le et al. 2015.
+ *
+ * With tanh on the wasm engine (`@gflow/backend`'s fused kernels) each layer runs as one op over
+ * the whole sequence, forward and backward, with the same taps (see the package README,
+ * "Decisions"); elsewhere, and for listeners that need each step, it runs step by step.
  *
  * Taps `h.init` (the zero initial state; under a listening context it is on the gradient tape, so
  * its tap receives ∂L/∂h₀, as in every recurrent model here), `h.<t>` (`layers.<l>.h.<t>` when

@@ -1,0 +1,278 @@
+import { InvalidArgumentError, ShapeError } from '@gflow/core';
+import { TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
+import * as tf from '@tensorflow/tfjs';
+import {
+  asWasmHeap,
+  heapCopy,
+  heapF32,
+  heapOffset,
+  heapSet,
+  hostScratch,
+  type WasmHeapBackend,
+} from '../internal/wasm-heap-view.js';
+import { KernelScratch } from '../internal/wasm-scratch.js';
+
+// Host scratch slots of these kernels (0 and 1 are the Tanh fill's, which these do not call).
+const S_U = 10;
+const S_H = 11;
+const S_Y = 12;
+const S_ROW = 13;
+const S_DZ = 14;
+const S_DHT = 15;
+const S_HPT = 16;
+
+/** The registered wasm `BatchMatMul` (gflow's fill): [1, m, k] · [1, k, n], untransposed. */
+export function matMul(backend: tf.KernelBackend, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+  const k = tf.getKernel('BatchMatMul', 'wasm');
+  if (k === undefined) throw new Error('gflow TanhRnnSequence: no wasm BatchMatMul is registered');
+  return k.kernelFunc({
+    inputs: { a, b },
+    backend,
+    attrs: { transposeA: false, transposeB: false },
+  }) as tf.TensorInfo;
+}
+
+/**
+ * Checks the kernels' inputs: float32, `u` (or `h`) [b, T, n] with b, T, n ≥ 1, `w` [n, n],
+ * `h0` [b, n], and `dh` the shape of `h`.
+ * @throws ShapeError or InvalidArgumentError (from `@gflow/core`).
+ */
+function checkInputs(
+  kernel: string,
+  seq: string,
+  inputs: Record<string, tf.TensorInfo>,
+): [number, number, number] {
+  for (const [k, t] of Object.entries(inputs)) {
+    if (t === undefined || t.dtype !== 'float32') {
+      throw new InvalidArgumentError(
+        `${kernel}: ${k} must be a float32 tensor, got ${t === undefined ? 'none' : t.dtype}`,
+      );
+    }
+  }
+  const x = inputs[seq] as tf.TensorInfo;
+  const shape = (t: tf.TensorInfo): string => `[${t.shape.join(', ')}]`;
+  if (x.shape.length !== 3 || x.shape.some((d) => d < 1)) {
+    throw new ShapeError(
+      `${kernel}: ${seq} must be [batch, steps, hidden] with every size ≥ 1, got ${shape(x)}`,
+    );
+  }
+  const [b, T, n] = x.shape as [number, number, number];
+  const want: Record<string, number[]> = { w: [n, n], h0: [b, n], dh: [b, T, n] };
+  for (const [k, s] of Object.entries(want)) {
+    const t = inputs[k];
+    if (t !== undefined && (t.shape.length !== s.length || t.shape.some((d, i) => d !== s[i]))) {
+      throw new ShapeError(
+        `${kernel}: ${k} must be [${s.join(', ')}] for ${seq} ${shape(x)}, got ${shape(t)}`,
+      );
+    }
+  }
+  return [b, T, n];
+}
+
+/** A fresh float32 heap tensor of `shape` holding `values`. */
+export function heapTensor(heap: WasmHeapBackend, shape: number[], values: Float32Array): tf.TensorInfo {
+  const t = heap.makeOutput(shape, 'float32');
+  heapSet(heap, values, heapOffset(heap, t) / 4);
+  return t;
+}
+
+/**
+ * The wasm forward kernel of a whole tanh RNN sequence (`GflowTanhRnnSequence`, see
+ * `@gflow/core/internal`'s `fused-kernels`): h_t = tanh(u_t + h_{t−1} w) for every step in one
+ * kernel call. Each step is one call of the registered `BatchMatMul` kernel function on heap
+ * buffers (XNNPACK, with `w` packed once for the whole sequence) and one JavaScript loop that adds
+ * u_t, applies tanh (see {@link tanh}) and writes h_t; no engine
+ * bookkeeping, tape node or tidy scope per step.
+ */
+export const tanhRnnSequenceWasmConfig: tf.KernelConfig = {
+  kernelName: TANH_RNN_SEQUENCE,
+  backendName: 'wasm',
+  kernelFunc: (args) => {
+    const { u, w, h0 } = args.inputs as { u: tf.TensorInfo; w: tf.TensorInfo; h0: tf.TensorInfo };
+    const backend = args.backend as tf.KernelBackend;
+    const heap = asWasmHeap(backend);
+    const [b, T, n] = checkInputs(TANH_RNN_SEQUENCE, 'u', { u, w, h0 });
+    const s = new KernelScratch(backend, 'wasm');
+    const U = heapCopy(heap, heapOffset(heap, u) / 4, b * T * n, S_U);
+    const H = hostScratch(S_H, b * T * n);
+    const w3 = s.reshape(w, [1, n, n]);
+    const hPrev = s.adopt(heap.makeOutput([1, b, n], 'float32'));
+    const h0At = heapOffset(heap, h0) / 4;
+    heapF32(heap).copyWithin(heapOffset(heap, hPrev) / 4, h0At, h0At + b * n);
+    const row = hostScratch(S_ROW, b * n);
+    for (let t = 0; t < T; t++) {
+      const y = matMul(backend, hPrev, w3);
+      const ys = heapCopy(heap, heapOffset(heap, y) / 4, b * n, S_Y);
+      heap.disposeData(y.dataId);
+      forwardStep(ys, U, H, row, t, T, b, n);
+      heapSet(heap, row, heapOffset(heap, hPrev) / 4);
+    }
+    return s.finish(heapTensor(heap, [b, T, n], H));
+  },
+};
+
+/**
+ * The wasm backward kernel (`GflowTanhRnnSequenceGrad`): backpropagation through time over the
+ * whole sequence in one call. Per step, from the last: ∂L/∂h_t = dh_t + dz_{t+1} wᵀ (the total
+ * gradient, written to `dhTotal`, which is what a tap on h_t sees), dz_t = ∂L/∂h_t ⊙ (1 − h_t²)
+ * from the saved h_t (no tanh recomputed), and one `BatchMatMul` by wᵀ (transposed and packed once
+ * per call). Then ∂L/∂u = dz and ∂L/∂w = Σ_t h_{t−1}ᵀ dz_t as ONE matmul over every step and
+ * example ([steps·batch, hidden]ᵀ · [steps·batch, hidden]) instead of one per step.
+ */
+export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
+  kernelName: TANH_RNN_SEQUENCE_GRAD,
+  backendName: 'wasm',
+  kernelFunc: (args) => {
+    const { dh, h, w, h0 } = args.inputs as {
+      dh: tf.TensorInfo;
+      h: tf.TensorInfo;
+      w: tf.TensorInfo;
+      h0: tf.TensorInfo;
+    };
+    const backend = args.backend as tf.KernelBackend;
+    const heap = asWasmHeap(backend);
+    const [b, T, n] = checkInputs(TANH_RNN_SEQUENCE_GRAD, 'h', { h, dh, w, h0 });
+    const size = b * T * n;
+    const s = new KernelScratch(backend, 'wasm');
+    const wT3 = s.reshape(s.run('Transpose', { x: w }, { perm: [1, 0] }), [1, n, n]);
+    // Host copies of dY and H, then ∂L/∂u and the step-major total gradients.
+    const DY = heapCopy(heap, heapOffset(heap, dh) / 4, size, S_U);
+    const Hh = heapCopy(heap, heapOffset(heap, h) / 4, size, S_H);
+    const DZ = hostScratch(S_DZ, size);
+    // `stepGradients: false` (nobody listens to the steps) skips dhTotal.
+    const DHT =
+      (args.attrs as { stepGradients?: boolean } | undefined)?.stepGradients === false
+        ? undefined
+        : hostScratch(S_DHT, size);
+    const row = hostScratch(S_ROW, b * n);
+    const dzIn = s.adopt(heap.makeOutput([1, b, n], 'float32'));
+    let g: Float32Array | undefined;
+    for (let t = T - 1; t >= 0; t--) {
+      backwardStep(DY, Hh, g, DZ, DHT, row, t, T, b, n);
+      heapSet(heap, row, heapOffset(heap, dzIn) / 4);
+      const y = matMul(backend, dzIn, wT3);
+      g = heapCopy(heap, heapOffset(heap, y) / 4, b * n, S_Y);
+      heap.disposeData(y.dataId);
+    }
+    const dh0 = heapTensor(heap, [b, n], g as Float32Array);
+    const du = heapTensor(heap, [b, T, n], DZ);
+    const dhTotal = DHT === undefined ? undefined : heapTensor(heap, [T, b, n], DHT);
+    // ∂L/∂w = H_prevᵀ · dz over all (example, step) rows, H_prev's row (i, t) being h_{t−1} of
+    // example i (h0 for t = 0), written transposed here: tfjs's Transpose kernel took 2.5 times
+    // as long as this loop for [8192, 128] (fastest of 25).
+    const HpT = hostScratch(S_HPT, size);
+    const h0At = heapOffset(heap, h0) / 4;
+    transposedPrev(Hh, heapF32(heap).subarray(h0At, h0At + b * n), HpT, T, b, n);
+    const hPrevT = s.adopt(heapTensor(heap, [1, n, b * T], HpT));
+    const dz = s.adopt(heapTensor(heap, [1, b * T, n], DZ));
+    const dw = s.reshape(s.adopt(matMul(backend, hPrevT, dz)), [n, n]);
+    // Everything made here goes except dw, which the engine takes (it shares its source's data).
+    s.finish(dw);
+    return dhTotal === undefined ? [du, dw, dh0] : [du, dw, dh0, dhTotal];
+  },
+};
+
+// The loops live in small functions of their own (see Tanh.ts: V8 compiles a loop inside the
+// kernel function by on-stack replacement and throws that code away at every call).
+
+/** Beyond this |x|, tanh x rounds to ±1 in float32 (tanh 9 = 1 − 3e-8). */
+const TANH_ONE = 9;
+/** The rational approximation's clamp (Eigen's `generic_fast_tanh_float`). */
+const TANH_CLAMP = 7.905311107635498;
+
+/**
+ * tanh in float64 arithmetic as the [13/6] rational minimax approximation x·P(x²)/Q(x²) of Eigen's
+ * `generic_fast_tanh_float` (clamped at ±7.905), x itself below |x| = 0.0004: within 2.4e-7
+ * (relative, one float32 ulp) of `Math.tanh` once rounded to float32 (tested), and about twice as
+ * fast in V8, which matters with 256 × 4096 of them per sequence. NaN stays NaN; ±∞ give ±1.
+ */
+export function tanh(v: number): number {
+  const a = Math.abs(v);
+  if (a < 0.0004) return v;
+  if (a >= TANH_ONE) return v > 0 ? 1 : -1;
+  const x = a > TANH_CLAMP ? (v > 0 ? TANH_CLAMP : -TANH_CLAMP) : v;
+  const x2 = x * x;
+  let p = -2.76076847742355e-16;
+  p = p * x2 + 2.00018790482477e-13;
+  p = p * x2 - 8.60467152213735e-11;
+  p = p * x2 + 5.12229709037114e-8;
+  p = p * x2 + 1.48572235717979e-5;
+  p = p * x2 + 6.37261928875436e-4;
+  p = p * x2 + 4.89352455891786e-3;
+  let q = 1.19825839466702e-6;
+  q = q * x2 + 1.18534705686654e-4;
+  q = q * x2 + 2.268434632439e-3;
+  q = q * x2 + 4.89352518554385e-3;
+  return (x * p) / q;
+}
+
+/** h_t = tanh(y + u_t) into row (contiguous [b, n]) and H (rows (i, t) of [b, T, n]). */
+function forwardStep(
+  y: Float32Array,
+  U: Float32Array,
+  H: Float32Array,
+  row: Float32Array,
+  t: number,
+  T: number,
+  b: number,
+  n: number,
+): void {
+  for (let i = 0; i < b; i++) {
+    const at = (i * T + t) * n;
+    const r = i * n;
+    for (let j = 0; j < n; j++) {
+      const v = tanh(y[r + j]! + U[at + j]!);
+      row[r + j] = v;
+      H[at + j] = v;
+    }
+  }
+}
+
+/** ∂L/∂h_t = dy_t + g, into DHT (step-major) ; dz_t = ∂L/∂h_t (1 − h_t²) into DZ and row. */
+function backwardStep(
+  DY: Float32Array,
+  H: Float32Array,
+  g: Float32Array | undefined,
+  DZ: Float32Array,
+  DHT: Float32Array | undefined,
+  row: Float32Array,
+  t: number,
+  T: number,
+  b: number,
+  n: number,
+): void {
+  const base = t * b * n;
+  for (let i = 0; i < b; i++) {
+    const at = (i * T + t) * n;
+    const r = i * n;
+    for (let j = 0; j < n; j++) {
+      const d = g === undefined ? DY[at + j]! : DY[at + j]! + g[r + j]!;
+      if (DHT !== undefined) DHT[base + r + j] = d;
+      const hv = H[at + j]!;
+      const z = d * (1 - hv * hv);
+      DZ[at + j] = z;
+      row[r + j] = z;
+    }
+  }
+}
+
+/** HpT [n, b·T] with column (i, t) = h_{t−1} of example i (h0's row i for t = 0). */
+export function transposedPrev(
+  H: Float32Array,
+  h0: Float32Array,
+  HpT: Float32Array,
+  T: number,
+  b: number,
+  n: number,
+): void {
+  const cols = b * T;
+  for (let i = 0; i < b; i++) {
+    const c0 = i * T;
+    for (let j = 0; j < n; j++) HpT[j * cols + c0] = h0[i * n + j]!;
+    for (let t = 1; t < T; t++) {
+      const from = (c0 + t - 1) * n;
+      const c = c0 + t;
+      for (let j = 0; j < n; j++) HpT[j * cols + c] = H[from + j]!;
+    }
+  }
+}
