@@ -9,7 +9,10 @@
 //   node bench/scripts/conv-gflops.mjs [--threads N|auto] [--reps 40] [--runs 5] [--no-breakdown] [--json]
 //
 // --threads: wasm threads (default 'auto', what the benchmark uses: min(cores, 8)).
-// Each kernel: 5 warm-up calls, then --reps timed calls; the median is reported (and min, max).
+// Each kernel: 5 warm-up calls, then --reps timed calls; the median is reported (and min, max),
+// and the median CPU time of the process per call (process.cpuUsage: all threads; with
+// --threads 1 it is the kernel's own time, which a loaded machine's descheduling does not inflate,
+// so A/B comparisons on a busy machine are best made that way).
 // FLOPs per call: 2·N·Ho·Wo·Cout·Cin·Kh·Kw for all three convolution kernels (each does that many
 // multiply-adds), 2·512³ for the matmul. The kernels are called the way the backward pass calls
 // them: the forward filter and the input-gradient filter stay the same tensor from call to call (as
@@ -36,7 +39,11 @@ const info = await initBackend({
   prefer: 'wasm',
   threads: threadsArg === 'auto' ? 'auto' : Number(threadsArg),
 });
-const load = () => execSync('uptime').toString().trim().replace(/.*load average: /, '');
+const load = () =>
+  execSync('uptime')
+    .toString()
+    .trim()
+    .replace(/.*load average: /, '');
 const loadBefore = load();
 
 const median = (xs) => {
@@ -52,14 +59,18 @@ function timeKernel(call) {
     r.dispose();
   }
   const ms = [];
+  const cpu = [];
   for (let i = 0; i < REPS; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const r = call();
     r.dataSync(); // wasm kernels are synchronous; this is a no-copy read of the heap on the host
     ms.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
     r.dispose();
   }
-  return { median: median(ms), min: Math.min(...ms), max: Math.max(...ms) };
+  return { median: median(ms), min: Math.min(...ms), max: Math.max(...ms), cpu: median(cpu) };
 }
 
 const [N, H, W, C, O, K] = [4, 32, 32, 64, 64, 3];
@@ -78,11 +89,17 @@ const rows = [
     flops: 2 * 512 ** 3,
     t: timeKernel(() => run('BatchMatMul', { a: a512, b: b512 }, { transposeA: false, transposeB: false })),
   },
-  { kernel: 'Conv2D (forward)', flops: convFlops, t: timeKernel(() => run('Conv2D', { x, filter: w }, attrs)) },
+  {
+    kernel: 'Conv2D (forward)',
+    flops: convFlops,
+    t: timeKernel(() => run('Conv2D', { x, filter: w }, attrs)),
+  },
   {
     kernel: 'Conv2DBackpropInput',
     flops: convFlops,
-    t: timeKernel(() => run('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: [N, H, W, C] })),
+    t: timeKernel(() =>
+      run('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: [N, H, W, C] }),
+    ),
   },
   {
     kernel: 'Conv2DBackpropFilter',
@@ -99,6 +116,7 @@ const table = rows.map((r) => {
     ms: +r.t.median.toFixed(2),
     minMs: +r.t.min.toFixed(2),
     maxMs: +r.t.max.toFixed(2),
+    cpuMs: +r.t.cpu.toFixed(2),
     gflops: +gflops.toFixed(1),
     ofPeak: +(gflops / peak).toFixed(2),
   };
@@ -166,11 +184,14 @@ const out = {
 if (JSON_OUT) {
   console.log(JSON.stringify(out, null, 1));
 } else {
-  console.log(`${out.date}  wasm, ${info.threads} thread(s), SIMD ${info.simd}; load ${out.load.before} → ${out.load.after}`);
+  console.log(
+    `${out.date}  wasm, ${info.threads} thread(s), SIMD ${info.simd}; load ${out.load.before} → ${out.load.after}`,
+  );
   console.log(`${out.geometry}; median of ${REPS} calls`);
-  console.log('| kernel | ms (median) | min–max ms | GFLOP/s | of peak |');
-  console.log('| --- | ---: | ---: | ---: | ---: |');
-  for (const r of table) console.log(`| ${r.kernel} | ${r.ms} | ${r.minMs}–${r.maxMs} | ${r.gflops} | ${r.ofPeak} |`);
+  console.log('| kernel | ms (median) | min–max ms | CPU ms (median) | GFLOP/s | of peak |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of table)
+    console.log(`| ${r.kernel} | ${r.ms} | ${r.minMs}–${r.maxMs} | ${r.cpuMs} | ${r.gflops} | ${r.ofPeak} |`);
   if (breakdown) {
     console.log(
       `\nconv-plain-30, fastest of ${RUNS}: wall ${breakdown.wallMs} ms, kernels ${breakdown.kernelMs} ms, outside kernels ${breakdown.outsideKernelsMs} ms`,
