@@ -35,7 +35,7 @@ export interface TapGeometry {
  * 6% fewer rows of the matmuls' inner dimension at 32 × 32. With a negative padding (cropping)
  * the separate paddings are kept.
  */
-export function compactGrid(
+function compactGrid(
   g: TapGeometry,
   h: number,
   w: number,
