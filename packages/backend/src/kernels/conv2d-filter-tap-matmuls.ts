@@ -35,11 +35,7 @@ export interface TapGeometry {
  * 6% fewer rows of the matmuls' inner dimension at 32 × 32. With a negative padding (cropping)
  * the separate paddings are kept.
  */
-function compactGrid(
-  g: TapGeometry,
-  h: number,
-  w: number,
-): { readonly hs: number; readonly ws: number } {
+function compactGrid(g: TapGeometry, h: number, w: number): { readonly hs: number; readonly ws: number } {
   const hp = g.oh + g.kh - 1;
   const wp = g.ow + g.kw - 1;
   if (g.top < 0 || g.left < 0) return { hs: hp, ws: wp };
