@@ -144,13 +144,17 @@ function transposePadded(
   const p1 = Math.min(h, hs - top);
   const q0 = Math.max(0, -left);
   const q1 = Math.min(w, ws - left);
-  for (let c = 0; c < ci; c++) {
-    const plane = c * k;
-    for (let b = 0; b < n; b++) {
-      for (let p = p0; p < p1; p++) {
-        let from = ((b * h + p) * w + q0) * ci + c;
-        const row = plane + (b * hs + p + top) * ws + left;
-        for (let q = q0; q < q1; q++, from += ci) dst[row + q] = src[from]!;
+  // Row by row of the input: one row ([w, ci], 8 KiB at 32 × 64) stays in the L1 cache while
+  // its channels are written out, where channel by channel over the whole input read every cache
+  // line of it ci times from farther away.
+  for (let b = 0; b < n; b++) {
+    for (let p = p0; p < p1; p++) {
+      const rowFrom = ((b * h + p) * w + q0) * ci;
+      const row = (b * hs + p + top) * ws + left;
+      for (let c = 0; c < ci; c++) {
+        let from = rowFrom + c;
+        const to = c * k + row;
+        for (let q = q0; q < q1; q++, from += ci) dst[to + q] = src[from]!;
       }
     }
   }
