@@ -174,6 +174,71 @@ describe('kernel fills', () => {
     });
   });
 
+  it('the stride-1 filter gradient on its compact grid matches float64 sums and the cpu kernel over random explicit paddings', () => {
+    // The tap matmuls lay x out on a grid whose images share their padding (a tap reading past
+    // one image's last row or column lands in the next one's top rows or left columns): random
+    // asymmetric paddings, wider and narrower than the kernel, odd sizes, batch 1 to 3, and
+    // inputs that the taps only partly read.
+    const explicit = fc.record({
+      batch: fc.integer({ min: 1, max: 3 }),
+      h: fc.integer({ min: 1, max: 8 }),
+      w: fc.integer({ min: 1, max: 8 }),
+      ci: fc.integer({ min: 1, max: 4 }),
+      co: fc.integer({ min: 1, max: 4 }),
+      kh: fc.integer({ min: 1, max: 4 }),
+      kw: fc.integer({ min: 1, max: 4 }),
+      pads: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 4, maxLength: 4 }),
+      seed: fc.integer({ min: 1, max: 1_000_000 }),
+    });
+    noLeak(() => {
+      fc.assert(
+        fc.property(explicit, (g) => {
+          const [top, bottom, left, right] = g.pads as [number, number, number, number];
+          const oh = g.h + top + bottom - g.kh + 1;
+          const ow = g.w + left + right - g.kw + 1;
+          fc.pre(oh >= 1 && ow >= 1);
+          const xs = [g.batch, g.h, g.w, g.ci];
+          const ys = [g.batch, oh, ow, g.co];
+          const ws = [g.kh, g.kw, g.ci, g.co];
+          const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+          const x = f32(randn(size(xs), g.seed));
+          const dy = f32(randn(size(ys), g.seed + 1));
+          // float64: dW[i, j, c, o] = Σ x[b, p + i − top, q + j − left, c] · dy[b, p, q, o].
+          const expected = new Float64Array(size(ws));
+          for (let b = 0; b < g.batch; b++)
+            for (let p = 0; p < oh; p++)
+              for (let q = 0; q < ow; q++)
+                for (let i = 0; i < g.kh; i++)
+                  for (let j = 0; j < g.kw; j++) {
+                    const u = p + i - top;
+                    const v = q + j - left;
+                    if (u < 0 || u >= g.h || v < 0 || v >= g.w) continue;
+                    for (let c = 0; c < g.ci; c++)
+                      for (let o = 0; o < g.co; o++) {
+                        const at = ((i * g.kw + j) * g.ci + c) * g.co + o;
+                        expected[at] =
+                          expected[at]! +
+                          x[((b * g.h + u) * g.w + v) * g.ci + c]! * dy[((b * oh + p) * ow + q) * g.co + o]!;
+                      }
+                  }
+          const pad = [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ];
+          const fIn = { x: { values: x, shape: xs }, dy: { values: dy, shape: ys } };
+          const fAttrs = { strides: 1, pad, dataFormat: 'NHWC', filterShape: ws };
+          const dw = wasmKernel('Conv2DBackpropFilter', fIn, fAttrs);
+          expect(dw.shape).toEqual(ws);
+          expect(relErr(dw.values, expected)).toBeLessThan(1e-5);
+          expect(relErr(dw.values, cpuKernel('Conv2DBackpropFilter', fIn, fAttrs).values)).toBeLessThan(1e-5);
+        }),
+        { seed: 20261207, numRuns: 80 },
+      );
+    });
+  });
+
   it('conv2d gradients with dilation 2 (through the fills) match float64 sums', () => {
     noLeak(() => {
       for (const [pad, batch, h, w] of [
