@@ -140,6 +140,23 @@ export function resolveRecurrent(
   };
 }
 
+/**
+ * The fused kernel a layer runs as, if any: a vanilla tanh, LSTM or GRU cell runs as one fused op
+ * where the engine has the kernels (wasm). The caller also declines it when a regularizer changes
+ * the step, and falls back when the listener wants the taps one step at a time.
+ */
+function fusion(cell: Cell): ReturnType<Cell['fusedKernel']> {
+  const f = cell.fusedKernel();
+  if (f === undefined) return undefined;
+  const available =
+    f.kind === 'tanh'
+      ? fusedTanhRnnAvailable()
+      : f.kind === 'lstm'
+        ? fusedLstmAvailable()
+        : fusedGruAvailable();
+  return available ? f : undefined;
+}
+
 /** The stacked recurrent runner shared by every family. @internal */
 export class RecurrentStack extends BaseModule implements RecurrentModel {
   readonly hiddenSize: number;
@@ -197,18 +214,7 @@ export class RecurrentStack extends BaseModule implements RecurrentModel {
       const flat = tf.reshape(seq, [b * T, cell.inputSize]) as tf.Tensor2D;
       const proj = tf.reshape(cell.project(flat), [b, T, cell.projectedSize]) as tf.Tensor3D;
       const reg = regularizer?.(l, b, cell.hiddenSize);
-      // A vanilla tanh, LSTM or GRU layer runs as one fused op where the engine has the kernels (wasm),
-      // unless a regularizer changes the step or the listener wants the taps one step at a time.
-      const fusable = reg === undefined ? cell.fusedKernel() : undefined;
-      const fused =
-        fusable !== undefined &&
-        (fusable.kind === 'tanh'
-          ? fusedTanhRnnAvailable()
-          : fusable.kind === 'lstm'
-            ? fusedLstmAvailable()
-            : fusedGruAvailable())
-          ? fusable
-          : undefined;
+      const fused = reg === undefined ? fusion(cell) : undefined;
       // The steps' projected inputs (a fused layer takes them whole, and unstacks only if the
       // listener declines the fused taps).
       let us = fused === undefined ? (unstack(proj, 1) as tf.Tensor2D[]) : undefined;
