@@ -1,4 +1,3 @@
-import { InvalidArgumentError, ShapeError } from '@gflow/core';
 import { GRU_SEQUENCE, GRU_SEQUENCE_GRAD } from '@gflow/core/internal';
 import type * as tf from '@tensorflow/tfjs';
 import {
@@ -10,6 +9,7 @@ import {
   hostScratch,
 } from '../internal/wasm-heap-view.js';
 import { KernelScratch } from '../internal/wasm-scratch.js';
+import { checkGatedInputs } from './gated-sequence-inputs.js';
 import { heapTensor, matMul, tanh, transposedPrev } from './TanhRnnSequence.js';
 
 // Host scratch slots (the tanh RNN kernels use 10–16, the LSTM's 20–31; none run nested).
@@ -31,41 +31,14 @@ const S_B = 51;
  * [n, 3n], `b` [3n], `h0` [b, n], `saved` [b, T, 4n].
  */
 function checkInputs(kernel: string, inputs: Record<string, tf.TensorInfo>): [number, number, number] {
-  for (const [k, t] of Object.entries(inputs)) {
-    if (t === undefined || t.dtype !== 'float32') {
-      throw new InvalidArgumentError(
-        `${kernel}: ${k} must be a float32 tensor, got ${t === undefined ? 'none' : t.dtype}`,
-      );
-    }
-  }
-  const h0 = inputs.h0 as tf.TensorInfo;
-  const shape = (t: tf.TensorInfo): string => `[${t.shape.join(', ')}]`;
-  if (h0.shape.length !== 2 || h0.shape.some((d) => d < 1)) {
-    throw new ShapeError(`${kernel}: h0 must be [batch, hidden] with every size ≥ 1, got ${shape(h0)}`);
-  }
-  const [b, n] = h0.shape as [number, number];
-  const seq = (inputs.u ?? inputs.h) as tf.TensorInfo;
-  const T = seq.shape[1] ?? 0;
-  if (seq.shape.length !== 3 || T < 1) {
-    throw new ShapeError(
-      `${kernel}: ${inputs.u ? 'u' : 'h'} must be [batch, steps, …] with steps ≥ 1, got ${shape(seq)}`,
-    );
-  }
-  const want: Record<string, number[]> = {
+  return checkGatedInputs(kernel, inputs, (b, T, n) => ({
     u: [b, T, 3 * n],
     w: [n, 3 * n],
     b: [3 * n],
     h: [b, T, n],
     dh: [b, T, n],
     saved: [b, T, 4 * n],
-  };
-  for (const [k, s] of Object.entries(want)) {
-    const t = inputs[k];
-    if (t !== undefined && (t.shape.length !== s.length || t.shape.some((d, i) => d !== s[i]))) {
-      throw new ShapeError(`${kernel}: ${k} must be [${s.join(', ')}] for h0 ${shape(h0)}, got ${shape(t)}`);
-    }
-  }
-  return [b, T, n];
+  }));
 }
 
 /**
