@@ -1,6 +1,7 @@
 import { InvalidArgumentError, ShapeError } from '@gflow/core';
 import { TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
+import { freshMatMulB } from '../internal/packed-operand.js';
 import {
   asWasmHeap,
   heapCopy,
@@ -10,6 +11,7 @@ import {
   hostScratch,
   type WasmHeapBackend,
 } from '../internal/wasm-heap-view.js';
+import { heapMatMul } from '../internal/wasm-matmul.js';
 import { KernelScratch } from '../internal/wasm-scratch.js';
 
 // Host scratch slots of these kernels (0 and 1 are the Tanh fill's, which these do not call).
@@ -79,8 +81,8 @@ export function heapTensor(heap: WasmHeapBackend, shape: number[], values: Float
 /**
  * The wasm forward kernel of a whole tanh RNN sequence (`GflowTanhRnnSequence`, see
  * `@gflow/core/internal`'s `fused-kernels`): h_t = tanh(u_t + h_{t−1} w) for every step in one
- * kernel call. Each step is one call of the registered `BatchMatMul` kernel function on heap
- * buffers (XNNPACK, with `w` packed once for the whole sequence) and one JavaScript loop that adds
+ * kernel call. Each step is one direct call of tfjs-wasm's C++ `BatchMatMul` on preallocated heap
+ * buffers (XNNPACK, with `w` packed once for the whole sequence; see `heapMatMul`) and one JavaScript loop that adds
  * u_t, applies tanh (see {@link tanh}) and writes h_t; no engine
  * bookkeeping, tape node or tidy scope per step.
  */
@@ -95,17 +97,20 @@ export const tanhRnnSequenceWasmConfig: tf.KernelConfig = {
     const s = new KernelScratch(backend, 'wasm');
     const U = heapCopy(heap, heapOffset(heap, u) / 4, b * T * n, S_U);
     const H = hostScratch(S_H, b * T * n);
-    const w3 = s.reshape(w, [1, n, n]);
+    const w3 = freshMatMulB(s, backend, s.reshape(w, [1, n, n]));
     const hPrev = s.adopt(heap.makeOutput([1, b, n], 'float32'));
+    const y = s.adopt(heap.makeOutput([1, b, n], 'float32'));
     const h0At = heapOffset(heap, h0) / 4;
     heapF32(heap).copyWithin(heapOffset(heap, hPrev) / 4, h0At, h0At + b * n);
     const row = hostScratch(S_ROW, b * n);
+    const step = heapMatMul(heap, hPrev, w3, y, b, n, n);
+    const yAt = heapOffset(heap, y) / 4;
+    const hAt = heapOffset(heap, hPrev) / 4;
     for (let t = 0; t < T; t++) {
-      const y = matMul(backend, hPrev, w3);
-      const ys = heapCopy(heap, heapOffset(heap, y) / 4, b * n, S_Y);
-      heap.disposeData(y.dataId);
+      step();
+      const ys = heapCopy(heap, yAt, b * n, S_Y);
       forwardStep(ys, U, H, row, t, T, b, n);
-      heapSet(heap, row, heapOffset(heap, hPrev) / 4);
+      heapSet(heap, row, hAt);
     }
     return s.finish(heapTensor(heap, [b, T, n], H));
   },
@@ -115,7 +120,7 @@ export const tanhRnnSequenceWasmConfig: tf.KernelConfig = {
  * The wasm backward kernel (`GflowTanhRnnSequenceGrad`): backpropagation through time over the
  * whole sequence in one call. Per step, from the last: ∂L/∂h_t = dh_t + dz_{t+1} wᵀ (the total
  * gradient, written to `dhTotal`, which is what a tap on h_t sees), dz_t = ∂L/∂h_t ⊙ (1 − h_t²)
- * from the saved h_t (no tanh recomputed), and one `BatchMatMul` by wᵀ (transposed and packed once
+ * from the saved h_t (no tanh recomputed), and one direct `BatchMatMul` by wᵀ (transposed and packed once
  * per call). Then ∂L/∂u = dz and ∂L/∂w = Σ_t h_{t−1}ᵀ dz_t as ONE matmul over every step and
  * example ([steps·batch, hidden]ᵀ · [steps·batch, hidden]) instead of one per step.
  */
@@ -146,13 +151,16 @@ export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
         : hostScratch(S_DHT, size);
     const row = hostScratch(S_ROW, b * n);
     const dzIn = s.adopt(heap.makeOutput([1, b, n], 'float32'));
+    const y = s.adopt(heap.makeOutput([1, b, n], 'float32'));
+    const step = heapMatMul(heap, dzIn, freshMatMulB(s, backend, wT3), y, b, n, n);
+    const dzAt = heapOffset(heap, dzIn) / 4;
+    const yAt = heapOffset(heap, y) / 4;
     let g: Float32Array | undefined;
     for (let t = T - 1; t >= 0; t--) {
       backwardStep(DY, Hh, g, DZ, DHT, row, t, T, b, n);
-      heapSet(heap, row, heapOffset(heap, dzIn) / 4);
-      const y = matMul(backend, dzIn, wT3);
-      g = heapCopy(heap, heapOffset(heap, y) / 4, b * n, S_Y);
-      heap.disposeData(y.dataId);
+      heapSet(heap, row, dzAt);
+      step();
+      g = heapCopy(heap, yAt, b * n, S_Y);
     }
     const dh0 = heapTensor(heap, [b, n], g as Float32Array);
     const du = heapTensor(heap, [b, T, n], DZ);
