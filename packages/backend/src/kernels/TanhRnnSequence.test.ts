@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../init-backend.js';
 import { noLeak } from '../test-utils/derivatives.js';
 import { randn, relErr } from '../test-utils/random.js';
-import { tanh } from './TanhRnnSequence.js';
+import { tanh, transposedPrev } from './TanhRnnSequence.js';
 
 /** Float64 forward pass: h [b, T, n] (row-major) of h_t = tanh(u_t + h_{t−1} w). */
 function refForward(u: Float64Array, w: Float64Array, h0: Float64Array, b: number, T: number, n: number) {
@@ -159,6 +159,25 @@ describe('wasm fused tanh RNN kernels (GflowTanhRnnSequence, GflowTanhRnnSequenc
     expect([tanh(Infinity), tanh(-Infinity)]).toEqual([1, -1]);
     expect(tanh(Number.NaN)).toBeNaN();
   });
+
+  it.each([1, 2, 8, 9, 17, 20])(
+    'transposedPrev: column (i, t) of HpT is h_{t−1} (h0 at t = 0), T=%i',
+    (T) => {
+      const [b, n] = [3, 5];
+      const H = Float32Array.from(randn(b * T * n, 40 + T));
+      const h0 = Float32Array.from(randn(b * n, 80 + T));
+      const HpT = new Float32Array(b * T * n).fill(Number.NaN);
+      transposedPrev(H, h0, HpT, T, b, n);
+      for (let i = 0; i < b; i++) {
+        for (let t = 0; t < T; t++) {
+          for (let j = 0; j < n; j++) {
+            const want = t === 0 ? h0[i * n + j] : H[(i * T + t - 1) * n + j];
+            expect(HpT[j * b * T + i * T + t]).toBe(want);
+          }
+        }
+      }
+    },
+  );
 
   it('leaves nothing on the wasm heap across 20 forward and backward calls', () => {
     const [b, T, n] = [3, 6, 5];

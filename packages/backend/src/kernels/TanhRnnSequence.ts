@@ -277,7 +277,26 @@ export function transposedPrev(
   for (let i = 0; i < b; i++) {
     const c0 = i * T;
     for (let j = 0; j < n; j++) HpT[j * cols + c0] = h0[i * n + j]!;
-    for (let t = 1; t < T; t++) {
+    let t = 1;
+    // Eight steps at a time: each write touches 8 adjacent floats of HpT's row j, not one per
+    // 32 KiB stride (BENCHMARKS.md, "The fused tanh RNN").
+    for (; t + 8 <= T; t += 8) {
+      const from = (c0 + t - 1) * n;
+      const c = c0 + t;
+      for (let j = 0; j < n; j++) {
+        const o = j * cols + c;
+        const f = from + j;
+        HpT[o] = H[f]!;
+        HpT[o + 1] = H[f + n]!;
+        HpT[o + 2] = H[f + 2 * n]!;
+        HpT[o + 3] = H[f + 3 * n]!;
+        HpT[o + 4] = H[f + 4 * n]!;
+        HpT[o + 5] = H[f + 5 * n]!;
+        HpT[o + 6] = H[f + 6 * n]!;
+        HpT[o + 7] = H[f + 7 * n]!;
+      }
+    }
+    for (; t < T; t++) {
       const from = (c0 + t - 1) * n;
       const c = c0 + t;
       for (let j = 0; j < n; j++) HpT[j * cols + c] = H[from + j]!;
