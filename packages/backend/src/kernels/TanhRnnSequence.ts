@@ -172,7 +172,8 @@ export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
     const h0At = heapOffset(heap, h0) / 4;
     transposedPrev(Hh, heapF32(heap).subarray(h0At, h0At + b * n), HpT, T, b, n);
     const hPrevT = s.adopt(heapTensor(heap, [1, n, b * T], HpT));
-    const dz = s.adopt(heapTensor(heap, [1, b * T, n], DZ));
+    // du itself (reshaped, the same buffer) as the right operand: no second copy of DZ.
+    const dz = s.reshape(du, [1, b * T, n]);
     const dw = s.reshape(s.adopt(matMul(backend, hPrevT, dz)), [n, n]);
     // Everything made here goes except dw, which the engine takes (it shares its source's data).
     s.finish(dw);
