@@ -215,6 +215,31 @@ export function tanh(v: number): number {
   return (x * p) / q;
 }
 
+/**
+ * {@link tanh} for a result that is stored as float32, without a branch: the same rational
+ * approximation with the argument clamped at ±9, where it is 0.99999998, which rounds to 1 in
+ * float32. Once rounded to float32 it is within 1.9e-7 (relative) of `Math.tanh` and exactly ±1
+ * for |x| ≥ 9 and ±∞ (tested); NaN stays NaN and −0 stays −0. V8 runs the forward kernel's loop
+ * with it in about 5 ms instead of 8 ms for 256 × 4096 values (BENCHMARKS.md, "The fused tanh RNN").
+ */
+export function tanhF32(v: number): number {
+  // biome-ignore lint/complexity/useMathMinMax: the ternaries keep V8's loop as fast as measured
+  const x = v > TANH_ONE ? TANH_ONE : v < -TANH_ONE ? -TANH_ONE : v;
+  const x2 = x * x;
+  let p = -2.76076847742355e-16;
+  p = p * x2 + 2.00018790482477e-13;
+  p = p * x2 - 8.60467152213735e-11;
+  p = p * x2 + 5.12229709037114e-8;
+  p = p * x2 + 1.48572235717979e-5;
+  p = p * x2 + 6.37261928875436e-4;
+  p = p * x2 + 4.89352455891786e-3;
+  let q = 1.19825839466702e-6;
+  q = q * x2 + 1.18534705686654e-4;
+  q = q * x2 + 2.268434632439e-3;
+  q = q * x2 + 4.89352518554385e-3;
+  return (x * p) / q;
+}
+
 /** h_t = tanh(y + u_t) into row (contiguous [b, n]) and H (rows (i, t) of [b, T, n]). */
 function forwardStep(
   y: Float32Array,
@@ -230,7 +255,7 @@ function forwardStep(
     const at = (i * T + t) * n;
     const r = i * n;
     for (let j = 0; j < n; j++) {
-      const v = tanh(y[r + j]! + U[at + j]!);
+      const v = tanhF32(y[r + j]! + U[at + j]!);
       row[r + j] = v;
       H[at + j] = v;
     }
