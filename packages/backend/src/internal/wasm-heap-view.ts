@@ -14,7 +14,12 @@ export interface WasmHeapBackend {
   disposeData(dataId: object): boolean;
   /** One more reference to the data (tfjs-wasm frees it when the count returns to 0). */
   incRef(dataId: object): void;
-  wasm: { HEAPU8: Uint8Array; tfjs: { disposeData(id: number): void } };
+  wasm: {
+    HEAPU8: Uint8Array;
+    tfjs: { disposeData(id: number): void };
+    /** Emscripten's `cwrap`, as tfjs's kernels use it to call the C++ side. */
+    cwrap(name: string, ret: null, args: string[]): (...a: unknown[]) => void;
+  };
 }
 
 /** A wasm kernel's `backend` argument, seen as {@link WasmHeapBackend}. */

@@ -106,6 +106,30 @@ describe('wasm BatchMatMul fill (transpose first)', () => {
     });
   });
 
+  it.each([
+    [1, 1, 4],
+    [5, 3, 12],
+    [17, 2, 40],
+    [8192, 16, 128],
+  ])(
+    '2-D Aᵀ·B with B at least 4 times wider than A (K=%i, M=%i, N=%i, as (Bᵀ·A)ᵀ) matches the cpu kernel, twice',
+    (k, m, n) => {
+      noLeak(() => {
+        const inputs = {
+          a: { values: f32(randn(k * m, k + m)), shape: [k, m] },
+          b: { values: f32(randn(k * n, k + n)), shape: [k, n] },
+        };
+        const attrs = { transposeA: true, transposeB: false };
+        const [want] = cpuKernelAll('BatchMatMul', inputs, attrs);
+        for (let r = 0; r < 2; r++) {
+          const [got] = activeKernelAll('BatchMatMul', inputs, attrs);
+          expect(got!.shape).toEqual([m, n]);
+          expect(relErr(got!.values, want!.values)).toBeLessThan(1e-5);
+        }
+      });
+    },
+  );
+
   it('first and second derivatives through transposed matmuls match float64 finite differences', () => {
     // f(w) = Σ C ⊙ (op(A)·op(B))², A [2, 3, 4] and B [2, 4, 5] (as op'd shapes) taken from w.
     const B = 2;

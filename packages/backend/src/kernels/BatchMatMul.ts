@@ -1,5 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
+import { hostTransposed } from '../internal/host-transpose.js';
 import { freshMatMulB } from '../internal/packed-operand.js';
+import { asWasmHeap } from '../internal/wasm-heap-view.js';
 import { KernelScratch } from '../internal/wasm-scratch.js';
 
 /**
@@ -32,6 +34,31 @@ export function batchMatMulWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
         const bb = asB(b);
         if (bb === b) return stockFunc(args);
         return s.finish(stockFunc({ ...args, inputs: { a, b: bb } }) as tf.TensorInfo);
+      }
+      // Aᵀ·B with B much wider than A (a weight gradient Xᵀ·dY, X [K, M] and dY [K, N], N ≥ 4M):
+      // computed as (Bᵀ·A)ᵀ, so that XNNPACK packs the narrow A as its weights (and reuses the
+      // packing while A's buffer lives, e.g. a model's inputs) instead of packing the wide B
+      // afresh; the two transpositions run in JavaScript (`hostTransposed`). BENCHMARKS.md, "The
+      // fused tanh RNN", has the times.
+      if (
+        transposeA &&
+        !transposeB &&
+        a.shape.length === 2 &&
+        b.shape.length === 2 &&
+        a.dtype === 'float32' &&
+        b.dtype === 'float32' &&
+        (b.shape[1] as number) >= 4 * (a.shape[1] as number)
+      ) {
+        const heap = asWasmHeap(args.backend);
+        const bT = s.adopt(hostTransposed(heap, b));
+        const cT = s.adopt(
+          stockFunc({
+            inputs: { a: bT, b: asB(a) },
+            backend: args.backend,
+            attrs: { ...args.attrs, transposeA: false, transposeB: false },
+          }) as tf.TensorInfo,
+        );
+        return s.finish(hostTransposed(heap, cT));
       }
       const swapLast = (x: tf.TensorInfo): tf.TensorInfo => {
         const r = x.shape.length;

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../init-backend.js';
 import { noLeak } from '../test-utils/derivatives.js';
 import { randn, relErr } from '../test-utils/random.js';
-import { tanh } from './TanhRnnSequence.js';
+import { tanh, tanhF32, transposedPrev } from './TanhRnnSequence.js';
 
 /** Float64 forward pass: h [b, T, n] (row-major) of h_t = tanh(u_t + h_{t−1} w). */
 function refForward(u: Float64Array, w: Float64Array, h0: Float64Array, b: number, T: number, n: number) {
@@ -158,6 +158,47 @@ describe('wasm fused tanh RNN kernels (GflowTanhRnnSequence, GflowTanhRnnSequenc
     expect(Object.is(tanh(-0), -0)).toBe(true);
     expect([tanh(Infinity), tanh(-Infinity)]).toEqual([1, -1]);
     expect(tanh(Number.NaN)).toBeNaN();
+  });
+
+  it.each([1, 2, 8, 9, 17, 20])(
+    'transposedPrev: column (i, t) of HpT is h_{t−1} (h0 at t = 0), T=%i',
+    (T) => {
+      const [b, n] = [3, 5];
+      const H = Float32Array.from(randn(b * T * n, 40 + T));
+      const h0 = Float32Array.from(randn(b * n, 80 + T));
+      const HpT = new Float32Array(b * T * n).fill(Number.NaN);
+      transposedPrev(H, h0, HpT, T, b, n);
+      for (let i = 0; i < b; i++) {
+        for (let t = 0; t < T; t++) {
+          for (let j = 0; j < n; j++) {
+            const want = t === 0 ? h0[i * n + j] : H[(i * T + t - 1) * n + j];
+            expect(HpT[j * b * T + i * T + t]).toBe(want);
+          }
+        }
+      }
+    },
+  );
+
+  it('tanhF32 rounded to float32 is within 1.9e-7 (relative) of Math.tanh over [−20, 20], exactly ±1 from |x| = 9, and keeps ±0 and NaN', () => {
+    let worst = 0;
+    for (let i = -200000; i <= 200000; i++) {
+      const v = Math.fround(i / 10000);
+      const want = Math.tanh(v);
+      const got = Math.fround(tanhF32(v));
+      worst = Math.max(worst, want === 0 ? Math.abs(got) : Math.abs(got - want) / Math.abs(want));
+    }
+    for (const v of [1e-30, -1e-30, 0.0004, 7.9, 7.91, 8.99]) {
+      const want = Math.tanh(v);
+      worst = Math.max(worst, Math.abs(Math.fround(tanhF32(v)) - want) / Math.abs(want));
+    }
+    expect(worst).toBeLessThanOrEqual(1.9e-7);
+    for (const v of [9, 9.5, 88, 1e30, Infinity]) {
+      expect(Math.fround(tanhF32(v))).toBe(1);
+      expect(Math.fround(tanhF32(-v))).toBe(-1);
+    }
+    expect(Object.is(tanhF32(0), 0)).toBe(true);
+    expect(Object.is(tanhF32(-0), -0)).toBe(true);
+    expect(tanhF32(Number.NaN)).toBeNaN();
   });
 
   it('leaves nothing on the wasm heap across 20 forward and backward calls', () => {
