@@ -2,15 +2,12 @@ import { GRU_SEQUENCE, GRU_SEQUENCE_GRAD } from '@gflow/core/internal';
 import { backwardIsRecorded } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import type { StepGradients } from '../module.js';
+import { kernelsAvailable } from './kernels-available.js';
 import { unstack } from './unstack.js';
 
 /** Whether the engine in use has both fused GRU kernels (`@gflow/backend` registers them for wasm). */
 export function fusedGruAvailable(): boolean {
-  const backend = tf.getBackend();
-  return (
-    tf.getKernel(GRU_SEQUENCE, backend) !== undefined &&
-    tf.getKernel(GRU_SEQUENCE_GRAD, backend) !== undefined
-  );
+  return kernelsAvailable(GRU_SEQUENCE, GRU_SEQUENCE_GRAD);
 }
 
 /**

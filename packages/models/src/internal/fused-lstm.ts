@@ -2,15 +2,12 @@ import { LSTM_SEQUENCE, LSTM_SEQUENCE_GRAD } from '@gflow/core/internal';
 import { backwardIsRecorded } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import type { StepGradients } from '../module.js';
+import { kernelsAvailable } from './kernels-available.js';
 import { unstack } from './unstack.js';
 
 /** Whether the engine in use has both fused LSTM kernels (`@gflow/backend` registers them for wasm). */
 export function fusedLstmAvailable(): boolean {
-  const backend = tf.getBackend();
-  return (
-    tf.getKernel(LSTM_SEQUENCE, backend) !== undefined &&
-    tf.getKernel(LSTM_SEQUENCE_GRAD, backend) !== undefined
-  );
+  return kernelsAvailable(LSTM_SEQUENCE, LSTM_SEQUENCE_GRAD);
 }
 
 /**

@@ -2,6 +2,7 @@ import { TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal'
 import { backwardIsRecorded } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import type { StepGradients } from '../module.js';
+import { kernelsAvailable } from './kernels-available.js';
 import { unstack } from './unstack.js';
 
 /**
@@ -9,11 +10,7 @@ import { unstack } from './unstack.js';
  * wasm). Elsewhere (cpu, webgl, webgpu, tfjs-node) a recurrent stack runs step by step.
  */
 export function fusedTanhRnnAvailable(): boolean {
-  const backend = tf.getBackend();
-  return (
-    tf.getKernel(TANH_RNN_SEQUENCE, backend) !== undefined &&
-    tf.getKernel(TANH_RNN_SEQUENCE_GRAD, backend) !== undefined
-  );
+  return kernelsAvailable(TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD);
 }
 
 /**
