@@ -11,7 +11,7 @@ export type {
   HessianEigenvaluesOptions,
   HessianEigenvaluesResult,
 } from './hessian-eigenvalues.js';
-export { hessianEigenvalues } from './hessian-eigenvalues.js';
+export { hessianEigenvalues, hessianEigenvaluesAsync } from './hessian-eigenvalues.js';
 export type {
   HessianSpectralDensityOptions,
   HessianSpectralDensityResult,

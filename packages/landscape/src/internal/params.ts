@@ -1,4 +1,5 @@
 import { describeValue, InvalidArgumentError, ShapeError } from '@gflow/core';
+import { type Reads, runReadsSync } from '@gflow/core/internal';
 import type { Parameter } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import type { ParameterValue, ParamsLike, VectorLike } from '../types.js';
@@ -69,10 +70,13 @@ export function layoutOf(fn: string, paramsLike: ParamsLike, arg = 'params'): La
 
 /** Reads every parameter's current value into one float64 vector (one read-back). */
 export function readFlat(layout: Layout): Float64Array {
+  return runReadsSync(readFlatReads(layout));
+}
+
+/** {@link readFlat} as a {@link Reads} computation (one read). */
+export function* readFlatReads(layout: Layout): Reads<Float64Array> {
   const flat = tf.tidy(() => tf.concat(layout.variables.map((v) => tf.reshape(v, [-1]))));
-  const data = flat.dataSync();
-  flat.dispose();
-  return Float64Array.from(data);
+  return Float64Array.from(yield flat);
 }
 
 /** Splits a flat vector into per-parameter plain data. */
