@@ -103,6 +103,11 @@ function shapeStr(s: readonly number[]): string {
  * matches the parameters part by part.
  */
 export function flatFrom(fn: string, arg: string, layout: Layout, v: VectorLike): Float64Array {
+  return runReadsSync(flatFromReads(fn, arg, layout, v));
+}
+
+/** {@link flatFrom} as a {@link Reads} computation (one read per tensor part). */
+export function* flatFromReads(fn: string, arg: string, layout: Layout, v: VectorLike): Reads<Float64Array> {
   if (v == null || typeof v !== 'object') {
     throw new InvalidArgumentError(
       `${fn}: ${arg} must be a parameter vector (array of { values }), an array of tensors or a flat array, got ${describeValue(v)}`,
@@ -127,7 +132,7 @@ export function flatFrom(fn: string, arg: string, layout: Layout, v: VectorLike)
       `${fn}: ${arg} must have one part per parameter (${layout.params.length}), got ${Array.isArray(parts) ? parts.length : describeValue(v)}`,
     );
   }
-  parts.forEach((part, i) => {
+  for (const [i, part] of parts.entries()) {
     const want = layout.shapes[i] ?? [];
     const name = layout.params[i]?.name ?? String(i);
     const off = layout.offsets[i] ?? 0;
@@ -140,8 +145,8 @@ export function flatFrom(fn: string, arg: string, layout: Layout, v: VectorLike)
           `${fn}: ${arg}[${i}] must match parameter ${describeValue(name)} of shape ${shapeStr(want)}, got shape ${shapeStr(part.shape)}`,
         );
       }
-      out.set(part.dataSync(), off);
-      return;
+      out.set(yield part.clone(), off); // the reader disposes the clone, never the caller's tensor
+      continue;
     }
     const values = (part as { values?: ArrayLike<number> } | null)?.values;
     if (values == null || typeof values !== 'object' || typeof values.length !== 'number') {
@@ -161,7 +166,7 @@ export function flatFrom(fn: string, arg: string, layout: Layout, v: VectorLike)
       );
     }
     for (let j = 0; j < values.length; j++) out[off + j] = Number(values[j]);
-  });
+  }
   return out;
 }
 
