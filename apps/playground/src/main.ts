@@ -69,7 +69,7 @@ const page = {
   measurements: 0,
   train: null as (TrainResult & { readonly steps: number; readonly done: boolean }) | null,
   before: null as Measurement | null,
-  top: null as ReturnType<typeof topEigenvalue> | null,
+  top: null as Awaited<ReturnType<typeof topEigenvalue>> | null,
   line: null as LossLine | null,
 };
 
@@ -171,12 +171,12 @@ function resetExtras(): void {
   page.top = null;
   page.line = null;
   $('loss-plot').innerHTML = '';
-  $('train-status').textContent = offReason;
-  $('landscape-status').textContent = offReason;
+  $('train-status').textContent = '';
+  $('landscape-status').textContent = '';
   $('line-plot').innerHTML = '';
   $('line-explanation').innerHTML = '';
   $('train-explanation').innerHTML =
-    `<p>Trains this network on its one random batch with gflow's trainStep and Adam; the gradient flow above is measured again every ${REDRAW_EVERY} steps.</p>`;
+    `<p>Trains this network on its one random batch with gflow's trainStepAsync and Adam; the gradient flow above is measured again every ${REDRAW_EVERY} steps.</p>`;
   $('hessian-explanation').innerHTML =
     '<p>On demand: the Hessian’s largest eigenvalue (Lanczos on Hessian-vector products), and the loss along a line through the current weights: along the top eigenvector once it is computed, else along a random filter-normalized direction.</p>';
 }
@@ -196,16 +196,15 @@ function enqueue(job: () => Promise<void>): void {
 }
 
 /**
- * Training, the eigenvalue and the loss line read tensors synchronously (trainStep's one
- * read-back, Lanczos, lossLine), which tfjs does on webgpu through a canvas: in headless Chromium
- * over SwiftShader that lost the device, and every later measurement with it. So on webgpu the
- * buttons are off, with the reason beside them.
+ * Training, the eigenvalue and the loss line use gflow's asynchronous variants on every engine
+ * (trainStepAsync, hessianEigenvaluesAsync, lossLineAsync): the page stays responsive, and on
+ * webgpu no read goes through tfjs's synchronous canvas copy (which in headless Chromium over
+ * SwiftShader loses the device). Only the orthogonal RNN still reads synchronously.
  */
-let syncReads = true;
-let offReason = '';
+let onWebgpu = false;
 
 function setBusy(busy: boolean): void {
-  for (const id of ['train', 'hessian', 'line']) $<HTMLButtonElement>(id).disabled = busy || !syncReads;
+  for (const id of ['train', 'hessian', 'line']) $<HTMLButtonElement>(id).disabled = busy;
 }
 
 /** The newest configuration change; an update that a newer one has overtaken is skipped. */
@@ -232,7 +231,7 @@ async function update(fromHash: boolean, t0: number): Promise<void> {
   $('warnings').textContent =
     page.ignored.length > 0 ? `Ignored in the link: ${page.ignored.join('; ')}.` : '';
   $('errors').textContent = '';
-  if (!syncReads && config.family === 'orthornn') {
+  if (onWebgpu && config.family === 'orthornn') {
     // matrixExp computes exp(A) on the host after a synchronous read; on webgpu over SwiftShader
     // that lost the device (and every later measurement with it), so it is not tried.
     $('errors').textContent =
@@ -307,7 +306,7 @@ async function runHessian(): Promise<void> {
   await tf.nextFrame();
   const t0 = performance.now();
   try {
-    const top = topEigenvalue(p);
+    const top = await topEigenvalue(p);
     page.top = top;
     page.action = 'hessian';
     page.ms = performance.now() - t0;
@@ -330,7 +329,7 @@ async function runLine(): Promise<void> {
   await tf.nextFrame();
   const t0 = performance.now();
   try {
-    page.line = lossLineOf(p, page.top ?? undefined);
+    page.line = await lossLineOf(p, page.top ?? undefined);
     page.action = 'line';
     page.ms = performance.now() - t0;
     $('line-plot').innerHTML = linePlot(page.line);
@@ -383,12 +382,7 @@ async function main(): Promise<void> {
           : '';
   $('engine').textContent = `engine: ${info.name}${info.device ? ` (${info.device})` : ''}${note}${swapped}`;
   $('engine').title = info.tried.map((t) => `${t.name}: ${t.ok ? 'ok' : 'skipped'} — ${t.reason}`).join('\n');
-  if (info.name === 'webgpu') {
-    syncReads = false;
-    setBusy(false);
-    offReason =
-      'Off on webgpu: these need synchronous reads, which tfjs does on webgpu through a canvas (in headless Chromium over SwiftShader that lost the GPU device). Open the page with ?engine=webgl or ?engine=wasm for them.';
-  }
+  onWebgpu = info.name === 'webgpu';
   // A new family brings its own default sizes, unless the sizes were changed from the old one's.
   $('family').addEventListener('change', () => {
     const next = $<HTMLSelectElement>('family').value as PlaygroundConfig['family'];
