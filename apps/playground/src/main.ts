@@ -171,8 +171,8 @@ function resetExtras(): void {
   page.top = null;
   page.line = null;
   $('loss-plot').innerHTML = '';
-  $('train-status').textContent = '';
-  $('landscape-status').textContent = '';
+  $('train-status').textContent = offReason;
+  $('landscape-status').textContent = offReason;
   $('line-plot').innerHTML = '';
   $('line-explanation').innerHTML = '';
   $('train-explanation').innerHTML =
@@ -199,12 +199,18 @@ function enqueue(job: () => Promise<void>): void {
  * Training, the eigenvalue and the loss line use gflow's asynchronous variants on every engine
  * (trainStepAsync, hessianEigenvaluesAsync, lossLineAsync): the page stays responsive, and on
  * webgpu no read goes through tfjs's synchronous canvas copy (which in headless Chromium over
- * SwiftShader loses the device). Only the orthogonal RNN still reads synchronously.
+ * SwiftShader loses the device). The orthogonal RNN's flow is measured there too (its generator's
+ * values awaited first, for its host-side matrix exponential), but its training, eigenvalue and
+ * loss line are off on webgpu: they read on the host inside tfjs's backward pass or at moved
+ * weights, synchronously.
  */
 let onWebgpu = false;
+let offReason = '';
+const ORTHO_OFF =
+  'Off for the orthogonal RNN on webgpu: the gradient of its matrix exponential (computed on the host in float64 inside tfjs’s backward pass, which cannot wait) and its forward pass at moved weights read the GPU synchronously, which tfjs does through a canvas (in headless Chromium over SwiftShader that loses the GPU device). Open the page with ?engine=webgl or ?engine=wasm for them.';
 
 function setBusy(busy: boolean): void {
-  for (const id of ['train', 'hessian', 'line']) $<HTMLButtonElement>(id).disabled = busy;
+  for (const id of ['train', 'hessian', 'line']) $<HTMLButtonElement>(id).disabled = busy || offReason !== '';
 }
 
 /** The newest configuration change; an update that a newer one has overtaken is skipped. */
@@ -231,13 +237,8 @@ async function update(fromHash: boolean, t0: number): Promise<void> {
   $('warnings').textContent =
     page.ignored.length > 0 ? `Ignored in the link: ${page.ignored.join('; ')}.` : '';
   $('errors').textContent = '';
-  if (onWebgpu && config.family === 'orthornn') {
-    // matrixExp computes exp(A) on the host after a synchronous read; on webgpu over SwiftShader
-    // that lost the device (and every later measurement with it), so it is not tried.
-    $('errors').textContent =
-      'The orthogonal RNN is off on webgpu: its matrix exponential reads the recurrent generator synchronously, which tfjs does on webgpu through a canvas (in headless Chromium over SwiftShader that lost the GPU device). Open the page with ?engine=webgl or ?engine=wasm for it.';
-    return;
-  }
+  offReason = onWebgpu && config.family === 'orthornn' ? ORTHO_OFF : '';
+  setBusy(false);
   try {
     page.problem?.dispose();
     page.problem = null;

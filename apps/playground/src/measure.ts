@@ -27,6 +27,7 @@ import {
   orthogonalRNN,
   plainConvNet,
   plainMLP,
+  prefetchParameters,
   residualConvNet,
   residualMLP,
   transformerStack,
@@ -405,12 +406,15 @@ function norm64(x: ArrayLike<number>): number {
  * {@link measureProblem} with asynchronous reads only, for webgpu: tfjs reads a GPU tensor
  * synchronously through a canvas, which some set-ups (headless Chromium over SwiftShader) cannot
  * do. The same ‖∂L/∂h‖ per tap (training mode, mean squared error, the same data), computed by
- * adding a zero tensor at each tap and differentiating with respect to it; no diagnosis.
+ * adding a zero tensor at each tap and differentiating with respect to it; no diagnosis. The
+ * parameters' values are awaited first (`prefetchParameters`), so that the orthogonal RNN's
+ * host-side matrix exponential reads tfjs's host copy of its generator, not the GPU.
  *
  * @param p - The problem (its model is not changed).
  * @param engine - The engine's name, recorded in the result.
  */
 export async function measureProblemAsync(p: Problem, engine: string): Promise<Measurement> {
+  await prefetchParameters(p.model);
   const names: string[] = [];
   const shapes: number[][] = [];
   tf.tidy(() => {

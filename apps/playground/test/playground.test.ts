@@ -286,10 +286,15 @@ describe.skipIf(!run)('the playground, built and opened from disk', () => {
   describe("on webgpu (SwiftShader): gflow's asynchronous variants, the same numbers as Node", () => {
     let gpu: Browser | undefined;
     let g: Page;
+    // tfjs warns once per page when it reads a GPU tensor synchronously (through a canvas).
+    const warnings: string[] = [];
     beforeAll(async () => {
       gpu = await launch('webgpu');
       g = await gpu.newPage({ viewport: { width: 1160, height: 900 } });
       watch(g);
+      g.on('console', (m) => {
+        if (m.type() === 'warning') warnings.push(m.text());
+      });
     }, 60_000);
     afterAll(async () => {
       await gpu?.close();
@@ -364,7 +369,29 @@ describe.skipIf(!run)('the playground, built and opened from disk', () => {
 
     it('no text says a feature is off on webgpu', async () => {
       await open(g, small);
-      expect(await g.textContent('body')).not.toMatch(/off on webgpu/i);
+      expect(await g.textContent('body')).not.toMatch(/off (for the orthogonal RNN )?on webgpu/i);
+    });
+
+    it('the orthogonal RNN: ‖∂L/∂h_t‖ per time step matches Node; its training and landscape are off, with the reason', async () => {
+      const hash = '#family=orthornn&length=20&width=16';
+      const s = await open(g, hash);
+      await g.screenshot({ path: path.join(shots, 'orthornn-webgpu.png'), fullPage: true });
+      expect(s.engine).toBe('webgpu');
+      expect(s.taps).toHaveLength(20);
+      expectSameFlow(s, measure(parseHash(hash).config, 'wasm'));
+      expect(await g.isDisabled('#train')).toBe(true);
+      expect(await g.isDisabled('#hessian')).toBe(true);
+      expect(await g.textContent('#train-status')).toMatch(
+        /Off for the orthogonal RNN on webgpu: .*backward pass/,
+      );
+      // Back to an MLP: everything is on again.
+      await g.selectOption('#family', 'plain');
+      await state(g, s.version);
+      expect(await g.isDisabled('#train')).toBe(false);
+    });
+
+    it('made no synchronous GPU read in the whole session (tfjs warns at the first)', () => {
+      expect(warnings.filter((w) => /synchronously reading data from GPU/.test(w))).toEqual([]);
     });
   });
 
