@@ -104,7 +104,7 @@ describe('hessianEigenvaluesAsync', () => {
     await expect(hessianEigenvaluesAsync(q.lossFn, q.params, { k: 3, basisSize: 5 })).rejects.toThrow(
       /options.basisSize must be at least k \+ 4 = 7/,
     );
-    const infinite = () => tf.tidy(() => tf.div(q.lossFn(), 0));
+    const infinite = () => tf.tidy(() => tf.div(q.lossFn(), 0) as tf.Scalar);
     await expect(hessianEigenvaluesAsync(infinite, q.params)).rejects.toThrow(NonFiniteError);
     await expect(hessianEigenvaluesAsync(infinite, q.params)).rejects.toThrow(
       /hessianEigenvaluesAsync: the loss at the current parameters must be finite, got Infinity/,

@@ -92,7 +92,7 @@ describe('lossLineAsync', () => {
     await expect(lossLineAsync(q.lossFn, q.params, [...D.slice(1), Number.NaN])).rejects.toThrow(
       /lossLineAsync: direction must be finite/,
     );
-    const infinite = () => tf.tidy(() => tf.div(q.lossFn(), 0));
+    const infinite = () => tf.tidy(() => tf.div(q.lossFn(), 0) as tf.Scalar);
     await expect(lossLineAsync(infinite, q.params, dir)).rejects.toThrow(NonFiniteError);
   });
 });
