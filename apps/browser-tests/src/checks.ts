@@ -1,7 +1,16 @@
 import { softmaxCrossEntropy } from '@gflow/backend';
 import { measureGradientFlow } from '@gflow/diagnostics';
 import { hessianVectorProduct } from '@gflow/landscape';
-import { identityContext, type Model, plainConvNet, plainMLP, residualMLP, vanillaRNN } from '@gflow/models';
+import {
+  identityContext,
+  type Model,
+  orthogonalRNN,
+  plainConvNet,
+  plainMLP,
+  prefetchParameters,
+  residualMLP,
+  vanillaRNN,
+} from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 
 /**
@@ -245,5 +254,63 @@ export async function hvpCheckAsync(name: HvpCase): Promise<HvpResult> {
     });
     tf.dispose([...saved, ...vt, xs, ys]);
     model.dispose();
+  }
+}
+
+/** The orthogonal RNN's parametrizations, each of which reads its generator on the host. */
+export const orthoCases = ['exp', 'cayley', 'householder'] as const;
+/** One of {@link orthoCases}. */
+export type OrthoCase = (typeof orthoCases)[number];
+
+/** The output of an orthogonal RNN's forward pass. */
+export interface OrthoResult {
+  readonly name: OrthoCase;
+  readonly output: readonly number[];
+}
+
+// Hidden size 40: the generator has 1,600 entries, above tfjs-webgpu's CPU-forwarding threshold
+// (1,000), so on webgpu its kernels run on the GPU.
+function orthoModel(name: OrthoCase): { model: Model; inputs: tf.Tensor } {
+  return {
+    model: orthogonalRNN({ inputSize: 3, hiddenSize: 40, outputSize: 2, parametrization: name, seed: 3 }),
+    inputs: tf.tensor3d(normals(7, 4 * 10 * 3), [4, 10, 3]),
+  };
+}
+
+/** The forward pass, read synchronously (the reference, in Node). */
+export function orthoCheck(name: OrthoCase): OrthoResult {
+  const { model, inputs } = orthoModel(name);
+  try {
+    return { name, output: Array.from(tf.tidy(() => model.apply(inputs).dataSync())) };
+  } finally {
+    model.dispose();
+    inputs.dispose();
+  }
+}
+
+/**
+ * The forward pass after every parameter was moved onto the engine (reassigned from a product with
+ * the identity, exact in float32, so that the engine keeps no host copy of the values), with
+ * `prefetchParameters` before it and the output read asynchronously: on webgpu the host-side
+ * matrix exponential, Cayley solve and Householder check then read tfjs's host copy, not the GPU.
+ */
+export async function orthoCheckAsync(name: OrthoCase): Promise<OrthoResult> {
+  const { model, inputs } = orthoModel(name);
+  try {
+    for (const p of model.parameters()) {
+      const v = p.variable;
+      const last = v.shape.at(-1) ?? 1;
+      const moved = tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(v, [-1, last]), tf.eye(last)), v.shape));
+      v.assign(moved);
+      moved.dispose();
+    }
+    await prefetchParameters(model);
+    const y = model.apply(inputs);
+    const output = Array.from(await y.data());
+    y.dispose();
+    return { name, output };
+  } finally {
+    model.dispose();
+    inputs.dispose();
   }
 }

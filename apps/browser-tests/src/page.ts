@@ -13,6 +13,9 @@ import {
   hvpCases,
   hvpCheck,
   hvpCheckAsync,
+  type OrthoResult,
+  orthoCases,
+  orthoCheckAsync,
 } from './checks.js';
 
 /** What one run on one engine reports back to the test. */
@@ -27,6 +30,8 @@ export interface PageResult {
   /** The same quantities with tfjs ops and asynchronous reads only. */
   readonly hvpAsync: readonly HvpResult[];
   readonly flowAsync: readonly FlowResult[];
+  /** The orthogonal RNNs' outputs, parameters on the engine, prefetched, read asynchronously. */
+  readonly ortho: readonly OrthoResult[];
   readonly tensorsBefore: number;
   readonly tensorsAfter: number;
   readonly errors: readonly string[];
@@ -46,6 +51,7 @@ async function run(engine: BackendName, syncReads: boolean): Promise<PageResult>
   const flow: FlowResult[] = [];
   const hvpAsync: HvpResult[] = [];
   const flowAsync: FlowResult[] = [];
+  const ortho: OrthoResult[] = [];
   for (const name of hvpCases) {
     await hvpCheckAsync(name).then(
       (r) => hvpAsync.push(r),
@@ -72,6 +78,13 @@ async function run(engine: BackendName, syncReads: boolean): Promise<PageResult>
       }
     }
   }
+  // Last: on webgpu, a synchronous GPU read here (without prefetchParameters) loses the device.
+  for (const name of orthoCases) {
+    await orthoCheckAsync(name).then(
+      (r) => ortho.push(r),
+      (e) => note(`orthogonal RNN (${name})`, e),
+    );
+  }
   return {
     engine: info.name,
     tried: info.tried.map((t) => ({ name: t.name, ok: t.ok, reason: t.reason })),
@@ -81,6 +94,7 @@ async function run(engine: BackendName, syncReads: boolean): Promise<PageResult>
     flow,
     hvpAsync,
     flowAsync,
+    ortho,
     tensorsBefore,
     tensorsAfter: tf.memory().numTensors,
     errors,

@@ -7,7 +7,17 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserEngine, haveChromium, launch, serve } from '../src/browser.js';
 import { bundleForBrowser } from '../src/bundle.js';
-import { type FlowResult, flowCases, flowCheck, type HvpResult, hvpCases, relDiff } from '../src/checks.js';
+import {
+  type FlowResult,
+  flowCases,
+  flowCheck,
+  type HvpResult,
+  hvpCases,
+  type OrthoResult,
+  orthoCases,
+  orthoCheck,
+  relDiff,
+} from '../src/checks.js';
 import type { PageResult } from '../src/page.js';
 
 // Every check of src/checks.ts, in headless Chromium, on each engine. Without a Chromium these
@@ -26,12 +36,14 @@ const HVP_TOL = 1e-2;
 const FLOW_TOL = 1e-3;
 
 let nodeFlow: FlowResult[];
+let nodeOrtho: OrthoResult[];
 let site: Awaited<ReturnType<typeof serve>>;
 
 beforeAll(async () => {
   if (!run) return;
   await initBackend({ prefer: 'wasm' });
   nodeFlow = flowCases.map(flowCheck);
+  nodeOrtho = orthoCases.map(orthoCheck);
   const page = await bundleForBrowser(`import './page.ts';`, srcDir);
   const files: Record<string, string | { file: string }> = {
     '/index.html':
@@ -58,6 +70,7 @@ for (const engine of engines) {
     let browser: Browser | undefined;
     let result: PageResult;
     const consoleErrors: string[] = [];
+    const consoleWarnings: string[] = [];
 
     beforeAll(async () => {
       if (!haveChromium)
@@ -66,6 +79,7 @@ for (const engine of engines) {
       const page = await browser.newPage();
       page.on('console', (m) => {
         if (m.type() === 'error') consoleErrors.push(m.text());
+        if (m.type() === 'warning') consoleWarnings.push(m.text());
       });
       page.on('pageerror', (e) => consoleErrors.push(String(e)));
       await page.goto(`${site.origin}/`);
@@ -174,6 +188,23 @@ for (const engine of engines) {
           ]);
           expect(tried[0]!.reason).toMatch(/no GPU adapter/);
         }
+      },
+    );
+
+    for (const name of orthoCases) {
+      it(`orthogonal RNN (${name}), parameters on the engine, prefetchParameters: the output matches Node's within ${FLOW_TOL}`, () => {
+        const got = result.ortho.find((o) => o.name === name);
+        const want = nodeOrtho.find((o) => o.name === name)!;
+        expect(got, result.errors.join('\n')).toBeDefined();
+        expect(got!.output).toHaveLength(want.output.length);
+        expect(relDiff(got!.output, want.output)).toBeLessThan(FLOW_TOL);
+      });
+    }
+
+    it.skipIf(engine !== 'webgpu')(
+      'webgpu: no synchronous GPU read (the canvas copy tfjs warns about at its first use)',
+      () => {
+        expect(consoleWarnings.filter((w) => /synchronously reading data from GPU/.test(w))).toEqual([]);
       },
     );
 

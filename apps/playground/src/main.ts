@@ -69,7 +69,7 @@ const page = {
   measurements: 0,
   train: null as (TrainResult & { readonly steps: number; readonly done: boolean }) | null,
   before: null as Measurement | null,
-  top: null as ReturnType<typeof topEigenvalue> | null,
+  top: null as Awaited<ReturnType<typeof topEigenvalue>> | null,
   line: null as LossLine | null,
 };
 
@@ -176,7 +176,7 @@ function resetExtras(): void {
   $('line-plot').innerHTML = '';
   $('line-explanation').innerHTML = '';
   $('train-explanation').innerHTML =
-    `<p>Trains this network on its one random batch with gflow's trainStep and Adam; the gradient flow above is measured again every ${REDRAW_EVERY} steps.</p>`;
+    `<p>Trains this network on its one random batch with gflow's trainStepAsync and Adam; the gradient flow above is measured again every ${REDRAW_EVERY} steps.</p>`;
   $('hessian-explanation').innerHTML =
     '<p>On demand: the Hessian’s largest eigenvalue (Lanczos on Hessian-vector products), and the loss along a line through the current weights: along the top eigenvector once it is computed, else along a random filter-normalized direction.</p>';
 }
@@ -196,16 +196,21 @@ function enqueue(job: () => Promise<void>): void {
 }
 
 /**
- * Training, the eigenvalue and the loss line read tensors synchronously (trainStep's one
- * read-back, Lanczos, lossLine), which tfjs does on webgpu through a canvas: in headless Chromium
- * over SwiftShader that lost the device, and every later measurement with it. So on webgpu the
- * buttons are off, with the reason beside them.
+ * Training, the eigenvalue and the loss line use gflow's asynchronous variants on every engine
+ * (trainStepAsync, hessianEigenvaluesAsync, lossLineAsync): the page stays responsive, and on
+ * webgpu no read goes through tfjs's synchronous canvas copy (which in headless Chromium over
+ * SwiftShader loses the device). The orthogonal RNN's flow is measured there too (its generator's
+ * values awaited first, for its host-side matrix exponential), but its training, eigenvalue and
+ * loss line are off on webgpu: they read on the host inside tfjs's backward pass or at moved
+ * weights, synchronously.
  */
-let syncReads = true;
+let onWebgpu = false;
 let offReason = '';
+const ORTHO_OFF =
+  'Off for the orthogonal RNN on webgpu: the gradient of its matrix exponential (computed on the host in float64 inside tfjs’s backward pass, which cannot wait) and its forward pass at moved weights read the GPU synchronously, which tfjs does through a canvas (in headless Chromium over SwiftShader that loses the GPU device). Open the page with ?engine=webgl or ?engine=wasm for them.';
 
 function setBusy(busy: boolean): void {
-  for (const id of ['train', 'hessian', 'line']) $<HTMLButtonElement>(id).disabled = busy || !syncReads;
+  for (const id of ['train', 'hessian', 'line']) $<HTMLButtonElement>(id).disabled = busy || offReason !== '';
 }
 
 /** The newest configuration change; an update that a newer one has overtaken is skipped. */
@@ -232,13 +237,8 @@ async function update(fromHash: boolean, t0: number): Promise<void> {
   $('warnings').textContent =
     page.ignored.length > 0 ? `Ignored in the link: ${page.ignored.join('; ')}.` : '';
   $('errors').textContent = '';
-  if (!syncReads && config.family === 'orthornn') {
-    // matrixExp computes exp(A) on the host after a synchronous read; on webgpu over SwiftShader
-    // that lost the device (and every later measurement with it), so it is not tried.
-    $('errors').textContent =
-      'The orthogonal RNN is off on webgpu: its matrix exponential reads the recurrent generator synchronously, which tfjs does on webgpu through a canvas (in headless Chromium over SwiftShader that lost the GPU device). Open the page with ?engine=webgl or ?engine=wasm for it.';
-    return;
-  }
+  offReason = onWebgpu && config.family === 'orthornn' ? ORTHO_OFF : '';
+  setBusy(false);
   try {
     page.problem?.dispose();
     page.problem = null;
@@ -307,7 +307,7 @@ async function runHessian(): Promise<void> {
   await tf.nextFrame();
   const t0 = performance.now();
   try {
-    const top = topEigenvalue(p);
+    const top = await topEigenvalue(p);
     page.top = top;
     page.action = 'hessian';
     page.ms = performance.now() - t0;
@@ -330,7 +330,7 @@ async function runLine(): Promise<void> {
   await tf.nextFrame();
   const t0 = performance.now();
   try {
-    page.line = lossLineOf(p, page.top ?? undefined);
+    page.line = await lossLineOf(p, page.top ?? undefined);
     page.action = 'line';
     page.ms = performance.now() - t0;
     $('line-plot').innerHTML = linePlot(page.line);
@@ -383,12 +383,7 @@ async function main(): Promise<void> {
           : '';
   $('engine').textContent = `engine: ${info.name}${info.device ? ` (${info.device})` : ''}${note}${swapped}`;
   $('engine').title = info.tried.map((t) => `${t.name}: ${t.ok ? 'ok' : 'skipped'} — ${t.reason}`).join('\n');
-  if (info.name === 'webgpu') {
-    syncReads = false;
-    setBusy(false);
-    offReason =
-      'Off on webgpu: these need synchronous reads, which tfjs does on webgpu through a canvas (in headless Chromium over SwiftShader that lost the GPU device). Open the page with ?engine=webgl or ?engine=wasm for them.';
-  }
+  onWebgpu = info.name === 'webgpu';
   // A new family brings its own default sizes, unless the sizes were changed from the old one's.
   $('family').addEventListener('change', () => {
     const next = $<HTMLSelectElement>('family').value as PlaygroundConfig['family'];

@@ -8,8 +8,17 @@ import {
   disposeTrainState,
   measureGradientFlow,
   trainStep,
+  trainStepAsync,
 } from '@gflow/diagnostics';
-import { hessianEigenvalues, lossLine, type ParameterVector, randomDirection } from '@gflow/landscape';
+import {
+  hessianEigenvalues,
+  hessianEigenvaluesAsync,
+  lossLine,
+  lossLineAsync,
+  type ParameterVector,
+  randomDirection,
+  randomDirectionAsync,
+} from '@gflow/landscape';
 import {
   gru,
   highwayMLP,
@@ -18,6 +27,7 @@ import {
   orthogonalRNN,
   plainConvNet,
   plainMLP,
+  prefetchParameters,
   residualConvNet,
   residualMLP,
   transformerStack,
@@ -396,12 +406,15 @@ function norm64(x: ArrayLike<number>): number {
  * {@link measureProblem} with asynchronous reads only, for webgpu: tfjs reads a GPU tensor
  * synchronously through a canvas, which some set-ups (headless Chromium over SwiftShader) cannot
  * do. The same ‖∂L/∂h‖ per tap (training mode, mean squared error, the same data), computed by
- * adding a zero tensor at each tap and differentiating with respect to it; no diagnosis.
+ * adding a zero tensor at each tap and differentiating with respect to it; no diagnosis. The
+ * parameters' values are awaited first (`prefetchParameters`), so that the orthogonal RNN's
+ * host-side matrix exponential reads tfjs's host copy of its generator, not the GPU.
  *
  * @param p - The problem (its model is not changed).
  * @param engine - The engine's name, recorded in the result.
  */
 export async function measureProblemAsync(p: Problem, engine: string): Promise<Measurement> {
+  await prefetchParameters(p.model);
   const names: string[] = [];
   const shapes: number[][] = [];
   tf.tidy(() => {
@@ -433,6 +446,13 @@ export async function measureProblemAsync(p: Problem, engine: string): Promise<M
   return summarize(p, engine, loss, all, []);
 }
 
+/**
+ * How the library reads tensors back: `'async'` (the page, on every engine: gflow's `…Async`
+ * functions await `data()`, so the main thread stays free and webgpu needs no synchronous canvas
+ * copy) or `'sync'` (gflow's synchronous functions, which the Node test takes as its reference).
+ */
+export type Reads = 'sync' | 'async';
+
 /** What {@link train} did. */
 export interface TrainResult {
   /** The loss before each step (trainStep's loss), one per step. */
@@ -454,6 +474,7 @@ export interface TrainResult {
  * @param clip - Whether to clip the global gradient norm.
  * @param onProgress - Called after each step with the results so far; awaited, so a page can
  *   redraw and yield to the browser (the callback must not change the weights).
+ * @param reads - `trainStepAsync` (default) or `trainStep`.
  * @returns The loss and raw global norm of every step.
  */
 export async function train(
@@ -461,6 +482,7 @@ export async function train(
   steps: number,
   clip: boolean,
   onProgress?: (step: number, result: TrainResult) => void | Promise<void>,
+  reads: Reads = 'async',
 ): Promise<TrainResult> {
   // ε given explicitly: tfjs's default is the engine's (1e-7 for float32, 1e-4 where webgl
   // reports 16-bit floats), which made the page and Node take different steps.
@@ -477,7 +499,8 @@ export async function train(
   });
   try {
     for (let i = 1; i <= steps; i++) {
-      const r = trainStep(p.model, { inputs: p.inputs, targets: p.targets }, state, {
+      const step = reads === 'async' ? trainStepAsync : trainStep;
+      const r = await step(p.model, { inputs: p.inputs, targets: p.targets }, state, {
         optimizer,
         loss: 'meanSquaredError',
       });
@@ -513,10 +536,15 @@ export interface TopEigenvalue {
  * eigenvector for {@link lossLineOf}.
  *
  * @param p - The problem; its weights are left bit-identical.
+ * @param reads - `hessianEigenvaluesAsync` (default) or `hessianEigenvalues`.
  */
-export function topEigenvalue(p: Problem): { result: TopEigenvalue; vector: ParameterVector } {
+export async function topEigenvalue(
+  p: Problem,
+  reads: Reads = 'async',
+): Promise<{ result: TopEigenvalue; vector: ParameterVector }> {
   const seed = p.config.seed;
-  const r = hessianEigenvalues(lossOf(p), p.model, { k: 1, extremes: false, returnVectors: true, seed });
+  const eigen = reads === 'async' ? hessianEigenvaluesAsync : hessianEigenvalues;
+  const r = await eigen(lossOf(p), p.model, { k: 1, extremes: false, returnVectors: true, seed });
   return {
     result: {
       lambda: r.eigenvalues[0]!,
@@ -553,13 +581,21 @@ export interface LossLine {
  *
  * @param p - The problem; its weights are left bit-identical.
  * @param top - The top eigenpair from {@link topEigenvalue}, or undefined for a random direction.
+ * @param reads - `lossLineAsync` and `randomDirectionAsync` (default), or the synchronous ones.
  */
-export function lossLineOf(p: Problem, top?: { result: TopEigenvalue; vector: ParameterVector }): LossLine {
+export async function lossLineOf(
+  p: Problem,
+  top?: { result: TopEigenvalue; vector: ParameterVector },
+  reads: Reads = 'async',
+): Promise<LossLine> {
   const f = lossOf(p);
+  const line = reads === 'async' ? lossLineAsync : lossLine;
   if (top !== undefined && top.result.lambda > 0) {
-    const l0 = tf.tidy(() => f().dataSync()[0]!);
+    const at0 = f();
+    const l0 = (await at0.data())[0]!;
+    at0.dispose();
     const reach = Math.sqrt((2 * Math.max(l0, 1e-6)) / top.result.lambda);
-    const r = lossLine(f, p.model, top.vector, { range: [-reach, reach], points: 41 });
+    const r = await line(f, p.model, top.vector, { range: [-reach, reach], points: 41 });
     const lambda = top.result.lambda;
     return {
       direction: `top Hessian eigenvector (unit length; λ = ${lambda.toPrecision(4)})`,
@@ -571,8 +607,8 @@ export function lossLineOf(p: Problem, top?: { result: TopEigenvalue; vector: Pa
     };
   }
   const seed = p.config.seed;
-  const d = randomDirection(p.model, { seed });
-  const r = lossLine(f, p.model, d, { range: [-1, 1], points: 41 });
+  const d = await (reads === 'async' ? randomDirectionAsync : randomDirection)(p.model, { seed });
+  const r = await line(f, p.model, d, { range: [-1, 1], points: 41 });
   return {
     direction: `random direction, filter-normalized (Li et al. 2018), seed ${seed}`,
     eigenvector: false,

@@ -116,7 +116,7 @@ export { tensorNorms } from './tensor-norms.js';
 export type { TrainState, TrainStateOptions } from './train-state.js';
 export { createTrainState, disposeTrainState } from './train-state.js';
 export type { Batch, LossSpec, StepOutcome, TrainStepOptions, TrainStepResult } from './train-step.js';
-export { trainStep } from './train-step.js';
+export { trainStep, trainStepAsync } from './train-step.js';
 export type {
   GuardAction,
   GuardChange,

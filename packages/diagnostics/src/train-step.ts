@@ -1,9 +1,10 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { type Reads, runReadsAsync, runReadsSync } from '@gflow/core/internal';
 import type { Module } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import type { GradientMonitor } from './gradient-monitor.js';
 import { type LossSpec, resolveLoss } from './internal/loss.js';
-import { runStep, type TrainStepResult } from './internal/run-step.js';
+import { runStepReads, type TrainStepResult } from './internal/run-step.js';
 import { checkSchedulable } from './internal/scheduled-rate.js';
 import { type RawTape, runTape } from './internal/tap-recorder.js';
 import { checkInteger } from './internal/validate.js';
@@ -82,7 +83,52 @@ export function trainStep(
   state: TrainState,
   options: TrainStepOptions,
 ): TrainStepResult {
-  const fn = 'trainStep';
+  return runReadsSync(stepReads('trainStep', module, batch, state, options));
+}
+
+/**
+ * {@link trainStep} with its one read-back awaited (`await data()`) instead of synchronous
+ * (`dataSync()`): the same step (one implementation), so the same update, loss, norms, record and
+ * guard verdict. The update is applied before the read, as in `trainStep`; the guard and the
+ * monitor finish when the promise settles. In a browser the main thread stays free while the GPU
+ * computes, and on webgpu tfjs reads through a mapped buffer rather than its synchronous canvas
+ * copy (which loses the device in headless Chromium over SwiftShader: see `@gflow/backend`'s
+ * README). Await each step before starting the next one on the same state.
+ *
+ * @param module - The module to train.
+ * @param batch - Inputs and targets.
+ * @param state - The loop's {@link TrainState}.
+ * @param options - As {@link trainStep}.
+ * @returns As {@link trainStep}.
+ * @throws InvalidArgumentError (from `@gflow/core`): as {@link trainStep} (the promise rejects).
+ * @example
+ * ```ts
+ * const state = createTrainState();
+ * for (let i = 0; i < 100; i++) {
+ *   const r = await trainStepAsync(model, task.batch(32), state, { optimizer });
+ *   progress(r.loss);
+ * }
+ * disposeTrainState(state);
+ * ```
+ * @see Babuschkin et al. 2020, "The DeepMind JAX Ecosystem" (optax: explicit optimizer state).
+ */
+export function trainStepAsync(
+  module: Module,
+  batch: Batch,
+  state: TrainState,
+  options: TrainStepOptions,
+): Promise<TrainStepResult> {
+  return runReadsAsync(stepReads('trainStepAsync', module, batch, state, options));
+}
+
+/** The step, written once for both drivers. */
+function* stepReads(
+  fn: string,
+  module: Module,
+  batch: Batch,
+  state: TrainState,
+  options: TrainStepOptions,
+): Reads<TrainStepResult> {
   const slots = checkArguments(fn, module, batch, state, options);
   const lossFn = resolveLoss(fn, options.loss ?? 'meanSquaredError');
   const n = batch.inputs.shape[0] ?? 1;
@@ -116,7 +162,7 @@ export function trainStep(
     const grads = merged?.grads ?? first.grads;
     const rate = slots.applySchedule(options.optimizer);
     slots.step++;
-    return runStep({
+    return yield* runStepReads({
       step: slots.step,
       names,
       vars: params.map((p) => p.variable),
@@ -160,7 +206,8 @@ function checkArguments(
   if (slots.disposed) {
     throw new InvalidArgumentError(`${fn}: state must not be disposed, got one freed by disposeTrainState`);
   }
-  if (!(options?.optimizer instanceof tf.Optimizer)) {
+  // tf.Optimizer's Symbol.hasInstance reads `.minimize` of its operand: check for null first.
+  if (options?.optimizer == null || !(options.optimizer instanceof tf.Optimizer)) {
     throw new InvalidArgumentError(
       `${fn}: options.optimizer must be a tf.Optimizer, got ${describeValue(options?.optimizer)}`,
     );

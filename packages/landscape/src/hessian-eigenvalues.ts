@@ -1,6 +1,15 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
 import { readOptions } from '@gflow/core/internal';
-import { type Pair, powerResidual, rayleighRitz, verifiedLanczos } from './internal/eigensolvers.js';
+import {
+  driveAsync,
+  driveSync,
+  type Pair,
+  powerResidual,
+  type RestartedLanczosOptions,
+  rayleighRitz,
+  type Steps,
+  verifiedLanczos,
+} from './internal/eigensolvers.js';
 import { HessianOperator } from './internal/hessian-operator.js';
 import { toParameterVector } from './internal/params.js';
 import { norm, projectOut } from './internal/vec.js';
@@ -174,76 +183,148 @@ export function hessianEigenvalues<B>(
   options: HessianEigenvaluesOptions = {},
 ): HessianEigenvaluesResult {
   const fn = 'hessianEigenvalues';
-  const { method, tol, maxIter, seed, k, basisSizeAsked } = readEigenOptions(fn, options);
+  const read = readEigenOptions(fn, options);
   const op = new HessianOperator(fn, lossFn as Objective<unknown>, params, options);
   try {
-    const dim = op.dim;
-    if (!Number.isInteger(k) || k < 1 || k > dim) {
-      throw new InvalidArgumentError(
-        `${fn}: options.k must be an integer in [1, ${dim}] (the parameter count), got ${describeValue(k)}`,
-      );
-    }
-    const extremes = options.extremes ?? true;
-    const basisSize = Math.min(dim, basisSizeAsked ?? Math.max(30, 2 * k + 14));
-    if (method === 'lanczos' && basisSize < Math.min(dim, k + 4)) {
-      throw new InvalidArgumentError(
-        `${fn}: options.basisSize must be at least k + 4 = ${k + 4} (the wanted pairs, both ends and room to grow) or the parameter count ${dim}, got ${basisSize}`,
-      );
-    }
+    const search = eigenSearch(fn, op, read, options);
     const loss = op.centerLoss();
-    let pairs: Pair[] = [];
-    let lo: Pair | undefined;
-    let hi: Pair | undefined;
-    let stopReason: EigenStopReason;
-    let verificationPasses = 0;
-    if (method === 'power') {
-      ({ pairs, lo, hi, stopReason } = powerEigenpairs(op, k, tol, maxIter, seed, extremes));
-    } else {
-      const run = verifiedLanczos(op.matvec, dim, {
-        k,
-        ends: extremes,
-        tol,
-        maxSteps: maxIter * (k + (extremes ? 1 : 0)),
-        basisSize,
-        seed,
-      });
-      pairs = run.top;
-      lo = run.min;
-      hi = run.max;
-      stopReason = run.stopReason;
-      verificationPasses = run.verificationPasses;
-    }
-    const lambdaMax = hi?.value ?? null;
-    const lambdaMin = lo?.value ?? null;
-    const { conditionNumber, negativeRatio } = conditioning(lambdaMax, lambdaMin);
-    const sorted = pairs.slice().sort((a, b) => Math.abs(b.value) - Math.abs(a.value));
-    return {
-      eigenvalues: sorted.map((p) => p.value),
-      iterations: sorted.map((p) => p.iterations),
-      converged: sorted.map((p) => p.converged),
-      residuals: sorted.map((p) => p.residual),
-      ...(options.returnVectors
-        ? { eigenvectors: sorted.map((p) => toParameterVector(op.layout, p.vector)) }
-        : {}),
-      lambdaMax,
-      lambdaMin,
-      extremeConverged: lo && hi ? lo.converged && hi.converged : null,
-      extremeResiduals: lo && hi ? [lo.residual, hi.residual] : null,
-      conditionNumber,
-      negativeRatio,
-      loss,
-      dim,
-      method,
-      tol,
-      stopReason,
-      verificationPasses,
-      mode: op.mode,
-      modeReason: op.reason,
-      hessianVectorProducts: op.count,
-    };
+    return eigenResult(op, read, options, loss, driveSync(search, op.matvec));
   } finally {
     op.dispose();
   }
+}
+
+/**
+ * {@link hessianEigenvalues} with asynchronous reads: the same search (one implementation,
+ * driven product by product), with each Hessian-vector product, the loss and the engine's
+ * second-derivative self-check read back by `await tensor.data()` instead of `dataSync()`. The
+ * results are those of {@link hessianEigenvalues} to the last bit on the same engine. In a
+ * browser the main thread stays free while the GPU computes, and on webgpu tfjs then reads
+ * through a mapped buffer rather than its synchronous canvas copy (which loses the device in
+ * headless Chromium over SwiftShader: see `@gflow/backend`'s README). Do not change the
+ * parameters while the promise is pending: they are moved in place for finite differences.
+ *
+ * @param lossFn - The loss at the current parameter values, or `{ loss(batch), batches }`.
+ * @param params - The parameters (a `Module` or a list of `Parameter`s).
+ * @param options - As {@link hessianEigenvalues}.
+ * @returns As {@link hessianEigenvalues}.
+ * @throws InvalidArgumentError, NonFiniteError (from `@gflow/core`): as {@link hessianEigenvalues} (the promise rejects).
+ * @example
+ * ```ts
+ * const r = await hessianEigenvaluesAsync(lossFn, model, { k: 1, extremes: false });
+ * r.eigenvalues[0]; // λ_max, as hessianEigenvalues gives it
+ * ```
+ * @see Yao, Gholami, Keutzer, Mahoney 2020, "PyHessian: Neural Networks Through the Lens of the Hessian"; Wu & Simon 2000, "Thick-restart Lanczos method for large symmetric eigenvalue problems".
+ */
+export async function hessianEigenvaluesAsync<B>(
+  lossFn: Objective<B>,
+  params: ParamsLike,
+  options: HessianEigenvaluesOptions = {},
+): Promise<HessianEigenvaluesResult> {
+  const fn = 'hessianEigenvaluesAsync';
+  const read = readEigenOptions(fn, options);
+  const op = new HessianOperator(fn, lossFn as Objective<unknown>, params, options, 'async');
+  try {
+    await op.ready();
+    const search = eigenSearch(fn, op, read, options);
+    const loss = await op.centerLossAsync();
+    return eigenResult(op, read, options, loss, await driveAsync(search, op.matvecAsync));
+  } finally {
+    op.dispose();
+  }
+}
+
+type EigenOptions = ReturnType<typeof readEigenOptions>;
+
+/** What the search found: the pairs, the ends and why it stopped. */
+interface Found {
+  pairs: Pair[];
+  lo: Pair | undefined;
+  hi: Pair | undefined;
+  stopReason: EigenStopReason;
+  verificationPasses: number;
+}
+
+/** Checks `k` and the basis size against the dimension, and returns the search to drive. */
+function eigenSearch(
+  fn: string,
+  op: HessianOperator,
+  o: EigenOptions,
+  options: HessianEigenvaluesOptions,
+): Steps<Found> {
+  const { method, tol, maxIter, seed, k, basisSizeAsked } = o;
+  const dim = op.dim;
+  if (!Number.isInteger(k) || k < 1 || k > dim) {
+    throw new InvalidArgumentError(
+      `${fn}: options.k must be an integer in [1, ${dim}] (the parameter count), got ${describeValue(k)}`,
+    );
+  }
+  const extremes = options.extremes ?? true;
+  const basisSize = Math.min(dim, basisSizeAsked ?? Math.max(30, 2 * k + 14));
+  if (method === 'lanczos' && basisSize < Math.min(dim, k + 4)) {
+    throw new InvalidArgumentError(
+      `${fn}: options.basisSize must be at least k + 4 = ${k + 4} (the wanted pairs, both ends and room to grow) or the parameter count ${dim}, got ${basisSize}`,
+    );
+  }
+  if (method === 'power') return powerEigenpairs(dim, k, tol, maxIter, seed, extremes);
+  return lanczosEigenpairs(dim, {
+    k,
+    ends: extremes,
+    tol,
+    maxSteps: maxIter * (k + (extremes ? 1 : 0)),
+    basisSize,
+    seed,
+  });
+}
+
+function* lanczosEigenpairs(dim: number, o: RestartedLanczosOptions): Steps<Found> {
+  const run = yield* verifiedLanczos(dim, o);
+  return {
+    pairs: run.top,
+    lo: run.min,
+    hi: run.max,
+    stopReason: run.stopReason,
+    verificationPasses: run.verificationPasses,
+  };
+}
+
+/** The result object, from the search's findings. */
+function eigenResult(
+  op: HessianOperator,
+  o: EigenOptions,
+  options: HessianEigenvaluesOptions,
+  loss: number,
+  found: Found,
+): HessianEigenvaluesResult {
+  const { pairs, lo, hi, stopReason, verificationPasses } = found;
+  const lambdaMax = hi?.value ?? null;
+  const lambdaMin = lo?.value ?? null;
+  const { conditionNumber, negativeRatio } = conditioning(lambdaMax, lambdaMin);
+  const sorted = pairs.slice().sort((a, b) => Math.abs(b.value) - Math.abs(a.value));
+  return {
+    eigenvalues: sorted.map((p) => p.value),
+    iterations: sorted.map((p) => p.iterations),
+    converged: sorted.map((p) => p.converged),
+    residuals: sorted.map((p) => p.residual),
+    ...(options.returnVectors
+      ? { eigenvectors: sorted.map((p) => toParameterVector(op.layout, p.vector)) }
+      : {}),
+    lambdaMax,
+    lambdaMin,
+    extremeConverged: lo && hi ? lo.converged && hi.converged : null,
+    extremeResiduals: lo && hi ? [lo.residual, hi.residual] : null,
+    conditionNumber,
+    negativeRatio,
+    loss,
+    dim: op.dim,
+    method: o.method,
+    tol: o.tol,
+    stopReason,
+    verificationPasses,
+    mode: op.mode,
+    modeReason: op.reason,
+    hessianVectorProducts: op.count,
+  };
 }
 
 /** hessianEigenvalues' options, checked (k against the dimension is checked once it is known). */
@@ -294,21 +375,20 @@ function readEigenOptions(
  * The power-iteration path: k deflated power iterations with residual tests, Rayleigh–Ritz on
  * their span, and (with `extremes`) the other end of the spectrum by a shifted power iteration.
  */
-function powerEigenpairs(
-  op: HessianOperator,
+function* powerEigenpairs(
+  dim: number,
   k: number,
   tol: number,
   maxIter: number,
   seed: number,
   extremes: boolean,
-): { pairs: Pair[]; lo: Pair | undefined; hi: Pair | undefined; stopReason: EigenStopReason } {
-  const dim = op.dim;
+): Steps<Found> {
   let pairs: Pair[] = [];
   let lo: Pair | undefined;
   let hi: Pair | undefined;
   const found: Float64Array[] = [];
   for (let i = 0; i < k; i++) {
-    const p = powerResidual(op.matvec, dim, found, tol, maxIter, seed + i);
+    const p = yield* powerResidual(dim, found, tol, maxIter, seed + i);
     pairs.push(p);
     const q = Float64Array.from(p.vector);
     projectOut(q, found);
@@ -322,7 +402,7 @@ function powerEigenpairs(
   const top = pairs[0] as Pair;
   if (extremes && dim > 1) {
     // The dominant eigenvalue of H − λ_1 I is λ_other − λ_1, the other end of the spectrum.
-    const other = powerResidual(op.matvec, dim, [], tol, maxIter, seed + k, top.value);
+    const other = yield* powerResidual(dim, [], tol, maxIter, seed + k, top.value);
     const ends = [top, other, ...pairs];
     lo = ends.reduce((a, b) => (b.value < a.value ? b : a));
     hi = ends.reduce((a, b) => (b.value > a.value ? b : a));
@@ -330,7 +410,8 @@ function powerEigenpairs(
     lo = hi = top;
   }
   const all = [...pairs, ...(lo && hi ? [lo, hi] : [])];
-  return { pairs, lo, hi, stopReason: all.every((p) => p.converged) ? 'converged' : 'max-iterations' };
+  const stopReason = all.every((p) => p.converged) ? 'converged' : 'max-iterations';
+  return { pairs, lo, hi, stopReason, verificationPasses: 0 };
 }
 
 /** |λ|max/|λ|min over the two ends, and |λ_min/λ_max| when λ_min < 0 (0 when it is not). */

@@ -11,7 +11,7 @@ export type {
   HessianEigenvaluesOptions,
   HessianEigenvaluesResult,
 } from './hessian-eigenvalues.js';
-export { hessianEigenvalues } from './hessian-eigenvalues.js';
+export { hessianEigenvalues, hessianEigenvaluesAsync } from './hessian-eigenvalues.js';
 export type {
   HessianSpectralDensityOptions,
   HessianSpectralDensityResult,
@@ -25,13 +25,13 @@ export { hessianVectorProduct } from './hessian-vector-product.js';
 export type { EndpointLike, InterpolateOptions, InterpolateResult } from './interpolate.js';
 export { interpolate } from './interpolate.js';
 export type { LossLineOptions, LossLineResult } from './loss-line.js';
-export { lossLine } from './loss-line.js';
+export { lossLine, lossLineAsync } from './loss-line.js';
 export type { LossPlaneOptions, LossPlaneResult } from './loss-plane.js';
 export { lossPlane } from './loss-plane.js';
 export type { PcaDirectionsResult, SnapshotLike } from './pca-directions.js';
 export { pcaDirections } from './pca-directions.js';
 export type { DirectionNormalization, RandomDirectionOptions } from './random-direction.js';
-export { randomDirection } from './random-direction.js';
+export { randomDirection, randomDirectionAsync } from './random-direction.js';
 export type { SecondOrderProbe, SecondOrderReport } from './second-order-check.js';
 export { checkSecondOrderGradients } from './second-order-check.js';
 export { snapshotParameters } from './snapshot-parameters.js';

@@ -1,8 +1,14 @@
 import { NonFiniteError } from '@gflow/core';
-import { readOptions } from '@gflow/core/internal';
+import { type Reads, readOptions, runReadsAsync, runReadsSync } from '@gflow/core/internal';
 import { checkPoints, checkProgress, checkRange, linspace } from './internal/grid.js';
-import { evaluate, nonFiniteName, prepare } from './internal/objective.js';
-import { assertFiniteVector, flatFrom, layoutOf, SavedParameters, tensorsFrom } from './internal/params.js';
+import { evaluateReads, nonFiniteName, prepare } from './internal/objective.js';
+import {
+  assertFiniteVector,
+  flatFromReads,
+  layoutOf,
+  SavedParameters,
+  tensorsFrom,
+} from './internal/params.js';
 import type { NonFinitePoint, Objective, ParamsLike, Progress, VectorLike } from './types.js';
 
 /** Options of {@link lossLine}. */
@@ -57,14 +63,54 @@ export function lossLine<B>(
   direction: VectorLike,
   options: LossLineOptions = {},
 ): LossLineResult {
-  const fn = 'lossLine';
+  return runReadsSync(lineReads('lossLine', lossFn, params, direction, options));
+}
+
+/**
+ * {@link lossLine} with asynchronous reads: the same points (one implementation), each loss read
+ * back by `await data()` instead of `dataSync()`, so the results are {@link lossLine}'s to the
+ * last bit on the same engine. In a browser the main thread stays free between points, and on
+ * webgpu tfjs reads through a mapped buffer rather than its synchronous canvas copy (see
+ * `@gflow/backend`'s README). The parameters are moved in place while the promise is pending and
+ * restored bit for bit at the end, even when the loss throws: do not train them meanwhile.
+ *
+ * @param lossFn - The loss at the current parameter values, or `{ loss(batch), batches }`.
+ * @param params - The parameters to move (a `Module` or a list of `Parameter`s).
+ * @param direction - A direction shaped like the parameters, e.g. from {@link randomDirectionAsync}.
+ * @param options - As {@link lossLine}.
+ * @returns As {@link lossLine}.
+ * @throws ShapeError, InvalidArgumentError, NonFiniteError (from `@gflow/core`): as {@link lossLine} (the promise rejects).
+ * @example
+ * ```ts
+ * const d = await randomDirectionAsync(model, { seed: 0 });
+ * const { alphas, losses } = await lossLineAsync(() => loss(model.apply(x), y), model, d, { points: 51 });
+ * ```
+ * @see Goodfellow, Vinyals, Saxe 2015, "Qualitatively characterizing neural network optimization problems".
+ */
+export async function lossLineAsync<B>(
+  lossFn: Objective<B>,
+  params: ParamsLike,
+  direction: VectorLike,
+  options: LossLineOptions = {},
+): Promise<LossLineResult> {
+  return runReadsAsync(lineReads('lossLineAsync', lossFn, params, direction, options));
+}
+
+/** The line, written once for both drivers: checks, then one read per point. */
+function* lineReads<B>(
+  fn: string,
+  lossFn: Objective<B>,
+  params: ParamsLike,
+  direction: VectorLike,
+  options: LossLineOptions,
+): Reads<LossLineResult> {
   readOptions(fn, options);
   const [lo, hi] = checkRange(fn, 'options.range', options.range ?? [-1, 1]);
   const points = checkPoints(fn, 'options.points', options.points ?? 51);
   checkProgress(fn, options.onProgress);
   const layout = layoutOf(fn, params);
   const prepared = prepare(fn, lossFn);
-  const dir = flatFrom(fn, 'direction', layout, direction);
+  const dir = yield* flatFromReads(fn, 'direction', layout, direction);
   assertFiniteVector(fn, 'direction', layout, dir);
   const alphas = linspace(lo, hi, points);
   const losses: number[] = [];
@@ -72,15 +118,15 @@ export function lossLine<B>(
   const saved = new SavedParameters(layout);
   const d = tensorsFrom(layout, dir);
   try {
-    const centerLoss = evaluate(fn, prepared);
+    const centerLoss = yield* evaluateReads(fn, prepared);
     if (!Number.isFinite(centerLoss)) {
       throw new NonFiniteError(`${fn}: the loss at the center (α = 0) must be finite, got ${centerLoss}`);
     }
-    alphas.forEach((alpha, i) => {
+    for (const [i, alpha] of alphas.entries()) {
       let value = centerLoss;
       if (alpha !== 0) {
         saved.moveTo([d], [alpha]);
-        value = evaluate(fn, prepared);
+        value = yield* evaluateReads(fn, prepared);
       }
       if (Number.isFinite(value)) {
         losses.push(value);
@@ -89,7 +135,7 @@ export function lossLine<B>(
         nonFinite.push({ index: i, coordinates: [alpha], value: nonFiniteName(value) });
       }
       options.onProgress?.({ done: i + 1, total: points });
-    });
+    }
     return { alphas, losses, centerLoss, nonFinite };
   } finally {
     saved.dispose();

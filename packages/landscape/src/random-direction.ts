@@ -1,7 +1,7 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
-import { readOptions } from '@gflow/core/internal';
+import { type Reads, readOptions, runReadsAsync, runReadsSync } from '@gflow/core/internal';
 import type { ParameterRole } from '@gflow/models';
-import { layoutOf, readFlat } from './internal/params.js';
+import { type Layout, layoutOf, readFlatReads } from './internal/params.js';
 import { Random } from './internal/random.js';
 import type { ParameterVector, ParamsLike } from './types.js';
 
@@ -52,7 +52,39 @@ const ROLES: readonly ParameterRole[] = ['kernel', 'bias', 'norm', 'gate', 'recu
  * @see Li, Xu, Taylor, Studer, Goldstein 2018, "Visualizing the Loss Landscape of Neural Nets".
  */
 export function randomDirection(params: ParamsLike, options: RandomDirectionOptions = {}): ParameterVector {
-  const fn = 'randomDirection';
+  return runReadsSync(directionReads('randomDirection', params, options));
+}
+
+/**
+ * {@link randomDirection} with an asynchronous read of the weights (`await data()` instead of
+ * `dataSync()`): the same direction, bit for bit. In a browser the main thread stays free, and on
+ * webgpu tfjs reads through a mapped buffer rather than its synchronous canvas copy (see
+ * `@gflow/backend`'s README).
+ *
+ * @param params - The parameters (a `Module` or a list of `Parameter`s); read, never changed.
+ * @param options - As {@link randomDirection}.
+ * @returns As {@link randomDirection}.
+ * @throws InvalidArgumentError (from `@gflow/core`): as {@link randomDirection} (the promise rejects).
+ * @example
+ * ```ts
+ * const d = await randomDirectionAsync(model, { seed: 1 });
+ * const line = await lossLineAsync(() => loss(model.apply(x), y), model, d);
+ * ```
+ * @see Li, Xu, Taylor, Studer, Goldstein 2018, "Visualizing the Loss Landscape of Neural Nets".
+ */
+export async function randomDirectionAsync(
+  params: ParamsLike,
+  options: RandomDirectionOptions = {},
+): Promise<ParameterVector> {
+  return runReadsAsync(directionReads('randomDirectionAsync', params, options));
+}
+
+/** The direction, written once for both drivers: checks, one read of the weights, the draw. */
+function* directionReads(
+  fn: string,
+  params: ParamsLike,
+  options: RandomDirectionOptions,
+): Reads<ParameterVector> {
   readOptions(fn, options);
   const normalization = options.normalization ?? 'filter';
   if (normalization !== 'filter' && normalization !== 'layer' && normalization !== 'none') {
@@ -71,7 +103,18 @@ export function randomDirection(params: ParamsLike, options: RandomDirectionOpti
     throw new InvalidArgumentError(`${fn}: options.seed must be a finite number, got ${describeValue(seed)}`);
   }
   const layout = layoutOf(fn, params);
-  const theta = normalization === 'none' ? undefined : readFlat(layout);
+  const theta = normalization === 'none' ? undefined : yield* readFlatReads(layout);
+  return drawDirection(layout, theta, normalization, ignore, seed);
+}
+
+/** Draws N(0, I) for every parameter and scales it to `theta` (filter by filter or as a whole). */
+function drawDirection(
+  layout: Layout,
+  theta: Float64Array | undefined,
+  normalization: DirectionNormalization,
+  ignore: readonly ParameterRole[],
+  seed: number,
+): ParameterVector {
   const rng = new Random(seed);
   return layout.params.map((p, i) => {
     const size = layout.sizes[i] ?? 0;

@@ -1,4 +1,4 @@
-import { readOptions } from '@gflow/core/internal';
+import { type Reads, readOptions, runReadsSync } from '@gflow/core/internal';
 import { backwardSaveMode, releaseFailedTape } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 
@@ -47,25 +47,22 @@ function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
   return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-12);
 }
 
-/** Double backpropagation of f at x along v: ∂/∂x (∇f(x) · v). */
-function hvp(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor, v: tf.Tensor): Float32Array {
-  return tf.tidy(() => {
-    const g = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(tf.grad(f)(z), v)) as tf.Scalar)(x);
-    return g.dataSync() as Float32Array;
-  });
+/** Double backpropagation of f at x along v: ∂/∂x (∇f(x) · v), as a tensor to read. */
+function hvp(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor, v: tf.Tensor): tf.Tensor {
+  return tf.grad((z: tf.Tensor) => tf.sum(tf.mul(tf.grad(f)(z), v)) as tf.Scalar)(x);
 }
 
-/** First-order gradient (tfjs gets first derivatives right). */
-function grad(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor): Float32Array {
-  return tf.tidy(() => tf.grad(f)(x).dataSync() as Float32Array);
+/** First-order gradient (tfjs gets first derivatives right), as a tensor to read. */
+function grad(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor): tf.Tensor {
+  return tf.grad(f)(x);
 }
 
-function probe(
+function* probe(
   name: string,
-  run: () => { got: ArrayLike<number>; want: ArrayLike<number> },
-): SecondOrderProbe {
+  run: () => Reads<{ got: ArrayLike<number>; want: ArrayLike<number> }>,
+): Reads<SecondOrderProbe> {
   try {
-    const { got, want } = run();
+    const { got, want } = yield* run();
     const e = relErr(got, want);
     return { name, ok: Number.isFinite(e) && e <= TOLERANCE, relativeError: Number.isFinite(e) ? e : null };
   } catch (err) {
@@ -78,29 +75,27 @@ function scalarProbe(
   name: string,
   f: (x: tf.Tensor) => tf.Tensor,
   d2: (x: number) => number,
-): SecondOrderProbe {
+): Reads<SecondOrderProbe> {
   const x0 = 0.37;
-  return probe(name, () =>
-    tf.tidy(() => {
-      const x = tf.scalar(x0);
-      const got = hvp((z) => tf.sum(f(z)) as tf.Scalar, x, tf.scalar(1));
-      return { got, want: [d2(x0)] };
-    }),
-  );
+  return probe(name, function* () {
+    const got = yield tf.tidy(() => hvp((z) => tf.sum(f(z)) as tf.Scalar, tf.scalar(x0), tf.scalar(1)));
+    return { got, want: [d2(x0)] };
+  });
 }
 
-function runProbes(): SecondOrderProbe[] {
+/** The probes, each read back once (twice for the convolutions: the product and its reference). */
+function* runProbes(): Reads<SecondOrderProbe[]> {
   const sig = (x: number) => 1 / (1 + Math.exp(-x));
   const probes: SecondOrderProbe[] = [
-    scalarProbe('tanh', tf.tanh, (x) => {
+    yield* scalarProbe('tanh', tf.tanh, (x) => {
       const t = Math.tanh(x);
       return -2 * t * (1 - t * t);
     }),
-    scalarProbe('sigmoid', tf.sigmoid, (x) => {
+    yield* scalarProbe('sigmoid', tf.sigmoid, (x) => {
       const s = sig(x);
       return s * (1 - s) * (1 - 2 * s);
     }),
-    scalarProbe('exp', tf.exp, Math.exp),
+    yield* scalarProbe('exp', tf.exp, Math.exp),
   ];
   // Cross-entropy of logits z against a one-hot y: H = diag(p) − p pᵀ, p = softmax(z).
   const z0 = [0.3, -0.8, 1.1];
@@ -112,46 +107,41 @@ function runProbes(): SecondOrderProbe[] {
   const pv = p.reduce((a, pi, i) => a + pi * (v0[i] as number), 0);
   const want = p.map((pi, i) => pi * (v0[i] as number) - pi * pv);
   const ceProbe = (name: string, logp: (z: tf.Tensor) => tf.Tensor) =>
-    probe(name, () =>
-      tf.tidy(() => {
+    probe(name, function* () {
+      const got = yield tf.tidy(() => {
         const y = tf.tensor1d(y0);
-        const got = hvp(
-          (z) => tf.neg(tf.sum(tf.mul(y, logp(z)))) as tf.Scalar,
-          tf.tensor1d(z0),
-          tf.tensor1d(v0),
-        );
-        return { got, want };
-      }),
-    );
-  probes.push(ceProbe('logSoftmax', (z) => tf.logSoftmax(z)));
-  probes.push(ceProbe('softmax', (z) => tf.log(tf.softmax(z))));
+        return hvp((z) => tf.neg(tf.sum(tf.mul(y, logp(z)))) as tf.Scalar, tf.tensor1d(z0), tf.tensor1d(v0));
+      });
+      return { got, want };
+    });
+  probes.push(yield* ceProbe('logSoftmax', (z) => tf.logSoftmax(z)));
+  probes.push(yield* ceProbe('softmax', (z) => tf.log(tf.softmax(z))));
   // f(W) = ½‖conv2d(x, W)‖² is quadratic in W: H·V = ∇_W ⟨conv2d(x, W), conv2d(x, V)⟩ (a first derivative).
   const x = () => tf.tensor4d([0.5, -1, 2, 0.3, 1.5, -0.7, 0.2, 0.9, -1.2], [1, 3, 3, 1]);
   const w0 = () => tf.tensor4d([0.4, -0.3, 0.8, 0.1], [2, 2, 1, 1]);
   const vw = () => tf.tensor4d([1, 0.5, -0.25, 2], [2, 2, 1, 1]);
+  const vx = () => tf.tensor4d([0.1, 0.2, -0.3, 1, -1, 0.5, 0.7, -0.2, 0.4], [1, 3, 3, 1]);
   const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'valid');
+  const half = (c: tf.Tensor) => tf.mul(0.5, tf.sum(tf.square(c))) as tf.Scalar;
   probes.push(
-    probe('conv2d (filter)', () =>
-      tf.tidy(() => {
-        const xi = x();
-        const got = hvp((w) => tf.mul(0.5, tf.sum(tf.square(conv(xi, w)))) as tf.Scalar, w0(), vw());
-        const c = conv(xi, vw());
-        const want = grad((w) => tf.sum(tf.mul(conv(xi, w), c)) as tf.Scalar, w0());
-        return { got, want };
-      }),
-    ),
+    yield* probe('conv2d (filter)', function* () {
+      const got = yield tf.tidy(() => hvp((w) => half(conv(x(), w)), w0(), vw()));
+      const want = yield tf.tidy(() => {
+        const c = conv(x(), vw());
+        return grad((w) => tf.sum(tf.mul(conv(x(), w), c)) as tf.Scalar, w0());
+      });
+      return { got, want };
+    }),
   );
   probes.push(
-    probe('conv2d (input)', () =>
-      tf.tidy(() => {
-        const w = w0();
-        const vx = tf.tensor4d([0.1, 0.2, -0.3, 1, -1, 0.5, 0.7, -0.2, 0.4], [1, 3, 3, 1]);
-        const got = hvp((xi) => tf.mul(0.5, tf.sum(tf.square(conv(xi, w)))) as tf.Scalar, x(), vx);
-        const c = conv(vx, w);
-        const want = grad((xi) => tf.sum(tf.mul(conv(xi, w), c)) as tf.Scalar, x());
-        return { got, want };
-      }),
-    ),
+    yield* probe('conv2d (input)', function* () {
+      const got = yield tf.tidy(() => hvp((xi) => half(conv(xi, w0())), x(), vx()));
+      const want = yield tf.tidy(() => {
+        const c = conv(vx(), w0());
+        return grad((xi) => tf.sum(tf.mul(conv(xi, w0()), c)) as tf.Scalar, x());
+      });
+      return { got, want };
+    }),
   );
   return probes;
 }
@@ -196,16 +186,24 @@ function fingerprint(): unknown[] {
  */
 export function checkSecondOrderGradients(options: { readonly refresh?: boolean } = {}): SecondOrderReport {
   readOptions('checkSecondOrderGradients', options);
+  return runReadsSync(secondOrderReport(options.refresh === true));
+}
+
+/**
+ * {@link checkSecondOrderGradients} as a {@link Reads} computation (gflow's asynchronous
+ * functions run it with asynchronous reads): the cached report, or the probes' one.
+ */
+export function* secondOrderReport(refresh: boolean): Reads<SecondOrderReport> {
   const key = fingerprint();
   if (
-    !options.refresh &&
+    !refresh &&
     cache !== undefined &&
     cache.key.length === key.length &&
     cache.key.every((k, i) => k === key[i])
   ) {
     return cache.report;
   }
-  const probes = runProbes();
+  const probes = yield* runProbes();
   const report: SecondOrderReport = {
     backend: tf.getBackend(),
     ok: probes.every((p) => p.ok),

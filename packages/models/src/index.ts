@@ -49,6 +49,7 @@ export { identityContext } from './module.js';
 export { cayleyMap } from './orthogonal/cayley-map.js';
 export { householderProduct } from './orthogonal/householder-product.js';
 export { matrixExp } from './orthogonal/matrix-exp.js';
+export { prefetchParameters } from './prefetch-parameters.js';
 export type { GRUOptions } from './recurrent/gru.js';
 export { gru } from './recurrent/gru.js';
 export type { HighwayRNNOptions } from './recurrent/highway-rnn.js';

@@ -17,6 +17,7 @@ export {
   TANH_RNN_SEQUENCE_GRAD,
 } from './fused-kernels.js';
 export { haarOrthogonal } from './orthogonal.js';
+export { type Reads, runReadsAsync, runReadsSync } from './reads.js';
 export { createRng, deriveSeed, gaussianVector, Rng } from './rng.js';
 export {
   checkBoolean,

@@ -425,6 +425,8 @@ export function badInputSuite(pkg: string, env: BadInputEnv): void {
                 : (f as (...a: unknown[]) => unknown)(...args),
             env.limits?.[name] ?? CALL_LIMIT_MS,
           );
+          // an asynchronous function's seed call settles before the mutations are counted
+          if (valid instanceof Promise) valid = await valid;
         } catch (e) {
           throw new Error(`the seed of ${name} is not valid: ${String(e)}`);
         }

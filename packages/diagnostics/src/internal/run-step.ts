@@ -1,3 +1,4 @@
+import { type Reads, runReadsSync } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import type { GradientMonitor, MonitorPlan } from '../gradient-monitor.js';
 import type { StepRecord } from '../step-record.js';
@@ -73,6 +74,11 @@ export interface TrainStepResult {
  * gradients of any magnitude a float32 tensor can hold.
  */
 export function runStep(p: StepParts): TrainStepResult {
+  return runReadsSync(runStepReads(p));
+}
+
+/** {@link runStep} as a {@link Reads} computation: its one read-back, by either driver. */
+export function* runStepReads(p: StepParts): Reads<TrainStepResult> {
   const c = contextOf(p);
   const reader = new BatchedRead();
   const owned: tf.Tensor[] = [];
@@ -93,7 +99,7 @@ export function runStep(p: StepParts): TrainStepResult {
     // 5. Everything to read, in one transfer.
     const reads = planReads(p, c, reader, info, sqAt, before);
     plan = reads.plan;
-    const v = reader.read();
+    const v = yield* reader.reads();
     // 6. Judge and record.
     const outcome = judgeAndRecord(p, c, v, reads, sqAt);
     plan = undefined;

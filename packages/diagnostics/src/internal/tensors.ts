@@ -1,3 +1,4 @@
+import { type Reads, runReadsSync } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 
 export { aliasTensor as alias } from '@gflow/core/internal/tfjs';
@@ -36,6 +37,11 @@ export class BatchedRead {
 
   /** Reads everything back in one `dataSync`, as float64 numbers; disposes the inputs. */
   read(): Float64Array {
+    return runReadsSync(this.reads());
+  }
+
+  /** {@link BatchedRead.read} as a {@link Reads} computation: one read, by either driver. */
+  *reads(): Reads<Float64Array> {
     if (this.parts.length === 0) return new Float64Array(0);
     // Float32 vectors go in as they are: every reshape or cast is one more kernel dispatch.
     const asVector = (s: tf.Tensor): tf.Tensor => {
@@ -45,8 +51,8 @@ export class BatchedRead {
     const flat = tf.tidy(() =>
       this.parts.length === 1 ? asVector(this.parts[0] as tf.Tensor) : tf.concat(this.parts.map(asVector)),
     );
-    const values = Float64Array.from(flat.dataSync());
-    flat.dispose();
+    // The reader disposes `flat` (which may be the one part itself).
+    const values = Float64Array.from(yield flat);
     this.dispose();
     return values;
   }

@@ -5,7 +5,45 @@ import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { Random } from './random.js';
 import { dot, norm, projectOut } from './vec.js';
 
+/** A Hessian-vector product on flat float64 vectors (a new array; `v` is left as it is). */
 export type Matvec = (v: Float64Array) => Float64Array;
+
+/**
+ * A solver written once for synchronous and asynchronous products: it yields each vector to
+ * multiply and receives the product as the result of `yield` (run it with {@link driveSync} or
+ * {@link driveAsync}). The solvers keep no resources, so a product that throws simply ends them.
+ */
+export type Steps<T> = Generator<Float64Array, T, Float64Array>;
+
+/** Runs a solver with synchronous products. */
+export function driveSync<T>(g: Steps<T>, matvec: Matvec): T {
+  let step = g.next();
+  while (!step.done) step = g.next(matvec(step.value));
+  return step.value;
+}
+
+/** Runs a solver with asynchronous products (each awaited before the solver goes on). */
+export async function driveAsync<T>(
+  g: Steps<T>,
+  matvec: (v: Float64Array) => Promise<Float64Array>,
+): Promise<T> {
+  let step = g.next();
+  while (!step.done) step = g.next(await matvec(step.value));
+  return step.value;
+}
+
+/** A solver on `(I − LLᵀ) H (I − LLᵀ)`: each vector and each product projected off the orthonormal `locked`. */
+function* projected<T>(inner: Steps<T>, locked: readonly Float64Array[]): Steps<T> {
+  let step = inner.next();
+  while (!step.done) {
+    const u = Float64Array.from(step.value);
+    projectOut(u, locked);
+    const w = yield u;
+    projectOut(w, locked);
+    step = inner.next(w);
+  }
+  return step.value;
+}
 
 /** An eigenpair estimate and its checked relative residual. */
 export interface Pair {
@@ -62,8 +100,8 @@ function freshVector(rng: Random, dim: number, basis: readonly Float64Array[]): 
 }
 
 /** Checks a pair with one explicit product: its Rayleigh quotient yᵀHy and relative residual. */
-function check(matvec: Matvec, y: Float64Array): { value: number; residual: number } {
-  const hy = matvec(y);
+function* check(y: Float64Array): Steps<{ value: number; residual: number }> {
+  const hy = yield y;
   const value = dot(y, hy);
   return { value, residual: relative(residualNorm(hy, value, y), value) };
 }
@@ -74,23 +112,23 @@ function check(matvec: Matvec, y: Float64Array): { value: number; residual: numb
  * `‖H v_t − λ_t v_t‖ / |λ_t|` of H itself (not of the deflated operator); it stops when that is at
  * most `tol`, or after `maxIter` products. The returned vector is the one the residual belongs to.
  */
-export function powerResidual(
-  matvec: Matvec,
+export function* powerResidual(
   dim: number,
   deflate: readonly Float64Array[],
   tol: number,
   maxIter: number,
   seed: number,
   shift = 0,
-): Pair {
+): Steps<Pair> {
   const rng = new Random(seed);
-  let v = freshVector(rng, dim, deflate);
+  const start = freshVector(rng, dim, deflate);
   // Unreachable while fewer than dim vectors are deflated (k ≤ dim): a clear failure, not a NaN.
-  if (v === undefined)
+  if (start === undefined)
     throw new Error(`powerResidual: no start vector outside the ${deflate.length} deflated ones`);
+  let v: Float64Array = start;
   let best: Pair | undefined;
   for (let it = 1; it <= maxIter; it++) {
-    const hv = matvec(v);
+    const hv: Float64Array = yield v;
     // Residual of H (plus shift) at v: the deflated space is not projected out of it.
     let rq = 0;
     for (let i = 0; i < dim; i++) rq += (v[i] as number) * ((hv[i] as number) - shift * (v[i] as number));
@@ -183,7 +221,7 @@ export interface RestartedLanczosOptions {
   seed: number;
   /**
    * Orthonormal vectors the search stays orthogonal to (the start vector and every fresh one are
-   * drawn outside them); `matvec` must project them out too. Default none.
+   * drawn outside them); the products must project them out too (`projected`). Default none.
    */
   deflate?: readonly Float64Array[];
 }
@@ -260,11 +298,7 @@ function combine(V: readonly Float64Array[], s: readonly number[], dim: number):
  * when every checked residual is at most `tol`. When the estimates are below the checked
  * residuals by 1000× (float32 products cannot do better), the solver stops and says so.
  */
-export function restartedLanczos(
-  matvec: Matvec,
-  dim: number,
-  o: RestartedLanczosOptions,
-): RestartedLanczosResult {
+export function* restartedLanczos(dim: number, o: RestartedLanczosOptions): Steps<RestartedLanczosResult> {
   // Kept whole: one thick-restart Lanczos iteration (Wu & Simon 2000) whose basis V, tridiagonal T, locked Ritz pairs and restart bookkeeping are shared by every phase of the loop; split into functions, each would take and return that whole state, and the algorithm would no longer read as the paper's.
   const rng = new Random(o.seed);
   const deflate = o.deflate ?? [];
@@ -287,13 +321,13 @@ export function restartedLanczos(
   if (first === undefined) throw new Error('restartedLanczos: no start vector');
   V.push(first);
 
-  const checkAll = (ritz: Ritz, w: ReturnType<typeof wantedOf>): typeof lastChecked => {
+  const checkAll = function* (ritz: Ritz, w: ReturnType<typeof wantedOf>): Steps<typeof lastChecked> {
     const cache = new Map<number, Pair>();
-    const pairOf = (i: number): Pair => {
+    const pairOf = function* (i: number): Steps<Pair> {
       let p = cache.get(i);
       if (p === undefined) {
         const y = combine(V, ritz.vectors[i] as number[], dim);
-        const c = check(matvec, y);
+        const c = yield* check(y);
         checks++;
         p = {
           value: c.value,
@@ -306,13 +340,17 @@ export function restartedLanczos(
       }
       return p;
     };
-    const top = w.top.map(pairOf).sort((a, b) => Math.abs(b.value) - Math.abs(a.value));
-    return { top, min: o.ends ? pairOf(w.lo) : undefined, max: o.ends ? pairOf(w.hi) : undefined };
+    const top: Pair[] = [];
+    for (const i of w.top) top.push(yield* pairOf(i));
+    top.sort((a, b) => Math.abs(b.value) - Math.abs(a.value));
+    const min = o.ends ? yield* pairOf(w.lo) : undefined;
+    const max = o.ends ? yield* pairOf(w.hi) : undefined;
+    return { top, min, max };
   };
 
   for (;;) {
     const j = V.length - 1;
-    const w = matvec(V[j] as Float64Array);
+    const w = yield V[j] as Float64Array;
     steps++;
     const h = new Array<number>(j + 1).fill(0);
     for (let pass = 0; pass < 2; pass++) {
@@ -351,7 +389,7 @@ export function restartedLanczos(
       // estimates themselves stall at the products' noise (observed 1e-8 to 1e-9 in float32).
       const stalled = lastWorst !== undefined && steps - lastCheckStep >= basisSize;
       if (estimate <= threshold || stalled || out || exhausted) {
-        lastChecked = checkAll(ritz, want);
+        lastChecked = yield* checkAll(ritz, want);
         const pairs = [
           ...lastChecked!.top,
           ...(lastChecked!.min ? [lastChecked!.min, lastChecked!.max as Pair] : []),
@@ -383,7 +421,7 @@ export function restartedLanczos(
       }
     } else if (steps >= o.maxSteps || exhausted) {
       // Fewer basis vectors than pairs wanted (k close to dim with a closed Krylov space).
-      lastChecked = checkAll(ritz, want);
+      lastChecked = yield* checkAll(ritz, want);
       stopReason = exhausted ? 'krylov-exhausted' : 'max-iterations';
       break;
     }
@@ -397,7 +435,7 @@ export function restartedLanczos(
     }
     next ??= freshVector(rng, dim, [...deflate, ...V]);
     if (next === undefined) {
-      lastChecked = checkAll(ritz, want);
+      lastChecked = yield* checkAll(ritz, want);
       stopReason = 'krylov-exhausted';
       break;
     }
@@ -431,7 +469,7 @@ export function restartedLanczos(
     if (!unit(next)) {
       const fresh = freshVector(rng, dim, [...deflate, ...basis]);
       if (fresh === undefined) {
-        lastChecked = checkAll(ritz, want);
+        lastChecked = yield* checkAll(ritz, want);
         stopReason = 'krylov-exhausted';
         break;
       }
@@ -485,12 +523,8 @@ function beats(a: number, b: number, tol: number): boolean {
  * pass follows; at most `k + 2` passes. The set is accepted only when a converged pass finds
  * nothing that belongs; otherwise the stop reason is `'verification-limit'`.
  */
-export function verifiedLanczos(
-  matvec: Matvec,
-  dim: number,
-  o: RestartedLanczosOptions,
-): VerifiedLanczosResult {
-  const first = restartedLanczos(matvec, dim, o);
+export function* verifiedLanczos(dim: number, o: RestartedLanczosOptions): Steps<VerifiedLanczosResult> {
+  const first = yield* restartedLanczos(dim, o);
   let { top, min, max, steps, restarts, checks } = first;
   if (first.stopReason !== 'converged') return { ...first, verificationPasses: 0 };
   const maxPasses = o.k + 2;
@@ -504,22 +538,18 @@ export function verifiedLanczos(
     }
     if (passes >= maxPasses) break;
     passes++;
-    const deflated: Matvec = (v) => {
-      const u = Float64Array.from(v);
-      projectOut(u, locked);
-      const w = matvec(u);
-      projectOut(w, locked);
-      return w;
-    };
-    const sub = restartedLanczos(deflated, dim, {
-      k: 1,
-      ends: o.ends,
-      tol: o.tol,
-      maxSteps: o.maxSteps,
-      basisSize: o.basisSize,
-      seed: o.seed + 7919 * passes,
-      deflate: locked,
-    });
+    const sub = yield* projected(
+      restartedLanczos(dim, {
+        k: 1,
+        ends: o.ends,
+        tol: o.tol,
+        maxSteps: o.maxSteps,
+        basisSize: o.basisSize,
+        seed: o.seed + 7919 * passes,
+        deflate: locked,
+      }),
+      locked,
+    );
     steps += sub.steps;
     restarts += sub.restarts;
     checks += sub.checks;
@@ -541,10 +571,12 @@ export function verifiedLanczos(
     // Rayleigh–Ritz on the locked vectors and the new ones, one explicit product each.
     const basis = orthonormal([...locked, ...found.map((p) => p.vector)]);
     if (basis.length === locked.length) break; // nothing new outside the locked vectors: unverified
-    const withProducts = basis.map((v): Pair => {
+    const withProducts: Pair[] = [];
+    for (const v of basis) {
       checks++;
-      return { value: 0, vector: v, iterations: steps, converged: false, residual: 0, product: matvec(v) };
-    });
+      const product = yield v;
+      withProducts.push({ value: 0, vector: v, iterations: steps, converged: false, residual: 0, product });
+    }
     const rr = rayleighRitz(withProducts, o.tol).map((p) => ({ ...p, iterations: steps }));
     top = rr
       .slice()

@@ -1,10 +1,11 @@
 import { describeValue, InvalidArgumentError, NonFiniteError, UnsupportedError } from '@gflow/core';
+import { type Reads, runReadsAsync, runReadsSync } from '@gflow/core/internal';
 import { releaseFailedTape } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { checkSecondOrderGradients } from '../second-order-check.js';
+import { secondOrderReport } from '../second-order-check.js';
 import type { HvpMode, HvpOptions, Objective, ParamsLike } from '../types.js';
-import { evaluate, type Prepared, prepare, scalarLoss } from './objective.js';
-import { type Layout, layoutOf, readFlat, SavedParameters, tensorsFrom } from './params.js';
+import { evaluateReads, type Prepared, prepare, scalarLoss } from './objective.js';
+import { type Layout, layoutOf, readFlatReads, SavedParameters, tensorsFrom } from './params.js';
 
 /** The largest relative difference between the first exact product and finite differences that `'auto'` accepts. */
 const AUTO_TOLERANCE = 0.05;
@@ -34,25 +35,30 @@ export type UsedMode = 'exact' | 'finite-difference';
 /**
  * The Hessian of an objective as a linear operator on flat float64 vectors (the parameters'
  * order), for the solvers of `@gflow/core`. Each `matvec` uploads `v` once and reads `Hv` back
- * once. Call `dispose()` when done: it restores the parameters bit for bit.
+ * once. Every read is written once as a {@link Reads} computation and run either synchronously
+ * (`matvec`, `centerLoss`) or asynchronously (`matvecAsync`, `centerLossAsync`). With
+ * `reads: 'async'` the constructor defers `'auto'`'s engine self-check to `await ready()`.
+ * Call `dispose()` when done: it restores the parameters bit for bit.
  */
 export class HessianOperator {
   readonly layout: Layout;
   readonly prepared: Prepared;
-  private usedMode: UsedMode;
-  private why: string;
+  private usedMode: UsedMode = 'exact';
+  private why = '';
   private readonly requested: HvpMode;
   private readonly eps: number;
   private saved: SavedParameters | undefined;
   private thetaNorm: number | undefined;
   private products = 0;
   private verified = false;
+  private autoPending = false;
 
   constructor(
     private readonly fn: string,
     objective: Objective<unknown>,
     params: ParamsLike,
     options: HvpOptions = {},
+    reads: 'sync' | 'async' = 'sync',
   ) {
     const mode = options.mode ?? 'auto';
     if (mode !== 'auto' && mode !== 'exact' && mode !== 'finite-difference') {
@@ -70,22 +76,33 @@ export class HessianOperator {
     this.requested = mode;
     this.layout = layoutOf(fn, params);
     this.prepared = prepare(fn, objective);
-    if (mode === 'exact') {
-      this.usedMode = 'exact';
+    if (mode !== 'auto') {
+      this.usedMode = mode;
       this.why = 'requested';
-    } else if (mode === 'finite-difference') {
-      this.usedMode = 'finite-difference';
-      this.why = 'requested';
+    } else if (reads === 'sync') {
+      runReadsSync(this.chooseAuto());
     } else {
-      const report = checkSecondOrderGradients();
-      if (report.exactTrusted) {
-        this.usedMode = 'exact';
-        this.why = `auto: the engine (${report.backend}) passed the second-derivative self-check`;
-      } else {
-        const bad = report.probes.filter((p) => !p.ok).map((p) => p.name);
-        this.usedMode = 'finite-difference';
-        this.why = `auto: the engine (${report.backend}) differentiates ${bad.join(', ')} twice wrongly; call initBackend() from @gflow/backend to register corrected gradients`;
-      }
+      this.autoPending = true;
+    }
+  }
+
+  /** Runs the deferred self-check of `'auto'` (construction with `reads: 'async'`). */
+  async ready(): Promise<void> {
+    if (!this.autoPending) return;
+    this.autoPending = false;
+    await runReadsAsync(this.chooseAuto());
+  }
+
+  /** `'auto'`: exact products when the engine passes the second-derivative self-check. */
+  private *chooseAuto(): Reads<void> {
+    const report = yield* secondOrderReport(false);
+    if (report.exactTrusted) {
+      this.usedMode = 'exact';
+      this.why = `auto: the engine (${report.backend}) passed the second-derivative self-check`;
+    } else {
+      const bad = report.probes.filter((p) => !p.ok).map((p) => p.name);
+      this.usedMode = 'finite-difference';
+      this.why = `auto: the engine (${report.backend}) differentiates ${bad.join(', ')} twice wrongly; call initBackend() from @gflow/backend to register corrected gradients`;
     }
   }
 
@@ -110,10 +127,15 @@ export class HessianOperator {
   }
 
   /** `H v` for a flat float64 vector; throws NonFiniteError when the product is not finite. */
-  matvec = (v: Float64Array): Float64Array => {
+  matvec = (v: Float64Array): Float64Array => runReadsSync(this.matvecReads(v));
+
+  /** {@link matvec} with an asynchronous read. */
+  matvecAsync = (v: Float64Array): Promise<Float64Array> => runReadsAsync(this.matvecReads(v));
+
+  private *matvecReads(v: Float64Array): Reads<Float64Array> {
     let out: Float64Array;
     try {
-      out = this.product(v);
+      out = yield* this.product(v);
     } catch (err) {
       releaseFailedTape(); // a loss that threw inside a gradient leaves the engine's tape behind
       throw err;
@@ -126,23 +148,32 @@ export class HessianOperator {
       }
     }
     return out;
-  };
+  }
 
   /** The loss at the current parameters; throws NonFiniteError when it is not finite. */
   centerLoss(): number {
-    const value = evaluate(this.fn, this.prepared);
+    return runReadsSync(this.centerLossReads());
+  }
+
+  /** {@link centerLoss} with an asynchronous read. */
+  centerLossAsync(): Promise<number> {
+    return runReadsAsync(this.centerLossReads());
+  }
+
+  private *centerLossReads(): Reads<number> {
+    const value = yield* evaluateReads(this.fn, this.prepared);
     if (!Number.isFinite(value)) {
       throw new NonFiniteError(`${this.fn}: the loss at the current parameters must be finite, got ${value}`);
     }
     return value;
   }
 
-  private product(v: Float64Array): Float64Array {
+  private *product(v: Float64Array): Reads<Float64Array> {
     this.products++;
     if (this.usedMode === 'exact') {
       let hv: Float64Array;
       try {
-        hv = this.exact(v);
+        hv = yield* this.exact(v);
       } catch (err) {
         releaseFailedTape();
         if (!isMissingGradient(err)) throw err; // the loss's own error, not the engine's
@@ -154,16 +185,16 @@ export class HessianOperator {
         }
         this.usedMode = 'finite-difference';
         this.why = `auto: double backpropagation failed (${err instanceof Error ? err.message : String(err)})`;
-        return this.finiteDifference(v);
+        return yield* this.finiteDifference(v);
       }
       if (this.requested === 'auto' && !this.verified) {
         this.verified = true;
-        const verdict = this.crossCheck(v, hv);
+        const verdict = yield* this.crossCheck(v, hv);
         if (verdict !== undefined) return verdict;
       }
       return hv;
     }
-    return this.finiteDifference(v);
+    return yield* this.finiteDifference(v);
   }
 
   /**
@@ -174,9 +205,9 @@ export class HessianOperator {
    * return their product. When they do not agree with each other (ReLU kinks, max-pooling), the
    * check is inconclusive and the exact product, vouched for by the kernel self-check, is kept.
    */
-  private crossCheck(v: Float64Array, hv: Float64Array): Float64Array | undefined {
-    const coarse = this.finiteDifference(v);
-    const fine = this.finiteDifference(v, 0.5);
+  private *crossCheck(v: Float64Array, hv: Float64Array): Reads<Float64Array | undefined> {
+    const coarse = yield* this.finiteDifference(v);
+    const fine = yield* this.finiteDifference(v, 0.5);
     const selfConsistency = relativeDifference(coarse, fine);
     if (selfConsistency > FD_CONSISTENCY) {
       this.why += `; the finite-difference cross-check was inconclusive (steps h and h/2 differ by ${selfConsistency.toPrecision(3)}: the model is not smooth at this scale), exact products kept`;
@@ -192,7 +223,7 @@ export class HessianOperator {
     return undefined;
   }
 
-  private exact(v: Float64Array): Float64Array {
+  private *exact(v: Float64Array): Reads<Float64Array> {
     const { layout, prepared, fn } = this;
     const vars = layout.variables as tf.Variable[];
     const n = prepared.parts.length;
@@ -225,9 +256,7 @@ export class HessianOperator {
       }
       return n > 1 ? tf.div(acc as tf.Tensor, n) : (acc as tf.Tensor);
     });
-    const data = out.dataSync();
-    out.dispose();
-    return Float64Array.from(data);
+    return Float64Array.from(yield out);
   }
 
   /** The mean gradient over the batches at the current parameter values, flat, as a tensor. */
@@ -251,14 +280,14 @@ export class HessianOperator {
     });
   }
 
-  private finiteDifference(v: Float64Array, stepScale = 1): Float64Array {
+  private *finiteDifference(v: Float64Array, stepScale = 1): Reads<Float64Array> {
     let norm = 0;
     for (let i = 0; i < v.length; i++) norm += (v[i] as number) ** 2;
     norm = Math.sqrt(norm);
     if (norm === 0) return new Float64Array(v.length);
     if (this.saved === undefined) this.saved = new SavedParameters(this.layout);
     if (this.thetaNorm === undefined) {
-      const theta = readFlat(this.layout);
+      const theta = yield* readFlatReads(this.layout);
       let s = 0;
       for (let i = 0; i < theta.length; i++) s += (theta[i] as number) ** 2;
       this.thetaNorm = Math.sqrt(s);
@@ -288,9 +317,7 @@ export class HessianOperator {
     const out = tf.tidy(() => tf.mul(tf.sub(p, m), norm / (2 * h)));
     p.dispose();
     m.dispose();
-    const data = out.dataSync();
-    out.dispose();
-    return Float64Array.from(data);
+    return Float64Array.from(yield out);
   }
 
   /** Restores the parameters (bit for bit) and frees what the operator kept. */

@@ -1,4 +1,5 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { type Reads, runReadsSync } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import type { Objective } from '../types.js';
 
@@ -54,6 +55,11 @@ export function scalarLoss(fn: string, part: () => tf.Scalar): tf.Scalar {
  * back once (the sum runs on the engine).
  */
 export function evaluate(fn: string, prepared: Prepared): number {
+  return runReadsSync(evaluateReads(fn, prepared));
+}
+
+/** {@link evaluate} as a {@link Reads} computation (one read). */
+export function* evaluateReads(fn: string, prepared: Prepared): Reads<number> {
   const n = prepared.parts.length;
   const total = tf.tidy(() => {
     let acc: tf.Scalar | undefined;
@@ -63,8 +69,7 @@ export function evaluate(fn: string, prepared: Prepared): number {
     }
     return acc as tf.Scalar;
   });
-  const value = total.dataSync()[0] as number;
-  total.dispose();
+  const value = (yield total)[0] as number;
   return n > 1 ? value / n : value;
 }
 

@@ -1,4 +1,5 @@
 import { describeValue, InvalidArgumentError, ShapeError } from '@gflow/core';
+import { type Reads, runReadsSync } from '@gflow/core/internal';
 import type { Parameter } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import type { ParameterValue, ParamsLike, VectorLike } from '../types.js';
@@ -69,10 +70,13 @@ export function layoutOf(fn: string, paramsLike: ParamsLike, arg = 'params'): La
 
 /** Reads every parameter's current value into one float64 vector (one read-back). */
 export function readFlat(layout: Layout): Float64Array {
+  return runReadsSync(readFlatReads(layout));
+}
+
+/** {@link readFlat} as a {@link Reads} computation (one read). */
+export function* readFlatReads(layout: Layout): Reads<Float64Array> {
   const flat = tf.tidy(() => tf.concat(layout.variables.map((v) => tf.reshape(v, [-1]))));
-  const data = flat.dataSync();
-  flat.dispose();
-  return Float64Array.from(data);
+  return Float64Array.from(yield flat);
 }
 
 /** Splits a flat vector into per-parameter plain data. */
@@ -99,6 +103,11 @@ function shapeStr(s: readonly number[]): string {
  * matches the parameters part by part.
  */
 export function flatFrom(fn: string, arg: string, layout: Layout, v: VectorLike): Float64Array {
+  return runReadsSync(flatFromReads(fn, arg, layout, v));
+}
+
+/** {@link flatFrom} as a {@link Reads} computation (one read per tensor part). */
+export function* flatFromReads(fn: string, arg: string, layout: Layout, v: VectorLike): Reads<Float64Array> {
   if (v == null || typeof v !== 'object') {
     throw new InvalidArgumentError(
       `${fn}: ${arg} must be a parameter vector (array of { values }), an array of tensors or a flat array, got ${describeValue(v)}`,
@@ -123,7 +132,7 @@ export function flatFrom(fn: string, arg: string, layout: Layout, v: VectorLike)
       `${fn}: ${arg} must have one part per parameter (${layout.params.length}), got ${Array.isArray(parts) ? parts.length : describeValue(v)}`,
     );
   }
-  parts.forEach((part, i) => {
+  for (const [i, part] of parts.entries()) {
     const want = layout.shapes[i] ?? [];
     const name = layout.params[i]?.name ?? String(i);
     const off = layout.offsets[i] ?? 0;
@@ -136,8 +145,8 @@ export function flatFrom(fn: string, arg: string, layout: Layout, v: VectorLike)
           `${fn}: ${arg}[${i}] must match parameter ${describeValue(name)} of shape ${shapeStr(want)}, got shape ${shapeStr(part.shape)}`,
         );
       }
-      out.set(part.dataSync(), off);
-      return;
+      out.set(yield part.clone(), off); // the reader disposes the clone, never the caller's tensor
+      continue;
     }
     const values = (part as { values?: ArrayLike<number> } | null)?.values;
     if (values == null || typeof values !== 'object' || typeof values.length !== 'number') {
@@ -157,7 +166,7 @@ export function flatFrom(fn: string, arg: string, layout: Layout, v: VectorLike)
       );
     }
     for (let j = 0; j < values.length; j++) out[off + j] = Number(values[j]);
-  });
+  }
   return out;
 }
 

@@ -25,13 +25,29 @@ export function cayleyMap(a: tf.Tensor2D): tf.Tensor2D {
     throw new ShapeError(`cayleyMap: a must be a square matrix [n, n], got shape [${a.shape.join(', ')}]`);
   }
   checkFloat('cayleyMap', 'a', a);
-  const n = a.shape[0];
+  return cayleyOp(a, false);
+}
+
+/**
+ * The Cayley map of P − Pᵀ for a square float32 generator P (the orthogonal RNN's `'cayley'`
+ * parametrization): as {@link cayleyMap} of A = P − Pᵀ, formed on the host in float64 from P's
+ * values, so that the one synchronous read is of P itself (see `prefetchParameters`). The gradient
+ * is ∂L/∂P = D − Dᵀ with D = −Xᵀ G (W + I)ᵀ, on the engine. Not exported from the package.
+ */
+export function cayleyMapOfSkew(p: tf.Tensor2D): tf.Tensor2D {
+  return cayleyOp(p, true);
+}
+
+/** The Cayley map of `x` (or of `x − xᵀ` with `skew`), solved in float64 on the host. */
+function cayleyOp(x0: tf.Tensor2D, skew: boolean): tf.Tensor2D {
+  const n = x0.shape[0];
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor;
     const save = args[1] as tf.GradSaveFunc;
     const data = x.dataSync();
     checkFiniteValues('cayleyMap', 'a', data);
-    const A = toMatrix(data, n, n);
+    const P = toMatrix(data, n, n);
+    const A = skew ? P.clone().sub(P.transpose()) : P;
     const I = Matrix.eye(n, n);
     let X: Matrix;
     try {
@@ -53,9 +69,10 @@ export function cayleyMap(a: tf.Tensor2D): tf.Tensor2D {
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
         const wPlusI = tf.add(ws, tf.eye(n));
-        return [tf.neg(tf.matMul(tf.matMul(xs, dy as tf.Tensor2D, true, false), wPlusI, false, true))];
+        const d = tf.neg(tf.matMul(tf.matMul(xs, dy as tf.Tensor2D, true, false), wPlusI, false, true));
+        return [skew ? tf.sub(d, tf.transpose(d)) : d];
       },
     };
   });
-  return op(a) as tf.Tensor2D;
+  return op(x0) as tf.Tensor2D;
 }

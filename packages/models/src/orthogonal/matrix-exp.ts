@@ -29,47 +29,76 @@ export function matrixExp(a: tf.Tensor2D): tf.Tensor2D {
     throw new ShapeError(`matrixExp: a must be a square matrix [n, n], got shape [${a.shape.join(', ')}]`);
   }
   checkFloat('matrixExp', 'a', a);
-  const n = a.shape[0];
+  return expOp('matrixExp', 'a', a, false);
+}
+
+/**
+ * exp(P − Pᵀ) for a square float32 generator P (the orthogonal RNN's `'exp'` parametrization): as
+ * {@link matrixExp} of the skew-symmetric A = P − Pᵀ, with A formed on the host in float64 from P's
+ * values, so that the one synchronous read is of P itself (a variable whose values a caller can
+ * await first: see `prefetchParameters`). The gradient is ∂L/∂P = F − Fᵀ with
+ * F = L_exp(Aᵀ, ∂L/∂exp(A)), also in float64. Not exported from the package.
+ */
+export function matrixExpOfSkew(p: tf.Tensor2D): tf.Tensor2D {
+  return expOp('matrixExp', 'a', p, true);
+}
+
+/** exp of `x` (or of `x − xᵀ` with `skew`) in float64 on the host, with its adjoint Fréchet gradient. */
+function expOp(fn: string, arg: string, x0: tf.Tensor2D, skew: boolean): tf.Tensor2D {
+  const n = x0.shape[0];
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const x = args[0] as tf.Tensor;
-    const save = args[1] as tf.GradSaveFunc;
-    const data = x.dataSync();
+    const data = (args[0] as tf.Tensor).dataSync();
     // a NaN or infinite entry would make the scaling-and-squaring loop run forever
-    checkFiniteValues('matrixExp', 'a', data);
-    const e = expm64(Float64Array.from(data), n);
-    checkFiniteValues('matrixExp', 'exp(a) (float64 overflow)', e);
-    save([x]);
+    checkFiniteValues(fn, arg, data);
+    const a = skew ? skewPart(data, n) : Float64Array.from(data);
+    const e = expm64(a, n);
+    checkFiniteValues(fn, 'exp(a) (float64 overflow)', e);
     return {
       value: tf.tensor2d(Float32Array.from(e), [n, n]),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        // ∂L/∂A = upper-right block of exp([[Aᵀ, G], [0, Aᵀ]])
-        const a0 = (saved[0] as tf.Tensor).dataSync();
-        const g = dy.dataSync();
-        // L(Aᵀ, G) is linear in G: use G/‖G‖₁ so that the squarings needed are those of A, not of G
-        let gn = 0;
-        for (let j = 0; j < n; j++) {
-          let col = 0;
-          for (let i = 0; i < n; i++) col += Math.abs(g[i * n + j] as number);
-          gn = Math.max(gn, col);
+      gradFunc: (dy: tf.Tensor) => {
+        const f = adjointFrechet(a, dy.dataSync(), n);
+        if (skew) {
+          const t = Float64Array.from(f);
+          for (let i = 0; i < n; i++)
+            for (let j = 0; j < n; j++) f[i * n + j] = (t[i * n + j] as number) - (t[j * n + i] as number);
         }
-        const gs = gn > 0 ? 1 / gn : 1;
-        const m = 2 * n;
-        const big = new Float64Array(m * m);
-        for (let i = 0; i < n; i++) {
-          for (let j = 0; j < n; j++) {
-            const at = a0[j * n + i] as number;
-            big[i * m + j] = at;
-            big[(n + i) * m + n + j] = at;
-            big[i * m + n + j] = (g[i * n + j] as number) * gs;
-          }
-        }
-        const e = expm64(big, m);
-        const out = new Float32Array(n * n);
-        for (let i = 0; i < n; i++)
-          for (let j = 0; j < n; j++) out[i * n + j] = (e[i * m + n + j] as number) / gs;
-        return [tf.tensor2d(out, [n, n])];
+        return [tf.tensor2d(Float32Array.from(f), [n, n])];
       },
     };
   });
-  return op(a) as tf.Tensor2D;
+  return op(x0) as tf.Tensor2D;
+}
+
+/** P − Pᵀ in float64. */
+function skewPart(p: ArrayLike<number>, n: number): Float64Array {
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) a[i * n + j] = (p[i * n + j] as number) - (p[j * n + i] as number);
+  return a;
+}
+
+/** ∂L/∂A = upper-right block of exp([[Aᵀ, G], [0, Aᵀ]]) (Mathias 1996), in float64. */
+function adjointFrechet(a0: Float64Array, g: ArrayLike<number>, n: number): Float64Array {
+  // L(Aᵀ, G) is linear in G: use G/‖G‖₁ so that the squarings needed are those of A, not of G
+  let gn = 0;
+  for (let j = 0; j < n; j++) {
+    let col = 0;
+    for (let i = 0; i < n; i++) col += Math.abs(g[i * n + j] as number);
+    gn = Math.max(gn, col);
+  }
+  const gs = gn > 0 ? 1 / gn : 1;
+  const m = 2 * n;
+  const big = new Float64Array(m * m);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const at = a0[j * n + i] as number;
+      big[i * m + j] = at;
+      big[(n + i) * m + n + j] = at;
+      big[i * m + n + j] = (g[i * n + j] as number) * gs;
+    }
+  }
+  const e = expm64(big, m);
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[i * n + j] = (e[i * m + n + j] as number) / gs;
+  return out;
 }

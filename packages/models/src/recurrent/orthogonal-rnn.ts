@@ -4,9 +4,9 @@ import { type InitSpec, initialize } from '../initializers.js';
 import { ProjectedCell } from '../internal/projected-cell.js';
 import { deriveSeed, Rng } from '../internal/rng.js';
 import { checkInt, checkOneOf, checkOptions, checkParameterCount } from '../internal/validate.js';
-import { cayleyMap } from '../orthogonal/cayley-map.js';
+import { cayleyMapOfSkew } from '../orthogonal/cayley-map.js';
 import { householderProduct } from '../orthogonal/householder-product.js';
-import { matrixExp } from '../orthogonal/matrix-exp.js';
+import { matrixExpOfSkew } from '../orthogonal/matrix-exp.js';
 import type { RecurrentModel, RecurrentOptions } from './options.js';
 import { modRelu, RecurrentStack, resolveRecurrent } from './rnn-core.js';
 
@@ -79,10 +79,11 @@ class OrthogonalCell extends ProjectedCell {
   }
 
   override prepare(): tf.Tensor2D {
+    // Each reads the generator variable itself (A = P − Pᵀ is formed on the host in float64): a
+    // caller that awaited its values (prefetchParameters) makes no synchronous engine read here.
     const g = this.generator as tf.Tensor2D;
     if (this.param === 'householder') return householderProduct(g);
-    const a = tf.sub(g, tf.transpose(g)) as tf.Tensor2D;
-    return this.param === 'cayley' ? cayleyMap(a) : matrixExp(a);
+    return this.param === 'cayley' ? cayleyMapOfSkew(g) : matrixExpOfSkew(g);
   }
 
   step(u: tf.Tensor2D, [h]: tf.Tensor2D[], w: tf.Tensor | undefined, hIn?: tf.Tensor2D): tf.Tensor2D[] {
