@@ -133,7 +133,9 @@ export class GflowIOError extends GflowError {
 }
 
 /**
- * Formats a value for an error message: shapes as `[2, 3]`, strings quoted, long arrays cut.
+ * Formats a value for an error message: shapes as `[2, 3]`, strings quoted, long arrays cut, a
+ * tensor by its dtype and shape (`Tensor float32 [5, 4]`, `disposed` when it was), a plain object
+ * by its first keys (`{inputs, targets}`), an instance by its class (`Map`), a function by name.
  *
  * @param value - Anything.
  * @returns A short, single-line description.
@@ -142,6 +144,7 @@ export class GflowIOError extends GflowError {
  * import { describeValue } from '@gflow/core';
  * describeValue([2, 3]); // '[2, 3]'
  * describeValue('relu'); // '"relu"'
+ * describeValue({ inputs: x }); // '{inputs}'
  * ```
  */
 export function describeValue(value: unknown): string {
@@ -152,6 +155,23 @@ export function describeValue(value: unknown): string {
     return `[${head.join(', ')}${value.length > 8 ? `, … (${value.length} items)` : ''}]`;
   }
   if (value === null || value === undefined) return String(value);
-  if (typeof value === 'object') return Object.prototype.toString.call(value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'object') return describeObject(value);
   return String(value);
+}
+
+/** A tensor (anything with an array `shape` and a string `dtype`), a plain object or an instance. */
+function describeObject(value: object): string {
+  const v = value as { shape?: unknown; dtype?: unknown; isDisposed?: unknown };
+  if (Array.isArray(v.shape) && typeof v.dtype === 'string') {
+    const disposed = v.isDisposed === true ? ' (disposed)' : '';
+    return `Tensor ${v.dtype} [${v.shape.join(', ')}]${disposed}`;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) {
+    const keys = Object.keys(value);
+    return `{${keys.slice(0, 6).join(', ')}${keys.length > 6 ? `, … (${keys.length} keys)` : ''}}`;
+  }
+  const name = (proto?.constructor as { name?: string } | undefined)?.name;
+  return name ? name : Object.prototype.toString.call(value);
 }

@@ -99,7 +99,7 @@ describe('fromLayersModel', () => {
       /fromLayersModel: model must have one input and one output, got 2 inputs and 1 outputs/,
     );
     expect(() => fromLayersModel({} as tf.LayersModel)).toThrow(
-      /fromLayersModel: model must be a tf\.LayersModel, got \[object Object\]/,
+      /fromLayersModel: model must be a tf\.LayersModel, got \{\}/,
     );
     model.dispose();
   });
