@@ -1,5 +1,5 @@
 import { softmaxCrossEntropy } from '@gflow/backend';
-import { measureGradientFlow } from '@gflow/diagnostics';
+import { measureGradientFlow, measureGradientFlowAsync } from '@gflow/diagnostics';
 import { hessianVectorProduct } from '@gflow/landscape';
 import {
   identityContext,
@@ -140,6 +140,22 @@ export function flowCheck(name: FlowCase): FlowResult {
   const { model, inputs, targets } = flowModel(name);
   try {
     const r = measureGradientFlow(model, { inputs, targets, loss: 'meanSquaredError' });
+    return { name, loss: r.loss, taps: r.taps.map((t) => ({ name: t.name, gradNorm: t.gradNorm })) };
+  } finally {
+    model.dispose();
+    tf.dispose([inputs, targets]);
+  }
+}
+
+/**
+ * Runs `measureGradientFlowAsync` (its one batched read awaited) on one model on the current
+ * engine: gflow's own measurement with no synchronous read on an engine whose tensors live on a
+ * GPU, so it runs on webgpu too.
+ */
+export async function flowCheckLibAsync(name: FlowCase): Promise<FlowResult> {
+  const { model, inputs, targets } = flowModel(name);
+  try {
+    const r = await measureGradientFlowAsync(model, { inputs, targets }, { loss: 'meanSquaredError' });
     return { name, loss: r.loss, taps: r.taps.map((t) => ({ name: t.name, gradNorm: t.gradNorm })) };
   } finally {
     model.dispose();

@@ -9,6 +9,7 @@ import {
   flowCases,
   flowCheck,
   flowCheckAsync,
+  flowCheckLibAsync,
   type HvpResult,
   hvpCases,
   hvpCheck,
@@ -30,6 +31,8 @@ export interface PageResult {
   /** The same quantities with tfjs ops and asynchronous reads only. */
   readonly hvpAsync: readonly HvpResult[];
   readonly flowAsync: readonly FlowResult[];
+  /** Through gflow's `measureGradientFlowAsync`, on every engine. */
+  readonly flowLibAsync: readonly FlowResult[];
   /** The orthogonal RNNs' outputs, parameters on the engine, prefetched, read asynchronously. */
   readonly ortho: readonly OrthoResult[];
   readonly tensorsBefore: number;
@@ -51,6 +54,7 @@ async function run(engine: BackendName, syncReads: boolean): Promise<PageResult>
   const flow: FlowResult[] = [];
   const hvpAsync: HvpResult[] = [];
   const flowAsync: FlowResult[] = [];
+  const flowLibAsync: FlowResult[] = [];
   const ortho: OrthoResult[] = [];
   for (const name of hvpCases) {
     await hvpCheckAsync(name).then(
@@ -69,6 +73,10 @@ async function run(engine: BackendName, syncReads: boolean): Promise<PageResult>
     await flowCheckAsync(name).then(
       (r) => flowAsync.push(r),
       (e) => note(`${name} (async)`, e),
+    );
+    await flowCheckLibAsync(name).then(
+      (r) => flowLibAsync.push(r),
+      (e) => note(`${name} (measureGradientFlowAsync)`, e),
     );
     if (syncReads) {
       try {
@@ -94,6 +102,7 @@ async function run(engine: BackendName, syncReads: boolean): Promise<PageResult>
     flow,
     hvpAsync,
     flowAsync,
+    flowLibAsync,
     ortho,
     tensorsBefore,
     tensorsAfter: tf.memory().numTensors,

@@ -158,6 +158,9 @@ for (const engine of engines) {
       it(`‖∂L/∂h‖ per tap (tfjs ops, async reads) on a ${name} matches measureGradientFlow in Node within ${FLOW_TOL}`, () => {
         checkFlow(result.flowAsync, name);
       });
+      it(`measureGradientFlowAsync on a ${name} matches measureGradientFlow in Node within ${FLOW_TOL}`, () => {
+        checkFlow(result.flowLibAsync, name);
+      });
       it.skipIf(!syncReads)(
         `measureGradientFlow on a ${name} matches Node's (wasm) within ${FLOW_TOL}`,
         () => {

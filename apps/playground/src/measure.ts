@@ -7,6 +7,7 @@ import {
   createTrainState,
   disposeTrainState,
   measureGradientFlow,
+  measureGradientFlowAsync,
   trainStep,
   trainStepAsync,
 } from '@gflow/diagnostics';
@@ -392,6 +393,33 @@ export function measure(c: PlaygroundConfig, engine: string): Measurement {
   }
 }
 
+/**
+ * {@link measureProblem} with its read-back awaited (`measureGradientFlowAsync`), for webgpu:
+ * tfjs reads a GPU tensor synchronously through a canvas, which some set-ups (headless Chromium
+ * over SwiftShader) cannot do. The same report, diagnosis included, but for the orthogonal RNN
+ * (its taps alone: see {@link measureTapsAsync}). The parameters' values are awaited first (`prefetchParameters`), so that the orthogonal RNN's host-side matrix exponential
+ * reads tfjs's host copy of its generator, not the GPU.
+ *
+ * @param p - The problem (its model is not changed).
+ * @param engine - The engine's name, recorded in the result.
+ */
+export async function measureProblemAsync(p: Problem, engine: string): Promise<Measurement> {
+  await prefetchParameters(p.model);
+  if (p.config.family === 'orthornn') return measureTapsAsync(p, engine);
+  const r = await measureGradientFlowAsync(
+    p.model,
+    { inputs: p.inputs, targets: p.targets },
+    { loss: 'meanSquaredError' },
+  );
+  return summarize(
+    p,
+    engine,
+    r.loss,
+    r.taps.map((t) => ({ name: t.name, gradNorm: t.gradNorm })),
+    r.diagnosis.map((f) => ({ kind: f.kind, message: f.message })),
+  );
+}
+
 /** The Euclidean norm in float64, scaled so that no square under- or overflows. */
 function norm64(x: ArrayLike<number>): number {
   let m = 0;
@@ -403,18 +431,14 @@ function norm64(x: ArrayLike<number>): number {
 }
 
 /**
- * {@link measureProblem} with asynchronous reads only, for webgpu: tfjs reads a GPU tensor
- * synchronously through a canvas, which some set-ups (headless Chromium over SwiftShader) cannot
- * do. The same ‖∂L/∂h‖ per tap (training mode, mean squared error, the same data), computed by
- * adding a zero tensor at each tap and differentiating with respect to it; no diagnosis. The
- * parameters' values are awaited first (`prefetchParameters`), so that the orthogonal RNN's
- * host-side matrix exponential reads tfjs's host copy of its generator, not the GPU.
- *
- * @param p - The problem (its model is not changed).
- * @param engine - The engine's name, recorded in the result.
+ * The taps' ‖∂L/∂h‖ alone, by adding a zero tensor at each tap and differentiating with respect to
+ * it (training mode, mean squared error, the same data; no parameter gradients, so no diagnosis).
+ * For a model with a host-side gradient on webgpu: the orthogonal RNN's matrix-exponential
+ * gradient reads ∂L/∂exp(A) synchronously inside tfjs's backward pass, which webgpu does through
+ * the canvas copy that loses the device in headless Chromium over SwiftShader; the taps' gradients
+ * never pass through it.
  */
-export async function measureProblemAsync(p: Problem, engine: string): Promise<Measurement> {
-  await prefetchParameters(p.model);
+async function measureTapsAsync(p: Problem, engine: string): Promise<Measurement> {
   const names: string[] = [];
   const shapes: number[][] = [];
   tf.tidy(() => {

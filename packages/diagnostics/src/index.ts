@@ -47,7 +47,12 @@ export type {
   MeasureGradientFlowOptions,
   MeasureGradientFlowSettings,
 } from './measure-gradient-flow.js';
-export { flowReportSchemaVersion, measureGradientFlow, NO_GRADIENT_REASON } from './measure-gradient-flow.js';
+export {
+  flowReportSchemaVersion,
+  measureGradientFlow,
+  measureGradientFlowAsync,
+  NO_GRADIENT_REASON,
+} from './measure-gradient-flow.js';
 export type {
   EffectiveLearningSignal,
   EffectiveLearningSignalOptions,

@@ -1,4 +1,5 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { type Reads, runReadsAsync, runReadsSync } from '@gflow/core/internal';
 import type { Module, ParameterRole } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import type { Finding } from './finding.js';
@@ -169,11 +170,53 @@ export function measureGradientFlow(
   batchOrOptions: MeasureGradientFlowOptions | Batch,
   settings?: MeasureGradientFlowSettings,
 ): FlowReport {
+  return runReadsSync(flowReads('measureGradientFlow', module, batchOrOptions, settings));
+}
+
+/**
+ * {@link measureGradientFlow} with its one batched read-back awaited (`await data()`) instead of
+ * synchronous (`dataSync()`): the same pass and the same report (one implementation), for a
+ * browser whose engine is webgpu or webgl. There the main thread stays free while the GPU
+ * computes, and on webgpu tfjs reads through a mapped buffer rather than its synchronous canvas
+ * copy (which loses the device in headless Chromium over SwiftShader: see `@gflow/backend`'s
+ * README). On wasm and cpu it gives the same report as {@link measureGradientFlow}.
+ *
+ * @param module - Any `Module` from `@gflow/models` (or `fromLayersModel(model)`).
+ * @param batch - The inputs and targets, as `trainStep` takes them.
+ * @param options - As {@link measureGradientFlow}.
+ * @returns A promise of the report (plain data).
+ * @throws As {@link measureGradientFlow} (the promise rejects, naming `measureGradientFlowAsync`).
+ * @example
+ * ```ts
+ * await initBackend(); // webgpu in a browser that has it
+ * const report = await measureGradientFlowAsync(model, { inputs: x, targets: y });
+ * console.log(report.taps.map((t) => t.ratioToLast));
+ * ```
+ * @see Glorot & Bengio 2010, "Understanding the difficulty of training deep feedforward neural
+ *   networks".
+ */
+export function measureGradientFlowAsync(
+  module: Module,
+  batch: Batch,
+  options?: MeasureGradientFlowSettings,
+): Promise<FlowReport> {
+  // The generator is made inside the promise chain, so that bad input rejects rather than throws.
+  return Promise.resolve().then(() =>
+    runReadsAsync(flowReads('measureGradientFlowAsync', module, batch, options)),
+  );
+}
+
+/** The arguments of either form, checked, as one options object. */
+function flowOptions(
+  fn: string,
+  module: Module,
+  batchOrOptions: MeasureGradientFlowOptions | Batch,
+  settings: MeasureGradientFlowSettings | undefined,
+): MeasureGradientFlowOptions {
   const options: MeasureGradientFlowOptions =
     settings === undefined
       ? (batchOrOptions as MeasureGradientFlowOptions)
       : { ...readSettings(settings), inputs: batchOrOptions?.inputs, targets: batchOrOptions?.targets };
-  const fn = 'measureGradientFlow';
   if (module == null || typeof module.apply !== 'function' || typeof module.parameters !== 'function') {
     throw new InvalidArgumentError(
       `${fn}: module must be a Module (apply, parameters), got ${describeValue(module)}`,
@@ -191,6 +234,20 @@ export function measureGradientFlow(
       );
     }
   }
+  return options;
+}
+
+/**
+ * The measurement as a {@link Reads} computation: one forward and backward pass, then one batched
+ * read (by either driver), then the report on the host.
+ */
+function* flowReads(
+  fn: string,
+  module: Module,
+  batchOrOptions: MeasureGradientFlowOptions | Batch,
+  settings: MeasureGradientFlowSettings | undefined,
+): Reads<FlowReport> {
+  const options = flowOptions(fn, module, batchOrOptions, settings);
   const lossFn = resolveLoss(fn, options.loss ?? 'meanSquaredError');
   const lr = checkNonNegative(fn, 'options.learningRate', options.learningRate ?? 1e-3, true);
   const t = resolveThresholds(fn, options.thresholds);
@@ -204,13 +261,24 @@ export function measureGradientFlow(
     options.training ?? true,
   );
   const reader = new BatchedRead();
-  const lossAt = reader.add(raw.loss);
-  const tapAt = raw.taps.map((r) => (r.gradPair ? reader.add(r.gradPair) : -1));
-  const actAt = raw.taps.map((r) => (r.activation ? reader.add(r.activation) : -1));
-  const parameterNorms = parameterSquaredNorms(params, raw.grads, reader);
-  tf.dispose(Object.values(raw.grads));
-  const v = reader.read();
-  const norms = parameterNorms(v);
+  let v: Float64Array;
+  let lossAt: number;
+  let tapAt: number[];
+  let actAt: number[];
+  let norms: Float64Array;
+  try {
+    lossAt = reader.add(raw.loss);
+    tapAt = raw.taps.map((r) => (r.gradPair ? reader.add(r.gradPair) : -1));
+    actAt = raw.taps.map((r) => (r.activation ? reader.add(r.activation) : -1));
+    const parameterNorms = parameterSquaredNorms(params, raw.grads, reader);
+    tf.dispose(Object.values(raw.grads));
+    v = yield* reader.reads();
+    norms = parameterNorms(v);
+  } finally {
+    // Only on a fault: a completed read has disposed everything it was given.
+    reader.dispose();
+    tf.dispose(Object.values(raw.grads));
+  }
 
   let normSq = 0;
   const parameters: FlowParameter[] = params.map((p, i) => {
@@ -230,13 +298,12 @@ export function measureGradientFlow(
       updateRatio: ratio === null ? null : lr * ratio,
     };
   });
-  const taps = tapsOf(raw.taps, v, tapAt, actAt);
   const report = {
     schemaVersion: flowReportSchemaVersion,
     model: module.name,
     loss: v[lossAt] as number,
     learningRate: lr,
-    taps,
+    taps: tapsOf(raw.taps, v, tapAt, actAt),
     parameters,
     globalNorm: Math.sqrt(normSq),
   };
