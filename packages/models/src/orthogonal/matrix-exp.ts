@@ -83,7 +83,7 @@ export function matrixExpOp(
         if (!onHost) {
           return [
             tf.tidy(() => {
-              const f = adjointFrechetOnDevice(a, dy as tf.Tensor2D, n);
+              const f = adjointFrechetOnDevice(a, constantOf(dy), n);
               return skew ? tf.sub(f, tf.transpose(f)) : f;
             }),
           ];
@@ -100,6 +100,16 @@ export function matrixExpOp(
   });
   return op(x0) as tf.Tensor2D;
 }
+
+/**
+ * `x` as a constant for any second differentiation (its gradient is zero): the device path's
+ * gradient then differentiates as the host path's (a tensor made from host values), so that
+ * `hessianEigenvalues`' `'auto'` mode sees the same model on every engine.
+ */
+const constantOf = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const x = args[0] as tf.Tensor;
+  return { value: tf.clone(x), gradFunc: () => [tf.zerosLike(x)] };
+}) as (x: tf.Tensor) => tf.Tensor2D;
 
 /** Row-major transpose of an n×n float64 matrix. */
 function transpose64(a: Float64Array, n: number): Float64Array {
