@@ -115,4 +115,21 @@ describe('matrixExp gradient on the device path', () => {
     }
     tf.dispose([x, zero, bad]);
   });
+
+  it('is a constant to a second differentiation, as the host path (a tensor of host values) is', () => {
+    // f = Σ exp(x)², so ∂f/∂exp(x) = 2 exp(x) depends on x; neither path differentiates it again.
+    const before = tf.memory().numTensors;
+    const x = seededNormal([3, 3], 6, 0.3) as tf.Tensor2D;
+    const r = seededNormal([3, 3], 7);
+    const outer = tf.tidy(() =>
+      tf.grad((v: tf.Tensor) => {
+        const f = (w: tf.Tensor) =>
+          tf.sum(tf.square(matrixExpOp('test', 'x', w as tf.Tensor2D, false, 'device')));
+        return tf.sum(tf.mul(tf.grad(f)(v), r));
+      })(x),
+    );
+    expect(Array.from(outer.dataSync()).every((v) => v === 0)).toBe(true);
+    tf.dispose([outer, x, r]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
