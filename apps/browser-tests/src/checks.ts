@@ -278,10 +278,25 @@ export const orthoCases = ['exp', 'cayley', 'householder'] as const;
 /** One of {@link orthoCases}. */
 export type OrthoCase = (typeof orthoCases)[number];
 
-/** The output of an orthogonal RNN's forward pass. */
+/** The output of an orthogonal RNN's forward pass, and the gradient of Σ y² (all parameters, flat). */
 export interface OrthoResult {
   readonly name: OrthoCase;
   readonly output: readonly number[];
+  /**
+   * ∂(Σ y²)/∂θ for every parameter in order, concatenated: for `'exp'` on webgpu and webgl this
+   * runs matrixExp's gradient on the engine (float32 tensor ops), in Node on the host in float64.
+   */
+  readonly gradient: readonly number[];
+}
+
+/** y = model(inputs) and the flat gradient of Σ y², as two tensors (the caller's to dispose). */
+function orthoPass(model: Model, inputs: tf.Tensor): { y: tf.Tensor; g: tf.Tensor } {
+  const vars = model.parameters().map((p) => p.variable);
+  const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(model.apply(inputs))) as tf.Scalar, vars);
+  value.dispose();
+  const g = tf.tidy(() => tf.concat(vars.map((v) => tf.reshape(grads[v.name] as tf.Tensor, [-1]))));
+  tf.dispose(Object.values(grads));
+  return { y: model.apply(inputs), g };
 }
 
 // Hidden size 40: the generator has 1,600 entries, above tfjs-webgpu's CPU-forwarding threshold
@@ -297,7 +312,10 @@ function orthoModel(name: OrthoCase): { model: Model; inputs: tf.Tensor } {
 export function orthoCheck(name: OrthoCase): OrthoResult {
   const { model, inputs } = orthoModel(name);
   try {
-    return { name, output: Array.from(tf.tidy(() => model.apply(inputs).dataSync())) };
+    const { y, g } = orthoPass(model, inputs);
+    const out = { name, output: Array.from(y.dataSync()), gradient: Array.from(g.dataSync()) };
+    tf.dispose([y, g]);
+    return out;
   } finally {
     model.dispose();
     inputs.dispose();
@@ -308,7 +326,8 @@ export function orthoCheck(name: OrthoCase): OrthoResult {
  * The forward pass after every parameter was moved onto the engine (reassigned from a product with
  * the identity, exact in float32, so that the engine keeps no host copy of the values), with
  * `prefetchParameters` before it and the output read asynchronously: on webgpu the host-side
- * matrix exponential, Cayley solve and Householder check then read tfjs's host copy, not the GPU.
+ * matrix exponential, Cayley solve and Householder check then read tfjs's host copy, not the GPU,
+ * and the gradient (read asynchronously too) makes no synchronous read on the engine.
  */
 export async function orthoCheckAsync(name: OrthoCase): Promise<OrthoResult> {
   const { model, inputs } = orthoModel(name);
@@ -321,10 +340,10 @@ export async function orthoCheckAsync(name: OrthoCase): Promise<OrthoResult> {
       moved.dispose();
     }
     await prefetchParameters(model);
-    const y = model.apply(inputs);
-    const output = Array.from(await y.data());
-    y.dispose();
-    return { name, output };
+    const { y, g } = orthoPass(model, inputs);
+    const out = { name, output: Array.from(await y.data()), gradient: Array.from(await g.data()) };
+    tf.dispose([y, g]);
+    return out;
   } finally {
     model.dispose();
     inputs.dispose();

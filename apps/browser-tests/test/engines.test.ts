@@ -195,12 +195,19 @@ for (const engine of engines) {
     );
 
     for (const name of orthoCases) {
-      it(`orthogonal RNN (${name}), parameters on the engine, prefetchParameters: the output matches Node's within ${FLOW_TOL}`, () => {
+      it(`orthogonal RNN (${name}), parameters on the engine, prefetchParameters: the output and the gradient match Node's within ${FLOW_TOL}`, () => {
         const got = result.ortho.find((o) => o.name === name);
         const want = nodeOrtho.find((o) => o.name === name)!;
         expect(got, result.errors.join('\n')).toBeDefined();
         expect(got!.output).toHaveLength(want.output.length);
         expect(relDiff(got!.output, want.output)).toBeLessThan(FLOW_TOL);
+        // The gradient too: for 'exp' on webgpu and webgl, matrixExp's device path against Node's float64 one.
+        expect(got!.gradient).toHaveLength(want.gradient.length);
+        const gradDiff = relDiff(got!.gradient, want.gradient);
+        console.log(
+          `${engine} orthogonal RNN (${name}): gradient relative difference from Node ${gradDiff.toExponential(2)}`,
+        );
+        expect(gradDiff).toBeLessThan(FLOW_TOL);
       });
     }
 

@@ -171,8 +171,8 @@ function resetExtras(): void {
   page.top = null;
   page.line = null;
   $('loss-plot').innerHTML = '';
-  $('train-status').textContent = offReason;
-  $('landscape-status').textContent = offReason;
+  $('train-status').textContent = '';
+  $('landscape-status').textContent = '';
   $('line-plot').innerHTML = '';
   $('line-explanation').innerHTML = '';
   $('train-explanation').innerHTML =
@@ -199,18 +199,13 @@ function enqueue(job: () => Promise<void>): void {
  * Training, the eigenvalue and the loss line use gflow's asynchronous variants on every engine
  * (trainStepAsync, hessianEigenvaluesAsync, lossLineAsync): the page stays responsive, and on
  * webgpu no read goes through tfjs's synchronous canvas copy (which in headless Chromium over
- * SwiftShader loses the device). The orthogonal RNN's flow is measured there too (its generator's
- * values awaited first, for its host-side matrix exponential), but its training, eigenvalue and
- * loss line are off on webgpu: they read on the host inside tfjs's backward pass or at moved
- * weights, synchronously.
+ * SwiftShader loses the device). That holds for the orthogonal RNN too: the library awaits its
+ * generator's values before each forward pass, and its matrix exponential's gradient runs on the
+ * GPU there.
  */
-let onWebgpu = false;
-let offReason = '';
-const ORTHO_OFF =
-  'Off for the orthogonal RNN on webgpu: the gradient of its matrix exponential (computed on the host in float64 inside tfjs’s backward pass, which cannot wait) and its forward pass at moved weights read the GPU synchronously, which tfjs does through a canvas (in headless Chromium over SwiftShader that loses the GPU device). Open the page with ?engine=webgl or ?engine=wasm for them.';
 
 function setBusy(busy: boolean): void {
-  for (const id of ['train', 'hessian', 'line']) $<HTMLButtonElement>(id).disabled = busy || offReason !== '';
+  for (const id of ['train', 'hessian', 'line']) $<HTMLButtonElement>(id).disabled = busy;
 }
 
 /** The newest configuration change; an update that a newer one has overtaken is skipped. */
@@ -237,7 +232,6 @@ async function update(fromHash: boolean, t0: number): Promise<void> {
   $('warnings').textContent =
     page.ignored.length > 0 ? `Ignored in the link: ${page.ignored.join('; ')}.` : '';
   $('errors').textContent = '';
-  offReason = onWebgpu && config.family === 'orthornn' ? ORTHO_OFF : '';
   setBusy(false);
   try {
     page.problem?.dispose();
@@ -383,7 +377,6 @@ async function main(): Promise<void> {
           : '';
   $('engine').textContent = `engine: ${info.name}${info.device ? ` (${info.device})` : ''}${note}${swapped}`;
   $('engine').title = info.tried.map((t) => `${t.name}: ${t.ok ? 'ok' : 'skipped'} — ${t.reason}`).join('\n');
-  onWebgpu = info.name === 'webgpu';
   // A new family brings its own default sizes, unless the sizes were changed from the old one's.
   $('family').addEventListener('change', () => {
     const next = $<HTMLSelectElement>('family').value as PlaygroundConfig['family'];

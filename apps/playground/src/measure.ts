@@ -28,7 +28,6 @@ import {
   orthogonalRNN,
   plainConvNet,
   plainMLP,
-  prefetchParameters,
   residualConvNet,
   residualMLP,
   transformerStack,
@@ -396,16 +395,14 @@ export function measure(c: PlaygroundConfig, engine: string): Measurement {
 /**
  * {@link measureProblem} with its read-back awaited (`measureGradientFlowAsync`), for webgpu:
  * tfjs reads a GPU tensor synchronously through a canvas, which some set-ups (headless Chromium
- * over SwiftShader) cannot do. The same report, diagnosis included, but for the orthogonal RNN
- * (its taps alone: see {@link measureTapsAsync}). The parameters' values are awaited first (`prefetchParameters`), so that the orthogonal RNN's host-side matrix exponential
- * reads tfjs's host copy of its generator, not the GPU.
+ * over SwiftShader) cannot do. The same report, diagnosis included, for every family: for the
+ * orthogonal RNN the library awaits its generator's values before the forward pass (its host-side
+ * matrix exponential then reads tfjs's host copy), and the exponential's gradient runs on the GPU.
  *
  * @param p - The problem (its model is not changed).
  * @param engine - The engine's name, recorded in the result.
  */
 export async function measureProblemAsync(p: Problem, engine: string): Promise<Measurement> {
-  await prefetchParameters(p.model);
-  if (p.config.family === 'orthornn') return measureTapsAsync(p, engine);
   const r = await measureGradientFlowAsync(
     p.model,
     { inputs: p.inputs, targets: p.targets },
@@ -418,56 +415,6 @@ export async function measureProblemAsync(p: Problem, engine: string): Promise<M
     r.taps.map((t) => ({ name: t.name, gradNorm: t.gradNorm })),
     r.diagnosis.map((f) => ({ kind: f.kind, message: f.message })),
   );
-}
-
-/** The Euclidean norm in float64, scaled so that no square under- or overflows. */
-function norm64(x: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]!));
-  if (m === 0 || !Number.isFinite(m)) return m;
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += (x[i]! / m) ** 2;
-  return m * Math.sqrt(s);
-}
-
-/**
- * The taps' ‖∂L/∂h‖ alone, by adding a zero tensor at each tap and differentiating with respect to
- * it (training mode, mean squared error, the same data; no parameter gradients, so no diagnosis).
- * For a model with a host-side gradient on webgpu: the orthogonal RNN's matrix-exponential
- * gradient reads ∂L/∂exp(A) synchronously inside tfjs's backward pass, which webgpu does through
- * the canvas copy that loses the device in headless Chromium over SwiftShader; the taps' gradients
- * never pass through it.
- */
-async function measureTapsAsync(p: Problem, engine: string): Promise<Measurement> {
-  const names: string[] = [];
-  const shapes: number[][] = [];
-  tf.tidy(() => {
-    p.model.apply(p.inputs, {
-      training: true,
-      tap: (n, t) => {
-        names.push(n);
-        shapes.push(t.shape);
-        return t;
-      },
-    });
-  });
-  const zeros = shapes.map((s) => tf.zeros(s));
-  const { value, grads } = tf.valueAndGrads((...zs: tf.Tensor[]) => {
-    let k = 0;
-    const y = p.model.apply(p.inputs, { training: true, tap: (_n, t) => tf.add(t, zs[k++]!) });
-    return tf.losses.meanSquaredError(p.targets, y) as tf.Scalar;
-  })(zeros);
-  let loss: number;
-  const all: { name: string; gradNorm: number | null }[] = [];
-  try {
-    loss = (await value.data())[0]!;
-    for (let i = 0; i < names.length; i++)
-      all.push({ name: names[i]!, gradNorm: norm64(await grads[i]!.data()) });
-  } finally {
-    tf.dispose([value, ...grads, ...zeros]);
-  }
-  // After the disposal, so that numTensors counts only what the page keeps.
-  return summarize(p, engine, loss, all, []);
 }
 
 /**

@@ -372,7 +372,7 @@ describe.skipIf(!run)('the playground, built and opened from disk', () => {
       expect(await g.textContent('body')).not.toMatch(/off (for the orthogonal RNN )?on webgpu/i);
     });
 
-    it('the orthogonal RNN: ‖∂L/∂h_t‖ per time step matches Node; its training and landscape are off, with the reason', async () => {
+    it('the orthogonal RNN at its default sizes: ‖∂L/∂h_t‖ per time step matches Node, everything on', async () => {
       // Its default sizes (50 steps × 32 units): the size at which the old synchronous read lost the device.
       const hash = '#family=orthornn';
       const s = await open(g, hash);
@@ -382,15 +382,70 @@ describe.skipIf(!run)('the playground, built and opened from disk', () => {
       expect(s.config).toMatchObject({ length: 50, width: 32 });
       expect(s.taps).toHaveLength(50);
       expectSameFlow(s, measure(parseHash(hash).config, 'wasm'));
-      expect(await g.isDisabled('#train')).toBe(true);
-      expect(await g.isDisabled('#hessian')).toBe(true);
-      expect(await g.textContent('#train-status')).toMatch(
-        /Off for the orthogonal RNN on webgpu: .*backward pass/,
-      );
-      // Back to an MLP: everything is on again.
-      await g.selectOption('#family', 'plain');
-      await state(g, s.version);
-      expect(await g.isDisabled('#train')).toBe(false);
+      for (const id of ['#train', '#hessian', '#line']) expect(await g.isDisabled(id)).toBe(false);
+    });
+
+    // A smaller orthogonal RNN (10 steps × 8 units), trained and probed on webgpu: its matrix
+    // exponential's gradient runs there in float32 tensor ops, in Node in float64 on the host (the
+    // two agree to about 3e-7 relative per gradient: models' matrix-exp-device test), so the same
+    // tolerances as the MLP's hold: TRAIN_TOL for 50 Adam steps, EIG_TOL for the eigenvalue.
+    const ortho = '#family=orthornn&length=10&width=8';
+
+    it('the orthogonal RNN: Train 50 steps gives the same losses and flow as trainStep in Node', async () => {
+      const s = await open(g, ortho);
+      await g.check('#clip');
+      await g.click('#train');
+      const t = await state(g, s.version, 's.train !== null && s.train.done');
+      await g.screenshot({ path: path.join(shots, 'orthornn-trained-webgpu.png'), fullPage: true });
+      expect(t.engine).toBe('webgpu');
+      expect(t.train!.losses).toHaveLength(50);
+      expect(t.train!.losses.every(Number.isFinite)).toBe(true);
+      expect(t.train!.losses.at(-1)!).toBeLessThan(t.train!.losses[0]!);
+      const p = buildProblem(parseHash(ortho).config);
+      try {
+        const node = await train(p, 50, true, undefined, 'sync');
+        const diffs = t.train!.losses.map((l, i) => rel(l, node.losses[i]!));
+        console.log(
+          `webgpu orthogonal RNN training losses: max relative difference from Node ${Math.max(...diffs).toExponential(2)}`,
+        );
+        expect(Math.max(...diffs)).toBeLessThan(TRAIN_TOL);
+        expectSameFlow(t, measureProblem(p, 'wasm'), TRAIN_TOL);
+      } finally {
+        p.dispose();
+      }
+    });
+
+    it('the orthogonal RNN: Top Hessian eigenvalue and Loss line match Node', async () => {
+      const s = await open(g, ortho);
+      await g.click('#hessian');
+      const h = await state(g, s.version, "s.action === 'hessian'");
+      const config = parseHash(ortho).config;
+      const p = buildProblem(config);
+      try {
+        const node = hessianEigenvalues(lossOf(p), p.model, { k: 1, extremes: false, seed: config.seed });
+        expect(h.hessian!.converged).toBe(true);
+        expect(h.hessian!.mode).toBe(node.mode);
+        const eigDiff = rel(h.hessian!.lambda, node.eigenvalues[0]!);
+        console.log(
+          `webgpu orthogonal RNN top eigenvalue ${h.hessian!.lambda} (${h.hessian!.mode}) vs Node ${node.eigenvalues[0]} (rel ${eigDiff.toExponential(2)})`,
+        );
+        expect(eigDiff).toBeLessThan(EIG_TOL);
+        await g.click('#line');
+        const l = await state(g, h.version, "s.action === 'line'");
+        await g.screenshot({ path: path.join(shots, 'orthornn-hessian-line-webgpu.png'), fullPage: true });
+        const line = l.lossLine!;
+        expect(rel(line.centerLoss, s.loss)).toBeLessThan(TOL);
+        const nodeLine = await lossLineOf(p, await topEigenvalue(p, 'sync'), 'sync');
+        const ends = (x: readonly number[]) => [x[0]!, x.at(-1)!].sort((a, b) => a - b);
+        const endDiff = Math.max(...ends(line.losses).map((v, i) => rel(v, ends(nodeLine.losses)[i]!)));
+        console.log(
+          `webgpu orthogonal RNN loss line ends: max relative difference from Node ${endDiff.toExponential(2)}`,
+        );
+        expect(endDiff).toBeLessThan(LINE_TOL);
+        expect(h.live).toBe(s.live);
+      } finally {
+        p.dispose();
+      }
     });
 
     it('made no synchronous GPU read in the whole session (tfjs warns at the first)', () => {

@@ -1,5 +1,5 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
-import { type Reads, runReadsAsync, runReadsSync } from '@gflow/core/internal';
+import { prefetchReads, type Reads, runReadsAsync, runReadsSync } from '@gflow/core/internal';
 import type { Module, ParameterRole } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import type { Finding } from './finding.js';
@@ -252,6 +252,8 @@ function* flowReads(
   const lr = checkNonNegative(fn, 'options.learningRate', options.learningRate ?? 1e-3, true);
   const t = resolveThresholds(fn, options.thresholds);
   const params = module.parameters();
+  // the async driver brings the values that the forward pass reads on the host there first
+  yield* prefetchReads(params.filter((p) => p.hostRead === true).map((p) => p.variable));
   const raw = runTape(
     fn,
     (ctx) => lossFn(options.targets, module.apply(options.inputs, ctx)),

@@ -118,7 +118,7 @@ function* lineReads<B>(
   const saved = new SavedParameters(layout);
   const d = tensorsFrom(layout, dir);
   try {
-    const centerLoss = yield* evaluateReads(fn, prepared);
+    const centerLoss = yield* evaluateReads(fn, prepared, layout.hostRead);
     if (!Number.isFinite(centerLoss)) {
       throw new NonFiniteError(`${fn}: the loss at the center (α = 0) must be finite, got ${centerLoss}`);
     }
@@ -126,7 +126,7 @@ function* lineReads<B>(
       let value = centerLoss;
       if (alpha !== 0) {
         saved.moveTo([d], [alpha]);
-        value = yield* evaluateReads(fn, prepared);
+        value = yield* evaluateReads(fn, prepared, layout.hostRead);
       }
       if (Number.isFinite(value)) {
         losses.push(value);

@@ -15,6 +15,15 @@ export interface Parameter {
   readonly variable: tf.Variable;
   /** What the parameter is for. */
   readonly role: ParameterRole;
+  /**
+   * True when the module's `apply` reads this parameter's values synchronously on the host (the
+   * orthogonal RNN's generators: its matrix exponential, Cayley map and Householder product run in
+   * float64 on the host). gflow's async drivers (`trainStepAsync`, `measureGradientFlowAsync`,
+   * `hessianEigenvaluesAsync`, `lossLineAsync`) await such a parameter's `data()` before each
+   * forward pass (see `prefetchParameters`), so that on webgpu the read takes tfjs's host copy.
+   * Absent (false) for every other parameter.
+   */
+  readonly hostRead?: boolean;
 }
 
 /**

@@ -10,9 +10,10 @@ import type { Module } from './module.js';
  * the device in headless Chromium over SwiftShader). Call it again after the parameters change (a
  * training step assigns new values). Reads each parameter once; no tensor is left behind.
  *
- * The gradient of the `'exp'` parametrization still reads `∂L/∂W` synchronously (it is computed
- * on the host inside tfjs's backward pass, which cannot await): on webgpu, training an orthogonal
- * RNN with `'exp'` makes that read.
+ * gflow's async drivers (`trainStepAsync`, `measureGradientFlowAsync`, `hessianEigenvaluesAsync`,
+ * `lossLineAsync`) do this themselves for the parameters marked `hostRead`, before every forward
+ * pass; call it for a forward pass of your own. The `'exp'` gradient makes no synchronous read on
+ * webgpu or webgl (it runs on the engine there: see `matrixExp`).
  *
  * @param module - The module (anything with `parameters()`).
  * @returns When every value is on the host.

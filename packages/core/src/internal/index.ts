@@ -7,7 +7,7 @@
  * @module
  */
 
-export { ENGINE_NAMES, type EngineName } from './engines.js';
+export { ENGINE_NAMES, type EngineName, HOST_MEMORY_ENGINES, onHostMemoryEngine } from './engines.js';
 export {
   GRU_SEQUENCE,
   GRU_SEQUENCE_GRAD,
@@ -17,7 +17,7 @@ export {
   TANH_RNN_SEQUENCE_GRAD,
 } from './fused-kernels.js';
 export { haarOrthogonal } from './orthogonal.js';
-export { type Reads, runReadsAsync, runReadsSync } from './reads.js';
+export { HostPrefetch, prefetchReads, type Reads, runReadsAsync, runReadsSync } from './reads.js';
 export { createRng, deriveSeed, gaussianVector, Rng } from './rng.js';
 export {
   checkBoolean,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
-import { type Reads, runReadsAsync, runReadsSync } from './reads.js';
+import { describe, expect, it, vi } from 'vitest';
+import { prefetchReads, type Reads, runReadsAsync, runReadsSync } from './reads.js';
 
 /** Reads a sum and a product of two vectors, then combines them on the host. */
 function* sumAndProduct(a: number[], b: number[], log: string[]): Reads<number> {
@@ -64,5 +64,25 @@ describe('runReadsSync / runReadsAsync', () => {
     const before = tf.memory().numTensors;
     expect(runReadsSync(recovering())).toBe('lost then 7');
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a HostPrefetch: awaited (data(), not disposed) by the async driver, skipped by the sync one', async () => {
+    const v = tf.variable(tf.tensor1d([1, 2]));
+    const before = tf.memory().numTensors;
+    const data = vi.spyOn(v, 'data');
+    const dataSync = vi.spyOn(v, 'dataSync');
+    function* g(): Reads<number> {
+      yield* prefetchReads([v]);
+      yield* prefetchReads([]); // nothing to yield
+      return (yield tf.sum(v))[0] as number;
+    }
+    expect(runReadsSync(g())).toBe(3);
+    expect(data).not.toHaveBeenCalled();
+    expect(await runReadsAsync(g())).toBe(3);
+    expect(data).toHaveBeenCalledTimes(1);
+    expect(dataSync).not.toHaveBeenCalled();
+    expect(v.isDisposed).toBe(false);
+    expect(tf.memory().numTensors).toBe(before);
+    v.dispose();
   });
 });

@@ -8,11 +8,11 @@
 
 /**
  * Engines whose `dataSync()` is a copy out of host memory (the wasm heap, a JS array,
- * libtensorflow's CPU buffers). There, reading an activation back and reducing it in JavaScript
- * costs less than the dozen reduction kernels of the on-device path (measured on wasm for a
- * 4×32×32×64 activation: see the package README).
+ * libtensorflow's CPU buffers), kept in `@gflow/core/internal`. There, reading an activation back
+ * and reducing it in JavaScript costs less than the dozen reduction kernels of the on-device path
+ * (measured on wasm for a 4×32×32×64 activation: see the package README).
  */
-export const HOST_MEMORY_ENGINES: ReadonlySet<string> = new Set(['cpu', 'wasm', 'tensorflow']);
+export { HOST_MEMORY_ENGINES } from '@gflow/core/internal';
 
 /**
  * The statistics of `data` viewed as [rows, units] with the unit (last axis) fastest: mean and

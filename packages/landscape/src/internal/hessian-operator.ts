@@ -1,5 +1,5 @@
 import { describeValue, InvalidArgumentError, NonFiniteError, UnsupportedError } from '@gflow/core';
-import { type Reads, runReadsAsync, runReadsSync } from '@gflow/core/internal';
+import { prefetchReads, type Reads, runReadsAsync, runReadsSync } from '@gflow/core/internal';
 import { releaseFailedTape } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { secondOrderReport } from '../second-order-check.js';
@@ -161,7 +161,7 @@ export class HessianOperator {
   }
 
   private *centerLossReads(): Reads<number> {
-    const value = yield* evaluateReads(this.fn, this.prepared);
+    const value = yield* evaluateReads(this.fn, this.prepared, this.layout.hostRead);
     if (!Number.isFinite(value)) {
       throw new NonFiniteError(`${this.fn}: the loss at the current parameters must be finite, got ${value}`);
     }
@@ -225,6 +225,7 @@ export class HessianOperator {
 
   private *exact(v: Float64Array): Reads<Float64Array> {
     const { layout, prepared, fn } = this;
+    yield* prefetchReads(layout.hostRead);
     const vars = layout.variables as tf.Variable[];
     const n = prepared.parts.length;
     const out = tf.tidy(() => {
@@ -301,9 +302,12 @@ export class HessianOperator {
     let plus: tf.Tensor | undefined;
     let minus: tf.Tensor | undefined;
     try {
+      // the moved values are on the engine only: the async driver brings the host-read ones back
       saved.moveTo([dir], [h]);
+      yield* prefetchReads(this.layout.hostRead);
       plus = this.gradient();
       saved.moveTo([dir], [-h]);
+      yield* prefetchReads(this.layout.hostRead);
       minus = this.gradient();
     } catch (err) {
       plus?.dispose();

@@ -1,5 +1,5 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
-import { type Reads, runReadsSync } from '@gflow/core/internal';
+import { prefetchReads, type Reads, runReadsSync } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import type { Objective } from '../types.js';
 
@@ -58,8 +58,16 @@ export function evaluate(fn: string, prepared: Prepared): number {
   return runReadsSync(evaluateReads(fn, prepared));
 }
 
-/** {@link evaluate} as a {@link Reads} computation (one read). */
-export function* evaluateReads(fn: string, prepared: Prepared): Reads<number> {
+/**
+ * {@link evaluate} as a {@link Reads} computation (one read), after a prefetch of `hostRead` (the
+ * variables the model's forward pass reads on the host: see `Layout.hostRead`).
+ */
+export function* evaluateReads(
+  fn: string,
+  prepared: Prepared,
+  hostRead: readonly tf.Variable[] = [],
+): Reads<number> {
+  yield* prefetchReads(hostRead);
   const n = prepared.parts.length;
   const total = tf.tidy(() => {
     let acc: tf.Scalar | undefined;

@@ -13,6 +13,11 @@ export interface Layout {
   readonly offsets: readonly number[];
   /** The number of scalar parameters. */
   readonly total: number;
+  /**
+   * The variables of the parameters marked `hostRead` (read synchronously on the host by the
+   * model's forward pass): the async drivers await their values before each evaluation.
+   */
+  readonly hostRead: readonly tf.Variable[];
 }
 
 function isModule(p: ParamsLike): p is Extract<ParamsLike, { parameters(): unknown }> {
@@ -65,7 +70,8 @@ export function layoutOf(fn: string, paramsLike: ParamsLike, arg = 'params'): La
     offsets.push(total);
     total += v.size;
   });
-  return { params, variables: params.map((p) => p.variable), shapes, sizes, offsets, total };
+  const hostRead = params.filter((p) => p.hostRead === true).map((p) => p.variable);
+  return { params, variables: params.map((p) => p.variable), shapes, sizes, offsets, total, hostRead };
 }
 
 /** Reads every parameter's current value into one float64 vector (one read-back). */

@@ -58,11 +58,12 @@ export abstract class BaseModule implements Model {
     values: Float32Array,
     shape: readonly number[],
     role: ParameterRole,
+    hostRead = false,
   ): Parameter {
     const init = tf.tensor(values, [...shape], 'float32');
     const variable = tf.variable(init, true);
     init.dispose();
-    const p: Parameter = { name, variable, role };
+    const p: Parameter = hostRead ? { name, variable, role, hostRead } : { name, variable, role };
     this.params.push(p);
     return p;
   }

@@ -64,6 +64,7 @@ class OrthogonalCell extends ProjectedCell {
         }),
         [reflections, n],
         'recurrent',
+        true,
       ).variable;
     } else {
       this.generator = this.addParam(
@@ -71,6 +72,7 @@ class OrthogonalCell extends ProjectedCell {
         skewInit(n, param, deriveSeed(seed, nm('recurrent'))),
         [n, n],
         'recurrent',
+        true,
       ).variable;
     }
     this.modBias = act
