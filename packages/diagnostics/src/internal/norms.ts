@@ -31,16 +31,39 @@ import { f32 } from './tensors.js';
 /** The smallest normal float32, 2⁻¹²⁶: the floor of a pair's scale (0/0 never happens). */
 export const SCALE_FLOOR = 2 ** -126;
 
-/** [m, s] of `data` computed in float64 on the host (see the module comment). */
+/**
+ * [m, s] of `data` computed in float64 on the host (see the module comment). Four partial sums
+ * and two running maxima (`Math.max` keeps a NaN) let the loop run about twice as fast as one
+ * sum; each square of a float32 value is exact in float64, so only the additions round.
+ */
 export function hostScaledPair(data: ArrayLike<number>): [number, number] {
-  let m = 0;
-  let sum = 0;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    const a = Math.abs(v);
-    m = a > m || Number.isNaN(a) ? a : m;
-    sum += v * v;
+  const n = data.length;
+  let m0 = 0;
+  let m1 = 0;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const a = data[i]!;
+    const b = data[i + 1]!;
+    const c = data[i + 2]!;
+    const d = data[i + 3]!;
+    s0 += a * a;
+    s1 += b * b;
+    s2 += c * c;
+    s3 += d * d;
+    m0 = Math.max(m0, Math.abs(a), Math.abs(b));
+    m1 = Math.max(m1, Math.abs(c), Math.abs(d));
   }
+  for (; i < n; i++) {
+    const a = data[i]!;
+    s0 += a * a;
+    m0 = Math.max(m0, Math.abs(a));
+  }
+  const m = Math.max(m0, m1);
+  const sum = s0 + s1 + (s2 + s3);
   // Float32 values squared and summed in float64 neither underflow nor overflow: the sum is exact
   // to float64 rounding. The pair carries it as m²·(sum/m²), with m a float32 value.
   if (Number.isNaN(m) || Number.isNaN(sum)) return [Number.NaN, Number.NaN];
