@@ -60,6 +60,34 @@ export function batchMatMulWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
         );
         return s.finish(hostTransposed(heap, cT));
       }
+      // A·Bᵀ with B much larger than A (an input gradient dY·Wᵀ, dY [M, N] and W [K, N], M the
+      // batch): computed as (B·Aᵀ)ᵀ, so that XNNPACK packs the small Aᵀ [N, M] as its weights
+      // instead of packing a transposed copy of the large B afresh (W changes at every optimizer
+      // step, so that packing is never reused), and B is read as it lies. Chosen by the elements
+      // moved: 4·M·N + M·K (two transposes of A's and the output's size, packing counted as about
+      // three transposes) against 4·K·N (transposing and packing B).
+      if (
+        transposeB &&
+        !transposeA &&
+        a.shape.length === 2 &&
+        b.shape.length === 2 &&
+        a.dtype === 'float32' &&
+        b.dtype === 'float32'
+      ) {
+        const [m, n] = a.shape as [number, number];
+        const k = b.shape[0] as number;
+        if (4 * m * n + m * k < 4 * k * n) {
+          const aT = s.run('Transpose', { x: a }, { perm: [1, 0] });
+          const cT = s.adopt(
+            stockFunc({
+              inputs: { a: b, b: asB(aT) },
+              backend: args.backend,
+              attrs: { ...args.attrs, transposeA: false, transposeB: false },
+            }) as tf.TensorInfo,
+          );
+          return s.finish(s.run('Transpose', { x: cT }, { perm: [1, 0] }));
+        }
+      }
       const swapLast = (x: tf.TensorInfo): tf.TensorInfo => {
         const r = x.shape.length;
         const perm = [...Array(r).keys()];
