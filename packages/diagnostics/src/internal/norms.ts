@@ -32,9 +32,10 @@ import { f32 } from './tensors.js';
 export const SCALE_FLOOR = 2 ** -126;
 
 /**
- * [m, s] of `data` computed in float64 on the host (see the module comment). Four partial sums
- * and two running maxima (`Math.max` keeps a NaN) let the loop run about twice as fast as one
- * sum; each square of a float32 value is exact in float64, so only the additions round.
+ * [m, s] of `data` computed in float64 on the host (see the module comment). One pass over the
+ * squares, which are exact in float64 for float32 values: two partial sums and two running maxima
+ * of the squares, m = √(max x²) exactly, with no per-element |x| or NaN test. A NaN element makes
+ * the sum NaN; an infinite one makes m infinite.
  */
 export function hostScaledPair(data: ArrayLike<number>): [number, number] {
   const n = data.length;
@@ -42,31 +43,28 @@ export function hostScaledPair(data: ArrayLike<number>): [number, number] {
   let m1 = 0;
   let s0 = 0;
   let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  for (; i + 2 <= n; i += 2) {
     const a = data[i]!;
     const b = data[i + 1]!;
-    const c = data[i + 2]!;
-    const d = data[i + 3]!;
-    s0 += a * a;
-    s1 += b * b;
-    s2 += c * c;
-    s3 += d * d;
-    m0 = Math.max(m0, Math.abs(a), Math.abs(b));
-    m1 = Math.max(m1, Math.abs(c), Math.abs(d));
+    const aa = a * a;
+    const bb = b * b;
+    s0 += aa;
+    s1 += bb;
+    m0 = Math.max(m0, aa);
+    m1 = Math.max(m1, bb);
   }
-  for (; i < n; i++) {
+  if (i < n) {
     const a = data[i]!;
-    s0 += a * a;
-    m0 = Math.max(m0, Math.abs(a));
+    const aa = a * a;
+    s0 += aa;
+    m0 = Math.max(m0, aa);
   }
-  const m = Math.max(m0, m1);
-  const sum = s0 + s1 + (s2 + s3);
+  const sum = s0 + s1;
+  const m = Math.sqrt(Math.max(m0, m1));
   // Float32 values squared and summed in float64 neither underflow nor overflow: the sum is exact
   // to float64 rounding. The pair carries it as m²·(sum/m²), with m a float32 value.
-  if (Number.isNaN(m) || Number.isNaN(sum)) return [Number.NaN, Number.NaN];
+  if (Number.isNaN(sum)) return [Number.NaN, Number.NaN];
   if (m === Number.POSITIVE_INFINITY) return [m, Number.POSITIVE_INFINITY];
   const scale = Math.max(m, SCALE_FLOOR);
   return [scale, sum / scale / scale];
