@@ -1,3 +1,4 @@
+import { hostFloat32View } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { HOST_MEMORY_ENGINES } from './host-activation-stats.js';
 import type { NamedTensors } from './tensors.js';
@@ -117,7 +118,8 @@ export function scaledPairs(
   if (onHost) {
     const out = new Float32Array(2 * names.length);
     names.forEach((n, i) => {
-      const [m, s] = hostScaledPair((tensors[n] as tf.Tensor).dataSync() as ArrayLike<number>);
+      const t = tensors[n] as tf.Tensor;
+      const [m, s] = hostScaledPair(hostFloat32View(t) ?? (t.dataSync() as ArrayLike<number>));
       out[2 * i] = m;
       out[2 * i + 1] = s;
     });
