@@ -196,6 +196,107 @@ describe('wasm BatchMatMul fill (transpose first)', () => {
     },
   );
 
+  it('2-D A·B over random shapes on both sides of the (Bᵀ·Aᵀ)ᵀ rule matches the cpu kernel and float64 sums: a fresh B, then the same B twice more', () => {
+    noLeak(() => {
+      fc.assert(
+        fc.property(
+          fc.record({
+            m: fc.integer({ min: 1, max: 6 }),
+            k: fc.integer({ min: 1, max: 40 }),
+            n: fc.integer({ min: 1, max: 48 }),
+            seed: fc.integer({ min: 1, max: 1_000_000 }),
+          }),
+          (g) => {
+            const av = f32(randn(g.m * g.k, g.seed));
+            const bv = f32(randn(g.k * g.n, g.seed + 1));
+            const ref = new Float64Array(g.m * g.n);
+            for (let i = 0; i < g.m; i++)
+              for (let j = 0; j < g.n; j++) {
+                let t = 0;
+                for (let l = 0; l < g.k; l++) t += av[i * g.k + l]! * bv[l * g.n + j]!;
+                ref[i * g.n + j] = t;
+              }
+            const inputs = { a: { values: av, shape: [g.m, g.k] }, b: { values: bv, shape: [g.k, g.n] } };
+            const [want] = cpuKernelAll('BatchMatMul', inputs, { transposeA: false, transposeB: false });
+            const a = tf.tensor2d(av, [g.m, g.k]);
+            const b = tf.tensor2d(bv, [g.k, g.n]);
+            // First use (b never packed), second (packed now), third (the packing reused).
+            for (let r = 0; r < 3; r++) {
+              const got = tf.tidy(() => tf.matMul(a, b).dataSync());
+              expect(relErr(got, want!.values)).toBeLessThan(1e-5);
+              expect(relErr(got, ref)).toBeLessThan(1e-5);
+            }
+            tf.dispose([a, b]);
+          },
+        ),
+        { seed: 20261208, numRuns: 60 },
+      );
+    });
+  });
+
+  it('A·B with a fresh B at the shapes of a dense layer (M=128, K=784 and 512, N=512 and 10) matches the cpu kernel, and so does B reshaped afterwards', () => {
+    noLeak(() => {
+      for (const [m, k, n] of [
+        [128, 784, 512],
+        [128, 512, 512],
+        [128, 512, 10],
+        [1, 64, 64],
+      ] as const) {
+        const av = f32(randn(m * k, m + k));
+        const bv = f32(randn(k * n, k + n));
+        const [want] = cpuKernelAll(
+          'BatchMatMul',
+          { a: { values: av, shape: [m, k] }, b: { values: bv, shape: [k, n] } },
+          { transposeA: false, transposeB: false },
+        );
+        const a = tf.tensor2d(av, [m, k]);
+        const b = tf.tensor2d(bv, [k, n]);
+        for (let r = 0; r < 3; r++) {
+          const got = tf.tidy(() => tf.matMul(a, b).dataSync());
+          expect(relErr(got, want!.values)).toBeLessThan(1e-5);
+        }
+        // The same buffer as a [k·n, 1] b (a new shape for tfjs's operator cache).
+        const dot = tf.tidy(() => tf.matMul(tf.ones([1, k * n]), tf.reshape(b, [k * n, 1])).dataSync()[0]!);
+        expect(dot).toBeCloseTo(
+          bv.reduce((t, x) => t + x, 0),
+          1,
+        );
+        tf.dispose([a, b]);
+      }
+    });
+  });
+
+  it('first and second derivatives through a 2-D A·B taken as (Bᵀ·Aᵀ)ᵀ match float64 finite differences', () => {
+    // f(w) = Σ C ⊙ (A·B)², A [2, 3] and B [3, 16] taken from w (4·2·3 + 2·16 < 2·3·16).
+    const M = 2;
+    const K = 3;
+    const N = 16;
+    const C = randn(M * N, 79);
+    const na = M * K;
+    const f = (w: tf.Tensor1D): tf.Scalar => {
+      const a = tf.reshape(tf.slice(w, 0, na), [M, K]) as tf.Tensor2D;
+      const b = tf.reshape(tf.slice(w, na, K * N), [K, N]) as tf.Tensor2D;
+      return tf.sum(tf.mul(tf.tensor(f32(C), [M, N]), tf.square(tf.matMul(a, b)))) as tf.Scalar;
+    };
+    const ref = (w: Float64Array): number => {
+      let s = 0;
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          let y = 0;
+          for (let l = 0; l < K; l++) y += w[i * K + l]! * w[na + l * N + j]!;
+          s += C[i * N + j]! * y * y;
+        }
+      return s;
+    };
+    const n = na + K * N;
+    noLeak(() => {
+      const r = checkDerivatives(f, ref, randn(n, 9, 0.7), randn(n, 10));
+      expect(r.hvpNorm).toBeGreaterThan(1e-3);
+      expect(r.gradErr).toBeLessThan(2e-3);
+      expect(r.hvpErr).toBeLessThan(2e-3);
+    });
+  });
+
   it('first and second derivatives through a 2-D A·Bᵀ taken as (B·Aᵀ)ᵀ match float64 finite differences', () => {
     // f(w) = Σ C ⊙ (A·Bᵀ)², A [3, 4] and B [20, 4] taken from w (4·3·4 + 3·20 < 4·20·4).
     const M = 3;
