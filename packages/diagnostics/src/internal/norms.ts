@@ -169,6 +169,34 @@ export function clipFactorFromPairs(pairs: tf.Tensor1D, max: number): tf.Scalar 
   });
 }
 
+/**
+ * {@link normFromPairs} and {@link clipFactorFromPairs} of interleaved pairs held on the host,
+ * in float64 (the same formulas: M = max mᵢ, ‖x‖ = M·√(Σ sᵢ (mᵢ/M)²), factor 1 when ‖x‖ ≤ max,
+ * else (max/√S)/M; ∞ for an infinite element, NaN for a NaN). The engines that compute the pairs
+ * on the host use it instead of a dozen small kernels per step.
+ */
+export function hostNormAndClipFactor(
+  pairs: ArrayLike<number>,
+  max: number,
+): { norm: number; factor: number } {
+  const k = pairs.length >> 1;
+  if (k === 0) return { norm: 0, factor: 1 };
+  let top = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < k; i++) {
+    const m = pairs[2 * i]!;
+    top = m > top || Number.isNaN(m) ? m : top;
+  }
+  let total = 0;
+  for (let i = 0; i < k; i++) {
+    const r = pairs[2 * i]! / top;
+    total += pairs[2 * i + 1]! * r * r;
+  }
+  const root = Math.sqrt(total);
+  const norm = top === Number.POSITIVE_INFINITY ? top : top * root;
+  const factor = norm <= max ? 1 : max / root / top;
+  return { norm, factor };
+}
+
 function splitPairs(pairs: tf.Tensor1D): [tf.Tensor1D, tf.Tensor1D] {
   const two = tf.reshape(pairs, [-1, 2]);
   const [m, s] = tf.split(two, 2, 1) as [tf.Tensor2D, tf.Tensor2D];
