@@ -2,7 +2,13 @@ import { initBackend } from '@gflow/backend';
 import { hostFloat32View } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostScaledPair, scaledPairs } from './internal/norms.js';
+import {
+  clipFactorFromPairs,
+  hostNormAndClipFactor,
+  hostScaledPair,
+  normFromPairs,
+  scaledPairs,
+} from './internal/norms.js';
 
 beforeAll(async () => {
   await initBackend({ prefer: 'wasm' });
@@ -72,6 +78,45 @@ describe('hostFloat32View and the host scaled pairs', () => {
       }
     });
     tf.dispose([pairs, ...Object.values(tensors)]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('hostNormAndClipFactor', () => {
+  it('agrees with the device formulas (normFromPairs, clipFactorFromPairs) on pairs from 1e-30 to 1e30, 0, NaN and ∞', () => {
+    const before = tf.memory().numTensors;
+    const sets: number[][][] = [
+      [[3, -4], [12]],
+      [[1e-30, 2e-30], [3e-31]],
+      [
+        [1e30, -2e30],
+        [5e29, 1],
+      ],
+      [[0, 0], [0]],
+      [[0.1, 0.2], [0.05]],
+      [[1, Number.NaN], [2]],
+      [[1, Number.POSITIVE_INFINITY], [2]],
+      [],
+    ];
+    for (const set of sets) {
+      for (const max of [1, 1e-3, 1e35]) {
+        const tensors = Object.fromEntries(set.map((v, i) => [`t${i}`, tf.tensor1d(v)]));
+        const pairs = scaledPairs(tensors, Object.keys(tensors), true);
+        const host = hostNormAndClipFactor(pairs.dataSync(), max);
+        const norm = normFromPairs(pairs);
+        const factor = clipFactorFromPairs(pairs, max);
+        const [n, f] = [norm.dataSync()[0]!, factor.dataSync()[0]!];
+        for (const [h, d] of [
+          [host.norm, n],
+          [host.factor, f],
+        ] as const) {
+          if (Number.isNaN(d)) expect(h).toBeNaN();
+          else if (!Number.isFinite(d)) expect(h).toBe(d);
+          else expect(Math.abs(h - d)).toBeLessThanOrEqual(1e-6 * Math.abs(d));
+        }
+        tf.dispose([pairs, norm, factor, ...Object.values(tensors)]);
+      }
+    }
     expect(tf.memory().numTensors).toBe(before);
   });
 });
