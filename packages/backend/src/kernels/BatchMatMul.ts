@@ -16,6 +16,12 @@ import { KernelScratch } from '../internal/wasm-scratch.js';
  * ("What each lever bought"). A `b` whose buffer tfjs
  * already packed in another shape is copied first (see `internal/packed-operand.ts`).
  *
+ * tfjs packs `b` (XNNPACK's weights) at every call with a new buffer, which costs more than the
+ * product when `b` is a weight matrix that an optimizer replaces at every step. For 2-D products
+ * where `b` is much larger than `a`, the fill therefore computes the transposed product instead,
+ * so that the batch-sized operand is the one packed: x·W as (Wᵀ·xᵀ)ᵀ for a W never packed before,
+ * dY·Wᵀ as (W·dYᵀ)ᵀ, and Xᵀ·dY as (dYᵀ·X)ᵀ for a wide dY.
+ *
  * @param stock - tfjs's own wasm `BatchMatMul` config (its `setupFunc` is kept).
  */
 export function batchMatMulWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
@@ -33,11 +39,11 @@ export function batchMatMulWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
       if (!transposeA && !transposeB) {
         // A·B with a B that tfjs has not packed yet and that is large next to A (x·W in a dense
         // layer's forward pass, W fresh after every optimizer step): computed as (Bᵀ·Aᵀ)ᵀ, so
-        // that XNNPACK packs the batch-sized Aᵀ instead of B. Packing runs at ~5 ns per element
-        // in mlp-train-50, a transpose at 1–2.5, so this wins when K·N + 4·M·K + M·N < 3·K·N
-        // (one transpose of B, of A and of the output against packing B, packing counted as
-        // three transposes). A B seen before keeps the stock path: its second use packs it, and
-        // later uses find the packing (a constant weight).
+        // that XNNPACK packs the batch-sized Aᵀ instead of B. Chosen when K·N + 4·M·K + M·N <
+        // 3·K·N: one transpose each of B, A and the output against packing B, packing an element
+        // counted as about three transposes of it (BENCHMARKS.md, "mlp-train-50: where the
+        // training step went"). A B seen before keeps the stock path: its second use packs it,
+        // and later uses find the packing (a constant weight).
         if (a.shape.length === 2 && b.shape.length === 2 && a.dtype === 'float32' && b.dtype === 'float32') {
           const [m, k] = a.shape as [number, number];
           const n = b.shape[1] as number;
@@ -87,8 +93,8 @@ export function batchMatMulWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
       // batch): computed as (B·Aᵀ)ᵀ, so that XNNPACK packs the small Aᵀ [N, M] as its weights
       // instead of packing a transposed copy of the large B afresh (W changes at every optimizer
       // step, so that packing is never reused), and B is read as it lies. Chosen by the elements
-      // moved: 4·M·N + M·K (two transposes of A's and the output's size, packing counted as about
-      // three transposes) against 4·K·N (transposing and packing B).
+      // moved: 4·M·N + M·K (a transpose each of A and the output, packing Aᵀ counted as three
+      // transposes) against 4·K·N (transposing and packing B).
       if (
         transposeB &&
         !transposeA &&
