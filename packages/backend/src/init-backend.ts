@@ -72,7 +72,8 @@ export interface BackendInfo {
   readonly device?: string;
   /**
    * What gflow registered: `grad:<Kernel>` for each corrected or added gradient (every engine) and
-   * `kernel:<Kernel>` for each kernel fill of the chosen engine.
+   * `kernel:<Kernel>` for each kernel fill of the chosen engine; on wasm also `backend:readSync`
+   * (the engine's read-back, copying 4-byte elements instead of bytes).
    */
   readonly fills: readonly string[];
   /** Every engine tried, in order. */

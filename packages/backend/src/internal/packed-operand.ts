@@ -40,3 +40,16 @@ export function freshMatMulB(
   bShapes.set(copy.dataId, key);
   return copy;
 }
+
+/**
+ * Whether `b`'s buffer was handed to a wasm matmul kernel as `b` before: only then can tfjs have
+ * an XNNPACK operator (packed weights) cached for it. Records it as seen (untransposed, in its
+ * shape) either way, so that a second use packs it and later uses find the packing.
+ */
+export function seenAsMatMulB(b: tf.TensorInfo): boolean {
+  if (bShapes.has(b.dataId)) return true;
+  const r = b.shape.length;
+  const batch = b.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+  bShapes.set(b.dataId, `N${batch},${b.shape[r - 2]},${b.shape[r - 1]}`);
+  return false;
+}

@@ -185,6 +185,10 @@ export async function selectBackend(
     if (outcome.tfName === 'wasm' || outcome.tfName === 'cpu') {
       fills.push(...(await import('../register-kernel-fills.js')).kernelFillsFor(outcome.tfName));
     }
+    if (outcome.tfName === 'wasm') {
+      const read = (await import('./wasm-read-sync.js')).fillWasmReadSync(tf.backend());
+      if (read !== undefined) fills.push(read);
+    }
     if (outcome.tfName === 'webgpu')
       fills.push(...(await import('../kernels/AddN.js')).registerWebgpuFills());
     const simd =

@@ -130,6 +130,205 @@ describe('wasm BatchMatMul fill (transpose first)', () => {
     },
   );
 
+  it('2-D A·Bᵀ over random shapes on both sides of the (B·Aᵀ)ᵀ rule matches the cpu kernel and float64 sums, twice with the same operands', () => {
+    noLeak(() => {
+      fc.assert(
+        fc.property(
+          fc.record({
+            m: fc.integer({ min: 1, max: 7 }),
+            n: fc.integer({ min: 1, max: 9 }),
+            k: fc.integer({ min: 1, max: 48 }),
+            seed: fc.integer({ min: 1, max: 1_000_000 }),
+          }),
+          (g) => {
+            const av = f32(randn(g.m * g.n, g.seed));
+            const bv = f32(randn(g.k * g.n, g.seed + 1));
+            const inputs = { a: { values: av, shape: [g.m, g.n] }, b: { values: bv, shape: [g.k, g.n] } };
+            const attrs = { transposeA: false, transposeB: true };
+            const [want] = cpuKernelAll('BatchMatMul', inputs, attrs);
+            const ref = new Float64Array(g.m * g.k);
+            for (let i = 0; i < g.m; i++)
+              for (let j = 0; j < g.k; j++) {
+                let t = 0;
+                for (let l = 0; l < g.n; l++) t += av[i * g.n + l]! * bv[j * g.n + l]!;
+                ref[i * g.k + j] = t;
+              }
+            for (let r = 0; r < 2; r++) {
+              const [got] = activeKernelAll('BatchMatMul', inputs, attrs);
+              expect(got!.shape).toEqual([g.m, g.k]);
+              expect(relErr(got!.values, want!.values)).toBeLessThan(1e-5);
+              expect(relErr(got!.values, ref)).toBeLessThan(1e-5);
+            }
+          },
+        ),
+        { seed: 20261207, numRuns: 60 },
+      );
+    });
+  });
+
+  it.each([
+    [1, 1, 8],
+    [3, 5, 64],
+    [128, 512, 512],
+    [128, 10, 512],
+  ])(
+    '2-D A·Bᵀ (M=%i, N=%i, K=%i) with a reused B, a fresh B and B also used untransposed matches the cpu kernel',
+    (m, n, k) => {
+      noLeak(() => {
+        const av = f32(randn(m * n, m + n));
+        const bv = f32(randn(k * n, k + n));
+        const a = tf.tensor2d(av, [m, n]);
+        const b = tf.tensor2d(bv, [k, n]);
+        const inputs = { a: { values: av, shape: [m, n] }, b: { values: bv, shape: [k, n] } };
+        const [want] = cpuKernelAll('BatchMatMul', inputs, { transposeA: false, transposeB: true });
+        for (let r = 0; r < 2; r++) {
+          const got = tf.tidy(() => tf.matMul(a, b, false, true).dataSync());
+          expect(relErr(got, want!.values)).toBeLessThan(1e-5);
+          // A fresh B (a new buffer, as after an optimizer step).
+          const fresh = tf.tidy(() => tf.matMul(a, tf.add(b, 0), false, true).dataSync());
+          expect(relErr(fresh, want!.values)).toBeLessThan(1e-5);
+          // B as the b operand of a plain product (packed by XNNPACK in its own shape) in between.
+          tf.tidy(() => tf.matMul(tf.ones([2, n]), tf.transpose(b)).dataSync());
+          tf.tidy(() => tf.matMul(tf.ones([2, k]), b).dataSync());
+        }
+        tf.dispose([a, b]);
+      });
+    },
+  );
+
+  it('2-D A·B over random shapes on both sides of the (Bᵀ·Aᵀ)ᵀ rule matches the cpu kernel and float64 sums: a fresh B, then the same B twice more', () => {
+    noLeak(() => {
+      fc.assert(
+        fc.property(
+          fc.record({
+            m: fc.integer({ min: 1, max: 6 }),
+            k: fc.integer({ min: 1, max: 40 }),
+            n: fc.integer({ min: 1, max: 48 }),
+            seed: fc.integer({ min: 1, max: 1_000_000 }),
+          }),
+          (g) => {
+            const av = f32(randn(g.m * g.k, g.seed));
+            const bv = f32(randn(g.k * g.n, g.seed + 1));
+            const ref = new Float64Array(g.m * g.n);
+            for (let i = 0; i < g.m; i++)
+              for (let j = 0; j < g.n; j++) {
+                let t = 0;
+                for (let l = 0; l < g.k; l++) t += av[i * g.k + l]! * bv[l * g.n + j]!;
+                ref[i * g.n + j] = t;
+              }
+            const inputs = { a: { values: av, shape: [g.m, g.k] }, b: { values: bv, shape: [g.k, g.n] } };
+            const [want] = cpuKernelAll('BatchMatMul', inputs, { transposeA: false, transposeB: false });
+            const a = tf.tensor2d(av, [g.m, g.k]);
+            const b = tf.tensor2d(bv, [g.k, g.n]);
+            // First use (b never packed), second (packed now), third (the packing reused).
+            for (let r = 0; r < 3; r++) {
+              const got = tf.tidy(() => tf.matMul(a, b).dataSync());
+              expect(relErr(got, want!.values)).toBeLessThan(1e-5);
+              expect(relErr(got, ref)).toBeLessThan(1e-5);
+            }
+            tf.dispose([a, b]);
+          },
+        ),
+        { seed: 20261208, numRuns: 60 },
+      );
+    });
+  });
+
+  it('A·B with a fresh B at the shapes of a dense layer (M=128, K=784 and 512, N=512 and 10) matches the cpu kernel, and so does B reshaped afterwards', () => {
+    noLeak(() => {
+      for (const [m, k, n] of [
+        [128, 784, 512],
+        [128, 512, 512],
+        [128, 512, 10],
+        [1, 64, 64],
+      ] as const) {
+        const av = f32(randn(m * k, m + k));
+        const bv = f32(randn(k * n, k + n));
+        const [want] = cpuKernelAll(
+          'BatchMatMul',
+          { a: { values: av, shape: [m, k] }, b: { values: bv, shape: [k, n] } },
+          { transposeA: false, transposeB: false },
+        );
+        const a = tf.tensor2d(av, [m, k]);
+        const b = tf.tensor2d(bv, [k, n]);
+        for (let r = 0; r < 3; r++) {
+          const got = tf.tidy(() => tf.matMul(a, b).dataSync());
+          expect(relErr(got, want!.values)).toBeLessThan(1e-5);
+        }
+        // The same buffer as a [k·n, 1] b (a new shape for tfjs's operator cache).
+        const dot = tf.tidy(() => tf.matMul(tf.ones([1, k * n]), tf.reshape(b, [k * n, 1])).dataSync()[0]!);
+        expect(dot).toBeCloseTo(
+          bv.reduce((t, x) => t + x, 0),
+          1,
+        );
+        tf.dispose([a, b]);
+      }
+    });
+  });
+
+  it('first and second derivatives through a 2-D A·B taken as (Bᵀ·Aᵀ)ᵀ match float64 finite differences', () => {
+    // f(w) = Σ C ⊙ (A·B)², A [2, 3] and B [3, 16] taken from w (4·2·3 + 2·16 < 2·3·16).
+    const M = 2;
+    const K = 3;
+    const N = 16;
+    const C = randn(M * N, 79);
+    const na = M * K;
+    const f = (w: tf.Tensor1D): tf.Scalar => {
+      const a = tf.reshape(tf.slice(w, 0, na), [M, K]) as tf.Tensor2D;
+      const b = tf.reshape(tf.slice(w, na, K * N), [K, N]) as tf.Tensor2D;
+      return tf.sum(tf.mul(tf.tensor(f32(C), [M, N]), tf.square(tf.matMul(a, b)))) as tf.Scalar;
+    };
+    const ref = (w: Float64Array): number => {
+      let s = 0;
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          let y = 0;
+          for (let l = 0; l < K; l++) y += w[i * K + l]! * w[na + l * N + j]!;
+          s += C[i * N + j]! * y * y;
+        }
+      return s;
+    };
+    const n = na + K * N;
+    noLeak(() => {
+      const r = checkDerivatives(f, ref, randn(n, 9, 0.7), randn(n, 10));
+      expect(r.hvpNorm).toBeGreaterThan(1e-3);
+      expect(r.gradErr).toBeLessThan(2e-3);
+      expect(r.hvpErr).toBeLessThan(2e-3);
+    });
+  });
+
+  it('first and second derivatives through a 2-D A·Bᵀ taken as (B·Aᵀ)ᵀ match float64 finite differences', () => {
+    // f(w) = Σ C ⊙ (A·Bᵀ)², A [3, 4] and B [20, 4] taken from w (4·3·4 + 3·20 < 4·20·4).
+    const M = 3;
+    const N = 4;
+    const K = 20;
+    const C = randn(M * K, 78);
+    const na = M * N;
+    const f = (w: tf.Tensor1D): tf.Scalar => {
+      const a = tf.reshape(tf.slice(w, 0, na), [M, N]) as tf.Tensor2D;
+      const b = tf.reshape(tf.slice(w, na, K * N), [K, N]) as tf.Tensor2D;
+      const y = tf.matMul(a, b, false, true);
+      return tf.sum(tf.mul(tf.tensor(f32(C), [M, K]), tf.square(y))) as tf.Scalar;
+    };
+    const ref = (w: Float64Array): number => {
+      let s = 0;
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < K; j++) {
+          let y = 0;
+          for (let l = 0; l < N; l++) y += w[i * N + l]! * w[na + j * N + l]!;
+          s += C[i * K + j]! * y * y;
+        }
+      return s;
+    };
+    const n = na + K * N;
+    noLeak(() => {
+      const r = checkDerivatives(f, ref, randn(n, 7, 0.7), randn(n, 8));
+      expect(r.hvpNorm).toBeGreaterThan(1e-3);
+      expect(r.gradErr).toBeLessThan(2e-3);
+      expect(r.hvpErr).toBeLessThan(2e-3);
+    });
+  });
+
   it('first and second derivatives through transposed matmuls match float64 finite differences', () => {
     // f(w) = Σ C ⊙ (op(A)·op(B))², A [2, 3, 4] and B [2, 4, 5] (as op'd shapes) taken from w.
     const B = 2;

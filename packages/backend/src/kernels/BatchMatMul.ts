@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { hostTransposed } from '../internal/host-transpose.js';
-import { freshMatMulB } from '../internal/packed-operand.js';
+import { freshMatMulB, seenAsMatMulB } from '../internal/packed-operand.js';
 import { asWasmHeap } from '../internal/wasm-heap-view.js';
 import { KernelScratch } from '../internal/wasm-scratch.js';
 
@@ -15,6 +15,12 @@ import { KernelScratch } from '../internal/wasm-scratch.js';
  * broadcasting is left to the stock kernel. What it saves is measured in BENCHMARKS.md
  * ("What each lever bought"). A `b` whose buffer tfjs
  * already packed in another shape is copied first (see `internal/packed-operand.ts`).
+ *
+ * tfjs packs `b` (XNNPACK's weights) at every call with a new buffer, which costs more than the
+ * product when `b` is a weight matrix that an optimizer replaces at every step. For 2-D products
+ * where `b` is much larger than `a`, the fill therefore computes the transposed product instead,
+ * so that the batch-sized operand is the one packed: x·W as (Wᵀ·xᵀ)ᵀ for a W never packed before,
+ * dY·Wᵀ as (W·dYᵀ)ᵀ, and Xᵀ·dY as (dYᵀ·X)ᵀ for a wide dY.
  *
  * @param stock - tfjs's own wasm `BatchMatMul` config (its `setupFunc` is kept).
  */
@@ -31,6 +37,29 @@ export function batchMatMulWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
       // The operand handed to tfjs's kernel as `b`, copied when tfjs packed its buffer in another shape.
       const asB = (x: tf.TensorInfo): tf.TensorInfo => freshMatMulB(s, args.backend, x);
       if (!transposeA && !transposeB) {
+        // A·B with a B that tfjs has not packed yet and that is large next to A (x·W in a dense
+        // layer's forward pass, W fresh after every optimizer step): computed as (Bᵀ·Aᵀ)ᵀ, so
+        // that XNNPACK packs the batch-sized Aᵀ instead of B. Chosen when K·N + 4·M·K + M·N <
+        // 3·K·N: one transpose each of B, A and the output against packing B, packing an element
+        // counted as about three transposes of it (BENCHMARKS.md, "mlp-train-50: where the
+        // training step went"). A B seen before keeps the stock path: its second use packs it,
+        // and later uses find the packing (a constant weight).
+        if (a.shape.length === 2 && b.shape.length === 2 && a.dtype === 'float32' && b.dtype === 'float32') {
+          const [m, k] = a.shape as [number, number];
+          const n = b.shape[1] as number;
+          if (4 * m * k + m * n < 2 * k * n && !seenAsMatMulB(b)) {
+            const bT = s.run('Transpose', { x: b }, { perm: [1, 0] });
+            const aT = s.run('Transpose', { x: a }, { perm: [1, 0] });
+            const cT = s.adopt(
+              stockFunc({
+                inputs: { a: bT, b: aT },
+                backend: args.backend,
+                attrs: { ...args.attrs, transposeA: false, transposeB: false },
+              }) as tf.TensorInfo,
+            );
+            return s.finish(s.run('Transpose', { x: cT }, { perm: [1, 0] }));
+          }
+        }
         const bb = asB(b);
         if (bb === b) return stockFunc(args);
         return s.finish(stockFunc({ ...args, inputs: { a, b: bb } }) as tf.TensorInfo);
@@ -59,6 +88,34 @@ export function batchMatMulWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
           }) as tf.TensorInfo,
         );
         return s.finish(hostTransposed(heap, cT));
+      }
+      // A·Bᵀ with B much larger than A (an input gradient dY·Wᵀ, dY [M, N] and W [K, N], M the
+      // batch): computed as (B·Aᵀ)ᵀ, so that XNNPACK packs the small Aᵀ [N, M] as its weights
+      // instead of packing a transposed copy of the large B afresh (W changes at every optimizer
+      // step, so that packing is never reused), and B is read as it lies. Chosen by the elements
+      // moved: 4·M·N + M·K (a transpose each of A and the output, packing Aᵀ counted as three
+      // transposes) against 4·K·N (transposing and packing B).
+      if (
+        transposeB &&
+        !transposeA &&
+        a.shape.length === 2 &&
+        b.shape.length === 2 &&
+        a.dtype === 'float32' &&
+        b.dtype === 'float32'
+      ) {
+        const [m, n] = a.shape as [number, number];
+        const k = b.shape[0] as number;
+        if (4 * m * n + m * k < 4 * k * n) {
+          const aT = s.run('Transpose', { x: a }, { perm: [1, 0] });
+          const cT = s.adopt(
+            stockFunc({
+              inputs: { a: b, b: asB(aT) },
+              backend: args.backend,
+              attrs: { ...args.attrs, transposeA: false, transposeB: false },
+            }) as tf.TensorInfo,
+          );
+          return s.finish(s.run('Transpose', { x: cT }, { perm: [1, 0] }));
+        }
       }
       const swapLast = (x: tf.TensorInfo): tf.TensorInfo => {
         const r = x.shape.length;

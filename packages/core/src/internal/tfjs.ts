@@ -4,7 +4,8 @@
  * tfjs documents none of these: the engine's tape state (`state.activeTape`,
  * `state.gradientDepth`), its variable table (`registeredVariables`), its backend table
  * (`registry`), its backward-save mode (`saveTensorsForBackwardMode`), the handle-on-existing-data
- * pair `makeTensorFromDataId` + `backend.incRef`, and an optimizer's step counter `iterations_`.
+ * pair `makeTensorFromDataId` + `backend.incRef`, an optimizer's step counter `iterations_`, and
+ * the wasm backend's data map and heap (`dataIdMap`, `wasm.HEAPU8`) for a zero-copy read.
  * A tfjs upgrade can change any of them, so this module checks the tfjs version when it loads and
  * throws an `UnsupportedError` naming the versions it knows; after an upgrade, check each function
  * here against the new tfjs-core, then add the version to {@link KNOWN_TFJS_VERSIONS}.
@@ -119,4 +120,29 @@ export function aliasTensor(t: tf.Tensor): tf.Tensor {
 /** Sets an optimizer's step counter (`iterations_`, which `tf.Optimizer.iterations` reads). */
 export function setOptimizerIterations(opt: tf.Optimizer, iterations: number): void {
   (opt as unknown as { iterations_: number }).iterations_ = iterations;
+}
+
+/** The parts of tfjs-backend-wasm 4.22's `BackendWasm` that {@link hostFloat32View} reads. */
+interface WasmHeapInternals {
+  readonly dataIdMap?: { get(id: object): { memoryOffset?: number; dtype?: string } | undefined };
+  readonly wasm?: { readonly HEAPU8?: Uint8Array };
+}
+
+/**
+ * A float32 tensor's values as a view of the wasm engine's heap (no copy, no allocation), or
+ * `undefined` on any other engine, for another dtype, or when the backend is not the shape this
+ * knows (then read with `dataSync`). The view is valid only until the next tfjs call: read it at
+ * once and never keep it. On the threaded wasm build the heap is a SharedArrayBuffer; a
+ * `dataSync` there allocates and copies the whole tensor, which for a training step's gradients
+ * cost more than the loop that reads them (BENCHMARKS.md, mlp-train-50).
+ */
+export function hostFloat32View(t: tf.Tensor): Float32Array | undefined {
+  if (t.dtype !== 'float32' || tf.getBackend() !== 'wasm') return undefined;
+  const backend = engine().backend as unknown as WasmHeapInternals;
+  const data = backend.dataIdMap?.get(t.dataId as object);
+  const heap = backend.wasm?.HEAPU8;
+  const at = data?.memoryOffset;
+  if (heap === undefined || typeof at !== 'number' || at % 4 !== 0 || data?.dtype !== 'float32')
+    return undefined;
+  return new Float32Array(heap.buffer, at, t.size);
 }

@@ -1,3 +1,4 @@
+import { hostFloat32View } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { HOST_MEMORY_ENGINES } from './host-activation-stats.js';
 import type { NamedTensors } from './tensors.js';
@@ -31,19 +32,40 @@ import { f32 } from './tensors.js';
 /** The smallest normal float32, 2⁻¹²⁶: the floor of a pair's scale (0/0 never happens). */
 export const SCALE_FLOOR = 2 ** -126;
 
-/** [m, s] of `data` computed in float64 on the host (see the module comment). */
+/**
+ * [m, s] of `data` computed in float64 on the host (see the module comment). One pass over the
+ * squares, which are exact in float64 for float32 values: two partial sums and two running maxima
+ * of the squares, m = √(max x²) exactly, with no per-element |x| or NaN test. A NaN element makes
+ * the sum NaN; an infinite one makes m infinite.
+ */
 export function hostScaledPair(data: ArrayLike<number>): [number, number] {
-  let m = 0;
-  let sum = 0;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    const a = Math.abs(v);
-    m = a > m || Number.isNaN(a) ? a : m;
-    sum += v * v;
+  const n = data.length;
+  let m0 = 0;
+  let m1 = 0;
+  let s0 = 0;
+  let s1 = 0;
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const a = data[i]!;
+    const b = data[i + 1]!;
+    const aa = a * a;
+    const bb = b * b;
+    s0 += aa;
+    s1 += bb;
+    m0 = Math.max(m0, aa);
+    m1 = Math.max(m1, bb);
   }
+  if (i < n) {
+    const a = data[i]!;
+    const aa = a * a;
+    s0 += aa;
+    m0 = Math.max(m0, aa);
+  }
+  const sum = s0 + s1;
+  const m = Math.sqrt(Math.max(m0, m1));
   // Float32 values squared and summed in float64 neither underflow nor overflow: the sum is exact
   // to float64 rounding. The pair carries it as m²·(sum/m²), with m a float32 value.
-  if (Number.isNaN(m) || Number.isNaN(sum)) return [Number.NaN, Number.NaN];
+  if (Number.isNaN(sum)) return [Number.NaN, Number.NaN];
   if (m === Number.POSITIVE_INFINITY) return [m, Number.POSITIVE_INFINITY];
   const scale = Math.max(m, SCALE_FLOOR);
   return [scale, sum / scale / scale];
@@ -96,7 +118,8 @@ export function scaledPairs(
   if (onHost) {
     const out = new Float32Array(2 * names.length);
     names.forEach((n, i) => {
-      const [m, s] = hostScaledPair((tensors[n] as tf.Tensor).dataSync() as ArrayLike<number>);
+      const t = tensors[n] as tf.Tensor;
+      const [m, s] = hostScaledPair(hostFloat32View(t) ?? (t.dataSync() as ArrayLike<number>));
       out[2 * i] = m;
       out[2 * i + 1] = s;
     });
@@ -144,6 +167,34 @@ export function clipFactorFromPairs(pairs: tf.Tensor1D, max: number): tf.Scalar 
     const factor = tf.div(tf.div(max, root), top);
     return tf.where(tf.lessEqual(norm, max), tf.onesLike(norm), factor) as tf.Scalar;
   });
+}
+
+/**
+ * {@link normFromPairs} and {@link clipFactorFromPairs} of interleaved pairs held on the host,
+ * in float64 (the same formulas: M = max mᵢ, ‖x‖ = M·√(Σ sᵢ (mᵢ/M)²), factor 1 when ‖x‖ ≤ max,
+ * else (max/√S)/M; ∞ for an infinite element, NaN for a NaN). The engines that compute the pairs
+ * on the host use it instead of a dozen small kernels per step.
+ */
+export function hostNormAndClipFactor(
+  pairs: ArrayLike<number>,
+  max: number,
+): { norm: number; factor: number } {
+  const k = pairs.length >> 1;
+  if (k === 0) return { norm: 0, factor: 1 };
+  let top = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < k; i++) {
+    const m = pairs[2 * i]!;
+    top = m > top || Number.isNaN(m) ? m : top;
+  }
+  let total = 0;
+  for (let i = 0; i < k; i++) {
+    const r = pairs[2 * i]! / top;
+    total += pairs[2 * i + 1]! * r * r;
+  }
+  const root = Math.sqrt(total);
+  const norm = top === Number.POSITIVE_INFINITY ? top : top * root;
+  const factor = norm <= max ? 1 : max / root / top;
+  return { norm, factor };
 }
 
 function splitPairs(pairs: tf.Tensor1D): [tf.Tensor1D, tf.Tensor1D] {

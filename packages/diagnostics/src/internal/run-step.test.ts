@@ -355,10 +355,10 @@ describe('shared per-parameter squared norms', () => {
     // loss squares once); clipping and gradient norms add nothing; weight norms add one per weight.
     // The gradients' norms are scale-safe pairs computed once per step (on this host-memory engine
     // from one read of each gradient, so no Square kernel at all): the plain step squares only in
-    // its loss. Clipping squares twice, on the [2·k] vector of pairs (its norm and its factor),
-    // never a gradient; monitoring reuses the pairs, and the weights' norms are host reads too.
+    // its loss. Clipping forms its norm and factor from the pairs on the host too (no kernel),
+    // never from a gradient; monitoring reuses the pairs, and the weights' norms are host reads too.
     expect(tf.getBackend()).toBe('wasm');
-    expect(clipped).toBe(plain + 2);
+    expect(clipped).toBe(plain);
     expect(monitoredLite).toBe(clipped);
     expect(monitored).toBe(clipped);
     lite.dispose();

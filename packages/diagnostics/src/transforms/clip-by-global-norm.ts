@@ -1,5 +1,12 @@
-import type * as tf from '@tensorflow/tfjs';
-import { clipFactorFromPairs, normFromPairs, pairsOf, scaleAll } from '../internal/norms.js';
+import * as tf from '@tensorflow/tfjs';
+import {
+  clipFactorFromPairs,
+  hostNormAndClipFactor,
+  normFromPairs,
+  pairsOf,
+  pairsOnHost,
+  scaleAll,
+} from '../internal/norms.js';
 import { withNormsPath } from '../internal/norms-path.js';
 import {
   checkAgainstSpec,
@@ -52,6 +59,18 @@ export function clipByGlobalNorm(maxNorm: number): GradientTransform<ClipByGloba
     pairs: tf.Tensor1D,
     state: ClipByGlobalNormState,
   ): TransformResult<ClipByGlobalNormState> => {
+    if (pairsOnHost()) {
+      // The pairs were made on the host: norm and factor in float64 there, and no product at all
+      // when nothing is clipped.
+      const { norm, factor } = hostNormAndClipFactor(pairs.dataSync(), maxNorm);
+      const out: Record<string, tf.Tensor> = {};
+      for (const [k, g] of Object.entries(grads)) out[k] = factor === 1 ? tf.clone(g) : tf.mul(g, factor);
+      return {
+        grads: out,
+        state,
+        info: { 'clipByGlobalNorm.norm': tf.scalar(norm), 'clipByGlobalNorm.scale': tf.scalar(factor) },
+      };
+    }
     const norm = normFromPairs(pairs);
     const scale = clipFactorFromPairs(pairs, maxNorm);
     const out = scaleAll(grads, scale);
