@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../init-backend.js';
 import { noLeak } from '../test-utils/derivatives.js';
 import { randn, relErr } from '../test-utils/random.js';
+import { simdMismatches, simdWasmRuns } from '../test-utils/simd-paths.js';
 import { tanh, tanhF32, transposedPrev } from './TanhRnnSequence.js';
 
 /** Float64 forward pass: h [b, T, n] (row-major) of h_t = tanh(u_t + h_{t−1} w). */
@@ -140,6 +141,20 @@ describe('wasm fused tanh RNN kernels (GflowTanhRnnSequence, GflowTanhRnnSequenc
       });
     },
   );
+
+  it.each([
+    [1, 1, 1],
+    [2, 7, 3],
+    [3, 9, 13],
+    [4, 12, 16],
+    [5, 37, 21],
+  ])('b=%i T=%i n=%i: the wasm SIMD steps give bit for bit what the JavaScript loops give', (b, T, n) => {
+    expect(simdWasmRuns()).toBe(true);
+    noLeak(() => {
+      expect(simdMismatches(b, T, n)).toBe(0);
+      expect(simdMismatches(b, T, n, true)).toBe(0);
+    });
+  });
 
   it('tanh is within one float32 ulp (2.4e-7 relative) of Math.tanh over [−20, 20], and exact at ±0, ±∞, NaN', () => {
     let worst = 0;

@@ -2,6 +2,7 @@ import { InvalidArgumentError, ShapeError } from '@gflow/core';
 import { TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import { freshMatMulB } from '../internal/packed-operand.js';
+import { type SimdWasm, simdWasm } from '../internal/simd-wasm.js';
 import {
   asWasmHeap,
   heapCopy,
@@ -94,6 +95,8 @@ export const tanhRnnSequenceWasmConfig: tf.KernelConfig = {
     const backend = args.backend as tf.KernelBackend;
     const heap = asWasmHeap(backend);
     const [b, T, n] = checkInputs(TANH_RNN_SEQUENCE, 'u', { u, w, h0 });
+    const simd = simdWasm(heap);
+    if (simd !== undefined) return forwardOnHeap(simd, heap, backend, u, w, h0, b, T, n);
     const s = new KernelScratch(backend, 'wasm');
     const U = heapCopy(heap, heapOffset(heap, u) / 4, b * T * n, S_U);
     const H = hostScratch(S_H, b * T * n);
@@ -137,6 +140,9 @@ export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
     const backend = args.backend as tf.KernelBackend;
     const heap = asWasmHeap(backend);
     const [b, T, n] = checkInputs(TANH_RNN_SEQUENCE_GRAD, 'h', { h, dh, w, h0 });
+    const stepGradients = (args.attrs as { stepGradients?: boolean } | undefined)?.stepGradients !== false;
+    const simd = simdWasm(heap);
+    if (simd !== undefined) return backwardOnHeap(simd, heap, backend, dh, h, w, h0, stepGradients, b, T, n);
     const size = b * T * n;
     const s = new KernelScratch(backend, 'wasm');
     const wT3 = s.reshape(s.run('Transpose', { x: w }, { perm: [1, 0] }), [1, n, n]);
@@ -145,10 +151,7 @@ export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
     const Hh = heapCopy(heap, heapOffset(heap, h) / 4, size, S_H);
     const DZ = hostScratch(S_DZ, size);
     // `stepGradients: false` (nobody listens to the steps) skips dhTotal.
-    const DHT =
-      (args.attrs as { stepGradients?: boolean } | undefined)?.stepGradients === false
-        ? undefined
-        : hostScratch(S_DHT, size);
+    const DHT = stepGradients ? hostScratch(S_DHT, size) : undefined;
     const row = hostScratch(S_ROW, b * n);
     const dzIn = s.adopt(heap.makeOutput([1, b, n], 'float32'));
     const y = s.adopt(heap.makeOutput([1, b, n], 'float32'));
@@ -180,6 +183,78 @@ export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
     return dhTotal === undefined ? [du, dw, dh0] : [du, dw, dh0, dhTotal];
   },
 };
+
+/**
+ * The forward kernel with the element-wise step in wasm SIMD ({@link SimdWasm}): every step
+ * reads the matmul's output and u_t and writes h_t straight into the heap tensors, no host copies.
+ */
+function forwardOnHeap(
+  simd: SimdWasm,
+  heap: WasmHeapBackend,
+  backend: tf.KernelBackend,
+  u: tf.TensorInfo,
+  w: tf.TensorInfo,
+  h0: tf.TensorInfo,
+  b: number,
+  T: number,
+  n: number,
+): tf.TensorInfo {
+  const s = new KernelScratch(backend, 'wasm');
+  const out = heap.makeOutput([b, T, n], 'float32');
+  const w3 = freshMatMulB(s, backend, s.reshape(w, [1, n, n]));
+  const hPrev = s.adopt(heap.makeOutput([1, b, n], 'float32'));
+  const y = s.adopt(heap.makeOutput([1, b, n], 'float32'));
+  const step = heapMatMul(heap, hPrev, w3, y, b, n, n);
+  // Byte offsets: they stay valid when the heap grows (only views of it are replaced).
+  const [uAt, outAt, hAt, yAt, h0At] = [u, out, hPrev, y, h0].map((t) => heapOffset(heap, t)) as number[];
+  heapF32(heap).copyWithin(hAt! / 4, h0At! / 4, h0At! / 4 + b * n);
+  for (let t = 0; t < T; t++) {
+    step();
+    simd.rnn_forward_step(yAt!, uAt!, hAt!, outAt!, t, T, b, n);
+  }
+  return s.finish(out);
+}
+
+/**
+ * The backward kernel with the element-wise steps and the transposed h_{t−1} in wasm SIMD: du,
+ * dhTotal and the step operands are written straight into their heap tensors.
+ */
+function backwardOnHeap(
+  simd: SimdWasm,
+  heap: WasmHeapBackend,
+  backend: tf.KernelBackend,
+  dh: tf.TensorInfo,
+  h: tf.TensorInfo,
+  w: tf.TensorInfo,
+  h0: tf.TensorInfo,
+  stepGradients: boolean,
+  b: number,
+  T: number,
+  n: number,
+): tf.TensorInfo[] {
+  const s = new KernelScratch(backend, 'wasm');
+  const wT3 = s.reshape(s.run('Transpose', { x: w }, { perm: [1, 0] }), [1, n, n]);
+  const du = heap.makeOutput([b, T, n], 'float32');
+  const dhTotal = stepGradients ? heap.makeOutput([T, b, n], 'float32') : undefined;
+  const dh0 = heap.makeOutput([b, n], 'float32');
+  const dzIn = s.adopt(heap.makeOutput([1, b, n], 'float32'));
+  const y = s.adopt(heap.makeOutput([1, b, n], 'float32'));
+  const hPrevT = s.adopt(heap.makeOutput([1, n, b * T], 'float32'));
+  const step = heapMatMul(heap, dzIn, freshMatMulB(s, backend, wT3), y, b, n, n);
+  const at = (t: tf.TensorInfo | undefined): number => (t === undefined ? 0 : heapOffset(heap, t));
+  const [dyAt, hAt, duAt, dhtAt, dzAt, yAt] = [dh, h, du, dhTotal, dzIn, y].map(at) as number[];
+  const hasDht = dhTotal === undefined ? 0 : 1;
+  for (let t = T - 1; t >= 0; t--) {
+    simd.rnn_backward_step(dyAt!, hAt!, yAt!, t < T - 1 ? 1 : 0, duAt!, dhtAt!, hasDht, dzAt!, t, T, b, n);
+    step();
+  }
+  heapF32(heap).copyWithin(at(dh0) / 4, yAt! / 4, yAt! / 4 + b * n);
+  // ∂L/∂w = H_prevᵀ · dz over all (example, step) rows, as in the JavaScript path.
+  simd.rnn_transposed_prev(hAt!, at(h0), at(hPrevT), T, b, n);
+  const dw = s.reshape(s.adopt(matMul(backend, hPrevT, s.reshape(du, [1, b * T, n]))), [n, n]);
+  s.finish(dw);
+  return dhTotal === undefined ? [du, dw, dh0] : [du, dw, dh0, dhTotal];
+}
 
 // The loops live in small functions of their own (see Tanh.ts: V8 compiles a loop inside the
 // kernel function by on-stack replacement and throws that code away at every call).
