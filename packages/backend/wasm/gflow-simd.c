@@ -86,15 +86,11 @@ void rnn_forward_step(const float *y, const float *u, float *row, float *H, int 
     float *ri = row + i * n;
     float *hi = H + (i * T + t) * n;
     int j = 0;
-    for (; j + 8 <= n; j += 8) {
+    for (; j + 4 <= n; j += 4) {
       v128_t ya = wasm_v128_load(yi + j), ua = wasm_v128_load(ui + j);
-      v128_t yb = wasm_v128_load(yi + j + 4), ub = wasm_v128_load(ui + j + 4);
       v128_t a = join(tanh2(wasm_f64x2_add(lo2(ya), lo2(ua))), tanh2(wasm_f64x2_add(hi2(ya), hi2(ua))));
-      v128_t c = join(tanh2(wasm_f64x2_add(lo2(yb), lo2(ub))), tanh2(wasm_f64x2_add(hi2(yb), hi2(ub))));
       wasm_v128_store(ri + j, a);
       wasm_v128_store(hi + j, a);
-      wasm_v128_store(ri + j + 4, c);
-      wasm_v128_store(hi + j + 4, c);
     }
     for (; j < n; j++) {
       float v = (float)tanh1((double)yi[j] + (double)ui[j]);
@@ -150,45 +146,107 @@ void rnn_backward_step(const float *dy, const float *H, const float *g, int hasG
   }
 }
 
+/** dW [n, n] += hpᵀ · dz for `rows` rows of hp and dz (each [rows, n], row-major), row by row. */
+__attribute__((noinline)) static void weight_grad_rows(const float *hp, const float *dz, float *dW, int rows, int n) {
+  int j = 0;
+  for (; j + 4 <= n; j += 4) {
+    int k = 0;
+    for (; k + 8 <= n; k += 8) {
+      float *d = dW + j * n + k;
+      v128_t c00 = wasm_v128_load(d), c01 = wasm_v128_load(d + 4);
+      v128_t c10 = wasm_v128_load(d + n), c11 = wasm_v128_load(d + n + 4);
+      v128_t c20 = wasm_v128_load(d + 2 * n), c21 = wasm_v128_load(d + 2 * n + 4);
+      v128_t c30 = wasm_v128_load(d + 3 * n), c31 = wasm_v128_load(d + 3 * n + 4);
+      const float *a = hp + j;
+      const float *bb = dz + k;
+      for (int r = 0; r < rows; r++, a += n, bb += n) {
+        v128_t b0 = wasm_v128_load(bb), b1 = wasm_v128_load(bb + 4);
+        v128_t a0 = wasm_v128_load32_splat(a);
+        c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
+        c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
+        v128_t a1 = wasm_v128_load32_splat(a + 1);
+        c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));
+        c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
+        v128_t a2 = wasm_v128_load32_splat(a + 2);
+        c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0));
+        c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
+        v128_t a3 = wasm_v128_load32_splat(a + 3);
+        c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0));
+        c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
+      }
+      wasm_v128_store(d, c00);
+      wasm_v128_store(d + 4, c01);
+      wasm_v128_store(d + n, c10);
+      wasm_v128_store(d + n + 4, c11);
+      wasm_v128_store(d + 2 * n, c20);
+      wasm_v128_store(d + 2 * n + 4, c21);
+      wasm_v128_store(d + 3 * n, c30);
+      wasm_v128_store(d + 3 * n + 4, c31);
+    }
+    for (; k < n; k++) {
+      for (int q = 0; q < 4; q++) {
+        float s = dW[(j + q) * n + k];
+        for (int r = 0; r < rows; r++) s += hp[r * n + j + q] * dz[r * n + k];
+        dW[(j + q) * n + k] = s;
+      }
+    }
+  }
+  for (; j < n; j++) {
+    for (int k = 0; k < n; k++) {
+      float s = dW[j * n + k];
+      for (int r = 0; r < rows; r++) s += hp[r * n + j] * dz[r * n + k];
+      dW[j * n + k] = s;
+    }
+  }
+}
+
 /**
- * HpT [n, b·T] with column (i, t) = h_{t−1} of example i (h0's row i for t = 0), from H [b, T, n]
- * and h0 [b, n]: `transposedPrev` of TanhRnnSequence.ts, by 4 × 4 tiles.
+ * dW [n, n] = Σ over the rows (i, t) of [b, T, n], in that order, of h_{t−1}ᵀ dz_t (h0's row i
+ * for t = 0, H's row (i, t − 1) otherwise): the recurrent weight's gradient, accumulated in
+ * float32 one row after another, by blocks of up to 64 rows that stay in cache.
  */
-EXPORT(rnn_transposed_prev)
-void rnn_transposed_prev(const float *H, const float *h0, float *HpT, int T, int b, int n) {
-  int cols = b * T;
+EXPORT(rnn_weight_grad)
+void rnn_weight_grad(const float *H, const float *h0, const float *dz, float *dW, int T, int b, int n) {
+  for (int q = 0; q < n * n; q++) dW[q] = 0;
   for (int i = 0; i < b; i++) {
-    int c0 = i * T;
-    for (int j = 0; j < n; j++) HpT[j * cols + c0] = h0[i * n + j];
-    int t = 1;
-    for (; t + 4 <= T; t += 4) {
-      const float *from = H + (c0 + t - 1) * n;
-      float *to = HpT + c0 + t;
-      int j = 0;
-      for (; j + 4 <= n; j += 4) {
-        v128_t r0 = wasm_v128_load(from + j);
-        v128_t r1 = wasm_v128_load(from + n + j);
-        v128_t r2 = wasm_v128_load(from + 2 * n + j);
-        v128_t r3 = wasm_v128_load(from + 3 * n + j);
-        v128_t a = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5);
-        v128_t c = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
-        v128_t d = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
-        v128_t e = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
-        wasm_v128_store(to + j * cols, wasm_i64x2_shuffle(a, c, 0, 2));
-        wasm_v128_store(to + (j + 1) * cols, wasm_i64x2_shuffle(a, c, 1, 3));
-        wasm_v128_store(to + (j + 2) * cols, wasm_i64x2_shuffle(d, e, 0, 2));
-        wasm_v128_store(to + (j + 3) * cols, wasm_i64x2_shuffle(d, e, 1, 3));
-      }
-      for (; j < n; j++) {
-        to[j * cols] = from[j];
-        to[j * cols + 1] = from[n + j];
-        to[j * cols + 2] = from[2 * n + j];
-        to[j * cols + 3] = from[3 * n + j];
-      }
+    weight_grad_rows(h0 + i * n, dz + i * T * n, dW, 1, n);
+    for (int t = 1; t < T; t += 64) {
+      int rows = T - t < 64 ? T - t : 64;
+      weight_grad_rows(H + (i * T + t - 1) * n, dz + (i * T + t) * n, dW, rows, n);
     }
-    for (; t < T; t++) {
-      const float *from = H + (c0 + t - 1) * n;
-      for (int j = 0; j < n; j++) HpT[j * cols + c0 + t] = from[j];
+  }
+}
+
+/** out [cols, rows] = in [rows, cols]ᵀ, by 4 × 4 tiles. */
+EXPORT(transpose2d)
+void transpose2d(const float *in, float *out, int rows, int cols) {
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float *from = in + r * cols;
+    float *to = out + r;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      v128_t r0 = wasm_v128_load(from + c);
+      v128_t r1 = wasm_v128_load(from + cols + c);
+      v128_t r2 = wasm_v128_load(from + 2 * cols + c);
+      v128_t r3 = wasm_v128_load(from + 3 * cols + c);
+      v128_t a = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5);
+      v128_t e = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+      v128_t d = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+      v128_t f = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+      wasm_v128_store(to + c * rows, wasm_i64x2_shuffle(a, e, 0, 2));
+      wasm_v128_store(to + (c + 1) * rows, wasm_i64x2_shuffle(a, e, 1, 3));
+      wasm_v128_store(to + (c + 2) * rows, wasm_i64x2_shuffle(d, f, 0, 2));
+      wasm_v128_store(to + (c + 3) * rows, wasm_i64x2_shuffle(d, f, 1, 3));
     }
+    for (; c < cols; c++) {
+      to[c * rows] = from[c];
+      to[c * rows + 1] = from[cols + c];
+      to[c * rows + 2] = from[2 * cols + c];
+      to[c * rows + 3] = from[3 * cols + c];
+    }
+  }
+  for (; r < rows; r++) {
+    for (int c = 0; c < cols; c++) out[c * rows + r] = in[r * cols + c];
   }
 }

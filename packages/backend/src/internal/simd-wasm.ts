@@ -4,9 +4,9 @@ import type { WasmHeapBackend } from './wasm-heap-view.js';
 /**
  * gflow's wasm SIMD loops on tfjs-backend-wasm's own memory (`packages/backend/wasm/gflow-simd.c`,
  * built by `wasm/build.mjs`). Every argument named like a tensor is a byte offset into the heap.
- * The `rnn_` functions compute bit for bit what the fused tanh RNN kernels' JavaScript loops
- * compute (`forwardStep`, `backwardStep`, `transposedPrev` of `kernels/TanhRnnSequence.ts`), in
- * place on the heap tensors instead of on host copies.
+ * The `rnn_` step functions compute bit for bit what the fused tanh RNN kernels' JavaScript loops
+ * compute (`forwardStep`, `backwardStep` of `kernels/TanhRnnSequence.ts`), in place on the heap
+ * tensors instead of on host copies.
  */
 export interface SimdWasm {
   /** h_t = tanh(y + u_t) into row [b, n] and H's rows (i, t) of [b, T, n]. */
@@ -38,8 +38,13 @@ export interface SimdWasm {
     b: number,
     n: number,
   ): void;
-  /** HpT [n, b·T], column (i, t) = h_{t−1} of example i (h0's row i for t = 0). */
-  rnn_transposed_prev(H: number, h0: number, HpT: number, T: number, b: number, n: number): void;
+  /**
+   * dW [n, n] = Σ over the rows (i, t) of [b, T, n], in order, of h_{t−1}ᵀ dz_t (h0's row i for
+   * t = 0), accumulated in float32.
+   */
+  rnn_weight_grad(H: number, h0: number, dz: number, dW: number, T: number, b: number, n: number): void;
+  /** out [cols, rows] = in [rows, cols]ᵀ. */
+  transpose2d(input: number, out: number, rows: number, cols: number): void;
 }
 
 /** The emscripten module fields that hold its `WebAssembly.Memory` (threaded and unthreaded glue). */

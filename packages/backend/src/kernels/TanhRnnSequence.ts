@@ -239,7 +239,7 @@ function backwardOnHeap(
   const dh0 = heap.makeOutput([b, n], 'float32');
   const dzIn = s.adopt(heap.makeOutput([1, b, n], 'float32'));
   const y = s.adopt(heap.makeOutput([1, b, n], 'float32'));
-  const hPrevT = s.adopt(heap.makeOutput([1, n, b * T], 'float32'));
+  const dw = heap.makeOutput([n, n], 'float32');
   const step = heapMatMul(heap, dzIn, freshMatMulB(s, backend, wT3), y, b, n, n);
   const at = (t: tf.TensorInfo | undefined): number => (t === undefined ? 0 : heapOffset(heap, t));
   const [dyAt, hAt, duAt, dhtAt, dzAt, yAt] = [dh, h, du, dhTotal, dzIn, y].map(at) as number[];
@@ -249,9 +249,10 @@ function backwardOnHeap(
     step();
   }
   heapF32(heap).copyWithin(at(dh0) / 4, yAt! / 4, yAt! / 4 + b * n);
-  // ∂L/∂w = H_prevᵀ · dz over all (example, step) rows, as in the JavaScript path.
-  simd.rnn_transposed_prev(hAt!, at(h0), at(hPrevT), T, b, n);
-  const dw = s.reshape(s.adopt(matMul(backend, hPrevT, s.reshape(du, [1, b * T, n]))), [n, n]);
+  // ∂L/∂w = H_prevᵀ · dz over all (example, step) rows, read in place from H, h0 and du: no
+  // transposed copy of H_prev, and no packing of a fresh [b·T, n] right operand, which took
+  // XNNPACK about as long as the product itself (BENCHMARKS.md, "The fused tanh RNN").
+  simd.rnn_weight_grad(hAt!, at(h0), duAt!, at(dw), T, b, n);
   s.finish(dw);
   return dhTotal === undefined ? [du, dw, dh0] : [du, dw, dh0, dhTotal];
 }

@@ -32,7 +32,8 @@ function fusedRnnOutputs(b: number, T: number, n: number, specials: boolean): Fl
 
 /**
  * The number of output values (over every output of both kernels) in which the wasm SIMD path and
- * the JavaScript loops differ as float32 bit patterns (NaN equals NaN).
+ * the JavaScript path differ as float32 bit patterns (NaN equals NaN). The JavaScript path's ∂L/∂w
+ * is XNNPACK's matmul, which accumulates row after row in float32 as `rnn_weight_grad` does.
  */
 export function simdMismatches(b: number, T: number, n: number, specials = false): number {
   const simd = fusedRnnOutputs(b, T, n, specials);
