@@ -104,11 +104,16 @@ void rnn_forward_step(const float *y, const float *u, float *row, float *H, int 
  * Backward step t: d = dy_t (+ g, the step after's dz·wᵀ, when hasG), written to dht's step t
  * ([T, b, n], step-major; skipped unless hasDht); dz_t = d·(1 − h_t²) to dz's rows (i, t) of
  * [b, T, n] and to row [b, n] (this step's matmul operand). dy and H are [b, T, n], g [b, n].
+ * With hasPairs, pairs[2t], pairs[2t + 1] = the scaled pair [m, s] of float32(d) over the step
+ * (`hostScaledPair` of @gflow/core/internal: m = max(max|x|, 2⁻¹²⁶), s = Σx² / m / m with the sum
+ * in float64 in index order; NaN, NaN with a NaN; ∞, ∞ with an infinity).
  */
 EXPORT(rnn_backward_step)
 void rnn_backward_step(const float *dy, const float *H, const float *g, int hasG, float *dz, float *dht,
-                       int hasDht, float *row, int t, int T, int b, int n) {
+                       int hasDht, float *row, float *pairs, int hasPairs, int t, int T, int b, int n) {
   const v128_t one = SPLAT(1.0);
+  double sum = 0;
+  v128_t vmax = wasm_f32x4_splat(0);
   for (int i = 0; i < b; i++) {
     int at = (i * T + t) * n;
     const float *dyi = dy + at;
@@ -126,22 +131,65 @@ void rnn_backward_step(const float *dy, const float *H, const float *g, int hasG
         dl = wasm_f64x2_add(dl, lo2(gv));
         dh = wasm_f64x2_add(dh, hi2(gv));
       }
-      if (hasDht) wasm_v128_store(dhi + j, join(dl, dh));
+      v128_t d32 = join(dl, dh);
+      if (hasDht) wasm_v128_store(dhi + j, d32);
       v128_t hv = wasm_v128_load(Hi + j);
       v128_t hl = lo2(hv), hh = hi2(hv);
-      v128_t zl = wasm_f64x2_mul(dl, wasm_f64x2_sub(one, wasm_f64x2_mul(hl, hl)));
-      v128_t zh = wasm_f64x2_mul(dh, wasm_f64x2_sub(one, wasm_f64x2_mul(hh, hh)));
-      v128_t z = join(zl, zh);
+      v128_t z = join(wasm_f64x2_mul(dl, wasm_f64x2_sub(one, wasm_f64x2_mul(hl, hl))),
+                      wasm_f64x2_mul(dh, wasm_f64x2_sub(one, wasm_f64x2_mul(hh, hh))));
       wasm_v128_store(dzi + j, z);
       wasm_v128_store(ri + j, z);
+      if (hasPairs) {
+        vmax = wasm_f32x4_pmax(vmax, wasm_f32x4_abs(d32));
+        v128_t sl = lo2(d32), sh = hi2(d32);
+        sl = wasm_f64x2_mul(sl, sl);
+        sh = wasm_f64x2_mul(sh, sh);
+        sum += wasm_f64x2_extract_lane(sl, 0);
+        sum += wasm_f64x2_extract_lane(sl, 1);
+        sum += wasm_f64x2_extract_lane(sh, 0);
+        sum += wasm_f64x2_extract_lane(sh, 1);
+      }
     }
     for (; j < n; j++) {
       double d = hasG ? (double)dyi[j] + (double)gi[j] : (double)dyi[j];
-      if (hasDht) dhi[j] = (float)d;
-      double hv = Hi[j];
-      float z = (float)(d * (1.0 - hv * hv));
-      dzi[j] = z;
-      ri[j] = z;
+      float df = (float)d;
+      if (hasDht) dhi[j] = df;
+      double h1 = Hi[j];
+      float zq = (float)(d * (1.0 - h1 * h1));
+      dzi[j] = zq;
+      ri[j] = zq;
+      if (hasPairs) {
+        vmax = wasm_f32x4_pmax(vmax, wasm_f32x4_abs(wasm_f32x4_splat(df)));
+        sum += (double)df * (double)df;
+      }
+    }
+  }
+  if (hasPairs) {
+    vmax = wasm_f32x4_pmax(vmax, wasm_i32x4_shuffle(vmax, vmax, 2, 3, 0, 1));
+    vmax = wasm_f32x4_pmax(vmax, wasm_i32x4_shuffle(vmax, vmax, 1, 0, 3, 2));
+    float m = wasm_f32x4_extract_lane(vmax, 0);
+    double ms = m;
+    float *p = pairs + 2 * t;
+    if (sum != sum) {
+      p[0] = p[1] = __builtin_nanf("");
+    } else if (ms == __builtin_inf()) {
+      p[0] = p[1] = __builtin_inff();
+    } else {
+      double scale = ms > 0x1p-126 ? ms : 0x1p-126;
+      p[0] = (float)scale;
+      p[1] = (float)(sum / scale / scale);
+    }
+  }
+}
+
+/** dW[j][k] += Σ_r hp[r][j]·dz[r][k] for j in [j0, j1), k in [k0, n), one float32 sum at a time. */
+__attribute__((noinline)) static void weight_grad_scalar(const float *hp, const float *dz, float *dW, int rows,
+                                                         int n, int j0, int j1, int k0) {
+  for (int j = j0; j < j1; j++) {
+    for (int k = k0; k < n; k++) {
+      float s = dW[j * n + k];
+      for (int r = 0; r < rows; r++) s += hp[r * n + j] * dz[r * n + k];
+      dW[j * n + k] = s;
     }
   }
 }
@@ -183,21 +231,9 @@ __attribute__((noinline)) static void weight_grad_rows(const float *hp, const fl
       wasm_v128_store(d + 3 * n, c30);
       wasm_v128_store(d + 3 * n + 4, c31);
     }
-    for (; k < n; k++) {
-      for (int q = 0; q < 4; q++) {
-        float s = dW[(j + q) * n + k];
-        for (int r = 0; r < rows; r++) s += hp[r * n + j + q] * dz[r * n + k];
-        dW[(j + q) * n + k] = s;
-      }
-    }
+    weight_grad_scalar(hp, dz, dW, rows, n, j, j + 4, k);
   }
-  for (; j < n; j++) {
-    for (int k = 0; k < n; k++) {
-      float s = dW[j * n + k];
-      for (int r = 0; r < rows; r++) s += hp[r * n + j] * dz[r * n + k];
-      dW[j * n + k] = s;
-    }
-  }
+  weight_grad_scalar(hp, dz, dW, rows, n, j, n, 0);
 }
 
 /**
@@ -217,15 +253,14 @@ void rnn_weight_grad(const float *H, const float *h0, const float *dz, float *dW
   }
 }
 
-/** out [cols, rows] = in [rows, cols]ᵀ, by 4 × 4 tiles. */
+/** out [cols, rows] = in [rows, cols]ᵀ, by 4 × 4 tiles (the edges one float at a time). */
 EXPORT(transpose2d)
 void transpose2d(const float *in, float *out, int rows, int cols) {
-  int r = 0;
-  for (; r + 4 <= rows; r += 4) {
+  int r4 = rows & ~3, c4 = cols & ~3;
+  for (int r = 0; r < r4; r += 4) {
     const float *from = in + r * cols;
     float *to = out + r;
-    int c = 0;
-    for (; c + 4 <= cols; c += 4) {
+    for (int c = 0; c < c4; c += 4) {
       v128_t r0 = wasm_v128_load(from + c);
       v128_t r1 = wasm_v128_load(from + cols + c);
       v128_t r2 = wasm_v128_load(from + 2 * cols + c);
@@ -239,14 +274,8 @@ void transpose2d(const float *in, float *out, int rows, int cols) {
       wasm_v128_store(to + (c + 2) * rows, wasm_i64x2_shuffle(d, f, 0, 2));
       wasm_v128_store(to + (c + 3) * rows, wasm_i64x2_shuffle(d, f, 1, 3));
     }
-    for (; c < cols; c++) {
-      to[c * rows] = from[c];
-      to[c * rows + 1] = from[cols + c];
-      to[c * rows + 2] = from[2 * cols + c];
-      to[c * rows + 3] = from[3 * cols + c];
-    }
   }
-  for (; r < rows; r++) {
-    for (int c = 0; c < cols; c++) out[c * rows + r] = in[r * cols + c];
+  for (int r = 0; r < rows; r++) {
+    for (int c = r < r4 ? c4 : 0; c < cols; c++) out[c * rows + r] = in[r * cols + c];
   }
 }

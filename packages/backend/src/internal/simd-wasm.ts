@@ -22,7 +22,8 @@ export interface SimdWasm {
   ): void;
   /**
    * d = dy_t (+ g when hasG) into dht's step t ([T, b, n], when hasDht); dz_t = d·(1 − h_t²) into
-   * dz's rows (i, t) of [b, T, n] and into row [b, n].
+   * dz's rows (i, t) of [b, T, n] and into row [b, n]; with hasPairs, the scaled pair of float32(d)
+   * (`hostScaledPair` of `@gflow/core/internal`, bit for bit) into pairs[2t], pairs[2t + 1].
    */
   rnn_backward_step(
     dy: number,
@@ -33,6 +34,8 @@ export interface SimdWasm {
     dht: number,
     hasDht: number,
     row: number,
+    pairs: number,
+    hasPairs: number,
     t: number,
     T: number,
     b: number,

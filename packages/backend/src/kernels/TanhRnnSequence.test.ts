@@ -1,7 +1,7 @@
 // The Node entry's host (index.ts installs it); these tests import modules below the entry.
 import '../internal/node-host.js';
 import { GflowError } from '@gflow/core';
-import { TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
+import { hostScaledPair, TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../init-backend.js';
@@ -137,6 +137,24 @@ describe('wasm fused tanh RNN kernels (GflowTanhRnnSequence, GflowTanhRnnSequenc
           three.forEach((t, k) => {
             expect(Array.from(t.dataSync())).toEqual(Array.from(([du, dw, dh0][k] as tf.Tensor).dataSync()));
           });
+          // with stepNorms: the same first three, then each step's scaled pair of dhTotal, exactly
+          const normed = tf
+            .engine()
+            .runKernel(
+              TANH_RNN_SEQUENCE_GRAD,
+              { dh: f32(dy, [b, T, n]), h, w: f32(w, [n, n]), h0: f32(h0, [b, n]) },
+              { stepNorms: true },
+            ) as tf.Tensor[];
+          expect(normed).toHaveLength(4);
+          normed.slice(0, 3).forEach((t, k) => {
+            expect(Array.from(t.dataSync())).toEqual(Array.from(([du, dw, dh0][k] as tf.Tensor).dataSync()));
+          });
+          expect(normed[3]!.shape).toEqual([T, 2]);
+          const all = dhTotal!.dataSync() as Float32Array;
+          const want = new Float32Array(2 * T);
+          for (let t = 0; t < T; t++)
+            want.set(hostScaledPair(all.subarray(t * b * n, (t + 1) * b * n)), 2 * t);
+          expect(Array.from(normed[3]!.dataSync())).toEqual(Array.from(want));
         });
       });
     },

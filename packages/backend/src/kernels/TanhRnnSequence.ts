@@ -1,5 +1,5 @@
 import { InvalidArgumentError, ShapeError } from '@gflow/core';
-import { TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
+import { hostScaledPair, TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import { freshMatMulB } from '../internal/packed-operand.js';
 import { type SimdWasm, simdWasm } from '../internal/simd-wasm.js';
@@ -125,7 +125,9 @@ export const tanhRnnSequenceWasmConfig: tf.KernelConfig = {
  * gradient, written to `dhTotal`, which is what a tap on h_t sees), dz_t = ∂L/∂h_t ⊙ (1 − h_t²)
  * from the saved h_t (no tanh recomputed), and one direct `BatchMatMul` by wᵀ (transposed and packed once
  * per call). Then ∂L/∂u = dz and ∂L/∂w = Σ_t h_{t−1}ᵀ dz_t as ONE matmul over every step and
- * example ([steps·batch, hidden]ᵀ · [steps·batch, hidden]) instead of one per step.
+ * example ([steps·batch, hidden]ᵀ · [steps·batch, hidden]) instead of one per step. With the
+ * attribute `stepNorms: true` the fourth output is each step's scaled pair [steps, 2]
+ * (`hostScaledPair` of ∂L/∂h_t) instead of the [steps, batch, hidden] gradients themselves.
  */
 export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
   kernelName: TANH_RNN_SEQUENCE_GRAD,
@@ -140,9 +142,13 @@ export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
     const backend = args.backend as tf.KernelBackend;
     const heap = asWasmHeap(backend);
     const [b, T, n] = checkInputs(TANH_RNN_SEQUENCE_GRAD, 'h', { h, dh, w, h0 });
-    const stepGradients = (args.attrs as { stepGradients?: boolean } | undefined)?.stepGradients !== false;
+    const attrs = args.attrs as { stepGradients?: boolean; stepNorms?: boolean } | undefined;
+    const stepGradients = attrs?.stepGradients !== false;
+    const stepNorms = stepGradients && attrs?.stepNorms === true;
     const simd = simdWasm(heap);
-    if (simd !== undefined) return backwardOnHeap(simd, heap, backend, dh, h, w, h0, stepGradients, b, T, n);
+    if (simd !== undefined) {
+      return backwardOnHeap(simd, heap, backend, dh, h, w, h0, stepGradients, stepNorms, b, T, n);
+    }
     const size = b * T * n;
     const s = new KernelScratch(backend, 'wasm');
     const wT3 = s.reshape(s.run('Transpose', { x: w }, { perm: [1, 0] }), [1, n, n]);
@@ -167,7 +173,12 @@ export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
     }
     const dh0 = heapTensor(heap, [b, n], g as Float32Array);
     const du = heapTensor(heap, [b, T, n], DZ);
-    const dhTotal = DHT === undefined ? undefined : heapTensor(heap, [T, b, n], DHT);
+    const dhTotal =
+      DHT === undefined
+        ? undefined
+        : stepNorms
+          ? heapTensor(heap, [T, 2], stepPairs(DHT, T))
+          : heapTensor(heap, [T, b, n], DHT);
     // ∂L/∂w = H_prevᵀ · dz over all (example, step) rows, H_prev's row (i, t) being h_{t−1} of
     // example i (h0 for t = 0), written transposed here: tfjs's Transpose kernel took 2.5 times
     // as long as this loop for [8192, 128] (fastest of 25).
@@ -228,6 +239,7 @@ function backwardOnHeap(
   w: tf.TensorInfo,
   h0: tf.TensorInfo,
   stepGradients: boolean,
+  stepNorms: boolean,
   b: number,
   T: number,
   n: number,
@@ -235,17 +247,37 @@ function backwardOnHeap(
   const s = new KernelScratch(backend, 'wasm');
   const wT3 = s.reshape(s.run('Transpose', { x: w }, { perm: [1, 0] }), [1, n, n]);
   const du = heap.makeOutput([b, T, n], 'float32');
-  const dhTotal = stepGradients ? heap.makeOutput([T, b, n], 'float32') : undefined;
+  const dhTotal = stepNorms ? undefined : stepGradients ? heap.makeOutput([T, b, n], 'float32') : undefined;
+  const pairs = stepNorms ? heap.makeOutput([T, 2], 'float32') : undefined;
   const dh0 = heap.makeOutput([b, n], 'float32');
   const dzIn = s.adopt(heap.makeOutput([1, b, n], 'float32'));
   const y = s.adopt(heap.makeOutput([1, b, n], 'float32'));
   const dw = heap.makeOutput([n, n], 'float32');
   const step = heapMatMul(heap, dzIn, freshMatMulB(s, backend, wT3), y, b, n, n);
   const at = (t: tf.TensorInfo | undefined): number => (t === undefined ? 0 : heapOffset(heap, t));
-  const [dyAt, hAt, duAt, dhtAt, dzAt, yAt] = [dh, h, du, dhTotal, dzIn, y].map(at) as number[];
+  const [dyAt, hAt, duAt, dhtAt, dzAt, yAt, pairsAt] = [dh, h, du, dhTotal, dzIn, y, pairs].map(
+    at,
+  ) as number[];
   const hasDht = dhTotal === undefined ? 0 : 1;
+  const hasPairs = pairs === undefined ? 0 : 1;
   for (let t = T - 1; t >= 0; t--) {
-    simd.rnn_backward_step(dyAt!, hAt!, yAt!, t < T - 1 ? 1 : 0, duAt!, dhtAt!, hasDht, dzAt!, t, T, b, n);
+    const hasG = t < T - 1 ? 1 : 0;
+    simd.rnn_backward_step(
+      dyAt!,
+      hAt!,
+      yAt!,
+      hasG,
+      duAt!,
+      dhtAt!,
+      hasDht,
+      dzAt!,
+      pairsAt!,
+      hasPairs,
+      t,
+      T,
+      b,
+      n,
+    );
     step();
   }
   heapF32(heap).copyWithin(at(dh0) / 4, yAt! / 4, yAt! / 4 + b * n);
@@ -254,7 +286,20 @@ function backwardOnHeap(
   // XNNPACK about as long as the product itself (BENCHMARKS.md, "The fused tanh RNN").
   simd.rnn_weight_grad(hAt!, at(h0), duAt!, at(dw), T, b, n);
   s.finish(dw);
-  return dhTotal === undefined ? [du, dw, dh0] : [du, dw, dh0, dhTotal];
+  const steps = pairs ?? dhTotal;
+  return steps === undefined ? [du, dw, dh0] : [du, dw, dh0, steps];
+}
+
+/** [T, 2]: the scaled pair of each step of the step-major DHT [T, b, n] (`hostScaledPair`). */
+function stepPairs(DHT: Float32Array, T: number): Float32Array {
+  const per = DHT.length / T;
+  const out = new Float32Array(2 * T);
+  for (let t = 0; t < T; t++) {
+    const [m, s] = hostScaledPair(DHT.subarray(t * per, (t + 1) * per));
+    out[2 * t] = m;
+    out[2 * t + 1] = s;
+  }
+  return out;
 }
 
 // The loops live in small functions of their own (see Tanh.ts: V8 compiles a loop inside the

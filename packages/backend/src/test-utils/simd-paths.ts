@@ -10,7 +10,8 @@ export function simdWasmRuns(): boolean {
 }
 
 /**
- * The outputs of the fused tanh RNN kernels (h, then du, dw, dh0, dhTotal) for seeded inputs of
+ * The outputs of the fused tanh RNN kernels (h, then du, dw, dh0, dhTotal, then the steps' scaled
+ * pairs of a `stepNorms` call) for seeded inputs of
  * size (b, T, n), read back; `u` spans ±30 so that tanh's clamp and its saturated range are hit,
  * and a few entries are ±0, ±∞ and NaN when `specials`.
  */
@@ -26,7 +27,8 @@ function fusedRnnOutputs(b: number, T: number, n: number, specials: boolean): Fl
     const dh = tf.tensor(Float32Array.from(randn(b * T * n, seed + 3)), [b, T, n]);
     const h = tf.engine().runKernel(TANH_RNN_SEQUENCE, { u: tf.tensor(u, [b, T, n]), w, h0 }) as tf.Tensor;
     const grads = tf.engine().runKernel(TANH_RNN_SEQUENCE_GRAD, { dh, h, w, h0 }) as tf.Tensor[];
-    return [h, ...grads].map((t) => t.dataSync() as Float32Array);
+    const normed = tf.engine().runKernel(TANH_RNN_SEQUENCE_GRAD, { dh, h, w, h0 }, { stepNorms: true });
+    return [h, ...grads, (normed as tf.Tensor[])[3] as tf.Tensor].map((t) => t.dataSync() as Float32Array);
   });
 }
 

@@ -18,6 +18,7 @@ export {
 } from './fused-kernels.js';
 export { haarOrthogonal } from './orthogonal.js';
 export { createRng, deriveSeed, gaussianVector, Rng } from './rng.js';
+export { hostScaledPair, SCALE_FLOOR } from './scaled-pair.js';
 export {
   checkBoolean,
   checkInRange,

@@ -1,3 +1,4 @@
+import { hostScaledPair, SCALE_FLOOR } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import { HOST_MEMORY_ENGINES } from './host-activation-stats.js';
 import type { NamedTensors } from './tensors.js';
@@ -28,26 +29,9 @@ import { f32 } from './tensors.js';
  * @module
  */
 
-/** The smallest normal float32, 2⁻¹²⁶: the floor of a pair's scale (0/0 never happens). */
-export const SCALE_FLOOR = 2 ** -126;
-
-/** [m, s] of `data` computed in float64 on the host (see the module comment). */
-export function hostScaledPair(data: ArrayLike<number>): [number, number] {
-  let m = 0;
-  let sum = 0;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    const a = Math.abs(v);
-    m = a > m || Number.isNaN(a) ? a : m;
-    sum += v * v;
-  }
-  // Float32 values squared and summed in float64 neither underflow nor overflow: the sum is exact
-  // to float64 rounding. The pair carries it as m²·(sum/m²), with m a float32 value.
-  if (Number.isNaN(m) || Number.isNaN(sum)) return [Number.NaN, Number.NaN];
-  if (m === Number.POSITIVE_INFINITY) return [m, Number.POSITIVE_INFINITY];
-  const scale = Math.max(m, SCALE_FLOOR);
-  return [scale, sum / scale / scale];
-}
+// The host computation of a pair lives in @gflow/core/internal, shared with the fused RNN kernels
+// of @gflow/backend that hand each step's pair.
+export { hostScaledPair, SCALE_FLOOR } from '@gflow/core/internal';
 
 /** m²·s in float64: the squared norm of a scaled pair (∞ when the scale is, NaN for NaN). */
 export function pairSquared(scale: number, sum: number): number {
