@@ -182,43 +182,47 @@ void rnn_backward_step(const float *dy, const float *H, const float *g, int hasG
   }
 }
 
-/** dW[j][k] += Σ_r hp[r][j]·dz[r][k] for j in [j0, j1), k in [k0, n), one float32 sum at a time. */
-__attribute__((noinline)) static void weight_grad_scalar(const float *hp, const float *dz, float *dW, int rows,
-                                                         int n, int j0, int j1, int k0) {
+/** c[j][k] += Σ_r a[r][j]·b[r][k] for j in [j0, j1), k in [k0, n), one float32 sum at a time. */
+__attribute__((noinline)) static void tn_scalar(const float *a, const float *b, float *c, int rows, int m,
+                                                int n, int j0, int j1, int k0) {
   for (int j = j0; j < j1; j++) {
     for (int k = k0; k < n; k++) {
-      float s = dW[j * n + k];
-      for (int r = 0; r < rows; r++) s += hp[r * n + j] * dz[r * n + k];
-      dW[j * n + k] = s;
+      float s = c[j * n + k];
+      for (int r = 0; r < rows; r++) s += a[r * m + j] * b[r * n + k];
+      c[j * n + k] = s;
     }
   }
 }
 
-/** dW [n, n] += hpᵀ · dz for `rows` rows of hp and dz (each [rows, n], row-major), row by row. */
-__attribute__((noinline)) static void weight_grad_rows(const float *hp, const float *dz, float *dW, int rows, int n) {
+/**
+ * c [m, n] += aᵀ · b for `rows` rows of a [rows, m] and b [rows, n] (row-major), each element
+ * accumulated row after row in float32 (as XNNPACK's kernels do), by 4 × 8 register tiles.
+ */
+__attribute__((noinline)) static void tn_rows(const float *a, const float *b, float *c, int rows, int m,
+                                              int n) {
   int j = 0;
-  for (; j + 4 <= n; j += 4) {
+  for (; j + 4 <= m; j += 4) {
     int k = 0;
     for (; k + 8 <= n; k += 8) {
-      float *d = dW + j * n + k;
+      float *d = c + j * n + k;
       v128_t c00 = wasm_v128_load(d), c01 = wasm_v128_load(d + 4);
       v128_t c10 = wasm_v128_load(d + n), c11 = wasm_v128_load(d + n + 4);
       v128_t c20 = wasm_v128_load(d + 2 * n), c21 = wasm_v128_load(d + 2 * n + 4);
       v128_t c30 = wasm_v128_load(d + 3 * n), c31 = wasm_v128_load(d + 3 * n + 4);
-      const float *a = hp + j;
-      const float *bb = dz + k;
-      for (int r = 0; r < rows; r++, a += n, bb += n) {
-        v128_t b0 = wasm_v128_load(bb), b1 = wasm_v128_load(bb + 4);
-        v128_t a0 = wasm_v128_load32_splat(a);
+      const float *ar = a + j;
+      const float *br = b + k;
+      for (int r = 0; r < rows; r++, ar += m, br += n) {
+        v128_t b0 = wasm_v128_load(br), b1 = wasm_v128_load(br + 4);
+        v128_t a0 = wasm_v128_load32_splat(ar);
         c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
         c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
-        v128_t a1 = wasm_v128_load32_splat(a + 1);
+        v128_t a1 = wasm_v128_load32_splat(ar + 1);
         c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));
         c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
-        v128_t a2 = wasm_v128_load32_splat(a + 2);
+        v128_t a2 = wasm_v128_load32_splat(ar + 2);
         c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0));
         c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
-        v128_t a3 = wasm_v128_load32_splat(a + 3);
+        v128_t a3 = wasm_v128_load32_splat(ar + 3);
         c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0));
         c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
       }
@@ -231,25 +235,39 @@ __attribute__((noinline)) static void weight_grad_rows(const float *hp, const fl
       wasm_v128_store(d + 3 * n, c30);
       wasm_v128_store(d + 3 * n + 4, c31);
     }
-    weight_grad_scalar(hp, dz, dW, rows, n, j, j + 4, k);
+    tn_scalar(a, b, c, rows, m, n, j, j + 4, k);
   }
-  weight_grad_scalar(hp, dz, dW, rows, n, j, n, 0);
+  tn_scalar(a, b, c, rows, m, n, j, m, 0);
+}
+
+__attribute__((noinline)) static void zero(float *c, int size) {
+  for (int q = 0; q < size; q++) c[q] = 0;
+}
+
+/** c [m, n] += aᵀ · b for a [K, m] and b [K, n], by blocks of 64 rows (that stay in cache). */
+__attribute__((noinline)) static void tn_blocked(const float *a, const float *b, float *c, int K, int m,
+                                                 int n) {
+  for (int r = 0; r < K; r += 64) tn_rows(a + r * m, b + r * n, c, K - r < 64 ? K - r : 64, m, n);
+}
+
+/** c [m, n] = aᵀ · b for a [K, m] and b [K, n]. */
+EXPORT(matmul_tn)
+void matmul_tn(const float *a, const float *b, float *c, int K, int m, int n) {
+  zero(c, m * n);
+  tn_blocked(a, b, c, K, m, n);
 }
 
 /**
  * dW [n, n] = Σ over the rows (i, t) of [b, T, n], in that order, of h_{t−1}ᵀ dz_t (h0's row i
  * for t = 0, H's row (i, t − 1) otherwise): the recurrent weight's gradient, accumulated in
- * float32 one row after another, by blocks of up to 64 rows that stay in cache.
+ * float32 one row after another.
  */
 EXPORT(rnn_weight_grad)
 void rnn_weight_grad(const float *H, const float *h0, const float *dz, float *dW, int T, int b, int n) {
-  for (int q = 0; q < n * n; q++) dW[q] = 0;
+  zero(dW, n * n);
   for (int i = 0; i < b; i++) {
-    weight_grad_rows(h0 + i * n, dz + i * T * n, dW, 1, n);
-    for (int t = 1; t < T; t += 64) {
-      int rows = T - t < 64 ? T - t : 64;
-      weight_grad_rows(H + (i * T + t - 1) * n, dz + (i * T + t) * n, dW, rows, n);
-    }
+    tn_rows(h0 + i * n, dz + i * T * n, dW, 1, n, n);
+    tn_blocked(H + i * T * n, dz + (i * T + 1) * n, dW, T - 1, n, n);
   }
 }
 

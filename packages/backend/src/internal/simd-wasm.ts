@@ -46,6 +46,11 @@ export interface SimdWasm {
    * t = 0), accumulated in float32.
    */
   rnn_weight_grad(H: number, h0: number, dz: number, dW: number, T: number, b: number, n: number): void;
+  /**
+   * c [m, n] = aᵀ · b for a [K, m] and b [K, n], each element accumulated row after row in
+   * float32 (as XNNPACK's kernels do: the same result as its (bᵀ·a)ᵀ, bit for bit, where tested).
+   */
+  matmul_tn(a: number, b: number, c: number, K: number, m: number, n: number): void;
   /** out [cols, rows] = in [rows, cols]ᵀ. */
   transpose2d(input: number, out: number, rows: number, cols: number): void;
 }
