@@ -514,7 +514,9 @@ describe('fused tanh RNN (one op per sequence on wasm)', () => {
           sinks++;
           const all = grads.dataSync() as Float32Array;
           const per = all.length / names.length;
-          names.forEach((n, t) => seen.set(n, all.slice(t * per, (t + 1) * per)));
+          names.forEach((n, t) => {
+            seen.set(n, all.slice(t * per, (t + 1) * per));
+          });
         },
       };
       tf.tidy(() => {
