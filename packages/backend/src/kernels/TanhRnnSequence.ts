@@ -83,9 +83,11 @@ export function heapTensor(heap: WasmHeapBackend, shape: number[], values: Float
  * The wasm forward kernel of a whole tanh RNN sequence (`GflowTanhRnnSequence`, see
  * `@gflow/core/internal`'s `fused-kernels`): h_t = tanh(u_t + h_{t−1} w) for every step in one
  * kernel call. Each step is one direct call of tfjs-wasm's C++ `BatchMatMul` on preallocated heap
- * buffers (XNNPACK, with `w` packed once for the whole sequence; see `heapMatMul`) and one JavaScript loop that adds
- * u_t, applies tanh (see {@link tanh}) and writes h_t; no engine
- * bookkeeping, tape node or tidy scope per step.
+ * buffers (XNNPACK, with `w` packed once for the whole sequence; see `heapMatMul`) and one loop
+ * that adds u_t, applies tanh (see {@link tanh}) and writes h_t: gflow's wasm SIMD
+ * `rnn_forward_step` in place on the heap where it runs (`internal/simd-wasm.ts`), else
+ * {@link forwardStep} on host copies, with the same result bit for bit; no engine bookkeeping,
+ * tape node or tidy scope per step.
  */
 export const tanhRnnSequenceWasmConfig: tf.KernelConfig = {
   kernelName: TANH_RNN_SEQUENCE,
@@ -124,8 +126,11 @@ export const tanhRnnSequenceWasmConfig: tf.KernelConfig = {
  * whole sequence in one call. Per step, from the last: ∂L/∂h_t = dh_t + dz_{t+1} wᵀ (the total
  * gradient, written to `dhTotal`, which is what a tap on h_t sees), dz_t = ∂L/∂h_t ⊙ (1 − h_t²)
  * from the saved h_t (no tanh recomputed), and one direct `BatchMatMul` by wᵀ (transposed and packed once
- * per call). Then ∂L/∂u = dz and ∂L/∂w = Σ_t h_{t−1}ᵀ dz_t as ONE matmul over every step and
- * example ([steps·batch, hidden]ᵀ · [steps·batch, hidden]) instead of one per step. With the
+ * per call). Then ∂L/∂u = dz and ∂L/∂w = Σ_t h_{t−1}ᵀ dz_t as ONE product over every step and
+ * example ([steps·batch, hidden]ᵀ · [steps·batch, hidden]) instead of one per step. With gflow's
+ * wasm SIMD module the element-wise steps and that product run in place on the heap
+ * (`rnn_backward_step`, `rnn_weight_grad`), else as JavaScript loops on host copies and an XNNPACK
+ * matmul, with the same results bit for bit. With the
  * attribute `stepNorms: true` the fourth output is each step's scaled pair [steps, 2]
  * (`hostScaledPair` of ∂L/∂h_t) instead of the [steps, batch, hidden] gradients themselves.
  */
