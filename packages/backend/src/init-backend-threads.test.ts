@@ -13,6 +13,7 @@ import { type BackendInfo, initBackend } from './init-backend.js';
 import { noLeak } from './test-utils/derivatives.js';
 import { activeKernelAll, cpuKernelAll } from './test-utils/kernel-runners.js';
 import { f32, randn, relErr } from './test-utils/random.js';
+import { simdMismatches, simdWasmRuns } from './test-utils/simd-paths.js';
 
 const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
@@ -63,6 +64,14 @@ describe('initBackend({ threads: 2 })', () => {
         expect(relErr(got!.values, want!.values)).toBeLessThan(1e-5);
       }
       expect(tf.getBackend()).toBe('wasm');
+    });
+  });
+
+  it("runs gflow's wasm SIMD module on the shared heap: the fused tanh RNN equals its JavaScript loops bit for bit", () => {
+    expect(simdWasmRuns()).toBe(true);
+    noLeak(() => {
+      expect(simdMismatches(3, 9, 13, true)).toBe(0);
+      expect(simdMismatches(4, 12, 16)).toBe(0);
     });
   });
 

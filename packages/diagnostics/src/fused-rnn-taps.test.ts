@@ -170,6 +170,49 @@ describe('taps of a fused tanh RNN layer (Context.tapSteps) equal the stepwise t
     },
   );
 
+  it("with taps: 'norms' the backward kernel hands each step's scaled pair: the same norms, bit for bit, as the pairs of the step gradients ('tensors')", () => {
+    const rnn = vanillaRNN({ inputSize: 3, hiddenSize: 7, layers: 2, seed: 9 });
+    const x = input([3, 20, 3], 5);
+    const k = tf.getKernel(TANH_RNN_SEQUENCE_GRAD, 'wasm') as tf.KernelConfig;
+    const original = k.kernelFunc;
+    const asked: unknown[] = [];
+    (k as { kernelFunc: tf.KernelFunc }).kernelFunc = (args) => {
+      asked.push((args.attrs as { stepNorms?: boolean }).stepNorms);
+      return original(args);
+    };
+    const run = (mode: TapMode) => {
+      const tape = gradientTape((ctx) => tf.tidy(() => tf.mul(0.5, tf.sum(tf.square(rnn.apply(x, ctx))))), {
+        params: rnn.parameters(),
+        taps: mode,
+      });
+      const out = {
+        names: tape.tapStats.map((s) => s.name),
+        norms: tape.tapStats.map((s) => s.gradNorm as number),
+        paramGrads: Object.values(tape.paramGrads).map((g) => g.dataSync().slice()),
+      };
+      tape.dispose();
+      return out;
+    };
+    try {
+      const before = tf.memory().numTensors;
+      const norms = run('norms');
+      expect(tf.memory().numTensors).toBe(before);
+      expect(asked).toEqual([true, true]);
+      asked.length = 0;
+      const tensors = run('tensors');
+      expect(asked).toEqual([false, false]);
+      expect(norms.names).toEqual(tensors.names);
+      expect(norms.names).toHaveLength(2 * 21);
+      expect(norms.norms).toEqual(tensors.norms);
+      expect(norms.norms.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
+      expect(norms.paramGrads).toEqual(tensors.paramGrads);
+    } finally {
+      (k as { kernelFunc: tf.KernelFunc }).kernelFunc = original;
+      x.dispose();
+      rnn.dispose();
+    }
+  });
+
   it("with taps: 'none' the layer still runs fused (one forward and one backward kernel) and gives the stepwise parameter gradients", () => {
     const rnn = vanillaRNN({ inputSize: 3, hiddenSize: 5, seed: 8 });
     const x = input([2, 12, 3], 4);

@@ -54,8 +54,16 @@ export interface Context {
 /**
  * Receives ∂L/∂h_t of every step of a fused recurrent op, stacked step-major; called at most once
  * per backward pass, inside it (keep what must outlive it). See {@link Context.tapSteps}.
+ *
+ * A listener that records only each step's gradient norm may also give it a `norms` member: a
+ * fused op whose kernel computes the norms where the gradients are (the vanilla tanh RNN on wasm)
+ * then calls that instead, once, with each step's scaled pair [steps, 2] (float32 [m, s], with
+ * ‖∂L/∂h_t‖² = m²·s, m = max(max|x|, 2⁻¹²⁶) and s = Σx²/m², the sum in float64: the pair the
+ * listener would compute from the gradients), and the [steps, ...] gradients are never made.
  */
-export type StepGradients = (grads: tf.Tensor) => void;
+export type StepGradients = ((grads: tf.Tensor) => void) & {
+  readonly norms?: (pairs: tf.Tensor) => void;
+};
 
 /**
  * The protocol every gflow model implements.

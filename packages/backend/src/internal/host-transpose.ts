@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { simdWasm } from './simd-wasm.js';
 import { heapCopy, heapOffset, heapSet, hostScratch, type WasmHeapBackend } from './wasm-heap-view.js';
 
 // Host scratch slots (see `hostScratch`; the RNN kernels use 10–16).
@@ -29,12 +30,18 @@ export function transpose2d(src: Float32Array, out: Float32Array, rows: number, 
 
 /**
  * A fresh float32 heap tensor [cols, rows] holding the transpose of the 2-D float32 heap tensor
- * `x` [rows, cols], transposed in JavaScript on an ordinary host copy (tfjs-wasm's `Transpose`
- * kernel took about 5 ms for [8192, 128]; see BENCHMARKS.md, "The fused tanh RNN"). The caller
- * owns the result.
+ * `x` [rows, cols]: by gflow's wasm SIMD module in place on the heap where it runs, else in
+ * JavaScript on an ordinary host copy (tfjs-wasm's `Transpose` kernel took about 5 ms for
+ * [8192, 128]; see BENCHMARKS.md, "The fused tanh RNN"). The caller owns the result.
  */
 export function hostTransposed(heap: WasmHeapBackend, x: tf.TensorInfo): tf.TensorInfo {
   const [rows, cols] = x.shape as [number, number];
+  const simd = simdWasm(heap);
+  if (simd !== undefined) {
+    const t = heap.makeOutput([cols, rows], 'float32');
+    simd.transpose2d(heapOffset(heap, x), heapOffset(heap, t), rows, cols);
+    return t;
+  }
   const src = heapCopy(heap, heapOffset(heap, x) / 4, rows * cols, S_IN);
   const out = hostScratch(S_OUT, rows * cols);
   transpose2d(src, out, rows, cols);

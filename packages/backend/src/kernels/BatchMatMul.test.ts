@@ -4,10 +4,12 @@ import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../init-backend.js';
+import { useSimdWasm } from '../internal/simd-wasm.js';
 import { replacedKernel } from '../register-kernel-fills.js';
 import { checkDerivatives, noLeak } from '../test-utils/derivatives.js';
 import { activeKernelAll, cpuKernelAll } from '../test-utils/kernel-runners.js';
 import { f32, randn, relErr } from '../test-utils/random.js';
+import { simdWasmRuns } from '../test-utils/simd-paths.js';
 
 const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
@@ -110,10 +112,12 @@ describe('wasm BatchMatMul fill (transpose first)', () => {
     [1, 1, 4],
     [5, 3, 12],
     [17, 2, 40],
+    [70, 5, 23],
     [8192, 16, 128],
   ])(
-    '2-D Aᵀ·B with B at least 4 times wider than A (K=%i, M=%i, N=%i, as (Bᵀ·A)ᵀ) matches the cpu kernel, twice',
+    '2-D Aᵀ·B with B at least 4 times wider than A (K=%i, M=%i, N=%i; wasm SIMD loop, and (Bᵀ·A)ᵀ without it) matches the cpu kernel, twice, the two routes bit for bit',
     (k, m, n) => {
+      expect(simdWasmRuns()).toBe(true);
       noLeak(() => {
         const inputs = {
           a: { values: f32(randn(k * m, k + m)), shape: [k, m] },
@@ -121,11 +125,21 @@ describe('wasm BatchMatMul fill (transpose first)', () => {
         };
         const attrs = { transposeA: true, transposeB: false };
         const [want] = cpuKernelAll('BatchMatMul', inputs, attrs);
-        for (let r = 0; r < 2; r++) {
-          const [got] = activeKernelAll('BatchMatMul', inputs, attrs);
-          expect(got!.shape).toEqual([m, n]);
-          expect(relErr(got!.values, want!.values)).toBeLessThan(1e-5);
+        const routes: Float32Array[] = [];
+        for (const simd of [true, false]) {
+          const was = useSimdWasm(simd);
+          try {
+            for (let r = 0; r < 2; r++) {
+              const [got] = activeKernelAll('BatchMatMul', inputs, attrs);
+              expect(got!.shape).toEqual([m, n]);
+              expect(relErr(got!.values, want!.values)).toBeLessThan(1e-5);
+              if (r === 0) routes.push(Float32Array.from(got!.values));
+            }
+          } finally {
+            useSimdWasm(was);
+          }
         }
+        expect(Array.from(routes[0]!)).toEqual(Array.from(routes[1]!));
       });
     },
   );

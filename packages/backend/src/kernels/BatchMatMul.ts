@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { hostTransposed } from '../internal/host-transpose.js';
 import { freshMatMulB, seenAsMatMulB } from '../internal/packed-operand.js';
-import { asWasmHeap } from '../internal/wasm-heap-view.js';
+import { simdWasm } from '../internal/simd-wasm.js';
+import { asWasmHeap, heapOffset } from '../internal/wasm-heap-view.js';
 import { KernelScratch } from '../internal/wasm-scratch.js';
 
 /**
@@ -65,10 +66,12 @@ export function batchMatMulWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
         return s.finish(stockFunc({ ...args, inputs: { a, b: bb } }) as tf.TensorInfo);
       }
       // Aᵀ·B with B much wider than A (a weight gradient Xᵀ·dY, X [K, M] and dY [K, N], N ≥ 4M):
-      // computed as (Bᵀ·A)ᵀ, so that XNNPACK packs the narrow A as its weights (and reuses the
-      // packing while A's buffer lives, e.g. a model's inputs) instead of packing the wide B
-      // afresh; the two transpositions run in JavaScript (`hostTransposed`). BENCHMARKS.md, "The
-      // fused tanh RNN", has the times.
+      // for M ≤ 32, by gflow's wasm SIMD loop reading A and B in place where it runs (one thread,
+      // no copy, nothing packed; the same float32 sums as the route below; from M = 64 on two
+      // XNNPACK threads caught up, BENCHMARKS.md); otherwise computed as (Bᵀ·A)ᵀ,
+      // so that XNNPACK packs the narrow A as its weights (and reuses the packing while A's
+      // buffer lives, e.g. a model's inputs) instead of packing the wide B afresh, with the two
+      // transpositions by `hostTransposed`. BENCHMARKS.md, "The fused tanh RNN", has the times.
       if (
         transposeA &&
         !transposeB &&
@@ -79,6 +82,14 @@ export function batchMatMulWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
         (b.shape[1] as number) >= 4 * (a.shape[1] as number)
       ) {
         const heap = asWasmHeap(args.backend);
+        const simd = (a.shape[1] as number) <= 32 ? simdWasm(heap) : undefined;
+        if (simd !== undefined) {
+          const [K, M] = a.shape as [number, number];
+          const N = b.shape[1] as number;
+          const out = heap.makeOutput([M, N], 'float32');
+          simd.matmul_tn(heapOffset(heap, a), heapOffset(heap, b), heapOffset(heap, out), K, M, N);
+          return out;
+        }
         const bT = s.adopt(hostTransposed(heap, b));
         const cT = s.adopt(
           stockFunc({

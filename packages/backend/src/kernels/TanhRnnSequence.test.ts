@@ -1,12 +1,13 @@
 // The Node entry's host (index.ts installs it); these tests import modules below the entry.
 import '../internal/node-host.js';
 import { GflowError } from '@gflow/core';
-import { TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
+import { hostScaledPair, TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../init-backend.js';
 import { noLeak } from '../test-utils/derivatives.js';
 import { randn, relErr } from '../test-utils/random.js';
+import { simdMismatches, simdWasmRuns } from '../test-utils/simd-paths.js';
 import { tanh, tanhF32, transposedPrev } from './TanhRnnSequence.js';
 
 /** Float64 forward pass: h [b, T, n] (row-major) of h_t = tanh(u_t + h_{t−1} w). */
@@ -136,7 +137,44 @@ describe('wasm fused tanh RNN kernels (GflowTanhRnnSequence, GflowTanhRnnSequenc
           three.forEach((t, k) => {
             expect(Array.from(t.dataSync())).toEqual(Array.from(([du, dw, dh0][k] as tf.Tensor).dataSync()));
           });
+          // with stepNorms: the same first three, then each step's scaled pair of dhTotal, exactly
+          const normed = tf
+            .engine()
+            .runKernel(
+              TANH_RNN_SEQUENCE_GRAD,
+              { dh: f32(dy, [b, T, n]), h, w: f32(w, [n, n]), h0: f32(h0, [b, n]) },
+              { stepNorms: true },
+            ) as tf.Tensor[];
+          expect(normed).toHaveLength(4);
+          normed.slice(0, 3).forEach((t, k) => {
+            expect(Array.from(t.dataSync())).toEqual(Array.from(([du, dw, dh0][k] as tf.Tensor).dataSync()));
+          });
+          expect(normed[3]!.shape).toEqual([T, 2]);
+          const all = dhTotal!.dataSync() as Float32Array;
+          const want = new Float32Array(2 * T);
+          for (let t = 0; t < T; t++)
+            want.set(hostScaledPair(all.subarray(t * b * n, (t + 1) * b * n)), 2 * t);
+          expect(Array.from(normed[3]!.dataSync())).toEqual(Array.from(want));
         });
+      });
+    },
+  );
+
+  it.each([
+    [1, 1, 1],
+    [2, 7, 3],
+    [3, 9, 13],
+    [4, 12, 16],
+    [5, 37, 21],
+    [2, 150, 10],
+    [4, 5, 129],
+  ])(
+    'b=%i T=%i n=%i: the wasm SIMD loops give bit for bit what the JavaScript loops and XNNPACK give',
+    (b, T, n) => {
+      expect(simdWasmRuns()).toBe(true);
+      noLeak(() => {
+        expect(simdMismatches(b, T, n)).toBe(0);
+        expect(simdMismatches(b, T, n, true)).toBe(0);
       });
     },
   );

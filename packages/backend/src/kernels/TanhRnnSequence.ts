@@ -1,7 +1,8 @@
 import { InvalidArgumentError, ShapeError } from '@gflow/core';
-import { TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
+import { hostScaledPair, TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import { freshMatMulB } from '../internal/packed-operand.js';
+import { type SimdWasm, simdWasm } from '../internal/simd-wasm.js';
 import {
   asWasmHeap,
   heapCopy,
@@ -82,9 +83,11 @@ export function heapTensor(heap: WasmHeapBackend, shape: number[], values: Float
  * The wasm forward kernel of a whole tanh RNN sequence (`GflowTanhRnnSequence`, see
  * `@gflow/core/internal`'s `fused-kernels`): h_t = tanh(u_t + h_{t−1} w) for every step in one
  * kernel call. Each step is one direct call of tfjs-wasm's C++ `BatchMatMul` on preallocated heap
- * buffers (XNNPACK, with `w` packed once for the whole sequence; see `heapMatMul`) and one JavaScript loop that adds
- * u_t, applies tanh (see {@link tanh}) and writes h_t; no engine
- * bookkeeping, tape node or tidy scope per step.
+ * buffers (XNNPACK, with `w` packed once for the whole sequence; see `heapMatMul`) and one loop
+ * that adds u_t, applies tanh (see {@link tanh}) and writes h_t: gflow's wasm SIMD
+ * `rnn_forward_step` in place on the heap where it runs (`internal/simd-wasm.ts`), else
+ * {@link forwardStep} on host copies, with the same result bit for bit; no engine bookkeeping,
+ * tape node or tidy scope per step.
  */
 export const tanhRnnSequenceWasmConfig: tf.KernelConfig = {
   kernelName: TANH_RNN_SEQUENCE,
@@ -94,6 +97,8 @@ export const tanhRnnSequenceWasmConfig: tf.KernelConfig = {
     const backend = args.backend as tf.KernelBackend;
     const heap = asWasmHeap(backend);
     const [b, T, n] = checkInputs(TANH_RNN_SEQUENCE, 'u', { u, w, h0 });
+    const simd = simdWasm(heap);
+    if (simd !== undefined) return forwardOnHeap(simd, heap, backend, u, w, h0, b, T, n);
     const s = new KernelScratch(backend, 'wasm');
     const U = heapCopy(heap, heapOffset(heap, u) / 4, b * T * n, S_U);
     const H = hostScratch(S_H, b * T * n);
@@ -121,8 +126,13 @@ export const tanhRnnSequenceWasmConfig: tf.KernelConfig = {
  * whole sequence in one call. Per step, from the last: ∂L/∂h_t = dh_t + dz_{t+1} wᵀ (the total
  * gradient, written to `dhTotal`, which is what a tap on h_t sees), dz_t = ∂L/∂h_t ⊙ (1 − h_t²)
  * from the saved h_t (no tanh recomputed), and one direct `BatchMatMul` by wᵀ (transposed and packed once
- * per call). Then ∂L/∂u = dz and ∂L/∂w = Σ_t h_{t−1}ᵀ dz_t as ONE matmul over every step and
- * example ([steps·batch, hidden]ᵀ · [steps·batch, hidden]) instead of one per step.
+ * per call). Then ∂L/∂u = dz and ∂L/∂w = Σ_t h_{t−1}ᵀ dz_t as ONE product over every step and
+ * example ([steps·batch, hidden]ᵀ · [steps·batch, hidden]) instead of one per step. With gflow's
+ * wasm SIMD module the element-wise steps and that product run in place on the heap
+ * (`rnn_backward_step`, `rnn_weight_grad`), else as JavaScript loops on host copies and an XNNPACK
+ * matmul, with the same results bit for bit. With the
+ * attribute `stepNorms: true` the fourth output is each step's scaled pair [steps, 2]
+ * (`hostScaledPair` of ∂L/∂h_t) instead of the [steps, batch, hidden] gradients themselves.
  */
 export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
   kernelName: TANH_RNN_SEQUENCE_GRAD,
@@ -137,6 +147,13 @@ export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
     const backend = args.backend as tf.KernelBackend;
     const heap = asWasmHeap(backend);
     const [b, T, n] = checkInputs(TANH_RNN_SEQUENCE_GRAD, 'h', { h, dh, w, h0 });
+    const attrs = args.attrs as { stepGradients?: boolean; stepNorms?: boolean } | undefined;
+    const stepGradients = attrs?.stepGradients !== false;
+    const stepNorms = stepGradients && attrs?.stepNorms === true;
+    const simd = simdWasm(heap);
+    if (simd !== undefined) {
+      return backwardOnHeap(simd, heap, backend, dh, h, w, h0, stepGradients, stepNorms, b, T, n);
+    }
     const size = b * T * n;
     const s = new KernelScratch(backend, 'wasm');
     const wT3 = s.reshape(s.run('Transpose', { x: w }, { perm: [1, 0] }), [1, n, n]);
@@ -145,10 +162,7 @@ export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
     const Hh = heapCopy(heap, heapOffset(heap, h) / 4, size, S_H);
     const DZ = hostScratch(S_DZ, size);
     // `stepGradients: false` (nobody listens to the steps) skips dhTotal.
-    const DHT =
-      (args.attrs as { stepGradients?: boolean } | undefined)?.stepGradients === false
-        ? undefined
-        : hostScratch(S_DHT, size);
+    const DHT = stepGradients ? hostScratch(S_DHT, size) : undefined;
     const row = hostScratch(S_ROW, b * n);
     const dzIn = s.adopt(heap.makeOutput([1, b, n], 'float32'));
     const y = s.adopt(heap.makeOutput([1, b, n], 'float32'));
@@ -164,7 +178,12 @@ export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
     }
     const dh0 = heapTensor(heap, [b, n], g as Float32Array);
     const du = heapTensor(heap, [b, T, n], DZ);
-    const dhTotal = DHT === undefined ? undefined : heapTensor(heap, [T, b, n], DHT);
+    const dhTotal =
+      DHT === undefined
+        ? undefined
+        : stepNorms
+          ? heapTensor(heap, [T, 2], stepPairs(DHT, T))
+          : heapTensor(heap, [T, b, n], DHT);
     // ∂L/∂w = H_prevᵀ · dz over all (example, step) rows, H_prev's row (i, t) being h_{t−1} of
     // example i (h0 for t = 0), written transposed here: tfjs's Transpose kernel took 2.5 times
     // as long as this loop for [8192, 128] (fastest of 25).
@@ -180,6 +199,113 @@ export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
     return dhTotal === undefined ? [du, dw, dh0] : [du, dw, dh0, dhTotal];
   },
 };
+
+/**
+ * The forward kernel with the element-wise step in wasm SIMD ({@link SimdWasm}): every step
+ * reads the matmul's output and u_t and writes h_t straight into the heap tensors, no host copies.
+ */
+function forwardOnHeap(
+  simd: SimdWasm,
+  heap: WasmHeapBackend,
+  backend: tf.KernelBackend,
+  u: tf.TensorInfo,
+  w: tf.TensorInfo,
+  h0: tf.TensorInfo,
+  b: number,
+  T: number,
+  n: number,
+): tf.TensorInfo {
+  const s = new KernelScratch(backend, 'wasm');
+  const out = heap.makeOutput([b, T, n], 'float32');
+  const w3 = freshMatMulB(s, backend, s.reshape(w, [1, n, n]));
+  const hPrev = s.adopt(heap.makeOutput([1, b, n], 'float32'));
+  const y = s.adopt(heap.makeOutput([1, b, n], 'float32'));
+  const step = heapMatMul(heap, hPrev, w3, y, b, n, n);
+  // Byte offsets: they stay valid when the heap grows (only views of it are replaced).
+  const [uAt, outAt, hAt, yAt, h0At] = [u, out, hPrev, y, h0].map((t) => heapOffset(heap, t)) as number[];
+  heapF32(heap).copyWithin(hAt! / 4, h0At! / 4, h0At! / 4 + b * n);
+  for (let t = 0; t < T; t++) {
+    step();
+    simd.rnn_forward_step(yAt!, uAt!, hAt!, outAt!, t, T, b, n);
+  }
+  return s.finish(out);
+}
+
+/**
+ * The backward kernel with the element-wise steps and the transposed h_{t−1} in wasm SIMD: du,
+ * dhTotal and the step operands are written straight into their heap tensors.
+ */
+function backwardOnHeap(
+  simd: SimdWasm,
+  heap: WasmHeapBackend,
+  backend: tf.KernelBackend,
+  dh: tf.TensorInfo,
+  h: tf.TensorInfo,
+  w: tf.TensorInfo,
+  h0: tf.TensorInfo,
+  stepGradients: boolean,
+  stepNorms: boolean,
+  b: number,
+  T: number,
+  n: number,
+): tf.TensorInfo[] {
+  const s = new KernelScratch(backend, 'wasm');
+  const wT3 = s.reshape(s.run('Transpose', { x: w }, { perm: [1, 0] }), [1, n, n]);
+  const du = heap.makeOutput([b, T, n], 'float32');
+  const dhTotal = stepNorms ? undefined : stepGradients ? heap.makeOutput([T, b, n], 'float32') : undefined;
+  const pairs = stepNorms ? heap.makeOutput([T, 2], 'float32') : undefined;
+  const dh0 = heap.makeOutput([b, n], 'float32');
+  const dzIn = s.adopt(heap.makeOutput([1, b, n], 'float32'));
+  const y = s.adopt(heap.makeOutput([1, b, n], 'float32'));
+  const dw = heap.makeOutput([n, n], 'float32');
+  const step = heapMatMul(heap, dzIn, freshMatMulB(s, backend, wT3), y, b, n, n);
+  const at = (t: tf.TensorInfo | undefined): number => (t === undefined ? 0 : heapOffset(heap, t));
+  const [dyAt, hAt, duAt, dhtAt, dzAt, yAt, pairsAt] = [dh, h, du, dhTotal, dzIn, y, pairs].map(
+    at,
+  ) as number[];
+  const hasDht = dhTotal === undefined ? 0 : 1;
+  const hasPairs = pairs === undefined ? 0 : 1;
+  for (let t = T - 1; t >= 0; t--) {
+    const hasG = t < T - 1 ? 1 : 0;
+    simd.rnn_backward_step(
+      dyAt!,
+      hAt!,
+      yAt!,
+      hasG,
+      duAt!,
+      dhtAt!,
+      hasDht,
+      dzAt!,
+      pairsAt!,
+      hasPairs,
+      t,
+      T,
+      b,
+      n,
+    );
+    step();
+  }
+  heapF32(heap).copyWithin(at(dh0) / 4, yAt! / 4, yAt! / 4 + b * n);
+  // ∂L/∂w = H_prevᵀ · dz over all (example, step) rows, read in place from H, h0 and du: no
+  // transposed copy of H_prev, and no packing of a fresh [b·T, n] right operand, which took
+  // XNNPACK about as long as the product itself (BENCHMARKS.md, "The fused tanh RNN").
+  simd.rnn_weight_grad(hAt!, at(h0), duAt!, at(dw), T, b, n);
+  s.finish(dw);
+  const steps = pairs ?? dhTotal;
+  return steps === undefined ? [du, dw, dh0] : [du, dw, dh0, steps];
+}
+
+/** [T, 2]: the scaled pair of each step of the step-major DHT [T, b, n] (`hostScaledPair`). */
+function stepPairs(DHT: Float32Array, T: number): Float32Array {
+  const per = DHT.length / T;
+  const out = new Float32Array(2 * T);
+  for (let t = 0; t < T; t++) {
+    const [m, s] = hostScaledPair(DHT.subarray(t * per, (t + 1) * per));
+    out[2 * t] = m;
+    out[2 * t + 1] = s;
+  }
+  return out;
+}
 
 // The loops live in small functions of their own (see Tanh.ts: V8 compiles a loop inside the
 // kernel function by on-stack replacement and throws that code away at every call).

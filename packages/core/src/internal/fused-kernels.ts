@@ -10,7 +10,9 @@
  * downstream), `h` (the forward output), `w`, `h0`; outputs `du` [batch, steps, hidden], `dw`
  * [hidden, hidden], `dh0` [batch, hidden] and `dhTotal` [steps, batch, hidden], the whole ∂L/∂h_t
  * of every step (from downstream and through the recurrence), step-major; with the attribute
- * `stepGradients: false`, only the first three.
+ * `stepGradients: false`, only the first three; with `stepNorms: true`, the fourth output is
+ * instead each step's scaled pair [steps, 2] (`hostScaledPair` of that step's ∂L/∂h_t, float32),
+ * for a listener that records only the norms.
  *
  * @internal
  * @module

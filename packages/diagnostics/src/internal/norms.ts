@@ -1,3 +1,4 @@
+import { hostScaledPair, SCALE_FLOOR } from '@gflow/core/internal';
 import { hostFloat32View } from '@gflow/core/internal/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { HOST_MEMORY_ENGINES } from './host-activation-stats.js';
@@ -29,47 +30,9 @@ import { f32 } from './tensors.js';
  * @module
  */
 
-/** The smallest normal float32, 2⁻¹²⁶: the floor of a pair's scale (0/0 never happens). */
-export const SCALE_FLOOR = 2 ** -126;
-
-/**
- * [m, s] of `data` computed in float64 on the host (see the module comment). One pass over the
- * squares, which are exact in float64 for float32 values: two partial sums and two running maxima
- * of the squares, m = √(max x²) exactly, with no per-element |x| or NaN test. A NaN element makes
- * the sum NaN; an infinite one makes m infinite.
- */
-export function hostScaledPair(data: ArrayLike<number>): [number, number] {
-  const n = data.length;
-  let m0 = 0;
-  let m1 = 0;
-  let s0 = 0;
-  let s1 = 0;
-  let i = 0;
-  for (; i + 2 <= n; i += 2) {
-    const a = data[i]!;
-    const b = data[i + 1]!;
-    const aa = a * a;
-    const bb = b * b;
-    s0 += aa;
-    s1 += bb;
-    m0 = Math.max(m0, aa);
-    m1 = Math.max(m1, bb);
-  }
-  if (i < n) {
-    const a = data[i]!;
-    const aa = a * a;
-    s0 += aa;
-    m0 = Math.max(m0, aa);
-  }
-  const sum = s0 + s1;
-  const m = Math.sqrt(Math.max(m0, m1));
-  // Float32 values squared and summed in float64 neither underflow nor overflow: the sum is exact
-  // to float64 rounding. The pair carries it as m²·(sum/m²), with m a float32 value.
-  if (Number.isNaN(sum)) return [Number.NaN, Number.NaN];
-  if (m === Number.POSITIVE_INFINITY) return [m, Number.POSITIVE_INFINITY];
-  const scale = Math.max(m, SCALE_FLOOR);
-  return [scale, sum / scale / scale];
-}
+// The host computation of a pair lives in @gflow/core/internal, shared with the fused RNN kernels
+// of @gflow/backend that hand each step's pair.
+export { hostScaledPair, SCALE_FLOOR } from '@gflow/core/internal';
 
 /** m²·s in float64: the squared norm of a scaled pair (∞ when the scale is, NaN for NaN). */
 export function pairSquared(scale: number, sum: number): number {

@@ -109,6 +109,19 @@ function recordSteps(recs: readonly RecordedTap[], grads: tf.Tensor, mode: TapMo
 }
 
 /**
+ * Records the scaled pairs [T, 2] of a fused op's steps (what {@link recordSteps} computes from
+ * the gradients, handed by the op's kernel instead; see `StepGradients.norms`).
+ */
+function recordPairs(recs: readonly RecordedTap[], pairs: tf.Tensor): void {
+  const T = recs.length;
+  const rows = T === 1 ? [tf.reshape(pairs, [2]) as tf.Tensor1D] : (tf.unstack(pairs) as tf.Tensor1D[]);
+  recs.forEach((r, i) => {
+    r.gradPair?.dispose();
+    r.gradPair = tf.keep(rows[i] as tf.Tensor1D);
+  });
+}
+
+/**
  * Runs `fn(ctx)` under a gradient tape and returns the loss, the gradient of every parameter, and
  * what the taps recorded. Every tensor returned is the caller's to dispose.
  */
@@ -188,7 +201,11 @@ export function runTape(
         return { name: k === 1 ? name : `${name}#${k}`, shape: shape.slice() };
       });
       taps.push(...recs);
-      return (grads: tf.Tensor) => recordSteps(recs, grads, mode);
+      const sink = (grads: tf.Tensor) => recordSteps(recs, grads, mode);
+      // Norms only, computed on the host anyway: a fused op may hand each step's pair directly.
+      return mode === 'norms' && pairsOnHost()
+        ? Object.assign(sink, { norms: (pairs: tf.Tensor) => recordPairs(recs, pairs) })
+        : sink;
     };
   }
   const vars = params.map((p) => p.variable);

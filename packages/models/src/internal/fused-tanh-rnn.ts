@@ -20,7 +20,7 @@ export function fusedTanhRnnAvailable(): boolean {
  * The forward pass is one `GflowTanhRnnSequence` kernel; a first-order backward pass is one
  * `GflowTanhRnnSequenceGrad` kernel, which also yields ∂L/∂h_t of every step (from downstream and
  * through the recurrence: what a tap on h_t sees), handed to `onStepGradients` [steps, batch,
- * hidden]. When the backward pass is itself recorded (a gradient of a gradient, e.g. a
+ * hidden], or, when it has a `norms` member, each step's scaled pair [steps, 2] handed to that. When the backward pass is itself recorded (a gradient of a gradient, e.g. a
  * Hessian-vector product) it runs as ordinary tfjs ops instead, recomputing h_t from the saved
  * inputs, so that second derivatives are exact (as `batchNormTrain` does).
  *
@@ -45,14 +45,18 @@ export function fusedTanhRnn(
           onStepGradients?.(r.dhTotal);
           return [r.du, r.dw, r.dh0];
         }
-        const [du, dw, dh0, dhTotal] = tf
+        // A listener that wants only the steps' norms gets the kernel's pairs [T, 2] instead of the
+        // [T, b, n] gradients (never written, read back or summed in JavaScript).
+        const norms = onStepGradients?.norms;
+        const [du, dw, dh0, steps] = tf
           .engine()
           .runKernel(
             TANH_RNN_SEQUENCE_GRAD,
             { dh: dy, h: hs, w: ws, h0: h0s },
-            { stepGradients: onStepGradients !== undefined },
+            { stepGradients: onStepGradients !== undefined, stepNorms: norms !== undefined },
           ) as tf.Tensor[];
-        if (onStepGradients !== undefined) onStepGradients(dhTotal as tf.Tensor);
+        if (norms !== undefined) norms(steps as tf.Tensor);
+        else if (onStepGradients !== undefined) onStepGradients(steps as tf.Tensor);
         return [du as tf.Tensor, dw as tf.Tensor, dh0 as tf.Tensor];
       },
     };

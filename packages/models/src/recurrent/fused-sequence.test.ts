@@ -491,6 +491,62 @@ describe('fused tanh RNN (one op per sequence on wasm)', () => {
     expect(relErr(hvp, refHvp)).toBeLessThan(1e-4);
   });
 
+  it('a listener sees h.init through the fused op whether the parameters or only x are watched, as on the stepwise path', () => {
+    const before = tf.memory().numTensors;
+    const rnn = vanillaRNN({ inputSize: 3, hiddenSize: 5, seed: 12 });
+    const x = seededNormal([2, 7, 3], 13);
+    const vars = rnn.parameters().map((p) => p.variable);
+    /** ∂L/∂(every tap) and how many fused step sinks ran, with x or the parameters watched. */
+    const observe = (watchX: boolean): { seen: Map<string, Float32Array>; sinks: number } => {
+      const seen = new Map<string, Float32Array>();
+      let sinks = 0;
+      const ctx: Context = {
+        training: false,
+        tap: (name, t) =>
+          tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+            value: tf.clone(args[0] as tf.Tensor),
+            gradFunc: (dy: tf.Tensor) => {
+              seen.set(name, (dy.dataSync() as Float32Array).slice());
+              return tf.clone(dy);
+            },
+          }))(t),
+        tapSteps: (names) => (grads) => {
+          sinks++;
+          const all = grads.dataSync() as Float32Array;
+          const per = all.length / names.length;
+          names.forEach((n, t) => {
+            seen.set(n, all.slice(t * per, (t + 1) * per));
+          });
+        },
+      };
+      tf.tidy(() => {
+        const f = (xx: tf.Tensor) => tf.mul(0.5, tf.sum(tf.square(rnn.apply(xx, ctx)))) as tf.Scalar;
+        if (watchX) tf.grad(f)(x);
+        else {
+          const r = tf.variableGrads(() => f(x), vars);
+          tf.dispose([r.value, ...Object.values(r.grads)]);
+        }
+      });
+      return { seen, sinks };
+    };
+    const byParams = observe(false);
+    const byX = observe(true);
+    const ref = stepwise(() => observe(false));
+    expect([byParams.sinks, byX.sinks, ref.sinks]).toEqual([1, 1, 0]);
+    for (const name of ['h.init', 'h.0', 'h.6']) {
+      const want = ref.seen.get(name) as Float32Array;
+      expect(want, name).toBeDefined();
+      expect(Math.max(...want.map(Math.abs)), name).toBeGreaterThan(0);
+      for (const got of [byParams.seen.get(name), byX.seen.get(name)]) {
+        expect(got, name).toBeDefined();
+        expect(relErr(got as Float32Array, want), name).toBeLessThan(2e-5);
+      }
+    }
+    x.dispose();
+    rnn.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('a Hessian-vector product through vanillaRNN (w.r.t. x) is the same fused and stepwise, and the fused one leaks nothing', () => {
     const rnn = vanillaRNN({ inputSize: 3, hiddenSize: 6, outputSize: 2, seed: 4 });
     const x = seededNormal([2, 8, 3], 5);

@@ -220,15 +220,19 @@ export class RecurrentStack extends BaseModule implements RecurrentModel {
       let us = fused === undefined ? (unstack(proj, 1) as tf.Tensor2D[]) : undefined;
       // A plain zero h₀ depends on nothing watched, so tfjs would prune the tap's gradient hook and
       // ∂L/∂h₀ would never be seen. For a listening context h₀ is zeros placed on the tape as a
-      // function of what the first step depends on (its projected input, all of it for a fused
-      // layer, and the cell's parameters), with an exact zero gradient to them: `h.init` is then
-      // observable whenever `h.0` is. Without a listener h₀ is plain zeros, as before.
+      // function of what the first step depends on (its projected input, and the cell's
+      // parameters), with an exact zero gradient to them: `h.init` is then observable whenever
+      // `h.0` is. A fused layer has no first projected input of its own, and the whole projection
+      // would cost a zero gradient of its size added to ∂L/∂u on every backward pass; it anchors on
+      // the layer's input instead, which with the parameters is everything the projection depends
+      // on (and whose zero gradient is dropped unless the input is watched). Without a listener h₀
+      // is plain zeros, as before.
       const identity = isIdentityContext(ctx);
       const h0 = identity
         ? tf.zeros([b, cell.hiddenSize])
         : zerosOnTape(
             [b, cell.hiddenSize],
-            [us === undefined ? proj : (us[0] as tf.Tensor2D), ...cell.parameters().map((p) => p.variable)],
+            [us === undefined ? seq : (us[0] as tf.Tensor2D), ...cell.parameters().map((p) => p.variable)],
           );
       const state: tf.Tensor2D[] = [ctx.tap(`${pfx}h.init`, h0) as tf.Tensor2D];
       if (fused !== undefined) {

@@ -1,0 +1,113 @@
+import { SIMD_WASM_PLAIN, SIMD_WASM_SHARED } from './simd-wasm-binary.js';
+import type { WasmHeapBackend } from './wasm-heap-view.js';
+
+/**
+ * gflow's wasm SIMD loops on tfjs-backend-wasm's own memory (`packages/backend/wasm/gflow-simd.c`,
+ * built by `wasm/build.mjs`). Every argument named like a tensor is a byte offset into the heap.
+ * The `rnn_` step functions compute bit for bit what the fused tanh RNN kernels' JavaScript loops
+ * compute (`forwardStep`, `backwardStep` of `kernels/TanhRnnSequence.ts`), in place on the heap
+ * tensors instead of on host copies.
+ */
+export interface SimdWasm {
+  /** h_t = tanh(y + u_t) into row [b, n] and H's rows (i, t) of [b, T, n]. */
+  rnn_forward_step(
+    y: number,
+    u: number,
+    row: number,
+    H: number,
+    t: number,
+    T: number,
+    b: number,
+    n: number,
+  ): void;
+  /**
+   * d = dy_t (+ g when hasG) into dht's step t ([T, b, n], when hasDht); dz_t = d·(1 − h_t²) into
+   * dz's rows (i, t) of [b, T, n] and into row [b, n]; with hasPairs, the scaled pair of float32(d)
+   * (`hostScaledPair` of `@gflow/core/internal`, bit for bit) into pairs[2t], pairs[2t + 1].
+   */
+  rnn_backward_step(
+    dy: number,
+    H: number,
+    g: number,
+    hasG: number,
+    dz: number,
+    dht: number,
+    hasDht: number,
+    row: number,
+    pairs: number,
+    hasPairs: number,
+    t: number,
+    T: number,
+    b: number,
+    n: number,
+  ): void;
+  /**
+   * dW [n, n] = Σ over the rows (i, t) of [b, T, n], in order, of h_{t−1}ᵀ dz_t (h0's row i for
+   * t = 0), accumulated in float32.
+   */
+  rnn_weight_grad(H: number, h0: number, dz: number, dW: number, T: number, b: number, n: number): void;
+  /**
+   * c [m, n] = aᵀ · b for a [K, m] and b [K, n], each element accumulated row after row in
+   * float32 (as XNNPACK's kernels do: the same result as its (bᵀ·a)ᵀ, bit for bit, where tested).
+   */
+  matmul_tn(a: number, b: number, c: number, K: number, m: number, n: number): void;
+  /** out [cols, rows] = in [rows, cols]ᵀ. */
+  transpose2d(input: number, out: number, rows: number, cols: number): void;
+}
+
+/** The emscripten module fields that hold its `WebAssembly.Memory` (threaded and unthreaded glue). */
+interface MemoryHolder {
+  wasmMemory?: WebAssembly.Memory;
+  asm?: { memory?: WebAssembly.Memory };
+}
+
+/** One instance per tfjs wasm module (null: could not be made, e.g. an engine without SIMD). */
+const instances = new WeakMap<object, SimdWasm | null>();
+let enabled = true;
+
+/**
+ * Turns the wasm SIMD loops off (false) or back on, for tests that compare them with the
+ * JavaScript loops; returns the previous setting.
+ */
+export function useSimdWasm(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const s = atob(base64);
+  const bytes = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  return bytes;
+}
+
+function instantiate(heap: WasmHeapBackend): SimdWasm | null {
+  const holder = heap.wasm as unknown as MemoryHolder;
+  const memory = holder.wasmMemory ?? holder.asm?.memory;
+  if (typeof WebAssembly !== 'object' || !(memory instanceof WebAssembly.Memory)) return null;
+  if (memory.buffer !== heap.wasm.HEAPU8.buffer) return null;
+  const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
+  try {
+    // ~3.4 KB: small enough for a synchronous compile on a browser's main thread.
+    const module = new WebAssembly.Module(decode(shared ? SIMD_WASM_SHARED : SIMD_WASM_PLAIN));
+    return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdWasm;
+  } catch {
+    // No wasm SIMD (tfjs then runs its plain build too), or a memory this module cannot import.
+    return null;
+  }
+}
+
+/**
+ * The wasm SIMD loops on `heap`'s memory, or undefined where they cannot run (no SIMD, memory
+ * not reachable) or are turned off: the kernels then run their JavaScript loops.
+ */
+export function simdWasm(heap: WasmHeapBackend): SimdWasm | undefined {
+  if (!enabled) return undefined;
+  let inst = instances.get(heap.wasm);
+  if (inst === undefined) {
+    inst = instantiate(heap);
+    instances.set(heap.wasm, inst);
+  }
+  return inst ?? undefined;
+}

@@ -1,0 +1,299 @@
+// gflow's own wasm SIMD loops, run on tfjs-backend-wasm's memory (this module imports it) so that
+// kernels read and write the heap tensors in place instead of copying them to JavaScript arrays
+// and back. Pointers are byte offsets into tfjs's heap.
+//
+// The fused tanh RNN's steps (src/kernels/TanhRnnSequence.ts): each computes exactly what the
+// JavaScript loop it replaces computes (float32 inputs widened to float64, the same float64
+// operations in the same order, one rounding to float32 when stored); the kernels' tests compare
+// both paths bit for bit.
+//
+// Build: `node packages/backend/wasm/build.mjs` (clang and wasm-ld 14), which writes
+// src/internal/simd-wasm-binary.ts. The module must not have a data section or use a stack: its
+// memory is tfjs's, and either would write over tfjs's heap (the build script checks).
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+// Eigen's [13/6] rational tanh x·P(x²)/Q(x²), the coefficients and the Horner order of
+// `rationalTanh` in TanhRnnSequence.ts.
+#define P0 -2.76076847742355e-16
+#define P1 2.00018790482477e-13
+#define P2 -8.60467152213735e-11
+#define P3 5.12229709037114e-8
+#define P4 1.48572235717979e-5
+#define P5 6.37261928875436e-4
+#define P6 4.89352455891786e-3
+#define Q0 1.19825839466702e-6
+#define Q1 1.18534705686654e-4
+#define Q2 2.268434632439e-3
+#define Q3 4.89352518554385e-3
+#define TANH_ONE 9.0
+
+static inline double tanh1(double v) {
+  double x = v > TANH_ONE ? TANH_ONE : (v < -TANH_ONE ? -TANH_ONE : v);
+  double x2 = x * x;
+  double p = P0;
+  p = p * x2 + P1;
+  p = p * x2 + P2;
+  p = p * x2 + P3;
+  p = p * x2 + P4;
+  p = p * x2 + P5;
+  p = p * x2 + P6;
+  double q = Q0;
+  q = q * x2 + Q1;
+  q = q * x2 + Q2;
+  q = q * x2 + Q3;
+  return (x * p) / q;
+}
+
+#define SPLAT(c) wasm_f64x2_splat(c)
+#define MADD(a, b, c) wasm_f64x2_add(wasm_f64x2_mul(a, b), SPLAT(c))
+
+static inline v128_t tanh2(v128_t v) {
+  v128_t x = wasm_v128_bitselect(SPLAT(TANH_ONE), v, wasm_f64x2_gt(v, SPLAT(TANH_ONE)));
+  x = wasm_v128_bitselect(SPLAT(-TANH_ONE), x, wasm_f64x2_lt(v, SPLAT(-TANH_ONE)));
+  v128_t x2 = wasm_f64x2_mul(x, x);
+  v128_t p = MADD(SPLAT(P0), x2, P1);
+  p = MADD(p, x2, P2);
+  p = MADD(p, x2, P3);
+  p = MADD(p, x2, P4);
+  p = MADD(p, x2, P5);
+  p = MADD(p, x2, P6);
+  v128_t q = MADD(SPLAT(Q0), x2, Q1);
+  q = MADD(q, x2, Q2);
+  q = MADD(q, x2, Q3);
+  return wasm_f64x2_div(wasm_f64x2_mul(x, p), q);
+}
+
+static inline v128_t lo2(v128_t f) { return wasm_f64x2_promote_low_f32x4(f); }
+static inline v128_t hi2(v128_t f) {
+  return wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(f, f, 2, 3, 2, 3));
+}
+static inline v128_t join(v128_t lo, v128_t hi) {
+  return wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4,
+                            5);
+}
+
+/**
+ * Forward step t: h_t = tanh(y + u_t) for y [b, n] (h_{t−1}·w), written to row [b, n] (the next
+ * step's matmul operand) and to H's rows (i, t) of [b, T, n]; u is [b, T, n].
+ */
+EXPORT(rnn_forward_step)
+void rnn_forward_step(const float *y, const float *u, float *row, float *H, int t, int T, int b, int n) {
+  for (int i = 0; i < b; i++) {
+    const float *yi = y + i * n;
+    const float *ui = u + (i * T + t) * n;
+    float *ri = row + i * n;
+    float *hi = H + (i * T + t) * n;
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+      v128_t ya = wasm_v128_load(yi + j), ua = wasm_v128_load(ui + j);
+      v128_t a = join(tanh2(wasm_f64x2_add(lo2(ya), lo2(ua))), tanh2(wasm_f64x2_add(hi2(ya), hi2(ua))));
+      wasm_v128_store(ri + j, a);
+      wasm_v128_store(hi + j, a);
+    }
+    for (; j < n; j++) {
+      float v = (float)tanh1((double)yi[j] + (double)ui[j]);
+      ri[j] = v;
+      hi[j] = v;
+    }
+  }
+}
+
+/**
+ * Backward step t: d = dy_t (+ g, the step after's dz·wᵀ, when hasG), written to dht's step t
+ * ([T, b, n], step-major; skipped unless hasDht); dz_t = d·(1 − h_t²) to dz's rows (i, t) of
+ * [b, T, n] and to row [b, n] (this step's matmul operand). dy and H are [b, T, n], g [b, n].
+ * With hasPairs, pairs[2t], pairs[2t + 1] = the scaled pair [m, s] of float32(d) over the step
+ * (`hostScaledPair` of @gflow/core/internal: m = max(max|x|, 2⁻¹²⁶), s = Σx² / m / m with the sum
+ * in float64 in index order; NaN, NaN with a NaN; ∞, ∞ with an infinity).
+ */
+EXPORT(rnn_backward_step)
+void rnn_backward_step(const float *dy, const float *H, const float *g, int hasG, float *dz, float *dht,
+                       int hasDht, float *row, float *pairs, int hasPairs, int t, int T, int b, int n) {
+  const v128_t one = SPLAT(1.0);
+  double sum = 0;
+  v128_t vmax = wasm_f32x4_splat(0);
+  for (int i = 0; i < b; i++) {
+    int at = (i * T + t) * n;
+    const float *dyi = dy + at;
+    const float *Hi = H + at;
+    const float *gi = g + i * n;
+    float *dzi = dz + at;
+    float *ri = row + i * n;
+    float *dhi = dht + (t * b + i) * n;
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+      v128_t dyv = wasm_v128_load(dyi + j);
+      v128_t dl = lo2(dyv), dh = hi2(dyv);
+      if (hasG) {
+        v128_t gv = wasm_v128_load(gi + j);
+        dl = wasm_f64x2_add(dl, lo2(gv));
+        dh = wasm_f64x2_add(dh, hi2(gv));
+      }
+      v128_t d32 = join(dl, dh);
+      if (hasDht) wasm_v128_store(dhi + j, d32);
+      v128_t hv = wasm_v128_load(Hi + j);
+      v128_t hl = lo2(hv), hh = hi2(hv);
+      v128_t z = join(wasm_f64x2_mul(dl, wasm_f64x2_sub(one, wasm_f64x2_mul(hl, hl))),
+                      wasm_f64x2_mul(dh, wasm_f64x2_sub(one, wasm_f64x2_mul(hh, hh))));
+      wasm_v128_store(dzi + j, z);
+      wasm_v128_store(ri + j, z);
+      if (hasPairs) {
+        vmax = wasm_f32x4_pmax(vmax, wasm_f32x4_abs(d32));
+        v128_t sl = lo2(d32), sh = hi2(d32);
+        sl = wasm_f64x2_mul(sl, sl);
+        sh = wasm_f64x2_mul(sh, sh);
+        sum += wasm_f64x2_extract_lane(sl, 0);
+        sum += wasm_f64x2_extract_lane(sl, 1);
+        sum += wasm_f64x2_extract_lane(sh, 0);
+        sum += wasm_f64x2_extract_lane(sh, 1);
+      }
+    }
+    for (; j < n; j++) {
+      double d = hasG ? (double)dyi[j] + (double)gi[j] : (double)dyi[j];
+      float df = (float)d;
+      if (hasDht) dhi[j] = df;
+      double h1 = Hi[j];
+      float zq = (float)(d * (1.0 - h1 * h1));
+      dzi[j] = zq;
+      ri[j] = zq;
+      if (hasPairs) {
+        vmax = wasm_f32x4_pmax(vmax, wasm_f32x4_abs(wasm_f32x4_splat(df)));
+        sum += (double)df * (double)df;
+      }
+    }
+  }
+  if (hasPairs) {
+    vmax = wasm_f32x4_pmax(vmax, wasm_i32x4_shuffle(vmax, vmax, 2, 3, 0, 1));
+    vmax = wasm_f32x4_pmax(vmax, wasm_i32x4_shuffle(vmax, vmax, 1, 0, 3, 2));
+    float m = wasm_f32x4_extract_lane(vmax, 0);
+    double ms = m;
+    float *p = pairs + 2 * t;
+    if (sum != sum) {
+      p[0] = p[1] = __builtin_nanf("");
+    } else if (ms == __builtin_inf()) {
+      p[0] = p[1] = __builtin_inff();
+    } else {
+      double scale = ms > 0x1p-126 ? ms : 0x1p-126;
+      p[0] = (float)scale;
+      p[1] = (float)(sum / scale / scale);
+    }
+  }
+}
+
+/** c[j][k] += Σ_r a[r][j]·b[r][k] for j in [j0, j1), k in [k0, n), one float32 sum at a time. */
+__attribute__((noinline)) static void tn_scalar(const float *a, const float *b, float *c, int rows, int m,
+                                                int n, int j0, int j1, int k0) {
+  for (int j = j0; j < j1; j++) {
+    for (int k = k0; k < n; k++) {
+      float s = c[j * n + k];
+      for (int r = 0; r < rows; r++) s += a[r * m + j] * b[r * n + k];
+      c[j * n + k] = s;
+    }
+  }
+}
+
+/**
+ * c [m, n] += aᵀ · b for `rows` rows of a [rows, m] and b [rows, n] (row-major), each element
+ * accumulated row after row in float32 (as XNNPACK's kernels do), by 4 × 8 register tiles.
+ */
+__attribute__((noinline)) static void tn_rows(const float *a, const float *b, float *c, int rows, int m,
+                                              int n) {
+  int j = 0;
+  for (; j + 4 <= m; j += 4) {
+    int k = 0;
+    for (; k + 8 <= n; k += 8) {
+      float *d = c + j * n + k;
+      v128_t c00 = wasm_v128_load(d), c01 = wasm_v128_load(d + 4);
+      v128_t c10 = wasm_v128_load(d + n), c11 = wasm_v128_load(d + n + 4);
+      v128_t c20 = wasm_v128_load(d + 2 * n), c21 = wasm_v128_load(d + 2 * n + 4);
+      v128_t c30 = wasm_v128_load(d + 3 * n), c31 = wasm_v128_load(d + 3 * n + 4);
+      const float *ar = a + j;
+      const float *br = b + k;
+      for (int r = 0; r < rows; r++, ar += m, br += n) {
+        v128_t b0 = wasm_v128_load(br), b1 = wasm_v128_load(br + 4);
+        v128_t a0 = wasm_v128_load32_splat(ar);
+        c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
+        c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
+        v128_t a1 = wasm_v128_load32_splat(ar + 1);
+        c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));
+        c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
+        v128_t a2 = wasm_v128_load32_splat(ar + 2);
+        c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0));
+        c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
+        v128_t a3 = wasm_v128_load32_splat(ar + 3);
+        c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0));
+        c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
+      }
+      wasm_v128_store(d, c00);
+      wasm_v128_store(d + 4, c01);
+      wasm_v128_store(d + n, c10);
+      wasm_v128_store(d + n + 4, c11);
+      wasm_v128_store(d + 2 * n, c20);
+      wasm_v128_store(d + 2 * n + 4, c21);
+      wasm_v128_store(d + 3 * n, c30);
+      wasm_v128_store(d + 3 * n + 4, c31);
+    }
+    tn_scalar(a, b, c, rows, m, n, j, j + 4, k);
+  }
+  tn_scalar(a, b, c, rows, m, n, j, m, 0);
+}
+
+__attribute__((noinline)) static void zero(float *c, int size) {
+  for (int q = 0; q < size; q++) c[q] = 0;
+}
+
+/** c [m, n] += aᵀ · b for a [K, m] and b [K, n], by blocks of 64 rows (that stay in cache). */
+__attribute__((noinline)) static void tn_blocked(const float *a, const float *b, float *c, int K, int m,
+                                                 int n) {
+  for (int r = 0; r < K; r += 64) tn_rows(a + r * m, b + r * n, c, K - r < 64 ? K - r : 64, m, n);
+}
+
+/** c [m, n] = aᵀ · b for a [K, m] and b [K, n]. */
+EXPORT(matmul_tn)
+void matmul_tn(const float *a, const float *b, float *c, int K, int m, int n) {
+  zero(c, m * n);
+  tn_blocked(a, b, c, K, m, n);
+}
+
+/**
+ * dW [n, n] = Σ over the rows (i, t) of [b, T, n], in that order, of h_{t−1}ᵀ dz_t (h0's row i
+ * for t = 0, H's row (i, t − 1) otherwise): the recurrent weight's gradient, accumulated in
+ * float32 one row after another.
+ */
+EXPORT(rnn_weight_grad)
+void rnn_weight_grad(const float *H, const float *h0, const float *dz, float *dW, int T, int b, int n) {
+  zero(dW, n * n);
+  for (int i = 0; i < b; i++) {
+    tn_rows(h0 + i * n, dz + i * T * n, dW, 1, n, n);
+    tn_blocked(H + i * T * n, dz + (i * T + 1) * n, dW, T - 1, n, n);
+  }
+}
+
+/** out [cols, rows] = in [rows, cols]ᵀ, by 4 × 4 tiles (the edges one float at a time). */
+EXPORT(transpose2d)
+void transpose2d(const float *in, float *out, int rows, int cols) {
+  int r4 = rows & ~3, c4 = cols & ~3;
+  for (int r = 0; r < r4; r += 4) {
+    const float *from = in + r * cols;
+    float *to = out + r;
+    for (int c = 0; c < c4; c += 4) {
+      v128_t r0 = wasm_v128_load(from + c);
+      v128_t r1 = wasm_v128_load(from + cols + c);
+      v128_t r2 = wasm_v128_load(from + 2 * cols + c);
+      v128_t r3 = wasm_v128_load(from + 3 * cols + c);
+      v128_t a = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5);
+      v128_t e = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+      v128_t d = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+      v128_t f = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+      wasm_v128_store(to + c * rows, wasm_i64x2_shuffle(a, e, 0, 2));
+      wasm_v128_store(to + (c + 1) * rows, wasm_i64x2_shuffle(a, e, 1, 3));
+      wasm_v128_store(to + (c + 2) * rows, wasm_i64x2_shuffle(d, f, 0, 2));
+      wasm_v128_store(to + (c + 3) * rows, wasm_i64x2_shuffle(d, f, 1, 3));
+    }
+  }
+  for (int r = 0; r < rows; r++) {
+    for (int c = r < r4 ? c4 : 0; c < cols; c++) out[c * rows + r] = in[r * cols + c];
+  }
+}
