@@ -106,13 +106,17 @@ void rnn_forward_step(const float *y, const float *u, float *row, float *H, int 
  * [b, T, n] and to row [b, n] (this step's matmul operand). dy and H are [b, T, n], g [b, n].
  * With hasPairs, pairs[2t], pairs[2t + 1] = the scaled pair [m, s] of float32(d) over the step
  * (`hostScaledPair` of @gflow/core/internal: m = max(max|x|, 2⁻¹²⁶), s = Σx² / m / m with the sum
- * in float64 in index order; NaN, NaN with a NaN; ∞, ∞ with an infinity).
+ * in float64 as two partial sums in index order, of the even-indexed and of the odd-indexed
+ * elements of the step, added at the end; NaN, NaN with a NaN; ∞, ∞ with an infinity). hasPairs
+ * needs n to be a multiple of 4 (the caller computes the pairs itself otherwise).
  */
 EXPORT(rnn_backward_step)
 void rnn_backward_step(const float *dy, const float *H, const float *g, int hasG, float *dz, float *dht,
                        int hasDht, float *row, float *pairs, int hasPairs, int t, int T, int b, int n) {
   const v128_t one = SPLAT(1.0);
-  double sum = 0;
+  /* s0 and s1: the sums of the even- and odd-indexed squares (n is a multiple of 4 with
+     hasPairs, so every element is in the 4-wide loop and lanes 0, 2 are the even indices). */
+  double s0 = 0, s1 = 0;
   v128_t vmax = wasm_f32x4_splat(0);
   for (int i = 0; i < b; i++) {
     int at = (i * T + t) * n;
@@ -144,10 +148,10 @@ void rnn_backward_step(const float *dy, const float *H, const float *g, int hasG
         v128_t sl = lo2(d32), sh = hi2(d32);
         sl = wasm_f64x2_mul(sl, sl);
         sh = wasm_f64x2_mul(sh, sh);
-        sum += wasm_f64x2_extract_lane(sl, 0);
-        sum += wasm_f64x2_extract_lane(sl, 1);
-        sum += wasm_f64x2_extract_lane(sh, 0);
-        sum += wasm_f64x2_extract_lane(sh, 1);
+        s0 += wasm_f64x2_extract_lane(sl, 0);
+        s1 += wasm_f64x2_extract_lane(sl, 1);
+        s0 += wasm_f64x2_extract_lane(sh, 0);
+        s1 += wasm_f64x2_extract_lane(sh, 1);
       }
     }
     for (; j < n; j++) {
@@ -158,13 +162,10 @@ void rnn_backward_step(const float *dy, const float *H, const float *g, int hasG
       float zq = (float)(d * (1.0 - h1 * h1));
       dzi[j] = zq;
       ri[j] = zq;
-      if (hasPairs) {
-        vmax = wasm_f32x4_pmax(vmax, wasm_f32x4_abs(wasm_f32x4_splat(df)));
-        sum += (double)df * (double)df;
-      }
     }
   }
   if (hasPairs) {
+    double sum = s0 + s1;
     vmax = wasm_f32x4_pmax(vmax, wasm_i32x4_shuffle(vmax, vmax, 2, 3, 0, 1));
     vmax = wasm_f32x4_pmax(vmax, wasm_i32x4_shuffle(vmax, vmax, 1, 0, 3, 2));
     float m = wasm_f32x4_extract_lane(vmax, 0);

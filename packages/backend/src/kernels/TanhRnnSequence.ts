@@ -252,8 +252,16 @@ function backwardOnHeap(
   const s = new KernelScratch(backend, 'wasm');
   const wT3 = s.reshape(s.run('Transpose', { x: w }, { perm: [1, 0] }), [1, n, n]);
   const du = heap.makeOutput([b, T, n], 'float32');
-  const dhTotal = stepNorms ? undefined : stepGradients ? heap.makeOutput([T, b, n], 'float32') : undefined;
-  const pairs = stepNorms ? heap.makeOutput([T, 2], 'float32') : undefined;
+  // The module sums each step's pair only for n a multiple of 4 (its 4-wide loop holds every
+  // element); otherwise the step gradients go to a scratch buffer and the pairs are taken here.
+  const wasmPairs = stepNorms && n % 4 === 0;
+  const dhTotal =
+    stepNorms && !wasmPairs
+      ? s.adopt(heap.makeOutput([T, b, n], 'float32'))
+      : !stepNorms && stepGradients
+        ? heap.makeOutput([T, b, n], 'float32')
+        : undefined;
+  const pairs = wasmPairs ? heap.makeOutput([T, 2], 'float32') : undefined;
   const dh0 = heap.makeOutput([b, n], 'float32');
   const dzIn = s.adopt(heap.makeOutput([1, b, n], 'float32'));
   const y = s.adopt(heap.makeOutput([1, b, n], 'float32'));
@@ -290,6 +298,12 @@ function backwardOnHeap(
   // transposed copy of H_prev, and no packing of a fresh [b·T, n] right operand, which took
   // XNNPACK about as long as the product itself (BENCHMARKS.md, "The fused tanh RNN").
   simd.rnn_weight_grad(hAt!, at(h0), duAt!, at(dw), T, b, n);
+  if (stepNorms && !wasmPairs) {
+    const dht = heapF32(heap).subarray(at(dhTotal) / 4, at(dhTotal) / 4 + T * b * n);
+    const hostPairs = heapTensor(heap, [T, 2], stepPairs(dht, T));
+    s.finish(dw);
+    return [du, dw, dh0, hostPairs];
+  }
   s.finish(dw);
   const steps = pairs ?? dhTotal;
   return steps === undefined ? [du, dw, dh0] : [du, dw, dh0, steps];
