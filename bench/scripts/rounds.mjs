@@ -8,10 +8,10 @@
 //
 // Usage (after `npx -y pnpm@10 build`, from the repository root):
 //   node bench/scripts/rounds.mjs --rounds 3 --out bench/results/DATE.json [--only a,b] [--tag f]
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 
 const TARGETS = {
   'conv-plain-30': 3,
@@ -49,17 +49,16 @@ sample();
 const timer = setInterval(sample, 10_000);
 
 const runs = {};
-const json = (cmd, args) =>
-  JSON.parse(
-    execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] }),
-  );
+// Asynchronous, so that the load sampler's timer runs while each benchmark does.
+const run = promisify(execFile);
+const opts = { encoding: 'utf8', maxBuffer: 64 << 20 };
 for (let r = 1; r <= rounds; r++) {
   console.error(`round ${r}/${rounds}: peer`);
-  runs[`${tag}${r}-torch`] = json(values.python, ['bench/peer/torch_peer.py', ...only]);
+  runs[`${tag}${r}-torch`] = JSON.parse(
+    (await run(values.python, ['bench/peer/torch_peer.py', ...only], opts)).stdout,
+  );
   console.error(`round ${r}/${rounds}: gflow`);
-  execFileSync('node', ['bench/dist/run.js', ...only, '--out', '/tmp/gflow-round.json'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  await run('node', ['bench/dist/run.js', ...only, '--out', '/tmp/gflow-round.json'], opts);
   runs[`${tag}${r}-gflow-auto`] = JSON.parse(readFileSync('/tmp/gflow-round.json', 'utf8'));
 }
 clearInterval(timer);
