@@ -2,6 +2,7 @@ import { initBackend } from '@gflow/backend';
 import { orthogonalRNN } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { hostReadVariables, watchParameterReads } from '../../core/src/test-utils/host-reads.js';
 import { measureGradientFlow, measureGradientFlowAsync } from './measure-gradient-flow.js';
 import { createTrainState, disposeTrainState } from './train-state.js';
 import { trainStep, trainStepAsync } from './train-step.js';
@@ -11,30 +12,6 @@ import { trainStep, trainStepAsync } from './train-step.js';
  * (`data()`) since it last changed: then on webgpu the read takes tfjs's host copy. A trained
  * variable gets a new dataId, so the check is per dataId (see landscape's host-read test).
  */
-function watchParameterReads(watched: readonly tf.Variable[]): { stale: string[] } {
-  const awaited = new WeakSet<object>();
-  const stale: string[] = [];
-  const data = tf.Tensor.prototype.data;
-  vi.spyOn(tf.Tensor.prototype, 'data').mockImplementation(async function (this: tf.Tensor) {
-    const values = await data.call(this);
-    awaited.add(this.dataId);
-    return values as never;
-  });
-  const dataSync = tf.Tensor.prototype.dataSync;
-  vi.spyOn(tf.Tensor.prototype, 'dataSync').mockImplementation(function (this: tf.Tensor) {
-    if (watched.includes(this as tf.Variable) && !awaited.has(this.dataId))
-      stale.push((this as tf.Variable).name);
-    return dataSync.call(this) as never;
-  });
-  return { stale };
-}
-
-/** The variables of the parameters marked `hostRead`. */
-const hostRead = (m: { parameters(): readonly { variable: tf.Variable; hostRead?: boolean }[] }) =>
-  m
-    .parameters()
-    .filter((p) => p.hostRead === true)
-    .map((p) => p.variable);
 
 const net = () =>
   orthogonalRNN({ inputSize: 2, hiddenSize: 6, outputSize: 1, parametrization: 'exp', seed: 3 });
@@ -56,7 +33,7 @@ describe('async drivers on a model with host-read parameters (orthogonal RNN, ex
     const [oa, ob] = [tf.train.sgd(0.1), tf.train.sgd(0.1)];
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) trainStep(a, { inputs: x, targets: y }, sa, { optimizer: oa });
-    const w = watchParameterReads(hostRead(b));
+    const w = watchParameterReads(tf, hostReadVariables(b));
     for (let i = 0; i < 3; i++) await trainStepAsync(b, { inputs: x, targets: y }, sb, { optimizer: ob });
     expect(w.stale).toEqual([]);
     vi.restoreAllMocks();
@@ -74,7 +51,7 @@ describe('async drivers on a model with host-read parameters (orthogonal RNN, ex
     skew.assign(tf.mul(skew, 1.5)); // a fresh dataId, as after a training step
     const want = measureGradientFlow(m, { inputs: x, targets: y });
     skew.assign(tf.mul(skew, 1)); // another one
-    const w = watchParameterReads(hostRead(m));
+    const w = watchParameterReads(tf, hostReadVariables(m));
     const got = await measureGradientFlowAsync(m, { inputs: x, targets: y });
     expect(w.stale).toEqual([]);
     expect(got.loss).toBe(want.loss);

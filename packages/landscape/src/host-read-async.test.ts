@@ -2,6 +2,7 @@ import { initBackend, meanSquaredError } from '@gflow/backend';
 import { orthogonalRNN } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { hostReadVariables, watchParameterReads } from '../../core/src/test-utils/host-reads.js';
 import { hessianEigenvalues, hessianEigenvaluesAsync } from './hessian-eigenvalues.js';
 import { lossLine, lossLineAsync } from './loss-line.js';
 import { randomDirectionAsync } from './random-direction.js';
@@ -14,30 +15,6 @@ import { randomDirectionAsync } from './random-direction.js';
  * gradient on Node's host path, parameters not marked `hostRead`, which Node's engine may read
  * synchronously for norms) are not checked here: the async drivers read those by `data()`.
  */
-function watchParameterReads(watched: readonly tf.Variable[]): { stale: string[] } {
-  const awaited = new WeakSet<object>();
-  const stale: string[] = [];
-  const data = tf.Tensor.prototype.data;
-  vi.spyOn(tf.Tensor.prototype, 'data').mockImplementation(async function (this: tf.Tensor) {
-    const values = await data.call(this);
-    awaited.add(this.dataId);
-    return values as never;
-  });
-  const dataSync = tf.Tensor.prototype.dataSync;
-  vi.spyOn(tf.Tensor.prototype, 'dataSync').mockImplementation(function (this: tf.Tensor) {
-    if (watched.includes(this as tf.Variable) && !awaited.has(this.dataId))
-      stale.push((this as tf.Variable).name);
-    return dataSync.call(this) as never;
-  });
-  return { stale };
-}
-
-/** The variables of the parameters marked `hostRead`. */
-const hostRead = (m: { parameters(): readonly { variable: tf.Variable; hostRead?: boolean }[] }) =>
-  m
-    .parameters()
-    .filter((p) => p.hostRead === true)
-    .map((p) => p.variable);
 
 function problem() {
   const net = orthogonalRNN({ inputSize: 2, hiddenSize: 6, outputSize: 1, parametrization: 'exp', seed: 3 });
@@ -71,7 +48,7 @@ describe('async drivers on a model with host-read parameters (orthogonal RNN, ex
     const before = tf.memory().numTensors;
     const d = await randomDirectionAsync(p.net, { seed: 1, ignore: [] });
     const want = lossLine(p.lossFn, p.net, d, { points: 7 });
-    const w = watchParameterReads(hostRead(p.net));
+    const w = watchParameterReads(tf, hostReadVariables(p.net));
     const got = await lossLineAsync(p.lossFn, p.net, d, { points: 7 });
     expect(w.stale).toEqual([]);
     expect(got.losses).toEqual(want.losses);
@@ -84,7 +61,7 @@ describe('async drivers on a model with host-read parameters (orthogonal RNN, ex
     const before = tf.memory().numTensors;
     const options = { k: 1, extremes: false, mode: 'finite-difference', maxIter: 20 } as const;
     const want = hessianEigenvalues(p.lossFn, p.net, options);
-    const w = watchParameterReads(hostRead(p.net));
+    const w = watchParameterReads(tf, hostReadVariables(p.net));
     const got = await hessianEigenvaluesAsync(p.lossFn, p.net, options);
     expect(w.stale).toEqual([]);
     expect(got.eigenvalues).toEqual(want.eigenvalues);
@@ -94,7 +71,7 @@ describe('async drivers on a model with host-read parameters (orthogonal RNN, ex
 
   it('the sync drivers do read the moved generator synchronously (the check has teeth)', () => {
     const p = problem();
-    const w = watchParameterReads(hostRead(p.net));
+    const w = watchParameterReads(tf, hostReadVariables(p.net));
     hessianEigenvalues(p.lossFn, p.net, { k: 1, extremes: false, mode: 'finite-difference', maxIter: 3 });
     expect(w.stale).toContain(p.net.parameters().find((q) => q.hostRead)?.variable.name);
     p.dispose();

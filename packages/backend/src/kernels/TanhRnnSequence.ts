@@ -1,5 +1,5 @@
 import { InvalidArgumentError, ShapeError } from '@gflow/core';
-import { hostScaledPair, TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
+import { stepScaledPairs, TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import { freshMatMulB } from '../internal/packed-operand.js';
 import { type SimdWasm, simdWasm } from '../internal/simd-wasm.js';
@@ -182,7 +182,7 @@ export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
       DHT === undefined
         ? undefined
         : stepNorms
-          ? heapTensor(heap, [T, 2], stepPairs(DHT, T))
+          ? heapTensor(heap, [T, 2], stepScaledPairs(DHT, T))
           : heapTensor(heap, [T, b, n], DHT);
     // ∂L/∂w = H_prevᵀ · dz over all (example, step) rows, H_prev's row (i, t) being h_{t−1} of
     // example i (h0 for t = 0), written transposed here: tfjs's Transpose kernel took 2.5 times
@@ -300,25 +300,13 @@ function backwardOnHeap(
   simd.rnn_weight_grad(hAt!, at(h0), duAt!, at(dw), T, b, n);
   if (stepNorms && !wasmPairs) {
     const dht = heapF32(heap).subarray(at(dhTotal) / 4, at(dhTotal) / 4 + T * b * n);
-    const hostPairs = heapTensor(heap, [T, 2], stepPairs(dht, T));
+    const hostPairs = heapTensor(heap, [T, 2], stepScaledPairs(dht, T));
     s.finish(dw);
     return [du, dw, dh0, hostPairs];
   }
   s.finish(dw);
   const steps = pairs ?? dhTotal;
   return steps === undefined ? [du, dw, dh0] : [du, dw, dh0, steps];
-}
-
-/** [T, 2]: the scaled pair of each step of the step-major DHT [T, b, n] (`hostScaledPair`). */
-function stepPairs(DHT: Float32Array, T: number): Float32Array {
-  const per = DHT.length / T;
-  const out = new Float32Array(2 * T);
-  for (let t = 0; t < T; t++) {
-    const [m, s] = hostScaledPair(DHT.subarray(t * per, (t + 1) * per));
-    out[2 * t] = m;
-    out[2 * t + 1] = s;
-  }
-  return out;
 }
 
 // The loops live in small functions of their own (see Tanh.ts: V8 compiles a loop inside the

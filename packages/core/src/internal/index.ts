@@ -19,7 +19,7 @@ export {
 export { haarOrthogonal } from './orthogonal.js';
 export { HostPrefetch, prefetchReads, type Reads, runReadsAsync, runReadsSync } from './reads.js';
 export { createRng, deriveSeed, gaussianVector, Rng } from './rng.js';
-export { hostScaledPair, SCALE_FLOOR } from './scaled-pair.js';
+export { hostScaledPair, SCALE_FLOOR, stepScaledPairs } from './scaled-pair.js';
 export {
   checkBoolean,
   checkInRange,

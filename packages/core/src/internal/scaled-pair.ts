@@ -44,3 +44,19 @@ export function hostScaledPair(data: ArrayLike<number>): [number, number] {
   const scale = Math.max(m, SCALE_FLOOR);
   return [scale, sum / scale / scale];
 }
+
+/**
+ * The {@link hostScaledPair} of each of the `steps` equal consecutive slices of `all` (a
+ * step-major stack [steps, …]), interleaved as [m₀, s₀, m₁, s₁, …] in float32: what a tap records
+ * for each step of a fused recurrent op.
+ */
+export function stepScaledPairs(all: Float32Array, steps: number): Float32Array {
+  const per = all.length / steps;
+  const out = new Float32Array(2 * steps);
+  for (let t = 0; t < steps; t++) {
+    const [m, s] = hostScaledPair(all.subarray(t * per, (t + 1) * per));
+    out[2 * t] = m;
+    out[2 * t + 1] = s;
+  }
+  return out;
+}

@@ -1,8 +1,9 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
+import { stepScaledPairs } from '@gflow/core/internal';
 import type { Context, Parameter } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { HOST_MEMORY_ENGINES, hostActivationStats } from './host-activation-stats.js';
-import { hostScaledPair, pairsOnHost, scaledPair, scaledPairs } from './norms.js';
+import { pairsOnHost, scaledPair, scaledPairs } from './norms.js';
 import { alias, f32 } from './tensors.js';
 
 /** What a tap records: nothing, the gradient's norm, or the gradient itself too. */
@@ -74,15 +75,7 @@ function recordSteps(recs: readonly RecordedTap[], grads: tf.Tensor, mode: TapMo
   const steps = mode === 'tensors' || !pairsOnHost() ? tf.unstack(grads) : undefined;
   let pairs: tf.Tensor;
   if (steps === undefined) {
-    const all = grads.dataSync() as Float32Array;
-    const per = all.length / T;
-    const out = new Float32Array(2 * T);
-    for (let t = 0; t < T; t++) {
-      const [m, s] = hostScaledPair(all.subarray(t * per, (t + 1) * per));
-      out[2 * t] = m;
-      out[2 * t + 1] = s;
-    }
-    pairs = tf.tensor2d(out, [T, 2]);
+    pairs = tf.tensor2d(stepScaledPairs(grads.dataSync() as Float32Array, T), [T, 2]);
   } else {
     const named: Record<string, tf.Tensor> = {};
     recs.forEach((r, i) => {
