@@ -35,99 +35,21 @@ export function batchMatMulWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = args.attrs as { transposeA?: boolean; transposeB?: boolean };
       const s = new KernelScratch(args.backend as tf.KernelBackend, 'wasm');
-      // The operand handed to tfjs's kernel as `b`, copied when tfjs packed its buffer in another shape.
-      const asB = (x: tf.TensorInfo): tf.TensorInfo => freshMatMulB(s, args.backend, x);
+      const route: Route = { s, args, stockFunc, a, b };
       if (!transposeA && !transposeB) {
-        // A·B with a B that tfjs has not packed yet and that is large next to A (x·W in a dense
-        // layer's forward pass, W fresh after every optimizer step): computed as (Bᵀ·Aᵀ)ᵀ, so
-        // that XNNPACK packs the batch-sized Aᵀ instead of B. Chosen when K·N + 4·M·K + M·N <
-        // 3·K·N: one transpose each of B, A and the output against packing B, packing an element
-        // counted as about three transposes of it (BENCHMARKS.md, "mlp-train-50: where the
-        // training step went"). A B seen before keeps the stock path: its second use packs it,
-        // and later uses find the packing (a constant weight).
-        if (a.shape.length === 2 && b.shape.length === 2 && a.dtype === 'float32' && b.dtype === 'float32') {
-          const [m, k] = a.shape as [number, number];
-          const n = b.shape[1] as number;
-          if (4 * m * k + m * n < 2 * k * n && !seenAsMatMulB(b)) {
-            const bT = s.run('Transpose', { x: b }, { perm: [1, 0] });
-            const aT = s.run('Transpose', { x: a }, { perm: [1, 0] });
-            const cT = s.adopt(
-              stockFunc({
-                inputs: { a: bT, b: aT },
-                backend: args.backend,
-                attrs: { ...args.attrs, transposeA: false, transposeB: false },
-              }) as tf.TensorInfo,
-            );
-            return s.finish(s.run('Transpose', { x: cT }, { perm: [1, 0] }));
-          }
-        }
-        const bb = asB(b);
+        const viaT = freshWeightForward(route);
+        if (viaT !== undefined) return viaT;
+        const bb = asB(route, b);
         if (bb === b) return stockFunc(args);
         return s.finish(stockFunc({ ...args, inputs: { a, b: bb } }) as tf.TensorInfo);
       }
-      // Aᵀ·B with B much wider than A (a weight gradient Xᵀ·dY, X [K, M] and dY [K, N], N ≥ 4M):
-      // for M ≤ 32, by gflow's wasm SIMD loop reading A and B in place where it runs (one thread,
-      // no copy, nothing packed; the same float32 sums as the route below; from M = 64 on two
-      // XNNPACK threads caught up, BENCHMARKS.md); otherwise computed as (Bᵀ·A)ᵀ,
-      // so that XNNPACK packs the narrow A as its weights (and reuses the packing while A's
-      // buffer lives, e.g. a model's inputs) instead of packing the wide B afresh, with the two
-      // transpositions by `hostTransposed`. BENCHMARKS.md, "The fused tanh RNN", has the times.
-      if (
-        transposeA &&
-        !transposeB &&
-        a.shape.length === 2 &&
-        b.shape.length === 2 &&
-        a.dtype === 'float32' &&
-        b.dtype === 'float32' &&
-        (b.shape[1] as number) >= 4 * (a.shape[1] as number)
-      ) {
-        const heap = asWasmHeap(args.backend);
-        const simd = (a.shape[1] as number) <= 32 ? simdWasm(heap) : undefined;
-        if (simd !== undefined) {
-          const [K, M] = a.shape as [number, number];
-          const N = b.shape[1] as number;
-          const out = heap.makeOutput([M, N], 'float32');
-          simd.matmul_tn(heapOffset(heap, a), heapOffset(heap, b), heapOffset(heap, out), K, M, N);
-          return out;
-        }
-        const bT = s.adopt(hostTransposed(heap, b));
-        const cT = s.adopt(
-          stockFunc({
-            inputs: { a: bT, b: asB(a) },
-            backend: args.backend,
-            attrs: { ...args.attrs, transposeA: false, transposeB: false },
-          }) as tf.TensorInfo,
-        );
-        return s.finish(hostTransposed(heap, cT));
-      }
-      // A·Bᵀ with B much larger than A (an input gradient dY·Wᵀ, dY [M, N] and W [K, N], M the
-      // batch): computed as (B·Aᵀ)ᵀ, so that XNNPACK packs the small Aᵀ [N, M] as its weights
-      // instead of packing a transposed copy of the large B afresh (W changes at every optimizer
-      // step, so that packing is never reused), and B is read as it lies. Chosen by the elements
-      // moved: 4·M·N + M·K (a transpose each of A and the output, packing Aᵀ counted as three
-      // transposes) against 4·K·N (transposing and packing B).
-      if (
-        transposeB &&
-        !transposeA &&
-        a.shape.length === 2 &&
-        b.shape.length === 2 &&
-        a.dtype === 'float32' &&
-        b.dtype === 'float32'
-      ) {
-        const [m, n] = a.shape as [number, number];
-        const k = b.shape[0] as number;
-        if (4 * m * n + m * k < 4 * k * n) {
-          const aT = s.run('Transpose', { x: a }, { perm: [1, 0] });
-          const cT = s.adopt(
-            stockFunc({
-              inputs: { a: b, b: asB(aT) },
-              backend: args.backend,
-              attrs: { ...args.attrs, transposeA: false, transposeB: false },
-            }) as tf.TensorInfo,
-          );
-          return s.finish(s.run('Transpose', { x: cT }, { perm: [1, 0] }));
-        }
-      }
+      const routed =
+        transposeA && !transposeB
+          ? wideWeightGradient(route)
+          : !transposeA
+            ? inputGradient(route)
+            : undefined;
+      if (routed !== undefined) return routed;
       const swapLast = (x: tf.TensorInfo): tf.TensorInfo => {
         const r = x.shape.length;
         const perm = [...Array(r).keys()];
@@ -136,11 +58,104 @@ export function batchMatMulWasmConfig(stock: tf.KernelConfig): tf.KernelConfig {
         return s.run('Transpose', { x }, { perm });
       };
       const out = stockFunc({
-        inputs: { a: transposeA ? swapLast(a) : a, b: asB(transposeB ? swapLast(b) : b) },
+        inputs: { a: transposeA ? swapLast(a) : a, b: asB(route, transposeB ? swapLast(b) : b) },
         backend: args.backend,
         attrs: { ...args.attrs, transposeA: false, transposeB: false },
       }) as tf.TensorInfo;
       return s.finish(out);
     },
   };
+}
+
+/** What each route of the fill works with. */
+interface Route {
+  readonly s: KernelScratch;
+  readonly args: Parameters<tf.KernelFunc>[0];
+  readonly stockFunc: tf.KernelFunc;
+  readonly a: tf.TensorInfo;
+  readonly b: tf.TensorInfo;
+}
+
+/** The operand handed to tfjs's kernel as `b`, copied when tfjs packed its buffer in another shape. */
+function asB(r: Route, x: tf.TensorInfo): tf.TensorInfo {
+  return freshMatMulB(r.s, r.args.backend, x);
+}
+
+/** tfjs's kernel on two untransposed operands, its output adopted by the scratch. */
+function stockProduct(r: Route, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+  return r.s.adopt(
+    r.stockFunc({
+      inputs: { a, b },
+      backend: r.args.backend,
+      attrs: { ...r.args.attrs, transposeA: false, transposeB: false },
+    }) as tf.TensorInfo,
+  );
+}
+
+/** Both operands 2-D float32. */
+function plain2d(a: tf.TensorInfo, b: tf.TensorInfo): boolean {
+  return a.shape.length === 2 && b.shape.length === 2 && a.dtype === 'float32' && b.dtype === 'float32';
+}
+
+/**
+ * A·B with a B that tfjs has not packed yet and that is large next to A (x·W in a dense layer's
+ * forward pass, W fresh after every optimizer step): computed as (Bᵀ·Aᵀ)ᵀ, so that XNNPACK packs
+ * the batch-sized Aᵀ instead of B. Chosen when K·N + 4·M·K + M·N < 3·K·N: one transpose each of
+ * B, A and the output against packing B, packing an element counted as about three transposes of
+ * it (BENCHMARKS.md, "mlp-train-50: where the training step went"). A B seen before keeps the
+ * stock path: its second use packs it, and later uses find the packing (a constant weight).
+ * `undefined` when the route does not apply.
+ */
+function freshWeightForward(r: Route): tf.TensorInfo | undefined {
+  const { s, a, b } = r;
+  if (!plain2d(a, b)) return undefined;
+  const [m, k] = a.shape as [number, number];
+  const n = b.shape[1] as number;
+  if (!(4 * m * k + m * n < 2 * k * n) || seenAsMatMulB(b)) return undefined;
+  const bT = s.run('Transpose', { x: b }, { perm: [1, 0] });
+  const aT = s.run('Transpose', { x: a }, { perm: [1, 0] });
+  return s.finish(s.run('Transpose', { x: stockProduct(r, bT, aT) }, { perm: [1, 0] }));
+}
+
+/**
+ * Aᵀ·B with B much wider than A (a weight gradient Xᵀ·dY, X [K, M] and dY [K, N], N ≥ 4M): for
+ * M ≤ 32, by gflow's wasm SIMD loop reading A and B in place where it runs (one thread, no copy,
+ * nothing packed; the same float32 sums as the route below; from M = 64 on two XNNPACK threads
+ * caught up, BENCHMARKS.md); otherwise computed as (Bᵀ·A)ᵀ, so that XNNPACK packs the narrow A as
+ * its weights (and reuses the packing while A's buffer lives, e.g. a model's inputs) instead of
+ * packing the wide B afresh, with the two transpositions by `hostTransposed`. BENCHMARKS.md, "The
+ * fused tanh RNN", has the times. `undefined` when the route does not apply.
+ */
+function wideWeightGradient(r: Route): tf.TensorInfo | undefined {
+  const { s, a, b } = r;
+  if (!plain2d(a, b) || (b.shape[1] as number) < 4 * (a.shape[1] as number)) return undefined;
+  const heap = asWasmHeap(r.args.backend);
+  const simd = (a.shape[1] as number) <= 32 ? simdWasm(heap) : undefined;
+  if (simd !== undefined) {
+    const [K, M] = a.shape as [number, number];
+    const N = b.shape[1] as number;
+    const out = heap.makeOutput([M, N], 'float32');
+    simd.matmul_tn(heapOffset(heap, a), heapOffset(heap, b), heapOffset(heap, out), K, M, N);
+    return out;
+  }
+  const bT = s.adopt(hostTransposed(heap, b));
+  return s.finish(hostTransposed(heap, stockProduct(r, bT, asB(r, a))));
+}
+
+/**
+ * A·Bᵀ with B much larger than A (an input gradient dY·Wᵀ, dY [M, N] and W [K, N], M the batch):
+ * computed as (B·Aᵀ)ᵀ, so that XNNPACK packs the small Aᵀ [N, M] as its weights instead of
+ * packing a transposed copy of the large B afresh (W changes at every optimizer step, so that
+ * packing is never reused), and B is read as it lies. Chosen by the elements moved: 4·M·N + M·K
+ * (a transpose each of A and the output, packing Aᵀ counted as three transposes) against 4·K·N
+ * (transposing and packing B). `undefined` when the route does not apply.
+ */
+function inputGradient(r: Route): tf.TensorInfo | undefined {
+  const { s, a, b } = r;
+  if (!plain2d(a, b)) return undefined;
+  const [m, n] = a.shape as [number, number];
+  const k = b.shape[0] as number;
+  if (!(4 * m * n + m * k < 4 * k * n)) return undefined;
+  const aT = s.run('Transpose', { x: a }, { perm: [1, 0] });
+  return s.finish(s.run('Transpose', { x: stockProduct(r, b, asB(r, aT)) }, { perm: [1, 0] }));
 }
