@@ -159,15 +159,13 @@ export function spectralNormalization(
           let uu: tf.Tensor2D = tf.reshape(u0, [out, 1]);
           let v: tf.Tensor2D = uu;
           for (let i = 0; i < iterations; i++) {
-            const mu = tf.matMul(m, uu);
-            v = tf.div(mu, tf.maximum(tf.norm(mu), 1e-12));
-            const mtv = tf.matMul(m, v, true, false);
-            uu = tf.div(mtv, tf.maximum(tf.norm(mtv), 1e-12));
+            v = unit(tf.matMul(m, uu));
+            uu = unit(tf.matMul(m, v, true, false));
           }
           const sigma = tf.reshape(tf.matMul(tf.matMul(v, m, true, false), uu), []) as tf.Scalar;
           const factor =
             mode === 'normalize'
-              ? tf.div(target, tf.maximum(sigma, 1e-12))
+              ? tf.div(target, tf.maximum(sigma, SIGMA_FLOOR))
               : tf.div(target, tf.maximum(sigma, target));
           outParams[name] = tf.keep(tf.mul(w, factor));
           u[name] = tf.keep(tf.reshape(uu, [out]) as tf.Tensor1D);
@@ -181,4 +179,21 @@ export function spectralNormalization(
       for (const t of Object.values(state.u)) if (!t.isDisposed) t.dispose();
     },
   };
+}
+
+/**
+ * The floor of σ in 'normalize' mode, the smallest normal float32 (2⁻¹²⁶): a weight with σ = 1e-25
+ * is normalized like any other; only an all-zero weight meets the floor (and stays zero).
+ */
+const SIGMA_FLOOR = 2 ** -126;
+
+/**
+ * x/‖x‖ without squaring x's own magnitude: x is first divided by max|xᵢ| (exact up to rounding,
+ * so the squares summed lie in [0, 1] per element and neither underflow nor overflow in float32,
+ * as tf.norm's Σx² does below ~1e-19 or above ~1.8e19), then by the norm of that. The zero
+ * vector stays zero; a NaN stays NaN.
+ */
+function unit(x: tf.Tensor2D): tf.Tensor2D {
+  const scaled = tf.div(x, tf.maximum(tf.max(tf.abs(x)), Number.MIN_VALUE));
+  return tf.div(scaled, tf.maximum(tf.norm(scaled), 1e-30));
 }

@@ -317,6 +317,23 @@ describe('spectralNormalization', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('finds σ of weights at 1e-25 and 1e+25 (power iteration without float32 Σx²)', () => {
+    const before = tf.memory().numTensors;
+    for (const scale of [1e-25, 1e25]) {
+      // diag(3, 1)·scale: σ = 3·scale, and W/σ = diag(1, 1/3).
+      const w = tf.tensor2d([3 * scale, 0, 0, scale], [2, 2]);
+      const sn = spectralNormalization({ iterations: 30 });
+      const s = sn.init({ w });
+      const r = sn.update({ w }, s);
+      const sigma = readInfo(r.info)['spectralNormalization.sigma.w'] as number;
+      expect(Math.abs(sigma / (3 * scale) - 1)).toBeLessThan(1e-5);
+      expect(close(r.params.w!.dataSync(), [1, 0, 0, 1 / 3], 1e-5)).toBe(true);
+      tf.dispose([...Object.values(r.params), w]);
+      sn.dispose(r.state);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('views a conv kernel HWIO as [h·w·in, out]', () => {
     const before = tf.memory().numTensors;
     // [1, 1, 2, 2] holding diag(3, 1): σ = 3.
