@@ -413,7 +413,8 @@ describe.skipIf(!run)('the playground, built and opened from disk', () => {
       } finally {
         p.dispose();
       }
-    });
+      // SwiftShader runs these in ~30–35 s alone; under CI's parallel load one took over 60 s.
+    }, 240_000);
 
     it('the orthogonal RNN: Top Hessian eigenvalue and Loss line match Node', async () => {
       const s = await open(g, ortho);
@@ -446,7 +447,8 @@ describe.skipIf(!run)('the playground, built and opened from disk', () => {
       } finally {
         p.dispose();
       }
-    });
+      // SwiftShader runs these in ~30–35 s alone; under CI's parallel load one took over 60 s.
+    }, 240_000);
 
     it('made no synchronous GPU read in the whole session (tfjs warns at the first)', () => {
       expect(warnings.filter((w) => /synchronously reading data from GPU/.test(w))).toEqual([]);

@@ -62,6 +62,11 @@ export interface Context {
  * listener would compute from the gradients), and the [steps, ...] gradients are never made.
  */
 export type StepGradients = ((grads: tf.Tensor) => void) & {
+  /**
+   * Called instead of the listener itself, once per backward pass, with each step's scaled pair
+   * [steps, 2] (float32 [m, s], ‖∂L/∂h_t‖² = m²·s), by a fused op that computes the norms where the
+   * gradients are; the listener's own call then never happens.
+   */
   readonly norms?: (pairs: tf.Tensor) => void;
 };
 
