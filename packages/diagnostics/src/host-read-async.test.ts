@@ -2,7 +2,7 @@ import { initBackend } from '@gflow/backend';
 import { orthogonalRNN } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { hostReadVariables, watchParameterReads } from '../../core/src/test-utils/host-reads.js';
+import { hostReadVariablesOf, watchParameterReads } from '../../core/src/test-utils/host-reads.js';
 import { measureGradientFlow, measureGradientFlowAsync } from './measure-gradient-flow.js';
 import { createTrainState, disposeTrainState } from './train-state.js';
 import { trainStep, trainStepAsync } from './train-step.js';
@@ -33,7 +33,7 @@ describe('async drivers on a model with host-read parameters (orthogonal RNN, ex
     const [oa, ob] = [tf.train.sgd(0.1), tf.train.sgd(0.1)];
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) trainStep(a, { inputs: x, targets: y }, sa, { optimizer: oa });
-    const w = watchParameterReads(tf, hostReadVariables(b));
+    const w = watchParameterReads(tf, hostReadVariablesOf(b));
     for (let i = 0; i < 3; i++) await trainStepAsync(b, { inputs: x, targets: y }, sb, { optimizer: ob });
     expect(w.stale).toEqual([]);
     vi.restoreAllMocks();
@@ -51,7 +51,7 @@ describe('async drivers on a model with host-read parameters (orthogonal RNN, ex
     skew.assign(tf.mul(skew, 1.5)); // a fresh dataId, as after a training step
     const want = measureGradientFlow(m, { inputs: x, targets: y });
     skew.assign(tf.mul(skew, 1)); // another one
-    const w = watchParameterReads(tf, hostReadVariables(m));
+    const w = watchParameterReads(tf, hostReadVariablesOf(m));
     const got = await measureGradientFlowAsync(m, { inputs: x, targets: y });
     expect(w.stale).toEqual([]);
     expect(got.loss).toBe(want.loss);

@@ -1,5 +1,11 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
-import { prefetchReads, type Reads, runReadsAsync, runReadsSync } from '@gflow/core/internal';
+import {
+  hostReadVariables,
+  prefetchReads,
+  type Reads,
+  runReadsAsync,
+  runReadsSync,
+} from '@gflow/core/internal';
 import type { Module, ParameterRole } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import type { Finding } from './finding.js';
@@ -253,7 +259,7 @@ function* flowReads(
   const t = resolveThresholds(fn, options.thresholds);
   const params = module.parameters();
   // the async driver brings the values that the forward pass reads on the host there first
-  yield* prefetchReads(params.filter((p) => p.hostRead === true).map((p) => p.variable));
+  yield* prefetchReads(hostReadVariables(params));
   const raw = runTape(
     fn,
     (ctx) => lossFn(options.targets, module.apply(options.inputs, ctx)),

@@ -1,5 +1,11 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
-import { prefetchReads, type Reads, runReadsAsync, runReadsSync } from '@gflow/core/internal';
+import {
+  hostReadVariables,
+  prefetchReads,
+  type Reads,
+  runReadsAsync,
+  runReadsSync,
+} from '@gflow/core/internal';
 import type { Module } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import type { GradientMonitor } from './gradient-monitor.js';
@@ -143,7 +149,7 @@ function* stepReads(
   }
   const params = module.parameters();
   // the async driver brings the values that the forward pass reads on the host there first
-  yield* prefetchReads(params.filter((p) => p.hostRead === true).map((p) => p.variable));
+  yield* prefetchReads(hostReadVariables(params));
   const names = params.map((p) => p.name);
   const tapes: RawTape[] = [];
   let merged: { grads: Record<string, tf.Tensor>; loss: tf.Scalar } | undefined;

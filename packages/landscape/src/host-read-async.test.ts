@@ -2,7 +2,7 @@ import { initBackend, meanSquaredError } from '@gflow/backend';
 import { orthogonalRNN } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { hostReadVariables, watchParameterReads } from '../../core/src/test-utils/host-reads.js';
+import { hostReadVariablesOf, watchParameterReads } from '../../core/src/test-utils/host-reads.js';
 import { hessianEigenvalues, hessianEigenvaluesAsync } from './hessian-eigenvalues.js';
 import { lossLine, lossLineAsync } from './loss-line.js';
 import { randomDirectionAsync } from './random-direction.js';
@@ -48,7 +48,7 @@ describe('async drivers on a model with host-read parameters (orthogonal RNN, ex
     const before = tf.memory().numTensors;
     const d = await randomDirectionAsync(p.net, { seed: 1, ignore: [] });
     const want = lossLine(p.lossFn, p.net, d, { points: 7 });
-    const w = watchParameterReads(tf, hostReadVariables(p.net));
+    const w = watchParameterReads(tf, hostReadVariablesOf(p.net));
     const got = await lossLineAsync(p.lossFn, p.net, d, { points: 7 });
     expect(w.stale).toEqual([]);
     expect(got.losses).toEqual(want.losses);
@@ -61,7 +61,7 @@ describe('async drivers on a model with host-read parameters (orthogonal RNN, ex
     const before = tf.memory().numTensors;
     const options = { k: 1, extremes: false, mode: 'finite-difference', maxIter: 20 } as const;
     const want = hessianEigenvalues(p.lossFn, p.net, options);
-    const w = watchParameterReads(tf, hostReadVariables(p.net));
+    const w = watchParameterReads(tf, hostReadVariablesOf(p.net));
     const got = await hessianEigenvaluesAsync(p.lossFn, p.net, options);
     expect(w.stale).toEqual([]);
     expect(got.eigenvalues).toEqual(want.eigenvalues);
@@ -71,7 +71,7 @@ describe('async drivers on a model with host-read parameters (orthogonal RNN, ex
 
   it('the sync drivers do read the moved generator synchronously (the check has teeth)', () => {
     const p = problem();
-    const w = watchParameterReads(tf, hostReadVariables(p.net));
+    const w = watchParameterReads(tf, hostReadVariablesOf(p.net));
     hessianEigenvalues(p.lossFn, p.net, { k: 1, extremes: false, mode: 'finite-difference', maxIter: 3 });
     expect(w.stale).toContain(p.net.parameters().find((q) => q.hostRead)?.variable.name);
     p.dispose();

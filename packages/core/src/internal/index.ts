@@ -17,7 +17,14 @@ export {
   TANH_RNN_SEQUENCE_GRAD,
 } from './fused-kernels.js';
 export { haarOrthogonal } from './orthogonal.js';
-export { HostPrefetch, prefetchReads, type Reads, runReadsAsync, runReadsSync } from './reads.js';
+export {
+  HostPrefetch,
+  hostReadVariables,
+  prefetchReads,
+  type Reads,
+  runReadsAsync,
+  runReadsSync,
+} from './reads.js';
 export { createRng, deriveSeed, gaussianVector, Rng } from './rng.js';
 export { hostScaledPair, SCALE_FLOOR, stepScaledPairs } from './scaled-pair.js';
 export {

@@ -38,6 +38,16 @@ export function* prefetchReads(variables: readonly tf.Variable[]): Reads<void> {
   if (variables.length > 0) yield new HostPrefetch(variables);
 }
 
+/**
+ * The variables of the parameters marked `hostRead` (`@gflow/models`' `Parameter`: those whose
+ * values the forward pass reads on the host), in order: what {@link prefetchReads} takes.
+ */
+export function hostReadVariables(
+  params: readonly { readonly variable: tf.Variable; readonly hostRead?: boolean }[],
+): tf.Variable[] {
+  return params.filter((p) => p.hostRead === true).map((p) => p.variable);
+}
+
 /** Runs a {@link Reads} computation with synchronous reads (`dataSync`). */
 export function runReadsSync<T>(g: Reads<T>): T {
   let step = g.next();

@@ -7,6 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { vi } from 'vitest';
+import { hostReadVariables } from '../internal/reads.js';
 
 /**
  * Spies on `data` and `dataSync` of `Tensor` (from the caller's tfjs): every synchronous read of
@@ -36,10 +37,6 @@ export function watchParameterReads(
 }
 
 /** The variables of a module's parameters marked `hostRead`. */
-export const hostReadVariables = (m: {
+export const hostReadVariablesOf = (m: {
   parameters(): readonly { variable: tf.Variable; hostRead?: boolean }[];
-}): tf.Variable[] =>
-  m
-    .parameters()
-    .filter((p) => p.hostRead === true)
-    .map((p) => p.variable);
+}): tf.Variable[] => hostReadVariables(m.parameters());

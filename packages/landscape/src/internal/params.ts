@@ -1,5 +1,5 @@
 import { describeValue, InvalidArgumentError, ShapeError } from '@gflow/core';
-import { type Reads, runReadsSync } from '@gflow/core/internal';
+import { hostReadVariables, type Reads, runReadsSync } from '@gflow/core/internal';
 import type { Parameter } from '@gflow/models';
 import * as tf from '@tensorflow/tfjs';
 import type { ParameterValue, ParamsLike, VectorLike } from '../types.js';
@@ -70,7 +70,7 @@ export function layoutOf(fn: string, paramsLike: ParamsLike, arg = 'params'): La
     offsets.push(total);
     total += v.size;
   });
-  const hostRead = params.filter((p) => p.hostRead === true).map((p) => p.variable);
+  const hostRead = hostReadVariables(params);
   return { params, variables: params.map((p) => p.variable), shapes, sizes, offsets, total, hostRead };
 }
 
