@@ -49,8 +49,10 @@ describe.skipIf(!run)('tfjs webgpu readSync in headless Chromium over SwiftShade
     expect(report.warnedBeforeUncached).toBe(false);
   });
 
-  it('a GPU tensor read by dataSync alone goes through the canvas: zeros, and the device is destroyed', () => {
+  it('a GPU tensor read by dataSync alone goes through the canvas: zeros, and the device is lost', () => {
     expect(report.uncachedCorrect).toBe(0);
-    expect(report.lost).toBe('destroyed');
+    // Lost either way: alone Chromium reports 'destroyed'; in a CI run under full load it once
+    // reported 'unknown' (GPUDeviceLostInfo.reason has only these two values; null = not lost).
+    expect(['destroyed', 'unknown']).toContain(report.lost);
   });
 });
