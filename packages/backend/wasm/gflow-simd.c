@@ -183,24 +183,28 @@ void rnn_backward_step(const float *dy, const float *H, const float *g, int hasG
   }
 }
 
-/** c[j][k] += Σ_r a[r][j]·b[r][k] for j in [j0, j1), k in [k0, n), one float32 sum at a time. */
-__attribute__((noinline)) static void tn_scalar(const float *a, const float *b, float *c, int rows, int m,
+/**
+ * c[j][k] += Σ_r a[r][j]·b[r][k] for j in [j0, j1), k in [k0, n), one float32 sum at a time; a's
+ * rows are lda floats apart.
+ */
+__attribute__((noinline)) static void tn_scalar(const float *a, const float *b, float *c, int rows, int lda,
                                                 int n, int j0, int j1, int k0) {
   for (int j = j0; j < j1; j++) {
     for (int k = k0; k < n; k++) {
       float s = c[j * n + k];
-      for (int r = 0; r < rows; r++) s += a[r * m + j] * b[r * n + k];
+      for (int r = 0; r < rows; r++) s += a[r * lda + j] * b[r * n + k];
       c[j * n + k] = s;
     }
   }
 }
 
 /**
- * c [m, n] += aᵀ · b for `rows` rows of a [rows, m] and b [rows, n] (row-major), each element
- * accumulated row after row in float32 (as XNNPACK's kernels do), by 4 × 8 register tiles.
+ * c [m, n] += aᵀ · b for `rows` rows of a [rows, m] (rows lda ≥ m floats apart) and b [rows, n]
+ * (row-major), each element accumulated row after row in float32 (as XNNPACK's kernels do), by
+ * 4 × 8 register tiles.
  */
 __attribute__((noinline)) static void tn_rows(const float *a, const float *b, float *c, int rows, int m,
-                                              int n) {
+                                              int n, int lda) {
   int j = 0;
   for (; j + 4 <= m; j += 4) {
     int k = 0;
@@ -212,7 +216,7 @@ __attribute__((noinline)) static void tn_rows(const float *a, const float *b, fl
       v128_t c30 = wasm_v128_load(d + 3 * n), c31 = wasm_v128_load(d + 3 * n + 4);
       const float *ar = a + j;
       const float *br = b + k;
-      for (int r = 0; r < rows; r++, ar += m, br += n) {
+      for (int r = 0; r < rows; r++, ar += lda, br += n) {
         v128_t b0 = wasm_v128_load(br), b1 = wasm_v128_load(br + 4);
         v128_t a0 = wasm_v128_load32_splat(ar);
         c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
@@ -236,39 +240,41 @@ __attribute__((noinline)) static void tn_rows(const float *a, const float *b, fl
       wasm_v128_store(d + 3 * n, c30);
       wasm_v128_store(d + 3 * n + 4, c31);
     }
-    tn_scalar(a, b, c, rows, m, n, j, j + 4, k);
+    tn_scalar(a, b, c, rows, lda, n, j, j + 4, k);
   }
-  tn_scalar(a, b, c, rows, m, n, j, m, 0);
-}
-
-__attribute__((noinline)) static void zero(float *c, int size) {
-  for (int q = 0; q < size; q++) c[q] = 0;
-}
-
-/** c [m, n] += aᵀ · b for a [K, m] and b [K, n], by blocks of 64 rows (that stay in cache). */
-__attribute__((noinline)) static void tn_blocked(const float *a, const float *b, float *c, int K, int m,
-                                                 int n) {
-  for (int r = 0; r < K; r += 64) tn_rows(a + r * m, b + r * n, c, K - r < 64 ? K - r : 64, m, n);
-}
-
-/** c [m, n] = aᵀ · b for a [K, m] and b [K, n]. */
-EXPORT(matmul_tn)
-void matmul_tn(const float *a, const float *b, float *c, int K, int m, int n) {
-  zero(c, m * n);
-  tn_blocked(a, b, c, K, m, n);
+  tn_scalar(a, b, c, rows, lda, n, j, m, 0);
 }
 
 /**
- * dW [n, n] = Σ over the rows (i, t) of [b, T, n], in that order, of h_{t−1}ᵀ dz_t (h0's row i
- * for t = 0, H's row (i, t − 1) otherwise): the recurrent weight's gradient, accumulated in
- * float32 one row after another.
+ * c [m, n] += aᵀ · b for a [K, m] (rows lda floats apart) and b [K, n], by blocks of 64 rows (that
+ * stay in cache).
+ */
+__attribute__((noinline)) static void tn_blocked(const float *a, const float *b, float *c, int K, int m,
+                                                 int n, int lda) {
+  for (int r = 0; r < K; r += 64) tn_rows(a + r * lda, b + r * n, c, K - r < 64 ? K - r : 64, m, n, lda);
+}
+
+/** c [m, n] += aᵀ · b for a [K, m] and b [K, n] (the caller zeroes c for c = aᵀ · b). */
+EXPORT(matmul_tn)
+void matmul_tn(const float *a, const float *b, float *c, int K, int m, int n) {
+  tn_blocked(a, b, c, K, m, n, m);
+}
+
+/**
+ * Rows [j0, j1) of dW [n, n] += Σ over the rows (i, t) of [b, T, n], in that order, of h_{t−1}ᵀ dz_t
+ * (h0's row i for t = 0, H's row (i, t − 1) otherwise): the recurrent weight's gradient,
+ * accumulated in float32 one row after another onto dW's rows as they are (the caller zeroes them:
+ * a zeroing loop here took the module over 4 KB). Each element's sum is the same whatever the row
+ * range, so two threads that take [0, j) and [j, n) write the same bits as one that takes both.
  */
 EXPORT(rnn_weight_grad)
-void rnn_weight_grad(const float *H, const float *h0, const float *dz, float *dW, int T, int b, int n) {
-  zero(dW, n * n);
+void rnn_weight_grad(const float *H, const float *h0, const float *dz, float *dW, int T, int b, int n, int j0,
+                     int j1) {
+  int m = j1 - j0;
+  float *c = dW + j0 * n;
   for (int i = 0; i < b; i++) {
-    tn_rows(h0 + i * n, dz + i * T * n, dW, 1, n, n);
-    tn_blocked(H + i * T * n, dz + (i * T + 1) * n, dW, T - 1, n, n);
+    tn_rows(h0 + i * n + j0, dz + i * T * n, c, 1, m, n, n);
+    tn_blocked(H + i * T * n + j0, dz + (i * T + 1) * n, c, T - 1, m, n, n);
   }
 }
 

@@ -20,6 +20,11 @@ export interface Host {
   cores(): number;
   /** Prepares tfjs-wasm's threaded build (Node only: browsers pick it themselves when cross-origin isolated). */
   readonly enableWasmThreads?: (threads: number) => Promise<WasmThreadsSetup>;
+  /**
+   * Starts a worker thread that evaluates `source` with `data` cloned to it as `workerData`, and
+   * that does not keep the process alive (Node only: gflow starts no worker in a page).
+   */
+  readonly spawnWorker?: (source: string, data: unknown) => { terminate(): void };
 }
 
 /** Every engine name, in the order of the Node `'auto'` list, with webgl where a browser tries it. */

@@ -42,13 +42,25 @@ export interface SimdWasm {
     n: number,
   ): void;
   /**
-   * dW [n, n] = Σ over the rows (i, t) of [b, T, n], in order, of h_{t−1}ᵀ dz_t (h0's row i for
-   * t = 0), accumulated in float32.
+   * Rows [j0, j1) of dW [n, n] += Σ over the rows (i, t) of [b, T, n], in order, of h_{t−1}ᵀ dz_t
+   * (h0's row i for t = 0), accumulated in float32 onto dW as it is (the caller zeroes it). Each
+   * element's sum is the same whatever the row range, so two threads may share the rows.
    */
-  rnn_weight_grad(H: number, h0: number, dz: number, dW: number, T: number, b: number, n: number): void;
+  rnn_weight_grad(
+    H: number,
+    h0: number,
+    dz: number,
+    dW: number,
+    T: number,
+    b: number,
+    n: number,
+    j0: number,
+    j1: number,
+  ): void;
   /**
-   * c [m, n] = aᵀ · b for a [K, m] and b [K, n], each element accumulated row after row in
-   * float32 (as XNNPACK's kernels do: the same result as its (bᵀ·a)ᵀ, bit for bit, where tested).
+   * c [m, n] += aᵀ · b for a [K, m] and b [K, n] (the caller zeroes c), each element accumulated
+   * row after row in float32 (as XNNPACK's kernels do: the same result as its (bᵀ·a)ᵀ, bit for
+   * bit, where tested).
    */
   matmul_tn(a: number, b: number, c: number, K: number, m: number, n: number): void;
   /** out [cols, rows] = in [rows, cols]ᵀ. */
@@ -61,8 +73,20 @@ interface MemoryHolder {
   asm?: { memory?: WebAssembly.Memory };
 }
 
+/** The compiled module and the memory it was instantiated on (what a helper thread needs). */
+export interface SimdWasmModule {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  /** Whether the memory is shared (tfjs's threaded build): only then can another thread use it. */
+  readonly shared: boolean;
+}
+
+interface Instance extends SimdWasmModule {
+  readonly exports: SimdWasm;
+}
+
 /** One instance per tfjs wasm module (null: could not be made, e.g. an engine without SIMD). */
-const instances = new WeakMap<object, SimdWasm | null>();
+const instances = new WeakMap<object, Instance | null>();
 let enabled = true;
 
 /**
@@ -82,7 +106,7 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-function instantiate(heap: WasmHeapBackend): SimdWasm | null {
+function instantiate(heap: WasmHeapBackend): Instance | null {
   const holder = heap.wasm as unknown as MemoryHolder;
   const memory = holder.wasmMemory ?? holder.asm?.memory;
   if (typeof WebAssembly !== 'object' || !(memory instanceof WebAssembly.Memory)) return null;
@@ -91,7 +115,8 @@ function instantiate(heap: WasmHeapBackend): SimdWasm | null {
   try {
     // ~3.4 KB: small enough for a synchronous compile on a browser's main thread.
     const module = new WebAssembly.Module(decode(shared ? SIMD_WASM_SHARED : SIMD_WASM_PLAIN));
-    return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdWasm;
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdWasm;
+    return { exports, module, memory, shared };
   } catch {
     // No wasm SIMD (tfjs then runs its plain build too), or a memory this module cannot import.
     return null;
@@ -103,7 +128,15 @@ function instantiate(heap: WasmHeapBackend): SimdWasm | null {
  * not reachable) or are turned off: the kernels then run their JavaScript loops.
  */
 export function simdWasm(heap: WasmHeapBackend): SimdWasm | undefined {
-  if (!enabled) return undefined;
+  return enabled ? instanceOf(heap)?.exports : undefined;
+}
+
+/** The module behind {@link simdWasm} and its memory, for a helper thread; same conditions. */
+export function simdWasmModule(heap: WasmHeapBackend): SimdWasmModule | undefined {
+  return enabled ? instanceOf(heap) : undefined;
+}
+
+function instanceOf(heap: WasmHeapBackend): Instance | undefined {
   let inst = instances.get(heap.wasm);
   if (inst === undefined) {
     inst = instantiate(heap);

@@ -16,7 +16,11 @@ export interface WasmHeapBackend {
   incRef(dataId: object): void;
   wasm: {
     HEAPU8: Uint8Array;
-    tfjs: { disposeData(id: number): void };
+    tfjs: {
+      disposeData(id: number): void;
+      /** XNNPACK's thread count (absent from older builds). */
+      getThreadsCount?(): number;
+    };
     /** Emscripten's `cwrap`, as tfjs's kernels use it to call the C++ side. */
     cwrap(name: string, ret: null, args: string[]): (...a: unknown[]) => void;
   };

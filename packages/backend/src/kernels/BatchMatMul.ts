@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { hostTransposed } from '../internal/host-transpose.js';
 import { freshMatMulB, seenAsMatMulB } from '../internal/packed-operand.js';
 import { simdWasm } from '../internal/simd-wasm.js';
-import { asWasmHeap, heapOffset } from '../internal/wasm-heap-view.js';
+import { asWasmHeap, heapF32, heapOffset } from '../internal/wasm-heap-view.js';
 import { KernelScratch } from '../internal/wasm-scratch.js';
 
 /**
@@ -135,7 +135,9 @@ function wideWeightGradient(r: Route): tf.TensorInfo | undefined {
     const [K, M] = a.shape as [number, number];
     const N = b.shape[1] as number;
     const out = heap.makeOutput([M, N], 'float32');
-    simd.matmul_tn(heapOffset(heap, a), heapOffset(heap, b), heapOffset(heap, out), K, M, N);
+    const at = heapOffset(heap, out);
+    heapF32(heap).fill(0, at / 4, at / 4 + M * N); // matmul_tn adds onto c
+    simd.matmul_tn(heapOffset(heap, a), heapOffset(heap, b), at, K, M, N);
     return out;
   }
   const bT = s.adopt(hostTransposed(heap, b));

@@ -5,6 +5,8 @@ import { hostScaledPair, TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflo
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../init-backend.js';
+import { simdHelper } from '../internal/simd-helper.js';
+import { asWasmHeap } from '../internal/wasm-heap-view.js';
 import { noLeak } from '../test-utils/derivatives.js';
 import { randn, relErr } from '../test-utils/random.js';
 import { simdMismatches, simdWasmRuns } from '../test-utils/simd-paths.js';
@@ -178,6 +180,15 @@ describe('wasm fused tanh RNN kernels (GflowTanhRnnSequence, GflowTanhRnnSequenc
       });
     },
   );
+
+  it('starts no helper thread on a one-thread engine (its memory is not shared, and one core was asked for)', () => {
+    expect(simdHelper(asWasmHeap(tf.backend()))).toBeUndefined();
+    noLeak(() => {
+      // Above the helper's 2²² flops: the kernel still runs on one thread, with the same bits.
+      expect(simdMismatches(16, 40, 68)).toBe(0);
+    });
+    expect(simdHelper(asWasmHeap(tf.backend()))).toBeUndefined();
+  });
 
   it('tanh is within one float32 ulp (2.4e-7 relative) of Math.tanh over [−20, 20], and exact at ±0, ±∞, NaN', () => {
     let worst = 0;

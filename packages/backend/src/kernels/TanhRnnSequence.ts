@@ -2,6 +2,7 @@ import { InvalidArgumentError, ShapeError } from '@gflow/core';
 import { stepScaledPairs, TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import { freshMatMulB } from '../internal/packed-operand.js';
+import { simdHelper } from '../internal/simd-helper.js';
 import { type SimdWasm, simdWasm } from '../internal/simd-wasm.js';
 import {
   asWasmHeap,
@@ -297,7 +298,7 @@ function backwardOnHeap(
   // ∂L/∂w = H_prevᵀ · dz over all (example, step) rows, read in place from H, h0 and du: no
   // transposed copy of H_prev, and no packing of a fresh [b·T, n] right operand, which took
   // XNNPACK about as long as the product itself (BENCHMARKS.md, "The fused tanh RNN").
-  simd.rnn_weight_grad(hAt!, at(h0), duAt!, at(dw), T, b, n);
+  weightGradient(simd, heap, [hAt!, at(h0), duAt!, at(dw)], T, b, n);
   if (stepNorms && !wasmPairs) {
     const dht = heapF32(heap).subarray(at(dhTotal) / 4, at(dhTotal) / 4 + T * b * n);
     const hostPairs = heapTensor(heap, [T, 2], stepScaledPairs(dht, T));
@@ -307,6 +308,42 @@ function backwardOnHeap(
   s.finish(dw);
   const steps = pairs ?? dhTotal;
   return steps === undefined ? [du, dw, dh0] : [du, dw, dh0, steps];
+}
+
+/**
+ * Below this many flops (2·b·T·n²) ∂L/∂w is not split with the helper thread: waking it and
+ * waiting for it cost tens of microseconds.
+ */
+const HELPER_MIN_FLOPS = 1 << 22;
+
+/**
+ * dW = Σ h_{t−1}ᵀ dz_t (`rnn_weight_grad`) into the heap tensor at `at[3]`, its rows shared with
+ * gflow's SIMD helper thread where one runs ({@link simdHelper}): the same bits either way, as
+ * each element is summed in the same order.
+ */
+function weightGradient(
+  simd: SimdWasm,
+  heap: WasmHeapBackend,
+  at: [h: number, h0: number, dz: number, dw: number],
+  T: number,
+  b: number,
+  n: number,
+): void {
+  const [hAt, h0At, dzAt, dwAt] = at;
+  heapF32(heap).fill(0, dwAt / 4, dwAt / 4 + n * n); // rnn_weight_grad adds onto dW
+  // The helper takes the upper rows from a multiple of 4 (the module's tiles are 4 rows).
+  const split = 4 * Math.floor(n / 8);
+  const helper = split > 0 && 2 * b * T * n * n >= HELPER_MIN_FLOPS ? simdHelper(heap) : undefined;
+  if (helper === undefined) {
+    simd.rnn_weight_grad(hAt, h0At, dzAt, dwAt, T, b, n, 0, n);
+    return;
+  }
+  helper.start('rnn_weight_grad', [hAt, h0At, dzAt, dwAt, T, b, n, split, n]);
+  simd.rnn_weight_grad(hAt, h0At, dzAt, dwAt, T, b, n, 0, split);
+  if (!helper.finish()) {
+    heapF32(heap).fill(0, dwAt / 4 + split * n, dwAt / 4 + n * n);
+    simd.rnn_weight_grad(hAt, h0At, dzAt, dwAt, T, b, n, split, n);
+  }
 }
 
 // The loops live in small functions of their own (see Tanh.ts: V8 compiles a loop inside the

@@ -54,3 +54,19 @@ export function simdMismatches(b: number, T: number, n: number, specials = false
   });
   return bad;
 }
+
+/**
+ * ∂L/∂w of the fused tanh RNN's gradient kernel for seeded inputs of size (b, T, n), read back
+ * (n × n values).
+ */
+export function rnnWeightGradient(b: number, T: number, n: number): number[] {
+  return tf.tidy(() => {
+    const seed = 7 * b + 3 * T + n;
+    const h = tf.tensor(Float32Array.from(randn(b * T * n, seed, 0.5)), [b, T, n]);
+    const dh = tf.tensor(Float32Array.from(randn(b * T * n, seed + 1)), [b, T, n]);
+    const w = tf.tensor(Float32Array.from(randn(n * n, seed + 2, 1 / Math.sqrt(n))), [n, n]);
+    const h0 = tf.tensor(Float32Array.from(randn(b * n, seed + 3, 0.5)), [b, n]);
+    const grads = tf.engine().runKernel(TANH_RNN_SEQUENCE_GRAD, { dh, h, w, h0 }) as tf.Tensor[];
+    return Array.from((grads[1] as tf.Tensor).dataSync());
+  });
+}

@@ -1,11 +1,22 @@
 // Child-process script for init-backend-threads.test.ts: starts the wasm engine with 2 threads,
-// runs a matmul and prints the thread count. The test checks that the process then exits by
-// itself (the pool's workers must not keep Node alive).
+// runs a matmul and the fused RNN's gradient kernel (which starts gflow's SIMD helper thread),
+// and prints the thread count. The test checks that the process then exits by itself (neither the
+// pool's workers nor the helper may keep Node alive).
 // The Node entry's host (index.ts installs it): this script imports a module below the entry.
 import '../internal/node-host.js';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../init-backend.js';
+import { simdHelper } from '../internal/simd-helper.js';
+import { asWasmHeap } from '../internal/wasm-heap-view.js';
+import { rnnWeightGradient } from './simd-paths.js';
 
 const info = await initBackend({ prefer: 'wasm', threads: 2 });
 const s = tf.tidy(() => tf.sum(tf.matMul(tf.ones([128, 128]), tf.ones([128, 128]))).dataSync()[0]);
-console.log(JSON.stringify({ threads: info.threads, sum: s }));
+// 2·b·T·n² = 2·16·40·68² flops: above the helper's threshold, so this call starts it.
+rnnWeightGradient(16, 40, 68);
+// Then waits until the helper is up (asleep in Atomics.wait between calls) and uses it once.
+const heap = asWasmHeap(tf.backend());
+for (let i = 0; i < 500 && simdHelper(heap) === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+rnnWeightGradient(16, 40, 68);
+const helperCalls = simdHelper(heap)?.calls ?? 0;
+console.log(JSON.stringify({ threads: info.threads, sum: s, helperCalls }));
