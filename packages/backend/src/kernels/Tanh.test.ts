@@ -3,17 +3,35 @@ import '../internal/node-host.js';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../init-backend.js';
+import { useSimdWasm } from '../internal/simd-wasm.js';
 import { replacedKernel } from '../register-kernel-fills.js';
 import { noLeak } from '../test-utils/derivatives.js';
+import { simdWasmRuns } from '../test-utils/simd-paths.js';
 
-describe('wasm Tanh fill (XNNPACK sigmoid and a polynomial near 0)', () => {
+describe('wasm Tanh fill (the SIMD module in place; else XNNPACK sigmoid and a polynomial near 0)', () => {
   beforeAll(async () => {
     const info = await initBackend({ prefer: 'wasm' });
     expect(info.fills).toContain('kernel:Tanh');
     expect(replacedKernel('Tanh', 'wasm')).toBeDefined();
   });
 
-  it('is within 3e-7 (relative) of float64 Math.tanh over [−20, 20], at the 0.625 seam and on ±0, ±∞, NaN', () => {
+  it.each([
+    ['the wasm SIMD pass', true],
+    ['XNNPACK sigmoid and the polynomial (no SIMD module)', false],
+  ])(
+    '%s is within 3e-7 (relative) of float64 Math.tanh over [−20, 20], at the 0.625 seam and on ±0, ±∞, NaN',
+    (_, simd) => {
+      const was = useSimdWasm(simd);
+      try {
+        expect(simdWasmRuns()).toBe(simd);
+        accurate();
+      } finally {
+        useSimdWasm(was);
+      }
+    },
+  );
+
+  function accurate(): void {
     noLeak(() => {
       const xs: number[] = [];
       for (let i = -20000; i <= 20000; i++) xs.push(i / 1000);
@@ -35,8 +53,19 @@ describe('wasm Tanh fill (XNNPACK sigmoid and a polynomial near 0)', () => {
       expect(Object.is(special[1], -0)).toBe(true);
       expect(special.slice(2, 4)).toEqual([1, -1]);
       expect(special[4]).toBeNaN();
+      // Shapes whose size is not a multiple of 4 (the SIMD loop's tail) and a 3-d one.
+      for (const shape of [[7], [3, 5], [2, 3, 5]]) {
+        const size = shape.reduce((a, b) => a * b, 1);
+        const v = Float32Array.from({ length: size }, (_, i) => (i - size / 2) / 3);
+        const t = tf.tidy(() => {
+          const y = tf.tanh(tf.tensor(v, shape));
+          return { shape: y.shape, values: Array.from(y.dataSync()) };
+        });
+        expect(t.shape).toEqual(shape);
+        t.values.forEach((y, i) => expect(Math.abs(y - Math.tanh(v[i]!))).toBeLessThan(3e-7));
+      }
     });
-  });
+  }
 
   it('keeps the shape and the first and second derivatives: d tanh = 1 − tanh², d² tanh = −2 tanh (1 − tanh²)', () => {
     noLeak(() => {
