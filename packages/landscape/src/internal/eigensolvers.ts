@@ -67,8 +67,28 @@ function relative(res: number, value: number): number {
   return scale > 0 ? res / scale : Number.POSITIVE_INFINITY;
 }
 
-/** ‖Hy − θy‖ in float64, scaled before squaring (no overflow or underflow of the squares). */
+/**
+ * ‖Hy − θy‖ in float64. One pass of plain squares while their sum lies well inside float64's
+ * range (then no square overflowed, and those that underflowed are below 1e-250 of the sum);
+ * otherwise again, scaled by the largest |component| before squaring.
+ */
 function residualNorm(hy: Float64Array, theta: number, y: Float64Array): number {
+  const s = residualSquares(hy, theta, y);
+  return s > 1e-250 && s < 1e250 ? Math.sqrt(s) : scaledResidualNorm(hy, theta, y);
+}
+
+/** Σ (Hy − θy)ᵢ², unscaled. */
+function residualSquares(hy: Float64Array, theta: number, y: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) {
+    const d = (hy[i] as number) - theta * (y[i] as number);
+    s += d * d;
+  }
+  return s;
+}
+
+/** ‖Hy − θy‖ scaled by the largest |component| before squaring (no overflow or underflow). */
+function scaledResidualNorm(hy: Float64Array, theta: number, y: Float64Array): number {
   let big = 0;
   for (let i = 0; i < y.length; i++)
     big = Math.max(big, Math.abs((hy[i] as number) - theta * (y[i] as number)));
@@ -130,9 +150,7 @@ export function* powerResidual(
   for (let it = 1; it <= maxIter; it++) {
     const hv: Float64Array = yield v;
     // Residual of H (plus shift) at v: the deflated space is not projected out of it.
-    let rq = 0;
-    for (let i = 0; i < dim; i++) rq += (v[i] as number) * ((hv[i] as number) - shift * (v[i] as number));
-    const value = rq + shift;
+    const value = shiftedRayleigh(v, hv, shift) + shift;
     const res = relative(residualNorm(hv, value, v), value);
     const pair: Pair = {
       value,
@@ -144,13 +162,29 @@ export function* powerResidual(
     };
     best = pair;
     if (pair.converged) break;
-    const u = Float64Array.from(hv);
-    if (shift !== 0) for (let i = 0; i < dim; i++) u[i] = (u[i] as number) - shift * (v[i] as number);
+    const u = shifted(hv, v, shift);
     projectOut(u, deflate);
     if (!unit(u)) break; // H v ∈ span(deflate): v is in the null space of the deflated operator
     v = u;
   }
   return best as Pair;
+}
+
+// The loops of powerResidual live in functions of their own: inside the generator V8 ran them
+// several times slower for the first calls of a process (BENCHMARKS.md, "mlp-hessian-top").
+
+/** vᵀ(Hv − shift·v). */
+function shiftedRayleigh(v: Float64Array, hv: Float64Array, shift: number): number {
+  let rq = 0;
+  for (let i = 0; i < v.length; i++) rq += (v[i] as number) * ((hv[i] as number) - shift * (v[i] as number));
+  return rq;
+}
+
+/** A new array Hv − shift·v. */
+function shifted(hv: Float64Array, v: Float64Array, shift: number): Float64Array {
+  const u = Float64Array.from(hv);
+  if (shift !== 0) for (let i = 0; i < u.length; i++) u[i] = (u[i] as number) - shift * (v[i] as number);
+  return u;
 }
 
 /**

@@ -5,18 +5,23 @@ export function dot(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
+/**
+ * ‖a‖ in float64 at any magnitude: one pass of plain squares while their sum lies well inside
+ * float64's range, else again with each entry divided by the largest |entry| first (plain squares
+ * of entries near 1e±160 underflow to 0 or overflow to ∞).
+ */
 export function norm(a: Float64Array): number {
-  return Math.sqrt(dot(a, a));
-}
-
-/** ‖A y − θ y‖ for a unit y, given A y. */
-export function residual(ay: Float64Array, theta: number, y: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < y.length; i++) {
-    const d = (ay[i] as number) - theta * (y[i] as number);
-    s += d * d;
+  const s = dot(a, a);
+  if (s > 1e-250 && s < 1e250) return Math.sqrt(s);
+  let big = 0;
+  for (let i = 0; i < a.length; i++) big = Math.max(big, Math.abs(a[i] as number));
+  if (big === 0 || !Number.isFinite(big)) return big;
+  let t = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = (a[i] as number) / big;
+    t += x * x;
   }
-  return Math.sqrt(s);
+  return big * Math.sqrt(t);
 }
 
 /** Projects the span of orthonormal `basis` out of `v`, in place (twice, for stability). */
