@@ -29,6 +29,20 @@ function isMissingGradient(err: unknown): boolean {
   return /gradient function not found|Cannot compute gradient|Cannot find a connection/i.test(message);
 }
 
+/**
+ * Σ g ⊙ v with the gradient dy · v written out: tf.sum's own gradient first builds a host array
+ * of ones the size of `g` and uploads it (24 ms of `mlp-hessian-top`'s 20 products, BENCHMARKS.md);
+ * a matmul instead (`tf.dot`) cost XNNPACK more than it saved. Differentiated once only (the
+ * outer gradient of a Hessian-vector product), so a custom gradient is exact here.
+ */
+function dotWith(g: tf.Tensor, v: tf.Tensor): tf.Scalar {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.sum(tf.mul(args[0] as tf.Tensor, v)) as tf.Scalar,
+    gradFunc: (dy: tf.Tensor) => tf.mul(dy, v),
+  }));
+  return f(g) as tf.Scalar;
+}
+
 /** How products were actually computed. */
 export type UsedMode = 'exact' | 'finite-difference';
 
@@ -240,7 +254,7 @@ export class HessianOperator {
             const terms: tf.Tensor[] = [];
             vars.forEach((x, i) => {
               const g = inner[x.name];
-              if (g != null) terms.push(tf.sum(tf.mul(g, vt[i] as tf.Tensor)));
+              if (g != null) terms.push(dotWith(g, vt[i] as tf.Tensor));
             });
             return (terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Scalar;
           },
