@@ -4,9 +4,11 @@ import type { WasmHeapBackend } from './wasm-heap-view.js';
 
 /**
  * A second thread for gflow's wasm SIMD loops: a worker that instantiates the same module on
- * tfjs-wasm's shared heap and runs one exported function at a time while the kernel's own thread
- * runs another part of the same work, for a product that splits into independent rows (the fused
- * tanh RNN's ∂L/∂w, 2·b·T·n² flops, about a quarter of `rnn-lag-256`: BENCHMARKS.md).
+ * tfjs-wasm's shared heap and shares a product that splits into independent row ranges with the
+ * kernel's own thread (the fused tanh RNN's ∂L/∂w, 2·b·T·n² flops, about a quarter of
+ * `rnn-lag-256`: BENCHMARKS.md). The rows go in chunks to whichever thread is free first, so a
+ * helper that wakes late (measured: 1 ms while XNNPACK's pool thread still spins after a matmul,
+ * several ms after the core has idled) takes fewer chunks instead of making the kernel wait.
  *
  * Only where tfjs runs its threaded build with two or more threads (the memory is then a
  * `SharedArrayBuffer`, and the user asked for more than one core), and only under Node: a page has
@@ -16,39 +18,60 @@ import type { WasmHeapBackend } from './wasm-heap-view.js';
  * (no CPU), does not keep the process alive, and is terminated when tfjs's module is collected.
  */
 export interface SimdHelper {
-  /** Starts `fn(...args)` on the helper thread and returns at once. */
-  start<K extends HelperFunction>(fn: K, args: Parameters<SimdWasm[K]>): void;
-  /** Waits for the call {@link start} began; false if it threw (the caller then does that part). */
-  finish(): boolean;
-  /** Calls finished so far (for tests: that a kernel did use the helper). */
-  readonly calls: number;
+  /**
+   * Runs `fn(...args, j0, j1)` over [0, rows) in chunks of `chunk` rows, on this thread and the
+   * helper's, and returns when all are done: true, or false if a chunk trapped on either thread
+   * (its rows are then unfinished: the caller redoes the whole product on its own thread, where
+   * the trap throws).
+   */
+  rows<K extends HelperFunction>(
+    fn: K,
+    simd: SimdWasm,
+    args: HelperArgs<K>,
+    rows: number,
+    chunk: number,
+  ): boolean;
+  /** Chunks the helper thread has run so far (for tests: that it took part). */
+  readonly helped: number;
 }
 
-/** The module's functions a helper may run (each must write only what its arguments name). */
+/** The module's functions a helper may run: each takes a row range [j0, j1) as its last two arguments. */
 export type HelperFunction = 'rnn_weight_grad';
+/** A helper function's arguments without the row range. */
+export type HelperArgs<K extends HelperFunction> =
+  Parameters<SimdWasm[K]> extends [...infer A, number, number] ? A : never;
 const FUNCTIONS: readonly HelperFunction[] = ['rnn_weight_grad'];
 
 // The control block: Int32 slots in a SharedArrayBuffer.
 /** The number of the call asked for (−1: stop). */
 const SEQ = 0;
-/** The number of the last call finished. */
-const DONE = 1;
+/** The next chunk to take (both threads take chunks with Atomics.add). */
+const NEXT = 1;
+/** Chunks finished (by either thread). */
+const FINISHED = 2;
 /** 1 once the worker has its instance, −1 if it could not make one. */
-const READY = 2;
-/** 1 if the last call returned, 0 if it threw. */
-const STATUS = 3;
+const READY = 3;
+/** 1 unless a chunk trapped in the helper during this call. */
+const STATUS = 4;
+/** Chunks the helper has run, over all calls. */
+const HELPED = 5;
 /** Which function ({@link FUNCTIONS} index). */
-const FN = 4;
-/** How many arguments. */
-const NARGS = 5;
+const FN = 6;
+/** Rows in all, and rows per chunk. */
+const ROWS = 7;
+const CHUNK = 8;
+/** How many arguments before the row range. */
+const NARGS = 9;
 /** The arguments (int32: byte offsets and sizes). */
-const ARGS = 6;
-const MAX_ARGS = 16;
+const ARGS = 10;
+const MAX_ARGS = 14;
 
 /**
  * The worker's script (evaluated as CommonJS under Node, with `workerData` = {module, memory,
- * ctrl, names}). It instantiates the module on the shared memory, says it is ready, and serves
- * calls until asked to stop.
+ * ctrl, names}). It instantiates the module on the shared memory, says it is ready, and at each
+ * call takes chunks until none is left. Every argument is read after the chunk is taken, which the
+ * caller wrote before it reset the chunk counter: a helper that wakes so late that the next call
+ * has begun serves that call, with that call's arguments.
  */
 const WORKER_SOURCE = `'use strict';
 const { workerData } = require('node:worker_threads');
@@ -69,47 +92,76 @@ while (fns !== undefined) {
   if (seq === seen) continue;
   if (seq < 0) break;
   seen = seq;
-  let ok = 1;
-  try {
-    fns[c[${FN}]](...c.subarray(${ARGS}, ${ARGS} + c[${NARGS}]));
-  } catch {
-    ok = 0;
+  for (;;) {
+    const k = Atomics.add(c, ${NEXT}, 1);
+    const rows = c[${ROWS}];
+    const chunk = c[${CHUNK}];
+    const j0 = k * chunk;
+    if (j0 >= rows) break;
+    try {
+      fns[c[${FN}]](...c.subarray(${ARGS}, ${ARGS} + c[${NARGS}]), j0, Math.min(rows, j0 + chunk));
+    } catch {
+      c[${STATUS}] = 0;
+    }
+    Atomics.add(c, ${HELPED}, 1);
+    Atomics.add(c, ${FINISHED}, 1);
+    Atomics.notify(c, ${FINISHED});
   }
-  c[${STATUS}] = ok;
-  Atomics.store(c, ${DONE}, seq);
-  Atomics.notify(c, ${DONE});
 }
 `;
 
 class WorkerHelper implements SimdHelper {
   private seq = 0;
-  calls = 0;
   constructor(private readonly c: Int32Array) {}
+
+  get helped(): number {
+    return Atomics.load(this.c, HELPED);
+  }
 
   ready(): boolean {
     return Atomics.load(this.c, READY) === 1;
   }
 
-  start<K extends HelperFunction>(fn: K, args: Parameters<SimdWasm[K]>): void {
+  rows<K extends HelperFunction>(
+    fn: K,
+    simd: SimdWasm,
+    args: HelperArgs<K>,
+    rows: number,
+    chunk: number,
+  ): boolean {
     const { c } = this;
+    const list = args as unknown as number[];
     c[FN] = FUNCTIONS.indexOf(fn);
-    c[NARGS] = args.length;
-    for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i] as number;
+    c[NARGS] = list.length;
+    for (let i = 0; i < list.length; i++) c[ARGS + i] = list[i] as number;
+    c[ROWS] = rows;
+    c[CHUNK] = chunk;
+    c[STATUS] = 1;
+    Atomics.store(c, FINISHED, 0);
+    Atomics.store(c, NEXT, 0); // after every argument: a chunk taken from here on sees them
     this.seq = this.seq === 0x7fffffff ? 1 : this.seq + 1;
     Atomics.store(c, SEQ, this.seq);
     Atomics.notify(c, SEQ, 1);
-  }
-
-  finish(): boolean {
-    const { c } = this;
+    const run = simd[fn] as (...a: number[]) => void;
+    let ok = true;
     for (;;) {
-      const done = Atomics.load(c, DONE);
-      if (done === this.seq) {
-        this.calls++;
-        return c[STATUS] === 1;
+      const j0 = Atomics.add(c, NEXT, 1) * chunk;
+      if (j0 >= rows) break;
+      try {
+        run(...list, j0, Math.min(rows, j0 + chunk));
+      } catch {
+        ok = false;
       }
-      Atomics.wait(c, DONE, done);
+      Atomics.add(c, FINISHED, 1);
     }
+    // Every chunk is taken; wait for the one the helper may still be running.
+    const total = Math.ceil(rows / chunk);
+    for (;;) {
+      const done = Atomics.load(c, FINISHED);
+      if (done >= total) break;
+      Atomics.wait(c, FINISHED, done);
+    }
+    return ok && c[STATUS] === 1;
   }
 }
 

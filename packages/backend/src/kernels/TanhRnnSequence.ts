@@ -318,8 +318,9 @@ const HELPER_MIN_FLOPS = 1 << 22;
 
 /**
  * dW = Σ h_{t−1}ᵀ dz_t (`rnn_weight_grad`) into the heap tensor at `at[3]`, its rows shared with
- * gflow's SIMD helper thread where one runs ({@link simdHelper}): the same bits either way, as
- * each element is summed in the same order.
+ * gflow's SIMD helper thread where one runs ({@link simdHelper}), in 4 chunks (whole 4-row tiles
+ * of the module's loop) that either thread takes: the same bits either way, as each element is
+ * summed in the same order. More chunks would read dz again for each.
  */
 function weightGradient(
   simd: SimdWasm,
@@ -330,20 +331,14 @@ function weightGradient(
   n: number,
 ): void {
   const [hAt, h0At, dzAt, dwAt] = at;
-  heapF32(heap).fill(0, dwAt / 4, dwAt / 4 + n * n); // rnn_weight_grad adds onto dW
-  // The helper takes the upper rows from a multiple of 4 (the module's tiles are 4 rows).
-  const split = 4 * Math.floor(n / 8);
-  const helper = split > 0 && 2 * b * T * n * n >= HELPER_MIN_FLOPS ? simdHelper(heap) : undefined;
-  if (helper === undefined) {
-    simd.rnn_weight_grad(hAt, h0At, dzAt, dwAt, T, b, n, 0, n);
+  const zero = () => heapF32(heap).fill(0, dwAt / 4, dwAt / 4 + n * n); // rnn_weight_grad adds onto dW
+  zero();
+  const helper = n >= 8 && 2 * b * T * n * n >= HELPER_MIN_FLOPS ? simdHelper(heap) : undefined;
+  if (helper?.rows('rnn_weight_grad', simd, [hAt, h0At, dzAt, dwAt, T, b, n], n, 4 * Math.ceil(n / 16))) {
     return;
   }
-  helper.start('rnn_weight_grad', [hAt, h0At, dzAt, dwAt, T, b, n, split, n]);
-  simd.rnn_weight_grad(hAt, h0At, dzAt, dwAt, T, b, n, 0, split);
-  if (!helper.finish()) {
-    heapF32(heap).fill(0, dwAt / 4 + split * n, dwAt / 4 + n * n);
-    simd.rnn_weight_grad(hAt, h0At, dzAt, dwAt, T, b, n, split, n);
-  }
+  if (helper !== undefined) zero(); // a chunk trapped: redo it all here, where the trap throws
+  simd.rnn_weight_grad(hAt, h0At, dzAt, dwAt, T, b, n, 0, n);
 }
 
 // The loops live in small functions of their own (see Tanh.ts: V8 compiles a loop inside the
