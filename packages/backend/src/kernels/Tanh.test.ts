@@ -62,7 +62,8 @@ describe('wasm Tanh fill (the SIMD module in place; else XNNPACK sigmoid and a p
           return { shape: y.shape, values: Array.from(y.dataSync()) };
         });
         expect(t.shape).toEqual(shape);
-        t.values.forEach((y, i) => expect(Math.abs(y - Math.tanh(v[i]!))).toBeLessThan(3e-7));
+        const worst = Math.max(...t.values.map((y, i) => Math.abs(y - Math.tanh(v[i]!))));
+        expect(worst).toBeLessThan(3e-7);
       }
     });
   }
