@@ -112,6 +112,38 @@ describe('initBackend({ threads: 2 })', () => {
     expect(helper?.helped ?? 0).toBeGreaterThan(before);
   });
 
+  it('multiplies by a fresh weight on both threads with the SIMD module: within 1e-6 of float64 and of the cpu kernel, the helper taking part', () => {
+    const heap = asWasmHeap(tf.backend());
+    const helper = simdHelper(heap);
+    expect(helper).toBeDefined();
+    const before = helper?.helped ?? 0;
+    // m = 37: chunks of 12 rows, the last a single row; n = 90: 8-wide tiles and 2 columns alone;
+    // k = 700: 64-row blocks and a last one of 60. 2·m·k·n ≈ 4.7e6 flops, above the helper's 2²².
+    const [m, k, n] = [37, 700, 90];
+    noLeak(() => {
+      for (let call = 0; call < 100 && (call < 3 || (helper?.helped ?? 0) === before); call++) {
+        const a = { values: f32(randn(m * k, 20 + call)), shape: [m, k] };
+        // A new buffer each call, as after an optimizer step: tfjs has packed none of them.
+        const b = { values: f32(randn(k * n, 40 + call)), shape: [k, n] };
+        const attrs = { transposeA: false, transposeB: false };
+        const [got] = activeKernelAll('BatchMatMul', { a, b }, attrs);
+        const [cpu] = cpuKernelAll('BatchMatMul', { a, b }, attrs);
+        // The product in float64 from the same float32 inputs.
+        const want = new Float64Array(m * n);
+        for (let i = 0; i < m; i++)
+          for (let r = 0; r < k; r++) {
+            const x = a.values[i * k + r] as number;
+            for (let j = 0; j < n; j++)
+              want[i * n + j] = (want[i * n + j] as number) + x * (b.values[r * n + j] as number);
+          }
+        expect(got!.shape).toEqual([m, n]);
+        expect(relErr(got!.values, want)).toBeLessThan(1e-6);
+        expect(relErr(got!.values, cpu!.values)).toBeLessThan(1e-6);
+      }
+    });
+    expect(helper?.helped ?? 0).toBeGreaterThan(before);
+  });
+
   it('a chunk that traps makes the call say so, and the helper serves the next call', () => {
     const heap = asWasmHeap(tf.backend());
     const helper = simdHelper(heap);

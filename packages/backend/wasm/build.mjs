@@ -21,7 +21,7 @@ const clang = process.env.CLANG ?? 'clang';
 const common = [
   '--target=wasm32',
   '-msimd128',
-  '-O2',
+  '-Oz',
   '-fno-unroll-loops',
   '-fno-vectorize',
   '-fno-slp-vectorize',

@@ -184,27 +184,27 @@ void rnn_backward_step(const float *dy, const float *H, const float *g, int hasG
 }
 
 /**
- * c[j][k] += Σ_r a[r][j]·b[r][k] for j in [j0, j1), k in [k0, n), one float32 sum at a time; a's
- * rows are lda floats apart.
+ * c[j][k] += Σ_r A(j, r)·b[r][k] for j in [j0, j1), k in [k0, n), one float32 sum at a time, where
+ * A(j, r) = a[j·aq + r·ar] (aq = 1, ar = lda for aᵀ of a row-major a; aq = K, ar = 1 for a itself).
  */
-__attribute__((noinline)) static void tn_scalar(const float *a, const float *b, float *c, int rows, int lda,
-                                                int n, int j0, int j1, int k0) {
+__attribute__((noinline)) static void mm_scalar(const float *a, const float *b, float *c, int rows, int aq,
+                                                int ar, int n, int j0, int j1, int k0) {
   for (int j = j0; j < j1; j++) {
     for (int k = k0; k < n; k++) {
       float s = c[j * n + k];
-      for (int r = 0; r < rows; r++) s += a[r * lda + j] * b[r * n + k];
+      for (int r = 0; r < rows; r++) s += a[r * ar + j * aq] * b[r * n + k];
       c[j * n + k] = s;
     }
   }
 }
 
 /**
- * c [m, n] += aᵀ · b for `rows` rows of a [rows, m] (rows lda ≥ m floats apart) and b [rows, n]
- * (row-major), each element accumulated row after row in float32 (as XNNPACK's kernels do), by
+ * c [m, n] += A · b for `rows` rows r of b [rows, n] (row-major) and A(j, r) = a[j·aq + r·ar] (see
+ * mm_scalar), each element accumulated row after row in float32 (as XNNPACK's kernels do), by
  * 4 × 8 register tiles.
  */
-__attribute__((noinline)) static void tn_rows(const float *a, const float *b, float *c, int rows, int m,
-                                              int n, int lda) {
+__attribute__((noinline)) static void mm_rows(const float *a, const float *b, float *c, int rows, int m, int n,
+                                              int aq, int ar) {
   int j = 0;
   for (; j + 4 <= m; j += 4) {
     int k = 0;
@@ -214,20 +214,20 @@ __attribute__((noinline)) static void tn_rows(const float *a, const float *b, fl
       v128_t c10 = wasm_v128_load(d + n), c11 = wasm_v128_load(d + n + 4);
       v128_t c20 = wasm_v128_load(d + 2 * n), c21 = wasm_v128_load(d + 2 * n + 4);
       v128_t c30 = wasm_v128_load(d + 3 * n), c31 = wasm_v128_load(d + 3 * n + 4);
-      const float *ar = a + j;
+      const float *ap = a + j * aq;
       const float *br = b + k;
-      for (int r = 0; r < rows; r++, ar += lda, br += n) {
+      for (int r = 0; r < rows; r++, ap += ar, br += n) {
         v128_t b0 = wasm_v128_load(br), b1 = wasm_v128_load(br + 4);
-        v128_t a0 = wasm_v128_load32_splat(ar);
+        v128_t a0 = wasm_v128_load32_splat(ap);
         c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
         c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
-        v128_t a1 = wasm_v128_load32_splat(ar + 1);
+        v128_t a1 = wasm_v128_load32_splat(ap + aq);
         c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));
         c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
-        v128_t a2 = wasm_v128_load32_splat(ar + 2);
+        v128_t a2 = wasm_v128_load32_splat(ap + 2 * aq);
         c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0));
         c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
-        v128_t a3 = wasm_v128_load32_splat(ar + 3);
+        v128_t a3 = wasm_v128_load32_splat(ap + 3 * aq);
         c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0));
         c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
       }
@@ -240,24 +240,26 @@ __attribute__((noinline)) static void tn_rows(const float *a, const float *b, fl
       wasm_v128_store(d + 3 * n, c30);
       wasm_v128_store(d + 3 * n + 4, c31);
     }
-    tn_scalar(a, b, c, rows, lda, n, j, j + 4, k);
+    mm_scalar(a, b, c, rows, aq, ar, n, j, j + 4, k);
   }
-  tn_scalar(a, b, c, rows, lda, n, j, m, 0);
+  mm_scalar(a, b, c, rows, aq, ar, n, j, m, 0);
+}
+
+/** mm_rows over K rows of b by blocks of 64 rows (that stay in cache). */
+__attribute__((noinline)) static void mm_blocked(const float *a, const float *b, float *c, int K, int m, int n,
+                                                 int aq, int ar) {
+  for (int r = 0; r < K; r += 64) mm_rows(a + r * ar, b + r * n, c, K - r < 64 ? K - r : 64, m, n, aq, ar);
 }
 
 /**
- * c [m, n] += aᵀ · b for a [K, m] (rows lda floats apart) and b [K, n], by blocks of 64 rows (that
- * stay in cache).
+ * Rows [j0, j1) of c [m, n] += A · b for b [K, n] and A(j, r) = a[j·aq + r·ar]: aᵀ·b for a [K, m]
+ * with (aq, ar) = (1, m), a·b for a [m, K] with (K, 1). The caller zeroes c for c = A · b. Each
+ * element's sum is the same whatever the row range, so two threads may share the rows.
  */
-__attribute__((noinline)) static void tn_blocked(const float *a, const float *b, float *c, int K, int m,
-                                                 int n, int lda) {
-  for (int r = 0; r < K; r += 64) tn_rows(a + r * lda, b + r * n, c, K - r < 64 ? K - r : 64, m, n, lda);
-}
-
-/** c [m, n] += aᵀ · b for a [K, m] and b [K, n] (the caller zeroes c for c = aᵀ · b). */
-EXPORT(matmul_tn)
-void matmul_tn(const float *a, const float *b, float *c, int K, int m, int n) {
-  tn_blocked(a, b, c, K, m, n, m);
+EXPORT(matmul)
+void matmul(const float *a, const float *b, float *c, int K, int m, int n, int aq, int ar, int j0, int j1) {
+  (void)m;
+  mm_blocked(a + j0 * aq, b, c + j0 * n, K, j1 - j0, n, aq, ar);
 }
 
 /**
@@ -273,8 +275,8 @@ void rnn_weight_grad(const float *H, const float *h0, const float *dz, float *dW
   int m = j1 - j0;
   float *c = dW + j0 * n;
   for (int i = 0; i < b; i++) {
-    tn_rows(h0 + i * n + j0, dz + i * T * n, c, 1, m, n, n);
-    tn_blocked(H + i * T * n + j0, dz + (i * T + 1) * n, c, T - 1, m, n, n);
+    mm_rows(h0 + i * n + j0, dz + i * T * n, c, 1, m, n, 1, n);
+    mm_blocked(H + i * T * n + j0, dz + (i * T + 1) * n, c, T - 1, m, n, 1, n);
   }
 }
 

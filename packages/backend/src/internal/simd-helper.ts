@@ -35,12 +35,18 @@ export interface SimdHelper {
   readonly helped: number;
 }
 
+/**
+ * Below this many flops a product is not shared with the helper thread: waking it and waiting for
+ * it cost tens of microseconds.
+ */
+export const HELPER_MIN_FLOPS = 1 << 22;
+
 /** The module's functions a helper may run: each takes a row range [j0, j1) as its last two arguments. */
-export type HelperFunction = 'rnn_weight_grad';
+export type HelperFunction = 'rnn_weight_grad' | 'matmul';
 /** A helper function's arguments without the row range. */
 export type HelperArgs<K extends HelperFunction> =
   Parameters<SimdWasm[K]> extends [...infer A, number, number] ? A : never;
-const FUNCTIONS: readonly HelperFunction[] = ['rnn_weight_grad'];
+const FUNCTIONS: readonly HelperFunction[] = ['rnn_weight_grad', 'matmul'];
 
 // The control block: Int32 slots in a SharedArrayBuffer.
 /** The number of the call asked for (−1: stop). */

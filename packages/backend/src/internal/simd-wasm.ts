@@ -58,11 +58,23 @@ export interface SimdWasm {
     j1: number,
   ): void;
   /**
-   * c [m, n] += aᵀ · b for a [K, m] and b [K, n] (the caller zeroes c), each element accumulated
-   * row after row in float32 (as XNNPACK's kernels do: the same result as its (bᵀ·a)ᵀ, bit for
-   * bit, where tested).
+   * Rows [j0, j1) of c [m, n] += A · b for b [K, n] and A(j, r) = a[j·aq + r·ar]: aᵀ·b for a
+   * [K, m] with (aq, ar) = (1, m), a·b for a [m, K] with (K, 1). The caller zeroes c. Each element
+   * is accumulated row after row of b in float32 (as XNNPACK's kernels do: the same result as its
+   * (bᵀ·a)ᵀ, bit for bit, where tested), so two threads may share the rows.
    */
-  matmul_tn(a: number, b: number, c: number, K: number, m: number, n: number): void;
+  matmul(
+    a: number,
+    b: number,
+    c: number,
+    K: number,
+    m: number,
+    n: number,
+    aq: number,
+    ar: number,
+    j0: number,
+    j1: number,
+  ): void;
   /** out [cols, rows] = in [rows, cols]ᵀ. */
   transpose2d(input: number, out: number, rows: number, cols: number): void;
 }

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { hostTransposed } from '../internal/host-transpose.js';
 import { freshMatMulB, seenAsMatMulB } from '../internal/packed-operand.js';
+import { HELPER_MIN_FLOPS, simdHelper } from '../internal/simd-helper.js';
 import { simdWasm } from '../internal/simd-wasm.js';
 import { asWasmHeap, heapF32, heapOffset } from '../internal/wasm-heap-view.js';
 import { KernelScratch } from '../internal/wasm-scratch.js';
@@ -112,9 +113,33 @@ function freshWeightForward(r: Route): tf.TensorInfo | undefined {
   const [m, k] = a.shape as [number, number];
   const n = b.shape[1] as number;
   if (!(4 * m * k + m * n < 2 * k * n) || seenAsMatMulB(b)) return undefined;
+  const shared = sharedProduct(r, m, k, n);
+  if (shared !== undefined) return shared;
   const bT = s.run('Transpose', { x: b }, { perm: [1, 0] });
   const aT = s.run('Transpose', { x: a }, { perm: [1, 0] });
   return s.finish(s.run('Transpose', { x: stockProduct(r, bT, aT) }, { perm: [1, 0] }));
+}
+
+/**
+ * A·B for a fresh B by gflow's wasm SIMD module on two threads, this one and its helper
+ * ({@link simdHelper}), reading both operands in place: nothing is packed or transposed. Only
+ * where the helper runs and the product is large (2·m·k·n ≥ 2²²); `undefined` otherwise.
+ */
+function sharedProduct(r: Route, m: number, k: number, n: number): tf.TensorInfo | undefined {
+  if (2 * m * k * n < HELPER_MIN_FLOPS || m < 8) return undefined;
+  const heap = asWasmHeap(r.args.backend);
+  const simd = simdWasm(heap);
+  const helper = simd === undefined ? undefined : simdHelper(heap);
+  if (simd === undefined || helper === undefined) return undefined;
+  const out = heap.makeOutput([m, n], 'float32');
+  const at = heapOffset(heap, out);
+  heapF32(heap).fill(0, at / 4, at / 4 + m * n); // matmul adds onto c
+  const args = [heapOffset(heap, r.a), heapOffset(heap, r.b), at, k, m, n, k, 1] as const;
+  if (!helper.rows('matmul', simd, [...args], m, 4 * Math.ceil(m / 16))) {
+    heap.disposeData(out.dataId);
+    return undefined; // a chunk trapped: the other routes run (and report it)
+  }
+  return out;
 }
 
 /**
@@ -136,8 +161,8 @@ function wideWeightGradient(r: Route): tf.TensorInfo | undefined {
     const N = b.shape[1] as number;
     const out = heap.makeOutput([M, N], 'float32');
     const at = heapOffset(heap, out);
-    heapF32(heap).fill(0, at / 4, at / 4 + M * N); // matmul_tn adds onto c
-    simd.matmul_tn(heapOffset(heap, a), heapOffset(heap, b), at, K, M, N);
+    heapF32(heap).fill(0, at / 4, at / 4 + M * N); // matmul adds onto c
+    simd.matmul(heapOffset(heap, a), heapOffset(heap, b), at, K, M, N, 1, M, 0, M);
     return out;
   }
   const bT = s.adopt(hostTransposed(heap, b));

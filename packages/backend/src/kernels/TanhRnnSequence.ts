@@ -2,7 +2,7 @@ import { InvalidArgumentError, ShapeError } from '@gflow/core';
 import { stepScaledPairs, TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import { freshMatMulB } from '../internal/packed-operand.js';
-import { simdHelper } from '../internal/simd-helper.js';
+import { HELPER_MIN_FLOPS, simdHelper } from '../internal/simd-helper.js';
 import { type SimdWasm, simdWasm } from '../internal/simd-wasm.js';
 import {
   asWasmHeap,
@@ -309,12 +309,6 @@ function backwardOnHeap(
   const steps = pairs ?? dhTotal;
   return steps === undefined ? [du, dw, dh0] : [du, dw, dh0, steps];
 }
-
-/**
- * Below this many flops (2·b·T·n²) ∂L/∂w is not split with the helper thread: waking it and
- * waiting for it cost tens of microseconds.
- */
-const HELPER_MIN_FLOPS = 1 << 22;
 
 /**
  * dW = Σ h_{t−1}ᵀ dz_t (`rnn_weight_grad`) into the heap tensor at `at[3]`, its rows shared with
