@@ -78,13 +78,9 @@ describe('initBackend({ threads: 2 })', () => {
     });
   });
 
-  it("shares the fused RNN's ∂L/∂w with gflow's helper thread: the same bits as one thread and as the JavaScript loops", async () => {
+  it("shares the fused RNN's ∂L/∂w with gflow's helper thread, ready once initBackend resolves: the same bits as one thread and as the JavaScript loops", () => {
     const heap = asWasmHeap(tf.backend());
-    // The first use starts the worker; it says it is ready through shared memory.
-    simdHelper(heap);
-    const deadline = Date.now() + 20_000;
-    while (simdHelper(heap) === undefined && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 10));
+    // initBackend started the worker and waited until it said it was ready.
     const helper = simdHelper(heap);
     expect(helper).toBeDefined();
     noLeak(() => {

@@ -1,6 +1,9 @@
 import { describeValue, InvalidArgumentError } from '@gflow/core';
+import * as tf from '@tensorflow/tfjs';
 import { type EngineName, makeLoaders } from './internal/engine-loaders.js';
 import { probeAvailable, selectBackend } from './internal/select-backend.js';
+import { startSimdHelper } from './internal/simd-helper.js';
+import { asWasmHeap } from './internal/wasm-heap-view.js';
 import './register-gradients.js';
 
 /**
@@ -110,8 +113,11 @@ export interface InitBackendOptions {
    * workloads of many small ops (each op wakes the pool), and every start creates 8 pool
    * workers: hence the default 1, which is right for parallel test runs and
    * shared machines; ask for `'auto'` on a machine the computation has to itself. The pool size is fixed when the wasm engine first starts in a process: a
-   * later call cannot change it (`BackendInfo.threads` reports what the engine really uses). No
-   * effect on other engines. In a browser the number is passed to tfjs-wasm's `setThreadsCount`,
+   * later call cannot change it (`BackendInfo.threads` reports what the engine really uses).
+   * With two or more, under Node, gflow also starts one worker of its own that shares its
+   * largest wasm SIMD products with the kernels (the fused tanh RNN's ∂L/∂w, x·W with a fresh W),
+   * and `initBackend` resolves once it is ready (about 40 ms); it sleeps between calls and does
+   * not keep the process alive. No effect on other engines. In a browser the number is passed to tfjs-wasm's `setThreadsCount`,
    * and tfjs uses its threaded build only in a cross-origin-isolated page.
    */
   readonly threads?: number | 'auto';
@@ -151,6 +157,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     throw new InvalidArgumentError(`initBackend: options must be an object, got ${describeValue(options)}`);
   }
   current = await selectBackend(options.prefer, makeLoaders(), undefined, options.threads);
+  // The threaded engine shares its largest products with gflow's helper thread: start it now
+  // rather than inside the first kernel that would use it.
+  if (current.name === 'wasm' && current.threads >= 2) await startSimdHelper(asWasmHeap(tf.backend()));
   return current;
 }
 

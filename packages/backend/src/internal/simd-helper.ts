@@ -128,6 +128,10 @@ class WorkerHelper implements SimdHelper {
     return Atomics.load(this.c, READY) === 1;
   }
 
+  failed(): boolean {
+    return Atomics.load(this.c, READY) === -1;
+  }
+
   rows<K extends HelperFunction>(
     fn: K,
     simd: SimdWasm,
@@ -218,6 +222,26 @@ function spawn(heap: WasmHeapBackend): WorkerHelper | null {
     return null;
   }
   return new WorkerHelper(new Int32Array(ctrl));
+}
+
+/**
+ * Starts the helper thread for `heap`'s SIMD module where one can run, and resolves once it is
+ * ready (true), or at once when none can run here, or if it has not answered within `timeoutMs`
+ * (false). `initBackend` calls it for the threaded engine, so that the worker's start (about 40 ms
+ * of a core) is over before the first kernel that would use it.
+ */
+export async function startSimdHelper(heap: WasmHeapBackend, timeoutMs = 5000): Promise<boolean> {
+  if (!enabled) return false;
+  let h = helpers.get(heap.wasm);
+  if (h === undefined) {
+    h = spawn(heap);
+    helpers.set(heap.wasm, h);
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (h !== null && !h.ready() && !h.failed() && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return h?.ready() ?? false;
 }
 
 /**
