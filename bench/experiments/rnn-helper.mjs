@@ -1,7 +1,7 @@
 // The fused tanh RNN's ∂L/∂w (rnn_weight_grad of gflow's wasm SIMD module, rnn-lag-256's size:
-// b 32, T 256, n 128) on one thread and shared by rows with the helper thread (4 chunks, as the
-// kernel does), each time GAP ms after 50 two-thread XNNPACK matmuls (0: right after, as in the
-// kernel, where the backward loop's matmuls come just before), and whether both give the same bits:
+// b 32, T 256, n 128) on one thread and shared by rows with the helper thread (as the kernel
+// does), each time GAP ms after 50 two-thread XNNPACK matmuls (0: right after, as in the kernel,
+// where the backward loop's matmuls come just before), and whether both give the same bits:
 //   node bench/experiments/rnn-helper.mjs [RUNS] [GAP]
 import { initBackend } from '@gflow/backend';
 import * as tf from '@tensorflow/tfjs';
@@ -52,7 +52,7 @@ for (let r = 0; r < runs; r++) {
   idle();
   f32().fill(0, w2 / 4, w2 / 4 + n * n);
   t0 = performance.now();
-  if (!helper.rows('rnn_weight_grad', simd, [hA, h0A, dzA, w2, T, b, n], n, 4 * Math.ceil(n / 16)))
+  if (!helper.rows('rnn_weight_grad', simd, [hA, h0A, dzA, w2, T, b, n], n))
     throw new Error('a chunk trapped');
   two.push(performance.now() - t0);
   const x = f32().slice(w1 / 4, w1 / 4 + n * n);

@@ -111,14 +111,15 @@ export interface InitBackendOptions {
    * on two cores; the repository's BENCHMARKS.md has the measurements). They hurt on an
    * oversubscribed machine (one descheduled thread stalls the others at every barrier) and on
    * workloads of many small ops (each op wakes the pool), and every start creates 8 pool
-   * workers: hence the default 1, which is right for parallel test runs and
-   * shared machines; ask for `'auto'` on a machine the computation has to itself. The pool size is fixed when the wasm engine first starts in a process: a
-   * later call cannot change it (`BackendInfo.threads` reports what the engine really uses).
-   * With two or more, under Node, gflow also starts one worker of its own that shares its
-   * largest wasm SIMD products with the kernels (the fused tanh RNN's ∂L/∂w, x·W with a fresh W),
-   * and `initBackend` resolves once it is ready (about 40 ms); it sleeps between calls and does
-   * not keep the process alive. No effect on other engines. In a browser the number is passed to tfjs-wasm's `setThreadsCount`,
-   * and tfjs uses its threaded build only in a cross-origin-isolated page.
+   * workers: hence the default 1, which is right for parallel test runs and shared machines; ask
+   * for `'auto'` on a machine the computation has to itself. The pool size is fixed when the wasm
+   * engine first starts in a process: a later call cannot change it (`BackendInfo.threads`
+   * reports what the engine really uses). With two or more, under Node, gflow also starts one
+   * worker of its own that shares its largest wasm SIMD products with the kernels (the fused tanh
+   * RNN's ∂L/∂w, x·W with a fresh W), and `initBackend` resolves once it is ready (about 40 ms);
+   * it sleeps between calls and does not keep the process alive. No effect on other engines. In a
+   * browser the number is passed to tfjs-wasm's `setThreadsCount`, and tfjs uses its threaded
+   * build only in a cross-origin-isolated page.
    */
   readonly threads?: number | 'auto';
 }

@@ -12,25 +12,20 @@ import type { WasmHeapBackend } from './wasm-heap-view.js';
  *
  * Only where tfjs runs its threaded build with two or more threads (the memory is then a
  * `SharedArrayBuffer`, and the user asked for more than one core), and only under Node: a page has
- * no helper (its main thread may not block on `Atomics.wait`). The worker starts on first use and
- * answers through a shared control block, so a kernel never waits on the event loop: until it is
- * ready the kernel does all the work itself. The worker sleeps in `Atomics.wait` between calls
+ * no helper (its main thread may not block on `Atomics.wait`). `initBackend` starts the worker
+ * ({@link startSimdHelper}; otherwise the first {@link simdHelper} call does), and it answers
+ * through a shared control block, so a kernel never waits on the event loop: until it is ready
+ * the kernel does all the work itself. The worker sleeps in `Atomics.wait` between calls
  * (no CPU), does not keep the process alive, and is terminated when tfjs's module is collected.
  */
 export interface SimdHelper {
   /**
-   * Runs `fn(...args, j0, j1)` over [0, rows) in chunks of `chunk` rows, on this thread and the
-   * helper's, and returns when all are done: true, or false if a chunk trapped on either thread
-   * (its rows are then unfinished: the caller redoes the whole product on its own thread, where
-   * the trap throws).
+   * Runs `fn(...args, j0, j1)` over [0, rows) in four chunks of whole 4-row tiles (more would read
+   * the other operand again for each), on this thread and the helper's, and returns when all are
+   * done: true, or false if a chunk trapped on either thread (its rows are then unfinished: the
+   * caller redoes the whole product on its own thread, where the trap throws).
    */
-  rows<K extends HelperFunction>(
-    fn: K,
-    simd: SimdWasm,
-    args: HelperArgs<K>,
-    rows: number,
-    chunk: number,
-  ): boolean;
+  rows<K extends HelperFunction>(fn: K, simd: SimdWasm, args: HelperArgs<K>, rows: number): boolean;
   /** Chunks the helper thread has run so far (for tests: that it took part). */
   readonly helped: number;
 }
@@ -49,7 +44,7 @@ export type HelperArgs<K extends HelperFunction> =
 const FUNCTIONS: readonly HelperFunction[] = ['rnn_weight_grad', 'matmul'];
 
 // The control block: Int32 slots in a SharedArrayBuffer.
-/** The number of the call asked for (−1: stop). */
+/** The number of the call asked for. */
 const SEQ = 0;
 /** The next chunk to take (both threads take chunks with Atomics.add). */
 const NEXT = 1;
@@ -96,7 +91,6 @@ while (fns !== undefined) {
   Atomics.wait(c, ${SEQ}, seen);
   const seq = Atomics.load(c, ${SEQ});
   if (seq === seen) continue;
-  if (seq < 0) break;
   seen = seq;
   for (;;) {
     const k = Atomics.add(c, ${NEXT}, 1);
@@ -132,14 +126,9 @@ class WorkerHelper implements SimdHelper {
     return Atomics.load(this.c, READY) === -1;
   }
 
-  rows<K extends HelperFunction>(
-    fn: K,
-    simd: SimdWasm,
-    args: HelperArgs<K>,
-    rows: number,
-    chunk: number,
-  ): boolean {
+  rows<K extends HelperFunction>(fn: K, simd: SimdWasm, args: HelperArgs<K>, rows: number): boolean {
     const { c } = this;
+    const chunk = 4 * Math.ceil(rows / 16);
     const list = args as unknown as number[];
     c[FN] = FUNCTIONS.indexOf(fn);
     c[NARGS] = list.length;
@@ -232,11 +221,7 @@ function spawn(heap: WasmHeapBackend): WorkerHelper | null {
  */
 export async function startSimdHelper(heap: WasmHeapBackend, timeoutMs = 5000): Promise<boolean> {
   if (!enabled) return false;
-  let h = helpers.get(heap.wasm);
-  if (h === undefined) {
-    h = spawn(heap);
-    helpers.set(heap.wasm, h);
-  }
+  const h = helperOf(heap);
   const deadline = Date.now() + timeoutMs;
   while (h !== null && !h.ready() && !h.failed() && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 5));
@@ -250,10 +235,16 @@ export async function startSimdHelper(heap: WasmHeapBackend, timeoutMs = 5000): 
  */
 export function simdHelper(heap: WasmHeapBackend): SimdHelper | undefined {
   if (!enabled) return undefined;
+  const h = helperOf(heap);
+  return h?.ready() ? h : undefined;
+}
+
+/** `heap`'s helper, started on first use (null: none can run there). */
+function helperOf(heap: WasmHeapBackend): WorkerHelper | null {
   let h = helpers.get(heap.wasm);
   if (h === undefined) {
     h = spawn(heap);
     helpers.set(heap.wasm, h);
   }
-  return h?.ready() ? h : undefined;
+  return h;
 }

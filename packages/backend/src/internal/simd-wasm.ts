@@ -68,7 +68,6 @@ export interface SimdWasm {
     b: number,
     c: number,
     K: number,
-    m: number,
     n: number,
     aq: number,
     ar: number,
@@ -125,7 +124,7 @@ function instantiate(heap: WasmHeapBackend): Instance | null {
   if (memory.buffer !== heap.wasm.HEAPU8.buffer) return null;
   const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
   try {
-    // ~3.4 KB: small enough for a synchronous compile on a browser's main thread.
+    // ~3.9 KB: small enough for a synchronous compile on a browser's main thread.
     const module = new WebAssembly.Module(decode(shared ? SIMD_WASM_SHARED : SIMD_WASM_PLAIN));
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdWasm;
     return { exports, module, memory, shared };

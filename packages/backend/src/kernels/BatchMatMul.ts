@@ -1,9 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import { hostTransposed } from '../internal/host-transpose.js';
 import { freshMatMulB, seenAsMatMulB } from '../internal/packed-operand.js';
-import { HELPER_MIN_FLOPS, simdHelper } from '../internal/simd-helper.js';
-import { simdWasm } from '../internal/simd-wasm.js';
-import { asWasmHeap, heapF32, heapOffset } from '../internal/wasm-heap-view.js';
+import { HELPER_MIN_FLOPS, type SimdHelper, simdHelper } from '../internal/simd-helper.js';
+import { type SimdWasm, simdWasm } from '../internal/simd-wasm.js';
+import { asWasmHeap, heapF32, heapOffset, type WasmHeapBackend } from '../internal/wasm-heap-view.js';
 import { KernelScratch } from '../internal/wasm-scratch.js';
 
 /**
@@ -100,12 +100,14 @@ function plain2d(a: tf.TensorInfo, b: tf.TensorInfo): boolean {
 
 /**
  * A·B with a B that tfjs has not packed yet and that is large next to A (x·W in a dense layer's
- * forward pass, W fresh after every optimizer step): computed as (Bᵀ·Aᵀ)ᵀ, so that XNNPACK packs
- * the batch-sized Aᵀ instead of B. Chosen when K·N + 4·M·K + M·N < 3·K·N: one transpose each of
- * B, A and the output against packing B, packing an element counted as about three transposes of
- * it (BENCHMARKS.md, "mlp-train-50: where the training step went"). A B seen before keeps the
- * stock path: its second use packs it, and later uses find the packing (a constant weight).
- * `undefined` when the route does not apply.
+ * forward pass, W fresh after every optimizer step). Where gflow's SIMD helper thread runs and the
+ * product is large, by gflow's wasm SIMD module on two threads, reading both operands in place
+ * (nothing packed or transposed). Otherwise computed as (Bᵀ·Aᵀ)ᵀ, so that XNNPACK packs the
+ * batch-sized Aᵀ instead of B. Chosen when K·N + 4·M·K + M·N < 3·K·N: one transpose each of B, A
+ * and the output against packing B, packing an element counted as about three transposes of it
+ * (BENCHMARKS.md, "mlp-train-50: where the training step went"). A B seen before keeps the stock
+ * path: its second use packs it, and later uses find the packing (a constant weight). `undefined`
+ * when the route does not apply.
  */
 function freshWeightForward(r: Route): tf.TensorInfo | undefined {
   const { s, a, b } = r;
@@ -113,33 +115,48 @@ function freshWeightForward(r: Route): tf.TensorInfo | undefined {
   const [m, k] = a.shape as [number, number];
   const n = b.shape[1] as number;
   if (!(4 * m * k + m * n < 2 * k * n) || seenAsMatMulB(b)) return undefined;
-  const shared = sharedProduct(r, m, k, n);
-  if (shared !== undefined) return shared;
+  if (2 * m * k * n >= HELPER_MIN_FLOPS && m >= 8) {
+    const heap = asWasmHeap(r.args.backend);
+    const simd = simdWasm(heap);
+    const helper = simd === undefined ? undefined : simdHelper(heap);
+    if (simd !== undefined && helper !== undefined) {
+      const shared = moduleProduct(heap, simd, helper, a, b, k, m, n, k, 1);
+      if (shared !== undefined) return shared;
+    }
+  }
   const bT = s.run('Transpose', { x: b }, { perm: [1, 0] });
   const aT = s.run('Transpose', { x: a }, { perm: [1, 0] });
   return s.finish(s.run('Transpose', { x: stockProduct(r, bT, aT) }, { perm: [1, 0] }));
 }
 
 /**
- * A·B for a fresh B by gflow's wasm SIMD module on two threads, this one and its helper
- * ({@link simdHelper}), reading both operands in place: nothing is packed or transposed. Only
- * where the helper runs and the product is large (2·m·k·n ≥ 2²²); `undefined` otherwise.
+ * A fresh [m, n] heap tensor c = A · b by gflow's SIMD `matmul` (A(j, r) = a[j·aq + r·ar], b
+ * [K, n]), on this thread, or shared with `helper` when given; `undefined` (and nothing left) if a
+ * chunk trapped there, for another route to run and report it.
  */
-function sharedProduct(r: Route, m: number, k: number, n: number): tf.TensorInfo | undefined {
-  if (2 * m * k * n < HELPER_MIN_FLOPS || m < 8) return undefined;
-  const heap = asWasmHeap(r.args.backend);
-  const simd = simdWasm(heap);
-  const helper = simd === undefined ? undefined : simdHelper(heap);
-  if (simd === undefined || helper === undefined) return undefined;
+function moduleProduct(
+  heap: WasmHeapBackend,
+  simd: SimdWasm,
+  helper: SimdHelper | undefined,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  K: number,
+  m: number,
+  n: number,
+  aq: number,
+  ar: number,
+): tf.TensorInfo | undefined {
   const out = heap.makeOutput([m, n], 'float32');
   const at = heapOffset(heap, out);
   heapF32(heap).fill(0, at / 4, at / 4 + m * n); // matmul adds onto c
-  const args = [heapOffset(heap, r.a), heapOffset(heap, r.b), at, k, m, n, k, 1] as const;
-  if (!helper.rows('matmul', simd, [...args], m, 4 * Math.ceil(m / 16))) {
-    heap.disposeData(out.dataId);
-    return undefined; // a chunk trapped: the other routes run (and report it)
+  const args = [heapOffset(heap, a), heapOffset(heap, b), at, K, n, aq, ar] as const;
+  if (helper === undefined) {
+    simd.matmul(...args, 0, m);
+    return out;
   }
-  return out;
+  if (helper.rows('matmul', simd, [...args], m)) return out;
+  heap.disposeData(out.dataId);
+  return undefined;
 }
 
 /**
@@ -155,16 +172,9 @@ function wideWeightGradient(r: Route): tf.TensorInfo | undefined {
   const { s, a, b } = r;
   if (!plain2d(a, b) || (b.shape[1] as number) < 4 * (a.shape[1] as number)) return undefined;
   const heap = asWasmHeap(r.args.backend);
-  const simd = (a.shape[1] as number) <= 32 ? simdWasm(heap) : undefined;
-  if (simd !== undefined) {
-    const [K, M] = a.shape as [number, number];
-    const N = b.shape[1] as number;
-    const out = heap.makeOutput([M, N], 'float32');
-    const at = heapOffset(heap, out);
-    heapF32(heap).fill(0, at / 4, at / 4 + M * N); // matmul adds onto c
-    simd.matmul(heapOffset(heap, a), heapOffset(heap, b), at, K, M, N, 1, M, 0, M);
-    return out;
-  }
+  const [K, M] = a.shape as [number, number];
+  const simd = M <= 32 ? simdWasm(heap) : undefined;
+  if (simd !== undefined) return moduleProduct(heap, simd, undefined, a, b, K, M, b.shape[1] as number, 1, M);
   const bT = s.adopt(hostTransposed(heap, b));
   return s.finish(hostTransposed(heap, stockProduct(r, bT, asB(r, a))));
 }

@@ -299,22 +299,24 @@ function backwardOnHeap(
   // transposed copy of H_prev, and no packing of a fresh [b·T, n] right operand, which took
   // XNNPACK about as long as the product itself (BENCHMARKS.md, "The fused tanh RNN").
   weightGradient(simd, heap, [hAt!, at(h0), duAt!, at(dw)], T, b, n);
-  if (stepNorms && !wasmPairs) {
-    const dht = heapF32(heap).subarray(at(dhTotal) / 4, at(dhTotal) / 4 + T * b * n);
-    const hostPairs = heapTensor(heap, [T, 2], stepScaledPairs(dht, T));
-    s.finish(dw);
-    return [du, dw, dh0, hostPairs];
-  }
+  // The fourth output: the pairs (the module's, or taken here from the scratch dhTotal), the step
+  // gradients, or none.
+  const steps =
+    stepNorms && !wasmPairs
+      ? heapTensor(
+          heap,
+          [T, 2],
+          stepScaledPairs(heapF32(heap).subarray(dhtAt! / 4, dhtAt! / 4 + T * b * n), T),
+        )
+      : (pairs ?? dhTotal);
   s.finish(dw);
-  const steps = pairs ?? dhTotal;
   return steps === undefined ? [du, dw, dh0] : [du, dw, dh0, steps];
 }
 
 /**
  * dW = Σ h_{t−1}ᵀ dz_t (`rnn_weight_grad`) into the heap tensor at `at[3]`, its rows shared with
- * gflow's SIMD helper thread where one runs ({@link simdHelper}), in 4 chunks (whole 4-row tiles
- * of the module's loop) that either thread takes: the same bits either way, as each element is
- * summed in the same order. More chunks would read dz again for each.
+ * gflow's SIMD helper thread where one runs ({@link simdHelper}), in chunks that either thread
+ * takes: the same bits either way, as each element is summed in the same order.
  */
 function weightGradient(
   simd: SimdWasm,
@@ -328,9 +330,7 @@ function weightGradient(
   const zero = () => heapF32(heap).fill(0, dwAt / 4, dwAt / 4 + n * n); // rnn_weight_grad adds onto dW
   zero();
   const helper = n >= 8 && 2 * b * T * n * n >= HELPER_MIN_FLOPS ? simdHelper(heap) : undefined;
-  if (helper?.rows('rnn_weight_grad', simd, [hAt, h0At, dzAt, dwAt, T, b, n], n, 4 * Math.ceil(n / 16))) {
-    return;
-  }
+  if (helper?.rows('rnn_weight_grad', simd, [hAt, h0At, dzAt, dwAt, T, b, n], n)) return;
   if (helper !== undefined) zero(); // a chunk trapped: redo it all here, where the trap throws
   simd.rnn_weight_grad(hAt, h0At, dzAt, dwAt, T, b, n, 0, n);
 }

@@ -20,9 +20,10 @@ export function fusedTanhRnnAvailable(): boolean {
  * The forward pass is one `GflowTanhRnnSequence` kernel; a first-order backward pass is one
  * `GflowTanhRnnSequenceGrad` kernel, which also yields ∂L/∂h_t of every step (from downstream and
  * through the recurrence: what a tap on h_t sees), handed to `onStepGradients` [steps, batch,
- * hidden], or, when it has a `norms` member, each step's scaled pair [steps, 2] handed to that. When the backward pass is itself recorded (a gradient of a gradient, e.g. a
- * Hessian-vector product) it runs as ordinary tfjs ops instead, recomputing h_t from the saved
- * inputs, so that second derivatives are exact (as `batchNormTrain` does).
+ * hidden], or, when it has a `norms` member, each step's scaled pair [steps, 2] handed to that.
+ * When the backward pass is itself recorded (a gradient of a gradient, e.g. a Hessian-vector
+ * product) it runs as ordinary tfjs ops instead, recomputing h_t from the saved inputs, so that
+ * second derivatives are exact (as `batchNormTrain` does).
  *
  * @internal
  */
