@@ -16,8 +16,10 @@ import { relErr } from './test-utils/random.js';
 // Batch Normalization", ICLR 2019), so no float32 engine can match another within 1e-4 on it: on cpu alone, changing the input by
 // one ulp moves the output by 5.6e-5, the gradients by 3.1e-5 and the Hessian-vector product by
 // 8.7e-5 (relative norms; measured with this seed, and re-measured by the [slow] test below).
-// Hence 1e-4 for the output and gradients, and 3e-4 (about three times the floor) for the
-// Hessian-vector product. A ReLU whose pre-activation lies within rounding of zero can flip
+// Hence 1e-4 for the gradients, and about three times the floor for the output (1.7e-4) and the
+// Hessian-vector product (3e-4). The output was held to 1e-4 until the wasm engine's 3×3
+// convolutions moved to Winograd F(2×2, 3×3), whose transforms add a few roundings per output: it
+// then measured 1.03e-4 (1.8× its floor). A ReLU whose pre-activation lies within rounding of zero can flip
 // between engines and move a gradient by about 1%; seed 100 has none. Measured when written:
 // wasm vs cpu 1.4e-4 (1.6× the floor) at 4×4, and 1.0e-4 (0.8× a floor of 1.2e-4) at 8×8. The
 // issue's 1e-4 is asserted on the residual net below, whose floor is 1.5e-6.
@@ -37,7 +39,7 @@ describe('30-block conv net (conv3x3 → batch norm → ReLU, 64 channels)', () 
     await initBackend({ prefer: 'cpu' });
     const cpu = run(arrays);
     expect(Number.isFinite(wasm.loss)).toBe(true);
-    expect(relErr(wasm.output, cpu.output)).toBeLessThan(1e-4);
+    expect(relErr(wasm.output, cpu.output)).toBeLessThan(1.7e-4);
     expect(relErr(concat(wasm.grads), concat(cpu.grads))).toBeLessThan(1e-4);
     expect(relErr(concat(wasm.hvp), concat(cpu.hvp))).toBeLessThan(3e-4);
     // Every block's kernel receives gradient and curvature (no silently missing path).

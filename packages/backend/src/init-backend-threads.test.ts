@@ -13,6 +13,7 @@ import { type BackendInfo, initBackend } from './init-backend.js';
 import { simdHelper, useSimdHelper } from './internal/simd-helper.js';
 import { simdWasm } from './internal/simd-wasm.js';
 import { asWasmHeap } from './internal/wasm-heap-view.js';
+import { winogradRuns } from './internal/winograd.js';
 import { noLeak } from './test-utils/derivatives.js';
 import { activeKernelAll, cpuKernelAll } from './test-utils/kernel-runners.js';
 import { f32, randn, relErr } from './test-utils/random.js';
@@ -138,6 +139,35 @@ describe('initBackend({ threads: 2 })', () => {
       }
     });
     expect(helper?.helped ?? 0).toBeGreaterThan(before);
+  });
+
+  it("shares a Winograd convolution's tiles with the helper thread: the same bits as one thread", () => {
+    const heap = asWasmHeap(tf.backend());
+    const helper = simdHelper(heap);
+    expect(helper).toBeDefined();
+    // 2·tiles·16·C·K = 2·(2·9·9)·16·32·32 ≈ 5.3e6 flops, above the helper's 2²²; Ho = Wo = 17 (a
+    // last tile row and column clipped); 162 tiles: chunks of 44, the last one 30.
+    const [N, H, W, C, K] = [2, 17, 17, 32, 32];
+    noLeak(() => {
+      const x = tf.tensor4d(f32(randn(N * H * W * C, 31)), [N, H, W, C]);
+      const w = tf.tensor4d(f32(randn(9 * C * K, 32)), [3, 3, C, K]);
+      const before = winogradRuns().conv;
+      const was = useSimdHelper(false);
+      let one: Float32Array;
+      try {
+        one = tf.tidy(() => tf.conv2d(x, w, 1, 'same').dataSync() as Float32Array);
+      } finally {
+        useSimdHelper(was);
+      }
+      const helped = helper?.helped ?? 0;
+      for (let i = 0; i < 100 && (helper?.helped ?? 0) === helped; i++) {
+        const two = tf.tidy(() => tf.conv2d(x, w, 1, 'same').dataSync());
+        expect(two.every((v, k) => Object.is(v, one[k]))).toBe(true);
+      }
+      expect(helper?.helped ?? 0).toBeGreaterThan(helped);
+      expect(winogradRuns().conv).toBeGreaterThan(before + 1);
+      tf.dispose([x, w]);
+    });
   });
 
   it('a chunk that traps makes the call say so, and the helper serves the next call', () => {

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 // them, and not the other way round.
 import '@tensorflow/tfjs-backend-wasm';
 import { batchMatMulWasmConfig } from './kernels/BatchMatMul.js';
+import { conv2DWasmConfig } from './kernels/Conv2D.js';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter.js';
 import { conv2DBackpropInputWasmConfig } from './kernels/Conv2DBackpropInput.js';
 import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './kernels/DepthwiseConv2dNativeBackpropFilter.js';
@@ -33,6 +34,7 @@ function stockWasm(name: string): tf.KernelConfig {
 }
 
 const configs: readonly tf.KernelConfig[] = [
+  conv2DWasmConfig(stockWasm('Conv2D')),
   conv2DBackpropFilterConfig('wasm'),
   conv2DBackpropInputWasmConfig,
   depthwiseConv2dNativeBackpropFilterWasmConfig,

@@ -1,7 +1,8 @@
-// Builds gflow-simd.c into the two wasm modules that src/internal/simd-wasm.ts instantiates on
-// tfjs-backend-wasm's memory (one importing a shared memory, for the threaded build, one an
-// unshared memory), and writes them, base64, into src/internal/simd-wasm-binary.ts so that
-// they bundle for browsers like any other source. Needs clang and wasm-ld (Debian: `apt-get
+// Builds gflow-simd.c into the wasm modules that src/internal/simd-wasm.ts instantiates on
+// tfjs-backend-wasm's memory (for each of a shared memory, tfjs's threaded build, and an unshared
+// one: a small module under 4 KB without the Winograd convolution, and the full one), and writes
+// them, base64, into src/internal/simd-wasm-binary.ts so that they bundle for browsers like any
+// other source. Needs clang and wasm-ld (Debian: `apt-get
 // install clang lld`, version 14 used for the committed binaries):
 //   node packages/backend/wasm/build.mjs
 import { execFileSync } from 'node:child_process';
@@ -22,8 +23,6 @@ const clang = process.env.CLANG ?? 'clang';
 const common = [
   '--target=wasm32',
   '-msimd128',
-  '-Oz',
-  '-fno-unroll-loops',
   '-fno-vectorize',
   '-fno-slp-vectorize',
   '-nostdlib',
@@ -38,9 +37,17 @@ const common = [
   '-Wl,-z,stack-size=0',
   '-Wl,--initial-memory=65536',
 ];
+const sharedMemory = ['-matomics', '-mbulk-memory', '-Wl,--shared-memory', '-Wl,--max-memory=4294967296'];
+const small = ['-Oz', '-fno-unroll-loops'];
+// The full module (Winograd convolution included) is over 4 KB whatever the flags: -O2, whose
+// unrolling also keeps the transforms' 4×4 tiles in locals (no stack).
+const full = ['-O2', '-DGFLOW_FULL'];
+/** name → [flags, whether it must stay under 4 KB] */
 const variants = {
-  plain: [],
-  shared: ['-matomics', '-mbulk-memory', '-Wl,--shared-memory', '-Wl,--max-memory=4294967296'],
+  plain: [small, true],
+  shared: [[...small, ...sharedMemory], true],
+  plainFull: [full, false],
+  sharedFull: [[...full, ...sharedMemory], false],
 };
 
 /** The ids of a module's sections, checked: no memory of its own, no data, no start function. */
@@ -70,7 +77,7 @@ function checkSections(bytes, name) {
 }
 
 const out = {};
-for (const [name, flags] of Object.entries(variants)) {
+for (const [name, [flags, under4k]] of Object.entries(variants)) {
   const file = join(tmpdir(), `gflow-simd-${name}-${process.pid}.wasm`);
   execFileSync(clang, [...common, ...flags, '-o', file, source], { stdio: 'inherit' });
   const bytes = readFileSync(file);
@@ -80,7 +87,7 @@ for (const [name, flags] of Object.entries(variants)) {
   if (/global\.(get|set)|memory\.(grow|fill|copy)|call /.test(dis)) {
     throw new Error(`${name}: the code uses the stack, a call or a memory instruction:\n${dis}`);
   }
-  if (bytes.length > 4096) throw new Error(`${name}: ${bytes.length} bytes, over 4 KB`);
+  if (under4k && bytes.length > 4096) throw new Error(`${name}: ${bytes.length} bytes, over 4 KB`);
   out[name] = bytes.toString('base64');
   console.log(`${name}: ${bytes.length} bytes`);
 }
@@ -102,6 +109,14 @@ ${chunks(out.shared)};
 /** The module for tfjs's unthreaded SIMD build: imports an unshared memory (env.memory). */
 export const SIMD_WASM_PLAIN =
 ${chunks(out.plain)};
+
+/** {@link SIMD_WASM_SHARED} with the Winograd convolution (over 4 KB). */
+export const SIMD_WASM_SHARED_FULL =
+${chunks(out.sharedFull)};
+
+/** {@link SIMD_WASM_PLAIN} with the Winograd convolution (over 4 KB). */
+export const SIMD_WASM_PLAIN_FULL =
+${chunks(out.plainFull)};
 `,
 );
 console.log(`wrote ${target}`);

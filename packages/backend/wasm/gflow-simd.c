@@ -305,3 +305,253 @@ void transpose2d(const float *in, float *out, int rows, int cols) {
     for (int c = r < r4 ? c4 : 0; c < cols; c++) out[c * rows + r] = in[r * cols + c];
   }
 }
+
+#ifdef GFLOW_FULL
+// Winograd F(2×2, 3×3) convolution (Lavin and Gray, "Fast Algorithms for Convolutional Neural
+// Networks", CVPR 2016), NHWC, stride 1, for the "full" module only (over 4 KB: Node, and a page's
+// workers, compile it synchronously; a page's main thread keeps XNNPACK's convolution). Each output
+// 2×2 tile is Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A summed over input channels, where d is the 4×4 input
+// patch: 16 multiplications per tile and channel pair instead of 36. Every sum runs in a fixed order
+// whatever the tile range, so two threads that share the tiles write the bits one thread writes.
+
+#define F4 v128_t
+#define LD(p) wasm_v128_load(p)
+#define ST(p, v) wasm_v128_store(p, v)
+#define ADD wasm_f32x4_add
+#define SUB wasm_f32x4_sub
+#define MUL wasm_f32x4_mul
+
+/**
+ * U [16][C][K] = G g Gᵀ for g = w [3][3][C][K] (HWIO), G = [[1, 0, 0], [½, ½, ½], [½, −½, ½],
+ * [0, 0, 1]]; K a multiple of 4.
+ */
+EXPORT(winograd_filter)
+void winograd_filter(const float *w, float *u, int C, int K) {
+  const F4 half = wasm_f32x4_splat(0.5f);
+  int CK = C * K;
+  for (int e = 0; e < CK; e += 4) {
+    const float *g = w + e;
+    F4 t[4][3];
+    for (int j = 0; j < 3; j++) {
+      F4 g0 = LD(g + j * CK), g1 = LD(g + (3 + j) * CK), g2 = LD(g + (6 + j) * CK);
+      F4 s = MUL(half, ADD(g0, g2));
+      F4 h1 = MUL(half, g1);
+      t[0][j] = g0;
+      t[1][j] = ADD(s, h1);
+      t[2][j] = SUB(s, h1);
+      t[3][j] = g2;
+    }
+    for (int i = 0; i < 4; i++) {
+      F4 s = MUL(half, ADD(t[i][0], t[i][2]));
+      F4 h1 = MUL(half, t[i][1]);
+      float *o = u + (i * 4) * CK + e;
+      ST(o, t[i][0]);
+      ST(o + CK, ADD(s, h1));
+      ST(o + 2 * CK, SUB(s, h1));
+      ST(o + 3 * CK, t[i][2]);
+    }
+  }
+}
+
+/** p[0..15]: the convolution's geometry and pointers, written by the caller (see winograd_conv). */
+enum { P_X, P_U, P_Y, P_SCRATCH, P_FLAG, P_N, P_H, P_W, P_C, P_K, P_HO, P_WO, P_PT, P_PL, P_CHUNK };
+
+/** Tiles per block: a block's transformed inputs and products ([16][B][C], [16][B][K]) stay in cache. */
+#define WB 16
+
+/**
+ * Tiles [j0, j1) of y [N, Ho, Wo, K] = x [N, H, W, C] ⋆ w (3×3, stride 1, top and left padding
+ * pt, pl; input outside x reads 0) from U = winograd_filter(w); tile t is (n, ty, tx), row-major
+ * over [N, ⌈Ho/2⌉, ⌈Wo/2⌉]. C and K multiples of 4. scratch holds a block of 16·WB·(C + K) floats
+ * per chunk of p[P_CHUNK] tiles (the chunk j0 falls in: a thread works in its own chunk's block).
+ * Sets *flag to 1 if any output is not finite (Winograd's transforms turn an infinity into NaN
+ * where a direct sum would not: the caller redoes such a convolution directly).
+ */
+EXPORT(winograd_conv)
+void winograd_conv(const int *p, int j0, int j1) {
+  const float *x = (const float *)p[P_X];
+  const float *u = (const float *)p[P_U];
+  float *y = (float *)p[P_Y];
+  int H = p[P_H], W = p[P_W], C = p[P_C], K = p[P_K], Ho = p[P_HO], Wo = p[P_WO];
+  int pt = p[P_PT], pl = p[P_PL];
+  int th = (Ho + 1) / 2, tw = (Wo + 1) / 2;
+  float *v = (float *)p[P_SCRATCH] + (j0 / p[P_CHUNK]) * 16 * WB * (C + K);
+  float *m = v + 16 * WB * C;
+  const F4 zero = wasm_f32x4_splat(0), inf = wasm_f32x4_splat(__builtin_inff());
+  F4 bad = zero;
+  for (int b0 = j0; b0 < j1; b0 += WB) {
+    int nb = j1 - b0 < WB ? j1 - b0 : WB;
+    // Input transform: V[ξ][tb][c] = (Bᵀ d B)[ξ], Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]].
+    for (int tb = 0; tb < nb; tb++) {
+      int t = b0 + tb;
+      int n = t / (th * tw), r = t % (th * tw);
+      int r0 = 2 * (r / tw) - pt, c0 = 2 * (r % tw) - pl;
+      const float *base = x + ((n * H + r0) * W + c0) * C;
+      int okr[4], okc[4];
+      for (int i = 0; i < 4; i++) {
+        okr[i] = (unsigned)(r0 + i) < (unsigned)H;
+        okc[i] = (unsigned)(c0 + i) < (unsigned)W;
+      }
+      for (int c = 0; c < C; c += 4) {
+        F4 d[4][4];
+        for (int i = 0; i < 4; i++)
+          for (int j = 0; j < 4; j++) d[i][j] = okr[i] && okc[j] ? LD(base + (i * W + j) * C + c) : zero;
+        F4 q[4][4];
+        for (int j = 0; j < 4; j++) {
+          q[0][j] = SUB(d[0][j], d[2][j]);
+          q[1][j] = ADD(d[1][j], d[2][j]);
+          q[2][j] = SUB(d[2][j], d[1][j]);
+          q[3][j] = SUB(d[1][j], d[3][j]);
+        }
+        float *o = v + tb * C + c;
+        for (int i = 0; i < 4; i++) {
+          ST(o + (4 * i) * WB * C, SUB(q[i][0], q[i][2]));
+          ST(o + (4 * i + 1) * WB * C, ADD(q[i][1], q[i][2]));
+          ST(o + (4 * i + 2) * WB * C, SUB(q[i][2], q[i][1]));
+          ST(o + (4 * i + 3) * WB * C, SUB(q[i][1], q[i][3]));
+        }
+      }
+    }
+    // M[ξ] = V[ξ] · U[ξ]: [nb, C] · [C, K].
+    for (int e = 0; e < 16 * WB * K; e += 4) ST(m + e, zero);
+    for (int xi = 0; xi < 16; xi++)
+      mm_blocked(v + xi * WB * C, u + xi * C * K, m + xi * WB * K, C, nb, K, C, 1);
+    // Output transform: Y = Aᵀ M A, Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], clipped to [Ho, Wo].
+    for (int tb = 0; tb < nb; tb++) {
+      int t = b0 + tb;
+      int n = t / (th * tw), r = t % (th * tw);
+      int r0 = 2 * (r / tw), c0 = 2 * (r % tw);
+      float *out = y + ((n * Ho + r0) * Wo + c0) * K;
+      int down = r0 + 1 < Ho, right = c0 + 1 < Wo;
+      for (int k = 0; k < K; k += 4) {
+        const float *mk = m + tb * K + k;
+        F4 s[2][4];
+        for (int j = 0; j < 4; j++) {
+          F4 m0 = LD(mk + j * WB * K), m1 = LD(mk + (4 + j) * WB * K);
+          F4 m2 = LD(mk + (8 + j) * WB * K), m3 = LD(mk + (12 + j) * WB * K);
+          s[0][j] = ADD(ADD(m0, m1), m2);
+          s[1][j] = SUB(SUB(m1, m2), m3);
+        }
+        for (int i = 0; i < 2; i++) {
+          F4 a = ADD(ADD(s[i][0], s[i][1]), s[i][2]);
+          F4 b = SUB(SUB(s[i][1], s[i][2]), s[i][3]);
+          if (i == 1 && !down) break;
+          bad = wasm_v128_or(bad, wasm_v128_not(wasm_f32x4_lt(wasm_f32x4_abs(a), inf)));
+          ST(out + i * Wo * K + k, a);
+          if (right) {
+            bad = wasm_v128_or(bad, wasm_v128_not(wasm_f32x4_lt(wasm_f32x4_abs(b), inf)));
+            ST(out + (i * Wo + 1) * K + k, b);
+          }
+        }
+      }
+    }
+  }
+  if (wasm_v128_any_true(bad)) *(int *)p[P_FLAG] = 1;
+}
+/** Tiles per block in winograd_filter_grad. */
+#define WB2 32
+
+/**
+ * Rows [j0, j1) (input channels c) of the filter gradient dW [3, 3, C, K] of y = x ⋆ w (as in
+ * winograd_conv; p[P_U] holds dy [N, Ho, Wo, K] instead of U): with y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A
+ * per tile, ∂L/∂g = Gᵀ[Σ_tiles (Bᵀ d B) ⊙ (A dY Aᵀ)]G, dY the tile's 2×2 output gradient (0 past
+ * [Ho, Wo]). The 16 sums over tiles are matmuls [c, tiles]·[tiles, K], accumulated in float32
+ * tile after tile whatever the channel range (so two threads that share the channels write the
+ * bits one thread writes); each chunk transforms the output gradient for itself. scratch holds
+ * 16·(WB2·(chunk + K) + chunk·K) floats per chunk of p[P_CHUNK] channels. Sets *flag to 1 if any
+ * element of dW is not finite.
+ */
+EXPORT(winograd_filter_grad)
+void winograd_filter_grad(const int *p, int j0, int j1) {
+  const float *x = (const float *)p[P_X];
+  const float *dy = (const float *)p[P_U];
+  float *dw = (float *)p[P_Y];
+  int N = p[P_N], H = p[P_H], W = p[P_W], C = p[P_C], K = p[P_K], Ho = p[P_HO], Wo = p[P_WO];
+  int pt = p[P_PT], pl = p[P_PL], cmax = p[P_CHUNK];
+  int th = (Ho + 1) / 2, tw = (Wo + 1) / 2, T = N * th * tw, cw = j1 - j0;
+  float *v = (float *)p[P_SCRATCH] + (j0 / cmax) * 16 * (WB2 * (cmax + K) + cmax * K);
+  float *z = v + 16 * WB2 * cmax;
+  float *du = z + 16 * WB2 * K;
+  const F4 zero = wasm_f32x4_splat(0), inf = wasm_f32x4_splat(__builtin_inff()), half = wasm_f32x4_splat(0.5f);
+  for (int e = 0; e < 16 * cw * K; e += 4) ST(du + e, zero);
+  for (int b0 = 0; b0 < T; b0 += WB2) {
+    int nb = T - b0 < WB2 ? T - b0 : WB2;
+    for (int tb = 0; tb < nb; tb++) {
+      int t = b0 + tb;
+      int n = t / (th * tw), r = t % (th * tw);
+      int y0 = 2 * (r / tw), x0 = 2 * (r % tw);
+      int r0 = y0 - pt, c0 = x0 - pl;
+      // The input patch's transform, channels [j0, j1): V[ξ][tb][c − j0].
+      const float *base = x + ((n * H + r0) * W + c0) * C;
+      int okr[4], okc[4];
+      for (int i = 0; i < 4; i++) {
+        okr[i] = (unsigned)(r0 + i) < (unsigned)H;
+        okc[i] = (unsigned)(c0 + i) < (unsigned)W;
+      }
+      for (int c = j0; c < j1; c += 4) {
+        F4 d[4][4];
+        for (int i = 0; i < 4; i++)
+          for (int j = 0; j < 4; j++) d[i][j] = okr[i] && okc[j] ? LD(base + (i * W + j) * C + c) : zero;
+        F4 q[4][4];
+        for (int j = 0; j < 4; j++) {
+          q[0][j] = SUB(d[0][j], d[2][j]);
+          q[1][j] = ADD(d[1][j], d[2][j]);
+          q[2][j] = SUB(d[2][j], d[1][j]);
+          q[3][j] = SUB(d[1][j], d[3][j]);
+        }
+        float *o = v + tb * cw + (c - j0);
+        for (int i = 0; i < 4; i++) {
+          ST(o + (4 * i) * WB2 * cw, SUB(q[i][0], q[i][2]));
+          ST(o + (4 * i + 1) * WB2 * cw, ADD(q[i][1], q[i][2]));
+          ST(o + (4 * i + 2) * WB2 * cw, SUB(q[i][2], q[i][1]));
+          ST(o + (4 * i + 3) * WB2 * cw, SUB(q[i][1], q[i][3]));
+        }
+      }
+      // The output gradient's transform Z = A dY Aᵀ, A = [[1, 0], [1, 1], [1, −1], [0, −1]].
+      const float *g = dy + ((n * Ho + y0) * Wo + x0) * K;
+      int down = y0 + 1 < Ho, right = x0 + 1 < Wo;
+      for (int k = 0; k < K; k += 4) {
+        F4 g00 = LD(g + k), g01 = right ? LD(g + K + k) : zero;
+        F4 g10 = down ? LD(g + Wo * K + k) : zero, g11 = down && right ? LD(g + (Wo + 1) * K + k) : zero;
+        F4 q[4][2] = {{g00, g01}, {ADD(g00, g10), ADD(g01, g11)}, {SUB(g00, g10), SUB(g01, g11)},
+                      {wasm_f32x4_neg(g10), wasm_f32x4_neg(g11)}};
+        float *o = z + tb * K + k;
+        for (int i = 0; i < 4; i++) {
+          ST(o + (4 * i) * WB2 * K, q[i][0]);
+          ST(o + (4 * i + 1) * WB2 * K, ADD(q[i][0], q[i][1]));
+          ST(o + (4 * i + 2) * WB2 * K, SUB(q[i][0], q[i][1]));
+          ST(o + (4 * i + 3) * WB2 * K, wasm_f32x4_neg(q[i][1]));
+        }
+      }
+    }
+    // dU[ξ] [cw, K] += V[ξ]ᵀ · Z[ξ] over this block's tiles.
+    for (int xi = 0; xi < 16; xi++)
+      mm_blocked(v + xi * WB2 * cw, z + xi * WB2 * K, du + xi * cw * K, nb, cw, K, 1, cw);
+  }
+  // dW[a][b][c][k] = (Gᵀ dU G)[a][b], Gᵀ = [[1, ½, ½, 0], [0, ½, −½, 0], [0, ½, ½, 1]].
+  F4 bad = zero;
+  for (int c = 0; c < cw; c++) {
+    for (int k = 0; k < K; k += 4) {
+      const float *m = du + c * K + k;
+      F4 s[3][4];
+      for (int j = 0; j < 4; j++) {
+        F4 m0 = LD(m + j * cw * K), m1 = LD(m + (4 + j) * cw * K);
+        F4 m2 = LD(m + (8 + j) * cw * K), m3 = LD(m + (12 + j) * cw * K);
+        F4 h = MUL(half, ADD(m1, m2));
+        s[0][j] = ADD(m0, h);
+        s[1][j] = MUL(half, SUB(m1, m2));
+        s[2][j] = ADD(h, m3);
+      }
+      for (int a = 0; a < 3; a++) {
+        F4 h = MUL(half, ADD(s[a][1], s[a][2]));
+        F4 o[3] = {ADD(s[a][0], h), MUL(half, SUB(s[a][1], s[a][2])), ADD(h, s[a][3])};
+        for (int b = 0; b < 3; b++) {
+          bad = wasm_v128_or(bad, wasm_v128_not(wasm_f32x4_lt(wasm_f32x4_abs(o[b]), inf)));
+          ST(dw + ((a * 3 + b) * C + j0 + c) * K + k, o[b]);
+        }
+      }
+    }
+  }
+  if (wasm_v128_any_true(bad)) *(int *)p[P_FLAG] = 1;
+}
+#endif

@@ -36,12 +36,25 @@ export interface SimdHelper {
  */
 export const HELPER_MIN_FLOPS = 1 << 22;
 
+/**
+ * The rows per chunk of {@link SimdHelper.rows} over `rows` rows: whole 4-row tiles, at most four
+ * chunks (a function that keeps a scratch block per chunk needs to know them).
+ */
+export function helperChunk(rows: number): number {
+  return 4 * Math.ceil(rows / 16);
+}
+
 /** The module's functions a helper may run: each takes a row range [j0, j1) as its last two arguments. */
-export type HelperFunction = 'rnn_weight_grad' | 'matmul';
+export type HelperFunction = 'rnn_weight_grad' | 'matmul' | 'winograd_conv' | 'winograd_filter_grad';
 /** A helper function's arguments without the row range. */
 export type HelperArgs<K extends HelperFunction> =
-  Parameters<SimdWasm[K]> extends [...infer A, number, number] ? A : never;
-const FUNCTIONS: readonly HelperFunction[] = ['rnn_weight_grad', 'matmul'];
+  Parameters<NonNullable<SimdWasm[K]>> extends [...infer A, number, number] ? A : never;
+const FUNCTIONS: readonly HelperFunction[] = [
+  'rnn_weight_grad',
+  'matmul',
+  'winograd_conv',
+  'winograd_filter_grad',
+];
 
 // The control block: Int32 slots in a SharedArrayBuffer.
 /** The number of the call asked for. */
@@ -128,7 +141,7 @@ class WorkerHelper implements SimdHelper {
 
   rows<K extends HelperFunction>(fn: K, simd: SimdWasm, args: HelperArgs<K>, rows: number): boolean {
     const { c } = this;
-    const chunk = 4 * Math.ceil(rows / 16);
+    const chunk = helperChunk(rows);
     const list = args as unknown as number[];
     c[FN] = FUNCTIONS.indexOf(fn);
     c[NARGS] = list.length;

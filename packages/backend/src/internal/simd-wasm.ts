@@ -1,4 +1,9 @@
-import { SIMD_WASM_PLAIN, SIMD_WASM_SHARED } from './simd-wasm-binary.js';
+import {
+  SIMD_WASM_PLAIN,
+  SIMD_WASM_PLAIN_FULL,
+  SIMD_WASM_SHARED,
+  SIMD_WASM_SHARED_FULL,
+} from './simd-wasm-binary.js';
 import type { WasmHeapBackend } from './wasm-heap-view.js';
 
 /**
@@ -76,6 +81,23 @@ export interface SimdWasm {
   ): void;
   /** out [cols, rows] = in [rows, cols]ᵀ. */
   transpose2d(input: number, out: number, rows: number, cols: number): void;
+  /**
+   * U [16, C, K] = G g Gᵀ of Winograd F(2×2, 3×3) for g = w [3, 3, C, K]; K a multiple of 4.
+   * Only in the full module (see {@link SimdWasmModule.full}).
+   */
+  winograd_filter?(w: number, u: number, C: number, K: number): void;
+  /**
+   * Tiles [j0, j1) of a 3×3 stride-1 NHWC convolution by Winograd F(2×2, 3×3), its geometry and
+   * pointers in the int32 block `params` (`internal/winograd.ts`). Only in the
+   * full module.
+   */
+  winograd_conv?(params: number, j0: number, j1: number): void;
+  /**
+   * Input channels [j0, j1) of the filter gradient dW [3, 3, C, K] of that convolution by
+   * Winograd F(2×2, 3×3), from x and dy, its geometry in `params` as for `winograd_conv`. Only
+   * in the full module.
+   */
+  winograd_filter_grad?(params: number, j0: number, j1: number): void;
 }
 
 /** The emscripten module fields that hold its `WebAssembly.Memory` (threaded and unthreaded glue). */
@@ -90,6 +112,12 @@ export interface SimdWasmModule {
   readonly memory: WebAssembly.Memory;
   /** Whether the memory is shared (tfjs's threaded build): only then can another thread use it. */
   readonly shared: boolean;
+  /**
+   * Whether this is the full module (with the Winograd convolution, ~9 KB), which is compiled
+   * first; where that fails (a browser's main thread compiles at most 4 KB synchronously), the
+   * small one.
+   */
+  readonly full: boolean;
 }
 
 interface Instance extends SimdWasmModule {
@@ -123,15 +151,22 @@ function instantiate(heap: WasmHeapBackend): Instance | null {
   if (typeof WebAssembly !== 'object' || !(memory instanceof WebAssembly.Memory)) return null;
   if (memory.buffer !== heap.wasm.HEAPU8.buffer) return null;
   const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
-  try {
+  const tries: [string, boolean][] = [
+    [shared ? SIMD_WASM_SHARED_FULL : SIMD_WASM_PLAIN_FULL, true],
     // ~3.9 KB: small enough for a synchronous compile on a browser's main thread.
-    const module = new WebAssembly.Module(decode(shared ? SIMD_WASM_SHARED : SIMD_WASM_PLAIN));
-    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdWasm;
-    return { exports, module, memory, shared };
-  } catch {
-    // No wasm SIMD (tfjs then runs its plain build too), or a memory this module cannot import.
-    return null;
+    [shared ? SIMD_WASM_SHARED : SIMD_WASM_PLAIN, false],
+  ];
+  for (const [bytes, full] of tries) {
+    try {
+      const module = new WebAssembly.Module(decode(bytes));
+      const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdWasm;
+      return { exports, module, memory, shared, full };
+    } catch {
+      // Too large to compile here (try the small one), no wasm SIMD (tfjs then runs its plain
+      // build too), or a memory this module cannot import.
+    }
   }
+  return null;
 }
 
 /**

@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { simdWasm } from '../internal/simd-wasm.js';
+import { asWasmHeap } from '../internal/wasm-heap-view.js';
 import { KernelScratch } from '../internal/wasm-scratch.js';
+import { hasWinogradFunctions, winogradFilterGradient, winogradFits } from '../internal/winograd.js';
 import { filterGradByTapMatmuls } from './conv2d-filter-tap-matmuls.js';
 
 /**
@@ -15,7 +18,9 @@ import { filterGradByTapMatmuls } from './conv2d-filter-tap-matmuls.js';
  *
  * On wasm a stride-1 filter gradient instead runs as one XNNPACK matmul per kernel tap over views
  * of the padded input ({@link filterGradByTapMatmuls}): the convolution above has the batch as its
- * channels, a shape XNNPACK tiles poorly (about twice the time of the forward convolution).
+ * channels, a shape XNNPACK tiles poorly (about twice the time of the forward convolution). A 3×3
+ * one whose channel counts are multiples of 4 runs by Winograd F(2×2, 3×3) in gflow's SIMD module
+ * where the full module runs (see {@link winogradFilterGrad}).
  */
 export function conv2DBackpropFilterConfig(backendName: string): tf.KernelConfig {
   return {
@@ -58,6 +63,10 @@ export function conv2DBackpropFilterConfig(backendName: string): tf.KernelConfig
       const right = kw + (ow - 1) * sw - inWidth - left;
       const s = new KernelScratch(backend, backendName);
       if (backendName === 'wasm' && sh === 1 && sw === 1 && x.dtype === 'float32') {
+        if (kh === 3 && kw === 3) {
+          const dw = winogradFilterGrad(backend, x, dy, { top, left, oh, ow, K: filterShape[3] });
+          if (dw !== undefined) return dw;
+        }
         return filterGradByTapMatmuls(backend, s, x, dy, { kh, kw, top, left, oh, ow });
       }
       const xT = s.run('Transpose', { x }, { perm: [3, 1, 2, 0] });
@@ -77,4 +86,35 @@ export function conv2DBackpropFilterConfig(backendName: string): tf.KernelConfig
       return s.finish(out);
     },
   };
+}
+
+/**
+ * dW of a 3×3 stride-1 convolution by Winograd F(2×2, 3×3) in gflow's SIMD module: with
+ * y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A per 2×2 output tile (the wasm `Conv2D`'s algorithm),
+ * ∂L/∂g = Gᵀ[Σ_tiles (Bᵀ d B) ⊙ (A dY Aᵀ)]G: 16 products [C, tiles]·[tiles, K] where the tap
+ * matmuls make 9 of [C, N·H·W]·[N·H·W, K], 4·16/36 of the multiplications, and no padded copy or
+ * transposition of x. Shared with the SIMD helper thread by input channels where it runs.
+ * undefined where it does not apply (channels not a multiple of 4, no full module) or where an
+ * element is not finite by Winograd (an infinity turns into NaN through the transforms): the tap
+ * matmuls then compute it directly.
+ */
+function winogradFilterGrad(
+  backend: tf.KernelBackend,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  o: { top: number; left: number; oh: number; ow: number; K: number },
+): tf.TensorInfo | undefined {
+  const heap = asWasmHeap(backend);
+  const simd = simdWasm(heap);
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const g = { N, H, W, C, K: o.K, Ho: o.oh, Wo: o.ow, top: o.top, left: o.left };
+  if (!hasWinogradFunctions(simd) || dy.dtype !== 'float32' || !winogradFits(g)) return undefined;
+  const dw = heap.makeOutput([3, 3, C, o.K], 'float32');
+  let ok = false;
+  try {
+    ok = winogradFilterGradient(heap, simd, x, dy, dw, g);
+  } finally {
+    if (!ok) heap.disposeData(dw.dataId);
+  }
+  return ok ? dw : undefined;
 }
