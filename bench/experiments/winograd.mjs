@@ -1,5 +1,6 @@
 // gflow's Winograd F(2×2, 3×3) Conv2D against tfjs-wasm's own (XNNPACK) Conv2D at the conv
-// workloads' geometry (x [4, 32, 32, 64], w [3, 3, 64, 64], 'same'), alternating blocks of 10 calls, and the
+// workloads' geometry (x [4, 32, 32, 64], w [3, 3, 64, 64], 'same'), alternating blocks of 10 calls;
+// then gflow's Conv2DBackpropFilter (Winograd) alone; and the
 // largest difference of either from a float64 sum relative to Σ|x|·|w|:
 //   node bench/experiments/winograd.mjs [CALLS] [THREADS] [N H W C K]
 import { initBackend } from '@gflow/backend';
@@ -83,8 +84,30 @@ for (let i = 0; i < calls; i += 10) {
     q.dispose();
   }
 }
+// The filter gradient (gflow's Winograd fill) alone.
+const dy = tf.randomNormal([N, H, W, K]);
+const fg = tf.getKernel('Conv2DBackpropFilter', 'wasm');
+const filterGrad = () =>
+  tf
+    .engine()
+    .makeTensorFromTensorInfo(
+      fg.kernelFunc({
+        inputs: { x, dy },
+        backend: tf.backend(),
+        attrs: { ...attrs, filterShape: [3, 3, C, K] },
+      }),
+    );
+for (let i = 0; i < 5; i++) filterGrad().dispose();
+const tf_ = [];
+for (let i = 0; i < calls; i++) {
+  const t0 = performance.now();
+  const g = filterGrad();
+  tf_.push(performance.now() - t0);
+  g.dispose();
+}
 const med = (v) => [...v].sort((p, q) => p - q)[v.length >> 1];
 const flop = 2 * N * H * W * C * K * 9;
+console.log(`filter gradient (Winograd): ${med(tf_).toFixed(2)} ms (fastest ${Math.min(...tf_).toFixed(2)})`);
 console.log(
   `threads ${threads}, helper ${simdHelper(heap) !== undefined}: winograd ${med(to).toFixed(2)} ms (fastest ${Math.min(...to).toFixed(2)}), xnnpack ${med(tt).toFixed(2)} ms (fastest ${Math.min(...tt).toFixed(2)}); direct-equivalent GFLOP/s ${(flop / med(to) / 1e6).toFixed(1)} vs ${(flop / med(tt) / 1e6).toFixed(1)}`,
 );
