@@ -452,43 +452,42 @@ void winograd_conv(const int *p, int j0, int j1) {
 #define WB2 32
 
 /**
- * Rows [j0, j1) (input channels c) of the filter gradient dW [3, 3, C, K] of y = x ⋆ w (as in
- * winograd_conv; p[P_U] holds dy [N, Ho, Wo, K] instead of U): with y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A
- * per tile, ∂L/∂g = Gᵀ[Σ_tiles (Bᵀ d B) ⊙ (A dY Aᵀ)]G, dY the tile's 2×2 output gradient (0 past
- * [Ho, Wo]). The 16 sums over tiles are matmuls [c, tiles]·[tiles, K], accumulated in float32
- * tile after tile whatever the channel range (so two threads that share the channels write the
- * bits one thread writes); each chunk transforms the output gradient for itself. scratch holds
- * 16·(WB2·(chunk + K) + chunk·K) floats per chunk of p[P_CHUNK] channels. Sets *flag to 1 if any
- * element of dW is not finite.
+ * The filter gradient dW [3, 3, C, K] of y = x ⋆ w (as in winograd_conv; p[P_U] holds dy
+ * [N, Ho, Wo, K] instead of U), first part: with y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A per tile,
+ * ∂L/∂g = Gᵀ[Σ_tiles (Bᵀ d B) ⊙ (A dY Aᵀ)]G, dY the tile's 2×2 output gradient (0 past [Ho, Wo]).
+ * For tiles [j0, j1), a chunk of p[P_CHUNK] tiles, this writes the chunk's partial sums
+ * S[ξ] [C, K] = Σ_tiles V[ξ]ᵀ·Z[ξ] (16 matmuls, float32, tile after tile) into the chunk's block of
+ * scratch, 16·(WB2·(C + K) + C·K) floats per chunk; winograd_filter_grad_finish adds the chunks'
+ * sums in chunk order and transforms them. The bits depend on the chunks only, not on which
+ * thread ran them.
  */
 EXPORT(winograd_filter_grad)
 void winograd_filter_grad(const int *p, int j0, int j1) {
   const float *x = (const float *)p[P_X];
   const float *dy = (const float *)p[P_U];
-  float *dw = (float *)p[P_Y];
-  int N = p[P_N], H = p[P_H], W = p[P_W], C = p[P_C], K = p[P_K], Ho = p[P_HO], Wo = p[P_WO];
-  int pt = p[P_PT], pl = p[P_PL], cmax = p[P_CHUNK];
-  int th = (Ho + 1) / 2, tw = (Wo + 1) / 2, T = N * th * tw, cw = j1 - j0;
-  float *v = (float *)p[P_SCRATCH] + (j0 / cmax) * 16 * (WB2 * (cmax + K) + cmax * K);
-  float *z = v + 16 * WB2 * cmax;
+  int H = p[P_H], W = p[P_W], C = p[P_C], K = p[P_K], Ho = p[P_HO], Wo = p[P_WO];
+  int pt = p[P_PT], pl = p[P_PL];
+  int th = (Ho + 1) / 2, tw = (Wo + 1) / 2;
+  float *v = (float *)p[P_SCRATCH] + (j0 / p[P_CHUNK]) * 16 * (WB2 * (C + K) + C * K);
+  float *z = v + 16 * WB2 * C;
   float *du = z + 16 * WB2 * K;
-  const F4 zero = wasm_f32x4_splat(0), inf = wasm_f32x4_splat(__builtin_inff()), half = wasm_f32x4_splat(0.5f);
-  for (int e = 0; e < 16 * cw * K; e += 4) ST(du + e, zero);
-  for (int b0 = 0; b0 < T; b0 += WB2) {
-    int nb = T - b0 < WB2 ? T - b0 : WB2;
+  const F4 zero = wasm_f32x4_splat(0);
+  for (int e = 0; e < 16 * C * K; e += 4) ST(du + e, zero);
+  for (int b0 = j0; b0 < j1; b0 += WB2) {
+    int nb = j1 - b0 < WB2 ? j1 - b0 : WB2;
     for (int tb = 0; tb < nb; tb++) {
       int t = b0 + tb;
       int n = t / (th * tw), r = t % (th * tw);
       int y0 = 2 * (r / tw), x0 = 2 * (r % tw);
       int r0 = y0 - pt, c0 = x0 - pl;
-      // The input patch's transform, channels [j0, j1): V[ξ][tb][c − j0].
+      // The input patch's transform V[ξ][tb][c] (as in winograd_conv).
       const float *base = x + ((n * H + r0) * W + c0) * C;
       int okr[4], okc[4];
       for (int i = 0; i < 4; i++) {
         okr[i] = (unsigned)(r0 + i) < (unsigned)H;
         okc[i] = (unsigned)(c0 + i) < (unsigned)W;
       }
-      for (int c = j0; c < j1; c += 4) {
+      for (int c = 0; c < C; c += 4) {
         F4 d[4][4];
         for (int i = 0; i < 4; i++)
           for (int j = 0; j < 4; j++) d[i][j] = okr[i] && okc[j] ? LD(base + (i * W + j) * C + c) : zero;
@@ -499,12 +498,12 @@ void winograd_filter_grad(const int *p, int j0, int j1) {
           q[2][j] = SUB(d[2][j], d[1][j]);
           q[3][j] = SUB(d[1][j], d[3][j]);
         }
-        float *o = v + tb * cw + (c - j0);
+        float *o = v + tb * C + c;
         for (int i = 0; i < 4; i++) {
-          ST(o + (4 * i) * WB2 * cw, SUB(q[i][0], q[i][2]));
-          ST(o + (4 * i + 1) * WB2 * cw, ADD(q[i][1], q[i][2]));
-          ST(o + (4 * i + 2) * WB2 * cw, SUB(q[i][2], q[i][1]));
-          ST(o + (4 * i + 3) * WB2 * cw, SUB(q[i][1], q[i][3]));
+          ST(o + (4 * i) * WB2 * C, SUB(q[i][0], q[i][2]));
+          ST(o + (4 * i + 1) * WB2 * C, ADD(q[i][1], q[i][2]));
+          ST(o + (4 * i + 2) * WB2 * C, SUB(q[i][2], q[i][1]));
+          ST(o + (4 * i + 3) * WB2 * C, SUB(q[i][1], q[i][3]));
         }
       }
       // The output gradient's transform Z = A dY Aᵀ, A = [[1, 0], [1, 1], [1, −1], [0, −1]].
@@ -524,19 +523,39 @@ void winograd_filter_grad(const int *p, int j0, int j1) {
         }
       }
     }
-    // dU[ξ] [cw, K] += V[ξ]ᵀ · Z[ξ] over this block's tiles.
+    // S[ξ] [C, K] += V[ξ]ᵀ · Z[ξ] over this block's tiles.
     for (int xi = 0; xi < 16; xi++)
-      mm_blocked(v + xi * WB2 * cw, z + xi * WB2 * K, du + xi * cw * K, nb, cw, K, 1, cw);
+      mm_blocked(v + xi * WB2 * C, z + xi * WB2 * K, du + xi * C * K, nb, C, K, 1, C);
   }
-  // dW[a][b][c][k] = (Gᵀ dU G)[a][b], Gᵀ = [[1, ½, ½, 0], [0, ½, −½, 0], [0, ½, ½, 1]].
+}
+
+/**
+ * Rows [j0, j1) (input channels c) of dW [3, 3, C, K] = Gᵀ(Σ_chunks S)G, the chunks' partial sums
+ * of winograd_filter_grad added in chunk order, Gᵀ = [[1, ½, ½, 0], [0, ½, −½, 0], [0, ½, ½, 1]].
+ * Sets *flag to 1 if any element is not finite.
+ */
+EXPORT(winograd_filter_grad_finish)
+void winograd_filter_grad_finish(const int *p, int j0, int j1) {
+  float *dw = (float *)p[P_Y];
+  int N = p[P_N], C = p[P_C], K = p[P_K], Ho = p[P_HO], Wo = p[P_WO], chunk = p[P_CHUNK];
+  int T = N * ((Ho + 1) / 2) * ((Wo + 1) / 2), R = (T + chunk - 1) / chunk;
+  int stride = 16 * (WB2 * (C + K) + C * K);
+  float *du = (float *)p[P_SCRATCH] + 16 * WB2 * (C + K);
+  const F4 zero = wasm_f32x4_splat(0), inf = wasm_f32x4_splat(__builtin_inff()), half = wasm_f32x4_splat(0.5f);
+  float *d0 = du;
+  // S = ((S_0 + S_1) + S_2) + …, into chunk 0's block, rows [j0, j1) of each ξ.
+  for (int r = 1; r < R; r++)
+    for (int xi = 0; xi < 16; xi++)
+      for (int e = (xi * C + j0) * K; e < (xi * C + j1) * K; e += 4)
+        ST(d0 + e, ADD(LD(d0 + e), LD(d0 + r * stride + e)));
   F4 bad = zero;
-  for (int c = 0; c < cw; c++) {
+  for (int c = j0; c < j1; c++) {
     for (int k = 0; k < K; k += 4) {
-      const float *m = du + c * K + k;
+      const float *mk = d0 + c * K + k;
       F4 s[3][4];
       for (int j = 0; j < 4; j++) {
-        F4 m0 = LD(m + j * cw * K), m1 = LD(m + (4 + j) * cw * K);
-        F4 m2 = LD(m + (8 + j) * cw * K), m3 = LD(m + (12 + j) * cw * K);
+        F4 m0 = LD(mk + j * C * K), m1 = LD(mk + (4 + j) * C * K);
+        F4 m2 = LD(mk + (8 + j) * C * K), m3 = LD(mk + (12 + j) * C * K);
         F4 h = MUL(half, ADD(m1, m2));
         s[0][j] = ADD(m0, h);
         s[1][j] = MUL(half, SUB(m1, m2));
@@ -547,7 +566,7 @@ void winograd_filter_grad(const int *p, int j0, int j1) {
         F4 o[3] = {ADD(s[a][0], h), MUL(half, SUB(s[a][1], s[a][2])), ADD(h, s[a][3])};
         for (int b = 0; b < 3; b++) {
           bad = wasm_v128_or(bad, wasm_v128_not(wasm_f32x4_lt(wasm_f32x4_abs(o[b]), inf)));
-          ST(dw + ((a * 3 + b) * C + j0 + c) * K + k, o[b]);
+          ST(dw + ((a * 3 + b) * C + c) * K + k, o[b]);
         }
       }
     }

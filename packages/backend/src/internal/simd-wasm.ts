@@ -93,11 +93,16 @@ export interface SimdWasm {
    */
   winograd_conv?(params: number, j0: number, j1: number): void;
   /**
-   * Input channels [j0, j1) of the filter gradient dW [3, 3, C, K] of that convolution by
-   * Winograd F(2×2, 3×3), from x and dy, its geometry in `params` as for `winograd_conv`. Only
-   * in the full module.
+   * The filter gradient of that convolution by Winograd F(2×2, 3×3), from x and dy (its geometry
+   * in `params` as for `winograd_conv`), first part: the partial sums over tiles [j0, j1), one
+   * chunk, into the chunk's scratch block. Only in the full module.
    */
   winograd_filter_grad?(params: number, j0: number, j1: number): void;
+  /**
+   * Rows [j0, j1) (input channels) of dW [3, 3, C, K] from the chunks' partial sums, added in
+   * chunk order. Only in the full module.
+   */
+  winograd_filter_grad_finish?(params: number, j0: number, j1: number): void;
 }
 
 /** The emscripten module fields that hold its `WebAssembly.Memory` (threaded and unthreaded glue). */

@@ -60,11 +60,18 @@ export function winogradRuns(): { readonly conv: number; readonly filterGradient
 /** Whether the SIMD module `simd` has the Winograd functions (the full module). */
 export function hasWinogradFunctions(
   simd: SimdWasm | undefined,
-): simd is SimdWasm & Required<Pick<SimdWasm, 'winograd_filter' | 'winograd_conv' | 'winograd_filter_grad'>> {
+): simd is SimdWasm &
+  Required<
+    Pick<
+      SimdWasm,
+      'winograd_filter' | 'winograd_conv' | 'winograd_filter_grad' | 'winograd_filter_grad_finish'
+    >
+  > {
   return (
     simd?.winograd_conv !== undefined &&
     simd.winograd_filter !== undefined &&
-    simd.winograd_filter_grad !== undefined
+    simd.winograd_filter_grad !== undefined &&
+    simd.winograd_filter_grad_finish !== undefined
   );
 }
 
@@ -119,34 +126,40 @@ export function winogradConvolve(
 
 /**
  * dW [3, 3, C, K] of y = x ⋆ w from dy [N, Ho, Wo, K] by Winograd F(2×2, 3×3) into the fresh heap
- * tensor `dw`, the input channels shared with the helper thread where it runs. false if an
- * element is not finite (the caller redoes it directly).
+ * tensor `dw`. The tiles are summed in four fixed chunks (shared with the helper thread where it
+ * runs, in turn on this thread otherwise: the same bits either way), whose partial sums are then
+ * added in order and transformed. false if an element is not finite (the caller redoes it
+ * directly).
  */
 export function winogradFilterGradient(
   heap: WasmHeapBackend,
-  simd: SimdWasm & Required<Pick<SimdWasm, 'winograd_filter_grad'>>,
+  simd: SimdWasm & Required<Pick<SimdWasm, 'winograd_filter_grad' | 'winograd_filter_grad_finish'>>,
   x: tf.TensorInfo,
   dy: tf.TensorInfo,
   dw: tf.TensorInfo,
   g: WinogradGeometry,
 ): boolean {
-  const flops = 2 * tilesOf(g) * 16 * g.C * g.K;
-  return counted(
-    'filterGradient',
-    run(
-      heap,
-      simd,
-      'winograd_filter_grad',
-      x,
-      dw,
-      g,
-      g.C,
-      flops,
-      0,
-      (chunk) => 16 * (WB2 * (chunk + g.K) + chunk * g.K),
-      () => heapOffset(heap, dy),
-    ),
+  const tiles = tilesOf(g);
+  const flops = 2 * tiles * 16 * g.C * g.K;
+  const perChunk = 16 * (WB2 * (g.C + g.K) + g.C * g.K);
+  const finite = run(
+    heap,
+    simd,
+    'winograd_filter_grad',
+    x,
+    dw,
+    g,
+    tiles,
+    flops,
+    0,
+    () => perChunk,
+    () => heapOffset(heap, dy),
+    {
+      fixedChunks: true,
+      finish: (at) => simd.winograd_filter_grad_finish(at, 0, g.C),
+    },
   );
+  return counted('filterGradient', finite);
 }
 
 function counted(what: keyof typeof counts, finite: boolean): boolean {
@@ -157,7 +170,9 @@ function counted(what: keyof typeof counts, finite: boolean): boolean {
 /**
  * Writes the parameter block into a scratch buffer [params | `extraFloats` | a block per chunk],
  * lets `second` fill the extra floats and name the second operand, and runs `fn` over `rows` rows,
- * with the helper for at least {@link HELPER_MIN_FLOPS}. The scratch is freed whatever happens.
+ * with the helper for at least {@link HELPER_MIN_FLOPS}: where the rows' results do not depend on
+ * the chunks, alone in one call; with `fixedChunks`, always in the helper's chunks. Then
+ * `finish`, if any. The scratch is freed whatever happens.
  */
 function run(
   heap: WasmHeapBackend,
@@ -171,9 +186,10 @@ function run(
   extraFloats: number,
   perChunk: (chunk: number) => number,
   second: (extraAt: number) => number,
+  how: { fixedChunks?: boolean; finish?: (params: number) => void } = {},
 ): boolean {
   const helper = flops >= HELPER_MIN_FLOPS ? simdHelper(heap) : undefined;
-  const chunk = helper === undefined ? rows : helperChunk(rows);
+  const chunk = helper === undefined && how.fixedChunks !== true ? rows : helperChunk(rows);
   const regions = Math.ceil(rows / chunk);
   // A block per chunk; the one-thread fallback takes all rows as one chunk: room for both.
   const blocks = Math.max(regions * perChunk(chunk), perChunk(rows));
@@ -200,11 +216,17 @@ function run(
     p[P.FlagSlot] = 0;
     const f = simd[fn] as (params: number, j0: number, j1: number) => void;
     if (helper === undefined || !helper.rows(fn, simd, [at], rows)) {
-      // Alone, or again alone after a chunk trapped on either thread (where it throws).
-      p[P.Chunk] = rows;
+      // Alone, or again alone after a chunk trapped on either thread (where it throws): in one
+      // call, or chunk by chunk where the chunks decide the bits.
       p[P.FlagSlot] = 0;
-      f(at, 0, rows);
+      if (how.fixedChunks === true) {
+        for (let j0 = 0; j0 < rows; j0 += chunk) f(at, j0, Math.min(rows, j0 + chunk));
+      } else {
+        p[P.Chunk] = rows;
+        f(at, 0, rows);
+      }
     }
+    how.finish?.(at);
     return new Int32Array(heap.wasm.HEAPU8.buffer, at, P.Length)[P.FlagSlot] === 0;
   } finally {
     heap.disposeData(scratch.dataId);
