@@ -3,6 +3,7 @@ import '../internal/node-host.js';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../init-backend.js';
+import { useSimdWasm } from '../internal/simd-wasm.js';
 import { noLeak } from '../test-utils/derivatives.js';
 import { f32, randn, relErr } from '../test-utils/random.js';
 import * as ref from '../test-utils/reference.js';
@@ -59,5 +60,28 @@ describe('wasm Conv2DBackpropInput: flip(W)ᵀ kept with the filter buffer', () 
       expect(cachedFlipCount(backend)).toBe(flipsBefore);
     });
     expect(backend.numDataIds()).toBe(idsBefore);
+  });
+
+  it('makes flip(W)ᵀ with the SIMD module and with the JavaScript loop alike (the same dx, bit for bit)', () => {
+    noLeak(() => {
+      const xv = f32(randn(size(XS), 21));
+      const rv = f32(randn(5 * 6 * 4 * 2, 22));
+      const wv = f32(randn(size(WS), 23));
+      const dx = () =>
+        tf.tidy(() => {
+          // A fresh filter buffer each time, so that each run makes its own flip.
+          const w = tf.tensor4d(wv, [...WS]);
+          return inputGrad(tf.tensor4d(xv, [...XS]), w, tf.tensor4d(rv, [2, 5, 6, 4]));
+        });
+      const simd = dx();
+      const was = useSimdWasm(false);
+      let js: Float32Array;
+      try {
+        js = dx();
+      } finally {
+        useSimdWasm(was);
+      }
+      expect(Array.from(js)).toEqual(Array.from(simd));
+    });
   });
 });

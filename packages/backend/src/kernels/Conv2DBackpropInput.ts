@@ -1,18 +1,31 @@
 import * as tf from '@tensorflow/tfjs';
+import { simdWasm } from '../internal/simd-wasm.js';
 import { asWasmHeap, heapF32, heapOffset } from '../internal/wasm-heap-view.js';
 import { KernelScratch } from '../internal/wasm-scratch.js';
 
 /**
- * flip(W)ᵀ in one pass over the heap: out[i, j, o, c] = W[kh − 1 − i, kw − 1 − j, c, o]. (It replaces
- * wasm's `Transpose` then `Reverse`, two kernels and two copies.)
+ * flip(W)ᵀ in one pass over the heap: out[i, j, o, c] = W[kh − 1 − i, kw − 1 − j, c, o], by the SIMD
+ * module's transposition per tap where it runs (a JavaScript loop on the shared heap otherwise).
+ * (It replaces wasm's `Transpose` then `Reverse`, two kernels and two copies.)
  */
 function flippedTransposedFilter(backend: tf.KernelBackend, filter: tf.TensorInfo): tf.TensorInfo {
   const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
   const heap = asWasmHeap(backend);
   const out = heap.makeOutput([kh, kw, co, ci], 'float32');
-  const f32 = heapF32(heap); // after makeOutput
   const src = heapOffset(heap, filter) / 4;
   const dst = heapOffset(heap, out) / 4;
+  const simd = simdWasm(heap);
+  if (simd !== undefined) {
+    // One SIMD transposition per tap, in place on the heap.
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const from = src + ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
+        simd.transpose2d(4 * from, 4 * (dst + (i * kw + j) * co * ci), ci, co);
+      }
+    }
+    return out;
+  }
+  const f32 = heapF32(heap); // after makeOutput
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
       const from = src + ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
