@@ -88,15 +88,13 @@ for (let i = 0; i < calls; i += 10) {
 const dy = tf.randomNormal([N, H, W, K]);
 const fg = tf.getKernel('Conv2DBackpropFilter', 'wasm');
 const filterGrad = () =>
-  tf
-    .engine()
-    .makeTensorFromTensorInfo(
-      fg.kernelFunc({
-        inputs: { x, dy },
-        backend: tf.backend(),
-        attrs: { ...attrs, filterShape: [3, 3, C, K] },
-      }),
-    );
+  tf.engine().makeTensorFromTensorInfo(
+    fg.kernelFunc({
+      inputs: { x, dy },
+      backend: tf.backend(),
+      attrs: { ...attrs, filterShape: [3, 3, C, K] },
+    }),
+  );
 for (let i = 0; i < 5; i++) filterGrad().dispose();
 const tf_ = [];
 for (let i = 0; i < calls; i++) {

@@ -4,6 +4,9 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { type BackendName, initBackend } from '@gflow/backend';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+// The same source file the bundled @gflow/backend uses (the bundle resolves it from src/), so the
+// same counter.
+import { winogradRuns } from '../../../packages/backend/src/internal/winograd.js';
 import {
   type FlowResult,
   flowCases,
@@ -35,9 +38,48 @@ export interface PageResult {
   readonly flowLibAsync: readonly FlowResult[];
   /** The orthogonal RNNs' outputs, parameters on the engine, prefetched, read asynchronously. */
   readonly ortho: readonly OrthoResult[];
+  /**
+   * wasm only (null elsewhere): whether a 3×3 convolution of 8 channels ran by gflow's Winograd
+   * kernel (in the full SIMD module, 13.5 KB) on the page's main thread, and its largest
+   * difference from float64 sums relative to the largest |output|.
+   */
+  readonly winograd: { readonly ran: boolean; readonly relErr: number } | null;
   readonly tensorsBefore: number;
   readonly tensorsAfter: number;
   readonly errors: readonly string[];
+}
+
+/** A 'same' 3×3 convolution on the engine against float64 sums (see {@link PageResult.winograd}). */
+async function winogradCheck(): Promise<{ ran: boolean; relErr: number }> {
+  const [N, H, W, C, K] = [2, 6, 7, 8, 8];
+  const xv = Float32Array.from({ length: N * H * W * C }, (_, i) => (((i * 7) % 13) - 6) / 6);
+  const wv = Float32Array.from({ length: 9 * C * K }, (_, i) => (((i * 5) % 11) - 5) / 5);
+  const before = winogradRuns().conv;
+  const x = tf.tensor4d(xv, [N, H, W, C]);
+  const w = tf.tensor4d(wv, [3, 3, C, K]);
+  const y = tf.conv2d(x, w, 1, 'same');
+  const got = await y.data();
+  tf.dispose([x, w, y]);
+  const ran = winogradRuns().conv > before;
+  let worst = 0;
+  let scale = 0;
+  for (let n = 0; n < N; n++)
+    for (let i = 0; i < H; i++)
+      for (let j = 0; j < W; j++)
+        for (let k = 0; k < K; k++) {
+          let sum = 0;
+          for (let a = 0; a < 3; a++)
+            for (let b = 0; b < 3; b++) {
+              const r = i + a - 1;
+              const c = j + b - 1;
+              if (r < 0 || r >= H || c < 0 || c >= W) continue;
+              for (let ci = 0; ci < C; ci++)
+                sum += xv[((n * H + r) * W + c) * C + ci]! * wv[((a * 3 + b) * C + ci) * K + k]!;
+            }
+          worst = Math.max(worst, Math.abs(got[((n * H + i) * W + j) * K + k]! - sum));
+          scale = Math.max(scale, Math.abs(sum));
+        }
+  return { ran, relErr: worst / scale };
 }
 
 /**
@@ -86,6 +128,13 @@ async function run(engine: BackendName, syncReads: boolean): Promise<PageResult>
       }
     }
   }
+  let winograd: PageResult['winograd'] = null;
+  if (info.name === 'wasm') {
+    winograd = await winogradCheck().catch((e) => {
+      note('winograd', e);
+      return null;
+    });
+  }
   // Last: on webgpu, a synchronous GPU read here (without prefetchParameters) loses the device.
   for (const name of orthoCases) {
     await orthoCheckAsync(name).then(
@@ -104,6 +153,7 @@ async function run(engine: BackendName, syncReads: boolean): Promise<PageResult>
     flowAsync,
     flowLibAsync,
     ortho,
+    winograd,
     tensorsBefore,
     tensorsAfter: tf.memory().numTensors,
     errors,

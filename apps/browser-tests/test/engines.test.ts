@@ -123,6 +123,21 @@ for (const engine of engines) {
       expect(result.errors).toEqual([]);
     });
 
+    it(
+      engine === 'wasm'
+        ? "runs a 3×3 convolution by gflow's Winograd kernel on the page's main thread within 1e-5 of float64"
+        : 'has no Winograd check here (wasm only)',
+      () => {
+        if (engine !== 'wasm') {
+          expect(result.winograd).toBeNull();
+          return;
+        }
+        expect(result.winograd, result.errors.join('\n')).not.toBeNull();
+        expect(result.winograd!.ran).toBe(true);
+        expect(result.winograd!.relErr).toBeLessThan(1e-5);
+      },
+    );
+
     const checkHvp = (list: readonly HvpResult[], name: string) => {
       const r = list.find((h) => h.name === name);
       expect(r, result.errors.join('\n')).toBeDefined();

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type EngineName, makeLoaders } from './internal/engine-loaders.js';
 import { probeAvailable, selectBackend } from './internal/select-backend.js';
 import { startSimdHelper } from './internal/simd-helper.js';
+import { loadFullSimdWasm } from './internal/simd-wasm.js';
 import { asWasmHeap } from './internal/wasm-heap-view.js';
 import './register-gradients.js';
 
@@ -158,6 +159,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     throw new InvalidArgumentError(`initBackend: options must be an object, got ${describeValue(options)}`);
   }
   current = await selectBackend(options.prefer, makeLoaders(), undefined, options.threads);
+  // A browser's main thread compiles only the small SIMD module synchronously; load the full one
+  // (with the Winograd convolutions) now, asynchronously.
+  if (current.name === 'wasm') await loadFullSimdWasm(asWasmHeap(tf.backend()));
   // The threaded engine shares its largest products with gflow's helper thread: start it now
   // rather than inside the first kernel that would use it.
   if (current.name === 'wasm' && current.threads >= 2) await startSimdHelper(asWasmHeap(tf.backend()));

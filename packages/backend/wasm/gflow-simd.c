@@ -308,8 +308,8 @@ void transpose2d(const float *in, float *out, int rows, int cols) {
 
 #ifdef GFLOW_FULL
 // Winograd F(2×2, 3×3) convolution (Lavin and Gray, "Fast Algorithms for Convolutional Neural
-// Networks", CVPR 2016), NHWC, stride 1, for the "full" module only (over 4 KB: Node, and a page's
-// workers, compile it synchronously; a page's main thread keeps XNNPACK's convolution). Each output
+// Networks", CVPR 2016), NHWC, stride 1, for the "full" module only (over 4 KB, which a browser's
+// main thread may refuse to compile synchronously: initBackend then loads it asynchronously). Each output
 // 2×2 tile is Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A summed over input channels, where d is the 4×4 input
 // patch: 16 multiplications per tile and channel pair instead of 36. Every sum runs in a fixed order
 // whatever the tile range, so two threads that share the tiles write the bits one thread writes.

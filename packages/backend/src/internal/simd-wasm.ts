@@ -118,9 +118,10 @@ export interface SimdWasmModule {
   /** Whether the memory is shared (tfjs's threaded build): only then can another thread use it. */
   readonly shared: boolean;
   /**
-   * Whether this is the full module (with the Winograd convolution, ~9 KB), which is compiled
-   * first; where that fails (a browser's main thread compiles at most 4 KB synchronously), the
-   * small one.
+   * Whether this is the full module (with the Winograd convolutions, 13.5 KB), which is compiled
+   * first; where that fails (a browser's main thread may refuse: Chrome allowed 4 KB synchronously
+   * there, 8 MB since), the
+   * small one, until {@link loadFullSimdWasm} has loaded the full one asynchronously.
    */
   readonly full: boolean;
 }
@@ -180,6 +181,31 @@ function instantiate(heap: WasmHeapBackend): Instance | null {
  */
 export function simdWasm(heap: WasmHeapBackend): SimdWasm | undefined {
   return enabled ? instanceOf(heap)?.exports : undefined;
+}
+
+/**
+ * Makes the full module (with the Winograd convolutions) the one the kernels find on `heap`
+ * where only the small one could be compiled synchronously, as on a browser's main thread (at
+ * most 4 KB there in Chrome before it raised the limit to 8 MB): it is compiled and instantiated
+ * asynchronously, which a page may do at any
+ * size. true once the full module runs on `heap`; false where no module can run (no SIMD, memory
+ * not reachable) or this one failed. `initBackend` calls it for the wasm engine.
+ */
+export async function loadFullSimdWasm(heap: WasmHeapBackend): Promise<boolean> {
+  const inst = instanceOf(heap);
+  if (inst === undefined) return false;
+  if (inst.full) return true;
+  try {
+    const { module, instance } = await WebAssembly.instantiate(
+      decode(inst.shared ? SIMD_WASM_SHARED_FULL : SIMD_WASM_PLAIN_FULL),
+      { env: { memory: inst.memory } },
+    );
+    const exports = instance.exports as unknown as SimdWasm;
+    instances.set(heap.wasm, { exports, module, memory: inst.memory, shared: inst.shared, full: true });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The module behind {@link simdWasm} and its memory, for a helper thread; same conditions. */

@@ -16,8 +16,10 @@ import {
  * matmul rate, so only fewer multiplications could make it faster (BENCHMARKS.md, "Convolutions
  * against the engine's peak"). The tiles are shared with gflow's SIMD helper thread where it runs.
  *
- * Every other convolution, and every one on an engine without the full module (a browser's main
- * thread compiles at most 4 KB of wasm synchronously; the module is ~9 KB), goes to tfjs's own
+ * Every other convolution, and every one on an engine without the full module (13.5 KB; a browser
+ * whose main thread compiles at most 4 KB of wasm synchronously, as Chrome did before it raised
+ * the limit to 8 MB, gets it from `initBackend` asynchronously, so only a kernel run before that
+ * lacks it), goes to tfjs's own
  * kernel: other filter sizes, strides or dilations, channel counts not a multiple of 4, NCHW. So
  * does one whose output is not finite by Winograd (an infinity in x or w gives NaN through the
  * transforms' differences where a direct sum gives ±∞): it is redone directly.
