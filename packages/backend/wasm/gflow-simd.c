@@ -360,6 +360,41 @@ enum { P_X, P_U, P_Y, P_SCRATCH, P_FLAG, P_N, P_H, P_W, P_C, P_K, P_HO, P_WO, P_
 #define WB 16
 
 /**
+ * The transform Bᵀ d B of one tile's 4×4 input patch (top-left at row r0, column c0 of image n of x
+ * [N, H, W, C], reading 0 outside), Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]:
+ * V[ξ] at o + ξ·stride, channels [0, C) by 4.
+ */
+static inline void patch_transform(const float *x, float *o, int stride, int n, int r0, int c0, int H, int W,
+                                   int C) {
+  const F4 zero = wasm_f32x4_splat(0);
+  const float *base = x + ((n * H + r0) * W + c0) * C;
+  int okr[4], okc[4];
+  for (int i = 0; i < 4; i++) {
+    okr[i] = (unsigned)(r0 + i) < (unsigned)H;
+    okc[i] = (unsigned)(c0 + i) < (unsigned)W;
+  }
+  for (int c = 0; c < C; c += 4) {
+    F4 d[4][4];
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 4; j++) d[i][j] = okr[i] && okc[j] ? LD(base + (i * W + j) * C + c) : zero;
+    F4 q[4][4];
+    for (int j = 0; j < 4; j++) {
+      q[0][j] = SUB(d[0][j], d[2][j]);
+      q[1][j] = ADD(d[1][j], d[2][j]);
+      q[2][j] = SUB(d[2][j], d[1][j]);
+      q[3][j] = SUB(d[1][j], d[3][j]);
+    }
+    float *to = o + c;
+    for (int i = 0; i < 4; i++) {
+      ST(to + (4 * i) * stride, SUB(q[i][0], q[i][2]));
+      ST(to + (4 * i + 1) * stride, ADD(q[i][1], q[i][2]));
+      ST(to + (4 * i + 2) * stride, SUB(q[i][2], q[i][1]));
+      ST(to + (4 * i + 3) * stride, SUB(q[i][1], q[i][3]));
+    }
+  }
+}
+
+/**
  * Tiles [j0, j1) of y [N, Ho, Wo, K] = x [N, H, W, C] ⋆ w (3×3, stride 1, top and left padding
  * pt, pl; input outside x reads 0) from U = winograd_filter(w); tile t is (n, ty, tx), row-major
  * over [N, ⌈Ho/2⌉, ⌈Wo/2⌉]. C and K multiples of 4. scratch holds a block of 16·WB·(C + K) floats
@@ -381,36 +416,11 @@ void winograd_conv(const int *p, int j0, int j1) {
   F4 bad = zero;
   for (int b0 = j0; b0 < j1; b0 += WB) {
     int nb = j1 - b0 < WB ? j1 - b0 : WB;
-    // Input transform: V[ξ][tb][c] = (Bᵀ d B)[ξ], Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]].
+    // Input transform: V[ξ][tb][c] = (Bᵀ d B)[ξ].
     for (int tb = 0; tb < nb; tb++) {
       int t = b0 + tb;
       int n = t / (th * tw), r = t % (th * tw);
-      int r0 = 2 * (r / tw) - pt, c0 = 2 * (r % tw) - pl;
-      const float *base = x + ((n * H + r0) * W + c0) * C;
-      int okr[4], okc[4];
-      for (int i = 0; i < 4; i++) {
-        okr[i] = (unsigned)(r0 + i) < (unsigned)H;
-        okc[i] = (unsigned)(c0 + i) < (unsigned)W;
-      }
-      for (int c = 0; c < C; c += 4) {
-        F4 d[4][4];
-        for (int i = 0; i < 4; i++)
-          for (int j = 0; j < 4; j++) d[i][j] = okr[i] && okc[j] ? LD(base + (i * W + j) * C + c) : zero;
-        F4 q[4][4];
-        for (int j = 0; j < 4; j++) {
-          q[0][j] = SUB(d[0][j], d[2][j]);
-          q[1][j] = ADD(d[1][j], d[2][j]);
-          q[2][j] = SUB(d[2][j], d[1][j]);
-          q[3][j] = SUB(d[1][j], d[3][j]);
-        }
-        float *o = v + tb * C + c;
-        for (int i = 0; i < 4; i++) {
-          ST(o + (4 * i) * WB * C, SUB(q[i][0], q[i][2]));
-          ST(o + (4 * i + 1) * WB * C, ADD(q[i][1], q[i][2]));
-          ST(o + (4 * i + 2) * WB * C, SUB(q[i][2], q[i][1]));
-          ST(o + (4 * i + 3) * WB * C, SUB(q[i][1], q[i][3]));
-        }
-      }
+      patch_transform(x, v + tb * C, WB * C, n, 2 * (r / tw) - pt, 2 * (r % tw) - pl, H, W, C);
     }
     // M[ξ] = V[ξ] · U[ξ]: [nb, C] · [C, K].
     for (int e = 0; e < 16 * WB * K; e += 4) ST(m + e, zero);
@@ -479,33 +489,7 @@ void winograd_filter_grad(const int *p, int j0, int j1) {
       int t = b0 + tb;
       int n = t / (th * tw), r = t % (th * tw);
       int y0 = 2 * (r / tw), x0 = 2 * (r % tw);
-      int r0 = y0 - pt, c0 = x0 - pl;
-      // The input patch's transform V[ξ][tb][c] (as in winograd_conv).
-      const float *base = x + ((n * H + r0) * W + c0) * C;
-      int okr[4], okc[4];
-      for (int i = 0; i < 4; i++) {
-        okr[i] = (unsigned)(r0 + i) < (unsigned)H;
-        okc[i] = (unsigned)(c0 + i) < (unsigned)W;
-      }
-      for (int c = 0; c < C; c += 4) {
-        F4 d[4][4];
-        for (int i = 0; i < 4; i++)
-          for (int j = 0; j < 4; j++) d[i][j] = okr[i] && okc[j] ? LD(base + (i * W + j) * C + c) : zero;
-        F4 q[4][4];
-        for (int j = 0; j < 4; j++) {
-          q[0][j] = SUB(d[0][j], d[2][j]);
-          q[1][j] = ADD(d[1][j], d[2][j]);
-          q[2][j] = SUB(d[2][j], d[1][j]);
-          q[3][j] = SUB(d[1][j], d[3][j]);
-        }
-        float *o = v + tb * C + c;
-        for (int i = 0; i < 4; i++) {
-          ST(o + (4 * i) * WB2 * C, SUB(q[i][0], q[i][2]));
-          ST(o + (4 * i + 1) * WB2 * C, ADD(q[i][1], q[i][2]));
-          ST(o + (4 * i + 2) * WB2 * C, SUB(q[i][2], q[i][1]));
-          ST(o + (4 * i + 3) * WB2 * C, SUB(q[i][1], q[i][3]));
-        }
-      }
+      patch_transform(x, v + tb * C, WB2 * C, n, y0 - pt, x0 - pl, H, W, C);
       // The output gradient's transform Z = A dY Aᵀ, A = [[1, 0], [1, 1], [1, −1], [0, −1]].
       const float *g = dy + ((n * Ho + y0) * Wo + x0) * K;
       int down = y0 + 1 < Ho, right = x0 + 1 < Wo;

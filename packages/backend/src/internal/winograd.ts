@@ -89,119 +89,114 @@ function tilesOf(g: WinogradGeometry): number {
 }
 
 /**
- * y = x ⋆ w by Winograd F(2×2, 3×3) into the fresh heap tensor `y` [N, Ho, Wo, K], the tiles
- * shared with gflow's SIMD helper thread where it runs and the product is large. false if an output
- * is not finite (the caller redoes the convolution directly).
+ * y = x ⋆ w [N, Ho, Wo, K] by Winograd F(2×2, 3×3), a fresh heap tensor, the tiles shared with
+ * gflow's SIMD helper thread where it runs and the product is large. undefined (nothing left
+ * allocated) if an output is not finite: the caller redoes the convolution directly.
  */
 export function winogradConvolve(
   heap: WasmHeapBackend,
   simd: SimdWasm & Required<Pick<SimdWasm, 'winograd_filter' | 'winograd_conv'>>,
   x: tf.TensorInfo,
   w: tf.TensorInfo,
-  y: tf.TensorInfo,
   g: WinogradGeometry,
-): boolean {
+): tf.TensorInfo | undefined {
   const tiles = tilesOf(g);
-  const uFloats = 16 * g.C * g.K;
-  return counted(
-    'conv',
-    run(
-      heap,
-      simd,
-      'winograd_conv',
-      x,
-      y,
-      g,
-      tiles,
-      2 * tiles * 16 * g.C * g.K,
-      uFloats,
-      () => 16 * WB * (g.C + g.K),
-      (u) => {
-        simd.winograd_filter(heapOffset(heap, w), u, g.C, g.K);
-        return u;
-      },
-    ),
-  );
+  return run(heap, simd, {
+    fn: 'winograd_conv',
+    count: 'conv',
+    x,
+    outShape: [g.N, g.Ho, g.Wo, g.K],
+    g,
+    rows: tiles,
+    flops: 2 * tiles * 16 * g.C * g.K,
+    extraFloats: 16 * g.C * g.K,
+    perChunk: 16 * WB * (g.C + g.K),
+    // U = G g Gᵀ into the extra floats: the second operand.
+    second: (u) => {
+      simd.winograd_filter(heapOffset(heap, w), u, g.C, g.K);
+      return u;
+    },
+  });
 }
 
 /**
- * dW [3, 3, C, K] of y = x ⋆ w from dy [N, Ho, Wo, K] by Winograd F(2×2, 3×3) into the fresh heap
- * tensor `dw`. The tiles are summed in four fixed chunks (shared with the helper thread where it
- * runs, in turn on this thread otherwise: the same bits either way), whose partial sums are then
- * added in order and transformed. false if an element is not finite (the caller redoes it
- * directly).
+ * dW [3, 3, C, K] of y = x ⋆ w from dy [N, Ho, Wo, K] by Winograd F(2×2, 3×3), a fresh heap
+ * tensor. The tiles are summed in four fixed chunks (shared with the helper thread where it runs,
+ * in turn on this thread otherwise: the same bits either way), whose partial sums are then added
+ * in order and transformed. undefined (nothing left allocated) if an element is not finite: the
+ * caller redoes it directly.
  */
 export function winogradFilterGradient(
   heap: WasmHeapBackend,
   simd: SimdWasm & Required<Pick<SimdWasm, 'winograd_filter_grad' | 'winograd_filter_grad_finish'>>,
   x: tf.TensorInfo,
   dy: tf.TensorInfo,
-  dw: tf.TensorInfo,
   g: WinogradGeometry,
-): boolean {
+): tf.TensorInfo | undefined {
   const tiles = tilesOf(g);
-  const flops = 2 * tiles * 16 * g.C * g.K;
-  const perChunk = 16 * (WB2 * (g.C + g.K) + g.C * g.K);
-  const finite = run(
-    heap,
-    simd,
-    'winograd_filter_grad',
+  return run(heap, simd, {
+    fn: 'winograd_filter_grad',
+    count: 'filterGradient',
     x,
-    dw,
+    outShape: [3, 3, g.C, g.K],
     g,
-    tiles,
-    flops,
-    0,
-    () => perChunk,
-    () => heapOffset(heap, dy),
-    {
-      fixedChunks: true,
-      finish: (at) => simd.winograd_filter_grad_finish(at, 0, g.C),
-    },
-  );
-  return counted('filterGradient', finite);
+    rows: tiles,
+    flops: 2 * tiles * 16 * g.C * g.K,
+    extraFloats: 0,
+    perChunk: 16 * (WB2 * (g.C + g.K) + g.C * g.K),
+    second: () => heapOffset(heap, dy),
+    fixedChunks: true,
+    finish: (at) => simd.winograd_filter_grad_finish(at, 0, g.C),
+  });
 }
 
-function counted(what: keyof typeof counts, finite: boolean): boolean {
-  if (finite) counts[what]++;
-  return finite;
+/** What {@link run} runs. */
+interface Job {
+  readonly fn: 'winograd_conv' | 'winograd_filter_grad';
+  /** The counter of {@link winogradRuns} a finite result adds to. */
+  readonly count: keyof typeof counts;
+  readonly x: tf.TensorInfo;
+  readonly outShape: number[];
+  readonly g: WinogradGeometry;
+  /** The rows `fn` is run over (shared by chunks with the helper). */
+  readonly rows: number;
+  readonly flops: number;
+  /** Floats the caller needs after the parameter block (filled by `second`). */
+  readonly extraFloats: number;
+  /** The scratch block of one chunk, floats. */
+  readonly perChunk: number;
+  /** Fills the extra floats (at their byte offset) and returns the second operand's offset. */
+  readonly second: (extraAt: number) => number;
+  /** Always the helper's chunks, on one thread too (where the chunks decide the bits). */
+  readonly fixedChunks?: boolean;
+  /** Run on this thread after `fn`, with the parameter block's offset. */
+  readonly finish?: (params: number) => void;
 }
 
 /**
- * Writes the parameter block into a scratch buffer [params | `extraFloats` | a block per chunk],
- * lets `second` fill the extra floats and name the second operand, and runs `fn` over `rows` rows,
- * with the helper for at least {@link HELPER_MIN_FLOPS}: where the rows' results do not depend on
- * the chunks, alone in one call; with `fixedChunks`, always in the helper's chunks. Then
- * `finish`, if any. The scratch is freed whatever happens.
+ * Writes the parameter block into a scratch buffer [params | extra floats | a block per chunk] and
+ * runs the job's function over its rows, into a fresh output: with the helper for at least
+ * {@link HELPER_MIN_FLOPS}; alone in one call where the results do not depend on the chunks, else
+ * chunk by chunk. The output, or undefined (freed) if an element is not finite; the scratch is
+ * freed whatever happens.
  */
-function run(
-  heap: WasmHeapBackend,
-  simd: SimdWasm,
-  fn: 'winograd_conv' | 'winograd_filter_grad',
-  x: tf.TensorInfo,
-  out: tf.TensorInfo,
-  g: WinogradGeometry,
-  rows: number,
-  flops: number,
-  extraFloats: number,
-  perChunk: (chunk: number) => number,
-  second: (extraAt: number) => number,
-  how: { fixedChunks?: boolean; finish?: (params: number) => void } = {},
-): boolean {
-  const helper = flops >= HELPER_MIN_FLOPS ? simdHelper(heap) : undefined;
-  const chunk = helper === undefined && how.fixedChunks !== true ? rows : helperChunk(rows);
-  const regions = Math.ceil(rows / chunk);
-  // A block per chunk; the one-thread fallback takes all rows as one chunk: room for both.
-  const blocks = Math.max(regions * perChunk(chunk), perChunk(rows));
-  const scratch = heap.makeOutput([P.Length + extraFloats + blocks], 'float32');
+function run(heap: WasmHeapBackend, simd: SimdWasm, job: Job): tf.TensorInfo | undefined {
+  const { g, rows, fixedChunks = false } = job;
+  const helper = job.flops >= HELPER_MIN_FLOPS ? simdHelper(heap) : undefined;
+  const chunk = helper === undefined && !fixedChunks ? rows : helperChunk(rows);
+  // A block per chunk; the one-thread fallback may take all rows as one chunk: room for both.
+  const blocks = Math.max(Math.ceil(rows / chunk), 1) * job.perChunk;
+  const out = heap.makeOutput(job.outShape, 'float32');
+  const scratch = heap.makeOutput([P.Length + job.extraFloats + blocks], 'float32');
+  let finite = false;
   try {
     const at = heapOffset(heap, scratch);
     const p = new Int32Array(heap.wasm.HEAPU8.buffer, at, P.Length);
     const extraAt = at + 4 * P.Length;
-    p[P.X] = heapOffset(heap, x);
-    p[P.Second] = second(extraAt);
+    p[P.X] = heapOffset(heap, job.x);
+    p[P.Second] = job.second(extraAt);
     p[P.Out] = heapOffset(heap, out);
-    p[P.Scratch] = extraAt + 4 * extraFloats;
+    p[P.Scratch] = extraAt + 4 * job.extraFloats;
     p[P.Flag] = at + 4 * P.FlagSlot;
     p[P.N] = g.N;
     p[P.H] = g.H;
@@ -214,21 +209,24 @@ function run(
     p[P.PadLeft] = g.left;
     p[P.Chunk] = chunk;
     p[P.FlagSlot] = 0;
-    const f = simd[fn] as (params: number, j0: number, j1: number) => void;
-    if (helper === undefined || !helper.rows(fn, simd, [at], rows)) {
-      // Alone, or again alone after a chunk trapped on either thread (where it throws): in one
-      // call, or chunk by chunk where the chunks decide the bits.
+    const f = simd[job.fn] as (params: number, j0: number, j1: number) => void;
+    if (helper === undefined || !helper.rows(job.fn, simd, [at], rows)) {
+      // Alone, or again alone after a chunk trapped on either thread (where it throws).
       p[P.FlagSlot] = 0;
-      if (how.fixedChunks === true) {
+      if (fixedChunks) {
         for (let j0 = 0; j0 < rows; j0 += chunk) f(at, j0, Math.min(rows, j0 + chunk));
       } else {
         p[P.Chunk] = rows;
         f(at, 0, rows);
       }
     }
-    how.finish?.(at);
-    return new Int32Array(heap.wasm.HEAPU8.buffer, at, P.Length)[P.FlagSlot] === 0;
+    job.finish?.(at);
+    finite = new Int32Array(heap.wasm.HEAPU8.buffer, at, P.Length)[P.FlagSlot] === 0;
   } finally {
     heap.disposeData(scratch.dataId);
+    if (!finite) heap.disposeData(out.dataId);
   }
+  if (!finite) return undefined;
+  counts[job.count]++;
+  return out;
 }

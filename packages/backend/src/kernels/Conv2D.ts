@@ -16,7 +16,7 @@ import {
  * matmul rate, so only fewer multiplications could make it faster (BENCHMARKS.md, "Convolutions
  * against the engine's peak"). The tiles are shared with gflow's SIMD helper thread where it runs.
  *
- * Every other convolution, and every one on an engine without the full module (13.5 KB; a browser
+ * Every other convolution, and every one on an engine without the full module (12 KB; a browser
  * whose main thread compiles at most 4 KB of wasm synchronously, as Chrome did before it raised
  * the limit to 8 MB, gets it from `initBackend` asynchronously, so only a kernel run before that
  * lacks it), goes to tfjs's own
@@ -87,12 +87,5 @@ function winogradConv2D(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo | und
     left: info.padInfo.left,
   };
   if (!winogradFits(g)) return undefined; // channels not a multiple of 4, or empty
-  const y = heap.makeOutput([g.N, g.Ho, g.Wo, K], 'float32');
-  let ok = false;
-  try {
-    ok = winogradConvolve(heap, simd, x, filter, y, g);
-  } finally {
-    if (!ok) heap.disposeData(y.dataId);
-  }
-  return ok ? y : undefined;
+  return winogradConvolve(heap, simd, x, filter, g);
 }

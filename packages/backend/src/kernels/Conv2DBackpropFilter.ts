@@ -109,12 +109,5 @@ function winogradFilterGrad(
   const [N, H, W, C] = x.shape as [number, number, number, number];
   const g = { N, H, W, C, K: o.K, Ho: o.oh, Wo: o.ow, top: o.top, left: o.left };
   if (!hasWinogradFunctions(simd) || dy.dtype !== 'float32' || !winogradFits(g)) return undefined;
-  const dw = heap.makeOutput([3, 3, C, o.K], 'float32');
-  let ok = false;
-  try {
-    ok = winogradFilterGradient(heap, simd, x, dy, dw, g);
-  } finally {
-    if (!ok) heap.disposeData(dw.dataId);
-  }
-  return ok ? dw : undefined;
+  return winogradFilterGradient(heap, simd, x, dy, g);
 }
