@@ -19,14 +19,14 @@ import {
  * Every other convolution, and every one on an engine without the full module (12 KB; a browser
  * whose main thread compiles at most 4 KB of wasm synchronously, as Chrome did before it raised
  * the limit to 8 MB, gets it from `initBackend` asynchronously, so only a kernel run before that
- * lacks it), goes to tfjs's own
- * kernel: other filter sizes, strides or dilations, channel counts not a multiple of 4, NCHW. So
- * does one whose output is not finite by Winograd (an infinity in x or w gives NaN through the
+ * lacks it), goes to tfjs's own kernel: other filter sizes, strides or dilations, channel counts
+ * not a multiple of 4, NCHW. So does one whose output is not finite by Winograd (an infinity in x or w gives NaN through the
  * transforms' differences where a direct sum gives ±∞): it is redone directly.
  *
  * Accuracy: the transforms add and subtract up to 16 inputs (and halve the filter's), so each
- * output carries a few more roundings than a direct sum; the tests bound the error against float64
- * sums by 2⁻²¹·Σ|x|·|w| over each output's terms.
+ * output carries a few more roundings than a direct sum, and since every output of a 2×2 tile is
+ * made from the tile's whole 4×4 input patch, its error scales with Σ|x|·|w| over the terms of all
+ * four outputs of its tile; the tests bound it by 2⁻²¹ times that sum against float64 sums.
  *
  * The input gradient's fill (`Conv2DBackpropInput`) runs through this kernel too: for stride 1 it
  * is a forward convolution of dy with flip(W)ᵀ.

@@ -92,8 +92,9 @@ export function conv2DBackpropFilterConfig(backendName: string): tf.KernelConfig
  * dW of a 3×3 stride-1 convolution by Winograd F(2×2, 3×3) in gflow's SIMD module: with
  * y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A per 2×2 output tile (the wasm `Conv2D`'s algorithm),
  * ∂L/∂g = Gᵀ[Σ_tiles (Bᵀ d B) ⊙ (A dY Aᵀ)]G: 16 products [C, tiles]·[tiles, K] where the tap
- * matmuls make 9 of [C, N·H·W]·[N·H·W, K], 4·16/36 of the multiplications, and no padded copy or
- * transposition of x. Shared with the SIMD helper thread by input channels where it runs.
+ * matmuls make 9 of [C, N·H·W]·[N·H·W, K] (with about N·H·W/4 tiles, 16/36 of the
+ * multiplications), and no padded copy or transposition of x. The tiles are summed in four fixed
+ * chunks, shared with the SIMD helper thread where it runs.
  * undefined where it does not apply (channels not a multiple of 4, no full module) or where an
  * element is not finite by Winograd (an infinity turns into NaN through the transforms): the tap
  * matmuls then compute it directly.
