@@ -14,10 +14,11 @@ import { simdHelper, useSimdHelper } from './internal/simd-helper.js';
 import { simdWasm } from './internal/simd-wasm.js';
 import { asWasmHeap } from './internal/wasm-heap-view.js';
 import { winogradRuns } from './internal/winograd.js';
+import { rnnRowRuns } from './kernels/TanhRnnSequence.js';
 import { noLeak } from './test-utils/derivatives.js';
 import { activeKernelAll, cpuKernelAll } from './test-utils/kernel-runners.js';
 import { f32, randn, relErr } from './test-utils/random.js';
-import { rnnWeightGradient, simdMismatches, simdWasmRuns } from './test-utils/simd-paths.js';
+import { fusedRnnOutputs, rnnWeightGradient, simdMismatches, simdWasmRuns } from './test-utils/simd-paths.js';
 
 const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
@@ -107,6 +108,46 @@ describe('initBackend({ threads: 2 })', () => {
       expect(two.every((v, k) => Object.is(v, one[k]))).toBe(true);
     }
     expect(helper?.helped ?? 0).toBeGreaterThan(before);
+  });
+
+  it("runs the fused RNN's recurrences on both threads, the batch's rows split between them: the same bits as one thread (XNNPACK's product at every step) and as the JavaScript loops", () => {
+    const heap = asWasmHeap(tf.backend());
+    const helper = simdHelper(heap);
+    expect(helper).toBeDefined();
+    // b = 20: five chunks of 4 rows; n = 68 (4-wide loops and the steps' pairs in the module) and
+    // n = 13 (the scalar tails, the pairs taken by the kernel); 2·b·T·n² above the helper's 2²².
+    // ±0, ±∞ and NaN among the inputs.
+    for (const [b, T, n] of [
+      [20, 33, 68],
+      [20, 630, 13],
+    ] as const) {
+      noLeak(() => {
+        const was = useSimdHelper(false);
+        let one: Float32Array[];
+        try {
+          one = fusedRnnOutputs(b, T, n, true);
+        } finally {
+          useSimdHelper(was);
+        }
+        const before = rnnRowRuns();
+        const helped = helper?.helped ?? 0;
+        for (let i = 0; i < 100 && (i < 2 || (helper?.helped ?? 0) === helped); i++) {
+          const two = fusedRnnOutputs(b, T, n, true);
+          expect(two.length).toBe(one.length);
+          two.forEach((out, k) => {
+            const want = one[k] as Float32Array;
+            expect(out.length).toBe(want.length);
+            expect(out.every((v, j) => Object.is(v, want[j]))).toBe(true);
+          });
+        }
+        // Both kernels took the two-thread path (the gradient kernel twice a call: with and
+        // without stepNorms), and the helper took chunks.
+        expect(rnnRowRuns().forward).toBeGreaterThanOrEqual(before.forward + 2);
+        expect(rnnRowRuns().backward).toBeGreaterThanOrEqual(before.backward + 4);
+        expect(helper?.helped ?? 0).toBeGreaterThan(helped);
+        expect(simdMismatches(b, T, n, true)).toBe(0);
+      });
+    }
   });
 
   it('multiplies by a fresh weight on both threads with the SIMD module: within 1e-6 of float64 and of the cpu kernel, the helper taking part', () => {

@@ -74,29 +74,104 @@ static inline v128_t join(v128_t lo, v128_t hi) {
                             5);
 }
 
+/** One row of a forward step: h = tanh(y + u) into r and h (which may be the same row). */
+static inline __attribute__((always_inline)) void forward_row(const float *yi, const float *ui, float *ri,
+                                                              float *hi, int n) {
+  int j = 0;
+  for (; j + 4 <= n; j += 4) {
+    v128_t ya = wasm_v128_load(yi + j), ua = wasm_v128_load(ui + j);
+    v128_t a = join(tanh2(wasm_f64x2_add(lo2(ya), lo2(ua))), tanh2(wasm_f64x2_add(hi2(ya), hi2(ua))));
+    wasm_v128_store(ri + j, a);
+    wasm_v128_store(hi + j, a);
+  }
+  for (; j < n; j++) {
+    float v = (float)tanh1((double)yi[j] + (double)ui[j]);
+    ri[j] = v;
+    hi[j] = v;
+  }
+}
+
 /**
  * Forward step t: h_t = tanh(y + u_t) for y [b, n] (h_{t−1}·w), written to row [b, n] (the next
  * step's matmul operand) and to H's rows (i, t) of [b, T, n]; u is [b, T, n].
  */
 EXPORT(rnn_forward_step)
 void rnn_forward_step(const float *y, const float *u, float *row, float *H, int t, int T, int b, int n) {
-  for (int i = 0; i < b; i++) {
-    const float *yi = y + i * n;
-    const float *ui = u + (i * T + t) * n;
-    float *ri = row + i * n;
-    float *hi = H + (i * T + t) * n;
-    int j = 0;
-    for (; j + 4 <= n; j += 4) {
-      v128_t ya = wasm_v128_load(yi + j), ua = wasm_v128_load(ui + j);
-      v128_t a = join(tanh2(wasm_f64x2_add(lo2(ya), lo2(ua))), tanh2(wasm_f64x2_add(hi2(ya), hi2(ua))));
-      wasm_v128_store(ri + j, a);
-      wasm_v128_store(hi + j, a);
+  for (int i = 0; i < b; i++) forward_row(y + i * n, u + (i * T + t) * n, row + i * n, H + (i * T + t) * n, n);
+}
+
+/** The running sums of a step's scaled pair (see rnn_backward_step). */
+typedef struct {
+  double s0, s1;
+  v128_t vmax;
+} PairSums;
+
+/** Adds the four float32 values d32 (indices ≡ 0, 1, 2, 3 mod 4 of the step) to the pair's sums. */
+static inline __attribute__((always_inline)) void pair_add(PairSums *ps, v128_t d32) {
+  ps->vmax = wasm_f32x4_pmax(ps->vmax, wasm_f32x4_abs(d32));
+  v128_t sl = lo2(d32), sh = hi2(d32);
+  sl = wasm_f64x2_mul(sl, sl);
+  sh = wasm_f64x2_mul(sh, sh);
+  ps->s0 += wasm_f64x2_extract_lane(sl, 0);
+  ps->s1 += wasm_f64x2_extract_lane(sl, 1);
+  ps->s0 += wasm_f64x2_extract_lane(sh, 0);
+  ps->s1 += wasm_f64x2_extract_lane(sh, 1);
+}
+
+/** The scaled pair [m, s] from its sums into p[0], p[1]. */
+static inline __attribute__((always_inline)) void pair_store(const PairSums *ps, float *p) {
+  double sum = ps->s0 + ps->s1;
+  v128_t vmax = ps->vmax;
+  vmax = wasm_f32x4_pmax(vmax, wasm_i32x4_shuffle(vmax, vmax, 2, 3, 0, 1));
+  vmax = wasm_f32x4_pmax(vmax, wasm_i32x4_shuffle(vmax, vmax, 1, 0, 3, 2));
+  float m = wasm_f32x4_extract_lane(vmax, 0);
+  double ms = m;
+  if (sum != sum) {
+    p[0] = p[1] = __builtin_nanf("");
+  } else if (ms == __builtin_inf()) {
+    p[0] = p[1] = __builtin_inff();
+  } else {
+    double scale = ms > 0x1p-126 ? ms : 0x1p-126;
+    p[0] = (float)scale;
+    p[1] = (float)(sum / scale / scale);
+  }
+}
+
+/**
+ * One row of a backward step: d = dy (+ g when hasG) to dh (when hasDht), dz = d·(1 − h²) to dz
+ * and r (which may be the same row), and, with hasPairs, d's squares and magnitudes to ps.
+ */
+static inline __attribute__((always_inline)) void backward_row(const float *dyi, const float *Hi, const float *gi,
+                                                               int hasG, float *dzi, float *ri, float *dhi,
+                                                               int hasDht, int hasPairs, PairSums *ps, int n) {
+  const v128_t one = SPLAT(1.0);
+  int j = 0;
+  for (; j + 4 <= n; j += 4) {
+    v128_t dyv = wasm_v128_load(dyi + j);
+    v128_t dl = lo2(dyv), dh = hi2(dyv);
+    if (hasG) {
+      v128_t gv = wasm_v128_load(gi + j);
+      dl = wasm_f64x2_add(dl, lo2(gv));
+      dh = wasm_f64x2_add(dh, hi2(gv));
     }
-    for (; j < n; j++) {
-      float v = (float)tanh1((double)yi[j] + (double)ui[j]);
-      ri[j] = v;
-      hi[j] = v;
-    }
+    v128_t d32 = join(dl, dh);
+    if (hasDht) wasm_v128_store(dhi + j, d32);
+    v128_t hv = wasm_v128_load(Hi + j);
+    v128_t hl = lo2(hv), hh = hi2(hv);
+    v128_t z = join(wasm_f64x2_mul(dl, wasm_f64x2_sub(one, wasm_f64x2_mul(hl, hl))),
+                    wasm_f64x2_mul(dh, wasm_f64x2_sub(one, wasm_f64x2_mul(hh, hh))));
+    wasm_v128_store(dzi + j, z);
+    wasm_v128_store(ri + j, z);
+    if (hasPairs) pair_add(ps, d32);
+  }
+  for (; j < n; j++) {
+    double d = hasG ? (double)dyi[j] + (double)gi[j] : (double)dyi[j];
+    float df = (float)d;
+    if (hasDht) dhi[j] = df;
+    double h1 = Hi[j];
+    float zq = (float)(d * (1.0 - h1 * h1));
+    dzi[j] = zq;
+    ri[j] = zq;
   }
 }
 
@@ -113,74 +188,15 @@ void rnn_forward_step(const float *y, const float *u, float *row, float *H, int 
 EXPORT(rnn_backward_step)
 void rnn_backward_step(const float *dy, const float *H, const float *g, int hasG, float *dz, float *dht,
                        int hasDht, float *row, float *pairs, int hasPairs, int t, int T, int b, int n) {
-  const v128_t one = SPLAT(1.0);
-  /* s0 and s1: the sums of the even- and odd-indexed squares (n is a multiple of 4 with
-     hasPairs, so every element is in the 4-wide loop and lanes 0, 2 are the even indices). */
-  double s0 = 0, s1 = 0;
-  v128_t vmax = wasm_f32x4_splat(0);
+  /* n is a multiple of 4 with hasPairs, so every element is in the 4-wide loop and lanes 0, 2
+     are the even indices. */
+  PairSums ps = {0, 0, wasm_f32x4_splat(0)};
   for (int i = 0; i < b; i++) {
     int at = (i * T + t) * n;
-    const float *dyi = dy + at;
-    const float *Hi = H + at;
-    const float *gi = g + i * n;
-    float *dzi = dz + at;
-    float *ri = row + i * n;
-    float *dhi = dht + (t * b + i) * n;
-    int j = 0;
-    for (; j + 4 <= n; j += 4) {
-      v128_t dyv = wasm_v128_load(dyi + j);
-      v128_t dl = lo2(dyv), dh = hi2(dyv);
-      if (hasG) {
-        v128_t gv = wasm_v128_load(gi + j);
-        dl = wasm_f64x2_add(dl, lo2(gv));
-        dh = wasm_f64x2_add(dh, hi2(gv));
-      }
-      v128_t d32 = join(dl, dh);
-      if (hasDht) wasm_v128_store(dhi + j, d32);
-      v128_t hv = wasm_v128_load(Hi + j);
-      v128_t hl = lo2(hv), hh = hi2(hv);
-      v128_t z = join(wasm_f64x2_mul(dl, wasm_f64x2_sub(one, wasm_f64x2_mul(hl, hl))),
-                      wasm_f64x2_mul(dh, wasm_f64x2_sub(one, wasm_f64x2_mul(hh, hh))));
-      wasm_v128_store(dzi + j, z);
-      wasm_v128_store(ri + j, z);
-      if (hasPairs) {
-        vmax = wasm_f32x4_pmax(vmax, wasm_f32x4_abs(d32));
-        v128_t sl = lo2(d32), sh = hi2(d32);
-        sl = wasm_f64x2_mul(sl, sl);
-        sh = wasm_f64x2_mul(sh, sh);
-        s0 += wasm_f64x2_extract_lane(sl, 0);
-        s1 += wasm_f64x2_extract_lane(sl, 1);
-        s0 += wasm_f64x2_extract_lane(sh, 0);
-        s1 += wasm_f64x2_extract_lane(sh, 1);
-      }
-    }
-    for (; j < n; j++) {
-      double d = hasG ? (double)dyi[j] + (double)gi[j] : (double)dyi[j];
-      float df = (float)d;
-      if (hasDht) dhi[j] = df;
-      double h1 = Hi[j];
-      float zq = (float)(d * (1.0 - h1 * h1));
-      dzi[j] = zq;
-      ri[j] = zq;
-    }
+    backward_row(dy + at, H + at, g + i * n, hasG, dz + at, row + i * n, dht + (t * b + i) * n, hasDht,
+                 hasPairs, &ps, n);
   }
-  if (hasPairs) {
-    double sum = s0 + s1;
-    vmax = wasm_f32x4_pmax(vmax, wasm_i32x4_shuffle(vmax, vmax, 2, 3, 0, 1));
-    vmax = wasm_f32x4_pmax(vmax, wasm_i32x4_shuffle(vmax, vmax, 1, 0, 3, 2));
-    float m = wasm_f32x4_extract_lane(vmax, 0);
-    double ms = m;
-    float *p = pairs + 2 * t;
-    if (sum != sum) {
-      p[0] = p[1] = __builtin_nanf("");
-    } else if (ms == __builtin_inf()) {
-      p[0] = p[1] = __builtin_inff();
-    } else {
-      double scale = ms > 0x1p-126 ? ms : 0x1p-126;
-      p[0] = (float)scale;
-      p[1] = (float)(sum / scale / scale);
-    }
-  }
+  if (hasPairs) pair_store(&ps, pairs + 2 * t);
 }
 
 /**
@@ -556,5 +572,69 @@ void winograd_filter_grad_finish(const int *p, int j0, int j1) {
     }
   }
   if (wasm_v128_any_true(bad)) *(int *)p[P_FLAG] = 1;
+}
+
+/**
+ * Rows [i0, i1) of a whole tanh RNN sequence, every step: h_t = tanh(u_t + h_{t−1}·w) into H's
+ * rows (i, t) of [b, T, n], for u [b, T, n], w [n, n] and h0 [b, n], with the product
+ * h_{t−1}·w in y's rows [i0, i1) of [b, n] (scratch). The rows' recurrences are independent, so
+ * two threads that take different rows run without meeting at every step, and each value is what
+ * rnn_forward_step after XNNPACK's product computes (its sums accumulate row after row in float32
+ * from zero, as mm_rows does).
+ */
+EXPORT(rnn_forward_rows)
+void rnn_forward_rows(const float *u, const float *w, const float *h0, float *H, float *y, int T, int n, int i0,
+                      int i1) {
+  int m = i1 - i0;
+  float *yc = y + i0 * n;
+  for (int t = 0; t < T; t++) {
+    for (int k = 0; k < m * n; k++) yc[k] = 0;
+    if (t == 0)
+      mm_blocked(h0 + i0 * n, w, yc, n, m, n, n, 1);
+    else
+      mm_blocked(H + (i0 * T + t - 1) * n, w, yc, n, m, n, T * n, 1);
+    for (int i = i0; i < i1; i++) {
+      float *hi = H + (i * T + t) * n;
+      forward_row(y + i * n, u + (i * T + t) * n, hi, hi, n);
+    }
+  }
+}
+
+/**
+ * Rows [i0, i1) of backpropagation through a whole tanh RNN sequence, from the last step: d =
+ * dy_t (+ g = dz_{t+1}·wᵀ) into dht's step t ([T, b, n], when hasDht), dz_t = d·(1 − h_t²) into
+ * dz's rows (i, t) of [b, T, n], then g's rows [i0, i1) of [b, n] = dz_t·wᵀ (wT is wᵀ, [n, n]),
+ * which after step 0 is ∂L/∂h0. What rnn_backward_step with XNNPACK's product computes, value for
+ * value; the steps' pairs are rnn_step_pairs' (from dht) once every row is done.
+ */
+EXPORT(rnn_backward_rows)
+void rnn_backward_rows(const float *dy, const float *H, const float *wT, float *dz, float *dht, int hasDht,
+                       float *g, int T, int b, int n, int i0, int i1) {
+  int m = i1 - i0;
+  float *gc = g + i0 * n;
+  PairSums none = {0, 0, wasm_f32x4_splat(0)};
+  for (int t = T - 1; t >= 0; t--) {
+    for (int i = i0; i < i1; i++) {
+      int at = (i * T + t) * n;
+      backward_row(dy + at, H + at, g + i * n, t < T - 1, dz + at, dz + at, dht + (t * b + i) * n, hasDht, 0,
+                   &none, n);
+    }
+    for (int k = 0; k < m * n; k++) gc[k] = 0;
+    mm_blocked(dz + (i0 * T + t) * n, wT, gc, n, m, n, T * n, 1);
+  }
+}
+
+/**
+ * Steps [t0, t1) of pairs [T, 2]: each step's scaled pair of dht's step t ([T, count], count a
+ * multiple of 4), as rnn_backward_step's hasPairs computes it, in the same order.
+ */
+EXPORT(rnn_step_pairs)
+void rnn_step_pairs(const float *dht, float *pairs, int count, int t0, int t1) {
+  for (int t = t0; t < t1; t++) {
+    PairSums ps = {0, 0, wasm_f32x4_splat(0)};
+    const float *d = dht + t * count;
+    for (int j = 0; j < count; j += 4) pair_add(&ps, wasm_v128_load(d + j));
+    pair_store(&ps, pairs + 2 * t);
+  }
 }
 #endif

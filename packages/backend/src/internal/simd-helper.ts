@@ -4,9 +4,10 @@ import type { WasmHeapBackend } from './wasm-heap-view.js';
 
 /**
  * A second thread for gflow's wasm SIMD loops: a worker that instantiates the same module on
- * tfjs-wasm's shared heap and shares a product that splits into independent row ranges with the
- * kernel's own thread (the fused tanh RNN's ∂L/∂w, 2·b·T·n² flops, about a quarter of
- * `rnn-lag-256`: BENCHMARKS.md). The rows go in chunks to whichever thread is free first, so a
+ * tfjs-wasm's shared heap and shares work that splits into independent row ranges with the
+ * kernel's own thread: the fused tanh RNN's ∂L/∂w (2·b·T·n² flops), its recurrences forward and
+ * backward (the batch's rows), products by fresh weights and the Winograd convolutions
+ * (BENCHMARKS.md). The rows go in chunks to whichever thread is free first, so a
  * helper that wakes late (measured: 1 ms while XNNPACK's pool thread still spins after a matmul,
  * several ms after the core has idled) takes fewer chunks instead of making the kernel wait.
  *
@@ -20,12 +21,19 @@ import type { WasmHeapBackend } from './wasm-heap-view.js';
  */
 export interface SimdHelper {
   /**
-   * Runs `fn(...args, j0, j1)` over [0, rows) in four chunks of whole 4-row tiles (more would read
-   * the other operand again for each), on this thread and the helper's, and returns when all are
+   * Runs `fn(...args, j0, j1)` over [0, rows) in chunks of `chunk` rows (by default
+   * {@link helperChunk}: four chunks of whole 4-row tiles, as more would read the other operand of
+   * a product again for each), on this thread and the helper's, and returns when all are
    * done: true, or false if a chunk trapped on either thread (its rows are then unfinished: the
    * caller redoes the whole product on its own thread, where the trap throws).
    */
-  rows<K extends HelperFunction>(fn: K, simd: SimdWasm, args: HelperArgs<K>, rows: number): boolean;
+  rows<K extends HelperFunction>(
+    fn: K,
+    simd: SimdWasm,
+    args: HelperArgs<K>,
+    rows: number,
+    chunk?: number,
+  ): boolean;
   /** Chunks the helper thread has run so far (for tests: that it took part). */
   readonly helped: number;
 }
@@ -45,7 +53,14 @@ export function helperChunk(rows: number): number {
 }
 
 /** The module's functions a helper may run: each takes a row range [j0, j1) as its last two arguments. */
-export type HelperFunction = 'rnn_weight_grad' | 'matmul' | 'winograd_conv' | 'winograd_filter_grad';
+export type HelperFunction =
+  | 'rnn_weight_grad'
+  | 'matmul'
+  | 'winograd_conv'
+  | 'winograd_filter_grad'
+  | 'rnn_forward_rows'
+  | 'rnn_backward_rows'
+  | 'rnn_step_pairs';
 /** A helper function's arguments without the row range. */
 export type HelperArgs<K extends HelperFunction> =
   Parameters<NonNullable<SimdWasm[K]>> extends [...infer A, number, number] ? A : never;
@@ -54,6 +69,9 @@ const FUNCTIONS: readonly HelperFunction[] = [
   'matmul',
   'winograd_conv',
   'winograd_filter_grad',
+  'rnn_forward_rows',
+  'rnn_backward_rows',
+  'rnn_step_pairs',
 ];
 
 // The control block: Int32 slots in a SharedArrayBuffer.
@@ -139,9 +157,14 @@ class WorkerHelper implements SimdHelper {
     return Atomics.load(this.c, READY) === -1;
   }
 
-  rows<K extends HelperFunction>(fn: K, simd: SimdWasm, args: HelperArgs<K>, rows: number): boolean {
+  rows<K extends HelperFunction>(
+    fn: K,
+    simd: SimdWasm,
+    args: HelperArgs<K>,
+    rows: number,
+    chunk = helperChunk(rows),
+  ): boolean {
     const { c } = this;
-    const chunk = helperChunk(rows);
     const list = args as unknown as number[];
     c[FN] = FUNCTIONS.indexOf(fn);
     c[NARGS] = list.length;

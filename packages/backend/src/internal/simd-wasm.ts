@@ -103,6 +103,49 @@ export interface SimdWasm {
    * chunk order. Only in the full module.
    */
   winograd_filter_grad_finish?(params: number, j0: number, j1: number): void;
+  /**
+   * Rows [i0, i1) of a whole tanh RNN sequence: h_t = tanh(u_t + h_{t−1}·w) into H's rows (i, t)
+   * of [b, T, n] for every step, the product in y's rows [i0, i1) of [b, n] (scratch); u [b, T, n],
+   * w [n, n], h0 [b, n]. The rows' recurrences are independent, so two threads share the rows
+   * without meeting at every step; each value is what `rnn_forward_step` after XNNPACK's product
+   * computes, bit for bit (tested). Only in the full module.
+   */
+  rnn_forward_rows?(
+    u: number,
+    w: number,
+    h0: number,
+    H: number,
+    y: number,
+    T: number,
+    n: number,
+    i0: number,
+    i1: number,
+  ): void;
+  /**
+   * Rows [i0, i1) of backpropagation through a whole tanh RNN sequence, from the last step:
+   * `rnn_backward_step`'s d (into dht's step t, [T, b, n], when hasDht) and dz_t (into dz's rows
+   * (i, t) of [b, T, n]), then g's rows of [b, n] = dz_t·wᵀ (wT = wᵀ), which ends as ∂L/∂h0. No
+   * pairs: {@link rnn_step_pairs} takes them from dht afterwards. Only in the full module.
+   */
+  rnn_backward_rows?(
+    dy: number,
+    H: number,
+    wT: number,
+    dz: number,
+    dht: number,
+    hasDht: number,
+    g: number,
+    T: number,
+    b: number,
+    n: number,
+    i0: number,
+    i1: number,
+  ): void;
+  /**
+   * Steps [t0, t1) of pairs [T, 2]: the scaled pair of each step of dht [T, count] (count a
+   * multiple of 4), as `rnn_backward_step`'s hasPairs computes it. Only in the full module.
+   */
+  rnn_step_pairs?(dht: number, pairs: number, count: number, t0: number, t1: number): void;
 }
 
 /** The emscripten module fields that hold its `WebAssembly.Memory` (threaded and unthreaded glue). */

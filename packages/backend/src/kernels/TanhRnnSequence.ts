@@ -2,7 +2,7 @@ import { InvalidArgumentError, ShapeError } from '@gflow/core';
 import { stepScaledPairs, TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import { freshMatMulB } from '../internal/packed-operand.js';
-import { HELPER_MIN_FLOPS, simdHelper } from '../internal/simd-helper.js';
+import { HELPER_MIN_FLOPS, helperChunk, type SimdHelper, simdHelper } from '../internal/simd-helper.js';
 import { type SimdWasm, simdWasm } from '../internal/simd-wasm.js';
 import {
   asWasmHeap,
@@ -89,6 +89,12 @@ export function heapTensor(heap: WasmHeapBackend, shape: number[], values: Float
  * `rnn_forward_step` in place on the heap where it runs (`internal/simd-wasm.ts`), else
  * {@link forwardStep} on host copies, with the same result bit for bit; no engine bookkeeping,
  * tape node or tidy scope per step.
+ *
+ * Where gflow's SIMD helper thread runs (Node, the threaded engine, the full module), the batch's
+ * rows are split between the two threads instead, in chunks of 4, and each runs its rows' whole
+ * recurrence (`rnn_forward_rows`, the product by the module's own matmul): the rows do not depend
+ * on each other, so the threads meet once per sequence instead of at each step's two-thread
+ * XNNPACK product. The same bits either way (tested).
  */
 export const tanhRnnSequenceWasmConfig: tf.KernelConfig = {
   kernelName: TANH_RNN_SEQUENCE,
@@ -134,6 +140,11 @@ export const tanhRnnSequenceWasmConfig: tf.KernelConfig = {
  * matmul, with the same results bit for bit. With the
  * attribute `stepNorms: true` the fourth output is each step's scaled pair [steps, 2]
  * (`hostScaledPair` of ∂L/∂h_t) instead of the [steps, batch, hidden] gradients themselves.
+ *
+ * With gflow's SIMD helper thread, the steps run as in the forward kernel: the batch's rows split
+ * between the two threads, each backpropagating its rows through every step
+ * (`rnn_backward_rows`); the steps' pairs are then taken from the step gradients, the steps
+ * shared between the threads (`rnn_step_pairs`). The same bits either way (tested).
  */
 export const tanhRnnSequenceGradWasmConfig: tf.KernelConfig = {
   kernelName: TANH_RNN_SEQUENCE_GRAD,
@@ -218,6 +229,16 @@ function forwardOnHeap(
 ): tf.TensorInfo {
   const s = new KernelScratch(backend, 'wasm');
   const out = heap.makeOutput([b, T, n], 'float32');
+  const helper = rowsHelper(simd, heap, 'rnn_forward_rows', b, T, n);
+  if (helper !== undefined) {
+    const y = s.adopt(heap.makeOutput([b, n], 'float32'));
+    const [uAt, wAt, h0At, outAt, yAt] = [u, w, h0, out, y].map((t) => heapOffset(heap, t)) as number[];
+    if (helper.rows('rnn_forward_rows', simd, [uAt!, wAt!, h0At!, outAt!, yAt!, T, n], b, 4)) {
+      rowCounts.forward++;
+      return s.finish(out);
+    }
+    // A chunk trapped: redo the sequence below, on this thread, where the trap throws.
+  }
   const w3 = freshMatMulB(s, backend, s.reshape(w, [1, n, n]));
   const hPrev = s.adopt(heap.makeOutput([1, b, n], 'float32'));
   const y = s.adopt(heap.makeOutput([1, b, n], 'float32'));
@@ -251,7 +272,7 @@ function backwardOnHeap(
   n: number,
 ): tf.TensorInfo[] {
   const s = new KernelScratch(backend, 'wasm');
-  const wT3 = s.reshape(s.run('Transpose', { x: w }, { perm: [1, 0] }), [1, n, n]);
+  const wT = s.run('Transpose', { x: w }, { perm: [1, 0] });
   const du = heap.makeOutput([b, T, n], 'float32');
   // The module sums each step's pair only for n a multiple of 4 (its 4-wide loop holds every
   // element); otherwise the step gradients go to a scratch buffer and the pairs are taken here.
@@ -264,11 +285,35 @@ function backwardOnHeap(
         : undefined;
   const pairs = wasmPairs ? heap.makeOutput([T, 2], 'float32') : undefined;
   const dh0 = heap.makeOutput([b, n], 'float32');
+  const dw = heap.makeOutput([n, n], 'float32');
+  const at = (t: tf.TensorInfo | undefined): number => (t === undefined ? 0 : heapOffset(heap, t));
+  const helper = rowsHelper(simd, heap, 'rnn_backward_rows', b, T, n);
+  if (helper !== undefined) {
+    // The rows' recurrences on two threads; the pairs afterwards from the step gradients (a
+    // scratch when only the pairs are wanted), their steps shared too.
+    const dht = pairs !== undefined ? s.adopt(heap.makeOutput([T, b, n], 'float32')) : dhTotal;
+    const [dyAt, hAt, wTAt, duAt, dhtAt, dh0At, pairsAt] = [dh, h, wT, du, dht, dh0, pairs].map(
+      at,
+    ) as number[];
+    const hasDht = dht === undefined ? 0 : 1;
+    if (
+      helper.rows(
+        'rnn_backward_rows',
+        simd,
+        [dyAt!, hAt!, wTAt!, duAt!, dhtAt!, hasDht, dh0At!, T, b, n],
+        b,
+        4,
+      ) &&
+      (pairs === undefined || helper.rows('rnn_step_pairs', simd, [dhtAt!, pairsAt!, b * n], T))
+    ) {
+      rowCounts.backward++;
+      return finishBackward(simd, heap, s, [dh, h, h0, du, dw, dh0], dhTotal, pairs, stepNorms, T, b, n);
+    }
+    // A chunk trapped: redo it all below, on this thread, where the trap throws.
+  }
   const dzIn = s.adopt(heap.makeOutput([1, b, n], 'float32'));
   const y = s.adopt(heap.makeOutput([1, b, n], 'float32'));
-  const dw = heap.makeOutput([n, n], 'float32');
-  const step = heapMatMul(heap, dzIn, freshMatMulB(s, backend, wT3), y, b, n, n);
-  const at = (t: tf.TensorInfo | undefined): number => (t === undefined ? 0 : heapOffset(heap, t));
+  const step = heapMatMul(heap, dzIn, freshMatMulB(s, backend, s.reshape(wT, [1, n, n])), y, b, n, n);
   const [dyAt, hAt, duAt, dhtAt, dzAt, yAt, pairsAt] = [dh, h, du, dhTotal, dzIn, y, pairs].map(
     at,
   ) as number[];
@@ -295,22 +340,65 @@ function backwardOnHeap(
     step();
   }
   heapF32(heap).copyWithin(at(dh0) / 4, yAt! / 4, yAt! / 4 + b * n);
+  return finishBackward(simd, heap, s, [dh, h, h0, du, dw, dh0], dhTotal, pairs, stepNorms, T, b, n);
+}
+
+/**
+ * The backward kernel's last part, after the steps: ∂L/∂w, and the fourth output (the pairs, the
+ * module's or taken here from the scratch dhTotal; the step gradients; or none).
+ */
+function finishBackward(
+  simd: SimdWasm,
+  heap: WasmHeapBackend,
+  s: KernelScratch,
+  [, h, h0, du, dw, dh0]: tf.TensorInfo[],
+  dhTotal: tf.TensorInfo | undefined,
+  pairs: tf.TensorInfo | undefined,
+  stepNorms: boolean,
+  T: number,
+  b: number,
+  n: number,
+): tf.TensorInfo[] {
   // ∂L/∂w = H_prevᵀ · dz over all (example, step) rows, read in place from H, h0 and du: no
   // transposed copy of H_prev, and no packing of a fresh [b·T, n] right operand, which took
   // XNNPACK about as long as the product itself (BENCHMARKS.md, "The fused tanh RNN").
-  weightGradient(simd, heap, [hAt!, at(h0), duAt!, at(dw)], T, b, n);
-  // The fourth output: the pairs (the module's, or taken here from the scratch dhTotal), the step
-  // gradients, or none.
-  const steps =
-    stepNorms && !wasmPairs
-      ? heapTensor(
-          heap,
-          [T, 2],
-          stepScaledPairs(heapF32(heap).subarray(dhtAt! / 4, dhtAt! / 4 + T * b * n), T),
-        )
-      : (pairs ?? dhTotal);
-  s.finish(dw);
-  return steps === undefined ? [du, dw, dh0] : [du, dw, dh0, steps];
+  const at = (t: tf.TensorInfo): number => heapOffset(heap, t);
+  weightGradient(simd, heap, [at(h!), at(h0!), at(du!), at(dw!)], T, b, n);
+  let steps: tf.TensorInfo | undefined = pairs ?? dhTotal;
+  if (stepNorms && pairs === undefined) {
+    const dhtAt = at(dhTotal!) / 4;
+    steps = heapTensor(heap, [T, 2], stepScaledPairs(heapF32(heap).subarray(dhtAt, dhtAt + T * b * n), T));
+  }
+  s.finish(dw!);
+  return steps === undefined ? [du!, dw!, dh0!] : [du!, dw!, dh0!, steps];
+}
+
+const rowCounts = { forward: 0, backward: 0 };
+
+/**
+ * Sequences whose recurrences ran on two threads, the batch's rows split between them
+ * (`rnn_forward_rows`, `rnn_backward_rows`), so far in this process (for tests: that it ran).
+ */
+export function rnnRowRuns(): { readonly forward: number; readonly backward: number } {
+  return { ...rowCounts };
+}
+
+/**
+ * gflow's SIMD helper thread for a whole sequence's rows (`rnn_forward_rows` or
+ * `rnn_backward_rows`) where it runs, the full module has the function, and the batch splits
+ * into two chunks or more of a product big enough to share; else undefined (one thread, with
+ * XNNPACK's product at every step).
+ */
+function rowsHelper(
+  simd: SimdWasm,
+  heap: WasmHeapBackend,
+  fn: 'rnn_forward_rows' | 'rnn_backward_rows',
+  b: number,
+  T: number,
+  n: number,
+): SimdHelper | undefined {
+  if (simd[fn] === undefined || helperChunk(b) >= b || 2 * b * T * n * n < HELPER_MIN_FLOPS) return undefined;
+  return simdHelper(heap);
 }
 
 /**

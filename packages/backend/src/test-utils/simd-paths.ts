@@ -15,7 +15,7 @@ export function simdWasmRuns(): boolean {
  * size (b, T, n), read back; `u` spans ±30 so that tanh's clamp and its saturated range are hit,
  * and a few entries are ±0, ±∞ and NaN when `specials`.
  */
-function fusedRnnOutputs(b: number, T: number, n: number, specials: boolean): Float32Array[] {
+export function fusedRnnOutputs(b: number, T: number, n: number, specials: boolean): Float32Array[] {
   return tf.tidy(() => {
     const seed = b * 1000 + T * 10 + n;
     const u = Float32Array.from(randn(b * T * n, seed, 10));
