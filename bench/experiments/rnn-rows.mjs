@@ -39,6 +39,7 @@ for (let i = 0; i < Number(calls) + Number(warmup); i++) {
 useSimdHelper(true);
 const med = (a) => a.slice().sort((x, y) => x - y)[a.length >> 1];
 const min = (a) => Math.min(...a);
-for (const [k, v] of Object.entries(res)) console.log(`${k}: median ${med(v).toFixed(2)} ms, fastest ${min(v).toFixed(2)}`);
+for (const [k, v] of Object.entries(res))
+  console.log(`${k}: median ${med(v).toFixed(2)} ms, fastest ${min(v).toFixed(2)}`);
 tf.dispose([u, w, h0, dh, h]);
 process.exit(0);

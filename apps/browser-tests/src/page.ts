@@ -40,7 +40,7 @@ export interface PageResult {
   readonly ortho: readonly OrthoResult[];
   /**
    * wasm only (null elsewhere): whether a 3×3 convolution of 8 channels ran by gflow's Winograd
-   * kernel (in the full SIMD module, 12 KB) on the page's main thread, and its largest
+   * kernel (in the full SIMD module, 16 KB) on the page's main thread, and its largest
    * difference from float64 sums relative to the largest |output|.
    */
   readonly winograd: { readonly ran: boolean; readonly relErr: number } | null;

@@ -161,7 +161,7 @@ export interface SimdWasmModule {
   /** Whether the memory is shared (tfjs's threaded build): only then can another thread use it. */
   readonly shared: boolean;
   /**
-   * Whether this is the full module (with the Winograd convolutions, 12 KB), which is compiled
+   * Whether this is the full module (with the Winograd convolutions and the RNN's whole-sequence rows, 16 KB), which is compiled
    * first; where that fails (a browser's main thread may refuse: Chrome allowed 4 KB synchronously
    * there, 8 MB since), the
    * small one, until {@link loadFullSimdWasm} has loaded the full one asynchronously.

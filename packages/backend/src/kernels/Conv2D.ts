@@ -16,7 +16,7 @@ import {
  * matmul rate, so only fewer multiplications could make it faster (BENCHMARKS.md, "Convolutions
  * against the engine's peak"). The tiles are shared with gflow's SIMD helper thread where it runs.
  *
- * Every other convolution, and every one on an engine without the full module (12 KB; a browser
+ * Every other convolution, and every one on an engine without the full module (16 KB; a browser
  * whose main thread compiles at most 4 KB of wasm synchronously, as Chrome did before it raised
  * the limit to 8 MB, gets it from `initBackend` asynchronously, so only a kernel run before that
  * lacks it), goes to tfjs's own kernel: other filter sizes, strides or dilations, channel counts
