@@ -150,6 +150,43 @@ describe('initBackend({ threads: 2 })', () => {
     }
   });
 
+  it('shares a narrow weight gradient Xᵀ·dY with the helper thread: the same bits as one thread, within 1e-6 of float64', () => {
+    const heap = asWasmHeap(tf.backend());
+    const helper = simdHelper(heap);
+    expect(helper).toBeDefined();
+    // X [K, M] with M = 13 ≤ 32 (gflow's module reads it in place): chunks of 4 rows, the last a
+    // single row (the scalar loop); N = 130 (8-wide tiles and 2 columns alone); 2·K·M·N ≈ 7.1e6
+    // flops, above the helper's 2²².
+    const [K, M, N] = [2100, 13, 130];
+    const a = { values: f32(randn(K * M, 61)), shape: [K, M] };
+    const b = { values: f32(randn(K * N, 62)), shape: [K, N] };
+    const attrs = { transposeA: true, transposeB: false };
+    const want = new Float64Array(M * N);
+    for (let r = 0; r < K; r++)
+      for (let i = 0; i < M; i++) {
+        const x = a.values[r * M + i] as number;
+        for (let j = 0; j < N; j++)
+          want[i * N + j] = (want[i * N + j] as number) + x * (b.values[r * N + j] as number);
+      }
+    noLeak(() => {
+      const was = useSimdHelper(false);
+      let one: Float32Array;
+      try {
+        one = activeKernelAll('BatchMatMul', { a, b }, attrs)[0]!.values as Float32Array;
+      } finally {
+        useSimdHelper(was);
+      }
+      expect(relErr(one, want)).toBeLessThan(1e-6);
+      const before = helper?.helped ?? 0;
+      for (let i = 0; i < 100 && (i < 2 || (helper?.helped ?? 0) === before); i++) {
+        const [two] = activeKernelAll('BatchMatMul', { a, b }, attrs);
+        expect(two!.shape).toEqual([M, N]);
+        expect((two!.values as Float32Array).every((v, k) => Object.is(v, one[k]))).toBe(true);
+      }
+      expect(helper?.helped ?? 0).toBeGreaterThan(before);
+    });
+  });
+
   it('multiplies by a fresh weight on both threads with the SIMD module: within 1e-6 of float64 and of the cpu kernel, the helper taking part', () => {
     const heap = asWasmHeap(tf.backend());
     const helper = simdHelper(heap);

@@ -161,9 +161,11 @@ function moduleProduct(
 
 /**
  * Aᵀ·B with B much wider than A (a weight gradient Xᵀ·dY, X [K, M] and dY [K, N], N ≥ 4M): for
- * M ≤ 32, by gflow's wasm SIMD loop reading A and B in place where it runs (one thread, no copy,
- * nothing packed; the same float32 sums as the route below; from M = 64 on two XNNPACK threads
- * caught up, BENCHMARKS.md); otherwise computed as (Bᵀ·A)ᵀ, so that XNNPACK packs the narrow A as
+ * M ≤ 32, by gflow's wasm SIMD loop reading A and B in place where it runs (no copy, nothing
+ * packed; the same float32 sums as the route below; from M = 64 on two XNNPACK threads caught up,
+ * BENCHMARKS.md), its rows shared with the SIMD helper thread where one runs, M ≥ 8 and the
+ * product is above the helper's 2²² flops (the RNN benchmark's ∂W_xh, [16, 8192]·[8192, 128]:
+ * 0.86–1.02 ms instead of 1.18–1.55, same bits); otherwise computed as (Bᵀ·A)ᵀ, so that XNNPACK packs the narrow A as
  * its weights (and reuses the packing while A's buffer lives, e.g. a model's inputs) instead of
  * packing the wide B afresh, with the two transpositions by `hostTransposed`. BENCHMARKS.md, "The
  * fused tanh RNN", has the times. `undefined` when the route does not apply.
@@ -174,7 +176,15 @@ function wideWeightGradient(r: Route): tf.TensorInfo | undefined {
   const heap = asWasmHeap(r.args.backend);
   const [K, M] = a.shape as [number, number];
   const simd = M <= 32 ? simdWasm(heap) : undefined;
-  if (simd !== undefined) return moduleProduct(heap, simd, undefined, a, b, K, M, b.shape[1] as number, 1, M);
+  if (simd !== undefined) {
+    const N = b.shape[1] as number;
+    const helper = M >= 8 && 2 * K * M * N >= HELPER_MIN_FLOPS ? simdHelper(heap) : undefined;
+    // A chunk that trapped on either thread: the whole product again on this one, where it throws.
+    return (
+      moduleProduct(heap, simd, helper, a, b, K, M, N, 1, M) ??
+      moduleProduct(heap, simd, undefined, a, b, K, M, N, 1, M)
+    );
+  }
   const bT = s.adopt(hostTransposed(heap, b));
   return s.finish(hostTransposed(heap, stockProduct(r, bT, asB(r, a))));
 }
