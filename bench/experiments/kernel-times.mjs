@@ -3,30 +3,13 @@
 // (default 5) the fastest is printed, which is the least disturbed by the machine's noise:
 //   node bench/experiments/kernel-times.mjs NAME [THREADS] [RUNS]
 import { initBackend } from '@gflow/backend';
-import * as tf from '@tensorflow/tfjs';
 import { workloads } from '../dist/workloads/index.js';
+import { sumInto, timeWasmKernels } from './kernel-timer.mjs';
 
 const [name, threads = '1', runs = '5'] = process.argv.slice(2);
 await initBackend({ prefer: 'wasm', threads: Number(threads) });
 const by = new Map();
-let depth = 0;
-for (const k of tf.getKernelsForBackend('wasm')) {
-  const f = k.kernelFunc;
-  k.kernelFunc = (args) => {
-    if (depth > 0) return f(args); // a fill's inner kernels count as the fill's time
-    depth++;
-    const t0 = performance.now();
-    try {
-      return f(args);
-    } finally {
-      depth--;
-      const e = by.get(k.kernelName) ?? { ms: 0, n: 0 };
-      e.ms += performance.now() - t0;
-      e.n++;
-      by.set(k.kernelName, e);
-    }
-  };
-}
+timeWasmKernels(sumInto(by));
 const w = workloads.find((x) => x.name === name);
 const p = await w.prepare();
 for (let i = 0; i < 3; i++) await p.run();

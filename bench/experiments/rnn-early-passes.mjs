@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { simdHelper } from '../../packages/backend/dist/internal/simd-helper.js';
 import { asWasmHeap } from '../../packages/backend/dist/internal/wasm-heap-view.js';
 import { workloads } from '../dist/workloads/index.js';
+import { timeWasmKernels } from './kernel-timer.mjs';
 
 const passes = Number(process.argv[2] ?? '13');
 await initBackend({ prefer: 'wasm', threads: 2 });
@@ -17,24 +18,11 @@ const BWD = 'GflowTanhRnnSequenceGrad';
 const by = new Map();
 const others = [new Map(), new Map()];
 let half = 0;
-let depth = 0;
-for (const k of tf.getKernelsForBackend('wasm')) {
-  const f = k.kernelFunc;
-  k.kernelFunc = (args) => {
-    if (depth > 0) return f(args); // a fill's inner kernels count as the fill's time
-    depth++;
-    const t0 = performance.now();
-    try {
-      return f(args);
-    } finally {
-      depth--;
-      const ms = performance.now() - t0;
-      const key = k.kernelName === FWD || k.kernelName === BWD ? k.kernelName : 'other';
-      by.set(key, (by.get(key) ?? 0) + ms);
-      if (key === 'other') others[half].set(k.kernelName, (others[half].get(k.kernelName) ?? 0) + ms);
-    }
-  };
-}
+timeWasmKernels((name, ms) => {
+  const key = name === FWD || name === BWD ? name : 'other';
+  by.set(key, (by.get(key) ?? 0) + ms);
+  if (key === 'other') others[half].set(name, (others[half].get(name) ?? 0) + ms);
+});
 const w = workloads.find((x) => x.name === 'rnn-lag-256');
 const p = await w.prepare();
 const f1 = (x) => (x ?? 0).toFixed(1).padStart(6);

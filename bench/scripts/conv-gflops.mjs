@@ -125,25 +125,9 @@ const table = rows.map((r) => {
 let breakdown = null;
 if (BREAKDOWN) {
   const { workloads } = await import('../dist/workloads/index.js');
+  const { sumInto, timeWasmKernels } = await import('../experiments/kernel-timer.mjs');
   const by = new Map();
-  let depth = 0;
-  for (const k of tf.getKernelsForBackend('wasm')) {
-    const f = k.kernelFunc;
-    k.kernelFunc = (a) => {
-      if (depth > 0) return f(a);
-      depth++;
-      const t0 = performance.now();
-      try {
-        return f(a);
-      } finally {
-        depth--;
-        const e = by.get(k.kernelName) ?? { ms: 0, n: 0 };
-        e.ms += performance.now() - t0;
-        e.n++;
-        by.set(k.kernelName, e);
-      }
-    };
-  }
+  timeWasmKernels(sumInto(by));
   const p = await workloads.find((wl) => wl.name === 'conv-plain-30').prepare();
   for (let i = 0; i < 3; i++) await p.run();
   let best = { wall: Number.POSITIVE_INFINITY, by: [] };
