@@ -18,6 +18,7 @@ import { rnnRowRuns } from './kernels/TanhRnnSequence.js';
 import { noLeak } from './test-utils/derivatives.js';
 import { activeKernelAll, cpuKernelAll } from './test-utils/kernel-runners.js';
 import { f32, randn, relErr } from './test-utils/random.js';
+import { matmul } from './test-utils/reference.js';
 import { fusedRnnOutputs, rnnWeightGradient, simdMismatches, simdWasmRuns } from './test-utils/simd-paths.js';
 
 const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
@@ -161,13 +162,7 @@ describe('initBackend({ threads: 2 })', () => {
     const a = { values: f32(randn(K * M, 61)), shape: [K, M] };
     const b = { values: f32(randn(K * N, 62)), shape: [K, N] };
     const attrs = { transposeA: true, transposeB: false };
-    const want = new Float64Array(M * N);
-    for (let r = 0; r < K; r++)
-      for (let i = 0; i < M; i++) {
-        const x = a.values[r * M + i] as number;
-        for (let j = 0; j < N; j++)
-          want[i * N + j] = (want[i * N + j] as number) + x * (b.values[r * N + j] as number);
-      }
+    const want = matmul(a.values, b.values, M, K, N, 1, M);
     noLeak(() => {
       const was = useSimdHelper(false);
       let one: Float32Array;
@@ -204,13 +199,7 @@ describe('initBackend({ threads: 2 })', () => {
         const [got] = activeKernelAll('BatchMatMul', { a, b }, attrs);
         const [cpu] = cpuKernelAll('BatchMatMul', { a, b }, attrs);
         // The product in float64 from the same float32 inputs.
-        const want = new Float64Array(m * n);
-        for (let i = 0; i < m; i++)
-          for (let r = 0; r < k; r++) {
-            const x = a.values[i * k + r] as number;
-            for (let j = 0; j < n; j++)
-              want[i * n + j] = (want[i * n + j] as number) + x * (b.values[r * n + j] as number);
-          }
+        const want = matmul(a.values, b.values, m, k, n, k, 1);
         expect(got!.shape).toEqual([m, n]);
         expect(relErr(got!.values, want)).toBeLessThan(1e-6);
         expect(relErr(got!.values, cpu!.values)).toBeLessThan(1e-6);

@@ -166,6 +166,28 @@ export function erf(x: number): number {
   return (2 / Math.sqrt(Math.PI)) * sum;
 }
 
+/**
+ * A·B in float64 for B [k, n] row-major and A(i, r) = a[i·aq + r·ar]: (aq, ar) = (k, 1) for a
+ * row-major a [m, k], (1, m) for Aᵀ of a row-major a [k, m].
+ */
+export function matmul(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  m: number,
+  k: number,
+  n: number,
+  aq: number,
+  ar: number,
+): Float64Array {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let r = 0; r < k; r++) {
+      const x = a[i * aq + r * ar]!;
+      for (let j = 0; j < n; j++) out[i * n + j]! += x * b[r * n + j]!;
+    }
+  return out;
+}
+
 /** A·w for a row-major m×n matrix. */
 export function matvec(a: ArrayLike<number>, m: number, n: number, w: ArrayLike<number>): Float64Array {
   const out = new Float64Array(m);
