@@ -2,7 +2,7 @@ import { InvalidArgumentError, ShapeError } from '@gflow/core';
 import { stepScaledPairs, TANH_RNN_SEQUENCE, TANH_RNN_SEQUENCE_GRAD } from '@gflow/core/internal';
 import * as tf from '@tensorflow/tfjs';
 import { freshMatMulB } from '../internal/packed-operand.js';
-import { HELPER_MIN_FLOPS, helperChunk, type SimdHelper, simdHelper } from '../internal/simd-helper.js';
+import { HELPER_MIN_FLOPS, type SimdHelper, simdHelper } from '../internal/simd-helper.js';
 import { type SimdWasm, simdWasm } from '../internal/simd-wasm.js';
 import {
   asWasmHeap,
@@ -233,7 +233,7 @@ function forwardOnHeap(
   if (helper !== undefined) {
     const y = s.adopt(heap.makeOutput([b, n], 'float32'));
     const [uAt, wAt, h0At, outAt, yAt] = [u, w, h0, out, y].map((t) => heapOffset(heap, t)) as number[];
-    if (helper.rows('rnn_forward_rows', simd, [uAt!, wAt!, h0At!, outAt!, yAt!, T, n], b, 4)) {
+    if (helper.rows('rnn_forward_rows', simd, [uAt!, wAt!, h0At!, outAt!, yAt!, T, n], b, ROW_CHUNK)) {
       rowCounts.forward++;
       return s.finish(out);
     }
@@ -302,7 +302,7 @@ function backwardOnHeap(
         simd,
         [dyAt!, hAt!, wTAt!, duAt!, dhtAt!, hasDht, dh0At!, T, b, n],
         b,
-        4,
+        ROW_CHUNK,
       ) &&
       (pairs === undefined || helper.rows('rnn_step_pairs', simd, [dhtAt!, pairsAt!, b * n], T))
     ) {
@@ -373,6 +373,13 @@ function finishBackward(
   return steps === undefined ? [du!, dw!, dh0!] : [du!, dw!, dh0!, steps];
 }
 
+/**
+ * Batch rows per chunk of the two-thread recurrences: one 4-row register tile of the module's
+ * matmul, which reads w once a step whatever the chunk, so smaller chunks cost no arithmetic and
+ * balance a helper that wakes late (four chunks of 8 rows left it more to the kernel's thread).
+ */
+const ROW_CHUNK = 4;
+
 const rowCounts = { forward: 0, backward: 0 };
 
 /**
@@ -397,7 +404,7 @@ function rowsHelper(
   T: number,
   n: number,
 ): SimdHelper | undefined {
-  if (simd[fn] === undefined || helperChunk(b) >= b || 2 * b * T * n * n < HELPER_MIN_FLOPS) return undefined;
+  if (simd[fn] === undefined || b <= ROW_CHUNK || 2 * b * T * n * n < HELPER_MIN_FLOPS) return undefined;
   return simdHelper(heap);
 }
 
