@@ -52,19 +52,11 @@ export function helperChunk(rows: number): number {
   return 4 * Math.ceil(rows / 16);
 }
 
-/** The module's functions a helper may run: each takes a row range [j0, j1) as its last two arguments. */
-export type HelperFunction =
-  | 'rnn_weight_grad'
-  | 'matmul'
-  | 'winograd_conv'
-  | 'winograd_filter_grad'
-  | 'rnn_forward_rows'
-  | 'rnn_backward_rows'
-  | 'rnn_step_pairs';
-/** A helper function's arguments without the row range. */
-export type HelperArgs<K extends HelperFunction> =
-  Parameters<NonNullable<SimdWasm[K]>> extends [...infer A, number, number] ? A : never;
-const FUNCTIONS: readonly HelperFunction[] = [
+/**
+ * The module's functions a helper may run, each taking a row range [j0, j1) as its last two
+ * arguments; the worker finds them by their index here.
+ */
+const FUNCTIONS = [
   'rnn_weight_grad',
   'matmul',
   'winograd_conv',
@@ -72,7 +64,12 @@ const FUNCTIONS: readonly HelperFunction[] = [
   'rnn_forward_rows',
   'rnn_backward_rows',
   'rnn_step_pairs',
-];
+] as const satisfies readonly (keyof SimdWasm)[];
+/** The module's functions a helper may run (see {@link SimdHelper.rows}). */
+export type HelperFunction = (typeof FUNCTIONS)[number];
+/** A helper function's arguments without the row range. */
+export type HelperArgs<K extends HelperFunction> =
+  Parameters<NonNullable<SimdWasm[K]>> extends [...infer A, number, number] ? A : never;
 
 // The control block: Int32 slots in a SharedArrayBuffer.
 /** The number of the call asked for. */

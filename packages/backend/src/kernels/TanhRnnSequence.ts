@@ -307,7 +307,7 @@ function backwardOnHeap(
       (pairs === undefined || helper.rows('rnn_step_pairs', simd, [dhtAt!, pairsAt!, b * n], T))
     ) {
       rowCounts.backward++;
-      return finishBackward(simd, heap, s, [dh, h, h0, du, dw, dh0], dhTotal, pairs, stepNorms, T, b, n);
+      return finishBackward(simd, heap, s, { h, h0, du, dw, dh0 }, dhTotal, pairs, stepNorms, T, b, n);
     }
     // A chunk trapped: redo it all below, on this thread, where the trap throws.
   }
@@ -340,7 +340,7 @@ function backwardOnHeap(
     step();
   }
   heapF32(heap).copyWithin(at(dh0) / 4, yAt! / 4, yAt! / 4 + b * n);
-  return finishBackward(simd, heap, s, [dh, h, h0, du, dw, dh0], dhTotal, pairs, stepNorms, T, b, n);
+  return finishBackward(simd, heap, s, { h, h0, du, dw, dh0 }, dhTotal, pairs, stepNorms, T, b, n);
 }
 
 /**
@@ -351,7 +351,7 @@ function finishBackward(
   simd: SimdWasm,
   heap: WasmHeapBackend,
   s: KernelScratch,
-  [, h, h0, du, dw, dh0]: tf.TensorInfo[],
+  { h, h0, du, dw, dh0 }: Record<'h' | 'h0' | 'du' | 'dw' | 'dh0', tf.TensorInfo>,
   dhTotal: tf.TensorInfo | undefined,
   pairs: tf.TensorInfo | undefined,
   stepNorms: boolean,
@@ -363,14 +363,14 @@ function finishBackward(
   // transposed copy of H_prev, and no packing of a fresh [b·T, n] right operand, which took
   // XNNPACK about as long as the product itself (BENCHMARKS.md, "The fused tanh RNN").
   const at = (t: tf.TensorInfo): number => heapOffset(heap, t);
-  weightGradient(simd, heap, [at(h!), at(h0!), at(du!), at(dw!)], T, b, n);
+  weightGradient(simd, heap, [at(h), at(h0), at(du), at(dw)], T, b, n);
   let steps: tf.TensorInfo | undefined = pairs ?? dhTotal;
-  if (stepNorms && pairs === undefined) {
-    const dhtAt = at(dhTotal!) / 4;
+  if (stepNorms && pairs === undefined && dhTotal !== undefined) {
+    const dhtAt = at(dhTotal) / 4;
     steps = heapTensor(heap, [T, 2], stepScaledPairs(heapF32(heap).subarray(dhtAt, dhtAt + T * b * n), T));
   }
-  s.finish(dw!);
-  return steps === undefined ? [du!, dw!, dh0!] : [du!, dw!, dh0!, steps];
+  s.finish(dw);
+  return steps === undefined ? [du, dw, dh0] : [du, dw, dh0, steps];
 }
 
 /**
